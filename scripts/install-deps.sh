@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages grey needs to build and test. Idempotent: packages already
+# present are not fetched again, so `make` may call this on every fresh machine.
+set -euo pipefail
+
+packages=(
+  build-essential pkg-config
+  libunwind-dev uthash-dev libxxhash-dev libcjson-dev
+  libcriterion-dev
+  clang llvm libclang-rt-14-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
