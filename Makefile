@@ -35,6 +35,7 @@ UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 ASAN_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%,$(UNIT_SRC))
 ITEST_BINS  := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(ITEST_SRC))
 DEMO_BIN    := $(BUILD)/tests/demo/train
+BENCH_BIN   := $(BUILD)/tests/bench/bench_hook
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 asan_obj = $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(1))
@@ -69,7 +70,7 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 $(HOOK): $(call obj,$(HOOK_SRC) $(POLICY_SRC)) preload/exports.map
 	@mkdir -p $(@D)
 	$(CC) -shared -o $@ $(filter %.o,$^) -Wl,--version-script=preload/exports.map \
-	    -Wl,-z,now -Wl,--no-undefined -ldl -lpthread
+	    -Wl,-z,now -Wl,--no-undefined -Wl,-Bsymbolic-functions -ldl -lpthread
 
 # ---------------------------------------------------------------- simulated driver
 # -Bsymbolic-functions: like the real driver, cuGetProcAddress hands out the library's own entry
@@ -102,7 +103,7 @@ $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(SIM)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -ldl -lpthread
 
-$(DEMO_BIN): $(BUILD)/obj/tests/demo/train.o $(SIM)
+$(DEMO_BIN) $(BENCH_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SIM)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -ldl -lpthread
 
@@ -122,7 +123,7 @@ check: unit unit-asan integration
 demo: all $(DEMO_BIN)
 	@bash scripts/demo.sh
 
-bench: all
+bench: all $(BENCH_BIN)
 	@bash scripts/bench.sh
 
 install: all

@@ -1,0 +1,84 @@
+#include "procinfo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Reads at most buflen-1 bytes of a small /proc file; returns the length or -1. */
+static ssize_t read_small_file(const char *path, char *buf, size_t buflen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t total = 0;
+    while (total + 1 < buflen) {
+        ssize_t n = read(fd, buf + total, buflen - 1 - total);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        total += (size_t)n;
+    }
+    close(fd);
+    buf[total] = '\0';
+    return (ssize_t)total;
+}
+
+int grey_proc_start_time(pid_t pid, uint64_t *out)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (read_small_file(path, buf, sizeof buf) <= 0)
+        return -1;
+    /* The command (field 2) is in parentheses and may itself contain ") ", so fields are
+     * counted from the last ')'. starttime is field 22, i.e. the 20th after the ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    p++;
+    for (int field = 2; field < 22; field++) {
+        p = strchr(p, ' ');
+        if (!p)
+            return -1;
+        p++;
+    }
+    uint64_t v = 0;
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    *out = v;
+    return 0;
+}
+
+int grey_proc_alive(pid_t pid, uint64_t start_time)
+{
+    if (pid <= 0)
+        return 0;
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return 0;
+    uint64_t now_start;
+    if (grey_proc_start_time(pid, &now_start) != 0)
+        return 0;
+    return now_start == start_time;
+}
+
+void grey_proc_self_command(char *buf, size_t buflen)
+{
+    if (buflen == 0)
+        return;
+    ssize_t n = read_small_file("/proc/self/cmdline", buf, buflen);
+    if (n <= 0) {
+        buf[0] = '\0';
+        return;
+    }
+    /* Arguments are NUL-separated; the last NUL terminates. */
+    for (ssize_t i = 0; i < n; i++)
+        if (buf[i] == '\0')
+            buf[i] = ' ';
+    while (n > 0 && buf[n - 1] == ' ')
+        buf[--n] = '\0';
+}

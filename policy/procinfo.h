@@ -1,0 +1,20 @@
+/* Facts about processes from /proc, read without stdio or malloc so the hook may use them in a
+ * constructor or a fork handler. */
+#ifndef GREY_PROCINFO_H
+#define GREY_PROCINFO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* starttime (field 22 of /proc/PID/stat, clock ticks after boot). Together with the pid it names
+ * one process for its whole life: a pid reused later has a later start time. Returns 0 or -1. */
+int grey_proc_start_time(pid_t pid, uint64_t *out);
+
+/* True when pid exists and started at start_time. */
+int grey_proc_alive(pid_t pid, uint64_t start_time);
+
+/* This process's command line, arguments joined by spaces, truncated to fit buf. */
+void grey_proc_self_command(char *buf, size_t buflen);
+
+#endif

@@ -1,0 +1,136 @@
+#include "tracker.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#define TRACKER_SHARDS 64
+
+struct tracked_buffer {
+    struct grey_buffer_info info;
+    UT_hash_handle hh;
+    struct tracked_buffer *next_free;
+};
+
+struct tracker_shard {
+    pthread_mutex_t lock;
+    struct tracked_buffer *table;
+    struct tracked_buffer *free_list;
+    uint64_t count;
+    uint64_t bytes;
+} __attribute__((aligned(64)));
+
+static struct tracker_shard shards[TRACKER_SHARDS] = {
+    [0 ... TRACKER_SHARDS - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER},
+};
+
+/* Device allocations are aligned to at least 256 bytes, so the low bits carry no information;
+ * a multiplicative hash of the rest spreads neighbouring buffers over the shards. */
+static struct tracker_shard *shard_for(uint64_t addr)
+{
+    uint64_t h = (addr >> 8) * 0x9E3779B97F4A7C15ull;
+    return &shards[h >> 58];
+}
+
+static struct tracked_buffer *entry_get(struct tracker_shard *sh)
+{
+    struct tracked_buffer *e = sh->free_list;
+    if (e) {
+        sh->free_list = e->next_free;
+        return e;
+    }
+    return malloc(sizeof *e);
+}
+
+int tracker_add(const struct grey_buffer_info *info)
+{
+    struct tracker_shard *sh = shard_for(info->addr);
+    pthread_mutex_lock(&sh->lock);
+    struct tracked_buffer *e;
+    HASH_FIND(hh, sh->table, &info->addr, sizeof info->addr, e);
+    if (e) {
+        sh->bytes -= e->info.bytes;
+        sh->count--;
+        HASH_DEL(sh->table, e);
+    } else {
+        e = entry_get(sh);
+        if (!e) {
+            pthread_mutex_unlock(&sh->lock);
+            return -1;
+        }
+    }
+    e->info = *info;
+    HASH_ADD(hh, sh->table, info.addr, sizeof e->info.addr, e);
+    sh->count++;
+    sh->bytes += info->bytes;
+    pthread_mutex_unlock(&sh->lock);
+    return 0;
+}
+
+static bool tracker_lookup(uint64_t addr, struct grey_buffer_info *out, bool remove)
+{
+    struct tracker_shard *sh = shard_for(addr);
+    pthread_mutex_lock(&sh->lock);
+    struct tracked_buffer *e;
+    HASH_FIND(hh, sh->table, &addr, sizeof addr, e);
+    if (e) {
+        if (out)
+            *out = e->info;
+        if (remove) {
+            HASH_DEL(sh->table, e);
+            sh->count--;
+            sh->bytes -= e->info.bytes;
+            e->next_free = sh->free_list;
+            sh->free_list = e;
+        }
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return e != NULL;
+}
+
+bool tracker_remove(uint64_t addr, struct grey_buffer_info *out) { return tracker_lookup(addr, out, true); }
+
+bool tracker_find(uint64_t addr, struct grey_buffer_info *out) { return tracker_lookup(addr, out, false); }
+
+void tracker_totals(uint64_t *count, uint64_t *bytes)
+{
+    uint64_t c = 0, b = 0;
+    for (int i = 0; i < TRACKER_SHARDS; i++) {
+        pthread_mutex_lock(&shards[i].lock);
+        c += shards[i].count;
+        b += shards[i].bytes;
+        pthread_mutex_unlock(&shards[i].lock);
+    }
+    *count = c;
+    *bytes = b;
+}
+
+void tracker_fork_prepare(void)
+{
+    for (int i = 0; i < TRACKER_SHARDS; i++)
+        pthread_mutex_lock(&shards[i].lock);
+}
+
+void tracker_fork_parent(void)
+{
+    for (int i = TRACKER_SHARDS - 1; i >= 0; i--)
+        pthread_mutex_unlock(&shards[i].lock);
+}
+
+void tracker_fork_child(void)
+{
+    /* The parent's buffers are not the child's: move every entry to the free list. */
+    for (int i = 0; i < TRACKER_SHARDS; i++) {
+        struct tracker_shard *sh = &shards[i];
+        struct tracked_buffer *e, *tmp;
+        HASH_ITER(hh, sh->table, e, tmp) {
+            HASH_DEL(sh->table, e);
+            e->next_free = sh->free_list;
+            sh->free_list = e;
+        }
+        sh->count = 0;
+        sh->bytes = 0;
+        pthread_mutex_init(&sh->lock, NULL);
+    }
+}

@@ -1,0 +1,108 @@
+/* cuMemAlloc / cuMemFree and the memory queries: the reserve / call / commit-or-release path of
+ * DESIGN.md, and the capped view of device memory. */
+#include "cuda_shim.h"
+
+#include "../policy/quota.h"
+#include "../policy/tracker.h"
+
+struct grey_slot_device *grey_cuda_current_device(int *dev_out)
+{
+    static void *real_fn;
+    PFN_cuCtxGetDevice_v2000 get_device = grey_real(&real_fn, "cuCtxGetDevice");
+    CUdevice dev;
+    if (!get_device || get_device(&dev) != CUDA_SUCCESS)
+        return NULL;
+    *dev_out = (int)dev;
+    return grey_self_device((int)dev);
+}
+
+void grey_cuda_track(struct grey_slot_device *dev, int dev_index, CUdeviceptr addr, size_t bytes,
+                     enum grey_cuda_api api)
+{
+    quota_commit(dev);
+    struct grey_buffer_info info = {
+        .addr = (uint64_t)addr, .bytes = bytes, .device = (uint32_t)dev_index, .api = api,
+    };
+    /* Without a record the free could not give the bytes back; keep them counted (the cap errs
+     * on the safe side) rather than fail an allocation the driver already made. */
+    tracker_add(&info);
+}
+
+GREY_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
+{
+    static void *real_fn;
+    PFN_cuMemAlloc_v3020 real = grey_real(&real_fn, "cuMemAlloc_v2");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+
+    int dev_index;
+    struct grey_slot_device *dev = grey_cuda_current_device(&dev_index);
+    /* Bad arguments and a missing context are the driver's to report, with its own error. */
+    if (!dev || !dptr || bytesize == 0)
+        return real(dptr, bytesize);
+
+    if (!quota_reserve(dev, bytesize))
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    CUresult rc = real(dptr, bytesize);
+    if (rc != CUDA_SUCCESS) {
+        quota_release(dev, bytesize);
+        return rc;
+    }
+    grey_cuda_track(dev, dev_index, *dptr, bytesize, GREY_API_MEM_ALLOC);
+    return rc;
+}
+
+GREY_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr)
+{
+    static void *real_fn;
+    PFN_cuMemFree_v3020 real = grey_real(&real_fn, "cuMemFree_v2");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+
+    /* Removed before the driver frees it: once freed, the address may be handed out again to
+     * another thread, whose record must not be the one we delete. */
+    struct grey_buffer_info info;
+    bool tracked = tracker_remove((uint64_t)dptr, &info);
+    CUresult rc = real(dptr);
+    if (tracked) {
+        if (rc == CUDA_SUCCESS)
+            quota_free(&grey_self()->dev[info.device], info.bytes);
+        else
+            tracker_add(&info);
+    }
+    return rc;
+}
+
+GREY_EXPORT CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes)
+{
+    static void *real_fn;
+    PFN_cuMemGetInfo_v3020 real = grey_real(&real_fn, "cuMemGetInfo_v2");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    CUresult rc = real(free_bytes, total_bytes);
+    int dev_index;
+    struct grey_slot_device *dev;
+    if (rc != CUDA_SUCCESS || !(dev = grey_cuda_current_device(&dev_index)))
+        return rc;
+    uint64_t capped_free, capped_total;
+    quota_view(dev, *free_bytes, *total_bytes, &capped_free, &capped_total);
+    *free_bytes = (size_t)capped_free;
+    *total_bytes = (size_t)capped_total;
+    return rc;
+}
+
+GREY_EXPORT CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice device)
+{
+    static void *real_fn;
+    PFN_cuDeviceTotalMem_v3020 real = grey_real(&real_fn, "cuDeviceTotalMem_v2");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    CUresult rc = real(bytes, device);
+    struct grey_slot_device *dev;
+    if (rc != CUDA_SUCCESS || !(dev = grey_self_device((int)device)))
+        return rc;
+    uint64_t cap = atomic_load_explicit(&dev->cap, memory_order_relaxed);
+    if (cap < *bytes)
+        *bytes = (size_t)cap;
+    return rc;
+}

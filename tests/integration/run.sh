@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Integration tests: real processes, the real hook, the simulated driver.
+# Run from the repository root after `make` (make integration does both).
+set -uo pipefail
+
+root=$(pwd)
+B=$root/build
+export LD_LIBRARY_PATH=$B/sim${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export GREY_SIM_VRAM=${GREY_SIM_VRAM:-80GiB}
+work=$(mktemp -d /tmp/grey-itest.XXXXXX)
+export GREY_LEDGER=$work/ledger      # keep the tests off the user's own ledger
+trap 'rm -rf "$work"' EXIT
+
+passed=0
+failed=0
+ok()   { passed=$((passed + 1)); echo "ok:   $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# expect_rc WANT NAME -- CMD...: runs CMD, output to $work/out, checks its exit status.
+expect_rc() {
+    local want=$1 name=$2; shift 3
+    "$@" >"$work/out" 2>&1
+    local rc=$?
+    if [ "$rc" -eq "$want" ]; then ok "$name"; else fail "$name (exit $rc, wanted $want)"; sed 's/^/      /' "$work/out"; fi
+}
+# expect_out PATTERN NAME: the last command's output matches the extended regex.
+expect_out() {
+    if grep -Eq -- "$1" "$work/out"; then ok "$2"; else fail "$2 (no '$1' in output)"; sed 's/^/      /' "$work/out"; fi
+}
+expect_no_out() {
+    if grep -Eq -- "$1" "$work/out"; then fail "$2 ('$1' in output)"; sed 's/^/      /' "$work/out"; else ok "$2"; fi
+}
+
+MiB=$((1 << 20))
+CAP=$((512 * MiB))
+
+echo "== simulated driver"
+expect_rc 0 "simulated driver behaves like the driver API" -- "$B/tests/integration/prog_sim_driver"
+
+echo "== caps through every way of reaching the driver"
+for path in linked dlsym procaddr procaddr_v2; do
+    expect_rc 0 "$path: uncapped, all ten 200 MiB blocks" -- "$B/tests/integration/prog_caps" $path 0
+    expect_rc 0 "$path: grey-run --cap 512MiB gives exactly two" -- \
+        "$B/bin/grey-run" --cap 512MiB -- "$B/tests/integration/prog_caps" $path $CAP
+    expect_out 'device 0 ".*" capped at 512.0 MiB for this process \(--cap 512MiB\)' "$path: start banner"
+    expect_out 'peak 400.0 MiB of 512.0 MiB on device 0; 9 allocations denied \(largest 200.0 MiB\)' "$path: end summary"
+    expect_rc 0 "$path: hook without grey-run (LD_PRELOAD + GREY_CAP)" -- \
+        env LD_PRELOAD="$B/lib/libgreyhook.so" GREY_CAP=512MiB "$B/tests/integration/prog_caps" $path $CAP
+done
+
+echo "== plans"
+expect_rc 0 "grey-plan writes a plan with --cap" -- "$B/bin/grey-plan" --cap 512MiB --out "$work/plan.conf"
+expect_rc 0 "grey-run --plan caps at the plan's process_cap" -- \
+    "$B/bin/grey-run" --plan "$work/plan.conf" -- "$B/tests/integration/prog_caps" linked $CAP
+expect_out "capped at 512.0 MiB for this process \(plan $work/plan.conf" "banner names the plan"
+expect_rc 0 "the hook reads GREY_PLAN itself" -- \
+    env LD_PRELOAD="$B/lib/libgreyhook.so" GREY_PLAN="$work/plan.conf" "$B/tests/integration/prog_caps" dlsym $CAP
+expect_rc 0 "--cap overrides the plan" -- \
+    "$B/bin/grey-run" --plan "$work/plan.conf" --cap 1GiB -- "$B/tests/integration/prog_caps" linked $((1024 * MiB))
+printf 'grey-plan-version = 1\n[device 0]\nbudget = 1GiB\nprocess_cap = 12XB\n' >"$work/bad.conf"
+expect_rc 1 "the hook fails closed on a malformed GREY_PLAN" -- \
+    env LD_PRELOAD="$B/lib/libgreyhook.so" GREY_PLAN="$work/bad.conf" "$B/tests/integration/prog_caps" linked 1
+expect_out "bad.conf:4: .*12XB.*denying every GPU allocation" "the hook names the file and line"
+if [ -x tests/integration/plan_tests.sh ] || [ -f tests/integration/plan_tests.sh ]; then
+    expect_rc 0 "grey-plan command tests" -- bash tests/integration/plan_tests.sh
+fi
+
+echo "== grey-run refuses bad input before the job starts"
+marker=$work/started
+for args in "--cap 12XB" "--cap -1G" "--cap 0" "--frobnicate" "--plan $work/missing.conf" "--plan $work/bad.conf" "--cap"; do
+    rm -f "$marker"
+    # shellcheck disable=SC2086
+    expect_rc 125 "grey-run $args: refused" -- "$B/bin/grey-run" $args -- touch "$marker"
+    if [ -e "$marker" ]; then fail "grey-run $args: the job ran anyway"; else ok "grey-run $args: job not started"; fi
+done
+expect_rc 125 "grey-run --plan bad.conf" -- "$B/bin/grey-run" --plan "$work/bad.conf" -- true
+expect_out "bad.conf:4:" "grey-run names the plan's bad line"
+expect_rc 125 "grey-run --cap 12XB" -- "$B/bin/grey-run" --cap 12XB -- true
+expect_out "--cap: unknown unit 'XB' in '12XB'" "grey-run names the bad unit"
+expect_rc 125 "grey-run with no command" -- "$B/bin/grey-run" --cap 1GiB
+expect_rc 127 "grey-run with a missing command" -- "$B/bin/grey-run" -- /nonexistent/program
+expect_rc 0 "grey-run --help" -- "$B/bin/grey-run" --help
+expect_out "usage: grey-run" "--help prints usage"
+expect_rc 0 "a cap above the device is clamped" -- \
+    env GREY_SIM_VRAM=1GiB "$B/bin/grey-run" --cap 4GiB -- "$B/tests/integration/prog_caps" linked $((1024 * MiB))
+expect_out "warning: the cap 4.0 GiB is more than device 0's 1.0 GiB" "clamp warning"
+
+echo "== grey-run passes the job's status and signals through"
+expect_rc 7 "exit status" -- "$B/bin/grey-run" --quiet -- sh -c 'exit 7'
+expect_rc 143 "death by SIGTERM is 128+15" -- "$B/bin/grey-run" --quiet -- sh -c 'kill -TERM $$'
+"$B/bin/grey-run" --quiet -- sleep 30 >"$work/out" 2>&1 &
+runner=$!
+sleep 0.5
+kill -TERM $runner
+start=$(date +%s)
+wait $runner
+rc=$?
+if [ $rc -eq 143 ] && [ $(( $(date +%s) - start )) -lt 5 ]; then ok "SIGTERM to grey-run reaches the job"; else fail "SIGTERM forwarding (exit $rc)"; fi
+
+echo "== a job that never loads the hook is reported loudly"
+expect_rc 0 "job that clears LD_PRELOAD" -- "$B/bin/grey-run" --cap 1GiB -- env -u LD_PRELOAD true
+expect_out "WARNING: the job never loaded libgreyhook.so.*NO GPU limit was enforced" "never-loaded warning"
+expect_rc 0 "job that loads the hook but makes no GPU call" -- "$B/bin/grey-run" --cap 1GiB -- true
+expect_out "made no GPU calls through the hook" "no-GPU-call note"
+expect_no_out "never loaded" "no false never-loaded warning"
+expect_rc 0 "existing LD_PRELOAD is kept" -- \
+    env LD_PRELOAD=libm.so.6 "$B/bin/grey-run" --quiet -- sh -c 'case "$LD_PRELOAD" in libm.so.6:*libgreyhook.so) exit 0;; *) echo "$LD_PRELOAD"; exit 1;; esac'
+
+echo "== the hook's exports"
+extra=$(nm -D --defined-only "$B/lib/libgreyhook.so" | awk '{print $3}' | grep -Ev '^(cu[A-Z][A-Za-z0-9_]*|dlsym)$' || true)
+if [ -z "$extra" ]; then ok "libgreyhook.so exports only the intercepted API"; else fail "extra exports: $extra"; fi
+for sym in cuMemAlloc_v2 cuMemFree_v2 cuMemGetInfo_v2 cuDeviceTotalMem_v2 cuGetProcAddress cuGetProcAddress_v2 dlsym; do
+    if nm -D --defined-only "$B/lib/libgreyhook.so" | awk '{print $3}' | grep -qx "$sym"; then ok "exports $sym"; else fail "does not export $sym"; fi
+done
+needed=$(readelf -d "$B/lib/libgreyhook.so" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | grep -Ev '^(libc|libdl|libpthread|libunwind)\.so' || true)
+if [ -z "$needed" ]; then ok "the hook links only libc/libdl/libpthread"; else fail "the hook needs $needed"; fi
+
+echo "== demo job"
+expect_rc 0 "demo training job under grey-run" -- "$B/bin/grey-run" --cap 2GiB -- "$B/tests/demo/train" --steps 3
+expect_out "peak .* of 2.0 GiB on device 0" "demo summary"
+
+echo
+echo "integration: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,416 @@
+/* grey-run: run one job under libgreyhook.so with a VRAM cap, and say what grey saw.
+ *
+ *   grey-run [--cap SIZE] [--plan FILE] [--quiet] -- CMD [ARGS...]
+ *
+ * Before the job: check every input (a job must never start under limits other than the ones
+ * asked for), detect the devices, print which cap applies where. Then run the job with the hook
+ * preloaded, forward signals to it, and afterwards summarise, from the ledger slots the job's
+ * processes wrote, peak use against the cap and the allocations that were denied. Exit status
+ * is the job's; grey-run's own failures use 125-127 like env(1) and timeout(1). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../policy/ledger.h"
+#include "../policy/plan.h"
+#include "../policy/procinfo.h"
+#include "../policy/size.h"
+#include "cli_common.h"
+#include "detect.h"
+
+#define PROG "grey-run"
+#define EXIT_GREY_FAILED 125   /* grey-run itself failed; the job did not start */
+#define EXIT_CANNOT_EXEC 126
+#define EXIT_NOT_FOUND 127
+
+static const char usage_text[] =
+    "usage: grey-run [OPTIONS] -- COMMAND [ARGS...]\n"
+    "\n"
+    "Runs COMMAND with libgreyhook.so preloaded, so that its GPU memory is capped per process and\n"
+    "per device, and prints what grey saw when it ends.\n"
+    "\n"
+    "options:\n"
+    "  --cap SIZE     per-process cap on every device: 512MiB, 20GiB, 1.5G or a byte count.\n"
+    "                 Overrides the plan's process_cap. Above a device's memory it is clamped.\n"
+    "  --plan FILE    a plan written by grey-plan (per-device process_cap and budget)\n"
+    "  --quiet        no start banner and no summary (warnings are still printed)\n"
+    "  -h, --help     this text\n"
+    "\n"
+    "environment passed to the job: LD_PRELOAD (the hook appended), GREY_CAP, GREY_PLAN,\n"
+    "GREY_RUN_ID, GREY_LEDGER. GREY_HOOK names the hook library if it is not in ../lib beside\n"
+    "grey-run.\n"
+    "\n"
+    "exit status: the job's (128+N when a signal N ended it); 125 when grey-run refused to start\n"
+    "the job (bad option, size or plan); 126 when COMMAND cannot run; 127 when it is not found.\n";
+
+struct run_options {
+    bool have_cap;
+    uint64_t cap;
+    const char *cap_text;
+    const char *plan_path;
+    bool quiet;
+    char **command;
+};
+
+/* ------------------------------------------------------------------ options */
+
+static int parse_options(int argc, char **argv, struct run_options *opt)
+{
+    static const struct option longopts[] = {
+        {"cap", required_argument, NULL, 'c'},
+        {"plan", required_argument, NULL, 'p'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(opt, 0, sizeof *opt);
+    opterr = 0;
+    int c;
+    /* '+': stop at the first non-option, so the job's own options are never taken for ours. */
+    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            if (cli_parse_size(PROG, "--cap", optarg, &opt->cap) != 0)
+                return -1;
+            opt->have_cap = true;
+            opt->cap_text = optarg;
+            break;
+        case 'p':
+            opt->plan_path = optarg;
+            break;
+        case 'q':
+            opt->quiet = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            exit(0);
+        case ':':
+            cli_usage_error(PROG, "option '%s' needs a value", argv[optind - 1]);
+            return -1;
+        default:
+            cli_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind >= argc) {
+        cli_usage_error(PROG, "no command to run (put it after --)");
+        return -1;
+    }
+    opt->command = &argv[optind];
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the job's environment */
+
+static int find_hook(char *out, size_t outlen)
+{
+    const char *env = getenv("GREY_HOOK");
+    if (env && *env) {
+        snprintf(out, outlen, "%s", env);
+    } else {
+        char self[PATH_MAX - 32];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0)
+            return cli_error(PROG, "cannot find my own path: %s", strerror(errno));
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash)
+            *slash = '\0';
+        snprintf(out, outlen, "%s/../lib/libgreyhook.so", self);
+    }
+    char resolved[PATH_MAX];
+    if (!realpath(out, resolved) || access(resolved, R_OK) != 0)
+        return cli_error(PROG, "the hook library %s is missing (set GREY_HOOK to its path)", out);
+    snprintf(out, outlen, "%s", resolved);
+    return 0;
+}
+
+/* LD_PRELOAD keeps whatever the user had; the hook is appended once. */
+static int set_preload(const char *hook)
+{
+    const char *old = getenv("LD_PRELOAD");
+    if (old && strstr(old, hook))
+        return 0;
+    char value[8192];
+    if (old && *old)
+        snprintf(value, sizeof value, "%s:%s", old, hook);
+    else
+        snprintf(value, sizeof value, "%s", hook);
+    return setenv("LD_PRELOAD", value, 1);
+}
+
+/* ------------------------------------------------------------------ banner */
+
+static void print_banner(const struct run_options *opt, const struct grey_plan *plan,
+                         const struct grey_detected_device *devs, int ndevs)
+{
+    char cap_buf[32], vram_buf[32], source[PATH_MAX + 64];
+    if (opt->have_cap)
+        snprintf(source, sizeof source, "--cap %s", opt->cap_text);
+    else if (opt->plan_path)
+        snprintf(source, sizeof source, "plan %s, %s mode", opt->plan_path, grey_plan_mode_name(plan->mode));
+    else
+        snprintf(source, sizeof source, "no --cap or --plan");
+
+    if (ndevs <= 0) {
+        if (opt->have_cap)
+            fprintf(stderr, "grey: every device capped at %s for this process (%s)\n",
+                    grey_size_format(opt->cap, cap_buf, sizeof cap_buf), source);
+        return;
+    }
+    for (int i = 0; i < ndevs; i++) {
+        const struct grey_detected_device *d = &devs[i];
+        uint64_t cap = UINT64_MAX;
+        if (opt->have_cap)
+            cap = opt->cap;
+        else if (opt->plan_path && d->index < GREY_MAX_DEVICES && plan->dev[d->index].present)
+            cap = plan->dev[d->index].process_cap;
+        if (cap == UINT64_MAX) {
+            fprintf(stderr, "grey: device %d \"%s\" (%s) not capped (%s); use is still recorded\n", d->index,
+                    d->name, grey_size_format(d->vram_total, vram_buf, sizeof vram_buf), source);
+            continue;
+        }
+        if (cap > d->vram_total) {
+            cli_warn(PROG, "the cap %s is more than device %d's %s; it is clamped to the device",
+                     grey_size_format(cap, cap_buf, sizeof cap_buf), d->index,
+                     grey_size_format(d->vram_total, vram_buf, sizeof vram_buf));
+            cap = d->vram_total;
+        }
+        fprintf(stderr, "grey: device %d \"%s\" capped at %s for this process (%s)\n", d->index, d->name,
+                grey_size_format(cap, cap_buf, sizeof cap_buf), source);
+    }
+}
+
+/* ------------------------------------------------------------------ running the job */
+
+static volatile sig_atomic_t child_pid;
+
+/* Signals sent to grey-run (kill, a batch system) go on to the job. Signals the terminal sends
+ * reach the job directly, as it shares our process group; forwarding those too would deliver
+ * them twice. */
+static void forward_signal(int sig, siginfo_t *info, void *ctx)
+{
+    (void)ctx;
+    if (child_pid > 0 && info->si_code != SI_KERNEL)
+        kill((pid_t)child_pid, sig);
+}
+
+static void install_forwarding(void)
+{
+    static const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT, SIGWINCH};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = forward_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+        sigaction(signals[i], &sa, NULL);
+}
+
+/* Returns the job's wait status, or -1 when it could not be started (exit code in *exit_code). */
+static int run_job(char **command, int *exit_code)
+{
+    int exec_pipe[2];
+    if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
+        cli_error(PROG, "pipe: %s", strerror(errno));
+        *exit_code = EXIT_GREY_FAILED;
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        cli_error(PROG, "fork: %s", strerror(errno));
+        *exit_code = EXIT_GREY_FAILED;
+        return -1;
+    }
+    if (pid == 0) {
+        close(exec_pipe[0]);
+        execvp(command[0], command);
+        int e = errno;
+        ssize_t ignored = write(exec_pipe[1], &e, sizeof e);
+        (void)ignored;
+        _exit(e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+    }
+    child_pid = pid;
+    close(exec_pipe[1]);
+    int exec_errno = 0;
+    ssize_t n;
+    do
+        n = read(exec_pipe[0], &exec_errno, sizeof exec_errno);
+    while (n < 0 && errno == EINTR);
+    close(exec_pipe[0]);
+
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            cli_error(PROG, "waitpid: %s", strerror(errno));
+            *exit_code = EXIT_GREY_FAILED;
+            return -1;
+        }
+    }
+    child_pid = 0;
+    if (n == (ssize_t)sizeof exec_errno) {
+        cli_error(PROG, "cannot run '%s': %s", command[0], strerror(exec_errno));
+        *exit_code = exec_errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
+        return -1;
+    }
+    return status;
+}
+
+/* ------------------------------------------------------------------ summary */
+
+struct device_summary {
+    uint64_t peak, cap, denied, largest_denied;
+    unsigned processes;
+};
+
+static void print_summary(struct grey_ledger *lg, uint64_t run_id, bool quiet)
+{
+    struct device_summary dev[GREY_MAX_DEVICES];
+    memset(dev, 0, sizeof dev);
+    unsigned processes = 0, gpu_processes = 0;
+    for (uint32_t i = 0; i < lg->nslots; i++) {
+        struct grey_slot *s = &lg->slots[i];
+        uint32_t state = atomic_load(&s->state);
+        if ((state != GREY_SLOT_ACTIVE && state != GREY_SLOT_EXITED) || s->run_id != run_id)
+            continue;
+        processes++;
+        if (atomic_load(&s->flags) & GREY_SLOT_USED_GPU)
+            gpu_processes++;
+        uint32_t used = atomic_load(&s->devices_used);
+        for (int d = 0; d < GREY_MAX_DEVICES; d++) {
+            if (!(used & (1u << d)))
+                continue;
+            struct grey_slot_device *c = &s->dev[d];
+            uint64_t peak = atomic_load(&c->peak), cap = atomic_load(&c->cap);
+            uint64_t largest = atomic_load(&c->largest_denied);
+            if (peak > dev[d].peak)
+                dev[d].peak = peak;
+            if (cap > dev[d].cap)
+                dev[d].cap = cap;
+            if (largest > dev[d].largest_denied)
+                dev[d].largest_denied = largest;
+            dev[d].denied += atomic_load(&c->denied);
+            dev[d].processes++;
+        }
+        /* Collected: the slot is free for others once its owner is gone. */
+        if (state == GREY_SLOT_EXITED || grey_slot_owner_dead(s))
+            grey_slot_release(s);
+    }
+
+    if (processes == 0) {
+        fprintf(stderr, "grey: WARNING: the job never loaded libgreyhook.so (a static or setuid program, or one "
+                        "that clears LD_PRELOAD?): NO GPU limit was enforced\n");
+        return;
+    }
+    if (quiet)
+        return;
+    if (gpu_processes == 0) {
+        fprintf(stderr, "grey: the job made no GPU calls through the hook (%u process%s)\n", processes,
+                processes == 1 ? "" : "es");
+        return;
+    }
+    for (int d = 0; d < GREY_MAX_DEVICES; d++) {
+        if (dev[d].processes == 0)
+            continue;
+        char peak[32], cap[32], largest[32], across[48] = "";
+        if (dev[d].processes > 1)
+            snprintf(across, sizeof across, " (%u processes)", dev[d].processes);
+        grey_size_format(dev[d].peak, peak, sizeof peak);
+        if (dev[d].cap == UINT64_MAX)
+            snprintf(cap, sizeof cap, "no cap");
+        else
+            grey_size_format(dev[d].cap, cap, sizeof cap);
+        if (dev[d].denied)
+            fprintf(stderr, "grey: peak %s of %s on device %d%s; %llu allocation%s denied (largest %s)\n", peak,
+                    cap, d, across, (unsigned long long)dev[d].denied, dev[d].denied == 1 ? "" : "s",
+                    grey_size_format(dev[d].largest_denied, largest, sizeof largest));
+        else
+            fprintf(stderr, "grey: peak %s of %s on device %d%s; no allocation denied\n", peak, cap, d, across);
+    }
+}
+
+/* ------------------------------------------------------------------ main */
+
+int main(int argc, char **argv)
+{
+    struct run_options opt;
+    if (parse_options(argc, argv, &opt) != 0)
+        return EXIT_GREY_FAILED;
+
+    static struct grey_plan plan;
+    char plan_abs[PATH_MAX] = "";
+    if (opt.plan_path) {
+        char err[512];
+        if (grey_plan_load(opt.plan_path, &plan, err, sizeof err) != 0) {
+            cli_error(PROG, "%s; the job was not started", err);
+            return EXIT_GREY_FAILED;
+        }
+        if (!realpath(opt.plan_path, plan_abs))
+            snprintf(plan_abs, sizeof plan_abs, "%s", opt.plan_path);
+    }
+
+    char hook[PATH_MAX];
+    if (find_hook(hook, sizeof hook) != 0)
+        return EXIT_GREY_FAILED;
+
+    struct grey_detected_device devs[GREY_MAX_DEVICES];
+    char detect_err[256];
+    int ndevs = grey_detect_cuda(devs, GREY_MAX_DEVICES, detect_err, sizeof detect_err);
+    if (ndevs < 0 && !opt.quiet)
+        cli_warn(PROG, "no GPU detected (%s); the caps apply to whatever device the job finds", detect_err);
+
+    char ledger_path[PATH_MAX], err[512];
+    grey_ledger_default_path(ledger_path, sizeof ledger_path);
+    struct grey_ledger ledger;
+    bool have_ledger = grey_ledger_open(ledger_path, true, &ledger, err, sizeof err) == 0;
+    if (!have_ledger)
+        cli_warn(PROG, "%s; there will be no summary", err);
+
+    uint64_t start = 0;
+    grey_proc_start_time(getpid(), &start);
+    uint64_t run_id = grey_run_id_make(getpid(), start);
+    char run_id_text[32], cap_text[32];
+    snprintf(run_id_text, sizeof run_id_text, "%llx", (unsigned long long)run_id);
+
+    if (set_preload(hook) != 0 || setenv("GREY_RUN_ID", run_id_text, 1) != 0 ||
+        setenv("GREY_LEDGER", ledger_path, 1) != 0) {
+        cli_error(PROG, "cannot set the job's environment: %s", strerror(errno));
+        return EXIT_GREY_FAILED;
+    }
+    if (opt.have_cap) {
+        snprintf(cap_text, sizeof cap_text, "%llu", (unsigned long long)opt.cap);
+        setenv("GREY_CAP", cap_text, 1);
+    } else {
+        unsetenv("GREY_CAP");
+    }
+    if (opt.plan_path)
+        setenv("GREY_PLAN", plan_abs, 1);
+
+    if (!opt.quiet)
+        print_banner(&opt, &plan, devs, ndevs);
+
+    install_forwarding();
+    int exit_code = 0;
+    int status = run_job(opt.command, &exit_code);
+    if (status < 0)
+        return exit_code;
+
+    if (have_ledger) {
+        print_summary(&ledger, run_id, opt.quiet);
+        grey_ledger_close(&ledger);
+    }
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return EXIT_GREY_FAILED;
+}
