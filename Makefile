@@ -103,6 +103,11 @@ $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(SIM)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -ldl -lpthread
 
+STATIC_BIN := $(BUILD)/tests/integration/static_true
+$(STATIC_BIN): tests/integration/static_true.c
+	@mkdir -p $(@D)
+	$(CC) -static -O2 -o $@ $<
+
 $(DEMO_BIN) $(BENCH_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SIM)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -ldl -lpthread
@@ -114,7 +119,7 @@ unit-asan: all $(ASAN_BINS)
 	@set -e; for t in $(ASAN_BINS); do echo "== $$t (ASan+UBSan)"; \
 	    ASAN_OPTIONS=detect_leaks=1 $$t --jobs 2; done
 
-integration: all $(ITEST_BINS) $(DEMO_BIN)
+integration: all $(ITEST_BINS) $(DEMO_BIN) $(STATIC_BIN)
 	@bash tests/integration/run.sh
 
 check: unit unit-asan integration

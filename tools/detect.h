@@ -10,7 +10,7 @@
 struct grey_detected_device {
     int index;
     char name[GREY_NAME_MAX];
-    char uuid[40];           /* "GPU-xxxxxxxx-xxxx-..." or "" */
+    char uuid[48];           /* "GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (40 chars) or "" */
     uint64_t vram_total;
     uint64_t vram_free;
     int sm_count;

@@ -216,7 +216,7 @@ static void install_forwarding(void)
 }
 
 /* Returns the job's wait status, or -1 when it could not be started (exit code in *exit_code). */
-static int run_job(char **command, int *exit_code)
+static int run_job(char **command, pid_t *job_pid, int *exit_code)
 {
     int exec_pipe[2];
     if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
@@ -240,6 +240,7 @@ static int run_job(char **command, int *exit_code)
         _exit(e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
     }
     child_pid = pid;
+    *job_pid = pid;
     close(exec_pipe[1]);
     int exec_errno = 0;
     ssize_t n;
@@ -272,8 +273,11 @@ struct device_summary {
     unsigned processes;
 };
 
-static void print_summary(struct grey_ledger *lg, uint64_t run_id, bool quiet)
+/* job_pid and its wait status let the summary tell a job that exec'd into a program without
+ * the hook (env -u LD_PRELOAD, a wrapper that cleans the environment) from one that used it. */
+static void print_summary(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid, int job_status, bool quiet)
 {
+    bool job_slot_left_active = false;
     struct device_summary dev[GREY_MAX_DEVICES];
     memset(dev, 0, sizeof dev);
     unsigned processes = 0, gpu_processes = 0;
@@ -283,6 +287,11 @@ static void print_summary(struct grey_ledger *lg, uint64_t run_id, bool quiet)
         if ((state != GREY_SLOT_ACTIVE && state != GREY_SLOT_EXITED) || s->run_id != run_id)
             continue;
         processes++;
+        /* A process that exits normally runs the hook's destructor (EXITED); an exec into a
+         * hooked program retires the slot too. Still ACTIVE after a normal exit means the last
+         * program it ran never loaded the hook (or it left through _exit). */
+        if (s->pid == job_pid && state == GREY_SLOT_ACTIVE && WIFEXITED(job_status))
+            job_slot_left_active = true;
         if (atomic_load(&s->flags) & GREY_SLOT_USED_GPU)
             gpu_processes++;
         uint32_t used = atomic_load(&s->devices_used);
@@ -311,6 +320,10 @@ static void print_summary(struct grey_ledger *lg, uint64_t run_id, bool quiet)
                         "that clears LD_PRELOAD?): NO GPU limit was enforced\n");
         return;
     }
+    if (job_slot_left_active)
+        fprintf(stderr, "grey: WARNING: the job's process %d ran a program that did not load libgreyhook.so "
+                        "(exec with LD_PRELOAD cleared?) or left through _exit: GPU limits may not have been "
+                        "enforced there\n", (int)job_pid);
     if (quiet)
         return;
     if (gpu_processes == 0) {
@@ -400,12 +413,13 @@ int main(int argc, char **argv)
 
     install_forwarding();
     int exit_code = 0;
-    int status = run_job(opt.command, &exit_code);
+    pid_t job_pid = 0;
+    int status = run_job(opt.command, &job_pid, &exit_code);
     if (status < 0)
         return exit_code;
 
     if (have_ledger) {
-        print_summary(&ledger, run_id, opt.quiet);
+        print_summary(&ledger, run_id, job_pid, status, opt.quiet);
         grey_ledger_close(&ledger);
     }
     if (WIFEXITED(status))

@@ -1,0 +1,516 @@
+/* The plan file: round trips through the writer, the syntax people may use, and the exact
+ * "FILE:LINE: reason" for every way a plan can be wrong. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../policy/plan.h"
+
+#define MiB (1024ULL * 1024)
+#define GiB (1024ULL * MiB)
+
+#define HEAD "grey-plan-version = 1\n"
+
+static struct grey_plan parse_ok(const char *text)
+{
+    struct grey_plan p;
+    char err[512] = "";
+    int rc = grey_plan_parse(text, strlen(text), "plan.conf", &p, err, sizeof err);
+    cr_assert_eq(rc, 0, "refused: %s\n--- text:\n%s", err, text);
+    return p;
+}
+
+/* text (with explicit length, so it may hold NUL bytes) must be refused with exactly `want`. */
+static void refused_n(const char *text, size_t len, const char *want)
+{
+    struct grey_plan p;
+    char err[512] = "";
+    int rc = grey_plan_parse(text, len, "plan.conf", &p, err, sizeof err);
+    cr_assert_eq(rc, -1, "accepted:\n%s", text);
+    cr_assert_str_eq(err, want);
+}
+
+static void refused(const char *text, const char *want) { refused_n(text, strlen(text), want); }
+
+static struct grey_plan sample_plan(void)
+{
+    struct grey_plan p;
+    memset(&p, 0, sizeof p);
+    p.version = 1;
+    p.mode = GREY_MODE_BALANCED;
+    snprintf(p.source, sizeof p.source, "unit test \"quoted\" \\ # not a comment");
+    p.dev[0].present = true;
+    snprintf(p.dev[0].name, sizeof p.dev[0].name, "Grey Simulated GPU");
+    p.dev[0].vram = 80 * GiB;
+    p.dev[0].budget = 72 * GiB;
+    p.dev[0].process_cap = 60 * GiB;
+    p.dev[5].present = true; /* no name, no vram: both optional */
+    p.dev[5].budget = 1610612736ULL;
+    p.dev[5].process_cap = 1536 * MiB - 1;
+    p.ndevices = 6;
+    return p;
+}
+
+/* The writer's text, NUL-terminated, in a buffer the caller frees. */
+static char *written(const struct grey_plan *p)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_not_null(f);
+    cr_assert_eq(grey_plan_write(f, p), 0);
+    fclose(f);
+    return buf;
+}
+
+/* ---------------------------------------------------------------- writing and round trips */
+
+Test(plan_write, round_trip)
+{
+    struct grey_plan want = sample_plan();
+    char *text = written(&want);
+    struct grey_plan got = parse_ok(text);
+    cr_assert_eq(got.version, 1);
+    cr_assert_eq(got.mode, GREY_MODE_BALANCED);
+    cr_assert_str_eq(got.source, want.source);
+    cr_assert_eq(got.ndevices, 6);
+    cr_assert_str_eq(got.dev[0].name, "Grey Simulated GPU");
+    cr_assert_eq(got.dev[0].vram, 80 * GiB);
+    cr_assert_eq(got.dev[0].budget, 72 * GiB);
+    cr_assert_eq(got.dev[0].process_cap, 60 * GiB);
+    cr_assert_eq(got.dev[5].budget, 1610612736ULL);
+    cr_assert_eq(got.dev[5].process_cap, 1536 * MiB - 1);
+    cr_assert_eq(memcmp(&got, &want, sizeof got), 0, "round trip changed the plan:\n%s", text);
+    free(text);
+}
+
+Test(plan_write, every_value_is_commented)
+{
+    struct grey_plan p = sample_plan();
+    char *text = written(&p);
+    cr_assert(strstr(text, "Written by grey-plan on ") != NULL, "%s", text);
+    cr_assert(strstr(text, "from \"unit test") != NULL, "header names the source:\n%s", text);
+    cr_assert(strstr(text, "edit") != NULL, "header says admins may edit it:\n%s", text);
+    cr_assert(strstr(text, "# 72.0 GiB: all hooked processes on this device together") != NULL,
+              "%s", text);
+    cr_assert(strstr(text, "budget = 77309411328 ") != NULL, "sizes are integer bytes:\n%s", text);
+    cr_assert(strstr(text, "process_cap = 64424509440 ") != NULL, "%s", text);
+    cr_assert(strstr(text, "# 1.5 GiB: ") != NULL, "%s", text);
+    /* every assignment line carries a comment */
+    int assignments = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (line[0] == '#' || line[0] == '[')
+            continue;
+        assignments++;
+        cr_expect(strchr(line, '=') && strstr(line, " # "), "uncommented line: '%s'", line);
+    }
+    cr_assert_eq(assignments, 3 + 4 + 2);
+    free(text);
+}
+
+Test(plan_write, reports_write_errors)
+{
+    struct grey_plan p = sample_plan();
+    FILE *f = fopen("/dev/full", "w");
+    if (!f)
+        cr_skip_test("no /dev/full");
+    cr_assert_eq(grey_plan_write(f, &p), -1);
+    fclose(f);
+}
+
+Test(plan_mode, names_and_parsing)
+{
+    cr_assert_str_eq(grey_plan_mode_name(GREY_MODE_SAFE), "safe");
+    cr_assert_str_eq(grey_plan_mode_name(GREY_MODE_BALANCED), "balanced");
+    cr_assert_str_eq(grey_plan_mode_name(GREY_MODE_AGGRESSIVE), "aggressive");
+    cr_assert_eq(grey_plan_mode_parse("safe"), GREY_MODE_SAFE);
+    cr_assert_eq(grey_plan_mode_parse("balanced"), GREY_MODE_BALANCED);
+    cr_assert_eq(grey_plan_mode_parse("aggressive"), GREY_MODE_AGGRESSIVE);
+    cr_assert_eq(grey_plan_mode_parse("Safe"), -1);
+    cr_assert_eq(grey_plan_mode_parse(""), -1);
+    cr_assert_eq(grey_plan_mode_parse(NULL), -1);
+}
+
+/* ---------------------------------------------------------------- syntax that is accepted */
+
+Test(plan_parse, comments_blanks_and_defaults)
+{
+    struct grey_plan p = parse_ok("# leading comment\n"
+                                  "\n"
+                                  "   grey-plan-version=1# no spaces needed\n"
+                                  "\t\n"
+                                  "[device 2]   # trailing comment\n"
+                                  "  budget   =   2GiB   \n"
+                                  "process_cap = 1.5G # human sizes are fine\n");
+    cr_assert_eq(p.mode, GREY_MODE_SAFE, "mode defaults to safe");
+    cr_assert_str_eq(p.source, "");
+    cr_assert_eq(p.ndevices, 3);
+    cr_assert(!p.dev[0].present && !p.dev[1].present && p.dev[2].present);
+    cr_assert_eq(p.dev[2].budget, 2 * GiB);
+    cr_assert_eq(p.dev[2].process_cap, 1610612736ULL);
+    cr_assert_eq(p.dev[2].vram, 0);
+}
+
+Test(plan_parse, crlf_line_endings)
+{
+    struct grey_plan p = parse_ok("grey-plan-version = 1\r\n"
+                                  "mode = aggressive\r\n"
+                                  "source = \"windows editor\"\r\n"
+                                  "[device 0]\r\n"
+                                  "name = \"GPU\"  \r\n"
+                                  "budget = 10GiB\r\n"
+                                  "process_cap = 9GiB\r\n");
+    cr_assert_eq(p.mode, GREY_MODE_AGGRESSIVE);
+    cr_assert_str_eq(p.source, "windows editor");
+    cr_assert_str_eq(p.dev[0].name, "GPU");
+    cr_assert_eq(p.dev[0].process_cap, 9 * GiB);
+}
+
+Test(plan_parse, quoted_strings_and_escapes)
+{
+    struct grey_plan p = parse_ok(HEAD "source = \"a \\\"b\\\" c\\\\d # e\"   # real comment\n"
+                                       "[device 1]\n"
+                                       "name = bare words # comment\n"
+                                       "budget = \"4GiB\"\n"
+                                       "process_cap = 4GiB\n");
+    cr_assert_str_eq(p.source, "a \"b\" c\\d # e");
+    cr_assert_str_eq(p.dev[1].name, "bare words");
+    cr_assert_eq(p.dev[1].budget, 4 * GiB);
+}
+
+Test(plan_parse, no_trailing_newline_and_no_devices)
+{
+    struct grey_plan p = parse_ok("grey-plan-version = 1");
+    cr_assert_eq(p.ndevices, 0);
+    p = parse_ok(HEAD "[device 15]\nbudget = 1G\nprocess_cap = 1G");
+    cr_assert_eq(p.ndevices, 16);
+    cr_assert_eq(p.dev[15].process_cap, GiB);
+}
+
+Test(plan_parse, text_need_not_be_terminated)
+{
+    const char text[] = HEAD "[device 0]\nbudget = 1G\nprocess_cap = 1G\nXXXX";
+    struct grey_plan p;
+    char err[256];
+    /* stop before "XXXX": the parser must not read past len */
+    cr_assert_eq(grey_plan_parse(text, strlen(text) - 4, "plan.conf", &p, err, sizeof err), 0,
+                 "%s", err);
+}
+
+Test(plan_parse, equal_limits_are_fine)
+{
+    struct grey_plan p = parse_ok(HEAD "[device 0]\nvram = 8G\nbudget = 8G\nprocess_cap = 8G\n");
+    cr_assert_eq(p.dev[0].vram, 8 * GiB);
+}
+
+/* ---------------------------------------------------------------- errors, each with its line */
+
+Test(plan_errors, unknown_key)
+{
+    refused(HEAD "[device 0]\nbudgit = 1G\n", "plan.conf:3: unknown key 'budgit' in [device 0]");
+    refused(HEAD "colour = red\n", "plan.conf:2: unknown key 'colour' at the top level");
+    refused(HEAD "budget = 1G\n",
+            "plan.conf:2: key 'budget' outside a section (it belongs in a [device N] section)");
+    refused(HEAD "[device 0]\nmode = safe\n",
+            "plan.conf:3: key 'mode' in [device 0] (it belongs before the first section)");
+}
+
+Test(plan_errors, unknown_section)
+{
+    refused(HEAD "[gpu 0]\n", "plan.conf:2: unknown section '[gpu 0]' (expected [device N])");
+    refused(HEAD "[devices 0]\n",
+            "plan.conf:2: unknown section '[devices 0]' (expected [device N])");
+    refused(HEAD "[device 0\n", "plan.conf:2: missing ']' in '[device 0'");
+    refused(HEAD "[device 0] budget = 1G\n",
+            "plan.conf:2: unexpected text 'budget = 1G' after '[device 0]'");
+}
+
+Test(plan_errors, bad_device_index)
+{
+    refused(HEAD "[device 16]\n",
+            "plan.conf:2: device index 16 in '[device 16]' is out of range (0..15)");
+    refused(HEAD "[device 99999999999999999999]\n",
+            "plan.conf:2: device index 99999999999999999999 in '[device 99999999999999999999]' "
+            "is out of range (0..15)");
+    refused(HEAD "[device -1]\n",
+            "plan.conf:2: bad device index '-1' in '[device -1]' (expected [device N])");
+    refused(HEAD "[device]\n",
+            "plan.conf:2: bad device index '' in '[device]' (expected [device N])");
+    refused(HEAD "[device x]\n",
+            "plan.conf:2: bad device index 'x' in '[device x]' (expected [device N])");
+}
+
+Test(plan_errors, duplicate_section)
+{
+    refused(HEAD "[device 0]\nbudget = 1G\nprocess_cap = 1G\n\n[device 0]\n",
+            "plan.conf:6: duplicate section [device 0] (first on line 2)");
+    /* an unfinished section is reported first: its line comes earlier */
+    refused(HEAD "[device 0]\nbudget = 1G\n[device 0]\n",
+            "plan.conf:2: [device 0] is missing 'process_cap'");
+}
+
+Test(plan_errors, duplicate_key)
+{
+    refused(HEAD "[device 1]\nbudget = 1G\nbudget = 2G\n",
+            "plan.conf:4: duplicate key 'budget' in [device 1] (first set on line 3)");
+    refused(HEAD "mode = safe\nmode = safe\n",
+            "plan.conf:3: duplicate key 'mode' (first set on line 2)");
+    refused(HEAD HEAD, "plan.conf:2: duplicate key 'grey-plan-version' (first set on line 1)");
+}
+
+Test(plan_errors, missing_version)
+{
+    refused("# only a comment\n\n", "plan.conf: missing 'grey-plan-version'");
+}
+
+Test(plan_errors, empty_file)
+{
+    refused("", "plan.conf: empty file: missing 'grey-plan-version'");
+    refused("\n  \r\n\n", "plan.conf: empty file: missing 'grey-plan-version'");
+}
+
+Test(plan_errors, wrong_version)
+{
+    refused("grey-plan-version = 2\n",
+            "plan.conf:1: grey-plan-version = 2 is not supported (this grey reads version 1)");
+    refused("grey-plan-version = 0\n",
+            "plan.conf:1: grey-plan-version = 0 is not supported (this grey reads version 1)");
+    refused("grey-plan-version = 1.0\n",
+            "plan.conf:1: grey-plan-version: '1.0' is not a version number");
+    refused("grey-plan-version =\n", "plan.conf:1: 'grey-plan-version' has no value");
+}
+
+Test(plan_errors, key_or_section_before_version)
+{
+    refused("mode = safe\ngrey-plan-version = 1\n",
+            "plan.conf:1: 'mode' before 'grey-plan-version' (the version must come first)");
+    refused("# c\n[device 0]\n",
+            "plan.conf:2: '[device 0]' before 'grey-plan-version' (the version must come first)");
+}
+
+Test(plan_errors, bad_size)
+{
+    refused(HEAD "[device 0]\nbudget = 1G\n\n\n\nprocess_cap = 12XB\n",
+            "plan.conf:7: process_cap: unknown unit 'XB' in '12XB' "
+            "(use B, KiB, MiB, GiB or TiB)");
+    refused(HEAD "[device 0]\nvram = -5G\n",
+            "plan.conf:3: vram: '-5G' is not a size: it must start with a digit (like 512MiB)");
+    refused(HEAD "[device 0]\nbudget = 0\n",
+            "plan.conf:3: budget: must be greater than zero (got '0')");
+    refused(HEAD "[device 0]\nbudget =   # nothing\n", "plan.conf:3: 'budget' has no value");
+}
+
+Test(plan_errors, bad_mode)
+{
+    refused(HEAD "mode = fast\n",
+            "plan.conf:2: mode: unknown mode 'fast' (use safe, balanced or aggressive)");
+}
+
+Test(plan_errors, missing_required_key_names_section_line)
+{
+    refused(HEAD "\n[device 0]\nbudget = 1G\n\n", "plan.conf:3: [device 0] is missing 'process_cap'");
+    refused(HEAD "[device 0]\nprocess_cap = 1G\n[device 1]\nbudget = 1G\nprocess_cap = 1G\n",
+            "plan.conf:2: [device 0] is missing 'budget'");
+}
+
+Test(plan_errors, cap_above_budget)
+{
+    refused(HEAD "[device 0]\nprocess_cap = 60GiB\nbudget = 50GiB\n",
+            "plan.conf:3: [device 0] process_cap 60.0 GiB is larger than budget 50.0 GiB");
+    /* one byte over is over; the message then shows the same rounded size twice */
+    refused(HEAD "[device 0]\nbudget = 1073741824\nprocess_cap = 1073741825\n",
+            "plan.conf:4: [device 0] process_cap 1.0 GiB is larger than budget 1.0 GiB");
+}
+
+Test(plan_errors, budget_above_vram)
+{
+    refused(HEAD "[device 3]\nbudget = 90GiB\nvram = 80GiB\nprocess_cap = 1GiB\n",
+            "plan.conf:3: [device 3] budget 90.0 GiB is larger than vram 80.0 GiB");
+    refused(HEAD "[device 3]\nvram = 1024\nbudget = 1025\nprocess_cap = 1\n",
+            "plan.conf:4: [device 3] budget 1.0 KiB is larger than vram 1.0 KiB");
+}
+
+Test(plan_errors, strings)
+{
+    refused(HEAD "source = \"no end\n",
+            "plan.conf:2: unterminated string in 'source' (a '\"' is missing)");
+    refused(HEAD "source = \"bad \\n escape\"\n",
+            "plan.conf:2: source: unknown escape in string (only \\\" and \\\\ are allowed)");
+    refused(HEAD "source = \"a\" b\n",
+            "plan.conf:2: source: unexpected text 'b' after the closing quote");
+    char text[512];
+    snprintf(text, sizeof text, HEAD "source = \"%0128d\"\n", 0);
+    refused(text, "plan.conf:2: source: value longer than 127 characters");
+}
+
+Test(plan_errors, nul_byte)
+{
+    const char text[] = HEAD "mode = sa\0fe\n";
+    refused_n(text, sizeof text - 1, "plan.conf:2: NUL byte in the file (a plan is text)");
+}
+
+Test(plan_errors, missing_equals)
+{
+    refused(HEAD "[device 0]\nbudget 1G\n",
+            "plan.conf:3: missing '=' after 'budget' (expected 'key = value')");
+    refused(HEAD "= 1G\n", "plan.conf:2: expected 'key = value', got '= 1G'");
+}
+
+Test(plan_errors, long_line)
+{
+    char text[2100];
+    int n = snprintf(text, sizeof text, HEAD "# ");
+    memset(text + n, 'x', 1021); /* "# " + 1021 = 1023 characters: the longest line */
+    strcpy(text + n + 1021, "\n");
+    parse_ok(text);
+    strcpy(text + n + 1021, "y\n");
+    refused(text, "plan.conf:2: line longer than 1023 characters");
+}
+
+Test(plan_errors, no_error_buffer_needed)
+{
+    struct grey_plan p;
+    cr_assert_eq(grey_plan_parse("bad", 3, "x", &p, NULL, 0), -1);
+    char tiny[5];
+    cr_assert_eq(grey_plan_parse("bad", 3, "plan.conf", &p, tiny, sizeof tiny), -1);
+    cr_assert_str_eq(tiny, "plan");
+}
+
+/* ---------------------------------------------------------------- loading files */
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/grey-test-plan-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void remove_tmpdir(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static const char *write_file(const char *name, const char *data, size_t len)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(data, 1, len, f), len);
+    cr_assert_eq(fclose(f), 0);
+    return path;
+}
+
+TestSuite(plan_load, .init = make_tmpdir, .fini = remove_tmpdir);
+
+Test(plan_load, written_plan_loads)
+{
+    struct grey_plan want = sample_plan(), got;
+    char *text = written(&want);
+    const char *path = write_file("plan.conf", text, strlen(text));
+    char err[512] = "";
+    cr_assert_eq(grey_plan_load(path, &got, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(memcmp(&got, &want, sizeof got), 0);
+    free(text);
+}
+
+Test(plan_load, missing_file)
+{
+    struct grey_plan p;
+    char err[512], want[256], path[128];
+    snprintf(path, sizeof path, "%s/nope.conf", tmpdir);
+    snprintf(want, sizeof want, "%s: cannot open: No such file or directory", path);
+    cr_assert_eq(grey_plan_load(path, &p, err, sizeof err), -1);
+    cr_assert_str_eq(err, want);
+}
+
+Test(plan_load, directory)
+{
+    struct grey_plan p;
+    char err[512], want[256];
+    snprintf(want, sizeof want, "%s: cannot open: Is a directory", tmpdir);
+    cr_assert_eq(grey_plan_load(tmpdir, &p, err, sizeof err), -1);
+    cr_assert_str_eq(err, want);
+}
+
+/* Many short lines: the file is read in chunks, so lines cross chunk boundaries. */
+static char *big_plan(size_t total, size_t *len)
+{
+    static const char tail[] = "[device 0]\nbudget = 1G\nprocess_cap = 512M\n";
+    char *buf = malloc(total + 1);
+    cr_assert_not_null(buf);
+    size_t o = (size_t)sprintf(buf, HEAD);
+    while (o + 37 + sizeof tail - 1 <= total)
+        o += (size_t)sprintf(buf + o, "# filler %026zu\n", o); /* 37 bytes a line */
+    memset(buf + o, '#', total - o - (sizeof tail - 1));
+    o = total - (sizeof tail - 1);
+    buf[o - 1] = '\n';
+    memcpy(buf + o, tail, sizeof tail);
+    *len = total;
+    return buf;
+}
+
+Test(plan_load, largest_file_is_accepted)
+{
+    size_t len;
+    char *text = big_plan(GREY_PLAN_MAX_BYTES, &len);
+    const char *path = write_file("big.conf", text, len);
+    struct grey_plan p;
+    char err[512] = "";
+    cr_assert_eq(grey_plan_load(path, &p, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(p.dev[0].process_cap, 512 * MiB);
+    free(text);
+}
+
+Test(plan_load, oversized_file)
+{
+    size_t len;
+    char *text = big_plan(GREY_PLAN_MAX_BYTES + 1, &len);
+    const char *path = write_file("huge.conf", text, len);
+    struct grey_plan p;
+    char err[512], want[256];
+    snprintf(want, sizeof want, "%s: larger than 256 KiB", path);
+    cr_assert_eq(grey_plan_load(path, &p, err, sizeof err), -1);
+    cr_assert_str_eq(err, want);
+    free(text);
+}
+
+/* Loading and parsing must agree on every input, errors included. */
+static void same_as_parse(const char *text, size_t len)
+{
+    const char *path = write_file("same.conf", text, len);
+    struct grey_plan a, b;
+    char ea[512] = "", eb[512] = "";
+    int ra = grey_plan_parse(text, len, path, &a, ea, sizeof ea);
+    int rb = grey_plan_load(path, &b, eb, sizeof eb);
+    cr_assert_eq(ra, rb, "parse: %s / load: %s", ea, eb);
+    cr_assert_str_eq(ea, eb);
+    if (ra == 0)
+        cr_assert_eq(memcmp(&a, &b, sizeof a), 0);
+}
+
+Test(plan_load, agrees_with_parse)
+{
+    static const char nul[] = HEAD "[device 0]\n\0";
+    same_as_parse(HEAD "[device 0]\r\nbudget = 1G\r\nprocess_cap = 1G", 54);
+    same_as_parse(HEAD "[device 0]\nbudget = 1G\n", strlen(HEAD "[device 0]\nbudget = 1G\n"));
+    same_as_parse(nul, sizeof nul - 1);
+    same_as_parse("", 0);
+
+    char text[3000];
+    for (size_t n = 1022; n <= 1025; n++) { /* lines around the limit, last line unterminated */
+        size_t o = (size_t)sprintf(text, HEAD "#");
+        memset(text + o, 'x', n - 1);
+        same_as_parse(text, o + n - 1);
+        text[o + n - 1] = '\n';
+        same_as_parse(text, o + n);
+    }
+}

@@ -1,0 +1,57 @@
+/* Shared reporting helpers for the grey-* commands (see cli_common.h). */
+#include "cli_common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "../policy/size.h"
+
+static void vreport(const char *prog, const char *tag, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: %s", prog, tag);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *prog, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(prog, "", fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "try '%s --help'\n", prog);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_error(const char *prog, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(prog, "", fmt, ap);
+    va_end(ap);
+    return CLI_EXIT_FAIL;
+}
+
+void cli_warn(const char *prog, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(prog, "warning: ", fmt, ap);
+    va_end(ap);
+}
+
+int cli_parse_size(const char *prog, const char *opt, const char *text, uint64_t *out)
+{
+    char why[160];
+    uint64_t v;
+    if (grey_size_parse(text, &v, why, sizeof why) != 0) {
+        cli_usage_error(prog, "%s: %s", opt, why);
+        return -1;
+    }
+    if (v == 0) {
+        cli_usage_error(prog, "%s: size must be greater than zero (got '%s')", opt, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,29 @@
+/* Small helpers shared by the grey-* commands, so that they all report problems the same way:
+ * "PROG: what went wrong" on stderr, usage problems followed by "try 'PROG --help'". */
+#ifndef GREY_CLI_COMMON_H
+#define GREY_CLI_COMMON_H
+
+#include <stdint.h>
+
+/* Exit statuses every grey tool uses. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1  /* runtime failure: no driver, unreadable or malformed file */
+#define CLI_EXIT_USAGE 2 /* bad command line */
+
+/* Prints "PROG: <message>" and "try 'PROG --help'" to stderr. Returns CLI_EXIT_USAGE so callers
+ * can write `return cli_usage_error(...)`. */
+int cli_usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints "PROG: <message>" to stderr. Returns CLI_EXIT_FAIL. */
+int cli_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints "PROG: warning: <message>" to stderr. */
+void cli_warn(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses the SIZE argument of option opt ("--cap") with grey_size_parse. Zero is refused too: no
+ * grey option means anything by a size of zero bytes. On error prints a usage error such as
+ * "grey-run: --cap: unknown unit 'XB' in '12XB' (...)" + the --help hint and returns -1; on
+ * success stores the value and returns 0. */
+int cli_parse_size(const char *prog, const char *opt, const char *text, uint64_t *out);
+
+#endif
