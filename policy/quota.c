@@ -11,43 +11,75 @@ static void atomic_max(_Atomic uint64_t *slot, uint64_t value)
         ;
 }
 
-bool quota_reserve(struct grey_slot_device *dev, uint64_t bytes)
+/* Adds bytes to *counter unless that would pass limit. */
+static bool add_within(_Atomic uint64_t *counter, uint64_t bytes, uint64_t limit)
 {
-    uint64_t cap = atomic_load_explicit(&dev->cap, RELAXED);
-    uint64_t used = atomic_load_explicit(&dev->used, RELAXED);
+    uint64_t cur = atomic_load_explicit(counter, RELAXED);
     do {
-        if (bytes > cap || used > cap - bytes) {
-            atomic_fetch_add_explicit(&dev->denied, 1, RELAXED);
-            atomic_max(&dev->largest_denied, bytes);
+        if (bytes > limit || cur > limit - bytes)
             return false;
-        }
-    } while (!atomic_compare_exchange_weak_explicit(&dev->used, &used, used + bytes, RELAXED, RELAXED));
+    } while (!atomic_compare_exchange_weak_explicit(counter, &cur, cur + bytes, RELAXED, RELAXED));
     return true;
 }
 
-void quota_commit(struct grey_slot_device *dev)
+static void record_denial(struct grey_slot_device *d, uint64_t bytes)
 {
-    atomic_fetch_add_explicit(&dev->allocs, 1, RELAXED);
-    atomic_max(&dev->peak, atomic_load_explicit(&dev->used, RELAXED));
+    atomic_fetch_add_explicit(&d->denied, 1, RELAXED);
+    atomic_max(&d->largest_denied, bytes);
 }
 
-void quota_release(struct grey_slot_device *dev, uint64_t bytes)
+enum grey_denial quota_reserve(const struct grey_quota *q, int dev, uint64_t bytes)
 {
-    atomic_fetch_sub_explicit(&dev->used, bytes, RELAXED);
+    struct grey_slot_device *d = &q->slot->dev[dev];
+    if (!add_within(&d->used, bytes, atomic_load_explicit(&d->cap, RELAXED))) {
+        record_denial(d, bytes);
+        return GREY_DENIED_CAP;
+    }
+    if (q->budgets) {
+        uint64_t budget = atomic_load_explicit(&q->budgets->device_budget[dev], RELAXED);
+        if (!add_within(&q->budgets->device_used[dev], bytes, budget)) {
+            atomic_fetch_sub_explicit(&d->used, bytes, RELAXED);
+            record_denial(d, bytes);
+            return GREY_DENIED_BUDGET;
+        }
+    }
+    return GREY_ADMITTED;
 }
 
-void quota_free(struct grey_slot_device *dev, uint64_t bytes)
+void quota_commit(const struct grey_quota *q, int dev)
 {
-    quota_release(dev, bytes);
-    atomic_fetch_add_explicit(&dev->frees, 1, RELAXED);
+    struct grey_slot_device *d = &q->slot->dev[dev];
+    atomic_fetch_add_explicit(&d->allocs, 1, RELAXED);
+    atomic_max(&d->peak, atomic_load_explicit(&d->used, RELAXED));
 }
 
-void quota_view(const struct grey_slot_device *dev, uint64_t phys_free, uint64_t phys_total,
+void quota_release(const struct grey_quota *q, int dev, uint64_t bytes)
+{
+    atomic_fetch_sub_explicit(&q->slot->dev[dev].used, bytes, RELAXED);
+    if (q->budgets)
+        atomic_fetch_sub_explicit(&q->budgets->device_used[dev], bytes, RELAXED);
+}
+
+void quota_free(const struct grey_quota *q, int dev, uint64_t bytes)
+{
+    quota_release(q, dev, bytes);
+    atomic_fetch_add_explicit(&q->slot->dev[dev].frees, 1, RELAXED);
+}
+
+void quota_view(const struct grey_quota *q, int dev, uint64_t phys_free, uint64_t phys_total,
                 uint64_t *free_out, uint64_t *total_out)
 {
-    uint64_t cap = atomic_load_explicit(&dev->cap, RELAXED);
-    uint64_t used = atomic_load_explicit(&dev->used, RELAXED);
-    uint64_t cap_left = used >= cap ? 0 : cap - used;
+    const struct grey_slot_device *d = &q->slot->dev[dev];
+    uint64_t cap = atomic_load_explicit(&d->cap, RELAXED);
+    uint64_t used = atomic_load_explicit(&d->used, RELAXED);
+    uint64_t left = used >= cap ? 0 : cap - used;
+    if (q->budgets) {
+        uint64_t budget = atomic_load_explicit(&q->budgets->device_budget[dev], RELAXED);
+        uint64_t all = atomic_load_explicit(&q->budgets->device_used[dev], RELAXED);
+        uint64_t budget_left = all >= budget ? 0 : budget - all;
+        if (budget_left < left)
+            left = budget_left;
+    }
     *total_out = cap < phys_total ? cap : phys_total;
-    *free_out = cap_left < phys_free ? cap_left : phys_free;
+    *free_out = left < phys_free ? left : phys_free;
 }

@@ -1,13 +1,15 @@
-/* Quota admission for one process on one device: the reserve / commit / release steps every
- * allocation family goes through.
+/* Quota admission: the reserve / commit / release steps every allocation family goes through.
  *
- *   quota_reserve   before the driver is called: would the process stay within its cap? If so
- *                   the bytes are counted at once (a CAS loop), so two threads racing for the
- *                   last bytes cannot both get them. If not, the denial is recorded.
+ *   quota_reserve   before the driver is called: would the process stay within its cap, and the
+ *                   device within its budget (all hooked processes together)? If so the bytes are
+ *                   counted at once with compare-and-swap, so two threads or two processes racing
+ *                   for the last bytes cannot both get them. If not, the denial is recorded.
  *   quota_commit    the driver said yes: count the allocation, raise the peak.
- *   quota_release   the driver said no after a reservation, or the memory was freed.
+ *   quota_release   the driver said no after a reservation: undo it.
+ *   quota_free      the memory was freed: give the bytes back.
  *
- * Counters live in the process's ledger slot (struct grey_slot_device); no locks, no syscalls. */
+ * Counters live in the process's ledger slot and the ledger header (shared memory); no locks,
+ * no syscalls. */
 #ifndef GREY_QUOTA_H
 #define GREY_QUOTA_H
 
@@ -16,15 +18,23 @@
 
 #include "ledger.h"
 
-bool quota_reserve(struct grey_slot_device *dev, uint64_t bytes);
-void quota_commit(struct grey_slot_device *dev);
-void quota_release(struct grey_slot_device *dev, uint64_t bytes);
-/* Freed memory: release plus the frees counter. */
-void quota_free(struct grey_slot_device *dev, uint64_t bytes);
+/* Where one process's quota lives. budgets may be NULL: then only the process cap applies. */
+struct grey_quota {
+    struct grey_slot *slot;
+    struct grey_ledger_header *budgets;
+};
+
+/* Why quota_reserve said no. */
+enum grey_denial { GREY_ADMITTED = 0, GREY_DENIED_CAP, GREY_DENIED_BUDGET };
+
+enum grey_denial quota_reserve(const struct grey_quota *q, int dev, uint64_t bytes);
+void quota_commit(const struct grey_quota *q, int dev);
+void quota_release(const struct grey_quota *q, int dev, uint64_t bytes);
+void quota_free(const struct grey_quota *q, int dev, uint64_t bytes);
 
 /* The capped view of device memory that memory queries report:
- * total = min(cap, physical total), free = min(cap - used, physical free). */
-void quota_view(const struct grey_slot_device *dev, uint64_t phys_free, uint64_t phys_total,
+ * total = min(cap, physical total), free = min(cap - used, budget left, physical free). */
+void quota_view(const struct grey_quota *q, int dev, uint64_t phys_free, uint64_t phys_total,
                 uint64_t *free_out, uint64_t *total_out);
 
 #endif

@@ -18,11 +18,13 @@
 #include "../policy/tracker.h"
 #include "log.h"
 
-struct grey_slot *_Atomic grey_self_slot;
+const struct grey_quota *_Atomic grey_self_quota;
 
 static struct grey_ledger ledger;
 static bool ledger_open;
 static struct grey_slot private_slot;     /* used when the ledger is unavailable, and after exit */
+static struct grey_quota shared_quota;    /* slot in the ledger + the ledger's device budgets */
+static struct grey_quota private_quota = {.slot = &private_slot, .budgets = NULL};
 static uint64_t configured_cap[GREY_MAX_DEVICES];
 static uint64_t run_id;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -88,7 +90,7 @@ static void use_private_slot(pid_t pid, uint64_t start)
     private_slot.start_time = start;
     atomic_store(&private_slot.state, GREY_SLOT_ACTIVE);
     apply_caps(&private_slot);
-    atomic_store_explicit(&grey_self_slot, &private_slot, memory_order_release);
+    atomic_store_explicit(&grey_self_quota, &private_quota, memory_order_release);
 }
 
 /* Claims this process's slot. Called at load and again in a fork child (new pid). */
@@ -104,7 +106,9 @@ static void register_process(void)
         struct grey_slot *slot = grey_ledger_claim(&ledger, pid, start, run_id, (uint32_t)getuid(), command);
         if (slot) {
             apply_caps(slot);
-            atomic_store_explicit(&grey_self_slot, slot, memory_order_release);
+            shared_quota.slot = slot;
+            shared_quota.budgets = ledger.header;
+            atomic_store_explicit(&grey_self_quota, &shared_quota, memory_order_release);
             return;
         }
         grey_warn("the ledger has no free slot; caps are enforced but this process is invisible to "
@@ -121,10 +125,10 @@ static void fork_child(void)
     register_process();
 }
 
-struct grey_slot *grey_hook_init_slow(void)
+const struct grey_quota *grey_hook_init_slow(void)
 {
     pthread_mutex_lock(&init_lock);
-    if (!atomic_load(&grey_self_slot)) {
+    if (!atomic_load(&grey_self_quota)) {
         const char *log = getenv("GREY_LOG");
         grey_log_enabled = log && *log && strcmp(log, "0") != 0;
         run_id = parse_run_id(getenv("GREY_RUN_ID"));
@@ -140,7 +144,7 @@ struct grey_slot *grey_hook_init_slow(void)
         grey_log("loaded: ledger %s, run %llx", ledger_open ? path : "(private)", (unsigned long long)run_id);
     }
     pthread_mutex_unlock(&init_lock);
-    return atomic_load(&grey_self_slot);
+    return atomic_load(&grey_self_quota);
 }
 
 __attribute__((constructor)) static void grey_hook_load(void)
@@ -153,10 +157,10 @@ __attribute__((constructor)) static void grey_hook_load(void)
  * that another process may already have claimed. */
 __attribute__((destructor)) static void grey_hook_unload(void)
 {
-    struct grey_slot *slot = atomic_load(&grey_self_slot);
-    if (!slot || slot == &private_slot)
+    const struct grey_quota *q = atomic_load(&grey_self_quota);
+    if (!q || q == &private_quota)
         return;
-    memcpy(&private_slot, slot, sizeof private_slot);
-    atomic_store_explicit(&grey_self_slot, &private_slot, memory_order_release);
-    grey_slot_exit(slot);
+    memcpy(&private_slot, q->slot, sizeof private_slot);
+    atomic_store_explicit(&grey_self_quota, &private_quota, memory_order_release);
+    grey_slot_exit(q->slot);
 }

@@ -4,7 +4,7 @@
 
 static inline void count_launch(void)
 {
-    atomic_fetch_add_explicit(&grey_self()->launches, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&grey_self()->slot->launches, 1, memory_order_relaxed);
 }
 
 GREY_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,

@@ -5,21 +5,21 @@
 #include "../policy/quota.h"
 #include "../policy/tracker.h"
 
-struct grey_slot_device *grey_cuda_current_device(int *dev_out)
+bool grey_cuda_current_device(const struct grey_quota *q, int *dev_out)
 {
     static void *real_fn;
     PFN_cuCtxGetDevice_v2000 get_device = grey_real(&real_fn, "cuCtxGetDevice");
     CUdevice dev;
     if (!get_device || get_device(&dev) != CUDA_SUCCESS)
-        return NULL;
+        return false;
     *dev_out = (int)dev;
-    return grey_self_device((int)dev);
+    return grey_self_use_device(q, (int)dev);
 }
 
-void grey_cuda_track(struct grey_slot_device *dev, int dev_index, CUdeviceptr addr, size_t bytes,
+void grey_cuda_track(const struct grey_quota *q, int dev_index, CUdeviceptr addr, size_t bytes,
                      enum grey_cuda_api api)
 {
-    quota_commit(dev);
+    quota_commit(q, dev_index);
     struct grey_buffer_info info = {
         .addr = (uint64_t)addr, .bytes = bytes, .device = (uint32_t)dev_index, .api = api,
     };
@@ -35,20 +35,20 @@ GREY_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
 
-    int dev_index;
-    struct grey_slot_device *dev = grey_cuda_current_device(&dev_index);
+    const struct grey_quota *q = grey_self();
+    int dev;
     /* Bad arguments and a missing context are the driver's to report, with its own error. */
-    if (!dev || !dptr || bytesize == 0)
+    if (!dptr || bytesize == 0 || !grey_cuda_current_device(q, &dev))
         return real(dptr, bytesize);
 
-    if (!quota_reserve(dev, bytesize))
+    if (quota_reserve(q, dev, bytesize) != GREY_ADMITTED)
         return CUDA_ERROR_OUT_OF_MEMORY;
     CUresult rc = real(dptr, bytesize);
     if (rc != CUDA_SUCCESS) {
-        quota_release(dev, bytesize);
+        quota_release(q, dev, bytesize);
         return rc;
     }
-    grey_cuda_track(dev, dev_index, *dptr, bytesize, GREY_API_MEM_ALLOC);
+    grey_cuda_track(q, dev, *dptr, bytesize, GREY_API_MEM_ALLOC);
     return rc;
 }
 
@@ -66,7 +66,7 @@ GREY_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr)
     CUresult rc = real(dptr);
     if (tracked) {
         if (rc == CUDA_SUCCESS)
-            quota_free(&grey_self()->dev[info.device], info.bytes);
+            quota_free(grey_self(), (int)info.device, info.bytes);
         else
             tracker_add(&info);
     }
@@ -80,12 +80,12 @@ GREY_EXPORT CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes)
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUresult rc = real(free_bytes, total_bytes);
-    int dev_index;
-    struct grey_slot_device *dev;
-    if (rc != CUDA_SUCCESS || !(dev = grey_cuda_current_device(&dev_index)))
+    const struct grey_quota *q = grey_self();
+    int dev;
+    if (rc != CUDA_SUCCESS || !free_bytes || !total_bytes || !grey_cuda_current_device(q, &dev))
         return rc;
     uint64_t capped_free, capped_total;
-    quota_view(dev, *free_bytes, *total_bytes, &capped_free, &capped_total);
+    quota_view(q, dev, *free_bytes, *total_bytes, &capped_free, &capped_total);
     *free_bytes = (size_t)capped_free;
     *total_bytes = (size_t)capped_total;
     return rc;
@@ -98,10 +98,10 @@ GREY_EXPORT CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice device)
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUresult rc = real(bytes, device);
-    struct grey_slot_device *dev;
-    if (rc != CUDA_SUCCESS || !(dev = grey_self_device((int)device)))
+    const struct grey_quota *q = grey_self();
+    if (rc != CUDA_SUCCESS || !bytes || !grey_self_use_device(q, (int)device))
         return rc;
-    uint64_t cap = atomic_load_explicit(&dev->cap, memory_order_relaxed);
+    uint64_t cap = atomic_load_explicit(&q->slot->dev[device].cap, memory_order_relaxed);
     if (cap < *bytes)
         *bytes = (size_t)cap;
     return rc;

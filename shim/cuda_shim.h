@@ -18,14 +18,13 @@ enum grey_cuda_api {
     GREY_API_MEM_ALLOC = 1,
 };
 
-/* Counters of the device of the calling thread's current context, or NULL when there is no
+/* The device of the calling thread's current context, in *dev_out. False when there is no
  * current context (the driver then reports the error itself) or grey cannot track the device. */
-struct grey_slot_device *grey_cuda_current_device(int *dev_out);
+bool grey_cuda_current_device(const struct grey_quota *q, int *dev_out);
 
 /* The driver answered CUDA_SUCCESS for a new buffer of bytes at addr: commit the reservation
  * and track the buffer. */
-void grey_cuda_track(struct grey_slot_device *dev, int dev_index, CUdeviceptr addr, size_t bytes,
+void grey_cuda_track(const struct grey_quota *q, int dev, CUdeviceptr addr, size_t bytes,
                      enum grey_cuda_api api);
 
-/* The driver freed addr: give its bytes back. Call with the record tracker_remove returned. */
 #endif

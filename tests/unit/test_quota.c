@@ -1,75 +1,102 @@
-/* Quota admission: the reserve / commit / release steps and the capped memory view. */
+/* Quota admission: process caps, device budgets, and the capped memory view. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <string.h>
 
 #include "../../policy/quota.h"
 
-static struct grey_slot_device dev;
+static struct grey_slot slot, other_slot;
+static struct grey_ledger_header header;
+static struct grey_quota q = {.slot = &slot, .budgets = NULL};
+static struct grey_quota other = {.slot = &other_slot, .budgets = NULL};
+#define D (slot.dev[0])
 
-static void fresh(uint64_t cap)
+static void fresh(uint64_t cap, uint64_t budget)
 {
-    memset(&dev, 0, sizeof dev);
-    atomic_store(&dev.cap, cap);
+    memset(&slot, 0, sizeof slot);
+    memset(&other_slot, 0, sizeof other_slot);
+    memset(&header, 0, sizeof header);
+    atomic_store(&slot.dev[0].cap, cap);
+    atomic_store(&other_slot.dev[0].cap, cap);
+    atomic_store(&header.device_budget[0], budget);
+    q.budgets = other.budgets = budget ? &header : NULL;
 }
 
 Test(quota, admits_up_to_the_cap_exactly)
 {
-    fresh(1000);
-    cr_assert(quota_reserve(&dev, 600));
-    quota_commit(&dev);
-    cr_assert(quota_reserve(&dev, 400), "the last byte of the cap must be allocatable");
-    quota_commit(&dev);
-    cr_assert_eq(atomic_load(&dev.used), 1000);
-    cr_assert_not(quota_reserve(&dev, 1), "one byte over the cap must be denied");
-    cr_assert_eq(atomic_load(&dev.used), 1000, "a denial must not change the bytes in use");
-    cr_assert_eq(atomic_load(&dev.allocs), 2);
-    cr_assert_eq(atomic_load(&dev.peak), 1000);
+    fresh(1000, 0);
+    cr_assert_eq(quota_reserve(&q, 0, 600), GREY_ADMITTED);
+    quota_commit(&q, 0);
+    cr_assert_eq(quota_reserve(&q, 0, 400), GREY_ADMITTED, "the last byte of the cap must be allocatable");
+    quota_commit(&q, 0);
+    cr_assert_eq(atomic_load(&D.used), 1000);
+    cr_assert_eq(quota_reserve(&q, 0, 1), GREY_DENIED_CAP, "one byte over the cap must be denied");
+    cr_assert_eq(atomic_load(&D.used), 1000, "a denial must not change the bytes in use");
+    cr_assert_eq(atomic_load(&D.allocs), 2);
+    cr_assert_eq(atomic_load(&D.peak), 1000);
 }
 
 Test(quota, denial_records_count_and_largest)
 {
-    fresh(100);
-    cr_assert_not(quota_reserve(&dev, 300));
-    cr_assert_not(quota_reserve(&dev, 200));
-    cr_assert_not(quota_reserve(&dev, UINT64_MAX), "a size near 2^64 must not wrap around the check");
-    cr_assert_eq(atomic_load(&dev.denied), 3);
-    cr_assert_eq(atomic_load(&dev.largest_denied), UINT64_MAX);
-    cr_assert_eq(atomic_load(&dev.used), 0);
+    fresh(100, 0);
+    cr_assert_eq(quota_reserve(&q, 0, 300), GREY_DENIED_CAP);
+    cr_assert_eq(quota_reserve(&q, 0, 200), GREY_DENIED_CAP);
+    cr_assert_eq(quota_reserve(&q, 0, UINT64_MAX), GREY_DENIED_CAP, "a size near 2^64 must not wrap the check");
+    cr_assert_eq(atomic_load(&D.denied), 3);
+    cr_assert_eq(atomic_load(&D.largest_denied), UINT64_MAX);
+    cr_assert_eq(atomic_load(&D.used), 0);
 }
 
 Test(quota, release_and_free_give_bytes_back)
 {
-    fresh(1000);
-    cr_assert(quota_reserve(&dev, 700));
-    quota_release(&dev, 700); /* the driver refused after all */
-    cr_assert_eq(atomic_load(&dev.used), 0);
-    cr_assert_eq(atomic_load(&dev.frees), 0, "a rolled-back reservation is not a free");
-    cr_assert(quota_reserve(&dev, 700));
-    quota_commit(&dev);
-    quota_free(&dev, 700);
-    cr_assert_eq(atomic_load(&dev.used), 0);
-    cr_assert_eq(atomic_load(&dev.frees), 1);
-    cr_assert_eq(atomic_load(&dev.peak), 700, "the peak survives the free");
+    fresh(1000, 5000);
+    cr_assert_eq(quota_reserve(&q, 0, 700), GREY_ADMITTED);
+    quota_release(&q, 0, 700); /* the driver refused after all */
+    cr_assert_eq(atomic_load(&D.used), 0);
+    cr_assert_eq(atomic_load(&header.device_used[0]), 0);
+    cr_assert_eq(atomic_load(&D.frees), 0, "a rolled-back reservation is not a free");
+    cr_assert_eq(quota_reserve(&q, 0, 700), GREY_ADMITTED);
+    quota_commit(&q, 0);
+    cr_assert_eq(atomic_load(&header.device_used[0]), 700);
+    quota_free(&q, 0, 700);
+    cr_assert_eq(atomic_load(&D.used), 0);
+    cr_assert_eq(atomic_load(&header.device_used[0]), 0);
+    cr_assert_eq(atomic_load(&D.frees), 1);
+    cr_assert_eq(atomic_load(&D.peak), 700, "the peak survives the free");
+}
+
+Test(quota, the_device_budget_binds_all_processes_together)
+{
+    fresh(600, 1000); /* each process may have 600, both together 1000 */
+    cr_assert_eq(quota_reserve(&q, 0, 600), GREY_ADMITTED);
+    cr_assert_eq(quota_reserve(&other, 0, 500), GREY_DENIED_BUDGET, "600 + 500 crosses the budget");
+    cr_assert_eq(atomic_load(&other_slot.dev[0].used), 0, "a budget denial rolls the process counter back");
+    cr_assert_eq(atomic_load(&other_slot.dev[0].denied), 1);
+    cr_assert_eq(quota_reserve(&other, 0, 400), GREY_ADMITTED);
+    cr_assert_eq(atomic_load(&header.device_used[0]), 1000);
+    uint64_t f, t;
+    quota_view(&other, 0, 1u << 30, 1u << 30, &f, &t);
+    cr_assert_eq(t, 600);
+    cr_assert_eq(f, 0, "no budget left means nothing free, whatever the cap says");
 }
 
 Test(quota, view_is_the_smaller_of_cap_and_device)
 {
     uint64_t f, t;
-    fresh(512);
-    atomic_store(&dev.used, 200);
-    quota_view(&dev, 10000, 20000, &f, &t);
+    fresh(512, 0);
+    atomic_store(&D.used, 200);
+    quota_view(&q, 0, 10000, 20000, &f, &t);
     cr_assert_eq(t, 512);
     cr_assert_eq(f, 312);
-    quota_view(&dev, 100, 20000, &f, &t); /* the device itself is fuller than the cap says */
+    quota_view(&q, 0, 100, 20000, &f, &t); /* the device itself is fuller than the cap says */
     cr_assert_eq(f, 100);
-    fresh(UINT64_MAX);
-    quota_view(&dev, 100, 200, &f, &t);
+    fresh(UINT64_MAX, 0);
+    quota_view(&q, 0, 100, 200, &f, &t);
     cr_assert_eq(t, 200);
     cr_assert_eq(f, 100);
-    fresh(100);
-    atomic_store(&dev.used, 150); /* cap lowered below use: nothing free, never negative */
-    quota_view(&dev, 1000, 2000, &f, &t);
+    fresh(100, 0);
+    atomic_store(&D.used, 150); /* cap lowered below use: nothing free, never negative */
+    quota_view(&q, 0, 1000, 2000, &f, &t);
     cr_assert_eq(f, 0);
 }
 
@@ -79,32 +106,34 @@ static _Atomic uint64_t max_seen;
 
 static void *race(void *arg)
 {
-    (void)arg;
+    const struct grey_quota *mine = arg;
     for (int i = 0; i < ROUNDS; i++) {
-        if (quota_reserve(&dev, 300)) {
-            uint64_t used = atomic_load(&dev.used);
+        if (quota_reserve(mine, 0, 300) == GREY_ADMITTED) {
+            uint64_t used = atomic_load(&header.device_used[0]);
             uint64_t seen = atomic_load(&max_seen);
             while (used > seen && !atomic_compare_exchange_weak(&max_seen, &seen, used))
                 ;
-            quota_commit(&dev);
-            quota_free(&dev, 300);
+            quota_commit(mine, 0);
+            quota_free(mine, 0, 300);
         }
     }
     return NULL;
 }
 
-Test(quota, concurrent_reservations_never_cross_the_cap)
+Test(quota, concurrent_reservations_never_cross_cap_or_budget)
 {
-    fresh(1000); /* room for three 300-byte blocks, never four */
+    fresh(700, 1000); /* a process fits two 300-byte blocks, the device three */
     atomic_store(&max_seen, 0);
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++)
-        pthread_create(&t[i], NULL, race, NULL);
+        pthread_create(&t[i], NULL, race, i % 2 ? (void *)&q : (void *)&other);
     for (int i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);
     cr_assert_leq(atomic_load(&max_seen), 900);
-    cr_assert_leq(atomic_load(&dev.peak), 900);
-    cr_assert_eq(atomic_load(&dev.used), 0);
-    cr_assert_eq(atomic_load(&dev.allocs), atomic_load(&dev.frees));
-    cr_assert_eq(atomic_load(&dev.allocs) + atomic_load(&dev.denied), (uint64_t)THREADS * ROUNDS);
+    cr_assert_leq(atomic_load(&D.peak), 600);
+    cr_assert_eq(atomic_load(&D.used), 0);
+    cr_assert_eq(atomic_load(&header.device_used[0]), 0);
+    uint64_t done = atomic_load(&D.allocs) + atomic_load(&D.denied) + atomic_load(&other_slot.dev[0].allocs) +
+                    atomic_load(&other_slot.dev[0].denied);
+    cr_assert_eq(done, (uint64_t)THREADS * ROUNDS);
 }

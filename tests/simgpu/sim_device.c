@@ -1,0 +1,348 @@
+/* The simulated devices: GREY_SIM_* settings, cuInit, versions and device queries.
+ *
+ * Settings are read once, at the first cuInit, as the real driver reads its configuration once.
+ *   GREY_SIM_DEVICES   number of devices, 0..16 (default 1; 0 makes cuInit fail with NO_DEVICE)
+ *   GREY_SIM_VRAM      VRAM per device, a size like "24GiB" (default 80GiB)
+ *   GREY_SIM_VRAM_<N>  VRAM of device N, overrides GREY_SIM_VRAM
+ *   GREY_SIM_SMS       SM count (default 132, an H100 SXM)
+ *   GREY_SIM_NAME      device name (default "Grey Simulated GPU"), the same on every device
+ *   GREY_SIM_CC        compute capability "major.minor" (default 9.0)
+ * A malformed setting prints one line "simgpu: VARIABLE: reason" and makes cuInit return
+ * CUDA_ERROR_INVALID_VALUE, so a broken test setup fails loudly instead of running on defaults. */
+#include "sim_internal.h"
+
+#include "../../policy/size.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SIM_DEFAULT_VRAM (80ULL << 30)
+#define SIM_DRIVER_VERSION 13000
+
+sim_device sim_devices[SIM_MAX_DEVICES];
+int sim_device_count;
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static CUresult init_result = CUDA_ERROR_NOT_INITIALIZED;
+static atomic_bool initialized;
+
+static int setting_error(const char *var, const char *reason)
+{
+    fprintf(stderr, "simgpu: %s: %s\n", var, reason);
+    return -1;
+}
+
+/* Parses a whole decimal integer in [lo, hi]; anything else (signs, spaces, garbage) is refused. */
+static int parse_int(const char *var, const char *text, long lo, long hi, int *out)
+{
+    char reason[128];
+    if (*text < '0' || *text > '9') {
+        snprintf(reason, sizeof reason, "not a number: '%s'", text);
+        return setting_error(var, reason);
+    }
+    errno = 0;
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (errno || *end || v < lo || v > hi) {
+        snprintf(reason, sizeof reason, "'%s' is not an integer in %ld..%ld", text, lo, hi);
+        return setting_error(var, reason);
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_vram(const char *var, const char *text, uint64_t *out)
+{
+    char err[160];
+    if (grey_size_parse(text, out, err, sizeof err) != 0)
+        return setting_error(var, err);
+    if (*out == 0)
+        return setting_error(var, "VRAM size must be larger than 0");
+    return 0;
+}
+
+/* "9.0" -> 9, 0. One or two digits each side, as real compute capabilities are written. */
+static int parse_cc(const char *text, int *major, int *minor)
+{
+    int ma = 0, mi = 0, n = 0;
+    const char *p = text;
+    while (*p >= '0' && *p <= '9' && n < 3) { ma = ma * 10 + (*p++ - '0'); n++; }
+    if (n == 0 || n > 2 || *p++ != '.')
+        goto bad;
+    n = 0;
+    while (*p >= '0' && *p <= '9' && n < 3) { mi = mi * 10 + (*p++ - '0'); n++; }
+    if (n == 0 || n > 2 || *p || ma == 0)
+        goto bad;
+    *major = ma;
+    *minor = mi;
+    return 0;
+bad:;
+    char reason[128];
+    snprintf(reason, sizeof reason, "'%s' is not a compute capability like 9.0", text);
+    return setting_error("GREY_SIM_CC", reason);
+}
+
+static CUresult load_settings(void)
+{
+    int count = 1, sms = 132, ccmaj = 9, ccmin = 0;
+    uint64_t vram = SIM_DEFAULT_VRAM;
+    const char *name = "Grey Simulated GPU";
+    const char *v;
+
+    if ((v = getenv("GREY_SIM_DEVICES")) && parse_int("GREY_SIM_DEVICES", v, 0, SIM_MAX_DEVICES, &count))
+        return CUDA_ERROR_INVALID_VALUE;
+    if ((v = getenv("GREY_SIM_VRAM")) && parse_vram("GREY_SIM_VRAM", v, &vram))
+        return CUDA_ERROR_INVALID_VALUE;
+    if ((v = getenv("GREY_SIM_SMS")) && parse_int("GREY_SIM_SMS", v, 1, 1 << 16, &sms))
+        return CUDA_ERROR_INVALID_VALUE;
+    if ((v = getenv("GREY_SIM_CC")) && parse_cc(v, &ccmaj, &ccmin))
+        return CUDA_ERROR_INVALID_VALUE;
+    if ((v = getenv("GREY_SIM_NAME"))) {
+        if (!*v) {
+            setting_error("GREY_SIM_NAME", "empty name");
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        name = v;
+    }
+
+    for (int i = 0; i < count; i++) {
+        sim_device *d = &sim_devices[i];
+        snprintf(d->name, sizeof d->name, "%s", name);
+        d->vram_bytes = vram;
+        char var[32];
+        snprintf(var, sizeof var, "GREY_SIM_VRAM_%d", i);
+        if ((v = getenv(var)) && parse_vram(var, v, &d->vram_bytes))
+            return CUDA_ERROR_INVALID_VALUE;
+        atomic_store(&d->used_bytes, 0);
+        d->sms = sms;
+        d->cc_major = ccmaj;
+        d->cc_minor = ccmin;
+    }
+    sim_device_count = count;
+    return count == 0 ? CUDA_ERROR_NO_DEVICE : CUDA_SUCCESS;
+}
+
+static void init_once_fn(void)
+{
+    init_result = load_settings();
+    if (init_result == CUDA_SUCCESS)
+        atomic_store(&initialized, true);
+}
+
+CUresult sim_check_init(void)
+{
+    return atomic_load_explicit(&initialized, memory_order_acquire) ? CUDA_SUCCESS
+                                                                    : CUDA_ERROR_NOT_INITIALIZED;
+}
+
+CUresult sim_check_device(CUdevice dev)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    return (dev >= 0 && dev < sim_device_count) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_DEVICE;
+}
+
+/* ------------------------------------------------------------------ API */
+
+CUresult CUDAAPI cuInit(unsigned int Flags)
+{
+    if (Flags != 0)
+        return CUDA_ERROR_INVALID_VALUE;
+    pthread_once(&init_once, init_once_fn);
+    return init_result;
+}
+
+/* Like the real driver this works before cuInit: the runtime asks it first. */
+CUresult CUDAAPI cuDriverGetVersion(int *driverVersion)
+{
+    if (!driverVersion)
+        return CUDA_ERROR_INVALID_VALUE;
+    *driverVersion = SIM_DRIVER_VERSION;
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuDeviceGetCount(int *count)
+{
+    if (!count)
+        return CUDA_ERROR_INVALID_VALUE;
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    *count = sim_device_count;
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuDeviceGet(CUdevice *device, int ordinal)
+{
+    if (!device)
+        return CUDA_ERROR_INVALID_VALUE;
+    CUresult r = sim_check_device(ordinal);
+    if (r != CUDA_SUCCESS)
+        return r;
+    *device = ordinal;
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuDeviceGetName(char *name, int len, CUdevice dev)
+{
+    if (!name || len <= 0)
+        return CUDA_ERROR_INVALID_VALUE;
+    CUresult r = sim_check_device(dev);
+    if (r != CUDA_SUCCESS)
+        return r;
+    snprintf(name, (size_t)len, "%s", sim_devices[dev].name);
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev)
+{
+    if (!bytes)
+        return CUDA_ERROR_INVALID_VALUE;
+    CUresult r = sim_check_device(dev);
+    if (r != CUDA_SUCCESS)
+        return r;
+    *bytes = (size_t)sim_devices[dev].vram_bytes;
+    return CUDA_SUCCESS;
+}
+
+/* The CUDA 2.x entry point with a 32-bit size: clamped, as it cannot express more than 4 GiB. */
+CUresult CUDAAPI cuDeviceTotalMem(unsigned int *bytes, CUdevice dev)
+{
+    size_t full;
+    if (!bytes)
+        return CUDA_ERROR_INVALID_VALUE;
+    CUresult r = cuDeviceTotalMem_v2(&full, dev);
+    if (r == CUDA_SUCCESS)
+        *bytes = full > UINT_MAX ? UINT_MAX : (unsigned int)full;
+    return r;
+}
+
+CUresult CUDAAPI cuDeviceComputeCapability(int *major, int *minor, CUdevice dev)
+{
+    if (!major || !minor)
+        return CUDA_ERROR_INVALID_VALUE;
+    CUresult r = sim_check_device(dev);
+    if (r != CUDA_SUCCESS)
+        return r;
+    *major = sim_devices[dev].cc_major;
+    *minor = sim_devices[dev].cc_minor;
+    return CUDA_SUCCESS;
+}
+
+/* Stable per index, so tools that key devices by UUID see the same device across runs. The
+ * version nibble (4) and variant bits make it a well-formed RFC 4122 UUID. */
+CUresult CUDAAPI cuDeviceGetUuid_v2(CUuuid *uuid, CUdevice dev)
+{
+    if (!uuid)
+        return CUDA_ERROR_INVALID_VALUE;
+    CUresult r = sim_check_device(dev);
+    if (r != CUDA_SUCCESS)
+        return r;
+    static const unsigned char base[16] = {'G', 'R', 'E', 'Y', 'S', 'I', 'M', 0x40,
+                                           0x80, 0, 0, 0, 0, 0, 0, 0};
+    memcpy(uuid->bytes, base, sizeof base);
+    uuid->bytes[15] = (char)dev;
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuDeviceGetUuid(CUuuid *uuid, CUdevice dev)
+{
+    return cuDeviceGetUuid_v2(uuid, dev);
+}
+
+/* Device N sits on PCI bus 0x10+N, so bus ids are distinct and look like a real server's. */
+static int pci_bus(CUdevice dev) { return 0x10 + dev; }
+
+CUresult CUDAAPI cuDeviceGetPCIBusId(char *pciBusId, int len, CUdevice dev)
+{
+    if (!pciBusId || len <= 0)
+        return CUDA_ERROR_INVALID_VALUE;
+    CUresult r = sim_check_device(dev);
+    if (r != CUDA_SUCCESS)
+        return r;
+    snprintf(pciBusId, (size_t)len, "0000:%02x:00.0", pci_bus(dev));
+    return CUDA_SUCCESS;
+}
+
+/* Values are those of an H100 SXM unless a GREY_SIM_* setting says otherwise; attributes with no
+ * particular meaning here report 0 (unsupported), as a real driver does for missing features. */
+CUresult CUDAAPI cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib, CUdevice dev)
+{
+    if (!pi)
+        return CUDA_ERROR_INVALID_VALUE;
+    CUresult r = sim_check_device(dev);
+    if (r != CUDA_SUCCESS)
+        return r;
+    if ((int)attrib <= 0 || (int)attrib >= (int)CU_DEVICE_ATTRIBUTE_MAX)
+        return CUDA_ERROR_INVALID_VALUE;
+    const sim_device *d = &sim_devices[dev];
+    int v;
+    switch (attrib) {
+    case CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK: v = 1024; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X: v = 1024; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Y: v = 1024; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Z: v = 64; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X: v = INT_MAX; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y: v = 65535; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z: v = 65535; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK: v = 48 * 1024; break;
+    case CU_DEVICE_ATTRIBUTE_TOTAL_CONSTANT_MEMORY: v = 64 * 1024; break;
+    case CU_DEVICE_ATTRIBUTE_WARP_SIZE: v = 32; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_PITCH: v = INT_MAX; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_BLOCK: v = 65536; break;
+    case CU_DEVICE_ATTRIBUTE_CLOCK_RATE: v = 1980000; break;        /* kHz */
+    case CU_DEVICE_ATTRIBUTE_TEXTURE_ALIGNMENT: v = 512; break;
+    case CU_DEVICE_ATTRIBUTE_GPU_OVERLAP: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT: v = d->sms; break;
+    case CU_DEVICE_ATTRIBUTE_INTEGRATED: v = 0; break;
+    case CU_DEVICE_ATTRIBUTE_CAN_MAP_HOST_MEMORY: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_COMPUTE_MODE: v = CU_COMPUTEMODE_DEFAULT; break;
+    case CU_DEVICE_ATTRIBUTE_SURFACE_ALIGNMENT: v = 512; break;
+    case CU_DEVICE_ATTRIBUTE_CONCURRENT_KERNELS: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_ECC_ENABLED: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_PCI_BUS_ID: v = pci_bus(dev); break;
+    case CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID: v = 0; break;
+    case CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID: v = 0; break;
+    case CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE: v = 2619000; break; /* kHz */
+    case CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH: v = 5120; break;
+    case CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE: v = 50 * 1024 * 1024; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR: v = 2048; break;
+    case CU_DEVICE_ATTRIBUTE_ASYNC_ENGINE_COUNT: v = 3; break;
+    case CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_TEXTURE_PITCH_ALIGNMENT: v = 32; break;
+    case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR: v = d->cc_major; break;
+    case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR: v = d->cc_minor; break;
+    case CU_DEVICE_ATTRIBUTE_STREAM_PRIORITIES_SUPPORTED: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_GLOBAL_L1_CACHE_SUPPORTED: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_LOCAL_L1_CACHE_SUPPORTED: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR: v = 228 * 1024; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR: v = 65536; break;
+    case CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_MULTI_GPU_BOARD_GROUP_ID: v = dev; break;
+    case CU_DEVICE_ATTRIBUTE_SINGLE_TO_DOUBLE_PRECISION_PERF_RATIO: v = 2; break;
+    case CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_COMPUTE_PREEMPTION_SUPPORTED: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN: v = 227 * 1024; break;
+    case CU_DEVICE_ATTRIBUTE_HOST_REGISTER_SUPPORTED: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR: v = 32; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_PERSISTING_L2_CACHE_SIZE: v = 30 * 1024 * 1024; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_ACCESS_POLICY_WINDOW_SIZE: v = 128 * 1024 * 1024; break;
+    case CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK: v = 1024; break;
+    case CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED: v = 1; break;
+    case CU_DEVICE_ATTRIBUTE_MEMPOOL_SUPPORTED_HANDLE_TYPES: v = CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR; break;
+    case CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH: v = d->cc_major >= 9; break;
+    case CU_DEVICE_ATTRIBUTE_MEM_SYNC_DOMAIN_COUNT: v = 4; break;
+    case CU_DEVICE_ATTRIBUTE_NUMA_ID: v = -1; break;
+    case CU_DEVICE_ATTRIBUTE_HOST_NUMA_ID: v = -1; break;
+    default: v = 0; break;
+    }
+    *pi = v;
+    return CUDA_SUCCESS;
+}

@@ -1,0 +1,115 @@
+/* Shared internals of the simulated CUDA driver (build/sim/libcuda.so.1).
+ *
+ * The simulator runs the CUDA driver API on host memory so that grey's hook and its tests run on
+ * machines without a GPU. Every file includes this header first.
+ *
+ * __CUDA_API_VERSION_INTERNAL makes cuda.h declare every exported name as itself (cuMemAlloc_v2,
+ * cuMemAlloc, cuLaunchKernel_ptsz, ...) instead of remapping the plain names to the newest
+ * version, which is what a driver implementation needs: it defines all of them.
+ *
+ * Everything declared between the visibility pragmas is internal. The objects are compiled
+ * without -fvisibility=hidden, so only the cu* entry points (defined outside these pragmas)
+ * reach the dynamic symbol table; nothing of ours can clash with the host program. */
+#ifndef GREY_SIM_INTERNAL_H
+#define GREY_SIM_INTERNAL_H
+
+#define __CUDA_API_VERSION_INTERNAL 1
+#include <cuda.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#pragma GCC visibility push(hidden)
+
+/* ------------------------------------------------------------------ devices (sim_device.c) */
+#define SIM_MAX_DEVICES 16
+#define SIM_NAME_MAX    256
+
+typedef struct sim_device {
+    char name[SIM_NAME_MAX];
+    uint64_t vram_bytes;          /* GREY_SIM_VRAM / GREY_SIM_VRAM_<N> */
+    _Atomic uint64_t used_bytes;  /* accounted (rounded) bytes of live allocations */
+    int sms;                      /* GREY_SIM_SMS */
+    int cc_major, cc_minor;       /* GREY_SIM_CC */
+} sim_device;
+
+extern sim_device sim_devices[SIM_MAX_DEVICES];
+extern int sim_device_count;
+
+/* CUDA_SUCCESS once cuInit succeeded, else CUDA_ERROR_NOT_INITIALIZED. Every API that the real
+ * driver refuses before cuInit starts with this. */
+CUresult sim_check_init(void);
+/* CUDA_ERROR_INVALID_DEVICE unless 0 <= dev < device count (and initialized). */
+CUresult sim_check_device(CUdevice dev);
+
+/* ------------------------------------------------------------------ contexts (sim_context.c) */
+#define SIM_CTX_MAGIC 0x47524559435458ULL /* "GREYCTX" */
+
+/* A stream's timeline: the time (CLOCK_MONOTONIC, ns) at which the last work queued on it
+ * completes. Kernels complete at once for now; the shared device timeline will set this. */
+typedef struct sim_timeline {
+    _Atomic uint64_t tail_ns;
+} sim_timeline;
+
+struct CUctx_st {
+    uint64_t magic;
+    CUdevice dev;
+    unsigned int flags;
+    bool primary;
+    atomic_bool alive;           /* false once destroyed, or for an inactive primary context */
+    int primary_refs;            /* cuDevicePrimaryCtxRetain count; guarded by sim_ctx_lock */
+    sim_timeline legacy_stream;  /* the NULL / CU_STREAM_LEGACY stream */
+    _Atomic uint64_t last_done_ns; /* latest completion time of any work in this context */
+};
+
+/* Current context of the calling thread, or NULL. */
+CUcontext sim_ctx_current(void);
+/* Puts the current live context in *ctx, or returns CUDA_ERROR_INVALID_CONTEXT (none current)
+ * / CUDA_ERROR_CONTEXT_IS_DESTROYED. Also checks cuInit. */
+CUresult sim_ctx_require(CUcontext *ctx);
+/* Validates a context handle passed by the caller. */
+CUresult sim_ctx_check(CUcontext ctx);
+
+/* ------------------------------------------------------------------ memory (sim_memory.c) */
+/* Frees every allocation of ctx (cuCtxDestroy, primary context release/reset). */
+void sim_mem_release_context(CUcontext ctx);
+
+/* How sim_mem_check treats an address that is in no allocation. */
+typedef enum sim_mem_need {
+    SIM_MEM_DEVICE,     /* must lie in device memory (cuMemAlloc) or pinned host memory */
+    SIM_MEM_ANY,        /* unified addressing: unknown addresses are ordinary host memory */
+} sim_mem_need;
+
+/* CUDA_SUCCESS when [ptr, ptr+n) lies inside one live allocation (or, for SIM_MEM_ANY, in none:
+ * plain host memory); CUDA_ERROR_INVALID_VALUE otherwise. */
+CUresult sim_mem_check(CUdeviceptr ptr, size_t n, sim_mem_need need);
+
+/* ------------------------------------------------------------------ streams (sim_stream_event.c) */
+/* Resolves a stream handle to its timeline. per_thread selects what the NULL stream means (the
+ * _ptsz/_ptds entry points). On entry *ctx is the current context (may be NULL: then only a
+ * created stream resolves); on return it is the stream's context. Bad handles give
+ * CUDA_ERROR_INVALID_HANDLE. */
+CUresult sim_stream_timeline(CUstream s, bool per_thread, CUcontext *ctx, sim_timeline **tl);
+
+/* ------------------------------------------------------------------ modules (sim_module.c) */
+/* CUDA_SUCCESS for a live function handle from cuModuleGetFunction, else
+ * CUDA_ERROR_INVALID_HANDLE. */
+CUresult sim_function_check(CUfunction f);
+/* The kernel name the function was looked up by. */
+const char *sim_function_name(CUfunction f);
+
+/* ------------------------------------------------------------------ time (sim_timeline.c) */
+/* Queues duration_ns of work on a timeline of ctx; returns the time it completes. */
+uint64_t sim_timeline_enqueue(CUcontext ctx, sim_timeline *tl, uint64_t duration_ns);
+/* Makes later work on tl start no earlier than t_ns (cuStreamWaitEvent). */
+void sim_timeline_after(sim_timeline *tl, uint64_t t_ns);
+/* Blocks until the monotonic clock reaches t_ns. */
+void sim_wait_until(uint64_t t_ns);
+uint64_t sim_now_ns(void);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,170 @@
+/* Copies and memsets between host and simulated device memory.
+ *
+ * Device memory is host memory here, so every copy is a memmove (memmove, not memcpy: a
+ * device-to-device copy may overlap, and the driver copies it correctly). The device side of each
+ * copy is checked against the allocation registry first, so a copy that would run past the end of
+ * an allocation is refused with CUDA_ERROR_INVALID_VALUE, as on hardware, instead of faulting.
+ *
+ * Stream ordering: a synchronous copy first waits for the work already queued on the default
+ * stream (legacy, or per-thread for the _ptds entry points); an asynchronous one is done at once
+ * and queued as zero-length work on its stream, so events recorded after it complete after it.
+ * The copy itself is instantaneous; only kernels take simulated time. */
+#include "sim_internal.h"
+
+#include <string.h>
+
+typedef struct copy_op {
+    CUdeviceptr dst, src;
+    sim_mem_need dst_need, src_need;
+    size_t n;
+} copy_op;
+
+/* Resolves the stream, checks both ends and copies. Synchronous copies wait for the stream first
+ * and are not queued; asynchronous ones are queued after. */
+static CUresult do_copy(copy_op op, CUstream s, bool per_thread, bool async)
+{
+    CUcontext ctx;
+    sim_timeline *tl;
+    CUresult r = sim_ctx_require(&ctx);
+    if (r == CUDA_SUCCESS)
+        r = sim_stream_timeline(s, per_thread, &ctx, &tl);
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (op.n == 0)
+        return CUDA_SUCCESS;
+    if ((r = sim_mem_check(op.dst, op.n, op.dst_need)) != CUDA_SUCCESS ||
+        (r = sim_mem_check(op.src, op.n, op.src_need)) != CUDA_SUCCESS)
+        return r;
+    if (!async)
+        sim_wait_until(atomic_load(&tl->tail_ns));
+    memmove((void *)(uintptr_t)op.dst, (const void *)(uintptr_t)op.src, op.n);
+    if (async)
+        sim_timeline_enqueue(ctx, tl, 0);
+    return CUDA_SUCCESS;
+}
+
+static copy_op htod(CUdeviceptr d, const void *h, size_t n)
+{
+    return (copy_op){d, (CUdeviceptr)(uintptr_t)h, SIM_MEM_DEVICE, SIM_MEM_ANY, n};
+}
+static copy_op dtoh(void *h, CUdeviceptr d, size_t n)
+{
+    return (copy_op){(CUdeviceptr)(uintptr_t)h, d, SIM_MEM_ANY, SIM_MEM_DEVICE, n};
+}
+static copy_op dtod(CUdeviceptr d, CUdeviceptr s, size_t n)
+{
+    return (copy_op){d, s, SIM_MEM_DEVICE, SIM_MEM_DEVICE, n};
+}
+/* cuMemcpy: unified addressing, either end may be host or device memory. */
+static copy_op unified(CUdeviceptr d, CUdeviceptr s, size_t n)
+{
+    return (copy_op){d, s, SIM_MEM_ANY, SIM_MEM_ANY, n};
+}
+
+/* ------------------------------------------------------------------ synchronous copies */
+
+CUresult CUDAAPI cuMemcpyHtoD_v2(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount)
+{ return do_copy(htod(dstDevice, srcHost, ByteCount), NULL, false, false); }
+CUresult CUDAAPI cuMemcpyHtoD_v2_ptds(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount)
+{ return do_copy(htod(dstDevice, srcHost, ByteCount), NULL, true, false); }
+
+CUresult CUDAAPI cuMemcpyDtoH_v2(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount)
+{ return do_copy(dtoh(dstHost, srcDevice, ByteCount), NULL, false, false); }
+CUresult CUDAAPI cuMemcpyDtoH_v2_ptds(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount)
+{ return do_copy(dtoh(dstHost, srcDevice, ByteCount), NULL, true, false); }
+
+CUresult CUDAAPI cuMemcpyDtoD_v2(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount)
+{ return do_copy(dtod(dstDevice, srcDevice, ByteCount), NULL, false, false); }
+CUresult CUDAAPI cuMemcpyDtoD_v2_ptds(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount)
+{ return do_copy(dtod(dstDevice, srcDevice, ByteCount), NULL, true, false); }
+
+CUresult CUDAAPI cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t ByteCount)
+{ return do_copy(unified(dst, src, ByteCount), NULL, false, false); }
+CUresult CUDAAPI cuMemcpy_ptds(CUdeviceptr dst, CUdeviceptr src, size_t ByteCount)
+{ return do_copy(unified(dst, src, ByteCount), NULL, true, false); }
+
+/* ------------------------------------------------------------------ asynchronous copies */
+
+CUresult CUDAAPI cuMemcpyHtoDAsync_v2(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream)
+{ return do_copy(htod(dstDevice, srcHost, ByteCount), hStream, false, true); }
+CUresult CUDAAPI cuMemcpyHtoDAsync_v2_ptsz(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream)
+{ return do_copy(htod(dstDevice, srcHost, ByteCount), hStream, true, true); }
+
+CUresult CUDAAPI cuMemcpyDtoHAsync_v2(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream)
+{ return do_copy(dtoh(dstHost, srcDevice, ByteCount), hStream, false, true); }
+CUresult CUDAAPI cuMemcpyDtoHAsync_v2_ptsz(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream)
+{ return do_copy(dtoh(dstHost, srcDevice, ByteCount), hStream, true, true); }
+
+CUresult CUDAAPI cuMemcpyDtoDAsync_v2(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream)
+{ return do_copy(dtod(dstDevice, srcDevice, ByteCount), hStream, false, true); }
+CUresult CUDAAPI cuMemcpyDtoDAsync_v2_ptsz(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream)
+{ return do_copy(dtod(dstDevice, srcDevice, ByteCount), hStream, true, true); }
+
+CUresult CUDAAPI cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t ByteCount, CUstream hStream)
+{ return do_copy(unified(dst, src, ByteCount), hStream, false, true); }
+CUresult CUDAAPI cuMemcpyAsync_ptsz(CUdeviceptr dst, CUdeviceptr src, size_t ByteCount, CUstream hStream)
+{ return do_copy(unified(dst, src, ByteCount), hStream, true, true); }
+
+/* ------------------------------------------------------------------ memset */
+
+/* Fills n elements of width bytes (1, 2 or 4) with value. The destination must be aligned to
+ * the element width, as the driver requires. */
+static CUresult do_memset(CUdeviceptr dst, uint32_t value, size_t width, size_t n, CUstream s,
+                          bool per_thread, bool async)
+{
+    CUcontext ctx;
+    sim_timeline *tl;
+    CUresult r = sim_ctx_require(&ctx);
+    if (r == CUDA_SUCCESS)
+        r = sim_stream_timeline(s, per_thread, &ctx, &tl);
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (n == 0)
+        return CUDA_SUCCESS;
+    if (dst % width != 0 || n > SIZE_MAX / width)
+        return CUDA_ERROR_INVALID_VALUE;
+    if ((r = sim_mem_check(dst, n * width, SIM_MEM_DEVICE)) != CUDA_SUCCESS)
+        return r;
+    if (!async)
+        sim_wait_until(atomic_load(&tl->tail_ns));
+    if (width == 1) {
+        memset((void *)(uintptr_t)dst, (int)(value & 0xff), n);
+    } else if (width == 2) {
+        uint16_t *p = (uint16_t *)(uintptr_t)dst;
+        for (size_t i = 0; i < n; i++)
+            p[i] = (uint16_t)value;
+    } else {
+        uint32_t *p = (uint32_t *)(uintptr_t)dst;
+        for (size_t i = 0; i < n; i++)
+            p[i] = value;
+    }
+    if (async)
+        sim_timeline_enqueue(ctx, tl, 0);
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuMemsetD8_v2(CUdeviceptr dstDevice, unsigned char uc, size_t N)
+{ return do_memset(dstDevice, uc, 1, N, NULL, false, false); }
+CUresult CUDAAPI cuMemsetD8_v2_ptds(CUdeviceptr dstDevice, unsigned char uc, size_t N)
+{ return do_memset(dstDevice, uc, 1, N, NULL, true, false); }
+CUresult CUDAAPI cuMemsetD16_v2(CUdeviceptr dstDevice, unsigned short us, size_t N)
+{ return do_memset(dstDevice, us, 2, N, NULL, false, false); }
+CUresult CUDAAPI cuMemsetD16_v2_ptds(CUdeviceptr dstDevice, unsigned short us, size_t N)
+{ return do_memset(dstDevice, us, 2, N, NULL, true, false); }
+CUresult CUDAAPI cuMemsetD32_v2(CUdeviceptr dstDevice, unsigned int ui, size_t N)
+{ return do_memset(dstDevice, ui, 4, N, NULL, false, false); }
+CUresult CUDAAPI cuMemsetD32_v2_ptds(CUdeviceptr dstDevice, unsigned int ui, size_t N)
+{ return do_memset(dstDevice, ui, 4, N, NULL, true, false); }
+
+CUresult CUDAAPI cuMemsetD8Async(CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream)
+{ return do_memset(dstDevice, uc, 1, N, hStream, false, true); }
+CUresult CUDAAPI cuMemsetD8Async_ptsz(CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream)
+{ return do_memset(dstDevice, uc, 1, N, hStream, true, true); }
+CUresult CUDAAPI cuMemsetD16Async(CUdeviceptr dstDevice, unsigned short us, size_t N, CUstream hStream)
+{ return do_memset(dstDevice, us, 2, N, hStream, false, true); }
+CUresult CUDAAPI cuMemsetD16Async_ptsz(CUdeviceptr dstDevice, unsigned short us, size_t N, CUstream hStream)
+{ return do_memset(dstDevice, us, 2, N, hStream, true, true); }
+CUresult CUDAAPI cuMemsetD32Async(CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream)
+{ return do_memset(dstDevice, ui, 4, N, hStream, false, true); }
+CUresult CUDAAPI cuMemsetD32Async_ptsz(CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream)
+{ return do_memset(dstDevice, ui, 4, N, hStream, true, true); }

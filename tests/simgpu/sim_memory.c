@@ -1,0 +1,322 @@
+/* Device memory: allocation, free, accounting against GREY_SIM_VRAM, and the allocation registry.
+ *
+ * Device pointers are real host addresses. Each allocation is its own anonymous private mapping
+ * with MAP_NORESERVE, so cuMemcpy* can use memcpy, untouched pages cost nothing (a test can
+ * "allocate" 80 GiB on a laptop), and a stray access past the end faults instead of silently
+ * corrupting a neighbour.
+ *
+ * Accounting: each device counts bytes in use against its VRAM size with an atomic
+ * compare-and-swap, so concurrent allocations can never together exceed it. Sizes are rounded up
+ * to 512 bytes, the granularity at which the real driver hands out small allocations, so that
+ * cuMemGetInfo moves the way it does on hardware. The simulator reserves nothing for the context
+ * itself: free + used == total exactly, which keeps the tests' arithmetic exact.
+ *
+ * The registry (address range -> size, device, context) is a binary tree (tsearch) under a mutex.
+ * It answers "which allocation contains this address" for cuMemGetAddressRange and for the range
+ * checks of copies, and lets free refuse unknown pointers and double frees with
+ * CUDA_ERROR_INVALID_VALUE, as the real driver does. A doubly linked list through the same
+ * records lets a context's destruction free its allocations. */
+#include "sim_internal.h"
+
+#include <limits.h>
+#include <search.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#define SIM_ALLOC_GRANULARITY 512ULL
+
+typedef enum { ALLOC_DEVICE, ALLOC_HOST } alloc_kind;
+
+typedef struct sim_alloc {
+    uintptr_t base;
+    size_t size;        /* as requested; what cuMemGetAddressRange reports */
+    size_t map_len;     /* what was mmapped (never 0) */
+    uint64_t acct;      /* bytes counted against the device (0 for pinned host memory) */
+    CUdevice dev;
+    CUcontext ctx;
+    alloc_kind kind;
+    struct sim_alloc *prev, *next;
+} sim_alloc;
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *reg_root;        /* tsearch tree of sim_alloc, ordered by address range */
+static sim_alloc *reg_list;   /* every live record, for per-context cleanup */
+
+/* Orders records by address range; two records compare equal when their ranges overlap, which
+ * makes a one-byte key find the allocation containing it. Live ranges never overlap. */
+static int range_cmp(const void *a, const void *b)
+{
+    const sim_alloc *x = a, *y = b;
+    if (x->base + x->map_len <= y->base)
+        return -1;
+    if (y->base + y->map_len <= x->base)
+        return 1;
+    return 0;
+}
+
+/* Callers hold reg_lock. */
+static sim_alloc *reg_find(uintptr_t addr)
+{
+    sim_alloc key = {.base = addr, .map_len = 1};
+    void *node = tfind(&key, &reg_root, range_cmp);
+    return node ? *(sim_alloc **)node : NULL;
+}
+
+static bool reg_insert(sim_alloc *a)
+{
+    pthread_mutex_lock(&reg_lock);
+    void *node = tsearch(a, &reg_root, range_cmp);
+    if (node) {
+        a->prev = NULL;
+        a->next = reg_list;
+        if (reg_list)
+            reg_list->prev = a;
+        reg_list = a;
+    }
+    pthread_mutex_unlock(&reg_lock);
+    return node != NULL;
+}
+
+/* Callers hold reg_lock. */
+static void reg_remove(sim_alloc *a)
+{
+    tdelete(a, &reg_root, range_cmp);
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        reg_list = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
+}
+
+/* ------------------------------------------------------------------ accounting */
+
+static bool vram_reserve(CUdevice dev, uint64_t n)
+{
+    sim_device *d = &sim_devices[dev];
+    uint64_t used = atomic_load(&d->used_bytes);
+    do {
+        if (n > d->vram_bytes || used > d->vram_bytes - n)
+            return false;
+    } while (!atomic_compare_exchange_weak(&d->used_bytes, &used, used + n));
+    return true;
+}
+
+static void vram_release(CUdevice dev, uint64_t n)
+{
+    atomic_fetch_sub(&sim_devices[dev].used_bytes, n);
+}
+
+static void alloc_destroy(sim_alloc *a)
+{
+    munmap((void *)a->base, a->map_len);
+    if (a->acct)
+        vram_release(a->dev, a->acct);
+    free(a);
+}
+
+/* ------------------------------------------------------------------ allocate and free */
+
+/* low32: the CUDA 2.x entry points return 32-bit device pointers, so their memory has to come
+ * from the low 2 GiB of the address space (MAP_32BIT); elsewhere they are not supported. */
+static CUresult mem_alloc(uintptr_t *out, size_t bytesize, alloc_kind kind, bool low32)
+{
+    CUcontext ctx;
+    CUresult r = sim_ctx_require(&ctx);
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!out || bytesize == 0)
+        return CUDA_ERROR_INVALID_VALUE;
+    if (bytesize > SIZE_MAX - SIM_ALLOC_GRANULARITY)
+        return CUDA_ERROR_OUT_OF_MEMORY;
+
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+    if (low32) {
+#ifdef MAP_32BIT
+        flags |= MAP_32BIT;
+#else
+        return CUDA_ERROR_NOT_SUPPORTED;
+#endif
+    }
+
+    uint64_t acct = 0;
+    if (kind == ALLOC_DEVICE) {
+        acct = (bytesize + SIM_ALLOC_GRANULARITY - 1) & ~(SIM_ALLOC_GRANULARITY - 1);
+        if (!vram_reserve(ctx->dev, acct))
+            return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    sim_alloc *a = calloc(1, sizeof *a);
+    void *p = a ? mmap(NULL, bytesize, PROT_READ | PROT_WRITE, flags, -1, 0) : MAP_FAILED;
+    if (p == MAP_FAILED) {
+        free(a);
+        if (acct)
+            vram_release(ctx->dev, acct);
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    *a = (sim_alloc){.base = (uintptr_t)p, .size = bytesize, .map_len = bytesize,
+                     .acct = acct, .dev = ctx->dev, .ctx = ctx, .kind = kind};
+    if (!reg_insert(a)) {
+        alloc_destroy(a);
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    *out = (uintptr_t)p;
+    return CUDA_SUCCESS;
+}
+
+/* Only the exact base of a live allocation of the right kind may be freed. */
+static CUresult mem_free(uintptr_t ptr, alloc_kind kind)
+{
+    CUcontext ctx;
+    CUresult r = sim_ctx_require(&ctx);
+    if (r != CUDA_SUCCESS)
+        return r;
+    pthread_mutex_lock(&reg_lock);
+    sim_alloc *a = ptr ? reg_find(ptr) : NULL;
+    if (!a || a->base != ptr || a->kind != kind) {
+        pthread_mutex_unlock(&reg_lock);
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    reg_remove(a);
+    pthread_mutex_unlock(&reg_lock);
+    alloc_destroy(a);
+    return CUDA_SUCCESS;
+}
+
+void sim_mem_release_context(CUcontext ctx)
+{
+    sim_alloc *doomed = NULL;
+    pthread_mutex_lock(&reg_lock);
+    for (sim_alloc *a = reg_list, *next; a; a = next) {
+        next = a->next;
+        if (a->ctx == ctx) {
+            reg_remove(a);
+            a->next = doomed;
+            doomed = a;
+        }
+    }
+    pthread_mutex_unlock(&reg_lock);
+    while (doomed) {
+        sim_alloc *next = doomed->next;
+        alloc_destroy(doomed);
+        doomed = next;
+    }
+}
+
+CUresult sim_mem_check(CUdeviceptr ptr, size_t n, sim_mem_need need)
+{
+    if (n == 0)
+        return CUDA_SUCCESS;
+    pthread_mutex_lock(&reg_lock);
+    const sim_alloc *a = reg_find((uintptr_t)ptr);
+    bool ok;
+    if (a)
+        ok = (uintptr_t)ptr - a->base <= a->size && n <= a->size - ((uintptr_t)ptr - a->base);
+    else
+        ok = need == SIM_MEM_ANY && ptr != 0;
+    pthread_mutex_unlock(&reg_lock);
+    return ok ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+/* ------------------------------------------------------------------ API */
+
+CUresult CUDAAPI cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
+{
+    uintptr_t p = 0;
+    CUresult r = mem_alloc(dptr ? &p : NULL, bytesize, ALLOC_DEVICE, false);
+    if (r == CUDA_SUCCESS)
+        *dptr = (CUdeviceptr)p;
+    return r;
+}
+
+CUresult CUDAAPI cuMemFree_v2(CUdeviceptr dptr)
+{
+    return mem_free((uintptr_t)dptr, ALLOC_DEVICE);
+}
+
+CUresult CUDAAPI cuMemGetInfo_v2(size_t *free_bytes, size_t *total)
+{
+    CUcontext ctx;
+    CUresult r = sim_ctx_require(&ctx);
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!free_bytes || !total)
+        return CUDA_ERROR_INVALID_VALUE;
+    const sim_device *d = &sim_devices[ctx->dev];
+    uint64_t used = atomic_load(&sim_devices[ctx->dev].used_bytes);
+    *total = (size_t)d->vram_bytes;
+    *free_bytes = (size_t)(used < d->vram_bytes ? d->vram_bytes - used : 0);
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuMemGetAddressRange_v2(CUdeviceptr *pbase, size_t *psize, CUdeviceptr dptr)
+{
+    CUcontext ctx;
+    CUresult r = sim_ctx_require(&ctx);
+    if (r != CUDA_SUCCESS)
+        return r;
+    pthread_mutex_lock(&reg_lock);
+    const sim_alloc *a = reg_find((uintptr_t)dptr);
+    if (a && a->kind == ALLOC_DEVICE && (uintptr_t)dptr - a->base < a->size) {
+        if (pbase)
+            *pbase = (CUdeviceptr)a->base;
+        if (psize)
+            *psize = a->size;
+    } else {
+        r = CUDA_ERROR_NOT_FOUND;
+    }
+    pthread_mutex_unlock(&reg_lock);
+    return r;
+}
+
+/* Page-locked host memory: host memory the device can reach. Not counted against VRAM. */
+CUresult CUDAAPI cuMemAllocHost_v2(void **pp, size_t bytesize)
+{
+    uintptr_t p = 0;
+    CUresult r = mem_alloc(pp ? &p : NULL, bytesize, ALLOC_HOST, false);
+    if (r == CUDA_SUCCESS)
+        *pp = (void *)p;
+    return r;
+}
+
+CUresult CUDAAPI cuMemAllocHost(void **pp, unsigned int bytesize)
+{
+    return cuMemAllocHost_v2(pp, bytesize);
+}
+
+CUresult CUDAAPI cuMemFreeHost(void *p)
+{
+    return mem_free((uintptr_t)p, ALLOC_HOST);
+}
+
+/* ------------------------------------------------------------------ CUDA 2.x (32-bit) forms */
+
+CUresult CUDAAPI cuMemAlloc(CUdeviceptr_v1 *dptr, unsigned int bytesize)
+{
+    uintptr_t p = 0;
+    CUresult r = mem_alloc(dptr ? &p : NULL, bytesize, ALLOC_DEVICE, true);
+    if (r == CUDA_SUCCESS && p > UINT_MAX) { /* MAP_32BIT is only a request; never truncate */
+        mem_free(p, ALLOC_DEVICE);
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    if (r == CUDA_SUCCESS)
+        *dptr = (CUdeviceptr_v1)p;
+    return r;
+}
+
+CUresult CUDAAPI cuMemFree(CUdeviceptr_v1 dptr)
+{
+    return mem_free((uintptr_t)dptr, ALLOC_DEVICE);
+}
+
+CUresult CUDAAPI cuMemGetInfo(unsigned int *free_bytes, unsigned int *total)
+{
+    size_t f, t;
+    if (!free_bytes || !total)
+        return cuMemGetInfo_v2(NULL, NULL);
+    CUresult r = cuMemGetInfo_v2(&f, &t);
+    if (r == CUDA_SUCCESS) {
+        *free_bytes = f > UINT_MAX ? UINT_MAX : (unsigned int)f;
+        *total = t > UINT_MAX ? UINT_MAX : (unsigned int)t;
+    }
+    return r;
+}

@@ -1,0 +1,146 @@
+/* Modules and functions.
+ *
+ * The simulator runs no device code, so any image is accepted (cubin, PTX or fatbin: nothing is
+ * parsed) and any kernel name resolves. A function handle remembers its name, so launches can be
+ * told apart in logs and on the device timeline. Looking the same name up twice returns the same
+ * handle, as the real driver does. Unloading a module frees its functions. */
+#include "sim_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SIM_MODULE_MAGIC   0x475245594d4f4455ULL /* "GREYMODU" */
+#define SIM_FUNCTION_MAGIC 0x4752455946554e43ULL /* "GREYFUNC" */
+#define SIM_DEAD_MAGIC     0xdeadULL
+
+struct CUfunc_st {
+    uint64_t magic;
+    CUmodule mod;
+    char *name;
+    struct CUfunc_st *next;
+};
+
+struct CUmod_st {
+    uint64_t magic;
+    CUcontext ctx;
+    pthread_mutex_t lock; /* guards funcs: several threads may look up kernels at once */
+    struct CUfunc_st *funcs;
+};
+
+CUresult sim_function_check(CUfunction f)
+{
+    return (f && f->magic == SIM_FUNCTION_MAGIC) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+const char *sim_function_name(CUfunction f)
+{
+    return f->name;
+}
+
+static CUresult module_new(CUmodule *module)
+{
+    CUcontext ctx;
+    CUresult r = sim_ctx_require(&ctx);
+    if (r != CUDA_SUCCESS)
+        return r;
+    CUmodule m = calloc(1, sizeof *m);
+    if (!m)
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    m->magic = SIM_MODULE_MAGIC;
+    m->ctx = ctx;
+    pthread_mutex_init(&m->lock, NULL);
+    *module = m;
+    return CUDA_SUCCESS;
+}
+
+/* The file must exist and be readable, so a wrong path fails as it would on hardware. */
+CUresult CUDAAPI cuModuleLoad(CUmodule *module, const char *fname)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!module || !fname)
+        return CUDA_ERROR_INVALID_VALUE;
+    FILE *f = fopen(fname, "rb");
+    if (!f)
+        return CUDA_ERROR_FILE_NOT_FOUND;
+    fclose(f);
+    return module_new(module);
+}
+
+CUresult CUDAAPI cuModuleLoadData(CUmodule *module, const void *image)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!module || !image)
+        return CUDA_ERROR_INVALID_VALUE;
+    return module_new(module);
+}
+
+/* JIT options are accepted and ignored: there is nothing to compile. */
+CUresult CUDAAPI cuModuleLoadDataEx(CUmodule *module, const void *image, unsigned int numOptions,
+                                    CUjit_option *options, void **optionValues)
+{
+    if (numOptions > 0 && (!options || !optionValues))
+        return CUDA_ERROR_INVALID_VALUE;
+    return cuModuleLoadData(module, image);
+}
+
+CUresult CUDAAPI cuModuleLoadFatBinary(CUmodule *module, const void *fatCubin)
+{
+    return cuModuleLoadData(module, fatCubin);
+}
+
+CUresult CUDAAPI cuModuleUnload(CUmodule hmod)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!hmod || hmod->magic != SIM_MODULE_MAGIC)
+        return CUDA_ERROR_INVALID_HANDLE;
+    hmod->magic = SIM_DEAD_MAGIC;
+    for (struct CUfunc_st *f = hmod->funcs, *next; f; f = next) {
+        next = f->next;
+        f->magic = SIM_DEAD_MAGIC;
+        free(f->name);
+        free(f);
+    }
+    pthread_mutex_destroy(&hmod->lock);
+    free(hmod);
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuModuleGetFunction(CUfunction *hfunc, CUmodule hmod, const char *name)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!hfunc || !name)
+        return CUDA_ERROR_INVALID_VALUE;
+    if (!hmod || hmod->magic != SIM_MODULE_MAGIC)
+        return CUDA_ERROR_INVALID_HANDLE;
+    if (!*name)
+        return CUDA_ERROR_NOT_FOUND;
+    pthread_mutex_lock(&hmod->lock);
+    struct CUfunc_st *f = hmod->funcs;
+    while (f && strcmp(f->name, name) != 0)
+        f = f->next;
+    if (!f) {
+        f = calloc(1, sizeof *f);
+        char *copy = f ? strdup(name) : NULL;
+        if (copy) {
+            *f = (struct CUfunc_st){SIM_FUNCTION_MAGIC, hmod, copy, hmod->funcs};
+            hmod->funcs = f;
+        } else {
+            free(f);
+            f = NULL;
+        }
+    }
+    pthread_mutex_unlock(&hmod->lock);
+    if (!f)
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    *hfunc = f;
+    return CUDA_SUCCESS;
+}
