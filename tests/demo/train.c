@@ -21,6 +21,7 @@ static void die(const char *what, CUresult rc)
 
 int main(int argc, char **argv)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* keep our lines in order with grey's on stderr */
     int steps = 5;
     unsigned long long weights_mib = 768;
     for (int i = 1; i + 1 < argc; i += 2) {
