@@ -43,6 +43,13 @@ asan_obj = $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(1))
 .PHONY: all deps check unit unit-asan integration demo bench install clean
 all: deps $(HOOK) $(TOOLS) $(SIM)
 
+# Further parts of the build (fuzzing, stress tests, nvcc-built programs, ...) live in mk/*.mk,
+# one file each. A fragment adds its own targets, and appends to EXTRA_CHECKS the targets that
+# `make check` must run and to EXTRA_BENCH those that `make bench` runs.
+EXTRA_CHECKS :=
+EXTRA_BENCH :=
+include $(sort $(wildcard mk/*.mk))
+
 DEPS_STAMP := $(BUILD)/.deps-ok
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/install-deps.sh
@@ -122,13 +129,13 @@ unit-asan: all $(ASAN_BINS)
 integration: all $(ITEST_BINS) $(DEMO_BIN) $(STATIC_BIN)
 	@bash tests/integration/run.sh
 
-check: unit unit-asan integration
+check: unit unit-asan integration $(EXTRA_CHECKS)
 	@echo "make check: all tests passed"
 
 demo: all $(DEMO_BIN)
 	@bash scripts/demo.sh
 
-bench: all $(BENCH_BIN)
+bench: all $(BENCH_BIN) $(EXTRA_BENCH)
 	@bash scripts/bench.sh
 
 install: all
