@@ -74,6 +74,12 @@ CUresult sim_ctx_require(CUcontext *ctx);
 CUresult sim_ctx_check(CUcontext ctx);
 
 /* ------------------------------------------------------------------ memory (sim_memory.c) */
+/* Device memory for every allocation family (pitch, arrays, VMM, pools, managed): bytes are
+ * accounted against the current context's device like cuMemAlloc and the range is registered,
+ * so copies and cuMemGetAddressRange work on it. Errors as cuMemAlloc's. */
+CUresult sim_mem_alloc_device(uintptr_t *out, size_t bytesize);
+/* Frees what sim_mem_alloc_device returned; CUDA_ERROR_INVALID_VALUE for anything else. */
+CUresult sim_mem_free_device(uintptr_t ptr);
 /* Frees every allocation of ctx (cuCtxDestroy, primary context release/reset). */
 void sim_mem_release_context(CUcontext ctx);
 

@@ -182,6 +182,16 @@ static CUresult mem_free(uintptr_t ptr, alloc_kind kind)
     return CUDA_SUCCESS;
 }
 
+CUresult sim_mem_alloc_device(uintptr_t *out, size_t bytesize)
+{
+    return mem_alloc(out, bytesize, ALLOC_DEVICE, false);
+}
+
+CUresult sim_mem_free_device(uintptr_t ptr)
+{
+    return mem_free(ptr, ALLOC_DEVICE);
+}
+
 void sim_mem_release_context(CUcontext ctx)
 {
     sim_alloc *doomed = NULL;
