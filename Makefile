@@ -84,7 +84,7 @@ $(HOOK): $(call obj,$(HOOK_SRC) $(POLICY_SRC)) preload/exports.map
 # points even when a preloaded library interposes the exported names.
 $(SIM): $(call obj,$(SIM_SRC) policy/size.c)
 	@mkdir -p $(@D)
-	$(CC) -shared -o $@ $^ -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions -ldl -lpthread -lrt
+	$(CC) -shared -o $@ $^ -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions -ldl -lpthread -lrt -lmd
 	ln -sf libcuda.so.1 $(BUILD)/sim/libcuda.so
 
 # ---------------------------------------------------------------- tools

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -18,6 +19,9 @@
 _Static_assert(sizeof(struct grey_slot_device) == 64, "device counters are one cache line");
 _Static_assert(sizeof(struct grey_slot) % 64 == 0, "slots are whole cache lines");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "ledger counters must be lock-free in shared memory");
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "slot states must be lock-free in shared memory");
+_Static_assert(sizeof(struct grey_ledger_header) == 360 && sizeof(struct grey_slot) == 1216,
+               "sizes are part of the layout version");
 
 static const size_t ledger_total_size =
     sizeof(struct grey_ledger_header) + GREY_LEDGER_SLOTS * sizeof(struct grey_slot);
@@ -80,8 +84,25 @@ static void ledger_init_header(struct grey_ledger_header *h)
 
 int grey_ledger_open(const char *path, bool create, struct grey_ledger *lg, char *err, size_t errlen)
 {
+    return grey_ledger_open_group(path, create, (gid_t)-1, lg, err, errlen);
+}
+
+/* A group's ledger: mode 0660 whatever the umask, owned by the group, so every member's hook can
+ * map it read-write. Fails (and the caller removes the file) when this process may not give it
+ * to that group. */
+static int ledger_share(int fd, gid_t gid)
+{
+    if (fchown(fd, (uid_t)-1, gid) != 0)
+        return -1;
+    return fchmod(fd, 0660);
+}
+
+int grey_ledger_open_group(const char *path, bool create, gid_t gid, struct grey_ledger *lg, char *err,
+                           size_t errlen)
+{
     memset(lg, 0, sizeof *lg);
-    int fd = open(path, create ? (O_RDWR | O_CREAT | O_CLOEXEC) : (O_RDWR | O_CLOEXEC), 0600);
+    mode_t mode = gid == (gid_t)-1 ? 0600 : 0660;
+    int fd = open(path, create ? (O_RDWR | O_CREAT | O_CLOEXEC) : (O_RDWR | O_CLOEXEC), mode);
     if (fd < 0 && !create && errno == EACCES)
         fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -100,6 +121,13 @@ int grey_ledger_open(const char *path, bool create, struct grey_ledger *lg, char
         return ledger_error(err, errlen, "ledger %s: cannot stat: %s", path, strerror(e));
     }
     bool fresh = create && st.st_size == 0;
+    if (fresh && gid != (gid_t)-1 && ledger_share(fd, gid) != 0) {
+        int e = errno;
+        unlink(path);
+        close(fd);
+        return ledger_error(err, errlen, "ledger %s: cannot give it to group %u: %s", path, (unsigned)gid,
+                            strerror(e));
+    }
     if (fresh && ftruncate(fd, (off_t)ledger_total_size) != 0) {
         int e = errno;
         close(fd);
@@ -132,6 +160,7 @@ int grey_ledger_open(const char *path, bool create, struct grey_ledger *lg, char
     lg->slots = (struct grey_slot *)((char *)base + sizeof(struct grey_ledger_header));
     lg->nslots = GREY_LEDGER_SLOTS;
     lg->map_size = size;
+    lg->writable = (prot & PROT_WRITE) != 0;
     return 0;
 }
 
@@ -161,9 +190,209 @@ bool grey_slot_owner_dead(const struct grey_slot *slot)
     return !grey_proc_alive(slot->pid, slot->start_time);
 }
 
-static void slot_fill(struct grey_slot *s, pid_t pid, uint64_t start_time, uint64_t run_id, uint32_t uid,
-                      const char *command)
+/* ---------------------------------------------------------------- retiring
+ *
+ * Bytes leave a slot only through slot_return_bytes, called by the one process that holds the
+ * slot exclusively: the retire-lock holder while the slot is RETIRING, or a claimer while it is
+ * CLAIMING. The exchange makes every byte leave once even if that rule were broken. */
+
+#define RELAXED memory_order_relaxed
+
+static bool slot_has_bytes(const struct grey_slot *s)
 {
+    for (int d = 0; d < GREY_MAX_DEVICES; d++)
+        if (atomic_load_explicit(&((struct grey_slot *)s)->dev[d].used, RELAXED))
+            return true;
+    return false;
+}
+
+/* Moves the slot's bytes out of the device totals: the slot's count first, the device's after,
+ * so that the sum of slots never exceeds device_used, not even half-way. Returns the bytes. */
+static uint64_t slot_return_bytes(struct grey_ledger_header *h, struct grey_slot *s)
+{
+    uint64_t total = 0;
+    for (int d = 0; d < GREY_MAX_DEVICES; d++) {
+        uint64_t u = atomic_exchange_explicit(&s->dev[d].used, 0, RELAXED);
+        if (u && h)
+            atomic_fetch_sub_explicit(&h->device_used[d], u, RELAXED);
+        total += u;
+    }
+    return total;
+}
+
+/* Takes the slot's retire lock for me: when free, or from a process that died holding it
+ * (killed half-way through a retire; the lock is how its unfinished work is found). Another
+ * thread of this process holding it counts as alive. */
+static bool retire_lock(struct grey_slot *s, int32_t me)
+{
+    int32_t cur = 0;
+    if (atomic_compare_exchange_strong(&s->retirer, &cur, me))
+        return true;
+    if (cur == me || grey_proc_exists(cur))
+        return false;
+    return atomic_compare_exchange_strong(&s->retirer, &cur, me);
+}
+
+static void retire_unlock(struct grey_slot *s, int32_t me)
+{
+    int32_t cur = me;
+    atomic_compare_exchange_strong(&s->retirer, &cur, 0);
+}
+
+/* With the retire lock held: moves the slot to RETIRING, returns its bytes and marks it EXITED,
+ * if it still needs it. self: the owner retiring its own ACTIVE slot; otherwise the slot must be
+ * orphaned (see slot_orphaned), checked again here because only now does it hold still: an
+ * ACTIVE or RETIRING slot changes state only under this lock. An EXITED slot can still be
+ * recycled by a claimer (no lock), so it is checked after the CAS that makes it ours, and put
+ * back if it turns out to be someone else's by then. */
+static bool retire_locked(struct grey_ledger_header *h, struct grey_slot *s, bool self, uint64_t *bytes)
+{
+    uint32_t st = atomic_load(&s->state);
+    switch (st) {
+    case GREY_SLOT_ACTIVE:
+        if (!self && !grey_slot_owner_dead(s))
+            return false;
+        atomic_store(&s->state, GREY_SLOT_RETIRING);
+        break;
+    case GREY_SLOT_RETIRING: /* its retirer died half-way (we took the lock over) */
+        if (self)
+            return false;
+        break;
+    case GREY_SLOT_CLAIMING: { /* its claimer died half-way: the slot never had an owner */
+        if (self)
+            return false;
+        uint64_t b = slot_return_bytes(h, s);
+        if (bytes)
+            *bytes = b;
+        atomic_store(&s->state, GREY_SLOT_FREE);
+        return true;
+    }
+    case GREY_SLOT_EXITED: {
+        if (self || !slot_has_bytes(s))
+            return false;
+        uint32_t expected = GREY_SLOT_EXITED;
+        if (!atomic_compare_exchange_strong(&s->state, &expected, GREY_SLOT_RETIRING))
+            return false;
+        if (!grey_slot_owner_dead(s)) {
+            atomic_store(&s->state, GREY_SLOT_EXITED);
+            return false;
+        }
+        break;
+    }
+    default:
+        return false;
+    }
+    uint64_t b = slot_return_bytes(h, s);
+    if (bytes)
+        *bytes = b;
+    atomic_store(&s->state, GREY_SLOT_EXITED);
+    return true;
+}
+
+bool grey_slot_retire(struct grey_ledger_header *h, struct grey_slot *slot)
+{
+    int32_t me = (int32_t)getpid();
+    /* A reclaimer holds a live owner's lock only for the instant it takes to see the slot is
+     * not orphaned after all, so a short wait is enough; if it stays busy, the slot is retired by
+     * a reclaim once this process is gone. */
+    for (int tries = 0; !retire_lock(slot, me); tries++) {
+        if (tries >= 1000)
+            return false;
+        sched_yield();
+    }
+    bool done = retire_locked(h, slot, true, NULL);
+    retire_unlock(slot, me);
+    return done;
+}
+
+/* Whether a reclaim should look at s under its lock: its owner (or, half-way through a retire
+ * or a claim, the lock holder) is dead, or it is EXITED with bytes still counted by a dead owner
+ * (a thread that allocated while its process exited). A cheap filter: retire_locked decides. */
+static bool slot_orphaned(const struct grey_slot *s)
+{
+    switch (grey_slot_state(s)) {
+    case GREY_SLOT_ACTIVE:
+        return grey_slot_owner_dead(s);
+    case GREY_SLOT_CLAIMING:
+    case GREY_SLOT_RETIRING: {
+        int32_t r = atomic_load(&((struct grey_slot *)s)->retirer);
+        return r == 0 || !grey_proc_exists(r);
+    }
+    case GREY_SLOT_EXITED:
+        return slot_has_bytes(s) && grey_slot_owner_dead(s);
+    default:
+        return false;
+    }
+}
+
+/* Retires one orphaned slot; true when this call did it. */
+static bool reclaim_one(struct grey_ledger *lg, struct grey_slot *s, int32_t me)
+{
+    if (!slot_orphaned(s) || !retire_lock(s, me))
+        return false;
+    uint64_t bytes = 0;
+    bool done = retire_locked(lg->header, s, false, &bytes);
+    retire_unlock(s, me);
+    if (done) {
+        atomic_fetch_add(&lg->header->reclaimed_slots, 1);
+        atomic_fetch_add(&lg->header->reclaimed_bytes, bytes);
+    }
+    return done;
+}
+
+unsigned grey_ledger_reclaim(struct grey_ledger *lg)
+{
+    int32_t me = (int32_t)getpid();
+    unsigned n = 0;
+    for (uint32_t i = 0; i < lg->nslots; i++)
+        n += reclaim_one(lg, &lg->slots[i], me);
+    return n;
+}
+
+unsigned grey_ledger_reclaim_limited(struct grey_ledger *lg, uint64_t now_ns, uint64_t interval_ns)
+{
+    uint64_t last = atomic_load(&lg->header->last_reclaim_ns);
+    /* A stamp from the future (another boot's clock, a damaged file) does not block scans. */
+    if (now_ns >= last && now_ns - last < interval_ns)
+        return 0;
+    if (!atomic_compare_exchange_strong(&lg->header->last_reclaim_ns, &last, now_ns))
+        return 0; /* another process just started a scan */
+    return grey_ledger_reclaim(lg);
+}
+
+void grey_slot_collect(struct grey_ledger *lg, struct grey_slot *slot)
+{
+    uint32_t st = grey_slot_state(slot);
+    if (st == GREY_SLOT_ACTIVE || st == GREY_SLOT_RETIRING)
+        reclaim_one(lg, slot, (int32_t)getpid());
+    grey_slot_release(slot);
+}
+
+void grey_slot_release(struct grey_slot *slot)
+{
+    uint32_t expected = GREY_SLOT_EXITED;
+    atomic_compare_exchange_strong(&slot->state, &expected, GREY_SLOT_FREE);
+}
+
+unsigned grey_ledger_live_slots(struct grey_ledger *lg, const struct grey_slot *except)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < lg->nslots; i++) {
+        const struct grey_slot *s = &lg->slots[i];
+        if (s != except && grey_slot_state(s) == GREY_SLOT_ACTIVE && !grey_slot_owner_dead(s))
+            n++;
+    }
+    return n;
+}
+
+/* ---------------------------------------------------------------- claiming */
+
+/* Fills a slot this claimer holds (CLAIMING). Bytes a previous owner left counted (a straggler
+ * thread of an exiting process) go back first: the claimer holds the slot exclusively. */
+static void slot_fill(struct grey_ledger_header *h, struct grey_slot *s, pid_t pid, uint64_t start_time,
+                      uint64_t run_id, uint32_t uid, const char *command)
+{
+    slot_return_bytes(h, s);
     s->pid = pid;
     s->uid = uid;
     s->start_time = start_time;
@@ -176,7 +405,6 @@ static void slot_fill(struct grey_slot *s, pid_t pid, uint64_t start_time, uint6
     for (int d = 0; d < GREY_MAX_DEVICES; d++) {
         struct grey_slot_device *dev = &s->dev[d];
         atomic_store(&dev->cap, UINT64_MAX);
-        atomic_store(&dev->used, 0);
         atomic_store(&dev->peak, 0);
         atomic_store(&dev->allocs, 0);
         atomic_store(&dev->frees, 0);
@@ -185,35 +413,45 @@ static void slot_fill(struct grey_slot *s, pid_t pid, uint64_t start_time, uint6
     }
 }
 
-/* Takes slot s if it is in state expected; the CAS makes exactly one claimer win. */
-static bool slot_take(struct grey_slot *s, uint32_t expected)
+/* Takes slot s if it is in state expected; the CAS makes exactly one claimer win. The claimer
+ * holds the slot's retire lock until the slot is ACTIVE, so that a claimer killed half-way is
+ * recognised (a dead lock holder) and its slot reclaimed instead of staying CLAIMING forever. */
+static bool slot_take(struct grey_slot *s, uint32_t expected, int32_t me)
 {
-    return atomic_compare_exchange_strong(&s->state, &expected, GREY_SLOT_CLAIMING);
-}
-
-/* A slot that can be recycled: its owner is dead, or it is EXITED and nobody will collect it. */
-static bool slot_recyclable(const struct grey_slot *s, uint32_t state)
-{
-    if (state == GREY_SLOT_ACTIVE)
-        return grey_slot_owner_dead(s);
-    if (state == GREY_SLOT_EXITED)
-        return s->run_id == 0 || grey_run_id_owner_dead(s->run_id);
+    if (!retire_lock(s, me))
+        return false;
+    if (atomic_compare_exchange_strong(&s->state, &expected, GREY_SLOT_CLAIMING))
+        return true;
+    retire_unlock(s, me);
     return false;
 }
 
-/* Finds a slot this claimer may take and takes it (state CLAIMING), or returns NULL. */
-static struct grey_slot *slot_find_and_take(struct grey_ledger *lg)
+/* An EXITED slot nobody will collect: no grey-run, or its grey-run is gone. */
+static bool slot_recyclable(const struct grey_slot *s)
+{
+    return grey_slot_state(s) == GREY_SLOT_EXITED && (s->run_id == 0 || grey_run_id_owner_dead(s->run_id));
+}
+
+/* Finds a slot this claimer may take and takes it (state CLAIMING, lock held), or NULL. */
+static struct grey_slot *slot_find_and_take(struct grey_ledger *lg, int32_t me)
 {
     for (uint32_t i = 0; i < lg->nslots; i++) {
         struct grey_slot *s = &lg->slots[i];
-        if (atomic_load(&s->state) == GREY_SLOT_FREE && slot_take(s, GREY_SLOT_FREE))
+        if (grey_slot_state(s) == GREY_SLOT_FREE && slot_take(s, GREY_SLOT_FREE, me))
             return s;
     }
+    /* Full: dead owners' slots give their bytes back and become EXITED, then recyclable. */
+    grey_ledger_reclaim(lg);
     for (uint32_t i = 0; i < lg->nslots; i++) {
         struct grey_slot *s = &lg->slots[i];
-        uint32_t state = atomic_load(&s->state);
-        if (slot_recyclable(s, state) && slot_take(s, state))
+        if (!slot_recyclable(s) || !slot_take(s, GREY_SLOT_EXITED, me))
+            continue;
+        /* Between the check and the CAS another claimer may have recycled it and its new owner
+         * exited under a live grey-run: ours now, so check again, and give it back if so. */
+        if (s->run_id == 0 || grey_run_id_owner_dead(s->run_id))
             return s;
+        atomic_store(&s->state, GREY_SLOT_EXITED);
+        retire_unlock(s, me);
     }
     return NULL;
 }
@@ -221,26 +459,19 @@ static struct grey_slot *slot_find_and_take(struct grey_ledger *lg)
 struct grey_slot *grey_ledger_claim(struct grey_ledger *lg, pid_t pid, uint64_t start_time,
                                     uint64_t run_id, uint32_t uid, const char *command)
 {
-    /* Our own image before an exec never ran its destructor; its driver state died with it. */
+    /* Our own image before an exec never ran its destructor; its driver state died with it, so
+     * its bytes go back now. */
     for (uint32_t i = 0; i < lg->nslots; i++) {
         struct grey_slot *s = &lg->slots[i];
-        if (atomic_load(&s->state) == GREY_SLOT_ACTIVE && s->pid == pid && s->start_time == start_time)
-            grey_slot_exit(s);
+        if (grey_slot_state(s) == GREY_SLOT_ACTIVE && s->pid == pid && s->start_time == start_time)
+            grey_slot_retire(lg->header, s);
     }
-    struct grey_slot *s = slot_find_and_take(lg);
+    int32_t me = (int32_t)getpid();
+    struct grey_slot *s = slot_find_and_take(lg, me);
     if (!s)
         return NULL;
-    slot_fill(s, pid, start_time, run_id, uid, command);
+    slot_fill(lg->header, s, pid, start_time, run_id, uid, command);
     atomic_store(&s->state, GREY_SLOT_ACTIVE);
+    retire_unlock(s, me);
     return s;
-}
-
-void grey_slot_exit(struct grey_slot *slot)
-{
-    atomic_store(&slot->state, GREY_SLOT_EXITED);
-}
-
-void grey_slot_release(struct grey_slot *slot)
-{
-    atomic_store(&slot->state, GREY_SLOT_FREE);
 }

@@ -12,9 +12,24 @@
  *           use, peak, allocations, frees, denials, largest denial
  *
  * Lifecycle of a slot: FREE -> CLAIMING (one CAS winner fills the owner fields) -> ACTIVE ->
- * EXITED (the hook's destructor; counters kept for the run's summary) -> FREE (released by
- * grey-run after its summary), or recycled by a claimer when no slot is FREE and nobody will
- * collect it any more. */
+ * RETIRING -> EXITED -> FREE (released by grey-run after its summary), or recycled by a claimer
+ * when no slot is FREE and nobody will collect it any more. A claimer holds the slot's retire
+ * lock (below) from CLAIMING to ACTIVE, so a claimer killed half-way leaves a dead lock holder
+ * and a reclaim puts the slot back to FREE.
+ *
+ * Retiring gives the slot's bytes back to the device budgets, exactly once. It happens when the
+ * owner is gone: the hook's destructor (the owner itself), an exec (the new image retires the old
+ * one's slot when it claims its own), or a reclaim scan that finds the owner dead (pid + start
+ * time). Only the holder of the slot's retire lock (`retirer`, a pid) moves the slot out of
+ * ACTIVE and its bytes out of `used`; a retirer killed half-way leaves its pid in the lock, and
+ * the next reclaimer that finds that pid dead takes the lock over and finishes the job. Peak,
+ * denials and the other counters stay for the summary and grey-top. Nobody but the lock holder
+ * moves a slot out of ACTIVE, so what a reclaimer checks under the lock stays true until it acts.
+ *
+ * Every byte is counted twice, in the slot's `used` and in the header's `device_used`, and
+ * every step that moves bytes changes the device total first on the way in and last on the way
+ * out, so at every instant the sum of all slots' `used` is at most `device_used`, which is at
+ * most the budget. */
 #ifndef GREY_LEDGER_H
 #define GREY_LEDGER_H
 
@@ -27,7 +42,8 @@
 #include "limits.h"
 
 #define GREY_LEDGER_MAGIC "GREYLDG"  /* 8 bytes with the NUL */
-#define GREY_LEDGER_VERSION 1
+#define GREY_LEDGER_VERSION 2  /* 2: slots are retired (bytes returned at exit); a version-1
+                                 * process would never give its bytes back, so none may join */
 #define GREY_LEDGER_SLOTS 256
 #define GREY_COMMAND_MAX 64
 
@@ -36,6 +52,7 @@ enum grey_slot_state {
     GREY_SLOT_CLAIMING = 1,
     GREY_SLOT_ACTIVE = 2,
     GREY_SLOT_EXITED = 3,
+    GREY_SLOT_RETIRING = 4,
 };
 
 /* Slot flags (bits of grey_slot.flags). */
@@ -55,7 +72,7 @@ struct grey_slot_device {
 };
 
 struct grey_slot {
-    _Atomic uint32_t state;
+    _Atomic uint32_t state;       /* enum grey_slot_state */
     _Atomic uint32_t flags;
     int32_t pid;
     uint32_t uid;
@@ -65,7 +82,7 @@ struct grey_slot {
     _Atomic uint64_t launches;
     _Atomic uint64_t heartbeat_ns;
     _Atomic uint32_t devices_used; /* bit N: device N saw an allocation */
-    uint32_t reserved32;
+    _Atomic int32_t retirer;      /* retire lock: pid of the process retiring the slot, 0 if none */
     uint64_t reserved[9];         /* pads the owner part to three cache lines */
     struct grey_slot_device dev[GREY_MAX_DEVICES];
 };
@@ -77,11 +94,14 @@ struct grey_ledger_header {
     uint32_t slot_size;
     uint32_t nslots;
     uint32_t max_devices;
-    uint32_t reserved32;
+    _Atomic uint32_t budget_admin; /* bit N: device N's budget was set by an admin plan */
     uint64_t total_size;
-    _Atomic uint64_t device_budget[GREY_MAX_DEVICES];
+    _Atomic uint64_t device_budget[GREY_MAX_DEVICES]; /* UINT64_MAX: no budget set */
     _Atomic uint64_t device_used[GREY_MAX_DEVICES];
-    uint64_t reserved[8];
+    _Atomic uint64_t last_reclaim_ns;  /* CLOCK_MONOTONIC of the last denial-driven reclaim scan */
+    _Atomic uint64_t reclaimed_slots;  /* slots of dead processes retired by a reclaim scan */
+    _Atomic uint64_t reclaimed_bytes;  /* the bytes those slots gave back */
+    uint64_t reserved[5];
 };
 
 struct grey_ledger {
@@ -89,7 +109,11 @@ struct grey_ledger {
     struct grey_slot *slots;
     uint32_t nslots;
     size_t map_size;
+    bool writable;   /* mapped read-write (a reader without write access maps it read-only) */
 };
+
+/* The size of a ledger file of this layout version. */
+#define GREY_LEDGER_TOTAL_SIZE (sizeof(struct grey_ledger_header) + GREY_LEDGER_SLOTS * sizeof(struct grey_slot))
 
 /* Opens (and with create, creates with mode 0600 and initializes) the ledger at path and maps
  * it. Validates magic, version and every size against the file's real size before returning, so
@@ -97,6 +121,12 @@ struct grey_ledger {
  * ("ledger /dev/shm/x: layout version 7, this grey reads 1", "... truncated: 4096 bytes, expected
  * 331776"). */
 int grey_ledger_open(const char *path, bool create, struct grey_ledger *lg, char *err, size_t errlen);
+
+/* grey_ledger_open for a ledger shared by a group (an admin plan's ledger_group): a file this
+ * call creates gets mode 0660 and group gid (the creator must be root or a member). gid -1 is
+ * grey_ledger_open. An existing file keeps its owner and mode. */
+int grey_ledger_open_group(const char *path, bool create, gid_t gid, struct grey_ledger *lg, char *err,
+                           size_t errlen);
 void grey_ledger_close(struct grey_ledger *lg);
 
 /* Checks a mapped region of size bytes as a ledger, without trusting anything in it. The same
@@ -106,23 +136,50 @@ int grey_ledger_validate(const void *base, size_t size, char *err, size_t errlen
 /* The default ledger path for this user: $GREY_LEDGER, else /dev/shm/grey-UID.ledger. */
 void grey_ledger_default_path(char *buf, size_t buflen);
 
+/* The state (enum grey_slot_state) of a slot. */
+static inline uint32_t grey_slot_state(const struct grey_slot *slot)
+{
+    return atomic_load_explicit(&((struct grey_slot *)slot)->state, memory_order_acquire);
+}
+
 /* Claims a free slot for (pid, start_time). An ACTIVE slot of the same pid and start time belongs
- * to this process's image before an exec; it is marked EXITED first. When no slot is free,
- * slots of dead owners and EXITED slots whose run owner is dead are recycled. Returns NULL when
- * every slot is held by a live process. Counters start at zero, caps at UINT64_MAX. */
+ * to this process's image before an exec; it is retired first (its bytes go back). When no slot
+ * is free, the slots of dead owners are reclaimed and EXITED slots whose run owner is dead are
+ * recycled. Returns NULL when every slot is held by a live process. Counters start at zero, caps
+ * at UINT64_MAX. */
 struct grey_slot *grey_ledger_claim(struct grey_ledger *lg, pid_t pid, uint64_t start_time,
                                     uint64_t run_id, uint32_t uid, const char *command);
 
-/* The owner is gone: state EXITED, counters kept for its run's summary (and for grey-top until
- * the slot is needed again: EXITED slots are recycled only when no slot is FREE). */
-void grey_slot_exit(struct grey_slot *slot);
+/* The owner retires its own slot (the hook's destructor): ACTIVE -> RETIRING -> EXITED, its bytes
+ * back to the device budgets, peak and denials kept. Returns true when this call retired it;
+ * false when it was not ACTIVE (already retired) or the retire lock stayed busy (then a later
+ * reclaim, once this process is gone, does it). h may be NULL (a private slot). */
+bool grey_slot_retire(struct grey_ledger_header *h, struct grey_slot *slot);
 
-/* Returns the slot to FREE (called by whoever collected an EXITED slot). */
+/* Retires every slot whose owner is dead (ACTIVE, or RETIRING with a dead retirer, or EXITED
+ * with bytes still counted), each exactly once however many processes scan at the same time.
+ * Makes syscalls (kill(pid, 0), /proc reads): for failure paths and tools, never for hot paths.
+ * Returns the number of slots this call retired. */
+unsigned grey_ledger_reclaim(struct grey_ledger *lg);
+
+/* grey_ledger_reclaim, rate-limited across every process of the ledger: scans only when no scan
+ * started in the last interval_ns (now_ns: CLOCK_MONOTONIC), so a storm of denied allocations
+ * costs one scan per interval, not one per denial. Returns the slots retired (0 when skipped). */
+unsigned grey_ledger_reclaim_limited(struct grey_ledger *lg, uint64_t now_ns, uint64_t interval_ns);
+
+/* Collects a slot after a summary: a dead owner's ACTIVE slot is retired first, then an EXITED
+ * slot returns to FREE. A live owner's slot is left alone. */
+void grey_slot_collect(struct grey_ledger *lg, struct grey_slot *slot);
+
+/* Returns an EXITED slot to FREE (called by whoever collected it); other states are left alone. */
 void grey_slot_release(struct grey_slot *slot);
 
-/* True when the slot's owner process no longer exists (pid gone, or pid reused by a process
- * with another start time). */
+/* True when the slot's owner process no longer exists (pid gone, a zombie, or pid reused by a
+ * process with another start time). */
 bool grey_slot_owner_dead(const struct grey_slot *slot);
+
+/* Number of ACTIVE slots other than except whose owner is alive (syscalls, like reclaim). */
+unsigned grey_ledger_live_slots(struct grey_ledger *lg, const struct grey_slot *except);
 
 /* Run ids tie slots to the grey-run that started them: (pid << 32 | low 32 bits of the start
  * time) of grey-run itself, so a dead grey-run is recognisable. */

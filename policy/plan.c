@@ -29,8 +29,12 @@ enum dev_key { DK_NAME, DK_VRAM, DK_BUDGET, DK_CAP, DK_COUNT };
 static const char *const dev_key_names[DK_COUNT] = {"name", "vram", "budget", "process_cap"};
 
 /* Top-level keys, same idea. */
-enum top_key { TK_VERSION, TK_MODE, TK_SOURCE, TK_COUNT };
-static const char *const top_key_names[TK_COUNT] = {VERSION_KEY, "mode", "source"};
+enum top_key { TK_VERSION, TK_MODE, TK_SOURCE, TK_LEDGER, TK_LEDGER_GROUP, TK_COUNT };
+static const char *const top_key_names[TK_COUNT] = {VERSION_KEY, "mode", "source", "ledger",
+                                                    "ledger_group"};
+
+/* ps->section while inside a [user NAME] or [group NAME] section (ps->principal says which). */
+#define SECTION_PRINCIPAL (-2)
 
 struct parser {
     const char *file;
@@ -38,10 +42,13 @@ struct parser {
     char *err;
     size_t errlen;
     unsigned line;                                   /* current line, 1-based */
-    int section;                                     /* -1: top level, else device index */
+    int section;                                     /* -1: top level, SECTION_PRINCIPAL, else device index */
     unsigned top_line[TK_COUNT];                     /* 0: key not seen */
     unsigned section_line[GREY_MAX_DEVICES];         /* 0: section not seen */
     unsigned key_line[GREY_MAX_DEVICES][DK_COUNT];
+    unsigned principal;                              /* current [user]/[group] section's index */
+    unsigned principal_line[GREY_PLAN_PRINCIPALS];   /* where each [user]/[group] section starts */
+    unsigned principal_cap_line[GREY_PLAN_PRINCIPALS];
     bool any_text;                                   /* a non-blank line was seen */
 };
 
@@ -84,6 +91,17 @@ static bool is_key_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            c == '_' || c == '-';
+}
+
+/* User and group names (or numeric ids): what useradd accepts, minus the trailing '$'. */
+static bool valid_principal_name(const char *p, size_t n)
+{
+    if (n == 0 || n >= GREY_PRINCIPAL_NAME_MAX || p[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!is_key_char(p[i]) && p[i] != '.')
+            return false;
+    return true;
 }
 
 static struct span trim(struct span s)
@@ -195,6 +213,17 @@ static int set_top_key(struct parser *ps, struct span key, const char *value)
     ps->top_line[k] = ps->line;
 
     switch (k) {
+    case TK_LEDGER:
+        /* Relative paths would name a different file for every working directory. */
+        if (value[0] != '/')
+            return fail_at(ps, ps->line, "ledger: '%s' is not an absolute path", value);
+        snprintf(ps->out->ledger, sizeof ps->out->ledger, "%s", value);
+        return 0;
+    case TK_LEDGER_GROUP:
+        if (!valid_principal_name(value, strlen(value)))
+            return fail_at(ps, ps->line, "ledger_group: '%s' is not a group name", value);
+        memcpy(ps->out->ledger_group, value, strlen(value) + 1); /* valid: it fits */
+        return 0;
     case TK_VERSION: {
         unsigned long v = 0;
         const char *p = value;
@@ -222,6 +251,27 @@ static int set_top_key(struct parser *ps, struct span key, const char *value)
         snprintf(ps->out->source, sizeof ps->out->source, "%s", value);
         return 0;
     }
+}
+
+/* "[user alice]" / "[group 1000]" for messages. */
+static const char *principal_kind(const struct grey_plan_principal *pr)
+{
+    return pr->is_group ? "group" : "user";
+}
+
+/* The only key of a [user NAME] or [group NAME] section: process_cap. */
+static int set_principal_key(struct parser *ps, struct span key, const char *value)
+{
+    unsigned i = ps->principal;
+    struct grey_plan_principal *pr = &ps->out->principal[i];
+    if (!span_eq(key, "process_cap"))
+        return fail_at(ps, ps->line, "unknown key '%.*s' in [%s %s] (only process_cap is allowed there)",
+                       SPAN_ARG(key), principal_kind(pr), pr->name);
+    if (ps->principal_cap_line[i])
+        return fail_at(ps, ps->line, "duplicate key 'process_cap' in [%s %s] (first set on line %u)",
+                       principal_kind(pr), pr->name, ps->principal_cap_line[i]);
+    ps->principal_cap_line[i] = ps->line;
+    return parse_size_value(ps, "process_cap", value, &pr->process_cap);
 }
 
 static int set_device_key(struct parser *ps, struct span key, const char *value)
@@ -275,6 +325,8 @@ static int parse_assignment(struct parser *ps, struct span s)
     char value[GREY_NAME_MAX];
     if (read_value(ps, key, (struct span){rest.p + 1, rest.n - 1}, value, sizeof value) != 0)
         return -1;
+    if (ps->section == SECTION_PRINCIPAL)
+        return set_principal_key(ps, key, value);
     if (ps->section < 0)
         return set_top_key(ps, key, value);
     return set_device_key(ps, key, value);
@@ -287,6 +339,13 @@ static int parse_assignment(struct parser *ps, struct span s)
 static int close_section(struct parser *ps)
 {
     int d = ps->section;
+    if (d == SECTION_PRINCIPAL) {
+        const struct grey_plan_principal *pr = &ps->out->principal[ps->principal];
+        if (!ps->principal_cap_line[ps->principal])
+            return fail_at(ps, ps->principal_line[ps->principal], "[%s %s] is missing 'process_cap'",
+                           principal_kind(pr), pr->name);
+        return 0;
+    }
     if (d < 0)
         return 0;
     const struct grey_plan_device *dev = &ps->out->dev[d];
@@ -308,6 +367,37 @@ static int close_section(struct parser *ps)
     return 0;
 }
 
+/* "[user NAME]" or "[group NAME]" (is_group), name already trimmed. */
+static int open_principal(struct parser *ps, int is_group, struct span name, struct span header)
+{
+    const char *kind = is_group ? "group" : "user";
+    if (!valid_principal_name(name.p, name.n))
+        return fail_at(ps, ps->line, "bad %s name '%.*s' in '%.*s' (letters, digits, '_', '.', '-', "
+                       "at most %d characters)", kind, SPAN_ARG(name), SPAN_ARG(header),
+                       GREY_PRINCIPAL_NAME_MAX - 1);
+    if (!ps->top_line[TK_VERSION])
+        return fail_at(ps, ps->line, "'%.*s' before '" VERSION_KEY "' (the version must come first)",
+                       SPAN_ARG(header));
+    if (close_section(ps) != 0)
+        return -1;
+    struct grey_plan *out = ps->out;
+    for (unsigned i = 0; i < out->nprincipals; i++)
+        if (out->principal[i].is_group == (is_group != 0) && span_eq(name, out->principal[i].name))
+            return fail_at(ps, ps->line, "duplicate section [%s %.*s] (first on line %u)", kind,
+                           SPAN_ARG(name), ps->principal_line[i]);
+    if (out->nprincipals >= GREY_PLAN_PRINCIPALS)
+        return fail_at(ps, ps->line, "too many [user]/[group] sections (at most %d)",
+                       GREY_PLAN_PRINCIPALS);
+    unsigned i = out->nprincipals++;
+    out->principal[i].is_group = is_group != 0;
+    memcpy(out->principal[i].name, name.p, name.n);
+    out->principal[i].name[name.n] = '\0';
+    ps->principal = i;
+    ps->principal_line[i] = ps->line;
+    ps->section = SECTION_PRINCIPAL;
+    return 0;
+}
+
 /* "[device N]", blanks allowed around the parts, a comment allowed after. */
 static int parse_section(struct parser *ps, struct span s)
 {
@@ -321,10 +411,16 @@ static int parse_section(struct parser *ps, struct span s)
     if (after.n > 0)
         return fail_at(ps, ps->line, "unexpected text '%.*s' after '%.*s'", SPAN_ARG(after),
                        SPAN_ARG(header));
+    for (int g = 0; g < 2; g++) {
+        const char *kind = g ? "group" : "user";
+        size_t kn = strlen(kind);
+        if (inner.n > kn && memcmp(inner.p, kind, kn) == 0 && is_blank(inner.p[kn]))
+            return open_principal(ps, g, trim((struct span){inner.p + kn, inner.n - kn}), header);
+    }
     if (inner.n < 6 || memcmp(inner.p, "device", 6) != 0 ||
         (inner.n > 6 && !is_blank(inner.p[6])))
-        return fail_at(ps, ps->line, "unknown section '%.*s' (expected [device N])",
-                       SPAN_ARG(header));
+        return fail_at(ps, ps->line, "unknown section '%.*s' (expected [device N], [user NAME] or "
+                       "[group NAME])", SPAN_ARG(header));
     struct span num = trim((struct span){inner.p + 6, inner.n - 6});
     unsigned long idx = 0;
     size_t i = 0;
@@ -399,7 +495,12 @@ static int parser_finish(struct parser *ps)
             return fail_at(ps, 0, "empty file: missing '" VERSION_KEY "'");
         return fail_at(ps, 0, "missing '" VERSION_KEY "'");
     }
-    return close_section(ps);
+    if (close_section(ps) != 0)
+        return -1;
+    if (ps->top_line[TK_LEDGER_GROUP] && !ps->top_line[TK_LEDGER])
+        return fail_at(ps, ps->top_line[TK_LEDGER_GROUP],
+                       "ledger_group without ledger (the group owns the ledger file the plan names)");
+    return 0;
 }
 
 int grey_plan_parse(const char *text, size_t len, const char *filename, struct grey_plan *out,
@@ -499,7 +600,24 @@ int grey_plan_load(const char *path, struct grey_plan *out, char *err, size_t er
         }
     }
     close(fd);
+    /* Judged on the file we read (fstat of the open descriptor), not on a path that could be
+     * swapped in between. */
+    if (rc == 0)
+        out->admin = stat_ok && S_ISREG(st.st_mode) && grey_plan_file_is_admin(st.st_uid, st.st_mode);
     return rc;
+}
+
+int grey_plan_load_optional(const char *path, struct grey_plan *out, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT)
+        return 0;
+    return grey_plan_load(path, out, err, errlen) == 0 ? 1 : -1;
+}
+
+bool grey_plan_file_is_admin(unsigned owner_uid, unsigned mode)
+{
+    return owner_uid == 0 && (mode & (S_IWGRP | S_IWOTH)) == 0;
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -602,9 +720,27 @@ int grey_plan_write(FILE *out, const struct grey_plan *plan)
         (plan->source[0] &&
          put_line(out, "source", q, "what the plan was computed from") != 0))
         return -1;
+    if (plan->ledger[0]) {
+        quote(q, sizeof q, plan->ledger);
+        if (put_line(out, "ledger", q, "the ledger: processes sharing it share the budgets") != 0)
+            return -1;
+    }
+    if (plan->ledger_group[0]) {
+        quote(q, sizeof q, plan->ledger_group);
+        if (put_line(out, "ledger_group", q, "the ledger is created 0660 for this group") != 0)
+            return -1;
+    }
     for (int d = 0; d < GREY_MAX_DEVICES; d++)
         if (plan->dev[d].present && put_device(out, d, &plan->dev[d]) != 0)
             return -1;
+    for (unsigned i = 0; i < plan->nprincipals && i < GREY_PLAN_PRINCIPALS; i++) {
+        const struct grey_plan_principal *pr = &plan->principal[i];
+        if (fprintf(out, "\n[%s %s]\n", principal_kind(pr), pr->name) < 0 ||
+            put_size(out, "process_cap", pr->process_cap,
+                     pr->is_group ? "any one process of a member, on every device"
+                                  : "any one process of this user, on every device") != 0)
+            return -1;
+    }
     if (fflush(out) != 0 || ferror(out))
         return -1;
     return 0;

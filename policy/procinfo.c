@@ -27,17 +27,19 @@ static ssize_t read_small_file(const char *path, char *buf, size_t buflen)
     return (ssize_t)total;
 }
 
-int grey_proc_start_time(pid_t pid, uint64_t *out)
+/* Reads the state letter (field 3) and starttime (field 22) of /proc/PID/stat. */
+static int read_stat(pid_t pid, char *state, uint64_t *start)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     if (read_small_file(path, buf, sizeof buf) <= 0)
         return -1;
     /* The command (field 2) is in parentheses and may itself contain ") ", so fields are
-     * counted from the last ')'. starttime is field 22, i.e. the 20th after the ')'. */
+     * counted from the last ')'. The state is field 3, starttime field 22. */
     char *p = strrchr(buf, ')');
-    if (!p)
+    if (!p || p[1] != ' ' || !p[2])
         return -1;
+    *state = p[2];
     p++;
     for (int field = 2; field < 22; field++) {
         p = strchr(p, ' ');
@@ -50,9 +52,19 @@ int grey_proc_start_time(pid_t pid, uint64_t *out)
         return -1;
     for (; *p >= '0' && *p <= '9'; p++)
         v = v * 10 + (uint64_t)(*p - '0');
-    *out = v;
+    *start = v;
     return 0;
 }
+
+int grey_proc_start_time(pid_t pid, uint64_t *out)
+{
+    char state;
+    return read_stat(pid, &state, out);
+}
+
+/* A zombie has released its memory (the driver's included) and only waits to be reaped, so
+ * for grey it is gone. */
+static bool is_gone(char state) { return state == 'Z' || state == 'X' || state == 'x'; }
 
 int grey_proc_alive(pid_t pid, uint64_t start_time)
 {
@@ -61,9 +73,26 @@ int grey_proc_alive(pid_t pid, uint64_t start_time)
     if (kill(pid, 0) != 0 && errno == ESRCH)
         return 0;
     uint64_t now_start;
-    if (grey_proc_start_time(pid, &now_start) != 0)
-        return 0;
-    return now_start == start_time;
+    char state;
+    /* kill says the pid exists; a /proc we may not read (hidepid, another user's process on a
+     * node ledger) cannot tell us more, and a live owner must never be taken for dead. */
+    if (read_stat(pid, &state, &now_start) != 0)
+        return 1;
+    return now_start == start_time && !is_gone(state);
+}
+
+bool grey_proc_exists(pid_t pid)
+{
+    if (pid <= 0)
+        return false;
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return false;
+    uint64_t start;
+    char state;
+    /* Unreadable /proc (hidepid): kill said it exists, so believe it. */
+    if (read_stat(pid, &state, &start) != 0)
+        return true;
+    return !is_gone(state);
 }
 
 void grey_proc_self_command(char *buf, size_t buflen)

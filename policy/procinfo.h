@@ -3,6 +3,7 @@
 #ifndef GREY_PROCINFO_H
 #define GREY_PROCINFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -11,8 +12,11 @@
  * one process for its whole life: a pid reused later has a later start time. Returns 0 or -1. */
 int grey_proc_start_time(pid_t pid, uint64_t *out);
 
-/* True when pid exists and started at start_time. */
+/* True when pid exists, started at start_time and is not a zombie. */
 int grey_proc_alive(pid_t pid, uint64_t start_time);
+
+/* True when some process (not a zombie) has this pid now, whoever it is. */
+bool grey_proc_exists(pid_t pid);
 
 /* This process's command line, arguments joined by spaces, truncated to fit buf. */
 void grey_proc_self_command(char *buf, size_t buflen);

@@ -28,20 +28,37 @@ static void record_denial(struct grey_slot_device *d, uint64_t bytes)
     atomic_max(&d->largest_denied, bytes);
 }
 
+/* The device budget binds all processes together: one CAS on the shared total. */
+static bool budget_add(const struct grey_quota *q, int dev, uint64_t bytes)
+{
+    uint64_t budget = atomic_load_explicit(&q->budgets->device_budget[dev], RELAXED);
+    return add_within(&q->budgets->device_used[dev], bytes, budget);
+}
+
 enum grey_denial quota_reserve(const struct grey_quota *q, int dev, uint64_t bytes)
 {
     struct grey_slot_device *d = &q->slot->dev[dev];
-    if (!add_within(&d->used, bytes, atomic_load_explicit(&d->cap, RELAXED))) {
+    uint64_t cap = atomic_load_explicit(&d->cap, RELAXED);
+    uint64_t used = atomic_load_explicit(&d->used, RELAXED);
+    /* A process at its cap is refused without touching the shared cache line. */
+    if (bytes > cap || used > cap - bytes) {
         record_denial(d, bytes);
         return GREY_DENIED_CAP;
     }
-    if (q->budgets) {
-        uint64_t budget = atomic_load_explicit(&q->budgets->device_budget[dev], RELAXED);
-        if (!add_within(&q->budgets->device_used[dev], bytes, budget)) {
-            atomic_fetch_sub_explicit(&d->used, bytes, RELAXED);
+    if (q->budgets && !budget_add(q, dev, bytes)) {
+        if (q->reclaim)
+            q->reclaim(q, dev);
+        if (!q->reclaim || !budget_add(q, dev, bytes)) {
             record_denial(d, bytes);
             return GREY_DENIED_BUDGET;
         }
+    }
+    /* The cap again, atomically: another thread of this process may have raced us to it. */
+    if (!add_within(&d->used, bytes, cap)) {
+        if (q->budgets)
+            atomic_fetch_sub_explicit(&q->budgets->device_used[dev], bytes, RELAXED);
+        record_denial(d, bytes);
+        return GREY_DENIED_CAP;
     }
     return GREY_ADMITTED;
 }
@@ -55,6 +72,7 @@ void quota_commit(const struct grey_quota *q, int dev)
 
 void quota_release(const struct grey_quota *q, int dev, uint64_t bytes)
 {
+    /* The process's count first, the device's after: see quota_reserve. */
     atomic_fetch_sub_explicit(&q->slot->dev[dev].used, bytes, RELAXED);
     if (q->budgets)
         atomic_fetch_sub_explicit(&q->budgets->device_used[dev], bytes, RELAXED);

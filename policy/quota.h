@@ -4,6 +4,8 @@
  *                   device within its budget (all hooked processes together)? If so the bytes are
  *                   counted at once with compare-and-swap, so two threads or two processes racing
  *                   for the last bytes cannot both get them. If not, the denial is recorded.
+ *                   The device total is raised before the process's own count and lowered after
+ *                   it, so the sum of all slots never exceeds device_used, even mid-call.
  *   quota_commit    the driver said yes: count the allocation, raise the peak.
  *   quota_release   the driver said no after a reservation: undo it.
  *   quota_free      the memory was freed: give the bytes back.
@@ -18,10 +20,14 @@
 
 #include "ledger.h"
 
-/* Where one process's quota lives. budgets may be NULL: then only the process cap applies. */
+/* Where one process's quota lives. budgets may be NULL: then only the process cap applies.
+ * reclaim, when set, is called once when the device budget denies an allocation: it may give
+ * dead processes' bytes back (a rate-limited ledger scan, syscalls allowed on this failure path),
+ * after which the budget is tried once more. */
 struct grey_quota {
     struct grey_slot *slot;
     struct grey_ledger_header *budgets;
+    void (*reclaim)(const struct grey_quota *q, int dev);
 };
 
 /* Why quota_reserve said no. */

@@ -93,6 +93,39 @@ bool tracker_remove(uint64_t addr, struct grey_buffer_info *out) { return tracke
 
 bool tracker_find(uint64_t addr, struct grey_buffer_info *out) { return tracker_lookup(addr, out, false); }
 
+size_t tracker_remove_context(uint64_t context, void (*fn)(const struct grey_buffer_info *, void *), void *arg)
+{
+    size_t removed = 0;
+    for (int i = 0; i < TRACKER_SHARDS; i++) {
+        struct tracker_shard *sh = &shards[i];
+        /* Collected under the lock, reported after it: fn may call back into the tracker. */
+        struct grey_buffer_info batch[64];
+        size_t n;
+        do {
+            n = 0;
+            pthread_mutex_lock(&sh->lock);
+            struct tracked_buffer *e, *tmp;
+            HASH_ITER(hh, sh->table, e, tmp) {
+                if (e->info.context != context)
+                    continue;
+                batch[n++] = e->info;
+                HASH_DEL(sh->table, e);
+                sh->count--;
+                sh->bytes -= e->info.bytes;
+                e->next_free = sh->free_list;
+                sh->free_list = e;
+                if (n == sizeof batch / sizeof batch[0])
+                    break;
+            }
+            pthread_mutex_unlock(&sh->lock);
+            for (size_t k = 0; k < n; k++)
+                fn(&batch[k], arg);
+            removed += n;
+        } while (n == sizeof batch / sizeof batch[0]);
+    }
+    return removed;
+}
+
 void tracker_totals(uint64_t *count, uint64_t *bytes)
 {
     uint64_t c = 0, b = 0;

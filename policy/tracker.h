@@ -12,11 +12,14 @@
 #define GREY_TRACKER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct grey_buffer_info {
-    uint64_t addr;
+    uint64_t addr;      /* the key: a device address, or a tagged handle (arrays, VMM) */
     uint64_t bytes;     /* bytes counted against the quota */
+    uint64_t context;   /* the driver context it belongs to (freed with it) */
+    uint64_t pool;      /* memory pool for stream-ordered allocations, else 0 */
     uint32_t device;
     uint32_t api;       /* which allocation family made it; the shim's numbering */
 };
@@ -31,6 +34,10 @@ bool tracker_remove(uint64_t addr, struct grey_buffer_info *out);
 
 /* Looks addr up without removing it. */
 bool tracker_find(uint64_t addr, struct grey_buffer_info *out);
+
+/* Removes every buffer of context and calls fn on each record (after the shard lock is
+ * dropped). For a context the driver destroyed, taking its memory with it. Returns the count. */
+size_t tracker_remove_context(uint64_t context, void (*fn)(const struct grey_buffer_info *, void *), void *arg);
 
 /* Number of live buffers and their total bytes (for tests and the summary). */
 void tracker_totals(uint64_t *count, uint64_t *bytes);

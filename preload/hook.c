@@ -10,13 +10,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../policy/budget.h"
+#include "../policy/caps.h"
+#include "../policy/identity.h"
+#include "../policy/ledger_path.h"
 #include "../policy/plan.h"
 #include "../policy/procinfo.h"
 #include "../policy/size.h"
 #include "../policy/tracker.h"
 #include "log.h"
+
+/* A storm of budget denials scans the ledger for dead processes at most this often, node-wide
+ * (the interval is kept in the ledger, so 32 denied processes still make one scan). */
+#define RECLAIM_INTERVAL_NS (10ull * 1000 * 1000)
 
 const struct grey_quota *_Atomic grey_self_quota;
 
@@ -27,6 +36,12 @@ static struct grey_quota shared_quota;    /* slot in the ledger + the ledger's d
 static struct grey_quota private_quota = {.slot = &private_slot, .budgets = NULL};
 static uint64_t configured_cap[GREY_MAX_DEVICES];
 static uint64_t run_id;
+/* The admin plan (GREY_ADMIN_PLAN_PATH, when it exists) and GREY_PLAN; static because they are
+ * large and the constructor may run on a small stack. */
+static struct grey_plan plans[2];
+static const struct grey_plan *plan_list[2];
+static unsigned nplans;
+static struct grey_identity identity;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t parse_run_id(const char *text)
@@ -42,39 +57,116 @@ static uint64_t parse_run_id(const char *text)
     return v;
 }
 
-/* Caps from GREY_PLAN and GREY_CAP. A plan or cap that cannot be read fails closed: every
- * allocation is denied, because running with no limit the user believed in is worse. */
-static void load_caps(void)
+/* Tells the user something grey-run would tell them itself: said by the hook only when there is
+ * no grey-run around it, so a job under grey-run does not hear it twice. */
+#define grey_note(...) ((run_id == 0 ? grey_warn : grey_log)(__VA_ARGS__))
+
+static void deny_everything(void)
 {
     for (int d = 0; d < GREY_MAX_DEVICES; d++)
-        configured_cap[d] = UINT64_MAX;
+        configured_cap[d] = 0;
+}
 
+/* Loads one plan into plans[]; false when it exists but cannot be read (the caller fails
+ * closed). optional: a missing file is no plan rather than an error. */
+static bool load_plan(const char *path, bool optional)
+{
+    struct grey_plan *plan = &plans[nplans];
+    char err[256];
+    int rc = optional ? grey_plan_load_optional(path, plan, err, sizeof err)
+                      : (grey_plan_load(path, plan, err, sizeof err) == 0 ? 1 : -1);
+    if (rc < 0) {
+        grey_warn("%s; denying every GPU allocation (fail closed)", err);
+        return false;
+    }
+    if (rc > 0)
+        plan_list[nplans++] = plan;
+    return true;
+}
+
+/* Caps from the admin plan, GREY_PLAN and GREY_CAP (the rule is in policy/caps.h). A plan or
+ * cap that cannot be read fails closed: every allocation is denied, because running with no
+ * limit the user believed in is worse. */
+static void load_caps(void)
+{
+    nplans = 0;
     const char *plan_path = getenv("GREY_PLAN");
-    if (plan_path && *plan_path) {
-        static struct grey_plan plan; /* large; the constructor may run on a small stack */
-        char err[256];
-        if (grey_plan_load(plan_path, &plan, err, sizeof err) != 0) {
-            grey_warn("%s; denying every GPU allocation (fail closed)", err);
-            for (int d = 0; d < GREY_MAX_DEVICES; d++)
-                configured_cap[d] = 0;
-            return;
-        }
-        for (unsigned d = 0; d < plan.ndevices && d < GREY_MAX_DEVICES; d++)
-            if (plan.dev[d].present)
-                configured_cap[d] = plan.dev[d].process_cap;
+    if (!load_plan(GREY_ADMIN_PLAN_PATH, true) || (plan_path && *plan_path && !load_plan(plan_path, false))) {
+        nplans = 0; /* a ledger or budget from half of the configuration would be no better */
+        deny_everything();
+        return;
     }
 
     const char *cap_text = getenv("GREY_CAP");
-    if (cap_text && *cap_text) {
-        uint64_t cap;
+    uint64_t cap = 0;
+    bool have_cap = cap_text && *cap_text;
+    if (have_cap) {
         char err[200];
         if (grey_size_parse(cap_text, &cap, err, sizeof err) != 0) {
             grey_warn("GREY_CAP: %s; denying every GPU allocation (fail closed)", err);
-            cap = 0;
+            deny_everything();
+            return;
         }
-        for (int d = 0; d < GREY_MAX_DEVICES; d++)
-            configured_cap[d] = cap;
     }
+    bool principals = false;
+    for (unsigned i = 0; i < nplans; i++)
+        principals |= plan_list[i]->nprincipals > 0;
+    if (principals) /* name-service lookups only when a [user]/[group] section needs them */
+        grey_identity_self(&identity, plan_list, nplans);
+    uint32_t raised = 0;
+    grey_caps_resolve(plan_list, nplans, principals ? &identity : NULL, have_cap ? &cap : NULL, configured_cap,
+                      &raised);
+    if (raised) {
+        int d = __builtin_ctz(raised);
+        char a[32];
+        grey_note("GREY_CAP %s is above the admin plan's cap on device %d; the admin cap %s applies", cap_text, d,
+                  grey_size_format(configured_cap[d], a, sizeof a));
+    }
+}
+
+/* Budgets of every plan into the ledger (the rule is in policy/budget.h), said once when the
+ * ledger keeps another budget. */
+static void apply_budgets(const struct grey_slot *self, const char *path)
+{
+    for (unsigned i = 0; i < nplans; i++) {
+        uint32_t kept = grey_budget_apply(&ledger, plan_list[i], self);
+        if (!kept)
+            continue;
+        int d = __builtin_ctz(kept);
+        char a[32], b[32];
+        grey_note("ledger %s keeps its budget %s on device %d (the plan says %s): processes using it already "
+                  "share that budget", path, grey_size_format(atomic_load(&ledger.header->device_budget[d]), a, sizeof a),
+                  d, grey_size_format(plan_list[i]->dev[d].budget, b, sizeof b));
+        return;
+    }
+}
+
+/* A budget denial: give dead processes' bytes back (rate-limited across the node), so that a
+ * process killed with SIGKILL does not hold its share until someone else notices. Syscalls are
+ * fine here: this is the failure path. */
+static void reclaim_on_denial(const struct grey_quota *q, int dev)
+{
+    (void)q;
+    (void)dev;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    unsigned n = grey_ledger_reclaim_limited(&ledger, now, RECLAIM_INTERVAL_NS);
+    if (n)
+        grey_log("budget denial: reclaimed the slots of %u dead process%s", n, n == 1 ? "" : "es");
+}
+
+/* Opens the ledger the configuration names (see policy/ledger_path.h), path into buf. */
+static bool open_ledger(char *path, size_t pathlen, char *err, size_t errlen)
+{
+    const char *group;
+    grey_ledger_choose_path(plan_list, nplans, getenv("GREY_LEDGER"), path, pathlen, &group);
+    gid_t gid = (gid_t)-1;
+    if (*group && grey_group_lookup(group, &gid) != 0) {
+        snprintf(err, errlen, "ledger %s: group '%s' does not exist", path, group);
+        return false;
+    }
+    return grey_ledger_open_group(path, true, gid, &ledger, err, errlen) == 0;
 }
 
 static void apply_caps(struct grey_slot *slot)
@@ -108,6 +200,7 @@ static void register_process(void)
             apply_caps(slot);
             shared_quota.slot = slot;
             shared_quota.budgets = ledger.header;
+            shared_quota.reclaim = reclaim_on_denial;
             atomic_store_explicit(&grey_self_quota, &shared_quota, memory_order_release);
             return;
         }
@@ -134,12 +227,13 @@ const struct grey_quota *grey_hook_init_slow(void)
         run_id = parse_run_id(getenv("GREY_RUN_ID"));
         load_caps();
 
-        char path[512], err[512];
-        grey_ledger_default_path(path, sizeof path);
-        ledger_open = grey_ledger_open(path, true, &ledger, err, sizeof err) == 0;
+        char path[512], err[1024];
+        ledger_open = open_ledger(path, sizeof path, err, sizeof err);
         if (!ledger_open)
             grey_warn("%s; caps are enforced in this process only", err);
         register_process();
+        if (ledger_open)
+            apply_budgets(shared_quota.slot, path);
         pthread_atfork(fork_prepare, fork_parent, fork_child);
         grey_log("loaded: ledger %s, run %llx", ledger_open ? path : "(private)", (unsigned long long)run_id);
     }
@@ -152,9 +246,10 @@ __attribute__((constructor)) static void grey_hook_load(void)
     grey_hook_init_slow();
 }
 
-/* At exit the slot is handed back, but the program's own teardown (and the CUDA runtime's) may
- * still free memory after this runs; those late calls count in a private copy instead of a slot
- * that another process may already have claimed. */
+/* At exit the slot is retired: its bytes go back to the device budgets (the driver frees a
+ * process's memory when it exits), exactly once. The program's own teardown (and the CUDA
+ * runtime's) may still free memory after this runs; those late calls count in a private copy
+ * instead of a slot that another process may already have claimed. */
 __attribute__((destructor)) static void grey_hook_unload(void)
 {
     const struct grey_quota *q = atomic_load(&grey_self_quota);
@@ -162,5 +257,5 @@ __attribute__((destructor)) static void grey_hook_unload(void)
         return;
     memcpy(&private_slot, q->slot, sizeof private_slot);
     atomic_store_explicit(&grey_self_quota, &private_quota, memory_order_release);
-    grey_slot_exit(q->slot);
+    grey_slot_retire(ledger.header, q->slot);
 }

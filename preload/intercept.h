@@ -27,10 +27,15 @@ void *grey_intercept_by_address(void *driver_fn);
  * ("cuMemAlloc" for "cuMemAlloc_v2", "cuLaunchKernel" for "cuLaunchKernel_ptsz"). */
 bool grey_intercept_covers_base(const char *base);
 
-/* True for names that could be driver API ("cu" then an upper-case letter). */
+/* True for names that could be vendor API grey wraps: the CUDA driver ("cu" then an upper-case
+ * letter) or NVML ("nvml" then an upper-case letter). */
 static inline bool grey_is_driver_name(const char *name)
 {
-    return name && name[0] == 'c' && name[1] == 'u' && name[2] >= 'A' && name[2] <= 'Z';
+    if (!name)
+        return false;
+    if (name[0] == 'c' && name[1] == 'u')
+        return name[2] >= 'A' && name[2] <= 'Z';
+    return name[0] == 'n' && name[1] == 'v' && name[2] == 'm' && name[3] == 'l' && name[4] >= 'A' && name[4] <= 'Z';
 }
 
 #endif

@@ -2,7 +2,9 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -27,33 +29,52 @@ void *grey_real_dlsym(void *handle, const char *name)
     return libc_dlsym(handle, name);
 }
 
-static void *driver_handle;
-static pthread_once_t driver_once = PTHREAD_ONCE_INIT;
+/* The vendor libraries grey wraps, opened on first use. Prefer the copy the program already
+ * has: RTLD_NOLOAD matches it by soname, whatever path it came from. */
+struct vendor_library {
+    const char *soname;
+    void *handle;
+    pthread_once_t once;
+};
 
-static void open_driver(void)
+static struct vendor_library cuda_driver = {"libcuda.so.1", NULL, PTHREAD_ONCE_INIT};
+static struct vendor_library nvml = {"libnvidia-ml.so.1", NULL, PTHREAD_ONCE_INIT};
+
+static void open_library(struct vendor_library *lib)
 {
-    /* Prefer the copy the program already has: the soname matches whatever path it came from. */
-    driver_handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
-    if (!driver_handle)
-        driver_handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL);
-    if (!driver_handle)
-        grey_log("no CUDA driver: %s", dlerror());
+    lib->handle = dlopen(lib->soname, RTLD_NOW | RTLD_NOLOAD);
+    if (!lib->handle)
+        lib->handle = dlopen(lib->soname, RTLD_NOW | RTLD_GLOBAL);
+    if (!lib->handle)
+        grey_log("cannot open %s: %s", lib->soname, dlerror());
+}
+
+static void open_cuda_driver(void) { open_library(&cuda_driver); }
+static void open_nvml(void) { open_library(&nvml); }
+
+static void *library_symbol(struct vendor_library *lib, void (*opener)(void), const char *name)
+{
+    pthread_once(&lib->once, opener);
+    return lib->handle ? grey_real_dlsym(lib->handle, name) : NULL;
 }
 
 void *grey_driver_symbol(const char *name)
 {
-    pthread_once(&driver_once, open_driver);
-    if (!driver_handle)
-        return NULL;
-    return grey_real_dlsym(driver_handle, name);
+    return library_symbol(&cuda_driver, open_cuda_driver, name);
+}
+
+void *grey_nvml_symbol(const char *name)
+{
+    return library_symbol(&nvml, open_nvml, name);
 }
 
 void *grey_real_resolve(void **cache, const char *name)
 {
-    void *fn = grey_driver_symbol(name);
+    bool is_nvml = strncmp(name, "nvml", 4) == 0;
+    void *fn = is_nvml ? grey_nvml_symbol(name) : grey_driver_symbol(name);
     if (fn)
         __atomic_store_n(cache, fn, __ATOMIC_RELEASE);
     else
-        grey_warn("the CUDA driver has no %s; the call fails with CUDA_ERROR_NOT_FOUND", name);
+        grey_warn("%s has no %s; the call fails", is_nvml ? nvml.soname : cuda_driver.soname, name);
     return fn;
 }

@@ -6,8 +6,10 @@ set -euo pipefail
 packages=(
   build-essential pkg-config
   libunwind-dev uthash-dev libxxhash-dev libcjson-dev
+  libmd-dev
   libcriterion-dev
   clang llvm libclang-rt-14-dev
+  curl jq prometheus   # ledger tests: grey-exporter over HTTP, grey-top --json, promtool
 )
 
 missing=()

@@ -1,32 +1,8 @@
-/* cuMemAlloc / cuMemFree and the memory queries: the reserve / call / commit-or-release path of
- * DESIGN.md, and the capped view of device memory. */
+/* Plain device memory: cuMemAlloc, cuMemAllocPitch, cuMemAllocManaged, cuMemFree, and the memory
+ * queries that report the capped view. */
 #include "cuda_shim.h"
 
 #include "../policy/quota.h"
-#include "../policy/tracker.h"
-
-bool grey_cuda_current_device(const struct grey_quota *q, int *dev_out)
-{
-    static void *real_fn;
-    PFN_cuCtxGetDevice_v2000 get_device = grey_real(&real_fn, "cuCtxGetDevice");
-    CUdevice dev;
-    if (!get_device || get_device(&dev) != CUDA_SUCCESS)
-        return false;
-    *dev_out = (int)dev;
-    return grey_self_use_device(q, (int)dev);
-}
-
-void grey_cuda_track(const struct grey_quota *q, int dev_index, CUdeviceptr addr, size_t bytes,
-                     enum grey_cuda_api api)
-{
-    quota_commit(q, dev_index);
-    struct grey_buffer_info info = {
-        .addr = (uint64_t)addr, .bytes = bytes, .device = (uint32_t)dev_index, .api = api,
-    };
-    /* Without a record the free could not give the bytes back; keep them counted (the cap errs
-     * on the safe side) rather than fail an allocation the driver already made. */
-    tracker_add(&info);
-}
 
 GREY_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 {
@@ -34,42 +10,87 @@ GREY_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
     PFN_cuMemAlloc_v3020 real = grey_real(&real_fn, "cuMemAlloc_v2");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
-
-    const struct grey_quota *q = grey_self();
-    int dev;
-    /* Bad arguments and a missing context are the driver's to report, with its own error. */
-    if (!dptr || bytesize == 0 || !grey_cuda_current_device(q, &dev))
+    /* Bad arguments are the driver's to report, with its own error, and count nothing. */
+    if (!dptr || bytesize == 0)
         return real(dptr, bytesize);
-
-    if (quota_reserve(q, dev, bytesize) != GREY_ADMITTED)
+    struct grey_admission adm;
+    if (grey_cuda_admit(&adm, bytesize) != CUDA_SUCCESS)
         return CUDA_ERROR_OUT_OF_MEMORY;
     CUresult rc = real(dptr, bytesize);
-    if (rc != CUDA_SUCCESS) {
-        quota_release(q, dev, bytesize);
-        return rc;
-    }
-    grey_cuda_track(q, dev, *dptr, bytesize, GREY_API_MEM_ALLOC);
+    grey_cuda_settle(&adm, rc, (uint64_t)*dptr, GREY_API_MEM_ALLOC);
     return rc;
 }
 
+/* The pitch is the driver's choice, known only afterwards. Admit an estimate (rows padded to
+ * 512 bytes, the alignment drivers use), then settle the difference once the real pitch is
+ * known; if the real size no longer fits, the allocation is undone and reported as out of
+ * memory, exactly as if it had been refused up front. */
+#define PITCH_ALIGN 512u
+
+GREY_EXPORT CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t width, size_t height,
+                                        unsigned int element_bytes)
+{
+    static void *real_fn, *free_fn;
+    PFN_cuMemAllocPitch_v3020 real = grey_real(&real_fn, "cuMemAllocPitch_v2");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    if (!dptr || !pitch || width == 0 || height == 0 || width > SIZE_MAX / height)
+        return real(dptr, pitch, width, height, element_bytes);
+    size_t padded = (width + PITCH_ALIGN - 1) / PITCH_ALIGN * PITCH_ALIGN;
+    uint64_t estimate = padded < width || padded > SIZE_MAX / height ? (uint64_t)width * height
+                                                                       : (uint64_t)padded * height;
+    struct grey_admission adm;
+    if (grey_cuda_admit(&adm, estimate) != CUDA_SUCCESS)
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    CUresult rc = real(dptr, pitch, width, height, element_bytes);
+    if (rc == CUDA_SUCCESS && adm.counted) {
+        uint64_t actual = (uint64_t)*pitch * height;
+        if (actual > estimate) {
+            if (quota_reserve(adm.q, adm.dev, actual - estimate) != GREY_ADMITTED) {
+                PFN_cuMemFree_v3020 real_free = grey_real(&free_fn, "cuMemFree_v2");
+                if (real_free)
+                    real_free(*dptr);
+                quota_release(adm.q, adm.dev, estimate);
+                return CUDA_ERROR_OUT_OF_MEMORY;
+            }
+        } else {
+            quota_release(adm.q, adm.dev, estimate - actual);
+        }
+        adm.bytes = actual;
+    }
+    grey_cuda_settle(&adm, rc, rc == CUDA_SUCCESS ? (uint64_t)*dptr : 0, GREY_API_MEM_ALLOC_PITCH);
+    return rc;
+}
+
+/* Managed memory lives on the device while kernels use it, so by default it counts against the
+ * cap like device memory; GREY_COUNT_MANAGED=0 leaves it to the driver's paging. */
+GREY_EXPORT CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize, unsigned int flags)
+{
+    static void *real_fn;
+    PFN_cuMemAllocManaged_v6000 real = grey_real(&real_fn, "cuMemAllocManaged");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    if (!dptr || bytesize == 0 || !grey_cuda_counts_managed())
+        return real(dptr, bytesize, flags);
+    struct grey_admission adm;
+    if (grey_cuda_admit(&adm, bytesize) != CUDA_SUCCESS)
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    CUresult rc = real(dptr, bytesize, flags);
+    grey_cuda_settle(&adm, rc, rc == CUDA_SUCCESS ? (uint64_t)*dptr : 0, GREY_API_MEM_ALLOC_MANAGED);
+    return rc;
+}
+
+/* One free for cuMemAlloc, cuMemAllocPitch and cuMemAllocManaged memory. */
 GREY_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr)
 {
     static void *real_fn;
     PFN_cuMemFree_v3020 real = grey_real(&real_fn, "cuMemFree_v2");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
-
-    /* Removed before the driver frees it: once freed, the address may be handed out again to
-     * another thread, whose record must not be the one we delete. */
     struct grey_buffer_info info;
-    bool tracked = tracker_remove((uint64_t)dptr, &info);
+    bool tracked = grey_cuda_untrack((uint64_t)dptr, &info);
     CUresult rc = real(dptr);
-    if (tracked) {
-        if (rc == CUDA_SUCCESS)
-            quota_free(grey_self(), (int)info.device, info.bytes);
-        else
-            tracker_add(&info);
-    }
+    grey_cuda_forget(tracked, &info, rc);
     return rc;
 }
 

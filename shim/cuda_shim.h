@@ -1,4 +1,13 @@
-/* What every CUDA wrapper shares: the driver's types, the real functions, the process's quota. */
+/* What every CUDA wrapper shares: the driver's types, the real functions, and the admission
+ * steps of DESIGN.md's allocation path, written once for every allocation family:
+ *
+ *   struct grey_admission adm;
+ *   if (grey_cuda_admit(&adm, bytes) != CUDA_SUCCESS)   // over the cap or budget: the driver's
+ *       return CUDA_ERROR_OUT_OF_MEMORY;                // own OOM, the driver is not called
+ *   CUresult rc = real(...);
+ *   grey_cuda_settle(&adm, rc, key, GREY_API_...);      // commit + track, or roll back
+ *
+ * and for frees grey_cuda_untrack() before the driver call, grey_cuda_forget() after it. */
 #ifndef GREY_CUDA_SHIM_H
 #define GREY_CUDA_SHIM_H
 
@@ -8,6 +17,7 @@
 #include <cuda.h>
 #include <cudaTypedefs.h>
 
+#include "../policy/tracker.h"
 #include "../preload/hook.h"
 #include "../preload/real.h"
 
@@ -16,15 +26,57 @@
 /* Allocation families, as recorded in the tracker and reports. */
 enum grey_cuda_api {
     GREY_API_MEM_ALLOC = 1,
+    GREY_API_MEM_ALLOC_PITCH,
+    GREY_API_MEM_ALLOC_MANAGED,
+    GREY_API_MEM_ALLOC_ASYNC,
+    GREY_API_MEM_ALLOC_FROM_POOL,
+    GREY_API_MEM_CREATE,
+    GREY_API_ARRAY,
+    GREY_API_ARRAY_3D,
+    GREY_API_MIPMAPPED_ARRAY,
+    GREY_API_GRAPH_MEM_NODE,
 };
 
+/* Tracker keys: device addresses as they are; handles of other kinds carry a tag in the top
+ * byte (device addresses and handles stay below 2^56), so an array handle can never be taken
+ * for a device pointer of the same value. */
+#define GREY_KEY_ARRAY(h)     ((uint64_t)(uintptr_t)(h) | (1ull << 56))
+#define GREY_KEY_MIPMAPPED(h) ((uint64_t)(uintptr_t)(h) | (2ull << 56))
+#define GREY_KEY_VMM(h)       ((uint64_t)(h) | (3ull << 56))
+
+/* One admission in progress. counted is false when grey does not account this call (no
+ * current context: the driver reports that itself; or a device index beyond grey's table). */
+struct grey_admission {
+    const struct grey_quota *q;
+    int dev;
+    bool counted;
+    uint64_t bytes;
+    uint64_t context;
+    uint64_t pool;
+};
+
+/* Reserves bytes on the current context's device. CUDA_ERROR_OUT_OF_MEMORY when the process
+ * cap or the device budget would be crossed (the denial is recorded); otherwise CUDA_SUCCESS,
+ * with adm->counted telling whether anything was reserved. */
+CUresult grey_cuda_admit(struct grey_admission *adm, uint64_t bytes);
+/* Same, for a device given by ordinal rather than the current context. */
+CUresult grey_cuda_admit_on(struct grey_admission *adm, int dev, uint64_t bytes);
+
+/* After the driver call: on CUDA_SUCCESS commit the reservation and track the buffer under key;
+ * otherwise give the reservation back. */
+void grey_cuda_settle(struct grey_admission *adm, CUresult rc, uint64_t key, enum grey_cuda_api api);
+
+/* Frees: take key's record before calling the driver (once freed, the address may be handed
+ * out again to another thread, whose record must not be the one we delete), then forget it
+ * when the driver succeeded or put it back when it did not. An untracked key moves nothing. */
+bool grey_cuda_untrack(uint64_t key, struct grey_buffer_info *info);
+void grey_cuda_forget(bool tracked, const struct grey_buffer_info *info, CUresult rc);
+
 /* The device of the calling thread's current context, in *dev_out. False when there is no
- * current context (the driver then reports the error itself) or grey cannot track the device. */
+ * current context or grey cannot track the device. */
 bool grey_cuda_current_device(const struct grey_quota *q, int *dev_out);
 
-/* The driver answered CUDA_SUCCESS for a new buffer of bytes at addr: commit the reservation
- * and track the buffer. */
-void grey_cuda_track(const struct grey_quota *q, int dev, CUdeviceptr addr, size_t bytes,
-                     enum grey_cuda_api api);
+/* Whether managed memory counts against the cap (GREY_COUNT_MANAGED=0 turns it off). */
+bool grey_cuda_counts_managed(void);
 
 #endif

@@ -376,6 +376,18 @@ static int show_json(const struct grey_plan *plan)
         json_u64(o, "budget_bytes", d->budget);
         json_u64(o, "process_cap_bytes", d->process_cap);
     }
+    if (plan->ledger[0])
+        cJSON_AddStringToObject(root, "ledger", plan->ledger);
+    if (plan->ledger_group[0])
+        cJSON_AddStringToObject(root, "ledger_group", plan->ledger_group);
+    cJSON *prs = cJSON_AddArrayToObject(root, "principals");
+    for (unsigned i = 0; i < plan->nprincipals; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(prs, o);
+        cJSON_AddStringToObject(o, "kind", plan->principal[i].is_group ? "group" : "user");
+        cJSON_AddStringToObject(o, "name", plan->principal[i].name);
+        json_u64(o, "process_cap_bytes", plan->principal[i].process_cap);
+    }
     return print_json(root);
 }
 
@@ -396,6 +408,14 @@ static void show_text(const char *file, const struct grey_plan *plan)
                d->name[0] ? " \"" : "", d->name, d->name[0] ? "\"" : "", v,
                grey_size_format(d->budget, b, sizeof b),
                grey_size_format(d->process_cap, c, sizeof c));
+    }
+    if (plan->ledger[0])
+        printf("ledger: %s%s%s%s\n", plan->ledger, plan->ledger_group[0] ? " (group " : "", plan->ledger_group,
+               plan->ledger_group[0] ? ")" : "");
+    for (unsigned i = 0; i < plan->nprincipals; i++) {
+        char c[32];
+        printf("%s %s: per-process cap %s on every device\n", plan->principal[i].is_group ? "group" : "user",
+               plan->principal[i].name, grey_size_format(plan->principal[i].process_cap, c, sizeof c));
     }
 }
 

@@ -19,7 +19,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../policy/budget.h"
+#include "../policy/caps.h"
+#include "../policy/identity.h"
 #include "../policy/ledger.h"
+#include "../policy/ledger_path.h"
 #include "../policy/plan.h"
 #include "../policy/procinfo.h"
 #include "../policy/size.h"
@@ -149,7 +153,9 @@ static int set_preload(const char *hook)
 
 /* ------------------------------------------------------------------ banner */
 
-static void print_banner(const struct run_options *opt, const struct grey_plan *plan,
+/* caps: what the hook will enforce per device (policy/caps.h), so the banner never promises a
+ * cap the admin plan lowers. */
+static void print_banner(const struct run_options *opt, const struct grey_plan *plan, const uint64_t *caps,
                          const struct grey_detected_device *devs, int ndevs)
 {
     char cap_buf[32], vram_buf[32], source[PATH_MAX + 64];
@@ -163,16 +169,12 @@ static void print_banner(const struct run_options *opt, const struct grey_plan *
     if (ndevs <= 0) {
         if (opt->have_cap)
             fprintf(stderr, "grey: every device capped at %s for this process (%s)\n",
-                    grey_size_format(opt->cap, cap_buf, sizeof cap_buf), source);
+                    grey_size_format(caps[0], cap_buf, sizeof cap_buf), source);
         return;
     }
     for (int i = 0; i < ndevs; i++) {
         const struct grey_detected_device *d = &devs[i];
-        uint64_t cap = UINT64_MAX;
-        if (opt->have_cap)
-            cap = opt->cap;
-        else if (opt->plan_path && d->index < GREY_MAX_DEVICES && plan->dev[d->index].present)
-            cap = plan->dev[d->index].process_cap;
+        uint64_t cap = d->index >= 0 && d->index < GREY_MAX_DEVICES ? caps[d->index] : UINT64_MAX;
         if (cap == UINT64_MAX) {
             fprintf(stderr, "grey: device %d \"%s\" (%s) not capped (%s); use is still recorded\n", d->index,
                     d->name, grey_size_format(d->vram_total, vram_buf, sizeof vram_buf), source);
@@ -283,7 +285,7 @@ static void print_summary(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid
     unsigned processes = 0, gpu_processes = 0;
     for (uint32_t i = 0; i < lg->nslots; i++) {
         struct grey_slot *s = &lg->slots[i];
-        uint32_t state = atomic_load(&s->state);
+        uint32_t state = grey_slot_state(s);
         if ((state != GREY_SLOT_ACTIVE && state != GREY_SLOT_EXITED) || s->run_id != run_id)
             continue;
         processes++;
@@ -310,9 +312,9 @@ static void print_summary(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid
             dev[d].denied += atomic_load(&c->denied);
             dev[d].processes++;
         }
-        /* Collected: the slot is free for others once its owner is gone. */
-        if (state == GREY_SLOT_EXITED || grey_slot_owner_dead(s))
-            grey_slot_release(s);
+        /* Collected: the slot is free for others once its owner is gone (a killed process's
+         * bytes go back to the budgets first). */
+        grey_slot_collect(lg, s);
     }
 
     if (processes == 0) {
@@ -371,6 +373,42 @@ int main(int argc, char **argv)
             snprintf(plan_abs, sizeof plan_abs, "%s", opt.plan_path);
     }
 
+    /* The node's admin plan binds the job whatever grey-run is told: the banner, the ledger and
+     * the budgets below follow the same rules as the hook (policy/caps.h, ledger_path.h,
+     * budget.h). */
+    static struct grey_plan admin_plan;
+    const struct grey_plan *plans[2];
+    unsigned nplans = 0;
+    {
+        char err[512];
+        int rc = grey_plan_load_optional(GREY_ADMIN_PLAN_PATH, &admin_plan, err, sizeof err);
+        if (rc < 0) {
+            cli_error(PROG, "%s; the job was not started", err);
+            return EXIT_GREY_FAILED;
+        }
+        if (rc > 0)
+            plans[nplans++] = &admin_plan;
+        if (opt.plan_path)
+            plans[nplans++] = &plan;
+    }
+    uint64_t caps[GREY_MAX_DEVICES];
+    {
+        static struct grey_identity id;
+        bool principals = false;
+        for (unsigned i = 0; i < nplans; i++)
+            principals |= plans[i]->nprincipals > 0;
+        if (principals)
+            grey_identity_self(&id, plans, nplans);
+        uint32_t raised = 0;
+        grey_caps_resolve(plans, nplans, principals ? &id : NULL, opt.have_cap ? &opt.cap : NULL, caps, &raised);
+        if (raised) {
+            char a[32], b[32];
+            int d = __builtin_ctz(raised);
+            cli_warn(PROG, "--cap %s is above the admin plan's cap %s on device %d; the admin cap applies",
+                     grey_size_format(opt.cap, a, sizeof a), grey_size_format(caps[d], b, sizeof b), d);
+        }
+    }
+
     char hook[PATH_MAX];
     if (find_hook(hook, sizeof hook) != 0)
         return EXIT_GREY_FAILED;
@@ -381,12 +419,30 @@ int main(int argc, char **argv)
     if (ndevs < 0 && !opt.quiet)
         cli_warn(PROG, "no GPU detected (%s); the caps apply to whatever device the job finds", detect_err);
 
-    char ledger_path[PATH_MAX], err[512];
-    grey_ledger_default_path(ledger_path, sizeof ledger_path);
+    char ledger_path[PATH_MAX], err[PATH_MAX + 512];
+    const char *ledger_group;
+    grey_ledger_choose_path(plans, nplans, getenv("GREY_LEDGER"), ledger_path, sizeof ledger_path, &ledger_group);
+    gid_t ledger_gid = (gid_t)-1;
     struct grey_ledger ledger;
-    bool have_ledger = grey_ledger_open(ledger_path, true, &ledger, err, sizeof err) == 0;
+    bool have_ledger = false;
+    if (*ledger_group && grey_group_lookup(ledger_group, &ledger_gid) != 0)
+        snprintf(err, sizeof err, "ledger %s: group '%s' does not exist", ledger_path, ledger_group);
+    else
+        have_ledger = grey_ledger_open_group(ledger_path, true, ledger_gid, &ledger, err, sizeof err) == 0;
     if (!have_ledger)
         cli_warn(PROG, "%s; there will be no summary", err);
+    for (unsigned i = 0; have_ledger && i < nplans; i++) {
+        uint32_t kept = grey_budget_apply(&ledger, plans[i], NULL);
+        if (kept) {
+            char a[32], b[32];
+            int d = __builtin_ctz(kept);
+            cli_warn(PROG, "ledger %s keeps its budget %s on device %d (the plan says %s): other processes "
+                     "using it already share that budget", ledger_path,
+                     grey_size_format(atomic_load(&ledger.header->device_budget[d]), a, sizeof a), d,
+                     grey_size_format(plans[i]->dev[d].budget, b, sizeof b));
+            break;
+        }
+    }
 
     uint64_t start = 0;
     grey_proc_start_time(getpid(), &start);
@@ -409,7 +465,7 @@ int main(int argc, char **argv)
         setenv("GREY_PLAN", plan_abs, 1);
 
     if (!opt.quiet)
-        print_banner(&opt, &plan, devs, ndevs);
+        print_banner(&opt, &plan, caps, devs, ndevs);
 
     install_forwarding();
     int exit_code = 0;

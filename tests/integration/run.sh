@@ -37,29 +37,54 @@ CAP=$((512 * MiB))
 echo "== simulated driver"
 expect_rc 0 "simulated driver behaves like the driver API" -- "$B/tests/integration/prog_sim_driver"
 
-echo "== caps through every way of reaching the driver"
-for path in linked dlsym procaddr procaddr_v2; do
-    expect_rc 0 "$path: uncapped, all ten 200 MiB blocks" -- "$B/tests/integration/prog_caps" $path 0
-    expect_rc 0 "$path: grey-run --cap 512MiB gives exactly two" -- \
-        "$B/bin/grey-run" --cap 512MiB -- "$B/tests/integration/prog_caps" $path $CAP
-    expect_out 'device 0 ".*" capped at 512.0 MiB for this process \(--cap 512MiB\)' "$path: start banner"
-    expect_out 'peak 400.0 MiB of 512.0 MiB on device 0; 9 allocations denied \(largest 200.0 MiB\)' "$path: end summary"
-    expect_rc 0 "$path: hook without grey-run (LD_PRELOAD + GREY_CAP)" -- \
-        env LD_PRELOAD="$B/lib/libgreyhook.so" GREY_CAP=512MiB "$B/tests/integration/prog_caps" $path $CAP
+echo "== caps through every allocation family and every way of reaching the driver"
+FAMILIES=${GREY_TEST_FAMILIES:-"alloc pitch managed async frompool vmm array array3d mipmap"}
+for family in $FAMILIES; do
+    for path in linked dlsym procaddr procaddr_v2; do
+        expect_rc 0 "$family/$path: uncapped, all ten 200 MiB blocks" -- \
+            "$B/tests/integration/prog_families" $family $path 0
+        expect_rc 0 "$family/$path: grey-run --cap 512MiB gives exactly two" -- \
+            "$B/bin/grey-run" --cap 512MiB -- "$B/tests/integration/prog_families" $family $path $CAP
+        expect_out 'peak 400.0 MiB of 512.0 MiB on device 0; 9 allocations denied \(largest 200.0 MiB\)' \
+            "$family/$path: end summary"
+    done
 done
+expect_out 'device 0 ".*" capped at 512.0 MiB for this process \(--cap 512MiB\)' "start banner"
+for path in linked dlsym procaddr procaddr_v2; do
+    expect_rc 0 "$path: hook without grey-run (LD_PRELOAD + GREY_CAP)" -- \
+        env LD_PRELOAD="$B/lib/libgreyhook.so" GREY_CAP=512MiB "$B/tests/integration/prog_families" alloc $path $CAP
+done
+
+echo "== accounting over time"
+expect_rc 0 "a pool's cached memory counts until reused, trimmed or released" -- \
+    "$B/bin/grey-run" --quiet --cap 512MiB -- "$B/tests/integration/prog_accounting" pool-cache $CAP
+expect_rc 0 "destroyed and reset contexts give their memory back" -- \
+    "$B/bin/grey-run" --quiet --cap 512MiB -- "$B/tests/integration/prog_accounting" context $CAP
+expect_rc 0 "graph memory nodes count when the graph launches (by hand and captured)" -- \
+    "$B/bin/grey-run" --quiet --cap 512MiB -- "$B/tests/integration/prog_accounting" graph $CAP
+expect_rc 0 "100k random allocations and frees across all families end at exactly zero" -- \
+    "$B/bin/grey-run" --quiet --cap 2GiB -- "$B/tests/integration/prog_accounting" random 100000 $((2048 * MiB)) 7
+expect_out "prog_accounting random: ok" "random run completed"
+expect_rc 0 "GREY_COUNT_MANAGED=0 leaves managed memory uncounted" -- \
+    env LD_PRELOAD="$B/lib/libgreyhook.so" GREY_CAP=512MiB GREY_COUNT_MANAGED=0 \
+    "$B/tests/integration/prog_families" managed linked 0
+
+echo "== NVML inside a capped job"
+expect_rc 0 "nvidia-smi's view: the cap, the job's processes and their bytes" -- \
+    "$B/bin/grey-run" --quiet --cap 512MiB -- "$B/tests/integration/prog_nvml" $CAP
 
 echo "== plans"
 expect_rc 0 "grey-plan writes a plan with --cap" -- "$B/bin/grey-plan" --cap 512MiB --out "$work/plan.conf"
 expect_rc 0 "grey-run --plan caps at the plan's process_cap" -- \
-    "$B/bin/grey-run" --plan "$work/plan.conf" -- "$B/tests/integration/prog_caps" linked $CAP
+    "$B/bin/grey-run" --plan "$work/plan.conf" -- "$B/tests/integration/prog_families" alloc linked $CAP
 expect_out "capped at 512.0 MiB for this process \(plan $work/plan.conf" "banner names the plan"
 expect_rc 0 "the hook reads GREY_PLAN itself" -- \
-    env LD_PRELOAD="$B/lib/libgreyhook.so" GREY_PLAN="$work/plan.conf" "$B/tests/integration/prog_caps" dlsym $CAP
+    env LD_PRELOAD="$B/lib/libgreyhook.so" GREY_PLAN="$work/plan.conf" "$B/tests/integration/prog_families" alloc dlsym $CAP
 expect_rc 0 "--cap overrides the plan" -- \
-    "$B/bin/grey-run" --plan "$work/plan.conf" --cap 1GiB -- "$B/tests/integration/prog_caps" linked $((1024 * MiB))
+    "$B/bin/grey-run" --plan "$work/plan.conf" --cap 1GiB -- "$B/tests/integration/prog_families" alloc linked $((1024 * MiB))
 printf 'grey-plan-version = 1\n[device 0]\nbudget = 1GiB\nprocess_cap = 12XB\n' >"$work/bad.conf"
 expect_rc 1 "the hook fails closed on a malformed GREY_PLAN" -- \
-    env LD_PRELOAD="$B/lib/libgreyhook.so" GREY_PLAN="$work/bad.conf" "$B/tests/integration/prog_caps" linked 1
+    env LD_PRELOAD="$B/lib/libgreyhook.so" GREY_PLAN="$work/bad.conf" "$B/tests/integration/prog_families" alloc linked 1
 expect_out "bad.conf:4: .*12XB.*denying every GPU allocation" "the hook names the file and line"
 expect_rc 0 "grey-plan command tests (tests/integration/plan_tests.sh)" -- bash tests/integration/plan_tests.sh
 
@@ -80,7 +105,7 @@ expect_rc 127 "grey-run with a missing command" -- "$B/bin/grey-run" -- /nonexis
 expect_rc 0 "grey-run --help" -- "$B/bin/grey-run" --help
 expect_out "usage: grey-run" "--help prints usage"
 expect_rc 0 "a cap above the device is clamped" -- \
-    env GREY_SIM_VRAM=1GiB "$B/bin/grey-run" --cap 4GiB -- "$B/tests/integration/prog_caps" linked $((1024 * MiB))
+    env GREY_SIM_VRAM=1GiB "$B/bin/grey-run" --cap 4GiB -- "$B/tests/integration/prog_families" alloc linked $((1024 * MiB))
 expect_out "warning: the cap 4.0 GiB is more than device 0's 1.0 GiB" "clamp warning"
 
 echo "== grey-run passes the job's status and signals through"
@@ -107,11 +132,15 @@ expect_rc 0 "existing LD_PRELOAD is kept" -- \
     env LD_PRELOAD=libm.so.6 "$B/bin/grey-run" --quiet -- sh -c 'case "$LD_PRELOAD" in libm.so.6:*libgreyhook.so) exit 0;; *) echo "$LD_PRELOAD"; exit 1;; esac'
 
 echo "== the hook's exports"
-extra=$(nm -D --defined-only "$B/lib/libgreyhook.so" | awk '{print $3}' | grep -Ev '^(cu[A-Z][A-Za-z0-9_]*|dlsym)$' || true)
+extra=$(nm -D --defined-only "$B/lib/libgreyhook.so" | awk '{print $3}' | grep -Ev '^(cu[A-Z][A-Za-z0-9_]*|nvml[A-Z][A-Za-z0-9_]*|dlsym)$' || true)
 if [ -z "$extra" ]; then ok "libgreyhook.so exports only the intercepted API"; else fail "extra exports: $extra"; fi
 for sym in cuMemAlloc_v2 cuMemFree_v2 cuMemGetInfo_v2 cuDeviceTotalMem_v2 cuGetProcAddress cuGetProcAddress_v2 dlsym; do
     if nm -D --defined-only "$B/lib/libgreyhook.so" | awk '{print $3}' | grep -qx "$sym"; then ok "exports $sym"; else fail "does not export $sym"; fi
 done
+# shellcheck disable=SC2046
+expect_rc 0 "every exported function is what dlsym hands out (one table serves all paths)" -- \
+    env LD_PRELOAD="$B/lib/libgreyhook.so" "$B/tests/integration/prog_dlsym_table" \
+    $(nm -D --defined-only "$B/lib/libgreyhook.so" | awk '{print $3}')
 needed=$(readelf -d "$B/lib/libgreyhook.so" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | grep -Ev '^(libc|libdl|libpthread|libunwind)\.so' || true)
 if [ -z "$needed" ]; then ok "the hook links only libc/libdl/libpthread"; else fail "the hook needs $needed"; fi
 

@@ -203,6 +203,7 @@ CUresult CUDAAPI cuCtxDestroy_v2(CUcontext ctx)
     if (!was_alive)
         return CUDA_ERROR_CONTEXT_IS_DESTROYED;
     sim_mem_release_context(ctx);
+    sim_ctx_storage_drop(ctx);
     ctx_unstack(ctx);
     return CUDA_SUCCESS;
 }
@@ -326,11 +327,14 @@ CUresult CUDAAPI cuDevicePrimaryCtxRelease_v2(CUdevice dev)
         return r;
     pthread_mutex_lock(&sim_ctx_lock);
     CUcontext ctx = primary_of(dev);
+    bool deactivated = false;
     if (ctx->primary_refs == 0)
         r = CUDA_ERROR_INVALID_CONTEXT;
-    else if (--ctx->primary_refs == 0)
+    else if ((deactivated = --ctx->primary_refs == 0))
         primary_deactivate(ctx);
     pthread_mutex_unlock(&sim_ctx_lock);
+    if (deactivated)
+        sim_ctx_storage_drop(ctx); /* outside the lock: its callbacks may call the driver */
     return r;
 }
 
@@ -341,9 +345,12 @@ CUresult CUDAAPI cuDevicePrimaryCtxReset_v2(CUdevice dev)
         return r;
     pthread_mutex_lock(&sim_ctx_lock);
     CUcontext ctx = primary_of(dev);
-    if (atomic_load(&ctx->alive))
+    bool deactivated = atomic_load(&ctx->alive);
+    if (deactivated)
         primary_deactivate(ctx);
     pthread_mutex_unlock(&sim_ctx_lock);
+    if (deactivated)
+        sim_ctx_storage_drop(ctx); /* outside the lock: its callbacks may call the driver */
     return CUDA_SUCCESS;
 }
 

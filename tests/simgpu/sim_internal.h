@@ -80,6 +80,10 @@ CUresult sim_ctx_check(CUcontext ctx);
 CUresult sim_mem_alloc_device(uintptr_t *out, size_t bytesize);
 /* Frees what sim_mem_alloc_device returned; CUDA_ERROR_INVALID_VALUE for anything else. */
 CUresult sim_mem_free_device(uintptr_t ptr);
+/* Counts n bytes against device dev's VRAM (false when they do not fit), and gives them back:
+ * for memory that is not an ordinary registered allocation (VMM physical memory). */
+bool sim_vram_reserve(CUdevice dev, uint64_t n);
+void sim_vram_release(CUdevice dev, uint64_t n);
 /* Frees every allocation of ctx (cuCtxDestroy, primary context release/reset). */
 void sim_mem_release_context(CUcontext ctx);
 
@@ -92,6 +96,13 @@ typedef enum sim_mem_need {
 /* CUDA_SUCCESS when [ptr, ptr+n) lies inside one live allocation (or, for SIM_MEM_ANY, in none:
  * plain host memory); CUDA_ERROR_INVALID_VALUE otherwise. */
 CUresult sim_mem_check(CUdeviceptr ptr, size_t n, sim_mem_need need);
+
+/* ------------------------------------------------------------------ handles (sim_handles.c) */
+/* Live opaque handles, so that bad ones are refused rather than dereferenced. take removes h and
+ * reports whether it was live (a second take of the same handle is a double free). */
+void sim_handle_add(const void *h);
+bool sim_handle_take(const void *h);
+bool sim_handle_live(const void *h);
 
 /* ------------------------------------------------------------------ streams (sim_stream_event.c) */
 /* Resolves a stream handle to its timeline. per_thread selects what the NULL stream means (the
@@ -106,6 +117,11 @@ CUresult sim_stream_timeline(CUstream s, bool per_thread, CUcontext *ctx, sim_ti
 CUresult sim_function_check(CUfunction f);
 /* The kernel name the function was looked up by. */
 const char *sim_function_name(CUfunction f);
+/* A CUkernel (sim_library.c) passed where a CUfunction is expected, as CUDA 12 allows, turned
+ * into its function in the current context; anything else is returned unchanged. */
+CUfunction sim_kernel_function(CUfunction f);
+/* What cuFuncGetAttribute reports for every (empty) simulated kernel (sim_func_attr.c). */
+CUresult sim_function_attribute(int *pi, CUfunction_attribute attrib);
 
 /* ------------------------------------------------------------------ time (sim_timeline.c) */
 /* Queues duration_ns of work on a timeline of ctx; returns the time it completes. */
@@ -115,6 +131,86 @@ void sim_timeline_after(sim_timeline *tl, uint64_t t_ns);
 /* Blocks until the monotonic clock reaches t_ns. */
 void sim_wait_until(uint64_t t_ns);
 uint64_t sim_now_ns(void);
+
+/* ------------------------------------------------------------------ graphs and capture */
+/* One operation of a graph node (sim_graph.c); captured work becomes one of these. */
+typedef enum sim_node_kind {
+    SIM_NODE_EMPTY,
+    SIM_NODE_KERNEL,   /* f, grid, block, shmem */
+    SIM_NODE_MEMCPY,   /* dst, src, n bytes (unified addressing) */
+    SIM_NODE_MEMSET,   /* dst, value, width (1, 2, 4), n elements */
+    SIM_NODE_MEM_ALLOC, /* dst: the allocation's fixed address, n bytes (sim_graph_mem.c) */
+    SIM_NODE_MEM_FREE,  /* dst: the address a graph allocation node made */
+} sim_node_kind;
+
+typedef struct sim_node_op {
+    sim_node_kind kind;
+    CUfunction f;
+    unsigned int grid[3], block[3], shmem;
+    CUdeviceptr dst, src;
+    uint32_t value;
+    unsigned int width;
+    size_t n;
+} sim_node_op;
+
+/* sim_graph.c: an empty graph; a node appended after its dependencies (which must be nodes of
+ * the same graph). out may be NULL. */
+CUresult sim_graph_new(CUgraph *out);
+CUresult sim_graph_append(CUgraph g, const sim_node_op *op, const CUgraphNode *deps,
+                          size_t ndeps, CUgraphNode *out);
+
+/* The operation of a live graph node, or NULL for a bad handle (sim_graph.c). */
+const sim_node_op *sim_graph_node_op(CUgraphNode node);
+
+/* sim_graph_mem.c: graph memory. An allocation node owns an address range from its creation;
+ * device memory behind it is counted only between a launch that runs the node and the free
+ * (a free node, or cuMemFreeAsync / cuMemFree of the address). */
+CUresult sim_graph_mem_reserve(size_t bytes, CUdevice dev, CUdeviceptr *addr);
+CUresult sim_graph_mem_alloc(CUdeviceptr addr);
+/* CUDA_ERROR_NOT_FOUND when addr is not graph memory at all (callers then try other kinds). */
+CUresult sim_graph_mem_free(CUdeviceptr addr);
+
+/* sim_capture.c: streams being captured are keyed by their timeline. The hot paths (launch,
+ * async copy and memset) first test sim_capturing(), one relaxed load; when a capture is active
+ * anywhere, sim_capture_op records op in the capture of tl instead of running it and returns
+ * true with the result in *r, or returns false when tl is not being captured. */
+extern _Atomic int sim_captures_active;
+static inline bool sim_capturing(void)
+{
+    return atomic_load_explicit(&sim_captures_active, memory_order_relaxed) > 0;
+}
+bool sim_capture_op(sim_timeline *tl, const sim_node_op *op, CUresult *r);
+/* The graph tl is being captured into, or NULL. */
+CUgraph sim_capture_graph(sim_timeline *tl);
+
+/* ------------------------------------------------------------------ export tables */
+/* The private tables cuGetExportTable hands to the CUDA runtime (sim_export_table.c dispatches by
+ * UUID). Each getter returns the table's first word; the tables are static and never move. */
+const void *sim_table_rt_interface(void);    /* sim_rt_interface.c */
+const void *sim_table_ctx_storage(void);     /* sim_ctx_storage.c */
+const void *sim_table_integrity(void);       /* sim_integrity.c */
+const void *sim_table_tools_tls(void);       /* sim_small_tables.c */
+const void *sim_table_tools_hooks(void);     /* sim_small_tables.c */
+const void *sim_table_ctx_checks(void);      /* sim_small_tables.c */
+
+/* Context-local storage (sim_ctx_storage.c): a context going away (cuCtxDestroy, primary
+ * context release to zero or reset) drops its entries and runs their destructor callbacks.
+ * Call without holding sim_ctx_lock: the callbacks may call back into the driver. */
+void sim_ctx_storage_drop(CUcontext ctx);
+
+/* An entry of an export table whose meaning is unknown: it says so under GREY_SIM_TRACE and
+ * fails, so that a runtime calling it shows up in the trace instead of jumping to NULL. */
+#define SIM_UNKNOWN_ENTRY(table, idx)                                                  \
+    static CUresult unknown_##table##_##idx(void)                                     \
+    {                                                                                  \
+        sim_trace("export table %s[%d] called: not implemented", #table, idx);        \
+        return CUDA_ERROR_NOT_SUPPORTED;                                               \
+    }
+
+/* ------------------------------------------------------------------ tracing (sim_trace.c) */
+/* GREY_SIM_TRACE=1: one line per cuGetProcAddress miss and per export-table request or call. */
+bool sim_trace_on(void);
+void sim_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #pragma GCC visibility pop
 

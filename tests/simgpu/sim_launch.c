@@ -28,6 +28,7 @@ static CUresult launch(CUfunction f, unsigned int gx, unsigned int gy, unsigned 
     CUresult r = sim_ctx_require(&ctx);
     if (r != CUDA_SUCCESS)
         return r;
+    f = sim_kernel_function(f); /* a CUkernel may stand for its function (CUDA 12+) */
     if ((r = sim_function_check(f)) != CUDA_SUCCESS)
         return r;
     if (!gx || !gy || !gz || !bx || !by || !bz)
@@ -44,6 +45,12 @@ static CUresult launch(CUfunction f, unsigned int gx, unsigned int gy, unsigned 
     sim_timeline *tl;
     if ((r = sim_stream_timeline(s, per_thread, &ctx, &tl)) != CUDA_SUCCESS)
         return r;
+    if (sim_capturing()) { /* a capturing stream records the launch (sim_capture.c) */
+        sim_node_op op = {.kind = SIM_NODE_KERNEL, .f = f, .grid = {gx, gy, gz},
+                          .block = {bx, by, bz}, .shmem = shmem};
+        if (sim_capture_op(tl, &op, &r))
+            return r;
+    }
     sim_timeline_enqueue(ctx, tl, kernel_duration_ns(f));
     return CUDA_SUCCESS;
 }

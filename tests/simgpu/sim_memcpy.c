@@ -35,6 +35,11 @@ static CUresult do_copy(copy_op op, CUstream s, bool per_thread, bool async)
     if ((r = sim_mem_check(op.dst, op.n, op.dst_need)) != CUDA_SUCCESS ||
         (r = sim_mem_check(op.src, op.n, op.src_need)) != CUDA_SUCCESS)
         return r;
+    if (async && sim_capturing()) { /* a capturing stream records the copy (sim_capture.c) */
+        sim_node_op node = {.kind = SIM_NODE_MEMCPY, .dst = op.dst, .src = op.src, .n = op.n};
+        if (sim_capture_op(tl, &node, &r))
+            return r;
+    }
     if (!async)
         sim_wait_until(atomic_load(&tl->tail_ns));
     memmove((void *)(uintptr_t)op.dst, (const void *)(uintptr_t)op.src, op.n);
@@ -125,6 +130,12 @@ static CUresult do_memset(CUdeviceptr dst, uint32_t value, size_t width, size_t 
         return CUDA_ERROR_INVALID_VALUE;
     if ((r = sim_mem_check(dst, n * width, SIM_MEM_DEVICE)) != CUDA_SUCCESS)
         return r;
+    if (async && sim_capturing()) { /* a capturing stream records the memset (sim_capture.c) */
+        sim_node_op node = {.kind = SIM_NODE_MEMSET, .dst = dst, .value = value,
+                            .width = (unsigned int)width, .n = n};
+        if (sim_capture_op(tl, &node, &r))
+            return r;
+    }
     if (!async)
         sim_wait_until(atomic_load(&tl->tail_ns));
     if (width == 1) {

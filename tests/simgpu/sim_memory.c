@@ -182,6 +182,9 @@ static CUresult mem_free(uintptr_t ptr, alloc_kind kind)
     return CUDA_SUCCESS;
 }
 
+bool sim_vram_reserve(CUdevice dev, uint64_t n) { return vram_reserve(dev, n); }
+void sim_vram_release(CUdevice dev, uint64_t n) { vram_release(dev, n); }
+
 CUresult sim_mem_alloc_device(uintptr_t *out, size_t bytesize)
 {
     return mem_alloc(out, bytesize, ALLOC_DEVICE, false);

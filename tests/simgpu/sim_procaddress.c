@@ -91,6 +91,41 @@ static const proc_entry table[] = {
     P("cuMemGetInfo", 2000, cuMemGetInfo),
     P("cuMemGetInfo", 3020, cuMemGetInfo_v2),
     P("cuMemGetAddressRange", 3020, cuMemGetAddressRange_v2),
+    P("cuMemAllocPitch", 3020, cuMemAllocPitch_v2),
+
+    /* managed memory and stream-ordered allocation (sim_managed.c, sim_pool.c) */
+    P("cuMemAllocManaged", 6000, cuMemAllocManaged),
+    P("cuMemAllocAsync", 11020, cuMemAllocAsync),
+    PT("cuMemAllocAsync", 11020, cuMemAllocAsync_ptsz),
+    P("cuMemFreeAsync", 11020, cuMemFreeAsync),
+    PT("cuMemFreeAsync", 11020, cuMemFreeAsync_ptsz),
+    P("cuMemAllocFromPoolAsync", 11020, cuMemAllocFromPoolAsync),
+    PT("cuMemAllocFromPoolAsync", 11020, cuMemAllocFromPoolAsync_ptsz),
+    P("cuMemPoolCreate", 11020, cuMemPoolCreate),
+    P("cuMemPoolDestroy", 11020, cuMemPoolDestroy),
+    P("cuMemPoolTrimTo", 11020, cuMemPoolTrimTo),
+    P("cuMemPoolSetAttribute", 11020, cuMemPoolSetAttribute),
+    P("cuMemPoolGetAttribute", 11020, cuMemPoolGetAttribute),
+    P("cuDeviceGetDefaultMemPool", 11020, cuDeviceGetDefaultMemPool),
+    P("cuDeviceGetMemPool", 11020, cuDeviceGetMemPool),
+    P("cuDeviceSetMemPool", 11020, cuDeviceSetMemPool),
+
+    /* arrays (sim_array.c) */
+    P("cuArrayCreate", 3020, cuArrayCreate_v2),
+    P("cuArray3DCreate", 3020, cuArray3DCreate_v2),
+    P("cuArrayDestroy", 2000, cuArrayDestroy),
+    P("cuMipmappedArrayCreate", 5000, cuMipmappedArrayCreate),
+    P("cuMipmappedArrayDestroy", 5000, cuMipmappedArrayDestroy),
+
+    /* virtual memory management (sim_vmm.c) */
+    P("cuMemGetAllocationGranularity", 10020, cuMemGetAllocationGranularity),
+    P("cuMemCreate", 10020, cuMemCreate),
+    P("cuMemRelease", 10020, cuMemRelease),
+    P("cuMemAddressReserve", 10020, cuMemAddressReserve),
+    P("cuMemAddressFree", 10020, cuMemAddressFree),
+    P("cuMemMap", 10020, cuMemMap),
+    P("cuMemUnmap", 10020, cuMemUnmap),
+    P("cuMemSetAccess", 10020, cuMemSetAccess),
     P("cuMemAllocHost", 2000, cuMemAllocHost),
     P("cuMemAllocHost", 3020, cuMemAllocHost_v2),
     P("cuMemFreeHost", 2000, cuMemFreeHost),
@@ -134,6 +169,77 @@ static const proc_entry table[] = {
     P("cuModuleGetFunction", 2000, cuModuleGetFunction),
     P("cuLaunchKernel", 4000, cuLaunchKernel),
     PT("cuLaunchKernel", 7000, cuLaunchKernel_ptsz),
+    P("cuModuleGetLoadingMode", 11070, cuModuleGetLoadingMode),
+
+    /* stream capture (sim_capture.c) */
+    P("cuStreamBeginCapture", 10000, cuStreamBeginCapture),
+    PT("cuStreamBeginCapture", 10000, cuStreamBeginCapture_ptsz),
+    P("cuStreamBeginCapture", 10010, cuStreamBeginCapture_v2),
+    PT("cuStreamBeginCapture", 10010, cuStreamBeginCapture_v2_ptsz),
+    P("cuStreamBeginCaptureToGraph", 12030, cuStreamBeginCaptureToGraph),
+    PT("cuStreamBeginCaptureToGraph", 12030, cuStreamBeginCaptureToGraph_ptsz),
+    P("cuStreamEndCapture", 10000, cuStreamEndCapture),
+    PT("cuStreamEndCapture", 10000, cuStreamEndCapture_ptsz),
+    P("cuStreamIsCapturing", 10000, cuStreamIsCapturing),
+    PT("cuStreamIsCapturing", 10000, cuStreamIsCapturing_ptsz),
+    P("cuStreamGetCaptureInfo", 10010, cuStreamGetCaptureInfo),
+    PT("cuStreamGetCaptureInfo", 10010, cuStreamGetCaptureInfo_ptsz),
+    P("cuStreamGetCaptureInfo", 11030, cuStreamGetCaptureInfo_v2),
+    PT("cuStreamGetCaptureInfo", 11030, cuStreamGetCaptureInfo_v2_ptsz),
+    P("cuStreamGetCaptureInfo", 12030, cuStreamGetCaptureInfo_v3),
+    PT("cuStreamGetCaptureInfo", 12030, cuStreamGetCaptureInfo_v3_ptsz),
+    P("cuStreamUpdateCaptureDependencies", 11030, cuStreamUpdateCaptureDependencies),
+    PT("cuStreamUpdateCaptureDependencies", 11030, cuStreamUpdateCaptureDependencies_ptsz),
+    P("cuStreamUpdateCaptureDependencies", 12030, cuStreamUpdateCaptureDependencies_v2),
+    PT("cuStreamUpdateCaptureDependencies", 12030, cuStreamUpdateCaptureDependencies_v2_ptsz),
+    P("cuThreadExchangeStreamCaptureMode", 10010, cuThreadExchangeStreamCaptureMode),
+
+    /* graphs (sim_graph.c) */
+    P("cuGraphCreate", 10000, cuGraphCreate),
+    P("cuGraphDestroy", 10000, cuGraphDestroy),
+    P("cuGraphAddKernelNode", 10000, cuGraphAddKernelNode),
+    P("cuGraphAddKernelNode", 12000, cuGraphAddKernelNode_v2),
+    P("cuGraphAddEmptyNode", 10000, cuGraphAddEmptyNode),
+    P("cuGraphGetNodes", 10000, cuGraphGetNodes),
+    P("cuGraphGetRootNodes", 10000, cuGraphGetRootNodes),
+    P("cuGraphNodeGetType", 10000, cuGraphNodeGetType),
+    P("cuGraphInstantiate", 10000, cuGraphInstantiate),
+    P("cuGraphInstantiate", 11000, cuGraphInstantiate_v2),
+    P("cuGraphInstantiateWithFlags", 11040, cuGraphInstantiateWithFlags),
+    P("cuGraphInstantiateWithParams", 12000, cuGraphInstantiateWithParams),
+    PT("cuGraphInstantiateWithParams", 12000, cuGraphInstantiateWithParams_ptsz),
+    P("cuGraphExecGetFlags", 12000, cuGraphExecGetFlags),
+    P("cuGraphAddMemAllocNode", 11040, cuGraphAddMemAllocNode),
+    P("cuGraphAddMemFreeNode", 11040, cuGraphAddMemFreeNode),
+    P("cuGraphMemAllocNodeGetParams", 11040, cuGraphMemAllocNodeGetParams),
+    P("cuGraphMemFreeNodeGetParams", 11040, cuGraphMemFreeNodeGetParams),
+    P("cuGraphExecDestroy", 10000, cuGraphExecDestroy),
+    P("cuGraphLaunch", 10000, cuGraphLaunch),
+    PT("cuGraphLaunch", 10000, cuGraphLaunch_ptsz),
+    P("cuGraphUpload", 11010, cuGraphUpload),
+    PT("cuGraphUpload", 11010, cuGraphUpload_ptsz),
+
+    /* function attributes (sim_func_attr.c) */
+    P("cuFuncGetAttribute", 2020, cuFuncGetAttribute),
+    P("cuFuncSetAttribute", 9000, cuFuncSetAttribute),
+    P("cuFuncSetCacheConfig", 3000, cuFuncSetCacheConfig),
+    P("cuFuncGetName", 12030, cuFuncGetName),
+
+    /* libraries and kernels, what the CUDA 12+ runtime registers fatbins with (sim_library.c) */
+    P("cuLibraryLoadData", 12000, cuLibraryLoadData),
+    P("cuLibraryLoadFromFile", 12000, cuLibraryLoadFromFile),
+    P("cuLibraryUnload", 12000, cuLibraryUnload),
+    P("cuLibraryGetKernel", 12000, cuLibraryGetKernel),
+    P("cuLibraryGetModule", 12000, cuLibraryGetModule),
+    P("cuLibraryGetKernelCount", 12040, cuLibraryGetKernelCount),
+    P("cuLibraryGetGlobal", 12000, cuLibraryGetGlobal),
+    P("cuLibraryGetManaged", 12000, cuLibraryGetManaged),
+    P("cuKernelGetFunction", 12000, cuKernelGetFunction),
+    P("cuKernelGetLibrary", 12050, cuKernelGetLibrary),
+    P("cuKernelGetName", 12030, cuKernelGetName),
+    P("cuKernelGetAttribute", 12000, cuKernelGetAttribute),
+    P("cuKernelSetAttribute", 12000, cuKernelSetAttribute),
+    P("cuKernelSetCacheConfig", 12000, cuKernelSetCacheConfig),
 
     /* streams and events */
     P("cuStreamCreate", 2000, cuStreamCreate),
@@ -199,8 +305,11 @@ static CUresult lookup(const char *symbol, void **pfn, int cudaVersion, cuuint64
                            : CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
     if (status)
         *status = st;
-    if (!e)
+    if (!e) {
+        sim_trace("cuGetProcAddress miss: %s version %d flags %llu%s", symbol, cudaVersion,
+                  (unsigned long long)flags, known(symbol) ? " (version not sufficient)" : "");
         return CUDA_ERROR_NOT_FOUND;
+    }
     *pfn = e->fn;
     return CUDA_SUCCESS;
 }

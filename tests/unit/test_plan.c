@@ -222,9 +222,9 @@ Test(plan_errors, unknown_key)
 
 Test(plan_errors, unknown_section)
 {
-    refused(HEAD "[gpu 0]\n", "plan.conf:2: unknown section '[gpu 0]' (expected [device N])");
+    refused(HEAD "[gpu 0]\n", "plan.conf:2: unknown section '[gpu 0]' (expected [device N], [user NAME] or [group NAME])");
     refused(HEAD "[devices 0]\n",
-            "plan.conf:2: unknown section '[devices 0]' (expected [device N])");
+            "plan.conf:2: unknown section '[devices 0]' (expected [device N], [user NAME] or [group NAME])");
     refused(HEAD "[device 0\n", "plan.conf:2: missing ']' in '[device 0'");
     refused(HEAD "[device 0] budget = 1G\n",
             "plan.conf:2: unexpected text 'budget = 1G' after '[device 0]'");
@@ -418,6 +418,7 @@ Test(plan_load, written_plan_loads)
     const char *path = write_file("plan.conf", text, strlen(text));
     char err[512] = "";
     cr_assert_eq(grey_plan_load(path, &got, err, sizeof err), 0, "%s", err);
+    got.admin = false; /* comes from the file's owner, not its text (root runs these tests too) */
     cr_assert_eq(memcmp(&got, &want, sizeof got), 0);
     free(text);
 }
@@ -493,6 +494,7 @@ static void same_as_parse(const char *text, size_t len)
     int rb = grey_plan_load(path, &b, eb, sizeof eb);
     cr_assert_eq(ra, rb, "parse: %s / load: %s", ea, eb);
     cr_assert_str_eq(ea, eb);
+    b.admin = false; /* the file's owner, not its text */
     if (ra == 0)
         cr_assert_eq(memcmp(&a, &b, sizeof a), 0);
 }
@@ -513,4 +515,116 @@ Test(plan_load, agrees_with_parse)
         text[o + n - 1] = '\n';
         same_as_parse(text, o + n);
     }
+}
+
+/* ---------------------------------------------------------------- ledger keys, [user] and [group] */
+
+Test(plan_principals, ledger_keys_and_sections_parse)
+{
+    struct grey_plan p = parse_ok(HEAD "ledger = \"/dev/shm/grey-node.ledger\"\nledger_group = gpu-users\n"
+                                       "[device 0]\nbudget = 1GiB\nprocess_cap = 512MiB\n"
+                                       "[user alice]   # a comment\nprocess_cap = 8GiB\n"
+                                       "[ group  students ]\nprocess_cap = 4GiB\n[user 1001]\nprocess_cap = 1G\n");
+    cr_assert_str_eq(p.ledger, "/dev/shm/grey-node.ledger");
+    cr_assert_str_eq(p.ledger_group, "gpu-users");
+    cr_assert_eq(p.nprincipals, 3);
+    cr_assert_not(p.principal[0].is_group);
+    cr_assert_str_eq(p.principal[0].name, "alice");
+    cr_assert_eq(p.principal[0].process_cap, 8 * GiB);
+    cr_assert(p.principal[1].is_group);
+    cr_assert_str_eq(p.principal[1].name, "students");
+    cr_assert_eq(p.principal[1].process_cap, 4 * GiB);
+    cr_assert_str_eq(p.principal[2].name, "1001");
+    cr_assert_eq(p.dev[0].process_cap, 512 * MiB, "device sections still parse around them");
+    cr_assert_not(p.admin, "parsed text is never admin: only a root-owned file is");
+}
+
+Test(plan_principals, writer_round_trips_them)
+{
+    struct grey_plan want = sample_plan();
+    snprintf(want.ledger, sizeof want.ledger, "/var/run/grey \"node\".ledger");
+    snprintf(want.ledger_group, sizeof want.ledger_group, "gpu");
+    want.nprincipals = 2;
+    want.principal[0] = (struct grey_plan_principal){.is_group = false, .name = "bob", .process_cap = 3 * GiB};
+    want.principal[1] = (struct grey_plan_principal){.is_group = true, .name = "ml.team", .process_cap = 5 * GiB + 1};
+    char *text = written(&want);
+    struct grey_plan got = parse_ok(text);
+    cr_assert_eq(memcmp(&got, &want, sizeof got), 0, "round trip differs:\n%s", text);
+    free(text);
+}
+
+Test(plan_principals, errors_name_file_and_line)
+{
+    refused(HEAD "ledger = grey.ledger\n", "plan.conf:2: ledger: 'grey.ledger' is not an absolute path");
+    refused(HEAD "ledger_group = gpu\n",
+            "plan.conf:2: ledger_group without ledger (the group owns the ledger file the plan names)");
+    refused(HEAD "ledger = /x\nledger_group = \"a b\"\n", "plan.conf:3: ledger_group: 'a b' is not a group name");
+    refused(HEAD "ledger = /x\nledger = /y\n", "plan.conf:3: duplicate key 'ledger' (first set on line 2)");
+    refused(HEAD "[user alice]\n\n[device 0]\nbudget = 1G\nprocess_cap = 1G\n",
+            "plan.conf:2: [user alice] is missing 'process_cap'");
+    refused(HEAD "[group gpu]\n", "plan.conf:2: [group gpu] is missing 'process_cap'");
+    refused(HEAD "[user alice]\nprocess_cap = 1G\n[user alice]\nprocess_cap = 2G\n",
+            "plan.conf:4: duplicate section [user alice] (first on line 2)");
+    refused(HEAD "[user alice]\nbudget = 1G\n",
+            "plan.conf:3: unknown key 'budget' in [user alice] (only process_cap is allowed there)");
+    refused(HEAD "[group gpu]\nprocess_cap = 1G\nprocess_cap = 2G\n",
+            "plan.conf:4: duplicate key 'process_cap' in [group gpu] (first set on line 3)");
+    refused(HEAD "[user al/ice]\n",
+            "plan.conf:2: bad user name 'al/ice' in '[user al/ice]' (letters, digits, '_', '.', '-', at most 32 "
+            "characters)");
+    refused(HEAD "[group -x]\n",
+            "plan.conf:2: bad group name '-x' in '[group -x]' (letters, digits, '_', '.', '-', at most 32 "
+            "characters)");
+    refused("[user alice]\n", "plan.conf:1: '[user alice]' before 'grey-plan-version' (the version must come first)");
+    refused(HEAD "[user alice]\nprocess_cap = 0\n",
+            "plan.conf:3: process_cap: must be greater than zero (got '0')");
+    struct grey_plan p;
+    char err[512];
+    cr_assert_eq(grey_plan_parse(HEAD "[user alice]\nprocess_cap = 12XB\n", strlen(HEAD) + 32, "plan.conf", &p, err,
+                                 sizeof err), -1);
+    cr_assert(strncmp(err, "plan.conf:3: process_cap: ", 26) == 0, "message was: %s", err);
+    refused(HEAD "[device 0]\nbudget = 1G\nprocess_cap = 1G\nledger = /x\n",
+            "plan.conf:5: key 'ledger' in [device 0] (it belongs before the first section)");
+}
+
+Test(plan_principals, at_most_32_sections)
+{
+    char text[8192];
+    size_t o = (size_t)sprintf(text, HEAD);
+    for (int i = 0; i < GREY_PLAN_PRINCIPALS; i++)
+        o += (size_t)sprintf(text + o, "[user u%d]\nprocess_cap = 1G\n", i);
+    parse_ok(text);
+    sprintf(text + o, "[group g]\nprocess_cap = 1G\n");
+    refused(text, "plan.conf:66: too many [user]/[group] sections (at most 32)");
+}
+
+Test(plan_principals, admin_is_root_owned_and_not_writable_by_others)
+{
+    cr_assert(grey_plan_file_is_admin(0, 0100644));
+    cr_assert(grey_plan_file_is_admin(0, 0100400));
+    cr_assert_not(grey_plan_file_is_admin(0, 0100664), "group-writable: a group member could have written it");
+    cr_assert_not(grey_plan_file_is_admin(0, 0100646), "world-writable");
+    cr_assert_not(grey_plan_file_is_admin(1000, 0100644), "a user's own file");
+}
+
+Test(plan_load, admin_flag_comes_from_the_file_owner)
+{
+    static const char text[] = HEAD "[device 0]\nbudget = 1G\nprocess_cap = 1G\n";
+    const char *path = write_file("admin.conf", text, strlen(text));
+    struct grey_plan p;
+    char err[512] = "";
+    cr_assert_eq(chmod(path, 0644), 0);
+    cr_assert_eq(grey_plan_load(path, &p, err, sizeof err), 0, "%s", err);
+    /* Root writes root-owned files: admin exactly when these tests run as root. */
+    cr_assert_eq(p.admin, geteuid() == 0);
+    cr_assert_eq(chmod(path, 0666), 0);
+    cr_assert_eq(grey_plan_load(path, &p, err, sizeof err), 0, "%s", err);
+    cr_assert_not(p.admin, "a file others may write is nobody's admin plan");
+    char missing[160];
+    snprintf(missing, sizeof missing, "%s/absent.conf", tmpdir);
+    cr_assert_eq(grey_plan_load_optional(missing, &p, err, sizeof err), 0, "an absent optional plan is no plan");
+    cr_assert_eq(grey_plan_load_optional(path, &p, err, sizeof err), 1);
+    write_file("bad.conf", "grey-plan-version = 2\n", 22);
+    snprintf(missing, sizeof missing, "%s/bad.conf", tmpdir);
+    cr_assert_eq(grey_plan_load_optional(missing, &p, err, sizeof err), -1, "a present but bad plan is an error");
 }

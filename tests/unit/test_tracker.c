@@ -84,3 +84,25 @@ Test(tracker, concurrent_churn_loses_nothing)
     cr_assert_eq(count, 0);
     cr_assert_eq(bytes, 0);
 }
+
+static void count_bytes(const struct grey_buffer_info *info, void *arg)
+{
+    *(uint64_t *)arg += info->bytes;
+}
+
+Test(tracker, removing_a_context_takes_exactly_its_buffers)
+{
+    for (uint64_t i = 0; i < 300; i++) {
+        struct grey_buffer_info b = buf(0x300000000ull + i * 4096, 10, 0);
+        b.context = i % 3 == 0 ? 0xC1 : 0xC2;
+        cr_assert_eq(tracker_add(&b), 0);
+    }
+    uint64_t bytes = 0;
+    cr_assert_eq(tracker_remove_context(0xC1, count_bytes, &bytes), 100);
+    cr_assert_eq(bytes, 1000);
+    uint64_t count, left;
+    tracker_totals(&count, &left);
+    cr_assert_eq(count, 200);
+    cr_assert_eq(tracker_remove_context(0xC1, count_bytes, &bytes), 0, "a second pass finds nothing");
+    cr_assert(tracker_find(0x300000000ull + 4096, NULL), "other contexts' buffers stay");
+}

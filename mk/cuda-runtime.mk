@@ -1,0 +1,44 @@
+# Programs built with nvcc against the real CUDA runtime, run on the simulated driver.
+#
+# tests/integration/cuda/rt_basic.cu is built into build/tests/cuda/ with the static runtime
+# (nvcc's default), with -cudart shared (libcudart.so from $(CUDA_HOME)/lib64), and static with
+# --default-stream per-thread (the runtime then asks for the _ptsz/_ptds entry points).
+# `make cuda-runtime-tests` runs each family of rt_basic, from every build, without the hook
+# (everything succeeds), on a 512 MiB simulated device (the driver's own out-of-memory), and
+# under grey-run --cap 512MiB for the families in CUDA_RT_CAPPED_FAMILIES (exactly two 200 MiB
+# blocks, cudaMemGetInfo reports the cap).
+# tests/integration/cuda/run.sh does the running; `make check` runs it too.
+
+NVCC ?= $(CUDA_HOME)/bin/nvcc
+NVCC_FLAGS ?= -O2
+
+CUDA_RT_DIR    := $(BUILD)/tests/cuda
+CUDA_RT_STATIC := $(CUDA_RT_DIR)/rt_basic
+CUDA_RT_SHARED := $(CUDA_RT_DIR)/rt_basic_shared
+CUDA_RT_PTDS   := $(CUDA_RT_DIR)/rt_basic_ptds
+CUDA_RT_BINS   := $(CUDA_RT_STATIC) $(CUDA_RT_SHARED) $(CUDA_RT_PTDS)
+
+# Families rt_basic knows; each runs as its own process.
+CUDA_RT_FAMILIES := malloc async managed graph all
+# Families that must also hold the cap under grey-run (the hook intercepts their driver calls).
+CUDA_RT_CAPPED_FAMILIES := malloc async managed graph all
+
+$(CUDA_RT_STATIC): tests/integration/cuda/rt_basic.cu
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCC_FLAGS) -o $@ $<
+
+$(CUDA_RT_SHARED): tests/integration/cuda/rt_basic.cu
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCC_FLAGS) -cudart shared -o $@ $<
+
+$(CUDA_RT_PTDS): tests/integration/cuda/rt_basic.cu
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCC_FLAGS) --default-stream per-thread -o $@ $<
+
+.PHONY: cuda-runtime-tests
+cuda-runtime-tests: all $(CUDA_RT_BINS)
+	@CUDA_HOME="$(CUDA_HOME)" CUDA_RT_FAMILIES="$(CUDA_RT_FAMILIES)" \
+	    CUDA_RT_CAPPED_FAMILIES="$(CUDA_RT_CAPPED_FAMILIES)" \
+	    bash tests/integration/cuda/run.sh $(CUDA_RT_BINS)
+
+EXTRA_CHECKS += cuda-runtime-tests

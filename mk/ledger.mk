@@ -1,0 +1,98 @@
+# The node-wide ledger: its integration tests, a stress test with SIGKILLed processes, the
+# ledger and quota under ThreadSanitizer, libFuzzer runs of the ledger reader and the plan
+# parser, and the admission benchmark.
+#
+#   make ledger-integration   tests/integration/ledger_tests.sh (budgets, reclaim, caps, grey-top,
+#                             grey-exporter checked with promtool)
+#   make ledger-stress        32 processes x 4 threads against one budget, 8 SIGKILLed
+#   make ledger-tsan          tests/stress/tsan_ledger.c built with -fsanitize=thread
+#   make ledger-fuzz          each fuzzer for LEDGER_FUZZ_SECONDS (default 20), in parallel
+#   make bench-ledger         admission cost with 1, 8 and 32 processes on one ledger
+# All but bench-ledger run in `make check`.
+
+LEDGER_FUZZ_SECONDS ?= 20
+LEDGER_STRESS_SECONDS ?= 6
+DEPS_OK := $(BUILD)/.deps-ok
+
+STRESS_WORKER := $(BUILD)/tests/stress/stress_alloc
+STRESS_CHECK  := $(BUILD)/tests/stress/stress_check
+TSAN_LEDGER   := $(BUILD)/tsan/tsan_ledger
+FUZZ_LEDGER   := $(BUILD)/fuzz/fuzz_ledger
+FUZZ_PLAN     := $(BUILD)/fuzz/fuzz_plan
+BENCH_LEDGER  := $(BUILD)/tests/bench/bench_ledger
+
+.PHONY: ledger-integration ledger-stress ledger-tsan ledger-fuzz bench-ledger
+
+# ---------------------------------------------------------------- integration
+ledger-integration: all $(BUILD)/tests/integration/prog_hold
+	@bash tests/integration/ledger_tests.sh
+
+# ---------------------------------------------------------------- stress
+$(STRESS_WORKER): $(BUILD)/obj/tests/stress/stress_alloc.o $(SIM)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -lpthread
+
+$(STRESS_CHECK): $(BUILD)/obj/tests/stress/stress_check.o $(call obj,$(POLICY_SRC))
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ -lpthread
+
+ledger-stress: all $(STRESS_WORKER) $(STRESS_CHECK)
+	@echo "== ledger stress: 32 processes x 4 threads, a quarter SIGKILLed, one 1 GiB budget"
+	@set -e; d=$$(mktemp -d /tmp/grey-stress.XXXXXX); trap 'rm -rf "$$d"' EXIT; \
+	printf 'grey-plan-version = 1\n[device 0]\nbudget = 1GiB\nprocess_cap = 256MiB\n' >"$$d/plan.conf"; \
+	chmod 0666 "$$d/plan.conf"; \
+	LD_LIBRARY_PATH=$(BUILD)/sim STRESS_HOOK=$(abspath $(HOOK)) GREY_SIM_VRAM=80GiB \
+	    timeout 60 $(STRESS_CHECK) "$$d/ledger" "$$d/plan.conf" $(STRESS_WORKER) 32 4 $(LEDGER_STRESS_SECONDS) $$$$
+
+# ---------------------------------------------------------------- ThreadSanitizer
+# Built from source with its own flags: every object of the program must be instrumented.
+TSAN_SRC := tests/stress/tsan_ledger.c policy/ledger.c policy/quota.c policy/procinfo.c
+$(TSAN_LEDGER): $(TSAN_SRC) $(wildcard policy/*.h) | $(DEPS_OK)
+	@mkdir -p $(@D)
+	clang $(CSTD) $(WARN) -O1 -g -fsanitize=thread -o $@ $(TSAN_SRC) -lpthread
+
+ledger-tsan: $(TSAN_LEDGER)
+	@echo "== ledger and quota under ThreadSanitizer"
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" $(TSAN_LEDGER)
+
+# ---------------------------------------------------------------- fuzzing
+FUZZ_FLAGS := $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_LEDGER_SRC := tests/fuzz/fuzz_ledger.c policy/ledger.c policy/procinfo.c policy/quota.c \
+                   tools/ledger_view.c tools/metrics.c
+FUZZ_PLAN_SRC := tests/fuzz/fuzz_plan.c policy/plan.c policy/size.c
+
+$(FUZZ_LEDGER): $(FUZZ_LEDGER_SRC) $(wildcard policy/*.h tools/*.h) | $(DEPS_OK)
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -o $@ $(FUZZ_LEDGER_SRC)
+
+$(FUZZ_PLAN): $(FUZZ_PLAN_SRC) $(wildcard policy/*.h) | $(DEPS_OK)
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -o $@ $(FUZZ_PLAN_SRC)
+
+# New inputs go to build/fuzz/corpus-*; the seeds in tests/fuzz/corpus/ are only read. Both
+# fuzzers run at once (they are independent), and a crash in either fails the target.
+ledger-fuzz: $(FUZZ_LEDGER) $(FUZZ_PLAN)
+	@echo "== fuzzing the ledger reader and the plan parser, $(LEDGER_FUZZ_SECONDS) s each"
+	@mkdir -p $(BUILD)/fuzz/corpus-ledger $(BUILD)/fuzz/corpus-plan
+	@cd $(BUILD)/fuzz && \
+	  ./fuzz_ledger corpus-ledger $(abspath tests/fuzz/corpus/ledger) -max_total_time=$(LEDGER_FUZZ_SECONDS) \
+	      -timeout=10 -print_final_stats=1 >ledger.log 2>&1 & lp=$$!; \
+	  cd $(BUILD)/fuzz && \
+	  ./fuzz_plan corpus-plan $(abspath tests/fuzz/corpus/plan) -max_total_time=$(LEDGER_FUZZ_SECONDS) \
+	      -timeout=10 -print_final_stats=1 >plan.log 2>&1 & pp=$$!; \
+	  wait $$lp; lr=$$?; wait $$pp; pr=$$?; \
+	  grep -h 'stat::number_of_executed_units' $(BUILD)/fuzz/ledger.log $(BUILD)/fuzz/plan.log | sed 's/^/  /'; \
+	  if [ $$lr -ne 0 ]; then tail -40 $(BUILD)/fuzz/ledger.log; echo "fuzz_ledger FAILED"; fi; \
+	  if [ $$pr -ne 0 ]; then tail -40 $(BUILD)/fuzz/plan.log; echo "fuzz_plan FAILED"; fi; \
+	  [ $$lr -eq 0 ] && [ $$pr -eq 0 ] && echo "ledger-fuzz: no crash"
+
+# ---------------------------------------------------------------- benchmark
+$(BENCH_LEDGER): $(BUILD)/obj/tests/bench/bench_ledger.o $(call obj,$(POLICY_SRC))
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ -lpthread
+
+bench-ledger: all $(BENCH_LEDGER)
+	@bash scripts/bench_ledger.sh
+
+EXTRA_CHECKS += ledger-integration ledger-stress ledger-tsan ledger-fuzz
+EXTRA_BENCH += bench-ledger

@@ -1,0 +1,9 @@
+# The simulated NVML, build/sim/libnvidia-ml.so.1, beside the simulated driver.
+SIM_NVML := $(BUILD)/sim/libnvidia-ml.so.1
+SIM_NVML_SRC := $(sort $(wildcard tests/simgpu/nvml/*.c))
+
+all: $(SIM_NVML)
+$(SIM_NVML): $(call obj,$(SIM_NVML_SRC) policy/size.c)
+	@mkdir -p $(@D)
+	$(CC) -shared -fvisibility=hidden -o $@ $^ -Wl,-soname,libnvidia-ml.so.1
+	ln -sf libnvidia-ml.so.1 $(BUILD)/sim/libnvidia-ml.so

@@ -1,0 +1,160 @@
+/* Virtual memory management and CUDA arrays.
+ *
+ * VMM: physical memory is what costs VRAM, so cuMemCreate counts its size and cuMemRelease gives
+ * it back; reserving address space (cuMemAddressReserve) and mapping (cuMemMap/cuMemUnmap) cost
+ * nothing and pass straight through. The driver keeps released memory alive while it is still
+ * mapped; grey gives it back at the release, when the program has let go of it.
+ *
+ * Arrays: their size follows from the descriptor (width x height x depth x channels x element
+ * size, summed over mipmap levels). The driver pads arrays to its texture alignment, so this is
+ * a lower bound of what the device spends. */
+#include "cuda_shim.h"
+
+#include <limits.h>
+
+static unsigned format_bytes(CUarray_format format)
+{
+    switch (format) {
+    case CU_AD_FORMAT_UNSIGNED_INT8:
+    case CU_AD_FORMAT_SIGNED_INT8:
+        return 1;
+    case CU_AD_FORMAT_UNSIGNED_INT16:
+    case CU_AD_FORMAT_SIGNED_INT16:
+    case CU_AD_FORMAT_HALF:
+        return 2;
+    case CU_AD_FORMAT_UNSIGNED_INT32:
+    case CU_AD_FORMAT_SIGNED_INT32:
+    case CU_AD_FORMAT_FLOAT:
+        return 4;
+    default:
+        return 4; /* block-compressed and planar formats: no larger than 4 bytes per element */
+    }
+}
+
+/* Bytes of a width x height x depth array (0 dimensions count as 1), summed over levels,
+ * each level halving every dimension. UINT64_MAX on overflow: the admission then refuses it. */
+static uint64_t array_bytes(size_t width, size_t height, size_t depth, unsigned channels, CUarray_format format,
+                            unsigned levels)
+{
+    uint64_t total = 0, w = width ? width : 1, h = height ? height : 1, d = depth ? depth : 1;
+    uint64_t element = (uint64_t)(channels ? channels : 1) * format_bytes(format);
+    for (unsigned level = 0; level < (levels ? levels : 1); level++) {
+        unsigned __int128 bytes = (unsigned __int128)w * h * d * element;
+        if (bytes > UINT64_MAX - total)
+            return UINT64_MAX;
+        total += (uint64_t)bytes;
+        w = w > 1 ? w / 2 : 1;
+        h = h > 1 ? h / 2 : 1;
+        d = d > 1 ? d / 2 : 1;
+    }
+    return total;
+}
+
+GREY_EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size, const CUmemAllocationProp *prop,
+                                 unsigned long long flags)
+{
+    static void *real_fn;
+    PFN_cuMemCreate_v10020 real = grey_real(&real_fn, "cuMemCreate");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    /* Only device memory counts; pinned host memory made through VMM does not. */
+    if (!handle || !prop || size == 0 || prop->location.type != CU_MEM_LOCATION_TYPE_DEVICE)
+        return real(handle, size, prop, flags);
+    struct grey_admission adm;
+    if (grey_cuda_admit_on(&adm, prop->location.id, size) != CUDA_SUCCESS)
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    CUresult rc = real(handle, size, prop, flags);
+    grey_cuda_settle(&adm, rc, rc == CUDA_SUCCESS ? GREY_KEY_VMM(*handle) : 0, GREY_API_MEM_CREATE);
+    return rc;
+}
+
+GREY_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
+{
+    static void *real_fn;
+    PFN_cuMemRelease_v10020 real = grey_real(&real_fn, "cuMemRelease");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    struct grey_buffer_info info;
+    bool tracked = grey_cuda_untrack(GREY_KEY_VMM(handle), &info);
+    CUresult rc = real(handle);
+    grey_cuda_forget(tracked, &info, rc);
+    return rc;
+}
+
+GREY_EXPORT CUresult cuArrayCreate_v2(CUarray *array, const CUDA_ARRAY_DESCRIPTOR *desc)
+{
+    static void *real_fn;
+    PFN_cuArrayCreate_v3020 real = grey_real(&real_fn, "cuArrayCreate_v2");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    if (!array || !desc || desc->Width == 0)
+        return real(array, desc);
+    struct grey_admission adm;
+    uint64_t bytes = array_bytes(desc->Width, desc->Height, 1, desc->NumChannels, desc->Format, 1);
+    if (grey_cuda_admit(&adm, bytes) != CUDA_SUCCESS)
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    CUresult rc = real(array, desc);
+    grey_cuda_settle(&adm, rc, rc == CUDA_SUCCESS ? GREY_KEY_ARRAY(*array) : 0, GREY_API_ARRAY);
+    return rc;
+}
+
+GREY_EXPORT CUresult cuArray3DCreate_v2(CUarray *array, const CUDA_ARRAY3D_DESCRIPTOR *desc)
+{
+    static void *real_fn;
+    PFN_cuArray3DCreate_v3020 real = grey_real(&real_fn, "cuArray3DCreate_v2");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    if (!array || !desc || desc->Width == 0)
+        return real(array, desc);
+    struct grey_admission adm;
+    uint64_t bytes = array_bytes(desc->Width, desc->Height, desc->Depth, desc->NumChannels, desc->Format, 1);
+    if (grey_cuda_admit(&adm, bytes) != CUDA_SUCCESS)
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    CUresult rc = real(array, desc);
+    grey_cuda_settle(&adm, rc, rc == CUDA_SUCCESS ? GREY_KEY_ARRAY(*array) : 0, GREY_API_ARRAY_3D);
+    return rc;
+}
+
+GREY_EXPORT CUresult cuArrayDestroy(CUarray array)
+{
+    static void *real_fn;
+    PFN_cuArrayDestroy_v2000 real = grey_real(&real_fn, "cuArrayDestroy");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    struct grey_buffer_info info;
+    bool tracked = grey_cuda_untrack(GREY_KEY_ARRAY(array), &info);
+    CUresult rc = real(array);
+    grey_cuda_forget(tracked, &info, rc);
+    return rc;
+}
+
+GREY_EXPORT CUresult cuMipmappedArrayCreate(CUmipmappedArray *mipmap, const CUDA_ARRAY3D_DESCRIPTOR *desc,
+                                            unsigned int levels)
+{
+    static void *real_fn;
+    PFN_cuMipmappedArrayCreate_v5000 real = grey_real(&real_fn, "cuMipmappedArrayCreate");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    if (!mipmap || !desc || desc->Width == 0 || levels == 0)
+        return real(mipmap, desc, levels);
+    struct grey_admission adm;
+    uint64_t bytes = array_bytes(desc->Width, desc->Height, desc->Depth, desc->NumChannels, desc->Format, levels);
+    if (grey_cuda_admit(&adm, bytes) != CUDA_SUCCESS)
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    CUresult rc = real(mipmap, desc, levels);
+    grey_cuda_settle(&adm, rc, rc == CUDA_SUCCESS ? GREY_KEY_MIPMAPPED(*mipmap) : 0, GREY_API_MIPMAPPED_ARRAY);
+    return rc;
+}
+
+GREY_EXPORT CUresult cuMipmappedArrayDestroy(CUmipmappedArray mipmap)
+{
+    static void *real_fn;
+    PFN_cuMipmappedArrayDestroy_v5000 real = grey_real(&real_fn, "cuMipmappedArrayDestroy");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    struct grey_buffer_info info;
+    bool tracked = grey_cuda_untrack(GREY_KEY_MIPMAPPED(mipmap), &info);
+    CUresult rc = real(mipmap);
+    grey_cuda_forget(tracked, &info, rc);
+    return rc;
+}

@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# The node-wide ledger with real processes, the real hook and the simulated driver: shared device
+# budgets, bytes given back when a process exits or is killed, per-user and admin caps, grey-top
+# and grey-exporter (checked with promtool). Run from the repository root after `make`
+# (make ledger-integration does both). Prints ok/FAIL per check; exits 1 if any failed.
+set -uo pipefail
+
+root=$(pwd)
+B=$root/build
+HOOK=$B/lib/libgreyhook.so
+HOLD=$B/tests/integration/prog_hold
+TOP=$B/bin/grey-top
+export LD_LIBRARY_PATH=$B/sim${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export GREY_SIM_VRAM=80GiB
+work=$(mktemp -d /tmp/grey-ledger-test.XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+ok()   { passed=$((passed + 1)); echo "ok:   $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+check() { # check NAME CMD...: passes when CMD exits 0
+    local name=$1; shift
+    if "$@" >"$work/check.out" 2>&1; then ok "$name"; else fail "$name"; sed 's/^/      /' "$work/check.out"; fi
+}
+for tool in jq curl promtool; do
+    command -v $tool >/dev/null || { echo "FAIL: $tool is missing (scripts/install-deps.sh installs it)"; exit 1; }
+done
+
+MiB=$((1 << 20))
+GiB=$((1 << 30))
+
+# hold NAME BYTES [VAR=VALUE...]: starts prog_hold under the hook in the background.
+declare -A hold_pid
+hold() {
+    local name=$1 bytes=$2; shift 2
+    rm -f "$work/$name.status" "$work/$name.release"
+    env LD_PRELOAD="$HOOK" "$@" "$HOLD" "$bytes" "$work/$name.status" "$work/$name.release" \
+        ${HOLD_FLAGS:-} 2>"$work/$name.err" &
+    hold_pid[$name]=$!
+    pids+=($!)
+}
+# status NAME: prints ok / denied / error once the process has tried its allocation.
+status() {
+    local f=$work/$1.status
+    for _ in $(seq 1 1000); do [ -e "$f" ] && break; sleep 0.01; done
+    [ -e "$f" ] && cut -d' ' -f1 "$f" || echo "timeout"
+}
+# release NAME: lets it free and exit; its exit status goes to $released (not a subshell:
+# only this shell can wait for its children).
+release() {
+    touch "$work/$1.release"
+    wait "${hold_pid[$1]}"
+    released=$?
+}
+json() { "$TOP" --once --json --ledger "$1"; }
+plan() { # plan FILE BUDGET CAP [extra text]
+    printf 'grey-plan-version = 1\n%s\n[device 0]\nbudget = %s\nprocess_cap = %s\n' "${4:-}" "$2" "$3" >"$1"
+}
+
+echo "== four processes, 400 MiB each, against a 1 GiB budget with a 512 MiB cap"
+L=$work/shared.ledger
+"$B/bin/grey-plan" --budget 1GiB --cap 512MiB --out "$work/plan.conf" 2>/dev/null
+check "grey-plan --budget 1GiB --cap 512MiB writes the plan" grep -q '^budget = 1073741824' "$work/plan.conf"
+for i in 1 2 3 4; do hold "p$i" $((400 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/plan.conf"; done
+results=$(for i in 1 2 3 4; do status "p$i"; done | sort | tr '\n' ' ')
+[ "$results" = "denied denied ok ok " ] && ok "exactly two got their 400 MiB ($results)" || fail "results: $results"
+json "$L" >"$work/top.json"
+check "grey-top --json: device 0 has the plan's 1 GiB budget and 800 MiB in use" \
+    jq -e '.devices[] | select(.index == 0) | .budget_bytes == 1073741824 and .used_bytes == 838860800' "$work/top.json"
+holders=()
+for i in 1 2 3 4; do
+    pid=${hold_pid[p$i]}
+    if [ "$(status "p$i")" = ok ]; then
+        holders+=("$pid")
+        check "grey-top --json: holder $pid has 400 MiB in use and peak, under a 512 MiB cap" \
+            jq -e --argjson pid "$pid" '.processes[] | select(.pid == $pid) | .devices[] | select(.index == 0)
+                | .used_bytes == 419430400 and .peak_bytes == 419430400 and .cap_bytes == 536870912 and .denied == 0' \
+            "$work/top.json"
+    else
+        check "grey-top --json: $pid holds nothing and has one denial of 400 MiB" \
+            jq -e --argjson pid "$pid" '.processes[] | select(.pid == $pid) | .devices[] | select(.index == 0)
+                | .used_bytes == 0 and .denied == 1 and .largest_denied_bytes == 419430400' "$work/top.json"
+    fi
+done
+check "grey-top --json lists the four processes with their user and command" \
+    jq -e '[.processes[] | select(.command | startswith("'"$HOLD"'"))] | length == 4 and all(.user != "")' "$work/top.json"
+"$TOP" --once --ledger "$L" >"$work/top.txt"
+check "grey-top --once shows the budget and the holders" \
+    grep -Eq "^ +0 +1.0 GiB +800.0 MiB +224.0 MiB" "$work/top.txt"
+"$TOP" --prometheus --ledger "$L" >"$work/top.prom"
+check "promtool check metrics accepts grey-top --prometheus" promtool check metrics <"$work/top.prom"
+check "the metrics carry each holder's bytes" \
+    grep -q "^grey_process_vram_used_bytes{pid=\"${holders[0]}\",user=\"$(id -un)\",command=\"$HOLD .*\",device=\"0\"} 419430400$" \
+    "$work/top.prom"
+check "the metrics carry the budget and the device total" \
+    grep -qx 'grey_device_vram_budget_bytes{device="0"} 1073741824' "$work/top.prom"
+grep -qx 'grey_device_vram_used_bytes{device="0"} 838860800' "$work/top.prom" && ok "device total in the metrics" \
+    || fail "device total in the metrics"
+for t in grey_process_vram_peak_bytes grey_process_allocations_denied_total grey_process_kernel_launches_total; do
+    check "$t has HELP and TYPE" grep -q "^# TYPE $t " "$work/top.prom"
+done
+
+echo "== grey-exporter"
+"$B/bin/grey-exporter" --listen 127.0.0.1:0 --ledger "$L" 2>"$work/exporter.err" &
+exporter=$!
+pids+=($exporter)
+for _ in $(seq 1 500); do grep -q serving "$work/exporter.err" && break; sleep 0.01; done
+port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$work/exporter.err")
+if [ -n "$port" ]; then
+    code=$(curl -s -o "$work/served.prom" -w '%{http_code}' "http://127.0.0.1:$port/metrics")
+    [ "$code" = 200 ] && ok "GET /metrics: 200" || fail "GET /metrics: $code"
+    check "promtool check metrics accepts what grey-exporter serves" promtool check metrics <"$work/served.prom"
+    check "grey-exporter serves exactly what grey-top --prometheus prints" diff "$work/top.prom" "$work/served.prom"
+    check "the Content-Type is Prometheus text 0.0.4" \
+        sh -c "curl -sI 'http://127.0.0.1:$port/metrics' | grep -qi '^content-type: text/plain; version=0.0.4'"
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")
+    [ "$code" = 404 ] && ok "GET /: 404" || fail "GET /: $code"
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metricsx")
+    [ "$code" = 404 ] && ok "GET /metricsx: 404" || fail "GET /metricsx: $code"
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/metrics")
+    [ "$code" = 405 ] && ok "POST /metrics: 405" || fail "POST /metrics: $code"
+else
+    fail "grey-exporter did not start: $(cat "$work/exporter.err")"
+fi
+kill -TERM $exporter
+start=$(date +%s%N)
+wait $exporter
+rc=$?
+[ $rc -eq 0 ] && [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 3000 ] && ok "SIGTERM stops grey-exporter (exit 0)" \
+    || fail "grey-exporter after SIGTERM: exit $rc"
+check "grey-exporter --listen without a port is a usage error" \
+    sh -c "'$B/bin/grey-exporter' --listen 127.0.0.1 2>/dev/null; [ \$? -eq 2 ]"
+
+for i in 1 2 3 4; do
+    want=0; [ "$(status "p$i")" = denied ] && want=3
+    release "p$i"; [ "$released" -eq "$want" ] || fail "p$i exited $released, wanted $want"
+done
+check "after they free and exit, the device total is back to exactly zero" \
+    sh -c "'$TOP' --once --json --ledger '$L' | jq -e '.devices[] | select(.index == 0) | .used_bytes == 0'"
+check "and no process is listed any more" \
+    sh -c "'$TOP' --once --json --ledger '$L' | jq -e '.processes == []'"
+
+echo "== a process killed with SIGKILL gives its bytes back"
+L=$work/kill.ledger
+plan "$work/plan1g.conf" 1GiB 1GiB
+hold big $((500 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/plan1g.conf"
+[ "$(status big)" = ok ] && ok "a process holds 500 MiB of the 1 GiB budget" || fail "500 MiB holder: $(status big)"
+kill -9 "${hold_pid[big]}"; wait "${hold_pid[big]}" 2>/dev/null
+hold next $((900 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/plan1g.conf"
+[ "$(status next)" = ok ] && ok "right after the SIGKILL a new process takes 900 MiB (the hook reclaimed the dead slot)" \
+    || fail "900 MiB after SIGKILL: $(status next); $(cat "$work/next.err")"
+json "$L" >"$work/kill.json"
+check "the reclaim was the denied process's, and the total is exactly its 900 MiB" \
+    jq -e '.reclaimed.processes == 1 and .reclaimed.bytes == 524288000
+           and (.devices[] | select(.index == 0) | .used_bytes == 943718400)' "$work/kill.json"
+release next
+hold big2 $((500 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/plan1g.conf"
+[ "$(status big2)" = ok ] || fail "second 500 MiB holder: $(status big2)"
+kill -9 "${hold_pid[big2]}"; wait "${hold_pid[big2]}" 2>/dev/null
+check "grey-top reclaims a killed process when it reads the ledger" \
+    sh -c "'$TOP' --once --json --ledger '$L' | jq -e '.reclaimed.processes == 2 and (.devices[0].used_bytes == 0)'"
+HOLD_FLAGS=--exit-without-free hold leaver $((600 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/plan1g.conf"
+[ "$(status leaver)" = ok ] || fail "600 MiB leaver: $(status leaver)"
+release leaver
+check "a process that exits without freeing gives its 600 MiB back at exit (no reclaim needed)" \
+    sh -c "'$TOP' --once --json --ledger '$L' | jq -e '.reclaimed.processes == 2 and .devices[0].used_bytes == 0'"
+hold after $((900 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/plan1g.conf"
+[ "$(status after)" = ok ] && ok "and 900 MiB fit again" || fail "900 MiB after an exit: $(status after)"
+release after
+
+echo "== budgets from plans"
+L=$work/budget.ledger
+plan "$work/user1g.conf" 1GiB 512MiB; chmod 0666 "$work/user1g.conf"   # writable by others: a user's plan
+plan "$work/user2g.conf" 2GiB 512MiB; chmod 0666 "$work/user2g.conf"
+hold b1 $((100 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/user1g.conf"
+status b1 >/dev/null
+hold b2 $((100 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/user2g.conf"
+status b2 >/dev/null
+check "a conflicting user plan leaves the shared budget alone and says so" \
+    grep -q "keeps its budget 1.0 GiB on device 0 (the plan says 2.0 GiB)" "$work/b2.err"
+check "the ledger keeps 1 GiB while the first process runs" \
+    sh -c "'$TOP' --once --json --ledger '$L' | jq -e '.devices[0].budget_bytes == 1073741824'"
+release b1; release b2
+hold b3 $((100 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/user2g.conf"
+status b3 >/dev/null
+check "once nobody else uses the ledger, the new plan's budget applies" \
+    sh -c "'$TOP' --once --json --ledger '$L' | jq -e '.devices[0].budget_bytes == 2147483648'"
+release b3
+
+echo "== caps per user, and admin caps a user cannot raise"
+L=$work/caps.ledger
+plan "$work/users.conf" 1GiB 1GiB "[user $(id -un)]
+process_cap = 128MiB
+[group nosuchgroup-grey]
+process_cap = 1MiB"
+hold u1 $((200 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/users.conf"
+[ "$(status u1)" = denied ] && ok "[user $(id -un)] process_cap 128MiB denies 200 MiB" || fail "user cap: $(status u1)"
+release u1
+hold u2 $((100 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/users.conf"
+[ "$(status u2)" = ok ] && ok "and admits 100 MiB (a group we are not in does not apply)" || fail "user cap: $(status u2)"
+release u2
+plan "$work/group.conf" 1GiB 1GiB "[group $(id -gn)]
+process_cap = 64MiB"
+chmod 0644 "$work/group.conf"
+hold g1 $((100 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/group.conf"
+[ "$(status g1)" = denied ] && ok "[group $(id -gn)] process_cap 64MiB denies 100 MiB" || fail "group cap: $(status g1)"
+release g1
+
+plan "$work/admin.conf" 1GiB 256MiB
+chmod 0644 "$work/admin.conf"
+if [ "$(stat -c %u "$work/admin.conf")" = 0 ]; then
+    hold a1 $((300 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/admin.conf" GREY_CAP=1GiB
+    [ "$(status a1)" = denied ] && ok "GREY_CAP=1GiB does not raise a root-owned plan's 256 MiB cap" \
+        || fail "admin cap raised: $(status a1)"
+    check "the hook says the admin cap applies" grep -q "above the admin plan's cap on device 0" "$work/a1.err"
+    release a1
+    hold a2 $((200 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/admin.conf" GREY_CAP=128MiB
+    [ "$(status a2)" = denied ] && ok "GREY_CAP=128MiB lowers it" || fail "admin cap not lowered: $(status a2)"
+    release a2
+    out=$("$B/bin/grey-run" --plan "$work/admin.conf" --cap 1GiB -- "$HOLD" $((300 * MiB)) "$work/r.status" /dev/null 2>&1)
+    rc=$?
+    [ $rc -eq 3 ] && ok "grey-run --cap 1GiB under an admin plan: the job is denied 300 MiB" || fail "grey-run: exit $rc: $out"
+    grep -q "capped at 256.0 MiB for this process" <<<"$out" && ok "grey-run's banner shows the admin cap" \
+        || fail "banner: $out"
+    grep -q -- "--cap 1.0 GiB is above the admin plan's cap 256.0 MiB" <<<"$out" && ok "grey-run says why" \
+        || fail "grey-run warning: $out"
+    chmod 0666 "$work/admin.conf"
+    hold a3 $((300 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/admin.conf" GREY_CAP=1GiB
+    [ "$(status a3)" = ok ] && ok "the same plan writable by others is a user's plan: GREY_CAP overrides it" \
+        || fail "user plan override: $(status a3)"
+    release a3
+else
+    echo "note: not root: the admin-plan checks need a root-owned plan (unit tests cover the rule)"
+fi
+
+echo "== the plan's ledger keys"
+plan "$work/ledgerkey.conf" 1GiB 1GiB "ledger = \"$work/planned.ledger\"
+ledger_group = \"$(id -gn)\""
+chmod 0666 "$work/ledgerkey.conf"
+hold k1 $MiB GREY_PLAN="$work/ledgerkey.conf" GREY_LEDGER=
+status k1 >/dev/null
+check "a plan's ledger key names the ledger file" test -f "$work/planned.ledger"
+check "created 0660 for the plan's ledger_group" \
+    sh -c "[ \"\$(stat -c '%a %G' '$work/planned.ledger')\" = '660 $(id -gn)' ]"
+check "and the process registered there" \
+    sh -c "'$TOP' --once --json --ledger '$work/planned.ledger' | jq -e '.processes | length == 1'"
+release k1
+
+echo "== grey-top on ledgers it must refuse"
+good=$work/shared.ledger
+size=$(stat -c %s "$good")
+head -c "$size" /dev/zero >"$work/zero.ledger"
+head -c 1000 "$good" >"$work/short.ledger"
+head -c "$size" /dev/urandom >"$work/garbage.ledger"
+cp "$good" "$work/v9.ledger"; printf '\x09' | dd of="$work/v9.ledger" bs=1 seek=8 conv=notrunc status=none
+printf 'hello\n' >"$work/text.ledger"
+for f in zero:"not a grey ledger" short:"truncated" garbage:"not a grey ledger" v9:"layout version 9" \
+         text:"truncated" missing:"cannot open"; do
+    name=${f%%:*} want=${f#*:}
+    for mode in "--once" "--once --json" "--prometheus"; do
+        # shellcheck disable=SC2086
+        "$TOP" $mode --ledger "$work/$name.ledger" >"$work/bad.out" 2>&1
+        rc=$?
+        if [ $rc -eq 1 ] && grep -q "$want" "$work/bad.out"; then ok "grey-top $mode, $name ledger: exit 1, '$want'"
+        else fail "grey-top $mode, $name ledger: exit $rc: $(cat "$work/bad.out")"; fi
+    done
+done
+
+echo
+echo "ledger integration: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

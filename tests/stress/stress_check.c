@@ -1,0 +1,294 @@
+/* The ledger under fire: NPROC worker processes (stress_alloc, through the hook) allocate and
+ * free at random against one device budget while a quarter of them are killed with SIGKILL at
+ * random moments. Meanwhile this program samples the ledger:
+ *
+ *   - continuously, from a thread of its own (millions of reads): device_used <= budget;
+ *   - every few milliseconds, with every worker stopped (SIGSTOP, so the slots hold still and
+ *     the sample is one instant): the sum of `used` over the slots of live processes <= the sum
+ *     over all slots <= device_used <= budget.
+ *
+ * At the end, after a reclaim, the ledger must be back to exactly zero in use, every killed
+ * worker's slot must have been retired exactly once (the ledger's reclaim counter equals the
+ * kills) and some of them by the hooks themselves, on a denied allocation.
+ *
+ *   stress_check LEDGER PLAN WORKER NPROC THREADS SECONDS SEED
+ *
+ * Prints a summary; exits 0 when every check held, 1 otherwise. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../policy/ledger.h"
+#include "../../policy/procinfo.h"
+
+#define MAXPROC 128
+
+struct worker {
+    pid_t pid;
+    double kill_at;    /* < 0: not a victim */
+    bool done, killed;
+};
+
+static struct worker w[MAXPROC];
+static int nproc;
+static _Atomic int failures;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            if (failures++ < 10) {                                                                 \
+                printf("FAIL: " __VA_ARGS__);                                                      \
+                printf("\n");                                                                      \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void reap(int i, int status)
+{
+    w[i].done = true;
+    if (!w[i].killed)
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker %d ended with status %#x", (int)w[i].pid,
+              status);
+}
+
+/* Collects workers that finished on their own. */
+static void reap_finished(void)
+{
+    for (int i = 0; i < nproc; i++) {
+        int st;
+        if (!w[i].done && waitpid(w[i].pid, &st, WNOHANG) == w[i].pid)
+            reap(i, st);
+    }
+}
+
+/* Stops every live worker and waits until each one really is stopped (or gone). */
+static void stop_all(bool *stopped)
+{
+    for (int i = 0; i < nproc; i++)
+        stopped[i] = !w[i].done && kill(w[i].pid, SIGSTOP) == 0;
+    for (int i = 0; i < nproc; i++) {
+        if (!stopped[i])
+            continue;
+        int st;
+        pid_t r = waitpid(w[i].pid, &st, WUNTRACED);
+        if (r == w[i].pid && !WIFSTOPPED(st)) {
+            reap(i, st); /* it ended before the stop reached it */
+            stopped[i] = false;
+        }
+    }
+}
+
+static void continue_all(const bool *stopped)
+{
+    for (int i = 0; i < nproc; i++)
+        if (stopped[i])
+            kill(w[i].pid, SIGCONT);
+}
+
+static unsigned long still_samples;
+static _Atomic unsigned long quick_samples;
+static _Atomic bool sampling_done;
+
+/* Whether pid has a slot: as its owner, or half-way through claiming one (the claimer holds the
+ * slot's lock). */
+static bool holds_slot(struct grey_ledger *lg, pid_t pid)
+{
+    for (uint32_t i = 0; i < lg->nslots; i++) {
+        struct grey_slot *s = &lg->slots[i];
+        uint32_t st = grey_slot_state(s);
+        if ((st == GREY_SLOT_ACTIVE && s->pid == pid) ||
+            (st == GREY_SLOT_CLAIMING && atomic_load(&s->retirer) == pid))
+            return true;
+    }
+    return false;
+}
+
+/* One read of the shared total is a consistent instant by itself: no need to stop anyone. */
+static void *quick_sampler(void *arg)
+{
+    struct grey_ledger *lg = arg;
+    while (!atomic_load(&sampling_done)) {
+        uint64_t budget = atomic_load(&lg->header->device_budget[0]);
+        uint64_t used = atomic_load(&lg->header->device_used[0]);
+        CHECK(used <= budget, "device_used %llu > budget %llu", (unsigned long long)used,
+              (unsigned long long)budget);
+        atomic_fetch_add_explicit(&quick_samples, 1, memory_order_relaxed);
+    }
+    return NULL;
+}
+
+static void still_sample(struct grey_ledger *lg)
+{
+    bool stopped[MAXPROC];
+    stop_all(stopped);
+    uint64_t budget = atomic_load(&lg->header->device_budget[0]);
+    uint64_t used = atomic_load(&lg->header->device_used[0]);
+    uint64_t all = 0, live = 0;
+    for (uint32_t i = 0; i < lg->nslots; i++) {
+        struct grey_slot *s = &lg->slots[i];
+        uint64_t u = atomic_load(&s->dev[0].used);
+        all += u;
+        if (grey_slot_state(s) == GREY_SLOT_ACTIVE && !grey_slot_owner_dead(s))
+            live += u;
+    }
+    CHECK(live <= budget, "slots of live processes hold %llu > budget %llu", (unsigned long long)live,
+          (unsigned long long)budget);
+    CHECK(all <= used, "slots hold %llu > device_used %llu", (unsigned long long)all, (unsigned long long)used);
+    CHECK(used <= budget, "device_used %llu > budget %llu (still)", (unsigned long long)used,
+          (unsigned long long)budget);
+    still_samples++;
+    continue_all(stopped);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 8) {
+        fprintf(stderr, "usage: stress_check LEDGER PLAN WORKER NPROC THREADS SECONDS SEED\n");
+        return 2;
+    }
+    const char *ledger_path = argv[1], *plan = argv[2], *worker = argv[3], *threads = argv[5];
+    nproc = atoi(argv[4]);
+    double seconds = atof(argv[6]);
+    unsigned seed = (unsigned)strtoul(argv[7], NULL, 10);
+    if (nproc < 4 || nproc > MAXPROC || seconds <= 0)
+        return 2;
+
+    /* The workers' environment: the hook, this ledger, the plan with the one budget. */
+    setenv("GREY_LEDGER", ledger_path, 1);
+    setenv("GREY_PLAN", plan, 1);
+    unsetenv("GREY_CAP");
+    const char *hook = getenv("STRESS_HOOK");
+    if (!hook) {
+        fprintf(stderr, "stress_check: set STRESS_HOOK to libgreyhook.so\n");
+        return 2;
+    }
+
+    double start = now();
+    srand(seed);
+    for (int i = 0; i < nproc; i++) {
+        /* A quarter of them die by SIGKILL somewhere in the first 90% of the run. */
+        w[i].kill_at = i % 4 == 0 ? start + seconds * 0.9 * (double)rand() / RAND_MAX : -1;
+        char seconds_text[32], seed_text[32];
+        snprintf(seconds_text, sizeof seconds_text, "%g", seconds);
+        snprintf(seed_text, sizeof seed_text, "%u", seed * 1000 + (unsigned)i);
+        pid_t pid = fork();
+        if (pid == 0) {
+            /* Below the sampler's priority: 128 busy threads on a few cores would otherwise
+             * leave it too little time to sample often. */
+            if (nice(10) < 0)
+                perror("nice");
+            setenv("LD_PRELOAD", hook, 1);
+            execl(worker, worker, threads, seconds_text, seed_text, (char *)NULL);
+            _exit(127);
+        }
+        w[i].pid = pid;
+    }
+
+    struct grey_ledger lg;
+    char err[512];
+    int opened = -1;
+    for (int tries = 0; tries < 500 && opened != 0; tries++) {
+        opened = grey_ledger_open(ledger_path, false, &lg, err, sizeof err);
+        if (opened != 0)
+            usleep(10000);
+    }
+    if (opened != 0) {
+        printf("FAIL: %s\n", err);
+        return 1;
+    }
+    for (int tries = 0; tries < 500 && atomic_load(&lg.header->device_budget[0]) == UINT64_MAX; tries++)
+        usleep(10000);
+    uint64_t budget = atomic_load(&lg.header->device_budget[0]);
+    CHECK(budget != UINT64_MAX, "the plan's budget never reached the ledger");
+
+    unsigned kills = 0, kills_with_slot = 0;
+    double next_still = now();
+    pthread_t sampler;
+    pthread_create(&sampler, NULL, quick_sampler, &lg);
+    for (;;) {
+        reap_finished();
+        bool all_done = true;
+        for (int i = 0; i < nproc; i++) {
+            if (w[i].done)
+                continue;
+            all_done = false;
+            if (w[i].kill_at >= 0 && now() >= w[i].kill_at) {
+                /* Stopped first, so that whether it holds a slot yet (a worker may be killed
+                 * before its hook even ran) cannot change before the SIGKILL lands. */
+                int st;
+                kill(w[i].pid, SIGSTOP);
+                if (waitpid(w[i].pid, &st, WUNTRACED) == w[i].pid && !WIFSTOPPED(st)) {
+                    reap(i, st);
+                    continue;
+                }
+                kills_with_slot += holds_slot(&lg, w[i].pid);
+                kill(w[i].pid, SIGKILL);
+                w[i].killed = true;
+                waitpid(w[i].pid, &st, 0);
+                reap(i, st);
+                kills++;
+            }
+        }
+        if (all_done)
+            break;
+        CHECK(now() - start < seconds + 30, "workers still running 30 s after their end");
+        if (now() - start > seconds + 30)
+            break;
+        if (now() >= next_still) {
+            still_sample(&lg);
+            next_still = now() + 0.005;
+        }
+        usleep(100);
+    }
+
+    atomic_store(&sampling_done, true);
+    pthread_join(sampler, NULL);
+
+    /* Every worker is gone. The hooks reclaimed what they met; the rest is reclaimed here. */
+    uint64_t by_hooks = atomic_load(&lg.header->reclaimed_slots);
+    unsigned by_us = grey_ledger_reclaim(&lg);
+    uint64_t total = atomic_load(&lg.header->reclaimed_slots);
+    CHECK(total == kills_with_slot,
+          "%llu slots reclaimed for %u killed workers that held one (each must be retired exactly once)",
+          (unsigned long long)total, kills_with_slot);
+    CHECK(by_hooks >= 1, "no killed worker's slot was reclaimed by a denied allocation");
+    CHECK(atomic_load(&lg.header->device_used[0]) == 0, "device_used is %llu at the end, not 0",
+          (unsigned long long)atomic_load(&lg.header->device_used[0]));
+    unsigned active = 0;
+    for (uint32_t i = 0; i < lg.nslots; i++) {
+        struct grey_slot *s = &lg.slots[i];
+        for (int d = 0; d < GREY_MAX_DEVICES; d++)
+            CHECK(atomic_load(&s->dev[d].used) == 0, "slot %u still counts %llu bytes on device %d", i,
+                  (unsigned long long)atomic_load(&s->dev[d].used), d);
+        active += grey_slot_state(s) == GREY_SLOT_ACTIVE || grey_slot_state(s) == GREY_SLOT_RETIRING;
+    }
+    CHECK(active == 0, "%u slots still ACTIVE or RETIRING after every worker is gone", active);
+
+    uint64_t allocs = 0, denied = 0;
+    for (uint32_t i = 0; i < lg.nslots; i++) {
+        allocs += atomic_load(&lg.slots[i].dev[0].allocs);
+        denied += atomic_load(&lg.slots[i].dev[0].denied);
+    }
+    CHECK(allocs > 1000 && denied > 0, "too little happened: %llu allocations, %llu denials",
+          (unsigned long long)allocs, (unsigned long long)denied);
+    printf("stress: %d processes x %s threads for %gs against a %llu MiB budget: %llu allocations, %llu denied; "
+           "%u killed (%u with a slot), reclaimed %llu by denied hooks + %u at the end; %lu still samples, %lu quick samples; "
+           "%s\n", nproc, threads, seconds, (unsigned long long)(budget >> 20), (unsigned long long)allocs,
+           (unsigned long long)denied, kills, kills_with_slot, (unsigned long long)by_hooks, by_us, still_samples, atomic_load(&quick_samples),
+           failures ? "FAILED" : "ok");
+    grey_ledger_close(&lg);
+    return failures ? 1 : 0;
+}

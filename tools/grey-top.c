@@ -1,0 +1,370 @@
+/* grey-top: what every hooked process on this node (or in one ledger) holds, live.
+ *
+ *   grey-top [--ledger FILE]                 refresh every second; q or Ctrl-C quits
+ *   grey-top --once [--json | --prometheus] [--ledger FILE]
+ *
+ * Each refresh reads the ledger (see ledger_view.h: a checked private copy) after retiring the
+ * slots of dead processes, so a job killed with SIGKILL gives its bytes back as soon as anyone
+ * looks. Exit status: 0 ok, 1 the ledger cannot be read (missing, corrupt, foreign), 2 usage. */
+#include <cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../policy/ledger_path.h"
+#include "../policy/plan.h"
+#include "../policy/size.h"
+#include "cli_common.h"
+#include "ledger_view.h"
+#include "metrics.h"
+
+#define PROG "grey-top"
+
+static const char usage_text[] =
+    "usage: grey-top [--once] [--json | --prometheus] [--ledger FILE]\n"
+    "\n"
+    "Shows the VRAM that hooked processes use: per device the budget and what is in use, per\n"
+    "process the bytes in use and the peak on each device, its cap, denied allocations and kernel\n"
+    "launches. Refreshes every second; q or Ctrl-C quits.\n"
+    "\n"
+    "options:\n"
+    "  --once         print once and exit\n"
+    "  --json         JSON (sizes in bytes); implies --once\n"
+    "  --prometheus   Prometheus text format (for node_exporter's textfile collector); implies --once\n"
+    "  --ledger FILE  the ledger to read (default: the admin plan's ledger, else $GREY_LEDGER,\n"
+    "                 else /dev/shm/grey-UID.ledger)\n"
+    "  -h, --help     this text\n"
+    "\n"
+    "Reading the ledger also gives the bytes of processes that died without exiting (SIGKILL)\n"
+    "back to the budgets, when grey-top may write the ledger.\n"
+    "exit status: 0 ok, 1 the ledger cannot be read, 2 usage error.\n";
+
+enum format { FMT_TEXT, FMT_JSON, FMT_PROMETHEUS };
+
+struct top_options {
+    bool once;
+    enum format format;
+    const char *ledger;
+};
+
+static int parse_options(int argc, char **argv, struct top_options *o)
+{
+    static const struct option longopts[] = {
+        {"once", no_argument, NULL, 'o'},       {"json", no_argument, NULL, 'j'},
+        {"prometheus", no_argument, NULL, 'p'}, {"ledger", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof *o);
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            o->once = true;
+            break;
+        case 'j':
+        case 'p':
+            if (o->format != FMT_TEXT)
+                return cli_usage_error(PROG, "--json and --prometheus exclude each other");
+            o->format = c == 'j' ? FMT_JSON : FMT_PROMETHEUS;
+            o->once = true;
+            break;
+        case 'l':
+            o->ledger = optarg;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            exit(CLI_EXIT_OK);
+        case ':':
+            return cli_usage_error(PROG, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+/* The ledger the hooks of this node use, by the hook's own rule (policy/ledger_path.h). */
+static void default_ledger(char *buf, size_t len)
+{
+    static struct grey_plan plans[2];
+    const struct grey_plan *list[2];
+    unsigned n = 0;
+    char err[512];
+    int rc = grey_plan_load_optional(GREY_ADMIN_PLAN_PATH, &plans[0], err, sizeof err);
+    if (rc < 0)
+        cli_warn(PROG, "%s (ignored when choosing the ledger)", err);
+    if (rc > 0)
+        list[n++] = &plans[0];
+    const char *user_plan = getenv("GREY_PLAN");
+    if (user_plan && *user_plan && grey_plan_load(user_plan, &plans[n], err, sizeof err) == 0)
+        list[n] = &plans[n], n++;
+    const char *group;
+    grey_ledger_choose_path(list, n, getenv("GREY_LEDGER"), buf, len, &group);
+}
+
+/* ------------------------------------------------------------------ text */
+
+static const char *size_or(uint64_t v, const char *none, char *buf, size_t len)
+{
+    if (v == UINT64_MAX)
+        return none;
+    return grey_size_format(v, buf, len);
+}
+
+/* One row per device the process used (a process that used none gets one row of dashes); the
+ * process's own columns only on its first row. */
+static void print_process(FILE *f, const struct grey_view_process *p)
+{
+    int rows = 0;
+    for (int d = 0; d < GREY_MAX_DEVICES || rows == 0; d++) {
+        bool any = d < GREY_MAX_DEVICES && (p->devices & (1u << d));
+        if (d < GREY_MAX_DEVICES && !any)
+            continue;
+        char u[32] = "-", pk[32] = "-", c[32] = "-", dev[8] = "-", denied[24] = "-";
+        if (any) {
+            snprintf(dev, sizeof dev, "%d", d);
+            grey_size_format(p->dev[d].used, u, sizeof u);
+            grey_size_format(p->dev[d].peak, pk, sizeof pk);
+            if (p->dev[d].cap == UINT64_MAX)
+                snprintf(c, sizeof c, "none");
+            else
+                grey_size_format(p->dev[d].cap, c, sizeof c);
+            snprintf(denied, sizeof denied, "%llu", (unsigned long long)p->dev[d].denied);
+        }
+        if (rows++ == 0)
+            fprintf(f, "%8d %-10.10s %3s %11s %11s %11s %7s %9llu  %s\n", (int)p->pid, p->user, dev, u, pk, c, denied,
+                    (unsigned long long)p->launches, p->command);
+        else
+            fprintf(f, "%8s %-10s %3s %11s %11s %11s %7s\n", "", "", dev, u, pk, c, denied);
+        if (!any)
+            break;
+    }
+}
+
+static void print_text(FILE *f, const char *path, const struct grey_view *v)
+{
+    char when[64] = "";
+    time_t now = time(NULL);
+    struct tm tm;
+    if (localtime_r(&now, &tm))
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+    fprintf(f, "grey-top  %s  ledger %s  %u process%s\n\n", when, path, v->nprocs, v->nprocs == 1 ? "" : "es");
+    fprintf(f, "%6s  %12s  %12s  %12s\n", "DEVICE", "BUDGET", "USED", "LEFT");
+    for (int d = 0; d < GREY_MAX_DEVICES; d++) {
+        if (!(v->devices & (1u << d)))
+            continue;
+        char b[32], u[32], l[32];
+        const char *left = "-";
+        if (v->budget[d] != UINT64_MAX)
+            left = grey_size_format(v->used[d] >= v->budget[d] ? 0 : v->budget[d] - v->used[d], l, sizeof l);
+        fprintf(f, "%6d  %12s  %12s  %12s%s\n", d, size_or(v->budget[d], "none", b, sizeof b),
+                grey_size_format(v->used[d], u, sizeof u), left, (v->budget_admin & (1u << d)) ? "  (admin)" : "");
+    }
+    if (!v->devices)
+        fprintf(f, "%6s  (no device used and no budget set yet)\n", "-");
+    if (v->stale) {
+        char s[32];
+        fprintf(f, "\n%u dead process%s still counted (%s): reclaimed when someone with write access reads the "
+                   "ledger\n", v->stale, v->stale == 1 ? "" : "es", grey_size_format(v->stale_bytes, s, sizeof s));
+    }
+    fprintf(f, "\n%8s %-10s %3s %11s %11s %11s %7s %9s  %s\n", "PID", "USER", "DEV", "USED", "PEAK", "CAP",
+            "DENIED", "LAUNCHES", "COMMAND");
+    for (unsigned i = 0; i < v->nprocs; i++)
+        print_process(f, &v->proc[i]);
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+/* cJSON keeps numbers as doubles; raw text keeps byte counts exact past 2^53. */
+static void json_u64(cJSON *obj, const char *key, uint64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+    cJSON_AddItemToObject(obj, key, cJSON_CreateRaw(buf));
+}
+
+static void json_size_or_null(cJSON *obj, const char *key, uint64_t v)
+{
+    if (v == UINT64_MAX)
+        cJSON_AddNullToObject(obj, key);
+    else
+        json_u64(obj, key, v);
+}
+
+static int print_json(const char *path, const struct grey_view *v)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "ledger", path);
+    cJSON *devs = cJSON_AddArrayToObject(root, "devices");
+    for (int d = 0; d < GREY_MAX_DEVICES; d++) {
+        if (!(v->devices & (1u << d)))
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(devs, o);
+        cJSON_AddNumberToObject(o, "index", d);
+        json_size_or_null(o, "budget_bytes", v->budget[d]);
+        json_u64(o, "used_bytes", v->used[d]);
+        cJSON_AddBoolToObject(o, "budget_from_admin_plan", (v->budget_admin >> d) & 1);
+    }
+    cJSON *procs = cJSON_AddArrayToObject(root, "processes");
+    for (unsigned i = 0; i < v->nprocs; i++) {
+        const struct grey_view_process *p = &v->proc[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(procs, o);
+        cJSON_AddNumberToObject(o, "pid", p->pid);
+        cJSON_AddStringToObject(o, "user", p->user);
+        cJSON_AddNumberToObject(o, "uid", p->uid);
+        cJSON_AddStringToObject(o, "command", p->command);
+        if (p->run_id) {
+            char id[24];
+            snprintf(id, sizeof id, "%llx", (unsigned long long)p->run_id);
+            cJSON_AddStringToObject(o, "run_id", id);
+        } else {
+            cJSON_AddNullToObject(o, "run_id");
+        }
+        json_u64(o, "kernel_launches", p->launches);
+        cJSON *pd = cJSON_AddArrayToObject(o, "devices");
+        for (int d = 0; d < GREY_MAX_DEVICES; d++) {
+            if (!(p->devices & (1u << d)))
+                continue;
+            const struct grey_view_device *c = &p->dev[d];
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddItemToArray(pd, e);
+            cJSON_AddNumberToObject(e, "index", d);
+            json_u64(e, "used_bytes", c->used);
+            json_u64(e, "peak_bytes", c->peak);
+            json_size_or_null(e, "cap_bytes", c->cap);
+            json_u64(e, "allocations", c->allocs);
+            json_u64(e, "frees", c->frees);
+            json_u64(e, "denied", c->denied);
+            json_u64(e, "largest_denied_bytes", c->largest_denied);
+        }
+    }
+    cJSON *rec = cJSON_AddObjectToObject(root, "reclaimed");
+    json_u64(rec, "processes", v->reclaimed_slots);
+    json_u64(rec, "bytes", v->reclaimed_bytes);
+    cJSON_AddNumberToObject(root, "stale_processes", v->stale);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text)
+        return cli_error(PROG, "out of memory");
+    puts(text);
+    cJSON_free(text);
+    return CLI_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ live */
+
+static volatile sig_atomic_t stop;
+static void on_stop(int sig) { (void)sig; stop = 1; }
+
+static struct termios saved_tty;
+static bool tty_raw;
+
+static void restore_tty(void)
+{
+    if (tty_raw)
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
+    tty_raw = false;
+}
+
+/* Keys without Enter and without echo, so 'q' quits at once; restored at every exit. */
+static void raw_tty(void)
+{
+    if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tty) != 0)
+        return;
+    struct termios t = saved_tty;
+    t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+    t.c_cc[VMIN] = 0;
+    t.c_cc[VTIME] = 0;
+    if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0) {
+        tty_raw = true;
+        atexit(restore_tty);
+    }
+}
+
+/* Waits up to ms for a key; true when it was q (or stdin closed while it is a terminal). */
+static bool quit_key(int ms)
+{
+    struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+    if (!tty_raw) { /* not a terminal: nothing to read keys from, just wait */
+        poll(NULL, 0, ms);
+        return false;
+    }
+    if (poll(&pfd, 1, ms) <= 0)
+        return false;
+    char c;
+    ssize_t n = read(STDIN_FILENO, &c, 1);
+    return n == 0 || (n == 1 && (c == 'q' || c == 'Q'));
+}
+
+static int live(const char *path)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    raw_tty();
+    static struct grey_view v;
+    char err[PATH_MAX + 256];
+    while (!stop) {
+        if (grey_view_load(path, true, &v, err, sizeof err) != 0) {
+            restore_tty();
+            return cli_error(PROG, "%s", err);
+        }
+        grey_view_name_users(&v);
+        fputs("\033[H\033[2J", stdout);
+        print_text(stdout, path, &v);
+        fputs("\n(q quits)\n", stdout);
+        fflush(stdout);
+        if (quit_key(1000))
+            break;
+    }
+    restore_tty();
+    return CLI_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    struct top_options o;
+    if (parse_options(argc, argv, &o) != 0)
+        return CLI_EXIT_USAGE;
+    char path[PATH_MAX];
+    if (o.ledger)
+        snprintf(path, sizeof path, "%s", o.ledger);
+    else
+        default_ledger(path, sizeof path);
+    if (!o.once)
+        return live(path);
+
+    static struct grey_view v;
+    char err[PATH_MAX + 256];
+    if (grey_view_load(path, true, &v, err, sizeof err) != 0)
+        return cli_error(PROG, "%s", err);
+    grey_view_name_users(&v);
+    switch (o.format) {
+    case FMT_JSON:
+        return print_json(path, &v);
+    case FMT_PROMETHEUS:
+        if (grey_metrics_write(stdout, &v) != 0)
+            return cli_error(PROG, "cannot write: %s", strerror(errno));
+        return CLI_EXIT_OK;
+    default:
+        print_text(stdout, path, &v);
+        return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    }
+}

@@ -1,0 +1,194 @@
+/* Reading the ledger for the tools (see ledger_view.h). */
+#include "ledger_view.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int view_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int view_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+#define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+
+/* The command as written, cut at its field and made printable: a slot is written by a foreign
+ * process and read by terminals and by Prometheus. */
+static void copy_command(char *dst, const char *src)
+{
+    size_t i = 0;
+    for (; i < GREY_COMMAND_MAX && src[i]; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+    }
+    dst[i] = '\0';
+}
+
+static void add_process(struct grey_view *v, const struct grey_slot *s)
+{
+    struct grey_view_process *p = &v->proc[v->nprocs++];
+    memset(p, 0, sizeof *p);
+    p->pid = s->pid;
+    p->uid = s->uid;
+    p->run_id = s->run_id;
+    copy_command(p->command, s->command);
+    p->launches = LOAD(((struct grey_slot *)s)->launches);
+    uint32_t bits = LOAD(((struct grey_slot *)s)->devices_used);
+    for (int d = 0; d < GREY_MAX_DEVICES; d++) {
+        struct grey_slot_device *c = &((struct grey_slot *)s)->dev[d];
+        struct grey_view_device *o = &p->dev[d];
+        o->used = LOAD(c->used);
+        o->peak = LOAD(c->peak);
+        o->cap = LOAD(c->cap);
+        o->allocs = LOAD(c->allocs);
+        o->frees = LOAD(c->frees);
+        o->denied = LOAD(c->denied);
+        o->largest_denied = LOAD(c->largest_denied);
+        if (o->used || o->peak || o->denied)
+            bits |= 1u << d;
+    }
+    p->devices = bits;
+    v->devices |= bits;
+}
+
+int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive, struct grey_view *out,
+                         char *err, size_t errlen)
+{
+    char why[256];
+    if (grey_ledger_validate(base, size, why, sizeof why) != 0)
+        return view_error(err, errlen, "%s", why);
+    const struct grey_ledger_header *h = base;
+    const struct grey_slot *slots = (const struct grey_slot *)((const char *)base + sizeof *h);
+    memset(out, 0, sizeof *out);
+    for (int d = 0; d < GREY_MAX_DEVICES; d++) {
+        out->budget[d] = LOAD(((struct grey_ledger_header *)h)->device_budget[d]);
+        out->used[d] = LOAD(((struct grey_ledger_header *)h)->device_used[d]);
+        if (out->budget[d] != UINT64_MAX || out->used[d])
+            out->devices |= 1u << d;
+    }
+    out->budget_admin = LOAD(((struct grey_ledger_header *)h)->budget_admin) & ((1u << GREY_MAX_DEVICES) - 1);
+    out->reclaimed_slots = LOAD(((struct grey_ledger_header *)h)->reclaimed_slots);
+    out->reclaimed_bytes = LOAD(((struct grey_ledger_header *)h)->reclaimed_bytes);
+    /* nslots was validated equal to GREY_LEDGER_SLOTS, the size of proc[]. */
+    for (uint32_t i = 0; i < h->nslots && i < GREY_LEDGER_SLOTS; i++) {
+        const struct grey_slot *s = &slots[i];
+        uint32_t st = LOAD(((struct grey_slot *)s)->state);
+        if (st != GREY_SLOT_ACTIVE && st != GREY_SLOT_RETIRING)
+            continue;
+        if (alive && !alive(s)) {
+            out->stale++;
+            for (int d = 0; d < GREY_MAX_DEVICES; d++)
+                out->stale_bytes += LOAD(((struct grey_slot *)s)->dev[d].used);
+            continue;
+        }
+        add_process(out, s);
+    }
+    return 0;
+}
+
+static bool slot_alive(const struct grey_slot *s) { return !grey_slot_owner_dead(s); }
+
+/* Retiring dead processes touches the shared mapping; a file truncated meanwhile would raise
+ * SIGBUS there, which becomes an error instead of a crash. */
+static sigjmp_buf bus_env;
+static volatile sig_atomic_t bus_armed;
+
+static void on_sigbus(int sig)
+{
+    if (bus_armed)
+        siglongjmp(bus_env, 1);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static int reclaim_dead(const char *path, char *err, size_t errlen)
+{
+    static struct grey_ledger lg; /* static: still valid after a siglongjmp */
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigbus;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, &old);
+    volatile int rc = 0;
+    memset(&lg, 0, sizeof lg);
+    if (sigsetjmp(bus_env, 1) == 0) {
+        bus_armed = 1;
+        char why[512];
+        if (grey_ledger_open(path, false, &lg, why, sizeof why) == 0) {
+            if (lg.writable)
+                grey_ledger_reclaim(&lg);
+        }
+        /* An unopenable ledger is reported by the read that follows, with its reason. */
+    } else {
+        rc = view_error(err, errlen, "ledger %s: the file shrank while it was being read", path);
+    }
+    bus_armed = 0;
+    sigaction(SIGBUS, &old, NULL);
+    grey_ledger_close(&lg);
+    return rc;
+}
+
+int grey_view_load(const char *path, bool reclaim, struct grey_view *out, char *err, size_t errlen)
+{
+    if (reclaim && reclaim_dead(path, err, errlen) != 0)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return view_error(err, errlen, "ledger %s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return view_error(err, errlen, "ledger %s: not a regular file", path);
+    }
+    /* Reading more than a ledger's size would only feed the validator bytes it ignores. */
+    size_t want = (size_t)st.st_size < GREY_LEDGER_TOTAL_SIZE ? (size_t)st.st_size : GREY_LEDGER_TOTAL_SIZE;
+    uint64_t *buf = malloc(GREY_LEDGER_TOTAL_SIZE + 8); /* uint64_t: aligned for the atomics */
+    if (!buf) {
+        close(fd);
+        return view_error(err, errlen, "out of memory");
+    }
+    size_t have = 0;
+    while (have < want) {
+        ssize_t n = pread(fd, (char *)buf + have, want - have, (off_t)have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* shorter than fstat said: validated as what we got */
+        have += (size_t)n;
+    }
+    close(fd);
+    char why[256];
+    int rc = grey_view_from_image(buf, have, slot_alive, out, why, sizeof why);
+    free(buf);
+    if (rc != 0)
+        return view_error(err, errlen, "ledger %s: %s", path, why);
+    return 0;
+}
+
+void grey_view_name_users(struct grey_view *v)
+{
+    for (unsigned i = 0; i < v->nprocs; i++) {
+        struct grey_view_process *p = &v->proc[i];
+        char buf[4096];
+        struct passwd pw, *res = NULL;
+        if (getpwuid_r((uid_t)p->uid, &pw, buf, sizeof buf, &res) == 0 && res && strlen(res->pw_name) < sizeof p->user)
+            snprintf(p->user, sizeof p->user, "%s", res->pw_name);
+        else
+            snprintf(p->user, sizeof p->user, "%u", (unsigned)p->uid);
+    }
+}

@@ -1,0 +1,60 @@
+/* A ledger as the tools show it: a private, checked copy of what the hooked processes wrote.
+ *
+ * The tools never display from the shared mapping. They read the file with pread into their own
+ * buffer, validate it as the hook does, and walk that copy; every field is treated as untrusted
+ * (commands are cut at their fixed size and made printable, unknown states are skipped). So a
+ * corrupt, truncated, zeroed or foreign file, or one truncated while we read it, gives a message,
+ * never a crash. */
+#ifndef GREY_LEDGER_VIEW_H
+#define GREY_LEDGER_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../policy/ledger.h"
+
+struct grey_view_device {
+    uint64_t used, peak, cap, allocs, frees, denied, largest_denied;
+};
+
+struct grey_view_process {
+    int32_t pid;
+    uint32_t uid;
+    char user[33];                      /* "" until grey_view_name_users fills it */
+    char command[GREY_COMMAND_MAX + 1]; /* printable ASCII */
+    uint64_t run_id;
+    uint64_t launches;
+    uint32_t devices;                   /* bit d: the process used device d */
+    struct grey_view_device dev[GREY_MAX_DEVICES];
+};
+
+struct grey_view {
+    uint64_t budget[GREY_MAX_DEVICES];  /* UINT64_MAX: none */
+    uint64_t used[GREY_MAX_DEVICES];
+    uint32_t budget_admin;              /* bit d: set by an admin plan */
+    uint32_t devices;                   /* bit d: worth showing (a budget, bytes, or a user) */
+    uint64_t reclaimed_slots, reclaimed_bytes;
+    unsigned stale;                     /* ACTIVE slots of dead processes not reclaimed yet */
+    uint64_t stale_bytes;
+    unsigned nprocs;
+    struct grey_view_process proc[GREY_LEDGER_SLOTS];
+};
+
+/* Whether a slot's process is alive; NULL in grey_view_from_image: every ACTIVE slot is. */
+typedef bool (*grey_view_alive_fn)(const struct grey_slot *slot);
+
+/* Builds a view of the live processes from a ledger image of size bytes (any content: it is
+ * validated first; base must be 8-byte aligned). Returns 0, or -1 with the reason in err. */
+int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive, struct grey_view *out,
+                         char *err, size_t errlen);
+
+/* Reads the ledger file at path into a view. With reclaim, first retires the slots of dead
+ * processes (their bytes go back to the budgets) when the file is writable to us; a read-only
+ * reader just shows them as stale. Returns 0, or -1 with "ledger PATH: reason" in err. */
+int grey_view_load(const char *path, bool reclaim, struct grey_view *out, char *err, size_t errlen);
+
+/* Fills each process's user name from its uid (the uid in decimal when it has no name). */
+void grey_view_name_users(struct grey_view *v);
+
+#endif
