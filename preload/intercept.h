@@ -11,7 +11,7 @@ struct grey_intercept {
     void *replacement;     /* grey's function with that name and type */
 };
 
-/* Defined in shim/cuda_table.c: one row per intercepted symbol. */
+/* Defined in shim/intercept_table.c: one row per intercepted symbol. */
 extern const struct grey_intercept grey_intercepts[];
 extern const size_t grey_intercept_count;
 
@@ -27,15 +27,23 @@ void *grey_intercept_by_address(void *driver_fn);
  * ("cuMemAlloc" for "cuMemAlloc_v2", "cuLaunchKernel" for "cuLaunchKernel_ptsz"). */
 bool grey_intercept_covers_base(const char *base);
 
-/* True for names that could be vendor API grey wraps: the CUDA driver ("cu" then an upper-case
- * letter) or NVML ("nvml" then an upper-case letter). */
+/* True when name starts with prefix followed by an upper-case letter ("cuMemAlloc" for "cu"). */
+static inline bool grey_has_api_prefix(const char *name, const char *prefix)
+{
+    while (*prefix)
+        if (*name++ != *prefix++)
+            return false;
+    return *name >= 'A' && *name <= 'Z';
+}
+
+/* True for names that could be vendor API grey wraps: the CUDA driver (cu*), NVML (nvml*) and
+ * HIP (hip*), each followed by an upper-case letter. A fast filter for dlsym, which is called
+ * for every symbol a program looks up. */
 static inline bool grey_is_driver_name(const char *name)
 {
     if (!name)
         return false;
-    if (name[0] == 'c' && name[1] == 'u')
-        return name[2] >= 'A' && name[2] <= 'Z';
-    return name[0] == 'n' && name[1] == 'v' && name[2] == 'm' && name[3] == 'l' && name[4] >= 'A' && name[4] <= 'Z';
+    return grey_has_api_prefix(name, "cu") || grey_has_api_prefix(name, "nvml") || grey_has_api_prefix(name, "hip");
 }
 
 #endif

@@ -1,4 +1,4 @@
-/* grey's NVML wrappers, for the table in shim/cuda_table.c. */
+/* grey's NVML wrappers, for the table in shim/intercept_table.c. */
 #ifndef GREY_NVML_SHIM_H
 #define GREY_NVML_SHIM_H
 

@@ -1,8 +1,8 @@
-/* Every driver function grey intercepts, in one place. A row makes the function reachable through
- * all three paths programs use: the exported symbol (the wrapper itself, exported by
- * preload/exports.map's "cu*" pattern), dlsym on a libcuda handle (by name), and
- * cuGetProcAddress (by the driver's address for the same name). Adding an intercepted function
- * is one row here plus its wrapper. */
+/* Every vendor function grey intercepts (CUDA driver, NVML; HIP joins here too), in one place. A
+ * row makes the function reachable through every path programs use: the exported symbol (the
+ * wrapper itself, exported by preload/exports.map's patterns), dlsym on the vendor library's
+ * handle (by name), and cuGetProcAddress (by the driver's address for the same name). Adding an
+ * intercepted function is one row here plus its wrapper. */
 #include "cuda_shim.h"
 #include "../preload/intercept.h"
 #include "nvml_shim.h"
