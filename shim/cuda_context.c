@@ -1,10 +1,82 @@
-/* Contexts take their memory with them: destroying a context, or releasing or resetting a
- * primary context until it is inactive, frees every allocation made in it without a single
- * cuMemFree. grey gives those bytes back here, so a program that tears down and re-creates
- * contexts does not drift towards its cap. */
+/* Contexts cost memory and take memory with them.
+ *
+ * A context itself occupies device memory (hundreds of MiB on a real GPU) that no allocation
+ * call shows. grey counts it as one more buffer of the process, keyed by the context, from its
+ * creation (a created context, or the first retain of a primary context) until its destruction,
+ * so the process cap and the device budget cover it and the sum of hooked processes cannot
+ * overrun the device. Its size is, in order: GREY_CONTEXT_OVERHEAD if set; else measured, as
+ * what NVML reports for this process on the device minus what grey already counts for it; else
+ * nothing (the simulated GPU's contexts cost nothing). A context whose cost does not fit is
+ * refused with CUDA_ERROR_OUT_OF_MEMORY, as the driver refuses one when the device is full.
+ *
+ * Destroying a context, or releasing or resetting a primary context until it is inactive, frees
+ * every allocation made in it without a single cuMemFree. grey gives those bytes back here, so
+ * a program that tears down and re-creates contexts does not drift towards its cap. */
 #include "cuda_shim.h"
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "../policy/quota.h"
+#include "../policy/size.h"
+#include "../preload/log.h"
+#include "nvml_api.h"
+
+/* What NVML says this process holds on device dev, or 0 when NVML cannot tell. The real NVML
+ * functions are called, not grey's wrappers (which would report grey's own view). */
+static uint64_t nvml_process_bytes(int dev)
+{
+    static void *init_fn, *handle_fn, *procs_fn;
+    nvmlReturn_t (*init)(void) = grey_real(&init_fn, "nvmlInit_v2");
+    nvmlReturn_t (*handle)(unsigned, nvmlDevice_t *) = grey_real(&handle_fn, "nvmlDeviceGetHandleByIndex_v2");
+    nvmlReturn_t (*procs)(nvmlDevice_t, unsigned *, nvmlProcessInfo_t *) =
+        grey_real(&procs_fn, "nvmlDeviceGetComputeRunningProcesses_v3");
+    nvmlDevice_t device;
+    nvmlProcessInfo_t infos[64];
+    unsigned count = 64;
+    if (!init || !handle || !procs || init() != NVML_SUCCESS || handle((unsigned)dev, &device) != NVML_SUCCESS ||
+        procs(device, &count, infos) != NVML_SUCCESS)
+        return 0;
+    for (unsigned i = 0; i < count && i < 64; i++)
+        if (infos[i].pid == (unsigned)getpid() && infos[i].usedGpuMemory != NVML_VALUE_NOT_AVAILABLE_ULL)
+            return infos[i].usedGpuMemory;
+    return 0;
+}
+
+static uint64_t context_overhead(const struct grey_quota *q, int dev)
+{
+    const char *env = getenv("GREY_CONTEXT_OVERHEAD");
+    uint64_t bytes;
+    if (env && *env) {
+        if (grey_size_parse(env, &bytes, NULL, 0) == 0)
+            return bytes;
+        grey_warn("GREY_CONTEXT_OVERHEAD '%s' is not a size; measuring instead", env);
+    }
+    uint64_t seen = nvml_process_bytes(dev);
+    uint64_t counted = atomic_load_explicit(&q->slot->dev[dev].used, memory_order_relaxed);
+    return seen > counted ? seen - counted : 0;
+}
+
+/* Counts a new context's memory. False when it does not fit (the caller then undoes the
+ * context); true when it was counted, or costs nothing, or was counted already. */
+static bool charge_context(CUcontext ctx, CUdevice dev)
+{
+    if (!ctx || tracker_find(GREY_KEY_CONTEXT(ctx), NULL))
+        return true;
+    const struct grey_quota *q = grey_self();
+    if (!grey_self_use_device(q, (int)dev))
+        return true;
+    uint64_t bytes = context_overhead(q, (int)dev);
+    if (bytes == 0)
+        return true;
+    struct grey_admission adm;
+    if (grey_cuda_admit_on(&adm, (int)dev, bytes) != CUDA_SUCCESS)
+        return false;
+    adm.context = (uint64_t)(uintptr_t)ctx;
+    grey_cuda_settle(&adm, CUDA_SUCCESS, GREY_KEY_CONTEXT(ctx), GREY_API_CONTEXT);
+    grey_log("context %p on device %d counted as %llu bytes", (void *)ctx, (int)dev, (unsigned long long)bytes);
+    return true;
+}
 
 static void give_back(const struct grey_buffer_info *info, void *arg)
 {
@@ -41,6 +113,63 @@ static bool primary_active(CUdevice dev)
     if (get_state)
         get_state(dev, &flags, &active);
     return active != 0;
+}
+
+GREY_EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *ctx, CUdevice dev)
+{
+    static void *real_fn, *release_fn;
+    PFN_cuDevicePrimaryCtxRetain_v7000 real = grey_real(&real_fn, "cuDevicePrimaryCtxRetain");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    CUresult rc = real(ctx, dev);
+    if (rc == CUDA_SUCCESS && !charge_context(*ctx, dev)) {
+        PFN_cuDevicePrimaryCtxRelease_v11000 release = grey_real(&release_fn, "cuDevicePrimaryCtxRelease_v2");
+        if (release)
+            release(dev);
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    return rc;
+}
+
+/* A created context that does not fit is destroyed again before the caller sees it. */
+static CUresult created(CUresult rc, CUcontext *ctx, CUdevice dev)
+{
+    static void *destroy_fn;
+    if (rc != CUDA_SUCCESS || !ctx || charge_context(*ctx, dev))
+        return rc;
+    PFN_cuCtxDestroy_v4000 destroy = grey_real(&destroy_fn, "cuCtxDestroy_v2");
+    if (destroy)
+        destroy(*ctx);
+    *ctx = NULL;
+    return CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+GREY_EXPORT CUresult cuCtxCreate_v2(CUcontext *ctx, unsigned int flags, CUdevice dev)
+{
+    static void *real_fn;
+    PFN_cuCtxCreate_v3020 real = grey_real(&real_fn, "cuCtxCreate_v2");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    return created(real(ctx, flags, dev), ctx, dev);
+}
+
+GREY_EXPORT CUresult cuCtxCreate_v3(CUcontext *ctx, CUexecAffinityParam *params, int nparams, unsigned int flags,
+                                    CUdevice dev)
+{
+    static void *real_fn;
+    PFN_cuCtxCreate_v11040 real = grey_real(&real_fn, "cuCtxCreate_v3");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    return created(real(ctx, params, nparams, flags, dev), ctx, dev);
+}
+
+GREY_EXPORT CUresult cuCtxCreate_v4(CUcontext *ctx, CUctxCreateParams *params, unsigned int flags, CUdevice dev)
+{
+    static void *real_fn;
+    PFN_cuCtxCreate_v12050 real = grey_real(&real_fn, "cuCtxCreate_v4");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    return created(real(ctx, params, flags, dev), ctx, dev);
 }
 
 GREY_EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)

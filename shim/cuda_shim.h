@@ -35,6 +35,7 @@ enum grey_cuda_api {
     GREY_API_ARRAY_3D,
     GREY_API_MIPMAPPED_ARRAY,
     GREY_API_GRAPH_MEM_NODE,
+    GREY_API_CONTEXT,       /* a context's own memory */
 };
 
 /* Tracker keys: device addresses as they are; handles of other kinds carry a tag in the top
@@ -43,6 +44,7 @@ enum grey_cuda_api {
 #define GREY_KEY_ARRAY(h)     ((uint64_t)(uintptr_t)(h) | (1ull << 56))
 #define GREY_KEY_MIPMAPPED(h) ((uint64_t)(uintptr_t)(h) | (2ull << 56))
 #define GREY_KEY_VMM(h)       ((uint64_t)(h) | (3ull << 56))
+#define GREY_KEY_CONTEXT(c)   ((uint64_t)(uintptr_t)(c) | (4ull << 56))
 
 /* One admission in progress. counted is false when grey does not account this call (no
  * current context: the driver reports that itself; or a device index beyond grey's table). */

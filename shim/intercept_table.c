@@ -48,7 +48,11 @@ const struct grey_intercept grey_intercepts[] = {
     {"cuGraphLaunch",                      (void *)cuGraphLaunch},
     {"cuGraphLaunch_ptsz",                 (void *)cuGraphLaunch_ptsz},
 
-    /* contexts take their memory with them (shim/cuda_context.c) */
+    /* contexts cost memory and take memory with them (shim/cuda_context.c) */
+    {"cuDevicePrimaryCtxRetain",      (void *)cuDevicePrimaryCtxRetain},
+    {"cuCtxCreate_v2",                (void *)cuCtxCreate_v2},
+    {"cuCtxCreate_v3",                (void *)cuCtxCreate_v3},
+    {"cuCtxCreate_v4",                (void *)cuCtxCreate_v4},
     {"cuCtxDestroy_v2",               (void *)cuCtxDestroy_v2},
     {"cuDevicePrimaryCtxRelease_v2",  (void *)cuDevicePrimaryCtxRelease_v2},
     {"cuDevicePrimaryCtxReset_v2",    (void *)cuDevicePrimaryCtxReset_v2},

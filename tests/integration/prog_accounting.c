@@ -9,6 +9,8 @@
  *       bookkeeping) and, once everything is freed, exactly zero bytes remain in use.
  *   prog_accounting context CAP_BYTES
  *       Destroying a context frees its memory without any cuMemFree; the bytes come back.
+ *   prog_accounting context-cost CAP_BYTES   (with GREY_CONTEXT_OVERHEAD=300MiB)
+ *       A context's own memory counts from its creation to its destruction.
  *   prog_accounting graph CAP_BYTES
  *       Graph memory nodes, made by hand and captured from a stream, count when the graph
  *       launches; a launch whose allocations do not fit is refused.
@@ -194,6 +196,31 @@ static int context_teardown(unsigned long long cap)
     return 0;
 }
 
+/* The primary context, retained in main(), already costs 300 MiB. */
+static int context_cost(unsigned long long cap)
+{
+    CUdeviceptr p, q;
+    CUcontext extra;
+    CHECK(free_now() == cap - 300 * MiB, "the primary context's 300 MiB must count (free %zu)", free_now());
+    CHECK(cuMemAlloc(&p, 200 * MiB) == CUDA_SUCCESS, "200 MiB beside the context");
+    if (cap < 1024 * MiB)
+        CHECK(cuMemAlloc(&q, 200 * MiB) == CUDA_ERROR_OUT_OF_MEMORY, "a second 200 MiB must not fit beside the context");
+    if (cap >= 1024 * MiB) {
+        CHECK(cuCtxCreate(&extra, NULL, 0, 0) == CUDA_SUCCESS, "a second context fits under a 1 GiB cap");
+        CUcontext primary;
+        cuDevicePrimaryCtxRetain(&primary, 0);
+        cuCtxSetCurrent(primary);
+        CHECK(free_now() == cap - 800 * MiB, "two contexts and 200 MiB count (free %zu)", free_now());
+        CHECK(cuCtxDestroy(extra) == CUDA_SUCCESS, "destroy the second context");
+        cuCtxSetCurrent(primary);
+        CHECK(free_now() == cap - 500 * MiB, "its cost comes back (free %zu)", free_now());
+    } else {
+        CHECK(cuCtxCreate(&extra, NULL, 0, 0) == CUDA_ERROR_OUT_OF_MEMORY, "a context that does not fit is refused");
+    }
+    cuMemFree(p);
+    return 0;
+}
+
 /* ------------------------------------------------------------------ graphs */
 
 static CUgraphExec graph_with_alloc(size_t bytes, bool with_free, CUdeviceptr *addr)
@@ -261,7 +288,7 @@ static int graphs(unsigned long long cap)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: prog_accounting pool-cache CAP | random OPS CAP SEED | context CAP | graph CAP\n");
+        fprintf(stderr, "usage: prog_accounting pool-cache CAP | random OPS CAP SEED | context CAP | context-cost CAP | graph CAP\n");
         return 2;
     }
     CUdevice dev;
@@ -277,6 +304,8 @@ int main(int argc, char **argv)
         random_ops(atol(argv[2]), strtoull(argv[3], NULL, 10), (unsigned)atoi(argv[4]));
     else if (strcmp(argv[1], "context") == 0)
         context_teardown(strtoull(argv[2], NULL, 10));
+    else if (strcmp(argv[1], "context-cost") == 0)
+        context_cost(strtoull(argv[2], NULL, 10));
     else if (strcmp(argv[1], "graph") == 0)
         graphs(strtoull(argv[2], NULL, 10));
     else {
