@@ -149,6 +149,12 @@ expect_rc 0 "every exported function is what dlsym hands out (one table serves a
 needed=$(readelf -d "$B/lib/libgreyhook.so" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | grep -Ev '^(libc|libdl|libpthread|libunwind)\.so' || true)
 if [ -z "$needed" ]; then ok "the hook links only libc/libdl/libpthread"; else fail "the hook needs $needed"; fi
 
+echo "== make install"
+expect_rc 0 "make install PREFIX=..." -- make -s install PREFIX="$work/prefix"
+expect_rc 0 "the installed grey-run finds the installed hook" -- \
+    "$work/prefix/bin/grey-run" --cap 512MiB -- "$B/tests/integration/prog_families" alloc linked $CAP
+expect_out "peak 400.0 MiB of 512.0 MiB on device 0" "installed grey-run enforces the cap"
+
 echo "== demo job"
 expect_rc 0 "demo training job under grey-run" -- "$B/bin/grey-run" --cap 2GiB -- "$B/tests/demo/train" --steps 3
 expect_out "peak .* of 2.0 GiB on device 0" "demo summary"
