@@ -22,17 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
+
 #define MiB (1ull << 20)
 
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            printf("FAIL: " __VA_ARGS__);                                                          \
-            printf("\n");                                                                          \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static size_t free_now(void)
 {

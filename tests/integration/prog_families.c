@@ -23,18 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
+
 #define BLOCK (200ull << 20)
 #define BLOCKS 10
 
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            printf("FAIL: " __VA_ARGS__);                                                          \
-            printf("\n");                                                                          \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 /* ------------------------------------------------------------------ reaching the driver */
 

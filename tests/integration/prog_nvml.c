@@ -15,19 +15,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
+
 #include "../../shim/nvml_api.h"
 
 #define MiB (1ull << 20)
 
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            printf("FAIL: " __VA_ARGS__);                                                          \
-            printf("\n");                                                                          \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static int cuda_setup(void)
 {
