@@ -41,8 +41,9 @@ ledger-stress: all $(STRESS_WORKER) $(STRESS_CHECK)
 	@set -e; d=$$(mktemp -d /tmp/grey-stress.XXXXXX); trap 'rm -rf "$$d"' EXIT; \
 	printf 'grey-plan-version = 1\n[device 0]\nbudget = 1GiB\nprocess_cap = 256MiB\n' >"$$d/plan.conf"; \
 	chmod 0666 "$$d/plan.conf"; \
+	seed=$${LEDGER_STRESS_SEED:-$$$$}; echo "   (seed $$seed: LEDGER_STRESS_SEED=$$seed repeats the kill times)"; \
 	LD_LIBRARY_PATH=$(BUILD)/sim STRESS_HOOK=$(abspath $(HOOK)) GREY_SIM_VRAM=80GiB \
-	    timeout 60 $(STRESS_CHECK) "$$d/ledger" "$$d/plan.conf" $(STRESS_WORKER) 32 4 $(LEDGER_STRESS_SECONDS) $$$$
+	    timeout 60 $(STRESS_CHECK) "$$d/ledger" "$$d/plan.conf" $(STRESS_WORKER) 32 4 $(LEDGER_STRESS_SECONDS) $$seed
 
 # ---------------------------------------------------------------- ThreadSanitizer
 # Built from source with its own flags: every object of the program must be instrumented.

@@ -23,8 +23,7 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "slot states must be lock-free in shar
 _Static_assert(sizeof(struct grey_ledger_header) == 360 && sizeof(struct grey_slot) == 1216,
                "sizes are part of the layout version");
 
-static const size_t ledger_total_size =
-    sizeof(struct grey_ledger_header) + GREY_LEDGER_SLOTS * sizeof(struct grey_slot);
+static const size_t ledger_total_size = GREY_LEDGER_TOTAL_SIZE;
 
 static int ledger_error(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -35,15 +34,6 @@ static int ledger_error(char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
     }
     return -1;
-}
-
-void grey_ledger_default_path(char *buf, size_t buflen)
-{
-    const char *env = getenv("GREY_LEDGER");
-    if (env && *env)
-        snprintf(buf, buflen, "%s", env);
-    else
-        snprintf(buf, buflen, "/dev/shm/grey-%u.ledger", (unsigned)getuid());
 }
 
 int grey_ledger_validate(const void *base, size_t size, char *err, size_t errlen)
@@ -185,9 +175,15 @@ bool grey_run_id_owner_dead(uint64_t run_id)
     return (start & 0xffffffffu) != (run_id & 0xffffffffu);
 }
 
+/* Owner fields are plain (their layout predates the atomics) but are read outside the retire
+ * lock, as a filter, while a claimer may be filling them: relaxed atomic accesses make that a
+ * defined (if stale) read instead of a data race. Under the lock they hold still. */
+#define OWNER_LOAD(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+#define OWNER_STORE(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+
 bool grey_slot_owner_dead(const struct grey_slot *slot)
 {
-    return !grey_proc_alive(slot->pid, slot->start_time);
+    return !grey_proc_alive(OWNER_LOAD(slot->pid), OWNER_LOAD(slot->start_time));
 }
 
 /* ---------------------------------------------------------------- retiring
@@ -340,12 +336,35 @@ static bool reclaim_one(struct grey_ledger *lg, struct grey_slot *s, int32_t me)
     return done;
 }
 
+/* Bytes in the device totals that no slot holds (a process killed between the two steps of an
+ * admission or a free) go back once no process is left that could be half-way through a step:
+ * every slot FREE or EXITED, none holding bytes. The totals are read before that check and
+ * replaced by CAS, so a process that starts meanwhile and moves bytes makes the CAS fail. */
+static void return_orphaned(struct grey_ledger *lg)
+{
+    uint64_t seen[GREY_MAX_DEVICES];
+    bool any = false;
+    for (int d = 0; d < GREY_MAX_DEVICES; d++)
+        any |= (seen[d] = atomic_load(&lg->header->device_used[d])) != 0;
+    if (!any)
+        return;
+    for (uint32_t i = 0; i < lg->nslots; i++) {
+        uint32_t st = grey_slot_state(&lg->slots[i]);
+        if ((st != GREY_SLOT_FREE && st != GREY_SLOT_EXITED) || slot_has_bytes(&lg->slots[i]))
+            return;
+    }
+    for (int d = 0; d < GREY_MAX_DEVICES; d++)
+        if (seen[d] && atomic_compare_exchange_strong(&lg->header->device_used[d], &seen[d], 0))
+            atomic_fetch_add(&lg->header->orphaned_bytes, seen[d]);
+}
+
 unsigned grey_ledger_reclaim(struct grey_ledger *lg)
 {
     int32_t me = (int32_t)getpid();
     unsigned n = 0;
     for (uint32_t i = 0; i < lg->nslots; i++)
         n += reclaim_one(lg, &lg->slots[i], me);
+    return_orphaned(lg);
     return n;
 }
 
@@ -393,10 +412,10 @@ static void slot_fill(struct grey_ledger_header *h, struct grey_slot *s, pid_t p
                       uint64_t run_id, uint32_t uid, const char *command)
 {
     slot_return_bytes(h, s);
-    s->pid = pid;
-    s->uid = uid;
-    s->start_time = start_time;
-    s->run_id = run_id;
+    OWNER_STORE(s->pid, pid);
+    OWNER_STORE(s->uid, uid);
+    OWNER_STORE(s->start_time, start_time);
+    OWNER_STORE(s->run_id, run_id);
     snprintf(s->command, sizeof s->command, "%s", command ? command : "");
     atomic_store(&s->flags, 0);
     atomic_store(&s->launches, 0);
@@ -429,7 +448,8 @@ static bool slot_take(struct grey_slot *s, uint32_t expected, int32_t me)
 /* An EXITED slot nobody will collect: no grey-run, or its grey-run is gone. */
 static bool slot_recyclable(const struct grey_slot *s)
 {
-    return grey_slot_state(s) == GREY_SLOT_EXITED && (s->run_id == 0 || grey_run_id_owner_dead(s->run_id));
+    uint64_t run = OWNER_LOAD(s->run_id);
+    return grey_slot_state(s) == GREY_SLOT_EXITED && (run == 0 || grey_run_id_owner_dead(run));
 }
 
 /* Finds a slot this claimer may take and takes it (state CLAIMING, lock held), or NULL. */
@@ -448,7 +468,8 @@ static struct grey_slot *slot_find_and_take(struct grey_ledger *lg, int32_t me)
             continue;
         /* Between the check and the CAS another claimer may have recycled it and its new owner
          * exited under a live grey-run: ours now, so check again, and give it back if so. */
-        if (s->run_id == 0 || grey_run_id_owner_dead(s->run_id))
+        uint64_t run = OWNER_LOAD(s->run_id);
+        if (run == 0 || grey_run_id_owner_dead(run))
             return s;
         atomic_store(&s->state, GREY_SLOT_EXITED);
         retire_unlock(s, me);
@@ -463,7 +484,8 @@ struct grey_slot *grey_ledger_claim(struct grey_ledger *lg, pid_t pid, uint64_t 
      * its bytes go back now. */
     for (uint32_t i = 0; i < lg->nslots; i++) {
         struct grey_slot *s = &lg->slots[i];
-        if (grey_slot_state(s) == GREY_SLOT_ACTIVE && s->pid == pid && s->start_time == start_time)
+        if (grey_slot_state(s) == GREY_SLOT_ACTIVE && OWNER_LOAD(s->pid) == pid &&
+            OWNER_LOAD(s->start_time) == start_time)
             grey_slot_retire(lg->header, s);
     }
     int32_t me = (int32_t)getpid();

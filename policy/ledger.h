@@ -29,7 +29,11 @@
  * Every byte is counted twice, in the slot's `used` and in the header's `device_used`, and
  * every step that moves bytes changes the device total first on the way in and last on the way
  * out, so at every instant the sum of all slots' `used` is at most `device_used`, which is at
- * most the budget. */
+ * most the budget. A process killed between the two steps therefore leaves bytes in the device
+ * total that no slot holds (too many counted, never too few: the budget still holds). Nothing
+ * tells those apart from a live process's step in flight, so a reclaim returns them when the
+ * ledger is idle (no live or half-claimed slot and no slot holding bytes), with a CAS from the
+ * value it read before checking, and counts them in orphaned_bytes. */
 #ifndef GREY_LEDGER_H
 #define GREY_LEDGER_H
 
@@ -101,7 +105,8 @@ struct grey_ledger_header {
     _Atomic uint64_t last_reclaim_ns;  /* CLOCK_MONOTONIC of the last denial-driven reclaim scan */
     _Atomic uint64_t reclaimed_slots;  /* slots of dead processes retired by a reclaim scan */
     _Atomic uint64_t reclaimed_bytes;  /* the bytes those slots gave back */
-    uint64_t reserved[5];
+    _Atomic uint64_t orphaned_bytes;   /* bytes in device_used no slot held, returned when idle */
+    uint64_t reserved[4];
 };
 
 struct grey_ledger {
@@ -133,8 +138,8 @@ void grey_ledger_close(struct grey_ledger *lg);
  * check grey_ledger_open applies; exposed for readers that map by other means and for fuzzing. */
 int grey_ledger_validate(const void *base, size_t size, char *err, size_t errlen);
 
-/* The default ledger path for this user: $GREY_LEDGER, else /dev/shm/grey-UID.ledger. */
-void grey_ledger_default_path(char *buf, size_t buflen);
+/* Which ledger a process uses (admin plan, GREY_LEDGER, user plan, per-user default) is
+ * policy/ledger_path.h's rule. */
 
 /* The state (enum grey_slot_state) of a slot. */
 static inline uint32_t grey_slot_state(const struct grey_slot *slot)
@@ -157,9 +162,10 @@ struct grey_slot *grey_ledger_claim(struct grey_ledger *lg, pid_t pid, uint64_t 
 bool grey_slot_retire(struct grey_ledger_header *h, struct grey_slot *slot);
 
 /* Retires every slot whose owner is dead (ACTIVE, or RETIRING with a dead retirer, or EXITED
- * with bytes still counted), each exactly once however many processes scan at the same time.
- * Makes syscalls (kill(pid, 0), /proc reads): for failure paths and tools, never for hot paths.
- * Returns the number of slots this call retired. */
+ * with bytes still counted), each exactly once however many processes scan at the same time;
+ * then, if the ledger is idle, returns orphaned bytes (see above). Makes syscalls (kill(pid, 0),
+ * /proc reads): for failure paths and tools, never for hot paths. Returns the number of slots
+ * this call retired. */
 unsigned grey_ledger_reclaim(struct grey_ledger *lg);
 
 /* grey_ledger_reclaim, rate-limited across every process of the ledger: scans only when no scan

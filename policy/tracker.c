@@ -1,6 +1,7 @@
 #include "tracker.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -9,6 +10,7 @@
 
 struct tracked_buffer {
     struct grey_buffer_info info;
+    uint32_t pass;     /* the last tracker_collect pass that copied this record */
     UT_hash_handle hh;
     struct tracked_buffer *next_free;
 };
@@ -45,11 +47,21 @@ static struct tracked_buffer *entry_get(struct tracker_shard *sh)
 
 int tracker_add(const struct grey_buffer_info *info)
 {
+    bool replaced;
+    struct grey_buffer_info old;
+    return tracker_add_replacing(info, &old, &replaced);
+}
+
+int tracker_add_replacing(const struct grey_buffer_info *info, struct grey_buffer_info *old, bool *replaced)
+{
     struct tracker_shard *sh = shard_for(info->addr);
+    *replaced = false;
     pthread_mutex_lock(&sh->lock);
     struct tracked_buffer *e;
     HASH_FIND(hh, sh->table, &info->addr, sizeof info->addr, e);
     if (e) {
+        *old = e->info;
+        *replaced = true;
         sh->bytes -= e->info.bytes;
         sh->count--;
         HASH_DEL(sh->table, e);
@@ -61,6 +73,7 @@ int tracker_add(const struct grey_buffer_info *info)
         }
     }
     e->info = *info;
+    e->pass = 0;
     HASH_ADD(hh, sh->table, info.addr, sizeof e->info.addr, e);
     sh->count++;
     sh->bytes += info->bytes;
@@ -93,6 +106,59 @@ bool tracker_remove(uint64_t addr, struct grey_buffer_info *out) { return tracke
 
 bool tracker_find(uint64_t addr, struct grey_buffer_info *out) { return tracker_lookup(addr, out, false); }
 
+bool tracker_update(uint64_t addr, void (*fn)(struct grey_buffer_info *, void *), void *arg)
+{
+    struct tracker_shard *sh = shard_for(addr);
+    pthread_mutex_lock(&sh->lock);
+    struct tracked_buffer *e;
+    HASH_FIND(hh, sh->table, &addr, sizeof addr, e);
+    if (e)
+        fn(&e->info, arg);
+    pthread_mutex_unlock(&sh->lock);
+    return e != NULL;
+}
+
+static _Atomic uint32_t last_pass;
+
+uint32_t tracker_next_pass(void)
+{
+    uint32_t p = atomic_fetch_add(&last_pass, 1) + 1;
+    if (p == 0) /* 0 is what new records carry */
+        p = atomic_fetch_add(&last_pass, 1) + 1;
+    return p;
+}
+
+size_t tracker_collect(uint32_t pass, struct grey_buffer_info *out, size_t max)
+{
+    size_t n = 0;
+    for (int i = 0; i < TRACKER_SHARDS && n < max; i++) {
+        struct tracker_shard *sh = &shards[i];
+        pthread_mutex_lock(&sh->lock);
+        struct tracked_buffer *e, *tmp;
+        HASH_ITER(hh, sh->table, e, tmp) {
+            if (e->pass == pass)
+                continue;
+            e->pass = pass;
+            out[n++] = e->info;
+            if (n == max)
+                break;
+        }
+        pthread_mutex_unlock(&sh->lock);
+    }
+    return n;
+}
+
+static void (*_Atomic retire_hook)(const struct grey_buffer_info *);
+
+void tracker_set_retire_hook(void (*fn)(const struct grey_buffer_info *)) { atomic_store(&retire_hook, fn); }
+
+void tracker_retire(const struct grey_buffer_info *info)
+{
+    void (*fn)(const struct grey_buffer_info *) = atomic_load_explicit(&retire_hook, memory_order_acquire);
+    if (fn)
+        fn(info);
+}
+
 size_t tracker_remove_context(uint64_t context, void (*fn)(const struct grey_buffer_info *, void *), void *arg)
 {
     size_t removed = 0;
@@ -118,8 +184,10 @@ size_t tracker_remove_context(uint64_t context, void (*fn)(const struct grey_buf
                     break;
             }
             pthread_mutex_unlock(&sh->lock);
-            for (size_t k = 0; k < n; k++)
+            for (size_t k = 0; k < n; k++) {
+                tracker_retire(&batch[k]);
                 fn(&batch[k], arg);
+            }
             removed += n;
         } while (n == sizeof batch / sizeof batch[0]);
     }

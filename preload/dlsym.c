@@ -19,5 +19,10 @@ __attribute__((visibility("default"))) void *dlsym(void *handle, const char *nam
     if (!found)
         return NULL;
     void *mine = grey_intercept_by_name(name);
+    /* A lookup that found only grey's own export (RTLD_DEFAULT in a process without the vendor
+     * library) must not make that vendor's API look present: programs probe for CUDA or HIP
+     * exactly this way. */
+    if (mine && found == mine && !grey_vendor_symbol_loaded(name))
+        return NULL;
     return mine ? mine : found;
 }

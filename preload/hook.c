@@ -218,6 +218,15 @@ static void fork_child(void)
     register_process();
 }
 
+/* The same handlers, for preload/audit.c: under LD_AUDIT the program forks through its own C
+ * library, which knows nothing of the handlers registered with ours. */
+void grey_hook_fork_handlers(void (**prepare)(void), void (**parent)(void), void (**child)(void))
+{
+    *prepare = fork_prepare;
+    *parent = fork_parent;
+    *child = fork_child;
+}
+
 const struct grey_quota *grey_hook_init_slow(void)
 {
     pthread_mutex_lock(&init_lock);
@@ -231,9 +240,11 @@ const struct grey_quota *grey_hook_init_slow(void)
         ledger_open = open_ledger(path, sizeof path, err, sizeof err);
         if (!ledger_open)
             grey_warn("%s; caps are enforced in this process only", err);
-        register_process();
+        /* Budgets before the slot is published: no allocation may be admitted under the
+         * ledger's old budget. */
         if (ledger_open)
-            apply_budgets(shared_quota.slot, path);
+            apply_budgets(NULL, path);
+        register_process();
         pthread_atfork(fork_prepare, fork_parent, fork_child);
         grey_log("loaded: ledger %s, run %llx", ledger_open ? path : "(private)", (unsigned long long)run_id);
     }

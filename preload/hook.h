@@ -16,6 +16,9 @@
 extern const struct grey_quota *_Atomic grey_self_quota;
 const struct grey_quota *grey_hook_init_slow(void);
 
+/* The hook's fork handlers (what pthread_atfork registers at load), for preload/audit.c. */
+void grey_hook_fork_handlers(void (**prepare)(void), void (**parent)(void), void (**child)(void));
+
 static inline const struct grey_quota *grey_self(void)
 {
     const struct grey_quota *q = atomic_load_explicit(&grey_self_quota, memory_order_acquire);

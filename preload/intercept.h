@@ -18,10 +18,13 @@ extern const size_t grey_intercept_count;
 /* grey's replacement for an exported driver symbol name, or NULL. */
 void *grey_intercept_by_name(const char *name);
 
-/* grey's replacement for a function pointer the driver handed out, or NULL when the pointer is
- * none of the driver's intercepted functions. A pointer that already is one of grey's is
+/* grey's replacement for a function pointer the CUDA driver handed out, or NULL when the pointer
+ * is none of the driver's intercepted functions. A pointer that already is one of grey's is
  * returned unchanged. */
 void *grey_intercept_by_address(void *driver_fn);
+/* The same among the rows of one vendor's API prefix ("cu", "hip"): what hipGetProcAddress
+ * handed out is looked up among the hip* rows only. */
+void *grey_intercept_by_address_in(const char *prefix, void *driver_fn);
 
 /* True when some intercepted symbol is a version of this cuGetProcAddress base name
  * ("cuMemAlloc" for "cuMemAlloc_v2", "cuLaunchKernel" for "cuLaunchKernel_ptsz"). */

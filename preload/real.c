@@ -29,52 +29,115 @@ void *grey_real_dlsym(void *handle, const char *name)
     return libc_dlsym(handle, name);
 }
 
-/* The vendor libraries grey wraps, opened on first use. Prefer the copy the program already
- * has: RTLD_NOLOAD matches it by soname, whatever path it came from. */
+/* The vendor libraries grey wraps, found on first use. Prefer the copy the program already has:
+ * RTLD_NOLOAD matches it by soname, whatever path it came from. HIP's soname carries ROCm's
+ * major version (.so.5, .so.6, .so.7), so each candidate is tried; grey never loads a HIP runtime
+ * itself: a process without one must not get one because grey looked something up. The CUDA
+ * driver and NVML are loaded when the program has not (a copy it will load anyway), once. */
 struct vendor_library {
-    const char *soname;
-    void *handle;
-    pthread_once_t once;
+    const char *const *sonames;   /* candidates, NULL-terminated; the first is loaded if allowed */
+    bool may_load;
+    void *handle;                 /* atomic; NULL until found */
+    int load_tried;               /* atomic; the load is attempted (and reported) once */
 };
 
-static struct vendor_library cuda_driver = {"libcuda.so.1", NULL, PTHREAD_ONCE_INIT};
-static struct vendor_library nvml = {"libnvidia-ml.so.1", NULL, PTHREAD_ONCE_INIT};
+static const char *const cuda_sonames[] = {"libcuda.so.1", NULL};
+static const char *const nvml_sonames[] = {"libnvidia-ml.so.1", NULL};
+static const char *const hip_sonames[] = {"libamdhip64.so.7", "libamdhip64.so.6", "libamdhip64.so.5",
+                                          "libamdhip64.so", NULL};
 
-static void open_library(struct vendor_library *lib)
+static struct vendor_library cuda_driver = {cuda_sonames, true, NULL, 0};
+static struct vendor_library nvml = {nvml_sonames, true, NULL, 0};
+static struct vendor_library hip = {hip_sonames, false, NULL, 0};
+
+/* Under LD_AUDIT grey lives in a link namespace of its own, where a plain dlopen would find (or
+ * load) a second copy; the program's libraries are in the base namespace, and what grey loads
+ * (the CUDA driver, NVML) goes there too. */
+static bool base_namespace;
+
+void grey_real_use_base_namespace(void)
 {
-    lib->handle = dlopen(lib->soname, RTLD_NOW | RTLD_NOLOAD);
-    if (!lib->handle)
-        lib->handle = dlopen(lib->soname, RTLD_NOW | RTLD_GLOBAL);
-    if (!lib->handle)
-        grey_log("cannot open %s: %s", lib->soname, dlerror());
+    base_namespace = true;
 }
 
-static void open_cuda_driver(void) { open_library(&cuda_driver); }
-static void open_nvml(void) { open_library(&nvml); }
-
-static void *library_symbol(struct vendor_library *lib, void (*opener)(void), const char *name)
+static void *open_loaded(const char *soname)
 {
-    pthread_once(&lib->once, opener);
-    return lib->handle ? grey_real_dlsym(lib->handle, name) : NULL;
+    if (base_namespace)
+        return dlmopen(LM_ID_BASE, soname, RTLD_NOW | RTLD_NOLOAD);
+    return dlopen(soname, RTLD_NOW | RTLD_NOLOAD);
+}
+
+static void *library_handle(struct vendor_library *lib, bool load)
+{
+    void *h = __atomic_load_n(&lib->handle, __ATOMIC_ACQUIRE);
+    if (h)
+        return h;
+    for (const char *const *n = lib->sonames; *n && !h; n++)
+        h = open_loaded(*n);
+    if (!h && load && lib->may_load && !__atomic_exchange_n(&lib->load_tried, 1, __ATOMIC_ACQ_REL)) {
+        h = base_namespace ? dlmopen(LM_ID_BASE, lib->sonames[0], RTLD_NOW) : dlopen(lib->sonames[0], RTLD_NOW | RTLD_GLOBAL);
+        if (!h)
+            grey_log("cannot open %s: %s", lib->sonames[0], dlerror());
+    }
+    if (h) {
+        void *expected = NULL;
+        /* Two threads may both have found it; keep the first (the other reference is harmless). */
+        if (!__atomic_compare_exchange_n(&lib->handle, &expected, h, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            h = expected;
+    }
+    return h;
+}
+
+static void *library_symbol(struct vendor_library *lib, const char *name, bool load)
+{
+    void *h = library_handle(lib, load);
+    return h ? grey_real_dlsym(h, name) : NULL;
 }
 
 void *grey_driver_symbol(const char *name)
 {
-    return library_symbol(&cuda_driver, open_cuda_driver, name);
+    return library_symbol(&cuda_driver, name, true);
 }
 
 void *grey_nvml_symbol(const char *name)
 {
-    return library_symbol(&nvml, open_nvml, name);
+    return library_symbol(&nvml, name, true);
+}
+
+void *grey_hip_symbol(const char *name)
+{
+    return library_symbol(&hip, name, false);
+}
+
+/* The library a name belongs to, by its API prefix. */
+static struct vendor_library *vendor_of(const char *name)
+{
+    if (strncmp(name, "nvml", 4) == 0)
+        return &nvml;
+    if (strncmp(name, "hip", 3) == 0)
+        return &hip;
+    return &cuda_driver;
+}
+
+void *grey_vendor_symbol(const char *name)
+{
+    return library_symbol(vendor_of(name), name, true);
+}
+
+void *grey_vendor_symbol_loaded(const char *name)
+{
+    return library_symbol(vendor_of(name), name, false);
 }
 
 void *grey_real_resolve(void **cache, const char *name)
 {
-    bool is_nvml = strncmp(name, "nvml", 4) == 0;
-    void *fn = is_nvml ? grey_nvml_symbol(name) : grey_driver_symbol(name);
+    struct vendor_library *lib = vendor_of(name);
+    void *fn = library_symbol(lib, name, true);
     if (fn)
         __atomic_store_n(cache, fn, __ATOMIC_RELEASE);
+    else if (lib == &hip)
+        grey_warn("no loaded HIP runtime (libamdhip64.so.*) has %s; the call fails", name);
     else
-        grey_warn("%s has no %s; the call fails", is_nvml ? nvml.soname : cuda_driver.soname, name);
+        grey_warn("%s has no %s; the call fails", lib->sonames[0], name);
     return fn;
 }

@@ -8,6 +8,7 @@ packages=(
   libunwind-dev uthash-dev libxxhash-dev libcjson-dev
   libmd-dev
   libcriterion-dev
+  libamdhip64-dev      # HIP's C headers (ROCm 5.2 in Debian 12) for shim/hip_*.c and the simulated runtime
   clang llvm libclang-rt-14-dev
   curl jq prometheus   # ledger tests: grey-exporter over HTTP, grey-top --json, promtool
 )

@@ -1,10 +1,6 @@
-/* The reserve / call / commit-or-release steps shared by every allocation family. */
+/* The admission steps every CUDA allocation family shares: the current device and context from
+ * the driver, the driver's errors around the vendor-neutral steps of admission.c. */
 #include "cuda_shim.h"
-
-#include <stdlib.h>
-#include <string.h>
-
-#include "../policy/quota.h"
 
 bool grey_cuda_current_device(const struct grey_quota *q, int *dev_out)
 {
@@ -17,7 +13,7 @@ bool grey_cuda_current_device(const struct grey_quota *q, int *dev_out)
     return grey_self_use_device(q, (int)dev);
 }
 
-static uint64_t current_context(void)
+uint64_t grey_cuda_current_context(void)
 {
     static void *real_fn;
     PFN_cuCtxGetCurrent_v4000 get_current = grey_real(&real_fn, "cuCtxGetCurrent");
@@ -27,74 +23,40 @@ static uint64_t current_context(void)
     return (uint64_t)(uintptr_t)ctx;
 }
 
-static CUresult admit(struct grey_admission *adm, uint64_t bytes)
-{
-    adm->bytes = bytes;
-    adm->pool = 0;
-    if (!adm->counted)
-        return CUDA_SUCCESS;
-    adm->context = current_context();
-    if (quota_reserve(adm->q, adm->dev, bytes) != GREY_ADMITTED) {
-        adm->counted = false;
-        return CUDA_ERROR_OUT_OF_MEMORY;
-    }
-    return CUDA_SUCCESS;
-}
-
+/* The steps themselves are vendor-neutral (admission.c); here they get the driver's errors. */
 CUresult grey_cuda_admit(struct grey_admission *adm, uint64_t bytes)
 {
-    adm->q = grey_self();
-    adm->counted = grey_cuda_current_device(adm->q, &adm->dev);
-    return admit(adm, bytes);
+    int dev;
+    bool counted = grey_cuda_current_device(grey_self(), &dev);
+    if (grey_admit(adm, counted ? dev : -1, bytes, counted ? grey_cuda_current_context() : 0) != GREY_ADMIT_OK)
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    return CUDA_SUCCESS;
 }
 
 CUresult grey_cuda_admit_on(struct grey_admission *adm, int dev, uint64_t bytes)
 {
-    adm->q = grey_self();
-    adm->dev = dev;
-    adm->counted = grey_self_use_device(adm->q, dev);
-    return admit(adm, bytes);
+    bool counted = grey_self_use_device(grey_self(), dev);
+    if (grey_admit(adm, counted ? dev : -1, bytes, counted ? grey_cuda_current_context() : 0) != GREY_ADMIT_OK)
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    return CUDA_SUCCESS;
 }
 
 void grey_cuda_settle(struct grey_admission *adm, CUresult rc, uint64_t key, enum grey_cuda_api api)
 {
-    if (!adm->counted)
-        return;
-    if (rc != CUDA_SUCCESS) {
-        quota_release(adm->q, adm->dev, adm->bytes);
-        return;
-    }
-    quota_commit(adm->q, adm->dev);
-    struct grey_buffer_info info = {
-        .addr = key, .bytes = adm->bytes, .context = adm->context, .pool = adm->pool,
-        .device = (uint32_t)adm->dev, .api = api,
-    };
-    /* Without a record the free could not give the bytes back; keep them counted (the cap errs
-     * on the safe side) rather than fail an allocation the driver already made. */
-    tracker_add(&info);
+    grey_settle(adm, rc == CUDA_SUCCESS, key, (uint32_t)api);
 }
 
 bool grey_cuda_untrack(uint64_t key, struct grey_buffer_info *info)
 {
-    return tracker_remove(key, info);
+    return grey_untrack(key, info);
 }
 
 void grey_cuda_forget(bool tracked, const struct grey_buffer_info *info, CUresult rc)
 {
-    if (!tracked)
-        return;
-    if (rc == CUDA_SUCCESS)
-        quota_free(grey_self(), (int)info->device, info->bytes);
-    else
-        tracker_add(info);
+    grey_forget(tracked, info, rc == CUDA_SUCCESS);
 }
 
 bool grey_cuda_counts_managed(void)
 {
-    static int counts = -1;
-    if (counts < 0) {
-        const char *env = getenv("GREY_COUNT_MANAGED");
-        counts = !(env && strcmp(env, "0") == 0);
-    }
-    return counts;
+    return grey_counts_managed();
 }

@@ -2,85 +2,10 @@
  * per-thread-stream _ptsz entry points), and the pool calls that decide when freed memory really
  * leaves the process.
  *
- * How bytes are counted: an allocation counts from the call that makes it. A free gives its
- * bytes back, except what its pool keeps cached: a pool whose release threshold is above zero
- * holds freed memory (up to the threshold) for reuse, and that memory is still the process's,
- * so it stays counted as the pool's cache until a later allocation from the same pool reuses it,
- * cuMemPoolTrimTo trims it, the threshold is lowered, or the pool is destroyed. With the
- * default threshold of zero the driver returns freed memory at the next synchronization, and
- * grey gives the bytes back at the free. */
+ * How bytes are counted (pool caches and release thresholds) is vendor-neutral and shared with
+ * HIP: shim/pool_cache.h. */
 #include "cuda_shim.h"
-
-#include "../policy/quota.h"
-
-#define MAX_POOLS 64
-
-/* What grey knows of a pool: its release threshold and how much it holds cached. Entries are
- * claimed with a CAS on .pool and never move, so lookups take no lock. */
-struct pool_state {
-    _Atomic uint64_t pool;
-    _Atomic uint64_t threshold;
-    _Atomic uint64_t cached;
-    _Atomic int dev;
-};
-static struct pool_state pools[MAX_POOLS];
-
-static struct pool_state *pool_find(uint64_t pool, bool create)
-{
-    if (!pool)
-        return NULL;
-    for (int i = 0; i < MAX_POOLS; i++)
-        if (atomic_load_explicit(&pools[i].pool, memory_order_acquire) == pool)
-            return &pools[i];
-    if (!create)
-        return NULL;
-    for (int i = 0; i < MAX_POOLS; i++) {
-        uint64_t empty = 0;
-        if (atomic_compare_exchange_strong(&pools[i].pool, &empty, pool))
-            return &pools[i];
-        if (empty == pool)
-            return &pools[i];
-    }
-    return NULL; /* more pools than grey follows: their caches are not counted */
-}
-
-/* Takes up to bytes from the pool's cache (memory the process already holds). */
-static uint64_t pool_take_cached(struct pool_state *ps, uint64_t bytes)
-{
-    if (!ps)
-        return 0;
-    uint64_t cached = atomic_load(&ps->cached), take;
-    do
-        take = cached < bytes ? cached : bytes;
-    while (take && !atomic_compare_exchange_weak(&ps->cached, &cached, cached - take));
-    return take;
-}
-
-/* Puts up to bytes into the cache, within the threshold; returns what it kept. */
-static uint64_t pool_keep(struct pool_state *ps, uint64_t bytes)
-{
-    if (!ps)
-        return 0;
-    uint64_t cached = atomic_load(&ps->cached), keep;
-    do {
-        uint64_t threshold = atomic_load(&ps->threshold);
-        uint64_t room = threshold > cached ? threshold - cached : 0;
-        keep = room < bytes ? room : bytes;
-    } while (keep && !atomic_compare_exchange_weak(&ps->cached, &cached, cached + keep));
-    return keep;
-}
-
-/* Shrinks the cache to at most limit and gives the rest back to the quota. */
-static void pool_shrink(struct pool_state *ps, uint64_t limit)
-{
-    if (!ps)
-        return;
-    uint64_t cached = atomic_load(&ps->cached);
-    while (cached > limit && !atomic_compare_exchange_weak(&ps->cached, &cached, limit))
-        ;
-    if (cached > limit)
-        quota_release(grey_self(), atomic_load(&ps->dev), cached - limit);
-}
+#include "pool_cache.h"
 
 /* A stream being captured records allocations and frees as graph nodes instead of doing them;
  * shim/cuda_graph.c counts them when the graph runs. */
@@ -111,33 +36,16 @@ static CUresult alloc_async(CUdeviceptr *dptr, size_t bytes, uint64_t pool, enum
 {
     if (!dptr || bytes == 0 || capturing(stream, per_thread))
         return call(dptr, bytes, pool_arg, stream);
-    struct grey_admission adm;
-    adm.q = grey_self();
-    adm.counted = grey_cuda_current_device(adm.q, &adm.dev);
-    struct pool_state *ps = NULL;
-    uint64_t reused = 0;
-    if (adm.counted) {
-        if (!pool)
-            pool = device_default_pool(adm.dev);
-        ps = pool_find(pool, true);
-        if (ps)
-            atomic_store(&ps->dev, adm.dev);
-        reused = pool_take_cached(ps, bytes);
-    }
-    if (grey_cuda_admit_on(&adm, adm.counted ? adm.dev : -1, bytes - reused) != CUDA_SUCCESS) {
-        pool_keep(ps, reused);
+    int dev;
+    bool counted = grey_cuda_current_device(grey_self(), &dev);
+    if (counted && !pool)
+        pool = device_default_pool(dev);
+    struct grey_pool_admission pa;
+    if (grey_pool_admit(&pa, counted ? dev : -1, pool, bytes, counted ? grey_cuda_current_context() : 0) !=
+        GREY_ADMIT_OK)
         return CUDA_ERROR_OUT_OF_MEMORY;
-    }
-    adm.pool = pool;
     CUresult rc = call(dptr, bytes, pool_arg, stream);
-    if (rc != CUDA_SUCCESS)
-        pool_keep(ps, reused);
-    adm.bytes = bytes; /* the buffer carries its full size; reused bytes were counted already */
-    if (rc != CUDA_SUCCESS && adm.counted) {
-        quota_release(adm.q, adm.dev, bytes - reused);
-        return rc;
-    }
-    grey_cuda_settle(&adm, rc, rc == CUDA_SUCCESS ? (uint64_t)*dptr : 0, api);
+    grey_pool_settle(&pa, rc == CUDA_SUCCESS, rc == CUDA_SUCCESS ? (uint64_t)*dptr : 0, api);
     return rc;
 }
 
@@ -147,18 +55,9 @@ static CUresult free_async(CUdeviceptr dptr, CUstream stream, CUresult (*real)(C
     if (capturing(stream, per_thread))
         return real(dptr, stream);
     struct grey_buffer_info info;
-    bool tracked = grey_cuda_untrack((uint64_t)dptr, &info);
+    bool tracked = grey_untrack((uint64_t)dptr, &info);
     CUresult rc = real(dptr, stream);
-    if (!tracked)
-        return rc;
-    if (rc != CUDA_SUCCESS) {
-        tracker_add(&info);
-        return rc;
-    }
-    /* Whatever the pool keeps stays counted as its cache; the rest is given back. */
-    uint64_t kept = pool_keep(pool_find(info.pool, false), info.bytes);
-    const struct grey_quota *q = grey_self();
-    quota_free(q, (int)info.device, info.bytes - kept);
+    grey_pool_forget(tracked, &info, rc == CUDA_SUCCESS);
     return rc;
 }
 
@@ -242,7 +141,7 @@ GREY_EXPORT CUresult cuMemPoolTrimTo(CUmemoryPool pool, size_t min_bytes_to_keep
         return CUDA_ERROR_NOT_FOUND;
     CUresult rc = real(pool, min_bytes_to_keep);
     if (rc == CUDA_SUCCESS)
-        pool_shrink(pool_find((uint64_t)(uintptr_t)pool, false), min_bytes_to_keep);
+        grey_pool_trimmed((uint64_t)(uintptr_t)pool, min_bytes_to_keep);
     return rc;
 }
 
@@ -253,14 +152,8 @@ GREY_EXPORT CUresult cuMemPoolSetAttribute(CUmemoryPool pool, CUmemPool_attribut
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUresult rc = real(pool, attr, value);
-    if (rc == CUDA_SUCCESS && attr == CU_MEMPOOL_ATTR_RELEASE_THRESHOLD && value) {
-        uint64_t threshold = *(cuuint64_t *)value;
-        struct pool_state *ps = pool_find((uint64_t)(uintptr_t)pool, true);
-        if (ps) {
-            atomic_store(&ps->threshold, threshold);
-            pool_shrink(ps, threshold);
-        }
-    }
+    if (rc == CUDA_SUCCESS && attr == CU_MEMPOOL_ATTR_RELEASE_THRESHOLD && value)
+        grey_pool_set_threshold((uint64_t)(uintptr_t)pool, *(cuuint64_t *)value);
     return rc;
 }
 
@@ -270,11 +163,9 @@ GREY_EXPORT CUresult cuMemPoolDestroy(CUmemoryPool pool)
     PFN_cuMemPoolDestroy_v11020 real = grey_real(&real_fn, "cuMemPoolDestroy");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
-    struct pool_state *ps = pool_find((uint64_t)(uintptr_t)pool, false);
+    struct grey_pool_state *ps = grey_pool_lookup((uint64_t)(uintptr_t)pool);
     CUresult rc = real(pool);
-    if (rc == CUDA_SUCCESS && ps) {
-        pool_shrink(ps, 0);
-        atomic_store(&ps->threshold, 0);
-    }
+    if (rc == CUDA_SUCCESS)
+        grey_pool_destroyed(ps);
     return rc;
 }

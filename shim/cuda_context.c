@@ -13,6 +13,7 @@
  * every allocation made in it without a single cuMemFree. grey gives those bytes back here, so
  * a program that tears down and re-creates contexts does not drift towards its cap. */
 #include "cuda_shim.h"
+#include "dedup.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -178,6 +179,7 @@ GREY_EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)
     PFN_cuCtxDestroy_v4000 real = grey_real(&real_fn, "cuCtxDestroy_v2");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
+    grey_dedup_context_closing(ctx, true); /* fingerprints read while the memory exists */
     CUresult rc = real(ctx);
     if (rc == CUDA_SUCCESS)
         forget_context(ctx);
@@ -191,6 +193,7 @@ GREY_EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUcontext ctx = primary_active(dev) ? primary_context(dev) : NULL;
+    grey_dedup_context_closing(ctx, false);
     CUresult rc = real(dev);
     if (rc == CUDA_SUCCESS && !primary_active(dev))
         forget_context(ctx);
@@ -204,6 +207,7 @@ GREY_EXPORT CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUcontext ctx = primary_active(dev) ? primary_context(dev) : NULL;
+    grey_dedup_context_closing(ctx, true);
     CUresult rc = real(dev);
     if (rc == CUDA_SUCCESS)
         forget_context(ctx);

@@ -1,10 +1,13 @@
 /* Kernel launches: counted in the ledger slot now; the fair-share pacer will decide here how
  * long a launch waits. */
 #include "cuda_shim.h"
+#include "dedup.h"
+#include "launch_gate.h"
 
+/* The gate is shared with HIP's launches (launch_gate.h). */
 static inline void count_launch(void)
 {
-    atomic_fetch_add_explicit(&grey_self()->slot->launches, 1, memory_order_relaxed);
+    grey_launch_gate();
 }
 
 GREY_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
@@ -16,6 +19,8 @@ GREY_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int 
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     count_launch();
+    if (grey_dedup_on()) /* opt-in: which tracked buffers the kernel was given */
+        grey_dedup_kernel_args(f, params, extra);
     return real(f, gx, gy, gz, bx, by, bz, shared_mem, stream, params, extra);
 }
 
@@ -29,5 +34,7 @@ GREY_EXPORT CUresult cuLaunchKernel_ptsz(CUfunction f, unsigned int gx, unsigned
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     count_launch();
+    if (grey_dedup_on()) /* opt-in: which tracked buffers the kernel was given */
+        grey_dedup_kernel_args(f, params, extra);
     return real(f, gx, gy, gz, bx, by, bz, shared_mem, stream, params, extra);
 }

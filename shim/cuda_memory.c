@@ -43,20 +43,11 @@ GREY_EXPORT CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t
     if (grey_cuda_admit(&adm, estimate) != CUDA_SUCCESS)
         return CUDA_ERROR_OUT_OF_MEMORY;
     CUresult rc = real(dptr, pitch, width, height, element_bytes);
-    if (rc == CUDA_SUCCESS && adm.counted) {
-        uint64_t actual = (uint64_t)*pitch * height;
-        if (actual > estimate) {
-            if (quota_reserve(adm.q, adm.dev, actual - estimate) != GREY_ADMITTED) {
-                PFN_cuMemFree_v3020 real_free = grey_real(&free_fn, "cuMemFree_v2");
-                if (real_free)
-                    real_free(*dptr);
-                quota_release(adm.q, adm.dev, estimate);
-                return CUDA_ERROR_OUT_OF_MEMORY;
-            }
-        } else {
-            quota_release(adm.q, adm.dev, estimate - actual);
-        }
-        adm.bytes = actual;
+    if (rc == CUDA_SUCCESS && grey_admit_resize(&adm, (uint64_t)*pitch * height) != GREY_ADMIT_OK) {
+        PFN_cuMemFree_v3020 real_free = grey_real(&free_fn, "cuMemFree_v2");
+        if (real_free)
+            real_free(*dptr);
+        return CUDA_ERROR_OUT_OF_MEMORY;
     }
     grey_cuda_settle(&adm, rc, rc == CUDA_SUCCESS ? (uint64_t)*dptr : 0, GREY_API_MEM_ALLOC_PITCH);
     return rc;

@@ -20,6 +20,7 @@
 #include "../policy/tracker.h"
 #include "../preload/hook.h"
 #include "../preload/real.h"
+#include "admission.h"
 
 #define GREY_EXPORT __attribute__((visibility("default")))
 
@@ -45,17 +46,9 @@ enum grey_cuda_api {
 #define GREY_KEY_MIPMAPPED(h) ((uint64_t)(uintptr_t)(h) | (2ull << 56))
 #define GREY_KEY_VMM(h)       ((uint64_t)(h) | (3ull << 56))
 #define GREY_KEY_CONTEXT(c)   ((uint64_t)(uintptr_t)(c) | (4ull << 56))
+/* (HIP's tags, 0x10 and up, are in hip_shim.h: both vendors share one tracker.) */
 
-/* One admission in progress. counted is false when grey does not account this call (no
- * current context: the driver reports that itself; or a device index beyond grey's table). */
-struct grey_admission {
-    const struct grey_quota *q;
-    int dev;
-    bool counted;
-    uint64_t bytes;
-    uint64_t context;
-    uint64_t pool;
-};
+/* struct grey_admission and the vendor-neutral steps behind these wrappers: admission.h. */
 
 /* Reserves bytes on the current context's device. CUDA_ERROR_OUT_OF_MEMORY when the process
  * cap or the device budget would be crossed (the denial is recorded); otherwise CUDA_SUCCESS,
@@ -80,5 +73,8 @@ bool grey_cuda_current_device(const struct grey_quota *q, int *dev_out);
 
 /* Whether managed memory counts against the cap (GREY_COUNT_MANAGED=0 turns it off). */
 bool grey_cuda_counts_managed(void);
+
+/* The calling thread's current context as a tracker context key (0 for none). */
+uint64_t grey_cuda_current_context(void);
 
 #endif

@@ -10,8 +10,6 @@
  * a lower bound of what the device spends. */
 #include "cuda_shim.h"
 
-#include <limits.h>
-
 static unsigned format_bytes(CUarray_format format)
 {
     switch (format) {
@@ -31,23 +29,11 @@ static unsigned format_bytes(CUarray_format format)
     }
 }
 
-/* Bytes of a width x height x depth array (0 dimensions count as 1), summed over levels,
- * each level halving every dimension. UINT64_MAX on overflow: the admission then refuses it. */
+/* Bytes of the array (admission.h's grey_array_bytes, shared with HIP's arrays). */
 static uint64_t array_bytes(size_t width, size_t height, size_t depth, unsigned channels, CUarray_format format,
                             unsigned levels)
 {
-    uint64_t total = 0, w = width ? width : 1, h = height ? height : 1, d = depth ? depth : 1;
-    uint64_t element = (uint64_t)(channels ? channels : 1) * format_bytes(format);
-    for (unsigned level = 0; level < (levels ? levels : 1); level++) {
-        unsigned __int128 bytes = (unsigned __int128)w * h * d * element;
-        if (bytes > UINT64_MAX - total)
-            return UINT64_MAX;
-        total += (uint64_t)bytes;
-        w = w > 1 ? w / 2 : 1;
-        h = h > 1 ? h / 2 : 1;
-        d = d > 1 ? d / 2 : 1;
-    }
-    return total;
+    return grey_array_bytes(width, height, depth, (uint64_t)(channels ? channels : 1) * format_bytes(format), levels);
 }
 
 GREY_EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size, const CUmemAllocationProp *prop,

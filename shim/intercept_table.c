@@ -1,11 +1,12 @@
-/* Every vendor function grey intercepts (CUDA driver, NVML; HIP joins here too), in one place. A
+/* Every vendor function grey intercepts (CUDA driver, NVML, HIP runtime), in one place. A
  * row makes the function reachable through every path programs use: the exported symbol (the
  * wrapper itself, exported by preload/exports.map's patterns), dlsym on the vendor library's
- * handle (by name), and cuGetProcAddress (by the driver's address for the same name). Adding an
- * intercepted function is one row here plus its wrapper. */
+ * handle (by name), and cuGetProcAddress / hipGetProcAddress (by the vendor's address for the
+ * same name). Adding an intercepted function is one row here plus its wrapper. */
 #include "cuda_shim.h"
 #include "../preload/intercept.h"
 #include "nvml_shim.h"
+#include "hip_shim.h"
 
 const struct grey_intercept grey_intercepts[] = {
     /* the way in for the CUDA runtime and every framework since CUDA 11.3 */
@@ -64,9 +65,80 @@ const struct grey_intercept grey_intercepts[] = {
     {"nvmlDeviceGetComputeRunningProcesses_v2",  (void *)nvmlDeviceGetComputeRunningProcesses_v2},
     {"nvmlDeviceGetComputeRunningProcesses_v3",  (void *)nvmlDeviceGetComputeRunningProcesses_v3},
 
+    /* copies and memsets: observed for the buffer report with GREY_DEDUP (shim/cuda_copy.c) */
+    {"cuMemcpyHtoD_v2",               (void *)cuMemcpyHtoD_v2},
+    {"cuMemcpyHtoD_v2_ptds",          (void *)cuMemcpyHtoD_v2_ptds},
+    {"cuMemcpyHtoDAsync_v2",          (void *)cuMemcpyHtoDAsync_v2},
+    {"cuMemcpyHtoDAsync_v2_ptsz",     (void *)cuMemcpyHtoDAsync_v2_ptsz},
+    {"cuMemcpyDtoH_v2",               (void *)cuMemcpyDtoH_v2},
+    {"cuMemcpyDtoH_v2_ptds",          (void *)cuMemcpyDtoH_v2_ptds},
+    {"cuMemcpyDtoHAsync_v2",          (void *)cuMemcpyDtoHAsync_v2},
+    {"cuMemcpyDtoHAsync_v2_ptsz",     (void *)cuMemcpyDtoHAsync_v2_ptsz},
+    {"cuMemcpyDtoD_v2",               (void *)cuMemcpyDtoD_v2},
+    {"cuMemcpyDtoD_v2_ptds",          (void *)cuMemcpyDtoD_v2_ptds},
+    {"cuMemcpyDtoDAsync_v2",          (void *)cuMemcpyDtoDAsync_v2},
+    {"cuMemcpyDtoDAsync_v2_ptsz",     (void *)cuMemcpyDtoDAsync_v2_ptsz},
+    {"cuMemcpy",                      (void *)cuMemcpy},
+    {"cuMemcpy_ptds",                 (void *)cuMemcpy_ptds},
+    {"cuMemcpyAsync",                 (void *)cuMemcpyAsync},
+    {"cuMemcpyAsync_ptsz",            (void *)cuMemcpyAsync_ptsz},
+    {"cuMemsetD8_v2",                 (void *)cuMemsetD8_v2},
+    {"cuMemsetD8_v2_ptds",            (void *)cuMemsetD8_v2_ptds},
+    {"cuMemsetD8Async",               (void *)cuMemsetD8Async},
+    {"cuMemsetD8Async_ptsz",          (void *)cuMemsetD8Async_ptsz},
+    {"cuMemsetD16_v2",                (void *)cuMemsetD16_v2},
+    {"cuMemsetD16_v2_ptds",           (void *)cuMemsetD16_v2_ptds},
+    {"cuMemsetD16Async",              (void *)cuMemsetD16Async},
+    {"cuMemsetD16Async_ptsz",         (void *)cuMemsetD16Async_ptsz},
+    {"cuMemsetD32_v2",                (void *)cuMemsetD32_v2},
+    {"cuMemsetD32_v2_ptds",           (void *)cuMemsetD32_v2_ptds},
+    {"cuMemsetD32Async",              (void *)cuMemsetD32Async},
+    {"cuMemsetD32Async_ptsz",         (void *)cuMemsetD32Async_ptsz},
+
     /* launches (shim/cuda_launch.c) */
     {"cuLaunchKernel",                (void *)cuLaunchKernel},
     {"cuLaunchKernel_ptsz",           (void *)cuLaunchKernel_ptsz},
+
+    /* HIP: the way in for Triton and ROCm 7 frameworks (shim/hip_procaddress.c) */
+    {"hipGetProcAddress",             (void *)hipGetProcAddress},
+    {"hipGetProcAddress_spt",         (void *)hipGetProcAddress_spt},
+
+    /* HIP device memory and its views (shim/hip_memory.c) */
+    {"hipMalloc",                     (void *)hipMalloc},
+    {"hipExtMallocWithFlags",         (void *)hipExtMallocWithFlags},
+    {"hipMallocManaged",              (void *)hipMallocManaged},
+    {"hipMallocPitch",                (void *)hipMallocPitch},
+    {"hipMalloc3D",                   (void *)hipMalloc3D},
+    {"hipFree",                       (void *)hipFree},
+    {"hipMemGetInfo",                 (void *)hipMemGetInfo},
+    {"hipDeviceTotalMem",             (void *)hipDeviceTotalMem},
+    {"hipDeviceReset",                (void *)hipDeviceReset},
+
+    /* HIP stream-ordered allocation and pools (shim/hip_async.c) */
+    {"hipMallocAsync",                (void *)hipMallocAsync},
+    {"hipMallocFromPoolAsync",        (void *)hipMallocFromPoolAsync},
+    {"hipFreeAsync",                  (void *)hipFreeAsync},
+    {"hipMemPoolTrimTo",              (void *)hipMemPoolTrimTo},
+    {"hipMemPoolSetAttribute",        (void *)hipMemPoolSetAttribute},
+    {"hipMemPoolDestroy",             (void *)hipMemPoolDestroy},
+
+    /* HIP virtual memory and arrays (shim/hip_vmm_array.c) */
+    {"hipMemCreate",                  (void *)hipMemCreate},
+    {"hipMemRelease",                 (void *)hipMemRelease},
+    {"hipMallocArray",                (void *)hipMallocArray},
+    {"hipArrayCreate",                (void *)hipArrayCreate},
+    {"hipFreeArray",                  (void *)hipFreeArray},
+    {"hipArrayDestroy",               (void *)hipArrayDestroy},
+
+    /* HIP launches (shim/hip_launch.c) */
+    {"hipLaunchKernel",               (void *)hipLaunchKernel},
+    {"hipLaunchKernel_spt",           (void *)hipLaunchKernel_spt},
+    {"hipModuleLaunchKernel",         (void *)hipModuleLaunchKernel},
+    {"hipExtLaunchKernel",            (void *)hipExtLaunchKernel},
+    {"hipLaunchCooperativeKernel",    (void *)hipLaunchCooperativeKernel},
+    {"hipLaunchCooperativeKernel_spt", (void *)hipLaunchCooperativeKernel_spt},
+    {"hipGraphLaunch",                (void *)hipGraphLaunch},
+    {"hipGraphLaunch_spt",            (void *)hipGraphLaunch_spt},
 };
 
 const size_t grey_intercept_count = sizeof grey_intercepts / sizeof grey_intercepts[0];

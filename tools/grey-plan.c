@@ -22,6 +22,7 @@
 #include "../policy/size.h"
 #include "cli_common.h"
 #include "detect.h"
+#include "detect_amd.h"
 
 static const char *const PROG = "grey-plan";
 
@@ -49,7 +50,8 @@ static void usage(FILE *f)
 "VRAM (with a warning); a cap above the budget is lowered to the budget.\n"
 "\n"
 "Commands:\n"
-"  detect [--json]      list the GPUs the CUDA driver reports (JSON sizes are bytes)\n"
+"  detect [--json]      list the GPUs (CUDA driver, else amdgpu sysfs or rocm-smi; JSON sizes\n"
+"                        are bytes)\n"
 "  show [--json] FILE   print a plan file (JSON sizes are bytes)\n"
 "  check FILE           verify a plan file: 'FILE: ok (N devices)' or 'FILE:LINE: reason'\n"
 "\n"
@@ -176,11 +178,11 @@ static int make_plan(const struct plan_opts *o)
 {
     struct grey_detected_device det[GREY_MAX_DEVICES];
     char err[256];
-    int n = grey_detect_cuda(det, GREY_MAX_DEVICES, err, sizeof err);
+    int n = grey_detect_gpus(det, GREY_MAX_DEVICES, err, sizeof err);
     if (n < 0)
         return cli_error(PROG, "%s", err);
     if (n == 0)
-        return cli_error(PROG, "the CUDA driver reports no devices: nothing to plan");
+        return cli_error(PROG, "no GPU found (CUDA driver, amdgpu sysfs, rocm-smi): nothing to plan");
 
     struct grey_plan plan;
     memset(&plan, 0, sizeof plan);
@@ -330,13 +332,13 @@ static int cmd_detect(int argc, char **argv)
         return rc < 0 ? CLI_EXIT_OK : rc;
     struct grey_detected_device det[GREY_MAX_DEVICES];
     char err[256];
-    int n = grey_detect_cuda(det, GREY_MAX_DEVICES, err, sizeof err);
+    int n = grey_detect_gpus(det, GREY_MAX_DEVICES, err, sizeof err);
     if (n < 0)
         return cli_error(PROG, "%s", err);
     if (json)
         return detect_json(det, n);
     if (n == 0) {
-        printf("no CUDA devices\n");
+        printf("no GPUs\n");
         return CLI_EXIT_OK;
     }
     int w = 4;

@@ -1,6 +1,6 @@
 /* grey-run: run one job under libgreyhook.so with a VRAM cap, and say what grey saw.
  *
- *   grey-run [--cap SIZE] [--plan FILE] [--quiet] -- CMD [ARGS...]
+ *   grey-run [--cap SIZE] [--plan FILE] [--quiet] [--dedup] [--report FILE] -- CMD [ARGS...]
  *
  * Before the job: check every input (a job must never start under limits other than the ones
  * asked for), detect the devices, print which cap applies where. Then run the job with the hook
@@ -29,6 +29,8 @@
 #include "../policy/size.h"
 #include "cli_common.h"
 #include "detect.h"
+#include "detect_amd.h"
+#include "run_report.h"
 
 #define PROG "grey-run"
 #define EXIT_GREY_FAILED 125   /* grey-run itself failed; the job did not start */
@@ -46,6 +48,9 @@ static const char usage_text[] =
     "                 Overrides the plan's process_cap. Above a device's memory it is clamped.\n"
     "  --plan FILE    a plan written by grey-plan (per-device process_cap and budget)\n"
     "  --quiet        no start banner and no summary (warnings are still printed)\n"
+    "  --dedup        fingerprint the job's GPU buffers and report identical ones at exit\n"
+    "  --report FILE  write the buffer report (JSON) to FILE (default: a file in the per-user\n"
+    "                 grey directory, named at exit); read it with grey-report\n"
     "  -h, --help     this text\n"
     "\n"
     "environment passed to the job: LD_PRELOAD (the hook appended), GREY_CAP, GREY_PLAN,\n"
@@ -61,6 +66,8 @@ struct run_options {
     const char *cap_text;
     const char *plan_path;
     bool quiet;
+    bool dedup;
+    const char *report_path;
     char **command;
 };
 
@@ -72,6 +79,8 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
         {"cap", required_argument, NULL, 'c'},
         {"plan", required_argument, NULL, 'p'},
         {"quiet", no_argument, NULL, 'q'},
+        {"dedup", no_argument, NULL, 'd'},
+        {"report", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -92,6 +101,12 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             break;
         case 'q':
             opt->quiet = true;
+            break;
+        case 'd':
+            opt->dedup = true;
+            break;
+        case 'r':
+            opt->report_path = optarg;
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -415,7 +430,7 @@ int main(int argc, char **argv)
 
     struct grey_detected_device devs[GREY_MAX_DEVICES];
     char detect_err[256];
-    int ndevs = grey_detect_cuda(devs, GREY_MAX_DEVICES, detect_err, sizeof detect_err);
+    int ndevs = grey_detect_gpus(devs, GREY_MAX_DEVICES, detect_err, sizeof detect_err);
     if (ndevs < 0 && !opt.quiet)
         cli_warn(PROG, "no GPU detected (%s); the caps apply to whatever device the job finds", detect_err);
 
@@ -463,6 +478,10 @@ int main(int argc, char **argv)
     }
     if (opt.plan_path)
         setenv("GREY_PLAN", plan_abs, 1);
+    struct run_report buffer_report;
+    bool want_report = opt.dedup || opt.report_path;
+    if (want_report && run_report_prepare(&buffer_report, opt.dedup, opt.report_path, run_id_text) != 0)
+        return EXIT_GREY_FAILED;
 
     if (!opt.quiet)
         print_banner(&opt, &plan, caps, devs, ndevs);
@@ -476,8 +495,13 @@ int main(int argc, char **argv)
 
     if (have_ledger) {
         print_summary(&ledger, run_id, job_pid, status, opt.quiet);
+        /* The job is over, so the ledger may be idle now: the moment bytes that a process killed
+         * mid-allocation left behind can go back (policy/ledger.h). */
+        grey_ledger_reclaim(&ledger);
         grey_ledger_close(&ledger);
     }
+    if (want_report)
+        run_report_finish(&buffer_report, opt.quiet);
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     if (WIFSIGNALED(status))

@@ -255,6 +255,7 @@ static int print_json(const char *path, const struct grey_view *v)
     cJSON *rec = cJSON_AddObjectToObject(root, "reclaimed");
     json_u64(rec, "processes", v->reclaimed_slots);
     json_u64(rec, "bytes", v->reclaimed_bytes);
+    json_u64(rec, "orphaned_bytes", v->orphaned_bytes);
     cJSON_AddNumberToObject(root, "stale_processes", v->stale);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);

@@ -84,6 +84,7 @@ int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive
     out->budget_admin = LOAD(((struct grey_ledger_header *)h)->budget_admin) & ((1u << GREY_MAX_DEVICES) - 1);
     out->reclaimed_slots = LOAD(((struct grey_ledger_header *)h)->reclaimed_slots);
     out->reclaimed_bytes = LOAD(((struct grey_ledger_header *)h)->reclaimed_bytes);
+    out->orphaned_bytes = LOAD(((struct grey_ledger_header *)h)->orphaned_bytes);
     /* nslots was validated equal to GREY_LEDGER_SLOTS, the size of proc[]. */
     for (uint32_t i = 0; i < h->nslots && i < GREY_LEDGER_SLOTS; i++) {
         const struct grey_slot *s = &slots[i];

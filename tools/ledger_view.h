@@ -35,6 +35,7 @@ struct grey_view {
     uint32_t budget_admin;              /* bit d: set by an admin plan */
     uint32_t devices;                   /* bit d: worth showing (a budget, bytes, or a user) */
     uint64_t reclaimed_slots, reclaimed_bytes;
+    uint64_t orphaned_bytes;            /* see policy/ledger.h */
     unsigned stale;                     /* ACTIVE slots of dead processes not reclaimed yet */
     uint64_t stale_bytes;
     unsigned nprocs;

@@ -98,6 +98,10 @@ int grey_metrics_write(FILE *f, const struct grey_view *v)
     put(&o, "grey_ledger_reclaimed_processes_total %" PRIu64 "\n", v->reclaimed_slots);
     family(&o, "grey_ledger_reclaimed_bytes_total", "counter", "Bytes that reclaims gave back to the budgets.");
     put(&o, "grey_ledger_reclaimed_bytes_total %" PRIu64 "\n", v->reclaimed_bytes);
+    family(&o, "grey_ledger_orphaned_bytes_total", "counter",
+           "Bytes a process killed in the middle of an allocation or a free left counted, returned once "
+           "the ledger was idle.");
+    put(&o, "grey_ledger_orphaned_bytes_total %" PRIu64 "\n", v->orphaned_bytes);
 
     family(&o, "grey_process_vram_used_bytes", "gauge", "VRAM the process holds on the device now.");
     per_process_device(&o, v, "grey_process_vram_used_bytes", FIELD(used), false);

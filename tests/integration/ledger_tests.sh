@@ -106,6 +106,19 @@ for t in grey_process_vram_peak_bytes grey_process_allocations_denied_total grey
     check "$t has HELP and TYPE" grep -q "^# TYPE $t " "$work/top.prom"
 done
 
+timeout --preserve-status -s INT 2.5 "$TOP" --ledger "$L" >"$work/live.out" 2>&1
+rc=$?
+frames=$(grep -c "ledger $L" "$work/live.out")
+[ $rc -eq 0 ] && [ "$frames" -ge 2 ] && ok "live grey-top refreshes every second and Ctrl-C ends it (exit 0)" \
+    || fail "live grey-top: exit $rc, $frames frames"
+if command -v script >/dev/null; then
+    # On a terminal (script gives it one): q quits at once.
+    (sleep 0.5; printf q) | timeout 10 script -qfec "'$TOP' --ledger '$L'" /dev/null >"$work/live2.out" 2>&1
+    rc=$?
+    [ $rc -eq 0 ] && grep -q "(q quits)" "$work/live2.out" && ok "live grey-top on a terminal: q quits" \
+        || fail "grey-top on a terminal: exit $rc"
+fi
+
 echo "== grey-exporter"
 "$B/bin/grey-exporter" --listen 127.0.0.1:0 --ledger "$L" 2>"$work/exporter.err" &
 exporter=$!
@@ -141,8 +154,9 @@ for i in 1 2 3 4; do
     want=0; [ "$(status "p$i")" = denied ] && want=3
     release "p$i"; [ "$released" -eq "$want" ] || fail "p$i exited $released, wanted $want"
 done
-check "after they free and exit, the device total is back to exactly zero" \
-    sh -c "'$TOP' --once --json --ledger '$L' | jq -e '.devices[] | select(.index == 0) | .used_bytes == 0'"
+check "after they free and exit, the device total is back to exactly zero (nothing orphaned)" \
+    sh -c "'$TOP' --once --json --ledger '$L' | jq -e '(.devices[] | select(.index == 0) | .used_bytes == 0)
+        and .reclaimed.orphaned_bytes == 0 and .reclaimed.processes == 0'"
 check "and no process is listed any more" \
     sh -c "'$TOP' --once --json --ledger '$L' | jq -e '.processes == []'"
 
@@ -157,7 +171,7 @@ hold next $((900 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/plan1g.conf"
     || fail "900 MiB after SIGKILL: $(status next); $(cat "$work/next.err")"
 json "$L" >"$work/kill.json"
 check "the reclaim was the denied process's, and the total is exactly its 900 MiB" \
-    jq -e '.reclaimed.processes == 1 and .reclaimed.bytes == 524288000
+    jq -e '.reclaimed.processes == 1 and .reclaimed.bytes == 524288000 and .reclaimed.orphaned_bytes == 0
            and (.devices[] | select(.index == 0) | .used_bytes == 943718400)' "$work/kill.json"
 release next
 hold big2 $((500 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/plan1g.conf"
@@ -169,7 +183,8 @@ HOLD_FLAGS=--exit-without-free hold leaver $((600 * MiB)) GREY_LEDGER="$L" GREY_
 [ "$(status leaver)" = ok ] || fail "600 MiB leaver: $(status leaver)"
 release leaver
 check "a process that exits without freeing gives its 600 MiB back at exit (no reclaim needed)" \
-    sh -c "'$TOP' --once --json --ledger '$L' | jq -e '.reclaimed.processes == 2 and .devices[0].used_bytes == 0'"
+    sh -c "'$TOP' --once --json --ledger '$L' | jq -e '.reclaimed.processes == 2 and .devices[0].used_bytes == 0
+        and .reclaimed.orphaned_bytes == 0'"
 hold after $((900 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/plan1g.conf"
 [ "$(status after)" = ok ] && ok "and 900 MiB fit again" || fail "900 MiB after an exit: $(status after)"
 release after

@@ -1,25 +1,17 @@
 /* The simulated devices: GREY_SIM_* settings, cuInit, versions and device queries.
  *
  * Settings are read once, at the first cuInit, as the real driver reads its configuration once.
- *   GREY_SIM_DEVICES   number of devices, 0..16 (default 1; 0 makes cuInit fail with NO_DEVICE)
- *   GREY_SIM_VRAM      VRAM per device, a size like "24GiB" (default 80GiB)
- *   GREY_SIM_VRAM_<N>  VRAM of device N, overrides GREY_SIM_VRAM
- *   GREY_SIM_SMS       SM count (default 132, an H100 SXM)
- *   GREY_SIM_NAME      device name (default "Grey Simulated GPU"), the same on every device
- *   GREY_SIM_CC        compute capability "major.minor" (default 9.0)
- * A malformed setting prints one line "simgpu: VARIABLE: reason" and makes cuInit return
- * CUDA_ERROR_INVALID_VALUE, so a broken test setup fails loudly instead of running on defaults. */
+ * They are shared with the simulated HIP runtime (sim_settings.h lists them). A malformed setting
+ * prints one line "simgpu: VARIABLE: reason" and makes cuInit return CUDA_ERROR_INVALID_VALUE, so
+ * a broken test setup fails loudly instead of running on defaults. */
 #include "sim_internal.h"
+#include "sim_settings.h"
 
-#include "../../policy/size.h"
-
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SIM_DEFAULT_VRAM (80ULL << 30)
 #define SIM_DRIVER_VERSION 13000
 
 sim_device sim_devices[SIM_MAX_DEVICES];
@@ -29,100 +21,22 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static CUresult init_result = CUDA_ERROR_NOT_INITIALIZED;
 static atomic_bool initialized;
 
-static int setting_error(const char *var, const char *reason)
-{
-    fprintf(stderr, "simgpu: %s: %s\n", var, reason);
-    return -1;
-}
-
-/* Parses a whole decimal integer in [lo, hi]; anything else (signs, spaces, garbage) is refused. */
-static int parse_int(const char *var, const char *text, long lo, long hi, int *out)
-{
-    char reason[128];
-    if (*text < '0' || *text > '9') {
-        snprintf(reason, sizeof reason, "not a number: '%s'", text);
-        return setting_error(var, reason);
-    }
-    errno = 0;
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (errno || *end || v < lo || v > hi) {
-        snprintf(reason, sizeof reason, "'%s' is not an integer in %ld..%ld", text, lo, hi);
-        return setting_error(var, reason);
-    }
-    *out = (int)v;
-    return 0;
-}
-
-static int parse_vram(const char *var, const char *text, uint64_t *out)
-{
-    char err[160];
-    if (grey_size_parse(text, out, err, sizeof err) != 0)
-        return setting_error(var, err);
-    if (*out == 0)
-        return setting_error(var, "VRAM size must be larger than 0");
-    return 0;
-}
-
-/* "9.0" -> 9, 0. One or two digits each side, as real compute capabilities are written. */
-static int parse_cc(const char *text, int *major, int *minor)
-{
-    int ma = 0, mi = 0, n = 0;
-    const char *p = text;
-    while (*p >= '0' && *p <= '9' && n < 3) { ma = ma * 10 + (*p++ - '0'); n++; }
-    if (n == 0 || n > 2 || *p++ != '.')
-        goto bad;
-    n = 0;
-    while (*p >= '0' && *p <= '9' && n < 3) { mi = mi * 10 + (*p++ - '0'); n++; }
-    if (n == 0 || n > 2 || *p || ma == 0)
-        goto bad;
-    *major = ma;
-    *minor = mi;
-    return 0;
-bad:;
-    char reason[128];
-    snprintf(reason, sizeof reason, "'%s' is not a compute capability like 9.0", text);
-    return setting_error("GREY_SIM_CC", reason);
-}
-
 static CUresult load_settings(void)
 {
-    int count = 1, sms = 132, ccmaj = 9, ccmin = 0;
-    uint64_t vram = SIM_DEFAULT_VRAM;
-    const char *name = "Grey Simulated GPU";
-    const char *v;
-
-    if ((v = getenv("GREY_SIM_DEVICES")) && parse_int("GREY_SIM_DEVICES", v, 0, SIM_MAX_DEVICES, &count))
+    struct sim_settings set;
+    if (sim_settings_load(&set) != 0)
         return CUDA_ERROR_INVALID_VALUE;
-    if ((v = getenv("GREY_SIM_VRAM")) && parse_vram("GREY_SIM_VRAM", v, &vram))
-        return CUDA_ERROR_INVALID_VALUE;
-    if ((v = getenv("GREY_SIM_SMS")) && parse_int("GREY_SIM_SMS", v, 1, 1 << 16, &sms))
-        return CUDA_ERROR_INVALID_VALUE;
-    if ((v = getenv("GREY_SIM_CC")) && parse_cc(v, &ccmaj, &ccmin))
-        return CUDA_ERROR_INVALID_VALUE;
-    if ((v = getenv("GREY_SIM_NAME"))) {
-        if (!*v) {
-            setting_error("GREY_SIM_NAME", "empty name");
-            return CUDA_ERROR_INVALID_VALUE;
-        }
-        name = v;
-    }
-
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; i < set.count; i++) {
         sim_device *d = &sim_devices[i];
-        snprintf(d->name, sizeof d->name, "%s", name);
-        d->vram_bytes = vram;
-        char var[32];
-        snprintf(var, sizeof var, "GREY_SIM_VRAM_%d", i);
-        if ((v = getenv(var)) && parse_vram(var, v, &d->vram_bytes))
-            return CUDA_ERROR_INVALID_VALUE;
+        snprintf(d->name, sizeof d->name, "%s", set.name);
+        d->vram_bytes = set.vram[i];
         atomic_store(&d->used_bytes, 0);
-        d->sms = sms;
-        d->cc_major = ccmaj;
-        d->cc_minor = ccmin;
+        d->sms = set.sms;
+        d->cc_major = set.cc_major;
+        d->cc_minor = set.cc_minor;
     }
-    sim_device_count = count;
-    return count == 0 ? CUDA_ERROR_NO_DEVICE : CUDA_SUCCESS;
+    sim_device_count = set.count;
+    return set.count == 0 ? CUDA_ERROR_NO_DEVICE : CUDA_SUCCESS;
 }
 
 static void init_once_fn(void)

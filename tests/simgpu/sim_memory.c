@@ -17,13 +17,14 @@
  * CUDA_ERROR_INVALID_VALUE, as the real driver does. A doubly linked list through the same
  * records lets a context's destruction free its allocations. */
 #include "sim_internal.h"
+#include "sim_settings.h"
 
 #include <limits.h>
 #include <search.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#define SIM_ALLOC_GRANULARITY 512ULL
+#define SIM_ALLOC_GRANULARITY SIM_ACCOUNT_GRANULARITY
 
 typedef enum { ALLOC_DEVICE, ALLOC_HOST } alloc_kind;
 
@@ -91,20 +92,15 @@ static void reg_remove(sim_alloc *a)
 
 /* ------------------------------------------------------------------ accounting */
 
+/* The accounting rule is shared with the simulated HIP runtime (sim_settings.h). */
 static bool vram_reserve(CUdevice dev, uint64_t n)
 {
-    sim_device *d = &sim_devices[dev];
-    uint64_t used = atomic_load(&d->used_bytes);
-    do {
-        if (n > d->vram_bytes || used > d->vram_bytes - n)
-            return false;
-    } while (!atomic_compare_exchange_weak(&d->used_bytes, &used, used + n));
-    return true;
+    return sim_vram_take(&sim_devices[dev].used_bytes, sim_devices[dev].vram_bytes, n);
 }
 
 static void vram_release(CUdevice dev, uint64_t n)
 {
-    atomic_fetch_sub(&sim_devices[dev].used_bytes, n);
+    sim_vram_give(&sim_devices[dev].used_bytes, n);
 }
 
 static void alloc_destroy(sim_alloc *a)

@@ -224,6 +224,7 @@ static const proc_entry table[] = {
     P("cuFuncSetAttribute", 9000, cuFuncSetAttribute),
     P("cuFuncSetCacheConfig", 3000, cuFuncSetCacheConfig),
     P("cuFuncGetName", 12030, cuFuncGetName),
+    P("cuFuncGetParamInfo", 12040, cuFuncGetParamInfo),
 
     /* libraries and kernels, what the CUDA 12+ runtime registers fatbins with (sim_library.c) */
     P("cuLibraryLoadData", 12000, cuLibraryLoadData),

@@ -265,6 +265,11 @@ int main(int argc, char **argv)
           "%llu slots reclaimed for %u killed workers that held one (each must be retired exactly once)",
           (unsigned long long)total, kills_with_slot);
     CHECK(by_hooks >= 1, "no killed worker's slot was reclaimed by a denied allocation");
+    /* A worker killed between the two steps of an allocation or a free strands at most one
+     * allocation (64 MiB at most) per thread: returned when the ledger went idle just now. */
+    uint64_t orphaned = atomic_load(&lg.header->orphaned_bytes);
+    CHECK(orphaned <= (uint64_t)kills * (uint64_t)atoi(threads) * (64ull << 20),
+          "%llu orphaned bytes: more than %u killed workers could have left", (unsigned long long)orphaned, kills);
     CHECK(atomic_load(&lg.header->device_used[0]) == 0, "device_used is %llu at the end, not 0",
           (unsigned long long)atomic_load(&lg.header->device_used[0]));
     unsigned active = 0;
@@ -285,9 +290,9 @@ int main(int argc, char **argv)
     CHECK(allocs > 1000 && denied > 0, "too little happened: %llu allocations, %llu denials",
           (unsigned long long)allocs, (unsigned long long)denied);
     printf("stress: %d processes x %s threads for %gs against a %llu MiB budget: %llu allocations, %llu denied; "
-           "%u killed (%u with a slot), reclaimed %llu by denied hooks + %u at the end; %lu still samples, %lu quick samples; "
+           "%u killed (%u with a slot), reclaimed %llu by denied hooks + %u at the end, %llu MiB orphaned by kills mid-allocation; %lu still samples, %lu quick samples; "
            "%s\n", nproc, threads, seconds, (unsigned long long)(budget >> 20), (unsigned long long)allocs,
-           (unsigned long long)denied, kills, kills_with_slot, (unsigned long long)by_hooks, by_us, still_samples, atomic_load(&quick_samples),
+           (unsigned long long)denied, kills, kills_with_slot, (unsigned long long)by_hooks, by_us, (unsigned long long)(orphaned >> 20), still_samples, atomic_load(&quick_samples),
            failures ? "FAILED" : "ok");
     grey_ledger_close(&lg);
     return failures ? 1 : 0;

@@ -371,3 +371,39 @@ Test(retire, processes_racing_retire_each_slot_once)
     cr_assert_eq(sum, DEAD_SLOTS, "the four processes retired %u slots between them", sum);
     assert_only_live_left(live);
 }
+
+Test(retire, bytes_no_slot_holds_return_only_when_the_ledger_is_idle)
+{
+    /* A process killed between raising the device total and its own count left 7 MiB. */
+    atomic_store(&lg.header->device_used[3], 7 * MiB);
+    struct grey_slot *live = holding(20, getpid(), self_start(), 0, 2 * MiB);
+    cr_assert_eq(grey_ledger_reclaim(&lg), 0);
+    cr_assert_eq(atomic_load(&lg.header->device_used[3]), 7 * MiB, "a live process could be mid-step: kept");
+    cr_assert_eq(atomic_load(&lg.header->orphaned_bytes), 0);
+
+    cr_assert(grey_slot_retire(lg.header, live));
+    atomic_store(&lg.slots[21].state, GREY_SLOT_CLAIMING);
+    atomic_store(&lg.slots[21].retirer, getpid()); /* a live claimer, half-way */
+    grey_ledger_reclaim(&lg);
+    cr_assert_eq(atomic_load(&lg.header->device_used[3]), 7 * MiB, "a claimer could be about to allocate: kept");
+
+    atomic_store(&lg.slots[21].state, GREY_SLOT_FREE);
+    atomic_store(&lg.slots[21].retirer, 0);
+    grey_ledger_reclaim(&lg);
+    cr_assert_eq(atomic_load(&lg.header->device_used[3]), 0, "idle: nobody can be mid-step, so they go back");
+    cr_assert_eq(atomic_load(&lg.header->device_used[0]), 0);
+    cr_assert_eq(atomic_load(&lg.header->orphaned_bytes), 7 * MiB, "and are counted as orphaned");
+    cr_assert_eq(atomic_load(&lg.header->reclaimed_slots), 0, "no slot was reclaimed for them");
+}
+
+Test(retire, a_claimer_killed_half_way_frees_its_slot)
+{
+    uint64_t dstart;
+    pid_t dead = dead_process(&dstart, false);
+    struct grey_slot *s = &lg.slots[30];
+    atomic_store(&s->state, GREY_SLOT_CLAIMING);
+    atomic_store(&s->retirer, dead);
+    cr_assert_eq(grey_ledger_reclaim(&lg), 1);
+    cr_assert_eq(grey_slot_state(s), GREY_SLOT_FREE, "free for the next claimer, not stuck CLAIMING");
+    cr_assert_eq(atomic_load(&s->retirer), 0);
+}

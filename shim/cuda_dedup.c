@@ -1,0 +1,224 @@
+/* GREY_DEDUP's bookkeeping on the copy, memset and launch paths (see dedup.h). */
+#include "dedup.h"
+
+#include <string.h>
+
+#include "../policy/ticks.h"
+#include "../preload/recorder.h"
+#include "track.h"
+
+/* What one touch does to a record. alloc_ticks names the allocation the caller looked up: an
+ * address freed and handed out again meanwhile is another buffer, left alone. */
+struct touch {
+    uint32_t how;
+    bool write;
+    bool set_fp;
+    uint64_t alloc_ticks; /* 0: whatever buffer is at the address now */
+    uint64_t now;
+    struct grey_fp fp;
+};
+
+static void apply(struct grey_buffer_info *info, void *arg)
+{
+    const struct touch *t = arg;
+    if (t->alloc_ticks && info->alloc_ticks != t->alloc_ticks)
+        return;
+    info->touched |= t->how;
+    info->last_use_ticks = t->now;
+    if (t->set_fp) {
+        info->fp = t->fp;
+        info->fp_ticks = t->now;
+        info->fp_source = GREY_FP_UPLOAD;
+        info->fp_stale = 0;
+    } else if (t->write && info->fp_source != GREY_FP_NONE) {
+        info->fp_stale = 1;
+    }
+}
+
+/* The tracked buffer holding [p, p + n): p itself, or the base the driver names for an address
+ * inside an allocation. */
+static bool owner(CUdeviceptr p, uint64_t *base)
+{
+    if (tracker_find((uint64_t)p, NULL)) {
+        *base = (uint64_t)p;
+        return true;
+    }
+    static void *range_fn;
+    PFN_cuMemGetAddressRange_v3020 range = grey_real(&range_fn, "cuMemGetAddressRange_v2");
+    CUdeviceptr b = 0;
+    size_t size = 0;
+    if (!range || range(&b, &size, p) != CUDA_SUCCESS)
+        return false;
+    *base = (uint64_t)b;
+    return true;
+}
+
+static void touch(CUdeviceptr p, uint32_t how, bool write)
+{
+    uint64_t base;
+    if (!owner(p, &base))
+        return;
+    struct touch t = {.how = how, .write = write, .now = grey_ticks()};
+    tracker_update(base, apply, &t);
+}
+
+void grey_dedup_upload(CUdeviceptr dst, const void *src, size_t n)
+{
+    struct grey_buffer_info info;
+    if (src && tracker_find((uint64_t)dst, &info) && info.bytes == n && grey_api_kind(info.api) == GREY_RAW_PTR) {
+        /* The host side as it passes: the buffer now holds exactly these bytes. */
+        struct touch t = {.how = GREY_TOUCH_UPLOAD, .write = true, .set_fp = true,
+                          .alloc_ticks = info.alloc_ticks, .fp = grey_fp_bytes(src, n)};
+        t.now = grey_ticks();
+        tracker_update((uint64_t)dst, apply, &t);
+        return;
+    }
+    touch(dst, GREY_TOUCH_UPLOAD, true);
+}
+
+void grey_dedup_written(CUdeviceptr dst, size_t n, uint32_t how)
+{
+    (void)n;
+    touch(dst, how, true);
+}
+
+void grey_dedup_read(CUdeviceptr src, size_t n)
+{
+    (void)n;
+    touch(src, GREY_TOUCH_COPY_OUT, false);
+}
+
+bool grey_dedup_is_device(CUdeviceptr p)
+{
+    uint64_t base;
+    return owner(p, &base);
+}
+
+/* ------------------------------------------------------------------ kernel arguments */
+
+/* Which parameters of a kernel are pointer-sized, asked of the driver once per function
+ * (cuFuncGetParamInfo, CUDA 12.4) and kept in a fixed table claimed with compare-and-swap. */
+#define LAYOUTS 1024
+#define MAX_PARAMS 64
+
+struct layout {
+    _Atomic uintptr_t func;    /* 0: free */
+    _Atomic int state;         /* 0 being filled, 1 known, 2 unknown (no param info) */
+    uint32_t nparams;
+    uint64_t ptr_mask;         /* bit i: parameter i is 8 bytes */
+};
+
+static struct layout layouts[LAYOUTS];
+static _Atomic uint64_t args_unknown;
+
+static void describe(CUfunction f, struct layout *l)
+{
+    static _Atomic(void *) info_fn;
+    static atomic_bool looked_up;
+    if (!atomic_load(&looked_up)) {
+        /* Not grey_real: an older driver without it is normal, not worth a warning. */
+        atomic_store(&info_fn, grey_driver_symbol("cuFuncGetParamInfo"));
+        atomic_store(&looked_up, true);
+    }
+    PFN_cuFuncGetParamInfo_v12040 get = (PFN_cuFuncGetParamInfo_v12040)atomic_load(&info_fn);
+    uint32_t n = 0;
+    uint64_t mask = 0;
+    int state = 2;
+    if (get) {
+        CUresult rc = CUDA_SUCCESS;
+        for (; n < MAX_PARAMS; n++) {
+            size_t offset, size;
+            rc = get(f, n, &offset, &size);
+            if (rc != CUDA_SUCCESS)
+                break;
+            if (size == sizeof(CUdeviceptr))
+                mask |= 1ull << n;
+        }
+        /* The driver answers "invalid value" past the last parameter; anything else (not
+         * supported, a bad handle) leaves the layout unknown. */
+        state = (rc == CUDA_ERROR_INVALID_VALUE || n == MAX_PARAMS) ? 1 : 2;
+    }
+    l->nparams = n;
+    l->ptr_mask = mask;
+    atomic_store_explicit(&l->state, state, memory_order_release);
+}
+
+static const struct layout *layout_of(CUfunction f)
+{
+    uintptr_t key = (uintptr_t)f;
+    size_t i = (size_t)((key >> 4) * 0x9E3779B97F4A7C15ull >> 54) % LAYOUTS;
+    for (size_t probe = 0; probe < 32; probe++, i = (i + 1) % LAYOUTS) {
+        struct layout *l = &layouts[i];
+        uintptr_t cur = atomic_load_explicit(&l->func, memory_order_acquire);
+        if (cur == 0) {
+            uintptr_t expected = 0;
+            if (atomic_compare_exchange_strong(&l->func, &expected, key)) {
+                describe(f, l);
+                return l;
+            }
+            cur = expected;
+        }
+        if (cur == key)
+            return atomic_load_explicit(&l->state, memory_order_acquire) ? l : NULL;
+    }
+    return NULL;
+}
+
+static void kernel_touch(uint64_t value, uint64_t now)
+{
+    struct touch t = {.how = GREY_TOUCH_KERNEL, .write = true, .now = now};
+    tracker_update(value, apply, &t); /* an exact tracked address, or nothing */
+}
+
+void grey_dedup_kernel_args(CUfunction f, void **params, void **extra)
+{
+    uint64_t now = grey_ticks();
+    if (params) {
+        const struct layout *l = layout_of(f);
+        if (!l || l->state != 1) {
+            atomic_fetch_add_explicit(&args_unknown, 1, memory_order_relaxed);
+            return;
+        }
+        for (uint32_t i = 0; i < l->nparams; i++)
+            if ((l->ptr_mask >> i & 1) && params[i]) {
+                uint64_t v;
+                memcpy(&v, params[i], sizeof v);
+                kernel_touch(v, now);
+            }
+        return;
+    }
+    /* The packed form: every aligned pointer-sized word of the argument buffer. */
+    const unsigned char *buf = NULL;
+    size_t size = 0;
+    for (size_t i = 0; extra && extra[i] != CU_LAUNCH_PARAM_END && i < 16; i += 2) {
+        if (extra[i] == CU_LAUNCH_PARAM_BUFFER_POINTER)
+            buf = extra[i + 1];
+        else if (extra[i] == CU_LAUNCH_PARAM_BUFFER_SIZE && extra[i + 1])
+            size = *(const size_t *)extra[i + 1];
+    }
+    for (size_t off = 0; buf && off + sizeof(uint64_t) <= size; off += sizeof(uint64_t)) {
+        uint64_t v;
+        memcpy(&v, buf + off, sizeof v);
+        kernel_touch(v, now);
+    }
+}
+
+uint64_t grey_dedup_kernel_args_unknown(void) { return atomic_load_explicit(&args_unknown, memory_order_relaxed); }
+
+/* ------------------------------------------------------------------ context teardown */
+
+void grey_dedup_context_closing(CUcontext ctx, bool certain)
+{
+    if (!ctx || !grey_dedup_on() || !atomic_load(&grey_recorder_started) || grey_recorder_exited())
+        return;
+    if (!certain) {
+        /* A release that may leave the context alive: at most one snapshot per second, so a
+         * program that retains and releases in a loop is not read back each time. */
+        static _Atomic uint64_t last_ns;
+        uint64_t now = grey_mono_ns(), prev = atomic_load(&last_ns);
+        if (prev && now - prev < 1000000000ull)
+            return;
+        atomic_store(&last_ns, now);
+    }
+    grey_recorder_snapshot(GREY_FP_TEARDOWN, (uint64_t)(uintptr_t)ctx);
+}

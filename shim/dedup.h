@@ -1,0 +1,33 @@
+/* The opt-in work of GREY_DEDUP inside the CUDA wrappers: fingerprints of host-to-device copies
+ * that fill a whole buffer, which buffers copies, memsets and kernels touched (and when), and
+ * snapshots that read buffers back to fingerprint them. Callers test grey_dedup_on() first, so
+ * without GREY_DEDUP each wrapper pays one predictable branch. */
+#ifndef GREY_DEDUP_SHIM_H
+#define GREY_DEDUP_SHIM_H
+
+#include "../preload/track_config.h"
+#include "cuda_shim.h"
+
+/* A host-to-device copy of n bytes from src to dst succeeded: fingerprint the host bytes when
+ * they fill dst's whole buffer, else mark dst written. */
+void grey_dedup_upload(CUdeviceptr dst, const void *src, size_t n);
+/* A copy or memset wrote n bytes at dst (how: a GREY_TOUCH_* bit). */
+void grey_dedup_written(CUdeviceptr dst, size_t n, uint32_t how);
+/* A copy read n bytes at src. */
+void grey_dedup_read(CUdeviceptr src, size_t n);
+/* True when p is device memory (cuMemcpy's ends may be either). */
+bool grey_dedup_is_device(CUdeviceptr p);
+/* A kernel launch: its pointer-sized arguments that are tracked buffers were touched. */
+void grey_dedup_kernel_args(CUfunction f, void **params, void **extra);
+/* Launches whose arguments could not be inspected (the driver has no cuFuncGetParamInfo). */
+uint64_t grey_dedup_kernel_args_unknown(void);
+
+/* Reads back every fingerprintable buffer of context (0: of every context) in bounded chunks
+ * and records its fingerprint as coming from source. Callers serialize (preload/recorder.c). */
+void grey_dedup_snapshot(uint32_t source, uint64_t context, uint64_t *buffers, uint64_t *bytes, uint64_t *failed);
+
+/* A context is about to be destroyed (certain) or may be (a primary context release, which
+ * destroys it only with the last reference): fingerprint its buffers while they exist. */
+void grey_dedup_context_closing(CUcontext ctx, bool certain);
+
+#endif

@@ -1,0 +1,127 @@
+/* HIP's stream-ordered allocation: hipMallocAsync, hipMallocFromPoolAsync, hipFreeAsync, and the
+ * pool calls that decide when freed memory really leaves the process. Counted exactly like CUDA's
+ * (pool caches and release thresholds: pool_cache.h, shared with cuda_async.c). */
+#include "hip_shim.h"
+#include "pool_cache.h"
+
+/* A stream being captured records the allocation as a graph node instead of making it; such
+ * allocations are not counted here (HIP graph memory nodes are not followed yet). */
+static bool capturing(hipStream_t stream)
+{
+    static void *real_fn;
+    __typeof__(hipStreamIsCapturing) *is_capturing = grey_real(&real_fn, "hipStreamIsCapturing");
+    hipStreamCaptureStatus status = hipStreamCaptureStatusNone;
+    return is_capturing && is_capturing(stream, &status) == hipSuccess && status != hipStreamCaptureStatusNone;
+}
+
+static uint64_t device_current_pool(int dev)
+{
+    static void *real_fn;
+    __typeof__(hipDeviceGetMemPool) *get_pool = grey_real(&real_fn, "hipDeviceGetMemPool");
+    hipMemPool_t pool = NULL;
+    if (get_pool)
+        get_pool(&pool, dev);
+    return (uint64_t)(uintptr_t)pool;
+}
+
+/* The shared path of both allocation entry points; pool 0 is the device's current pool. */
+static hipError_t alloc_async(void **ptr, size_t size, uint64_t pool, enum grey_hip_api api,
+                              hipError_t (*call)(void **, size_t, hipMemPool_t, hipStream_t), hipMemPool_t pool_arg,
+                              hipStream_t stream)
+{
+    if (!ptr || size == 0 || grey_hip_nested() || capturing(stream))
+        return call(ptr, size, pool_arg, stream);
+    int dev;
+    bool counted = grey_hip_current_device(&dev);
+    if (counted && !pool)
+        pool = device_current_pool(dev);
+    struct grey_pool_admission pa;
+    if (grey_pool_admit(&pa, counted ? dev : -1, pool, size, counted ? GREY_HIP_CONTEXT(dev) : 0) != GREY_ADMIT_OK)
+        return hipErrorOutOfMemory;
+    grey_hip_enter();
+    hipError_t rc = call(ptr, size, pool_arg, stream);
+    grey_hip_leave();
+    grey_pool_settle(&pa, rc == hipSuccess, rc == hipSuccess ? (uint64_t)(uintptr_t)*ptr : 0, api);
+    return rc;
+}
+
+static void *real_malloc_async, *real_from_pool;
+
+static hipError_t call_malloc_async(void **p, size_t n, hipMemPool_t unused, hipStream_t s)
+{
+    (void)unused;
+    return ((__typeof__(hipMallocAsync) *)real_malloc_async)(p, n, s);
+}
+static hipError_t call_from_pool(void **p, size_t n, hipMemPool_t pool, hipStream_t s)
+{
+    return ((__typeof__(hipMallocFromPoolAsync) *)real_from_pool)(p, n, pool, s);
+}
+
+GREY_EXPORT hipError_t hipMallocAsync(void **ptr, size_t size, hipStream_t stream)
+{
+    if (!grey_real(&real_malloc_async, "hipMallocAsync"))
+        return hipErrorNotFound;
+    return alloc_async(ptr, size, 0, GREY_API_HIP_MALLOC_ASYNC, call_malloc_async, NULL, stream);
+}
+
+GREY_EXPORT hipError_t hipMallocFromPoolAsync(void **ptr, size_t size, hipMemPool_t pool, hipStream_t stream)
+{
+    if (!grey_real(&real_from_pool, "hipMallocFromPoolAsync"))
+        return hipErrorNotFound;
+    return alloc_async(ptr, size, (uint64_t)(uintptr_t)pool, GREY_API_HIP_MALLOC_FROM_POOL, call_from_pool, pool,
+                       stream);
+}
+
+GREY_EXPORT hipError_t hipFreeAsync(void *ptr, hipStream_t stream)
+{
+    static void *real_fn;
+    __typeof__(hipFreeAsync) *real = grey_real(&real_fn, "hipFreeAsync");
+    if (!real)
+        return hipErrorNotFound;
+    if (!ptr || grey_hip_nested() || capturing(stream))
+        return real(ptr, stream);
+    struct grey_buffer_info info;
+    bool tracked = grey_untrack((uint64_t)(uintptr_t)ptr, &info);
+    grey_hip_enter();
+    hipError_t rc = real(ptr, stream);
+    grey_hip_leave();
+    grey_pool_forget(tracked, &info, rc == hipSuccess);
+    return rc;
+}
+
+GREY_EXPORT hipError_t hipMemPoolTrimTo(hipMemPool_t pool, size_t min_bytes_to_hold)
+{
+    static void *real_fn;
+    __typeof__(hipMemPoolTrimTo) *real = grey_real(&real_fn, "hipMemPoolTrimTo");
+    if (!real)
+        return hipErrorNotFound;
+    hipError_t rc = real(pool, min_bytes_to_hold);
+    if (rc == hipSuccess && !grey_hip_nested())
+        grey_pool_trimmed((uint64_t)(uintptr_t)pool, min_bytes_to_hold);
+    return rc;
+}
+
+GREY_EXPORT hipError_t hipMemPoolSetAttribute(hipMemPool_t pool, hipMemPoolAttr attr, void *value)
+{
+    static void *real_fn;
+    __typeof__(hipMemPoolSetAttribute) *real = grey_real(&real_fn, "hipMemPoolSetAttribute");
+    if (!real)
+        return hipErrorNotFound;
+    hipError_t rc = real(pool, attr, value);
+    if (rc == hipSuccess && attr == hipMemPoolAttrReleaseThreshold && value && !grey_hip_nested())
+        grey_pool_set_threshold((uint64_t)(uintptr_t)pool, *(uint64_t *)value);
+    return rc;
+}
+
+GREY_EXPORT hipError_t hipMemPoolDestroy(hipMemPool_t pool)
+{
+    static void *real_fn;
+    __typeof__(hipMemPoolDestroy) *real = grey_real(&real_fn, "hipMemPoolDestroy");
+    if (!real)
+        return hipErrorNotFound;
+    struct grey_pool_state *ps = grey_hip_nested() ? NULL : grey_pool_lookup((uint64_t)(uintptr_t)pool);
+    hipError_t rc = real(pool);
+    if (rc == hipSuccess)
+        grey_pool_destroyed(ps);
+    return rc;
+}

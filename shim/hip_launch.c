@@ -1,0 +1,127 @@
+/* HIP kernel launches, through every entry point a HIP program uses (hipLaunchKernel, which
+ * hipcc's <<<>>> becomes; hipModuleLaunchKernel; hipExtLaunchKernel; cooperative launches; graph
+ * launches; and the per-thread-default-stream _spt forms): each passes the launch gate shared with
+ * CUDA (launch_gate.h), counted per process now, paced by the fair-share pacer later. A launch the
+ * runtime makes on its own behalf, from inside another HIP call, is not counted twice. */
+#include "hip_shim.h"
+#include "launch_gate.h"
+
+static inline void gate(void)
+{
+    if (!grey_hip_nested())
+        grey_launch_gate();
+}
+
+GREY_EXPORT hipError_t hipLaunchKernel(const void *function_address, dim3 grid, dim3 block, void **args,
+                                       size_t shared_mem, hipStream_t stream)
+{
+    static void *real_fn;
+    __typeof__(hipLaunchKernel) *real = grey_real(&real_fn, "hipLaunchKernel");
+    if (!real)
+        return hipErrorNotFound;
+    gate();
+    grey_hip_enter();
+    hipError_t rc = real(function_address, grid, block, args, shared_mem, stream);
+    grey_hip_leave();
+    return rc;
+}
+
+GREY_EXPORT hipError_t hipLaunchKernel_spt(const void *function_address, dim3 grid, dim3 block, void **args,
+                                           size_t shared_mem, hipStream_t stream)
+{
+    static void *real_fn;
+    __typeof__(hipLaunchKernel_spt) *real = grey_real(&real_fn, "hipLaunchKernel_spt");
+    if (!real)
+        return hipErrorNotFound;
+    gate();
+    grey_hip_enter();
+    hipError_t rc = real(function_address, grid, block, args, shared_mem, stream);
+    grey_hip_leave();
+    return rc;
+}
+
+GREY_EXPORT hipError_t hipModuleLaunchKernel(hipFunction_t f, unsigned int gx, unsigned int gy, unsigned int gz,
+                                             unsigned int bx, unsigned int by, unsigned int bz, unsigned int shared_mem,
+                                             hipStream_t stream, void **params, void **extra)
+{
+    static void *real_fn;
+    __typeof__(hipModuleLaunchKernel) *real = grey_real(&real_fn, "hipModuleLaunchKernel");
+    if (!real)
+        return hipErrorNotFound;
+    gate();
+    grey_hip_enter();
+    hipError_t rc = real(f, gx, gy, gz, bx, by, bz, shared_mem, stream, params, extra);
+    grey_hip_leave();
+    return rc;
+}
+
+GREY_EXPORT hipError_t hipExtLaunchKernel(const void *function_address, dim3 grid, dim3 block, void **args,
+                                          size_t shared_mem, hipStream_t stream, hipEvent_t start, hipEvent_t stop,
+                                          int flags)
+{
+    static void *real_fn;
+    __typeof__(hipExtLaunchKernel) *real = grey_real(&real_fn, "hipExtLaunchKernel");
+    if (!real)
+        return hipErrorNotFound;
+    gate();
+    grey_hip_enter();
+    hipError_t rc = real(function_address, grid, block, args, shared_mem, stream, start, stop, flags);
+    grey_hip_leave();
+    return rc;
+}
+
+GREY_EXPORT hipError_t hipLaunchCooperativeKernel(const void *f, dim3 grid, dim3 block, void **params,
+                                                  unsigned int shared_mem, hipStream_t stream)
+{
+    static void *real_fn;
+    __typeof__(hipLaunchCooperativeKernel) *real = grey_real(&real_fn, "hipLaunchCooperativeKernel");
+    if (!real)
+        return hipErrorNotFound;
+    gate();
+    grey_hip_enter();
+    hipError_t rc = real(f, grid, block, params, shared_mem, stream);
+    grey_hip_leave();
+    return rc;
+}
+
+GREY_EXPORT hipError_t hipLaunchCooperativeKernel_spt(const void *f, dim3 grid, dim3 block, void **params,
+                                                      uint32_t shared_mem, hipStream_t stream)
+{
+    static void *real_fn;
+    __typeof__(hipLaunchCooperativeKernel_spt) *real = grey_real(&real_fn, "hipLaunchCooperativeKernel_spt");
+    if (!real)
+        return hipErrorNotFound;
+    gate();
+    grey_hip_enter();
+    hipError_t rc = real(f, grid, block, params, shared_mem, stream);
+    grey_hip_leave();
+    return rc;
+}
+
+/* A graph launch is one launch at the gate, whatever the graph holds (the pacer will weigh it by
+ * the device time it takes, which it measures). */
+GREY_EXPORT hipError_t hipGraphLaunch(hipGraphExec_t exec, hipStream_t stream)
+{
+    static void *real_fn;
+    __typeof__(hipGraphLaunch) *real = grey_real(&real_fn, "hipGraphLaunch");
+    if (!real)
+        return hipErrorNotFound;
+    gate();
+    grey_hip_enter();
+    hipError_t rc = real(exec, stream);
+    grey_hip_leave();
+    return rc;
+}
+
+GREY_EXPORT hipError_t hipGraphLaunch_spt(hipGraphExec_t exec, hipStream_t stream)
+{
+    static void *real_fn;
+    __typeof__(hipGraphLaunch_spt) *real = grey_real(&real_fn, "hipGraphLaunch_spt");
+    if (!real)
+        return hipErrorNotFound;
+    gate();
+    grey_hip_enter();
+    hipError_t rc = real(exec, stream);
+    grey_hip_leave();
+    return rc;
+}

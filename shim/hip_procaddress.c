@@ -1,0 +1,55 @@
+/* hipGetProcAddress (ROCm 6.1+) and its per-thread-default-stream form (7.2): how Triton, and
+ * frameworks on ROCm 7 generally, reach every HIP function. Mirrors cuda_procaddress.c: the
+ * runtime picks the function (hipGetDeviceProperties at version 600 is ...R0600, the per-thread
+ * flag picks _spt), and grey swaps the pointer it chose for its wrapper of that same function,
+ * recognised by address among the hip* rows. HIP looks the name up with dlsym on its own handle,
+ * which under LD_PRELOAD already reaches grey's dlsym; the swap covers LD_AUDIT and any other way
+ * the runtime's own pointer comes back. */
+#include "hip_shim.h"
+
+#include "../preload/intercept.h"
+#include "../preload/log.h"
+
+static void warn_unrecognised(const char *symbol, int version)
+{
+    static _Atomic unsigned warned;
+    if (atomic_fetch_add(&warned, 1) < 8)
+        grey_warn("hipGetProcAddress(%s, %d) returned a version of %s grey does not know; calls through it "
+                  "are not capped", symbol, version, symbol);
+}
+
+static void swap_for_wrapper(const char *symbol, void **pfn, int version)
+{
+    if (!symbol || !pfn || !*pfn)
+        return;
+    void *mine = grey_intercept_by_address_in("hip", *pfn);
+    if (mine)
+        *pfn = mine;
+    else if (grey_intercept_covers_base(symbol))
+        warn_unrecognised(symbol, version);
+}
+
+GREY_EXPORT hipError_t hipGetProcAddress(const char *symbol, void **pfn, int version, uint64_t flags, int *status)
+{
+    static void *real_fn;
+    __typeof__(hipGetProcAddress) *real = grey_real(&real_fn, "hipGetProcAddress");
+    if (!real)
+        return hipErrorNotFound;
+    hipError_t rc = real(symbol, pfn, version, flags, status);
+    if (rc == hipSuccess)
+        swap_for_wrapper(symbol, pfn, version);
+    return rc;
+}
+
+GREY_EXPORT hipError_t hipGetProcAddress_spt(const char *symbol, void **pfn, int version, uint64_t flags,
+                                             int *status)
+{
+    static void *real_fn;
+    __typeof__(hipGetProcAddress_spt) *real = grey_real(&real_fn, "hipGetProcAddress_spt");
+    if (!real)
+        return hipErrorNotFound;
+    hipError_t rc = real(symbol, pfn, version, flags, status);
+    if (rc == hipSuccess)
+        swap_for_wrapper(symbol, pfn, version);
+    return rc;
+}

@@ -1,0 +1,170 @@
+/* grey-report: the buffer report, readable.
+ *
+ *   grey-report [--json | --html OUT] [--idle SECONDS] FILE
+ *   grey-report --live PID [--json | --html OUT] [--idle SECONDS]
+ *
+ * FILE is a report grey-run wrote (JSON), a raw record a hooked process wrote, or a directory of
+ * raw records (one per process); raw records are analysed and symbolized here. --live asks a
+ * running process for its record now. Exit status: 0 ok, 1 the input cannot be read or is not a
+ * report (or the process cannot be asked), 2 usage. */
+#include <cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "live_client.h"
+#include "report_build.h"
+#include "report_html.h"
+#include "report_text.h"
+
+#define PROG "grey-report"
+#define LIVE_TIMEOUT_MS 120000
+
+static const char usage_text[] =
+    "usage: grey-report [--json | --html OUT] [--idle SECONDS] FILE\n"
+    "       grey-report --live PID [--json | --html OUT] [--idle SECONDS]\n"
+    "\n"
+    "Shows the buffer report of a run: groups of GPU buffers that held identical bytes and the\n"
+    "VRAM deduplication would give back (largest first), the call sites that held the most at the\n"
+    "peak, buffers never used, and buffers freed long after their last use.\n"
+    "\n"
+    "FILE is the report grey-run --dedup or --report wrote (JSON), a raw record a hooked process\n"
+    "wrote (*.raw), or a directory of raw records.\n"
+    "\n"
+    "options:\n"
+    "  --json          print the report as JSON (a JSON report is passed through unchanged)\n"
+    "  --html OUT      write the report as one self-contained HTML page to OUT\n"
+    "  --live PID      ask the running process PID (under grey-run --dedup/--report, or with\n"
+    "                  GREY_DEDUP=1) for its buffers now\n"
+    "  --idle SECONDS  how long a buffer must sit unused before its free to be listed as freed\n"
+    "                  long after its last use (default 1; raw records and --live only)\n"
+    "  -h, --help      this text\n"
+    "\n"
+    "exit status: 0 ok; 1 the input cannot be read, is not a report, or the process cannot be\n"
+    "asked; 2 bad command line.\n";
+
+struct options {
+    bool json;
+    const char *html;
+    int live_pid;
+    const char *file;
+    struct grey_dedup_options dedup;
+};
+
+static int parse_options(int argc, char **argv, struct options *opt)
+{
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'},   {"html", required_argument, NULL, 'H'},
+        {"live", required_argument, NULL, 'l'}, {"idle", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},   {NULL, 0, NULL, 0},
+    };
+    memset(opt, 0, sizeof *opt);
+    grey_dedup_default_options(&opt->dedup);
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'j':
+            opt->json = true;
+            break;
+        case 'H':
+            opt->html = optarg;
+            break;
+        case 'l': {
+            long pid = strtol(optarg, &end, 10);
+            if (*end || pid <= 0 || pid > 0x7fffffff)
+                return cli_usage_error(PROG, "--live: '%s' is not a process id", optarg);
+            opt->live_pid = (int)pid;
+            break;
+        }
+        case 'i': {
+            double s = strtod(optarg, &end);
+            if (*end || end == optarg || !(s >= 0) || s > 1e6)
+                return cli_usage_error(PROG, "--idle: '%s' is not a number of seconds", optarg);
+            opt->dedup.idle_min_ns = (uint64_t)(s * 1e9);
+            break;
+        }
+        case 'h':
+            fputs(usage_text, stdout);
+            exit(CLI_EXIT_OK);
+        case ':':
+            return cli_usage_error(PROG, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (opt->json && opt->html)
+        return cli_usage_error(PROG, "--json and --html cannot be combined");
+    if (opt->live_pid) {
+        if (optind < argc)
+            return cli_usage_error(PROG, "--live takes no FILE (got '%s')", argv[optind]);
+    } else {
+        if (optind >= argc)
+            return cli_usage_error(PROG, "no report FILE given");
+        if (optind + 1 < argc)
+            return cli_usage_error(PROG, "one report FILE at a time (got '%s' too)", argv[optind + 1]);
+        opt->file = argv[optind];
+    }
+    return CLI_EXIT_OK;
+}
+
+static int write_html(const cJSON *report, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return cli_error(PROG, "cannot write %s: %s", path, strerror(errno));
+    grey_report_html(report, f);
+    if (fclose(f) != 0)
+        return cli_error(PROG, "cannot write %s: %s", path, strerror(errno));
+    fprintf(stderr, "%s: wrote %s\n", PROG, path);
+    return CLI_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    struct options opt;
+    int rc = parse_options(argc, argv, &opt);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+
+    char err[4600], live_path[1024];
+    const char *input = opt.file;
+    if (opt.live_pid) {
+        if (grey_live_request(opt.live_pid, LIVE_TIMEOUT_MS, live_path, sizeof live_path, err, sizeof err) != 0)
+            return cli_error(PROG, "%s", err);
+        input = live_path;
+    }
+    char *text = NULL;
+    cJSON *report = grey_report_load(input, &opt.dedup, &text, err, sizeof err);
+    if (opt.live_pid)
+        remove(live_path); /* the record was only the transport */
+    if (!report)
+        return cli_error(PROG, "%s", err);
+
+    if (opt.html) {
+        rc = write_html(report, opt.html);
+    } else if (opt.json) {
+        if (text) {
+            fputs(text, stdout);
+        } else {
+            char *out = cJSON_Print(report);
+            if (out)
+                puts(out);
+            cJSON_free(out);
+        }
+        rc = CLI_EXIT_OK;
+    } else {
+        grey_report_text(report, stdout);
+        rc = CLI_EXIT_OK;
+    }
+    if (fflush(stdout) != 0)
+        rc = cli_error(PROG, "cannot write the output: %s", strerror(errno));
+    free(text);
+    cJSON_Delete(report);
+    return rc;
+}

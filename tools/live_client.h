@@ -1,0 +1,13 @@
+/* Asking a running hooked process for its buffer record now (grey-report --live PID): connect to
+ * its agent's socket (preload/agent.h) in the user's report directory, ask for a snapshot, and
+ * get back the path of the raw record it wrote. */
+#ifndef GREY_LIVE_CLIENT_H
+#define GREY_LIVE_CLIENT_H
+
+#include <stddef.h>
+
+/* 0 with the record's path in path, or -1 with the reason in err. timeout_ms bounds the wait
+ * for the snapshot (which reads the process's buffers back). */
+int grey_live_request(int pid, int timeout_ms, char *path, size_t pathlen, char *err, size_t errlen);
+
+#endif

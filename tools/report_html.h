@@ -1,0 +1,13 @@
+/* The buffer report as one self-contained HTML page (grey-report --html OUT): no script, no
+ * external file. An inline SVG bar chart shows the bytes each call site held at the peak, with
+ * the sites that allocated duplicate buffers highlighted, followed by the groups of identical
+ * buffers and the lists of unused and idle buffers. */
+#ifndef GREY_REPORT_HTML_H
+#define GREY_REPORT_HTML_H
+
+#include <cJSON.h>
+#include <stdio.h>
+
+void grey_report_html(const cJSON *report, FILE *out);
+
+#endif

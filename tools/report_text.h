@@ -1,0 +1,14 @@
+/* The buffer report as text for a terminal (grey-report FILE): largest savings first, call
+ * sites as "function (file:line)". */
+#ifndef GREY_REPORT_TEXT_H
+#define GREY_REPORT_TEXT_H
+
+#include <cJSON.h>
+#include <stdio.h>
+
+void grey_report_text(const cJSON *report, FILE *out);
+
+/* The run summary grey-run prints at exit: exactly three lines, the last naming path. */
+void grey_report_summary(const cJSON *report, const char *path, FILE *out);
+
+#endif

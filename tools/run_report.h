@@ -1,0 +1,26 @@
+/* grey-run --dedup / --report FILE: the buffer report of a job.
+ *
+ * Before the job, run_report_prepare makes the run's private directory for the raw records
+ * (policy/report_dir.h: BASE/run-ID), checks that the report can be written where asked, and
+ * tells the job's hook (GREY_REPORT_DIR, GREY_DEDUP). After the job, run_report_finish builds
+ * the report from every process's record, writes it (FILE, or BASE/report-ID.json), removes the
+ * raw records, and prints three lines: the savings, the peak, where the report is. */
+#ifndef GREY_RUN_REPORT_H
+#define GREY_RUN_REPORT_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+struct run_report {
+    bool dedup;
+    char dir[PATH_MAX];      /* the raw records */
+    char out[PATH_MAX];      /* the JSON report */
+};
+
+/* 0, or -1 after printing why (the job must then not start). */
+int run_report_prepare(struct run_report *rr, bool dedup, const char *report_path, const char *run_id);
+
+/* quiet: write the report, print nothing but problems. */
+void run_report_finish(struct run_report *rr, bool quiet);
+
+#endif
