@@ -6,7 +6,8 @@
 #                                through linked symbols, dlsym and hipGetProcAddress, under
 #                                LD_PRELOAD and under LD_AUDIT; launches counted; the hook in a
 #                                process with neither CUDA nor HIP and in one with both; AMD GPU
-#                                detection from sysfs and rocm-smi fixtures (tests/fixtures/amd)
+#                                detection from sysfs and rocm-smi fixtures (tests/fixtures/amd);
+#                                the HIP families again inside the ASan + UBSan hook
 # `make check` runs hip-integration (EXTRA_CHECKS).
 
 SIM_HIP     := $(BUILD)/sim/libamdhip64.so.5
@@ -39,8 +40,9 @@ $(HIP_TEST_DIR)/prog_hip_none: $(BUILD)/obj/tests/integration/hip/prog_hip_none.
 	@mkdir -p $(@D)
 	$(CC) -o $@ $< -ldl
 
+# The HIP shim also runs inside the hook built with ASan + UBSan (mk/asan-hook.mk).
 .PHONY: hip-integration
-hip-integration: all $(HIP_TEST_BINS) $(ITEST_BINS)
-	@bash tests/integration/hip/run.sh
+hip-integration: all $(HIP_TEST_BINS) $(ITEST_BINS) $(ASAN_HOOK)
+	@ASAN_HOOK=$(abspath $(ASAN_HOOK)) ASAN_RUNTIME=$(ASAN_RUNTIME) bash tests/integration/hip/run.sh
 
 EXTRA_CHECKS += hip-integration

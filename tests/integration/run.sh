@@ -60,10 +60,10 @@ expect_rc 0 "a pool's cached memory counts until reused, trimmed or released" --
     "$B/bin/grey-run" --quiet --cap 512MiB -- "$B/tests/integration/prog_accounting" pool-cache $CAP
 expect_rc 0 "destroyed and reset contexts give their memory back" -- \
     "$B/bin/grey-run" --quiet --cap 512MiB -- "$B/tests/integration/prog_accounting" context $CAP
-for cap in 512MiB 1GiB; do
-    expect_rc 0 "a context's own memory counts (GREY_CONTEXT_OVERHEAD=300MiB, cap $cap)" -- \
-        env GREY_CONTEXT_OVERHEAD=300MiB "$B/bin/grey-run" --quiet --cap $cap -- \
-        "$B/tests/integration/prog_accounting" context-cost $(( ${cap%MiB} == 512 ? CAP : 1024 * MiB ))
+for cap_mib in 512 1024; do
+    expect_rc 0 "a context's own memory counts (GREY_CONTEXT_OVERHEAD=300MiB, cap ${cap_mib}MiB)" -- \
+        env GREY_CONTEXT_OVERHEAD=300MiB "$B/bin/grey-run" --quiet --cap ${cap_mib}MiB -- \
+        "$B/tests/integration/prog_accounting" context-cost $((cap_mib * MiB))
 done
 expect_rc 0 "graph memory nodes count when the graph launches (by hand and captured)" -- \
     "$B/bin/grey-run" --quiet --cap 512MiB -- "$B/tests/integration/prog_accounting" graph $CAP

@@ -149,6 +149,20 @@ expect_out 'grey: device 0 "AMD Instinct MI300X" capped at 512.0 MiB for this pr
     "banner names the AMD GPU"
 expect_out "$SUMMARY" "and the summary follows"
 
+echo "== the HIP shim under AddressSanitizer + UndefinedBehaviorSanitizer (the hook of mk/asan-hook.mk)"
+if [ -z "${ASAN_HOOK:-}" ] || [ ! -f "$ASAN_HOOK" ] || [ -z "${ASAN_RUNTIME:-}" ]; then
+    fail "no ASan hook to run (ASAN_HOOK / ASAN_RUNTIME not set: run through make hip-integration)"
+else
+    asan=(env LD_PRELOAD="$ASAN_RUNTIME:$ASAN_HOOK" ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 GREY_CAP=512MiB)
+    for family in $FAMILIES; do
+        expect_rc 0 "$family/procaddr_spt: capped at exactly two, no sanitizer report" -- \
+            "${asan[@]}" "$T/prog_hip_families" $family procaddr_spt $CAP
+    done
+    expect_rc 0 "managed re-entering hipMalloc, a forked child, no sanitizer report" -- \
+        "${asan[@]}" "$T/prog_hip_direct" managed $CAP
+    expect_rc 0 "CUDA and HIP in one process, no sanitizer report" -- "${asan[@]}" "$T/prog_hip_both"
+fi
+
 echo
 echo "hip-integration: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
