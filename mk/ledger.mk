@@ -59,8 +59,8 @@ ledger-tsan: $(TSAN_LEDGER)
 # ---------------------------------------------------------------- fuzzing
 FUZZ_FLAGS := $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_LEDGER_SRC := tests/fuzz/fuzz_ledger.c policy/ledger.c policy/procinfo.c policy/quota.c \
-                   tools/ledger_view.c tools/metrics.c
-FUZZ_PLAN_SRC := tests/fuzz/fuzz_plan.c policy/plan.c policy/size.c
+                   tools/ledger_view.c tools/metrics.c tools/fair_read.c policy/pacer.c
+FUZZ_PLAN_SRC := tests/fuzz/fuzz_plan.c policy/plan.c policy/plan_notes.c policy/size.c
 
 $(FUZZ_LEDGER): $(FUZZ_LEDGER_SRC) $(wildcard policy/*.h tools/*.h) | $(DEPS_OK)
 	@mkdir -p $(@D)

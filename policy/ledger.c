@@ -20,8 +20,11 @@ _Static_assert(sizeof(struct grey_slot_device) == 64, "device counters are one c
 _Static_assert(sizeof(struct grey_slot) % 64 == 0, "slots are whole cache lines");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "ledger counters must be lock-free in shared memory");
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "slot states must be lock-free in shared memory");
-_Static_assert(sizeof(struct grey_ledger_header) == 360 && sizeof(struct grey_slot) == 1216,
+_Static_assert(sizeof(struct grey_ledger_header) == 1408 && sizeof(struct grey_slot) == 2240,
                "sizes are part of the layout version");
+_Static_assert(sizeof(struct grey_fair_device) == 64 && sizeof(struct grey_slot_fair) == 64 &&
+               offsetof(struct grey_ledger_header, fair) % 64 == 0, "fair-share state is cache lines");
+_Static_assert(GREY_LEDGER_SLOTS + 1 < (1u << GREY_TOKEN_HOLDER_BITS), "a token holds any slot");
 
 static const size_t ledger_total_size = GREY_LEDGER_TOTAL_SIZE;
 

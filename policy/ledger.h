@@ -46,8 +46,10 @@
 #include "limits.h"
 
 #define GREY_LEDGER_MAGIC "GREYLDG"  /* 8 bytes with the NUL */
-#define GREY_LEDGER_VERSION 2  /* 2: slots are retired (bytes returned at exit); a version-1
-                                 * process would never give its bytes back, so none may join */
+#define GREY_LEDGER_VERSION 3  /* 2: slots are retired (bytes returned at exit); a version-1
+                                 * process would never give its bytes back, so none may join.
+                                 * 3: fair-share state per device (header) and per process and
+                                 * device (slot), appended at the end of each */
 #define GREY_LEDGER_SLOTS 256
 #define GREY_COMMAND_MAX 64
 
@@ -75,6 +77,21 @@ struct grey_slot_device {
     uint64_t reserved;
 };
 
+/* One process's fair-share state on one device, one cache line, written only by its owner (see
+ * policy/pacer.h for what the pacer does with it). Times are CLOCK_MONOTONIC nanoseconds;
+ * "device time" is measured (events around sampled launches), never guessed from launch counts. */
+struct grey_slot_fair {
+    _Atomic uint64_t seen_ns;       /* last launch, or last check while waiting, on the device */
+    _Atomic uint64_t vtime;         /* measured device ns * GREY_WEIGHT_UNIT / weight: who is next */
+    _Atomic uint64_t busy_ns;       /* all device time measured for this process on the device */
+    _Atomic uint64_t recent_ns;     /* device time decaying by half every GREY_PACE_HALF_LIFE_NS, */
+    _Atomic uint64_t recent_at_ns;  /*  as of this time (readers decay it to their own now) */
+    _Atomic uint64_t waiting_since; /* 0, or since when a launch waits at the gate for the device */
+    _Atomic uint64_t throttled_ns;  /* all time launches spent waiting at the gate */
+    _Atomic uint32_t weight;        /* 1..GREY_WEIGHT_MAX (0: not configured, counts as 1) */
+    _Atomic uint32_t max_share;     /* hard ceiling in 1/10000 of the device, 0: none */
+};
+
 struct grey_slot {
     _Atomic uint32_t state;       /* enum grey_slot_state */
     _Atomic uint32_t flags;
@@ -89,7 +106,21 @@ struct grey_slot {
     _Atomic int32_t retirer;      /* retire lock: pid of the process retiring the slot, 0 if none */
     uint64_t reserved[9];         /* pads the owner part to three cache lines */
     struct grey_slot_device dev[GREY_MAX_DEVICES];
+    struct grey_slot_fair fair[GREY_MAX_DEVICES]; /* fair share of launches (shim/pace.c) */
 };
+
+/* Who holds one device while processes contend for it (the pacer, shim/pace.c), one cache line.
+ * The launch fast path reads only `contended` and this process's `members` bit. */
+struct grey_fair_device {
+    _Atomic uint64_t members[GREY_LEDGER_SLOTS / 64]; /* bit i: slot i launched on the device */
+    _Atomic uint64_t token;     /* holder slot + 1 in the low GREY_TOKEN_HOLDER_BITS bits, the end
+                                 * of its slice (ns >> GREY_TOKEN_HOLDER_BITS) above; 0: nobody */
+    _Atomic uint32_t contended; /* 1 while several processes keep the device busy */
+    _Atomic uint32_t seq;       /* bumped at every token change: the futex waiters sleep on */
+    _Atomic uint64_t handoffs;  /* token changes, for the tools */
+    uint64_t reserved;
+};
+#define GREY_TOKEN_HOLDER_BITS 12
 
 struct grey_ledger_header {
     char magic[8];
@@ -107,6 +138,8 @@ struct grey_ledger_header {
     _Atomic uint64_t reclaimed_bytes;  /* the bytes those slots gave back */
     _Atomic uint64_t orphaned_bytes;   /* bytes in device_used no slot held, returned when idle */
     uint64_t reserved[4];
+    uint64_t fair_pad[3];              /* puts fair[] (and the slots after it) on cache lines */
+    struct grey_fair_device fair[GREY_MAX_DEVICES];
 };
 
 struct grey_ledger {

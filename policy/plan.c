@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -25,13 +26,22 @@
 #define VERSION_KEY "grey-plan-version"
 
 /* Keys of a [device N] section; their lines are remembered for duplicate and range messages. */
-enum dev_key { DK_NAME, DK_VRAM, DK_BUDGET, DK_CAP, DK_COUNT };
-static const char *const dev_key_names[DK_COUNT] = {"name", "vram", "budget", "process_cap"};
+enum dev_key { DK_NAME, DK_VRAM, DK_BUDGET, DK_CAP, DK_THROTTLE, DK_COOLDOWN, DK_SHUTDOWN, DK_BATCH,
+               DK_CHUNK, DK_WEIGHT, DK_COUNT };
+static const char *const dev_key_names[DK_COUNT] = {"name", "vram", "budget", "process_cap",
+                                                    "throttle_temp", "cooldown_temp", "shutdown_temp",
+                                                    "batch_size", "chunk_size", "weight"};
 
 /* Top-level keys, same idea. */
-enum top_key { TK_VERSION, TK_MODE, TK_SOURCE, TK_LEDGER, TK_LEDGER_GROUP, TK_COUNT };
+enum top_key { TK_VERSION, TK_MODE, TK_SOURCE, TK_LEDGER, TK_LEDGER_GROUP, TK_TENANTS, TK_WORKLOAD,
+               TK_MODEL_SIZE, TK_DEFAULT_WEIGHT, TK_CONFIDENCE, TK_COUNT };
 static const char *const top_key_names[TK_COUNT] = {VERSION_KEY, "mode", "source", "ledger",
-                                                    "ledger_group"};
+                                                    "ledger_group", "tenants", "workload",
+                                                    "model_size", "default_weight", "confidence"};
+
+/* "KEY.why = CONFIDENCE \"REASON\"" explains KEY (see plan.h). */
+#define WHY_SUFFIX ".why"
+#define TEMP_MAX 150 /* degrees C: no GPU runs hotter, so a larger number is a typo */
 
 /* ps->section while inside a [user NAME] or [group NAME] section (ps->principal says which). */
 #define SECTION_PRINCIPAL (-2)
@@ -49,7 +59,14 @@ struct parser {
     unsigned principal;                              /* current [user]/[group] section's index */
     unsigned principal_line[GREY_PLAN_PRINCIPALS];   /* where each [user]/[group] section starts */
     unsigned principal_cap_line[GREY_PLAN_PRINCIPALS];
+    unsigned principal_weight_line[GREY_PLAN_PRINCIPALS];
     bool any_text;                                   /* a non-blank line was seen */
+    /* KEY.why lines, by the same indices as the keys they explain (0: none yet). */
+    struct grey_plan_notes *notes;                   /* NULL: validate only */
+    unsigned top_why_line[TK_COUNT];
+    unsigned dev_why_line[GREY_MAX_DEVICES][DK_COUNT];
+    unsigned principal_why_line[GREY_PLAN_PRINCIPALS];        /* process_cap.why */
+    unsigned principal_weight_why_line[GREY_PLAN_PRINCIPALS]; /* weight.why */
 };
 
 /* A view of part of a line: not NUL-terminated. */
@@ -188,6 +205,58 @@ static int parse_size_value(struct parser *ps, const char *key, const char *text
     return 0;
 }
 
+/* A whole number in min..max, digits only ("89", not "89C" or "+89"). */
+static int parse_uint_value(struct parser *ps, const char *key, const char *text, unsigned min,
+                            unsigned max, unsigned *out)
+{
+    unsigned long v = 0;
+    const char *p = text;
+    for (; *p >= '0' && *p <= '9'; p++)
+        if (v <= max) /* saturate: any huge number is just out of range */
+            v = v * 10 + (unsigned long)(*p - '0');
+    if (p == text || *p)
+        return fail_at(ps, ps->line, "%s: '%s' is not a whole number", key, text);
+    if (v < min || v > max)
+        return fail_at(ps, ps->line, "%s: %s is out of range (%u..%u)", key, text, min, max);
+    *out = (unsigned)v;
+    return 0;
+}
+
+/* A confidence: "0", "1", "0.d", "0.dd", "0.ddd" or "1.0", "1.00", "1.000"; stored in permille so
+ * the parser needs no floating point. Returns the end of the number in *end (blanks may follow). */
+static int parse_confidence(const char *p, size_t n, unsigned *permille, size_t *used)
+{
+    if (n == 0 || (p[0] != '0' && p[0] != '1'))
+        return -1;
+    unsigned v = (unsigned)(p[0] - '0') * 1000, scale = 100;
+    size_t i = 1;
+    if (i < n && p[i] == '.') {
+        i++;
+        size_t digits = 0;
+        for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
+            if (digits >= 3)
+                return -1;
+            v += (unsigned)(p[i] - '0') * scale;
+            scale /= 10;
+        }
+        if (digits == 0)
+            return -1;
+    }
+    if (v > 1000)
+        return -1;
+    *permille = v;
+    *used = i;
+    return 0;
+}
+
+static int parse_confidence_value(struct parser *ps, const char *key, const char *text, unsigned *out)
+{
+    size_t used = 0, n = strlen(text);
+    if (parse_confidence(text, n, out, &used) != 0 || used != n)
+        return fail_at(ps, ps->line, "%s: '%s' is not a confidence from 0 to 1 (e.g. 0.85)", key, text);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- keys */
 
 static int set_top_key(struct parser *ps, struct span key, const char *value)
@@ -245,8 +314,26 @@ static int set_top_key(struct parser *ps, struct span key, const char *value)
             return fail_at(ps, ps->line,
                            "mode: unknown mode '%s' (use safe, balanced or aggressive)", value);
         ps->out->mode = (enum grey_plan_mode)m;
+        ps->out->has_mode = true;
         return 0;
     }
+    case TK_TENANTS:
+        return parse_uint_value(ps, "tenants", value, 1, 1024, &ps->out->tenants);
+    case TK_WORKLOAD: {
+        int w = grey_plan_workload_parse(value);
+        if (w < 0)
+            return fail_at(ps, ps->line, "workload: unknown workload '%s' (use training or inference)",
+                           value);
+        ps->out->workload = (enum grey_plan_workload)w;
+        return 0;
+    }
+    case TK_MODEL_SIZE:
+        return parse_size_value(ps, "model_size", value, &ps->out->model_size);
+    case TK_DEFAULT_WEIGHT:
+        return parse_uint_value(ps, "default_weight", value, 1, 10000, &ps->out->default_weight);
+    case TK_CONFIDENCE:
+        ps->out->has_confidence = true;
+        return parse_confidence_value(ps, "confidence", value, &ps->out->confidence);
     default:
         snprintf(ps->out->source, sizeof ps->out->source, "%s", value);
         return 0;
@@ -259,14 +346,22 @@ static const char *principal_kind(const struct grey_plan_principal *pr)
     return pr->is_group ? "group" : "user";
 }
 
-/* The only key of a [user NAME] or [group NAME] section: process_cap. */
+/* The keys of a [user NAME] or [group NAME] section: process_cap and weight (the fair-share
+ * weight of its processes, policy/weights.h), at least one of them. */
 static int set_principal_key(struct parser *ps, struct span key, const char *value)
 {
     unsigned i = ps->principal;
     struct grey_plan_principal *pr = &ps->out->principal[i];
+    if (span_eq(key, "weight")) {
+        if (ps->principal_weight_line[i])
+            return fail_at(ps, ps->line, "duplicate key 'weight' in [%s %s] (first set on line %u)",
+                           principal_kind(pr), pr->name, ps->principal_weight_line[i]);
+        ps->principal_weight_line[i] = ps->line;
+        return parse_uint_value(ps, "weight", value, 1, 10000, &pr->weight);
+    }
     if (!span_eq(key, "process_cap"))
-        return fail_at(ps, ps->line, "unknown key '%.*s' in [%s %s] (only process_cap is allowed there)",
-                       SPAN_ARG(key), principal_kind(pr), pr->name);
+        return fail_at(ps, ps->line, "unknown key '%.*s' in [%s %s] (only process_cap and weight are allowed "
+                       "there)", SPAN_ARG(key), principal_kind(pr), pr->name);
     if (ps->principal_cap_line[i])
         return fail_at(ps, ps->line, "duplicate key 'process_cap' in [%s %s] (first set on line %u)",
                        principal_kind(pr), pr->name, ps->principal_cap_line[i]);
@@ -303,9 +398,131 @@ static int set_device_key(struct parser *ps, struct span key, const char *value)
         return parse_size_value(ps, "vram", value, &dev->vram);
     case DK_BUDGET:
         return parse_size_value(ps, "budget", value, &dev->budget);
+    case DK_THROTTLE:
+        return parse_uint_value(ps, "throttle_temp", value, 1, TEMP_MAX, &dev->throttle_temp);
+    case DK_COOLDOWN:
+        return parse_uint_value(ps, "cooldown_temp", value, 1, TEMP_MAX, &dev->cooldown_temp);
+    case DK_SHUTDOWN:
+        return parse_uint_value(ps, "shutdown_temp", value, 1, TEMP_MAX, &dev->shutdown_temp);
+    case DK_BATCH:
+        return parse_uint_value(ps, "batch_size", value, 1, 1u << 20, &dev->batch_size);
+    case DK_CHUNK:
+        return parse_size_value(ps, "chunk_size", value, &dev->chunk_size);
+    case DK_WEIGHT:
+        return parse_uint_value(ps, "weight", value, 1, 10000, &dev->weight);
     default:
         return parse_size_value(ps, "process_cap", value, &dev->process_cap);
     }
+}
+
+/* ---------------------------------------------------------------- KEY.why lines */
+
+/* "[device 0]", "[user alice]" or "the top level", for messages. */
+static const char *section_label(const struct parser *ps, char *buf, size_t len)
+{
+    if (ps->section == SECTION_PRINCIPAL) {
+        const struct grey_plan_principal *pr = &ps->out->principal[ps->principal];
+        snprintf(buf, len, "[%s %s]", pr->is_group ? "group" : "user", pr->name);
+    } else if (ps->section >= 0) {
+        snprintf(buf, len, "[device %d]", ps->section);
+    } else {
+        snprintf(buf, len, "the top level");
+    }
+    return buf;
+}
+
+/* Where the current section remembers the .why line of `key` (and, in *set, the line of the key
+ * itself); NULL when the section has no such key. */
+static unsigned *why_slot(struct parser *ps, struct span key, unsigned **set, int *section)
+{
+    if (ps->section == SECTION_PRINCIPAL) {
+        bool weight = span_eq(key, "weight");
+        if (!weight && !span_eq(key, "process_cap"))
+            return NULL;
+        *set = weight ? &ps->principal_weight_line[ps->principal] : &ps->principal_cap_line[ps->principal];
+        *section = GREY_PLAN_WHY_PRINCIPAL + (int)ps->principal;
+        return weight ? &ps->principal_weight_why_line[ps->principal] : &ps->principal_why_line[ps->principal];
+    }
+    if (ps->section >= 0) {
+        for (int i = 0; i < DK_COUNT; i++)
+            if (span_eq(key, dev_key_names[i])) {
+                *set = &ps->key_line[ps->section][i];
+                *section = ps->section;
+                return &ps->dev_why_line[ps->section][i];
+            }
+        return NULL;
+    }
+    for (int i = 1; i < TK_COUNT; i++) /* not the version: what it means is fixed */
+        if (span_eq(key, top_key_names[i])) {
+            *set = &ps->top_line[i];
+            *section = GREY_PLAN_WHY_TOP;
+            return &ps->top_why_line[i];
+        }
+    return NULL;
+}
+
+/* "KEY.why = 0.85 \"reason\"": rest is what follows ".why". */
+static int parse_why(struct parser *ps, struct span key, struct span rest)
+{
+    char where[GREY_PRINCIPAL_NAME_MAX + 16];
+    if (!ps->top_line[TK_VERSION])
+        return fail_at(ps, ps->line, "'%.*s" WHY_SUFFIX "' before '" VERSION_KEY
+                       "' (the version must come first)", SPAN_ARG(key));
+    unsigned *set = NULL;
+    int section = 0;
+    unsigned *slot = why_slot(ps, key, &set, &section);
+    if (!slot)
+        return fail_at(ps, ps->line, "'%.*s" WHY_SUFFIX "' explains '%.*s', which is not a key of %s",
+                       SPAN_ARG(key), SPAN_ARG(key), section_label(ps, where, sizeof where));
+    if (*slot)
+        return fail_at(ps, ps->line, "duplicate '%.*s" WHY_SUFFIX "' in %s (first on line %u)",
+                       SPAN_ARG(key), section_label(ps, where, sizeof where), *slot);
+    if (rest.n == 0 || rest.p[0] != '=')
+        return fail_at(ps, ps->line, "missing '=' after '%.*s" WHY_SUFFIX "'", SPAN_ARG(key));
+    struct span v = trim((struct span){rest.p + 1, rest.n - 1});
+    unsigned permille = 0;
+    size_t used = 0;
+    if (parse_confidence(v.p, v.n, &permille, &used) != 0 || (used < v.n && !is_blank(v.p[used])))
+        return fail_at(ps, ps->line, "'%.*s" WHY_SUFFIX "' must start with a confidence from 0 to 1 "
+                       "(e.g. 0.85), then a quoted reason", SPAN_ARG(key));
+    struct span text = trim((struct span){v.p + used, v.n - used});
+    if (text.n == 0 || text.p[0] != '"')
+        return fail_at(ps, ps->line, "'%.*s" WHY_SUFFIX "' needs a quoted reason after the confidence",
+                       SPAN_ARG(key));
+    char reason[GREY_PLAN_REASON_MAX];
+    char label[GREY_PLAN_KEY_MAX + 8];
+    snprintf(label, sizeof label, "%.*s" WHY_SUFFIX, (int)(key.n < GREY_PLAN_KEY_MAX ? key.n : 0), key.p);
+    if (read_value(ps, (struct span){label, strlen(label)}, text, reason, sizeof reason) != 0)
+        return -1;
+    if (!reason[0])
+        return fail_at(ps, ps->line, "'%s' has an empty reason", label);
+    for (const char *c = reason; *c; c++) /* one printable line: what explain prints is what is here */
+        if ((unsigned char)*c < 0x20 && *c != '\t')
+            return fail_at(ps, ps->line, "'%s': control character 0x%02x in the reason", label,
+                           (unsigned)(unsigned char)*c);
+    *slot = ps->line;
+    struct grey_plan_notes *notes = ps->notes;
+    if (notes && notes->n < GREY_PLAN_WHY_MAX) { /* always room: one .why per key (plan.h) */
+        struct grey_plan_why *w = &notes->why[notes->n++];
+        w->section = section;
+        memcpy(w->key, key.p, key.n); /* every key name is shorter than GREY_PLAN_KEY_MAX */
+        w->key[key.n] = '\0';
+        w->line = ps->line;
+        w->confidence = permille;
+        memcpy(w->reason, reason, sizeof reason);
+    }
+    return 0;
+}
+
+/* A .why line whose key the section never set: said at the .why line. */
+static int check_why_keys(struct parser *ps, const unsigned *why, const unsigned *set,
+                          const char *const *names, int count, const char *where)
+{
+    for (int k = 0; k < count; k++)
+        if (why[k] && !set[k])
+            return fail_at(ps, why[k], "'%s" WHY_SUFFIX "' explains '%s', which %s does not set",
+                           names[k], names[k], where);
+    return 0;
 }
 
 /* "key = value": the key is a run of [A-Za-z0-9_-], the value is anything read_value accepts. */
@@ -318,6 +535,9 @@ static int parse_assignment(struct parser *ps, struct span s)
     struct span rest = trim((struct span){s.p + i, s.n - i});
     if (key.n == 0)
         return fail_at(ps, ps->line, "expected 'key = value', got '%.*s'", SPAN_ARG(s));
+    if (i < s.n && s.p[i] == '.' && s.n - i >= 4 && memcmp(s.p + i, WHY_SUFFIX, 4) == 0 &&
+        (s.n - i == 4 || is_blank(s.p[i + 4]) || s.p[i + 4] == '='))
+        return parse_why(ps, key, trim((struct span){s.p + i + 4, s.n - i - 4}));
     if (rest.n == 0 || rest.p[0] != '=')
         return fail_at(ps, ps->line, "missing '=' after '%.*s' (expected 'key = value')",
                        SPAN_ARG(key));
@@ -341,10 +561,18 @@ static int close_section(struct parser *ps)
     int d = ps->section;
     if (d == SECTION_PRINCIPAL) {
         const struct grey_plan_principal *pr = &ps->out->principal[ps->principal];
-        if (!ps->principal_cap_line[ps->principal])
-            return fail_at(ps, ps->principal_line[ps->principal], "[%s %s] is missing 'process_cap'",
+        if (!ps->principal_cap_line[ps->principal] && !ps->principal_weight_line[ps->principal])
+            return fail_at(ps, ps->principal_line[ps->principal], "[%s %s] is missing 'process_cap' or 'weight'",
                            principal_kind(pr), pr->name);
-        return 0;
+        if (!ps->principal_cap_line[ps->principal]) /* a weight alone caps nothing */
+            ps->out->principal[ps->principal].process_cap = UINT64_MAX;
+        char where[GREY_PRINCIPAL_NAME_MAX + 16];
+        snprintf(where, sizeof where, "[%s %s]", principal_kind(pr), pr->name);
+        unsigned i = ps->principal;
+        const unsigned why[2] = {ps->principal_why_line[i], ps->principal_weight_why_line[i]};
+        const unsigned set[2] = {ps->principal_cap_line[i], ps->principal_weight_line[i]};
+        static const char *const names[2] = {"process_cap", "weight"};
+        return check_why_keys(ps, why, set, names, 2, where);
     }
     if (d < 0)
         return 0;
@@ -364,7 +592,20 @@ static int close_section(struct parser *ps)
         return fail_at(ps, lines[DK_BUDGET], "[device %d] budget %s is larger than vram %s", d,
                        grey_size_format(dev->budget, a, sizeof a),
                        grey_size_format(dev->vram, b, sizeof b));
-    return 0;
+    /* The hints are optional, but hints that contradict each other are typos worth a refusal. */
+    if (lines[DK_CHUNK] && dev->chunk_size > dev->process_cap)
+        return fail_at(ps, lines[DK_CHUNK], "[device %d] chunk_size %s is larger than process_cap %s", d,
+                       grey_size_format(dev->chunk_size, a, sizeof a),
+                       grey_size_format(dev->process_cap, b, sizeof b));
+    if (lines[DK_COOLDOWN] && lines[DK_THROTTLE] && dev->cooldown_temp >= dev->throttle_temp)
+        return fail_at(ps, lines[DK_COOLDOWN], "[device %d] cooldown_temp %u is not below throttle_temp %u",
+                       d, dev->cooldown_temp, dev->throttle_temp);
+    if (lines[DK_SHUTDOWN] && lines[DK_THROTTLE] && dev->shutdown_temp <= dev->throttle_temp)
+        return fail_at(ps, lines[DK_SHUTDOWN], "[device %d] shutdown_temp %u is not above throttle_temp %u",
+                       d, dev->shutdown_temp, dev->throttle_temp);
+    char where[32];
+    snprintf(where, sizeof where, "[device %d]", d);
+    return check_why_keys(ps, ps->dev_why_line[d], lines, dev_key_names, DK_COUNT, where);
 }
 
 /* "[user NAME]" or "[group NAME]" (is_group), name already trimmed. */
@@ -453,11 +694,14 @@ static int parse_section(struct parser *ps, struct span s)
 
 /* ---------------------------------------------------------------- the state machine */
 
-static void parser_init(struct parser *ps, const char *file, struct grey_plan *out, char *err,
-                        size_t errlen)
+static void parser_init(struct parser *ps, const char *file, struct grey_plan *out,
+                        struct grey_plan_notes *notes, char *err, size_t errlen)
 {
     memset(ps, 0, sizeof *ps);
     memset(out, 0, sizeof *out);
+    if (notes)
+        notes->n = 0;
+    ps->notes = notes;
     ps->file = file ? file : "plan";
     ps->out = out;
     ps->err = err;
@@ -500,14 +744,21 @@ static int parser_finish(struct parser *ps)
     if (ps->top_line[TK_LEDGER_GROUP] && !ps->top_line[TK_LEDGER])
         return fail_at(ps, ps->top_line[TK_LEDGER_GROUP],
                        "ledger_group without ledger (the group owns the ledger file the plan names)");
-    return 0;
+    return check_why_keys(ps, ps->top_why_line, ps->top_line, top_key_names, TK_COUNT,
+                          "the top level");
 }
 
 int grey_plan_parse(const char *text, size_t len, const char *filename, struct grey_plan *out,
                     char *err, size_t errlen)
 {
+    return grey_plan_parse_notes(text, len, filename, out, NULL, err, errlen);
+}
+
+int grey_plan_parse_notes(const char *text, size_t len, const char *filename, struct grey_plan *out,
+                          struct grey_plan_notes *notes, char *err, size_t errlen)
+{
     struct parser ps;
-    parser_init(&ps, filename, out, err, errlen);
+    parser_init(&ps, filename, out, notes, err, errlen);
     size_t pos = 0;
     while (pos < len) {
         const char *nl = memchr(text + pos, '\n', len - pos);
@@ -548,10 +799,14 @@ static int feed_lines(struct parser *ps, char *buf, size_t *have)
     return 0;
 }
 
-int grey_plan_load(const char *path, struct grey_plan *out, char *err, size_t errlen)
+/* Reads and parses path; *admin_file says whether the file read is root-owned and writable by
+ * nobody else (only grey_plan_load_admin turns that into an admin plan). */
+static int load_file(const char *path, struct grey_plan *out, struct grey_plan_notes *notes,
+                     char *err, size_t errlen, bool *admin_file)
 {
     struct parser ps;
-    parser_init(&ps, path, out, err, errlen);
+    *admin_file = false;
+    parser_init(&ps, path, out, notes, err, errlen);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return load_fail(path, err, errlen, "cannot open", errno);
@@ -603,16 +858,80 @@ int grey_plan_load(const char *path, struct grey_plan *out, char *err, size_t er
     /* Judged on the file we read (fstat of the open descriptor), not on a path that could be
      * swapped in between. */
     if (rc == 0)
-        out->admin = stat_ok && S_ISREG(st.st_mode) && grey_plan_file_is_admin(st.st_uid, st.st_mode);
+        *admin_file = stat_ok && S_ISREG(st.st_mode) && grey_plan_file_is_admin(st.st_uid, st.st_mode);
     return rc;
+}
+
+int grey_plan_load(const char *path, struct grey_plan *out, char *err, size_t errlen)
+{
+    return grey_plan_load_notes(path, out, NULL, err, errlen);
+}
+
+int grey_plan_load_notes(const char *path, struct grey_plan *out, struct grey_plan_notes *notes,
+                         char *err, size_t errlen)
+{
+    bool admin_file;
+    return load_file(path, out, notes, err, errlen, &admin_file); /* a user's plan: admin stays false */
+}
+
+/* No file there: ENOENT, or ENOTDIR when a directory on the way is a file ($HOME set to one). */
+static bool absent(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) != 0 && (errno == ENOENT || errno == ENOTDIR);
 }
 
 int grey_plan_load_optional(const char *path, struct grey_plan *out, char *err, size_t errlen)
 {
-    struct stat st;
-    if (stat(path, &st) != 0 && errno == ENOENT)
+    if (absent(path))
         return 0;
     return grey_plan_load(path, out, err, errlen) == 0 ? 1 : -1;
+}
+
+const char *grey_admin_plan_path(void)
+{
+    if (absent(GREY_ADMIN_PLAN_PATH)) {
+        const char *other = secure_getenv("GREY_ADMIN_PLAN");
+        if (other && *other)
+            return other;
+    }
+    return GREY_ADMIN_PLAN_PATH;
+}
+
+int grey_plan_load_admin(struct grey_plan *out, char *err, size_t errlen)
+{
+    const char *path = grey_admin_plan_path();
+    if (absent(path))
+        return 0;
+    bool admin_file;
+    if (load_file(path, out, NULL, err, errlen, &admin_file) != 0)
+        return -1;
+    out->admin = admin_file;
+    return 1;
+}
+
+int grey_user_config_path(char *buf, size_t len)
+{
+    /* secure_getenv: a setuid program must not take its plan from the caller's settings. */
+    const char *xdg = secure_getenv("XDG_CONFIG_HOME"), *home = secure_getenv("HOME");
+    int n;
+    if (xdg && xdg[0] == '/') /* the XDG spec ignores relative paths */
+        n = snprintf(buf, len, "%s/grey/plan.conf", xdg);
+    else if (home && *home)
+        n = snprintf(buf, len, "%s/.config/grey/plan.conf", home);
+    else
+        return -1;
+    return n >= 0 && (size_t)n < len ? 0 : -1;
+}
+
+int grey_user_plan_path(char *buf, size_t len, bool *required)
+{
+    const char *plan = getenv("GREY_PLAN");
+    *required = plan && *plan;
+    if (!*required)
+        return grey_user_config_path(buf, len);
+    int n = snprintf(buf, len, "%s", plan);
+    return n >= 0 && (size_t)n < len ? 0 : -1;
 }
 
 bool grey_plan_file_is_admin(unsigned owner_uid, unsigned mode)
@@ -658,46 +977,106 @@ static void quote(char *buf, size_t len, const char *s)
     buf[o] = '\0';
 }
 
-/* "key = value" padded so that comments line up, then "# comment". */
-static int put_line(FILE *out, const char *key, const char *value, const char *comment)
+/* Where the writer is: the stream, the notes to write .why lines from, and the current section
+ * (as struct grey_plan_why numbers it). */
+struct writer {
+    FILE *out;
+    const struct grey_plan_notes *notes;
+    int section;
+};
+
+/* "key = value" padded so that comments line up, then "# comment"; then the key's .why line when
+ * the notes have one, so the reason sits right under the value it explains. */
+static int put_line(struct writer *w, const char *key, const char *value, const char *comment)
 {
     char kv[GREY_NAME_MAX * 2 + 64];
     snprintf(kv, sizeof kv, "%s = %s", key, value);
-    return fprintf(out, "%-30s # %s\n", kv, comment) < 0 ? -1 : 0;
+    if (fprintf(w->out, "%-30s # %s\n", kv, comment) < 0)
+        return -1;
+    const struct grey_plan_why *why = grey_plan_why_find(w->notes, w->section, key);
+    if (!why)
+        return 0;
+    char conf[16], q[GREY_PLAN_REASON_MAX * 2 + 4];
+    quote(q, sizeof q, why->reason);
+    return fprintf(w->out, "%s" WHY_SUFFIX " = %s %s\n", key,
+                   grey_plan_confidence_format(why->confidence, conf, sizeof conf), q) < 0 ? -1 : 0;
 }
 
-static int put_size(FILE *out, const char *key, uint64_t bytes, const char *meaning)
+static int put_size(struct writer *w, const char *key, uint64_t bytes, const char *meaning)
 {
     char value[32], human[32], comment[128];
     snprintf(value, sizeof value, "%llu", (unsigned long long)bytes);
     snprintf(comment, sizeof comment, "%s: %s", grey_size_format(bytes, human, sizeof human),
              meaning);
-    return put_line(out, key, value, comment);
+    return put_line(w, key, value, comment);
 }
 
-static int put_device(FILE *out, int d, const struct grey_plan_device *dev)
+/* A whole-number key, written only when set (0 means not given). */
+static int put_uint(struct writer *w, const char *key, unsigned v, const char *comment)
+{
+    char value[16];
+    if (!v)
+        return 0;
+    snprintf(value, sizeof value, "%u", v);
+    return put_line(w, key, value, comment);
+}
+
+static int put_device(struct writer *w, int d, const struct grey_plan_device *dev)
 {
     char q[GREY_NAME_MAX * 2 + 4];
-    if (fprintf(out, "\n[device %d]\n", d) < 0)
+    w->section = d;
+    if (fprintf(w->out, "\n[device %d]\n", d) < 0)
         return -1;
     if (dev->name[0]) {
         quote(q, sizeof q, dev->name);
-        if (put_line(out, "name", q, "informational: the device this was planned for") != 0)
+        if (put_line(w, "name", q, "informational: the device this was planned for") != 0)
             return -1;
     }
     if (dev->vram &&
-        put_size(out, "vram", dev->vram, "physical VRAM the plan was computed for") != 0)
+        put_size(w, "vram", dev->vram, "physical VRAM the plan was computed for") != 0)
         return -1;
-    if (put_size(out, "budget", dev->budget,
+    if (put_size(w, "budget", dev->budget,
                  "all hooked processes on this device together") != 0 ||
-        put_size(out, "process_cap", dev->process_cap,
+        put_size(w, "process_cap", dev->process_cap,
                  "any one hooked process on this device") != 0)
+        return -1;
+    if (put_uint(w, "throttle_temp", dev->throttle_temp, "degrees C: the hardware slows down here") != 0 ||
+        put_uint(w, "cooldown_temp", dev->cooldown_temp, "degrees C: work should back off from here") != 0 ||
+        put_uint(w, "shutdown_temp", dev->shutdown_temp, "degrees C: the hardware stops here") != 0 ||
+        put_uint(w, "batch_size", dev->batch_size, "hint: a starting batch size for one process") != 0 ||
+        (dev->chunk_size &&
+         put_size(w, "chunk_size", dev->chunk_size, "hint: a tensor chunk size for one process") != 0) ||
+        put_uint(w, "weight", dev->weight, "fair-share weight of a process on this device") != 0)
+        return -1;
+    return 0;
+}
+
+/* The keys that say what the plan was made for, when grey-plan knew them. */
+static int put_inputs(struct writer *w, const struct grey_plan *plan)
+{
+    char conf[16];
+    if (put_uint(w, "tenants", plan->tenants, "processes expected to share each device") != 0 ||
+        (plan->workload != GREY_WORKLOAD_UNSET &&
+         put_line(w, "workload", grey_plan_workload_name(plan->workload), "training or inference") != 0) ||
+        (plan->model_size &&
+         put_size(w, "model_size", plan->model_size, "the model's weights the hints assume") != 0) ||
+        put_uint(w, "default_weight", plan->default_weight,
+                 "fair-share weight of a process nothing else weighs") != 0 ||
+        (plan->has_confidence &&
+         put_line(w, "confidence", grey_plan_confidence_format(plan->confidence, conf, sizeof conf),
+                  "0..1: how sure grey-plan was of this plan ('grey-plan explain' says why)") != 0))
         return -1;
     return 0;
 }
 
 int grey_plan_write(FILE *out, const struct grey_plan *plan)
 {
+    return grey_plan_write_notes(out, plan, NULL);
+}
+
+int grey_plan_write_notes(FILE *out, const struct grey_plan *plan, const struct grey_plan_notes *notes)
+{
+    struct writer w = {out, notes, GREY_PLAN_WHY_TOP};
     char when[64] = "an unknown time";
     time_t now = time(NULL);
     struct tm tm;
@@ -711,34 +1090,41 @@ int grey_plan_write(FILE *out, const struct grey_plan *plan)
                 "# grey plan: VRAM limits that libgreyhook.so enforces on each device.\n"
                 "# Written by grey-plan on %s from %s.\n"
                 "# Admins may edit it by hand; 'grey-plan check FILE' verifies it.\n"
-                "# Sizes are bytes (512MiB, 2GiB, 1.5G are accepted too).\n\n",
+                "# Sizes are bytes (512MiB, 2GiB, 1.5G are accepted too). A KEY.why line gives the\n"
+                "# confidence (0..1) and the reason for KEY: edit or delete it when you change KEY.\n\n",
                 when, plan->source[0] ? q : "no stated source") < 0)
         return -1;
-    if (put_line(out, VERSION_KEY, version, "format version; other versions are refused") != 0 ||
-        put_line(out, "mode", grey_plan_mode_name(plan->mode),
+    if (put_line(&w, VERSION_KEY, version, "format version; other versions are refused") != 0 ||
+        put_line(&w, "mode", grey_plan_mode_name(plan->mode),
                  "how the caps were chosen: safe, balanced or aggressive") != 0 ||
         (plan->source[0] &&
-         put_line(out, "source", q, "what the plan was computed from") != 0))
+         put_line(&w, "source", q, "what the plan was computed from") != 0) ||
+        put_inputs(&w, plan) != 0)
         return -1;
     if (plan->ledger[0]) {
         quote(q, sizeof q, plan->ledger);
-        if (put_line(out, "ledger", q, "the ledger: processes sharing it share the budgets") != 0)
+        if (put_line(&w, "ledger", q, "the ledger: processes sharing it share the budgets") != 0)
             return -1;
     }
     if (plan->ledger_group[0]) {
         quote(q, sizeof q, plan->ledger_group);
-        if (put_line(out, "ledger_group", q, "the ledger is created 0660 for this group") != 0)
+        if (put_line(&w, "ledger_group", q, "the ledger is created 0660 for this group") != 0)
             return -1;
     }
     for (int d = 0; d < GREY_MAX_DEVICES; d++)
-        if (plan->dev[d].present && put_device(out, d, &plan->dev[d]) != 0)
+        if (plan->dev[d].present && put_device(&w, d, &plan->dev[d]) != 0)
             return -1;
     for (unsigned i = 0; i < plan->nprincipals && i < GREY_PLAN_PRINCIPALS; i++) {
         const struct grey_plan_principal *pr = &plan->principal[i];
+        w.section = GREY_PLAN_WHY_PRINCIPAL + (int)i;
         if (fprintf(out, "\n[%s %s]\n", principal_kind(pr), pr->name) < 0 ||
-            put_size(out, "process_cap", pr->process_cap,
-                     pr->is_group ? "any one process of a member, on every device"
-                                  : "any one process of this user, on every device") != 0)
+            (pr->process_cap != UINT64_MAX &&
+             put_size(&w, "process_cap", pr->process_cap,
+                      pr->is_group ? "any one process of a member, on every device"
+                                   : "any one process of this user, on every device") != 0) ||
+            put_uint(&w, "weight", pr->weight,
+                     pr->is_group ? "fair-share weight of a member's processes" : "fair-share weight of this user's "
+                                                                                  "processes") != 0)
             return -1;
     }
     if (fflush(out) != 0 || ferror(out))

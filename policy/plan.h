@@ -18,11 +18,37 @@
  *   vram = 80GiB                   (optional: physical VRAM the plan was computed for)
  *   budget = 72GiB                 (required: all hooked processes together on this device)
  *   process_cap = 60GiB            (required: one process on this device)
+ *   weight = 2                     (optional, 1..10000: fair-share weight of a process on this
+ *                                   device; see policy/weights.h for how weights combine)
  *
  *   [user alice]                   (a user name or uid; each at most once)
- *   process_cap = 8GiB             (required: a cap on every device for her processes)
+ *   process_cap = 8GiB             (a cap on every device for her processes)
+ *   weight = 4                     (her processes' fair-share weight; a section needs at least
+ *                                   one of process_cap and weight)
  *   [group students]               (a group name or gid; applies to its members)
  *   process_cap = 4GiB
+ *
+ * What grey-plan planned for, and its hints (all optional; the hook enforces none of them, but
+ * it parses them, so a typo is an error everywhere):
+ *
+ *   tenants = 4                    (top level, 1..1024: processes expected to share each device)
+ *   workload = training            (top level: training | inference)
+ *   model_size = 7GiB              (top level: the model's weights, a size)
+ *   default_weight = 1             (top level, 1..10000: fair-share weight of a process that no
+ *                                   other setting gives one)
+ *   confidence = 0.85              (top level, 0..1: how sure grey-plan was of the plan as a whole)
+ *   throttle_temp = 87             ([device N], 1..150 degrees C: where the hardware slows down)
+ *   cooldown_temp = 84             ([device N], below throttle_temp: where work should back off)
+ *   shutdown_temp = 92             ([device N], above throttle_temp: where the hardware stops)
+ *   batch_size = 32                ([device N], 1..1048576: a starting batch size per process)
+ *   chunk_size = 2GiB              ([device N], at most process_cap: a tensor chunk size)
+ *
+ * Any key but the version may be explained by a KEY.why line in the same section: a confidence
+ * from 0 to 1 (at most three decimals) and a quoted one-line reason, e.g.
+ *
+ *   budget.why = 0.95 "90% of the 80.0 GiB NVML reports: 10% stays free for contexts"
+ *
+ * A .why line for a key the section does not set, or two for one key, are errors.
  *
  * A process gets the smallest cap that applies to it: its device's process_cap, its user's, and
  * those of every group it is in (see policy/caps.h for how plans and GREY_CAP combine).
@@ -51,7 +77,14 @@ struct grey_plan_device {
     uint64_t vram;             /* 0 when not given */
     uint64_t budget;
     uint64_t process_cap;
+    /* Hints; 0 when not given (no valid value is 0). */
+    unsigned throttle_temp, cooldown_temp, shutdown_temp; /* degrees C */
+    unsigned batch_size;
+    uint64_t chunk_size;
+    unsigned weight;           /* fair-share weight on this device, 1..10000; 0 when not given */
 };
+
+enum grey_plan_workload { GREY_WORKLOAD_UNSET = 0, GREY_WORKLOAD_TRAINING, GREY_WORKLOAD_INFERENCE };
 
 #define GREY_PLAN_PRINCIPALS 32     /* [user] and [group] sections together */
 #define GREY_PRINCIPAL_NAME_MAX 33  /* names up to 32 characters, like useradd's */
@@ -60,12 +93,14 @@ struct grey_plan_device {
 struct grey_plan_principal {
     bool is_group;
     char name[GREY_PRINCIPAL_NAME_MAX];
-    uint64_t process_cap;
+    uint64_t process_cap;      /* UINT64_MAX when the section sets only a weight */
+    unsigned weight;           /* fair-share weight of its processes, 1..10000; 0 when not given */
 };
 
 struct grey_plan {
     unsigned version;
     enum grey_plan_mode mode;
+    bool has_mode;             /* the file says mode = ...: it is GREY_MODE_SAFE otherwise */
     char source[GREY_NAME_MAX];
     unsigned ndevices;         /* highest present device index + 1 (0 when none) */
     struct grey_plan_device dev[GREY_MAX_DEVICES];
@@ -73,14 +108,56 @@ struct grey_plan {
     char ledger_group[GREY_PRINCIPAL_NAME_MAX];     /* "" when not given */
     unsigned nprincipals;
     struct grey_plan_principal principal[GREY_PLAN_PRINCIPALS];
-    /* Set by grey_plan_load from the file itself (never by the text): owned by root and
-     * writable by nobody else, so users cannot have written it. Its caps are a ceiling that
-     * GREY_CAP and user plans may lower but not raise, and its budgets always apply. */
+    /* What the plan was made for; 0 / GREY_WORKLOAD_UNSET when not given. */
+    unsigned tenants;
+    enum grey_plan_workload workload;
+    uint64_t model_size;
+    unsigned default_weight;
+    bool has_confidence;
+    unsigned confidence;       /* permille, 0..1000, when has_confidence */
+    /* Set by grey_plan_load_admin from the file itself (never by the text): the plan at the
+     * admin path, owned by root and writable by nobody else, so users cannot have written it.
+     * Its caps are a ceiling that GREY_CAP and user plans may lower but not raise, and its
+     * budgets always apply. */
     bool admin;
 };
 
 /* True for a plan file owned by root and not writable by group or others. */
 bool grey_plan_file_is_admin(unsigned owner_uid, unsigned mode);
+
+/* The KEY.why lines of a plan, for the tools (grey-plan explain/show): the hook passes no notes,
+ * and the parser validates .why lines either way, so a plan means the same everywhere. */
+#define GREY_PLAN_REASON_MAX 240                 /* reason text, NUL included */
+#define GREY_PLAN_KEY_MAX 24
+#define GREY_PLAN_WHY_TOP (-1)                   /* section of a top-level key */
+#define GREY_PLAN_WHY_PRINCIPAL 100              /* section of principal i: this + i */
+#define GREY_PLAN_WHY_MAX (16 + GREY_MAX_DEVICES * 12 + GREY_PLAN_PRINCIPALS * 2) /* > one per key */
+
+struct grey_plan_why {
+    int section;                        /* GREY_PLAN_WHY_TOP, a device index, or principal */
+    char key[GREY_PLAN_KEY_MAX];        /* "budget" for a budget.why line */
+    unsigned line;
+    unsigned confidence;                /* permille, 0..1000 */
+    char reason[GREY_PLAN_REASON_MAX];
+};
+
+struct grey_plan_notes {
+    unsigned n;
+    struct grey_plan_why why[GREY_PLAN_WHY_MAX];
+};
+
+/* The .why of one key (section as in struct grey_plan_why), or NULL. */
+const struct grey_plan_why *grey_plan_why_find(const struct grey_plan_notes *notes, int section,
+                                               const char *key);
+
+/* Adds or replaces the .why of a key, for grey-plan when it writes a plan. confidence is clamped
+ * to 0..1000, the reason cut at GREY_PLAN_REASON_MAX - 1 and line breaks become spaces. Returns 0
+ * or -1 when notes is full. */
+int grey_plan_why_set(struct grey_plan_notes *notes, int section, const char *key, unsigned confidence,
+                      const char *reason);
+
+/* "0.93" for 930: at most three decimals, trailing zeros dropped ("1", "0", "0.5"). */
+const char *grey_plan_confidence_format(unsigned permille, char *buf, size_t len);
 
 /* Parses plan text (need not be NUL-terminated). filename is used only in messages. Allocates
  * nothing and keeps no state, so the hook may call it inside a foreign process. Returns 0, or -1
@@ -88,24 +165,61 @@ bool grey_plan_file_is_admin(unsigned owner_uid, unsigned mode);
 int grey_plan_parse(const char *text, size_t len, const char *filename, struct grey_plan *out,
                     char *err, size_t errlen);
 
+/* The same, also collecting the .why lines into notes (which may be NULL). */
+int grey_plan_parse_notes(const char *text, size_t len, const char *filename, struct grey_plan *out,
+                          struct grey_plan_notes *notes, char *err, size_t errlen);
+
 /* Reads and parses a file with open/read (no stdio). Errors: "FILE: cannot open: <strerror>",
- * "FILE: larger than 256 KiB", or the parser's message. Sets out->admin from the file. */
+ * "FILE: larger than 256 KiB", or the parser's message. A plan read this way is a user's plan
+ * (out->admin is false) whoever owns the file: only grey_plan_load_admin makes admin plans, so
+ * running as root does not turn a --plan or GREY_PLAN file into a ceiling. */
 int grey_plan_load(const char *path, struct grey_plan *out, char *err, size_t errlen);
 
+/* The same, also collecting the .why lines into notes (which may be NULL). */
+int grey_plan_load_notes(const char *path, struct grey_plan *out, struct grey_plan_notes *notes,
+                         char *err, size_t errlen);
+
 /* The node's admin plan: read by the hook whenever it exists (so /etc/ld.so.preload alone
- * enforces it), and by grey-run and grey-top. Fixed at build time, not by the environment:
- * a user must not be able to point it elsewhere. */
+ * enforces it), and by grey-run, grey-top and grey-plan. */
 #ifndef GREY_ADMIN_PLAN_PATH
 #define GREY_ADMIN_PLAN_PATH "/etc/grey/plan.conf"
 #endif
 
+/* Where the admin plan is: GREY_ADMIN_PLAN_PATH, fixed at build time. Only when no file exists
+ * there does $GREY_ADMIN_PLAN (read with secure_getenv, so never in a setuid program) name
+ * another one, which lets tests and unprivileged installs use an admin layer; a node whose admin
+ * wrote /etc/grey/plan.conf cannot be taken out of it by the environment. */
+const char *grey_admin_plan_path(void);
+
 /* grey_plan_load for a file that may be absent: 1 loaded, 0 no such file, -1 error (in err). */
 int grey_plan_load_optional(const char *path, struct grey_plan *out, char *err, size_t errlen);
+
+/* The admin layer: grey_plan_load_optional(grey_admin_plan_path()), and out->admin set when the
+ * file read is owned by root and writable by nobody else (judged on the open descriptor). A file
+ * there that anyone could have written is loaded as a user's plan. 1, 0 or -1 as above. */
+int grey_plan_load_admin(struct grey_plan *out, char *err, size_t errlen);
+
+/* The user's own plan layer: $GREY_PLAN when set and not empty (must exist), else
+ * grey_user_config_path (used only when it exists). Writes the path into buf and sets *required
+ * (GREY_PLAN given). Returns 0, or -1 when there is no candidate (no HOME) or the path does not
+ * fit. */
+int grey_user_plan_path(char *buf, size_t len, bool *required);
+
+/* $XDG_CONFIG_HOME/grey/plan.conf (an absolute XDG_CONFIG_HOME), else $HOME/.config/grey/plan.conf.
+ * Returns 0, or -1 without HOME or when the path does not fit. */
+int grey_user_config_path(char *buf, size_t len);
 
 /* Writes a plan in the format above, with a comment on every value saying what it means and, for
  * sizes, the human-readable size. Returns 0 or -1 (errno set by the failing write). Not for use
  * inside the hook. */
 int grey_plan_write(FILE *out, const struct grey_plan *plan);
+
+/* The same with a KEY.why line after every value notes explains (notes may be NULL). */
+int grey_plan_write_notes(FILE *out, const struct grey_plan *plan, const struct grey_plan_notes *notes);
+
+const char *grey_plan_workload_name(enum grey_plan_workload w);
+/* "training" / "inference" -> the workload; -1 for anything else. */
+int grey_plan_workload_parse(const char *text);
 
 const char *grey_plan_mode_name(enum grey_plan_mode mode);
 /* "safe" -> GREY_MODE_SAFE ...; returns -1 for anything else. */

@@ -15,7 +15,8 @@
 #include "track_config.h"
 
 /* Frames of grey's own between the wrapper's caller and the capture (capture, track, settle,
- * a family's helper, the wrapper): asked for on top of the depth, then dropped. */
+ * the vendor's settle, a family's helper, the wrapper): asked for on top of the depth, then
+ * dropped. */
 #define OWN_FRAMES_MAX 6
 
 typedef int (*unw_backtrace_fn)(void **buffer, int size);

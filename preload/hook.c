@@ -21,6 +21,7 @@
 #include "../policy/procinfo.h"
 #include "../policy/size.h"
 #include "../policy/tracker.h"
+#include "../shim/pace.h"
 #include "log.h"
 
 /* A storm of budget denials scans the ledger for dead processes at most this often, node-wide
@@ -36,7 +37,8 @@ static struct grey_quota shared_quota;    /* slot in the ledger + the ledger's d
 static struct grey_quota private_quota = {.slot = &private_slot, .budgets = NULL};
 static uint64_t configured_cap[GREY_MAX_DEVICES];
 static uint64_t run_id;
-/* The admin plan (GREY_ADMIN_PLAN_PATH, when it exists) and GREY_PLAN; static because they are
+/* The admin plan (grey_admin_plan_path(), when it exists) and the user's plan (GREY_PLAN, else
+ * ~/.config/grey/plan.conf when it exists: grey_user_plan_path); static because they are
  * large and the constructor may run on a small stack. */
 static struct grey_plan plans[2];
 static const struct grey_plan *plan_list[2];
@@ -68,13 +70,15 @@ static void deny_everything(void)
 }
 
 /* Loads one plan into plans[]; false when it exists but cannot be read (the caller fails
- * closed). optional: a missing file is no plan rather than an error. */
+ * closed). path NULL: the admin layer (only it can be an admin plan). optional: a missing file is
+ * no plan rather than an error. */
 static bool load_plan(const char *path, bool optional)
 {
     struct grey_plan *plan = &plans[nplans];
     char err[256];
-    int rc = optional ? grey_plan_load_optional(path, plan, err, sizeof err)
-                      : (grey_plan_load(path, plan, err, sizeof err) == 0 ? 1 : -1);
+    int rc = !path      ? grey_plan_load_admin(plan, err, sizeof err)
+             : optional ? grey_plan_load_optional(path, plan, err, sizeof err)
+                        : (grey_plan_load(path, plan, err, sizeof err) == 0 ? 1 : -1);
     if (rc < 0) {
         grey_warn("%s; denying every GPU allocation (fail closed)", err);
         return false;
@@ -90,8 +94,10 @@ static bool load_plan(const char *path, bool optional)
 static void load_caps(void)
 {
     nplans = 0;
-    const char *plan_path = getenv("GREY_PLAN");
-    if (!load_plan(GREY_ADMIN_PLAN_PATH, true) || (plan_path && *plan_path && !load_plan(plan_path, false))) {
+    static char plan_path[4096]; /* static: the constructor may run on a small stack */
+    bool required = false;
+    bool have_user = grey_user_plan_path(plan_path, sizeof plan_path, &required) == 0;
+    if (!load_plan(NULL, true) || (have_user && !load_plan(plan_path, !required))) {
         nplans = 0; /* a ledger or budget from half of the configuration would be no better */
         deny_everything();
         return;
@@ -173,6 +179,7 @@ static void apply_caps(struct grey_slot *slot)
 {
     for (int d = 0; d < GREY_MAX_DEVICES; d++)
         atomic_store(&slot->dev[d].cap, configured_cap[d]);
+    grey_pace_configure(slot, plan_list, nplans, &identity); /* weights and ceiling (shim/pace.h) */
 }
 
 static void use_private_slot(pid_t pid, uint64_t start)

@@ -35,11 +35,13 @@ static unsigned env_uint(const char *name, unsigned dflt, unsigned lo, unsigned 
     return (unsigned)n;
 }
 
-/* The child of a fork holds no buffers: its per-site counts and freed history start empty. */
+/* The child of a fork holds no buffers: its per-site counts and freed history start empty, and
+ * its timeline starts now. */
 static void fork_child(void)
 {
     sites_reset_accounting();
     history_reset();
+    grey_tick_ref_now(&grey_track_cfg.t0);
 }
 
 static void load(void)
@@ -47,11 +49,12 @@ static void load(void)
     struct grey_track_config *c = &grey_track_cfg;
     grey_tick_ref_now(&c->t0);
     c->sites = env_flag("GREY_TRACK_SITES", true);
-    c->depth = env_uint("GREY_STACK_DEPTH", GREY_DEFAULT_STACK_DEPTH, 1, GREY_SITE_MAX_DEPTH);
     c->dedup = env_flag("GREY_DEDUP", false);
     const char *dir = getenv("GREY_REPORT_DIR");
     snprintf(c->record_dir, sizeof c->record_dir, "%s", dir && *dir ? dir : "");
     c->record = c->dedup || c->record_dir[0];
+    c->depth = env_uint("GREY_STACK_DEPTH", c->record ? GREY_RECORD_STACK_DEPTH : GREY_DEFAULT_STACK_DEPTH, 1,
+                        GREY_SITE_MAX_DEPTH);
     c->interval_s = env_uint("GREY_DEDUP_INTERVAL", GREY_DEFAULT_DEDUP_INTERVAL_S, 0, 86400 * 365);
     const char *run = getenv("GREY_RUN_ID");
     c->run_id = run && *run ? strtoull(run, NULL, 16) : 0;

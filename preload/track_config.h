@@ -1,7 +1,8 @@
 /* What the buffer tracker records in this process, from the environment (read once):
  *
  *   GREY_TRACK_SITES=0     no call sites (default: on)
- *   GREY_STACK_DEPTH=N     frames per call site, 1..32 (default GREY_DEFAULT_STACK_DEPTH)
+ *   GREY_STACK_DEPTH=N     frames per call site, 1..32 (default: GREY_DEFAULT_STACK_DEPTH, or
+ *                          GREY_RECORD_STACK_DEPTH in a recording process)
  *   GREY_DEDUP=1           fingerprints and use tracking, for the duplicate report
  *   GREY_REPORT_DIR=DIR    write the raw record there at exit (grey-run --dedup/--report sets it)
  *   GREY_DEDUP_INTERVAL=S  periodic snapshots every S seconds with GREY_DEDUP (0: none; default 60)
@@ -17,9 +18,13 @@
 
 #include "../policy/ticks.h"
 
-/* Chosen from make bench-sites (README, "Numbers"): the deepest stack that keeps an alloc/free
- * pair within its 200 ns goal on the simulated driver. */
-#define GREY_DEFAULT_STACK_DEPTH 6
+/* Chosen from make bench-sites (README, "Numbers"). Each frame costs ~6 ns on top of ~60 ns for
+ * unw_backtrace itself and ~30 ns for grey's own frames it walks first: 4 frames keep a plain
+ * alloc/free pair within its 200 ns goal. A process that records a report (the user asked for
+ * it, and pays for fingerprints anyway) takes 16, deep enough to get past a runtime's or a
+ * framework's allocator into the program's own code. */
+#define GREY_DEFAULT_STACK_DEPTH 4
+#define GREY_RECORD_STACK_DEPTH 16
 #define GREY_DEFAULT_DEDUP_INTERVAL_S 60
 
 struct grey_track_config {

@@ -14,6 +14,7 @@
  * a program that tears down and re-creates contexts does not drift towards its cap. */
 #include "cuda_shim.h"
 #include "dedup.h"
+#include "pace.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -89,6 +90,7 @@ static void forget_context(CUcontext ctx)
 {
     if (ctx)
         tracker_remove_context((uint64_t)(uintptr_t)ctx, give_back, NULL);
+    grey_pace_context_gone(); /* the pacer's timing events may have died with it */
 }
 
 static CUcontext primary_context(CUdevice dev)
@@ -213,3 +215,9 @@ GREY_EXPORT CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
         forget_context(ctx);
     return rc;
 }
+
+/* CUDA 7.0's entry points for the same two calls, which the CUDA runtime still asks
+ * cuGetProcAddress for (at version 7000, for cudaDeviceReset and its exit-time teardown): they
+ * behave as the _v2 ones, so they go through the wrappers above to the driver's _v2. */
+GREY_EXPORT CUresult cuDevicePrimaryCtxRelease(CUdevice dev) { return cuDevicePrimaryCtxRelease_v2(dev); }
+GREY_EXPORT CUresult cuDevicePrimaryCtxReset(CUdevice dev) { return cuDevicePrimaryCtxReset_v2(dev); }

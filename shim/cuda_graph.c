@@ -11,6 +11,7 @@
 
 #include "../policy/quota.h"
 #include "../preload/log.h"
+#include "launch_gate.h"
 
 struct graph_alloc {
     CUdeviceptr addr;
@@ -168,20 +169,31 @@ GREY_EXPORT CUresult cuGraphExecDestroy(CUgraphExec exec)
     return rc;
 }
 
+/* A graph launch passes the launch gate as one launch (the fair-share pacer weighs it by the
+ * device time it measures, whatever the graph holds); sample_stream is where its timing events
+ * go (the per-thread stream for _ptsz). */
+static CUresult launch_paced(CUgraphExec exec, CUstream stream, CUstream sample_stream, PFN_cuGraphLaunch_v10000 real)
+{
+    struct grey_launch t = grey_launch_begin(&grey_cuda_pace_ops, sample_stream);
+    CUresult rc = real(exec, stream);
+    grey_launch_end(t, &grey_cuda_pace_ops, sample_stream, rc == CUDA_SUCCESS);
+    return rc;
+}
+
 /* The shared launch path: admit the allocations, launch, then commit them and apply the frees. */
-static CUresult launch(CUgraphExec exec, CUstream stream, PFN_cuGraphLaunch_v10000 real)
+static CUresult launch(CUgraphExec exec, CUstream stream, CUstream sample_stream, PFN_cuGraphLaunch_v10000 real)
 {
     struct mem_plan *_Atomic *slot = plan_slot(exec);
     struct mem_plan *p = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
     if (!p || p == &removed)
-        return real(exec, stream);
+        return launch_paced(exec, stream, sample_stream, real);
 
     struct grey_admission adm[p->nallocs ? p->nallocs : 1];
     size_t admitted = 0;
     for (; admitted < p->nallocs; admitted++)
         if (grey_cuda_admit_on(&adm[admitted], p->allocs[admitted].dev, p->allocs[admitted].bytes) != CUDA_SUCCESS)
             break;
-    CUresult rc = admitted == p->nallocs ? real(exec, stream) : CUDA_ERROR_OUT_OF_MEMORY;
+    CUresult rc = admitted == p->nallocs ? launch_paced(exec, stream, sample_stream, real) : CUDA_ERROR_OUT_OF_MEMORY;
     for (size_t i = 0; i < admitted; i++)
         grey_cuda_settle(&adm[i], rc, (uint64_t)p->allocs[i].addr, GREY_API_GRAPH_MEM_NODE);
     if (rc != CUDA_SUCCESS)
@@ -200,7 +212,7 @@ GREY_EXPORT CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream)
     PFN_cuGraphLaunch_v10000 real = grey_real(&real_fn, "cuGraphLaunch");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
-    return launch(exec, stream, real);
+    return launch(exec, stream, stream, real);
 }
 
 GREY_EXPORT CUresult cuGraphLaunch_ptsz(CUgraphExec exec, CUstream stream)
@@ -209,5 +221,5 @@ GREY_EXPORT CUresult cuGraphLaunch_ptsz(CUgraphExec exec, CUstream stream)
     PFN_cuGraphLaunch_v10000_ptsz real = grey_real(&real_fn, "cuGraphLaunch_ptsz");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
-    return launch(exec, stream, real);
+    return launch(exec, stream, stream ? stream : CU_STREAM_PER_THREAD, real);
 }

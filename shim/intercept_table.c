@@ -57,6 +57,8 @@ const struct grey_intercept grey_intercepts[] = {
     {"cuCtxDestroy_v2",               (void *)cuCtxDestroy_v2},
     {"cuDevicePrimaryCtxRelease_v2",  (void *)cuDevicePrimaryCtxRelease_v2},
     {"cuDevicePrimaryCtxReset_v2",    (void *)cuDevicePrimaryCtxReset_v2},
+    {"cuDevicePrimaryCtxRelease",     (void *)cuDevicePrimaryCtxRelease},
+    {"cuDevicePrimaryCtxReset",       (void *)cuDevicePrimaryCtxReset},
 
     /* NVML's memory views (shim/nvml_memory.c): reached by name only, NVML has no procaddress */
     {"nvmlDeviceGetMemoryInfo",                  (void *)nvmlDeviceGetMemoryInfo},
@@ -95,9 +97,13 @@ const struct grey_intercept grey_intercepts[] = {
     {"cuMemsetD32Async",              (void *)cuMemsetD32Async},
     {"cuMemsetD32Async_ptsz",         (void *)cuMemsetD32Async_ptsz},
 
-    /* launches (shim/cuda_launch.c) */
+    /* launches, paced by the fair-share gate (shim/cuda_launch.c; graph launches above) */
     {"cuLaunchKernel",                (void *)cuLaunchKernel},
     {"cuLaunchKernel_ptsz",           (void *)cuLaunchKernel_ptsz},
+    {"cuLaunchKernelEx",              (void *)cuLaunchKernelEx},
+    {"cuLaunchKernelEx_ptsz",         (void *)cuLaunchKernelEx_ptsz},
+    {"cuLaunchCooperativeKernel",     (void *)cuLaunchCooperativeKernel},
+    {"cuLaunchCooperativeKernel_ptsz", (void *)cuLaunchCooperativeKernel_ptsz},
 
     /* HIP: the way in for Triton and ROCm 7 frameworks (shim/hip_procaddress.c) */
     {"hipGetProcAddress",             (void *)hipGetProcAddress},

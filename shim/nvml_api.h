@@ -49,4 +49,43 @@ typedef struct {
 
 #define NVML_VALUE_NOT_AVAILABLE_ULL (~0ULL)
 
+/* For grey-plan's detection (tools/detect_nvml.c) and the simulated NVML; the hook uses none of
+ * these. Enumerations are passed as unsigned int, their C ABI. */
+#define NVML_DEVICE_NAME_V2_BUFFER_SIZE 96
+#define NVML_DEVICE_UUID_V2_BUFFER_SIZE 96
+#define NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE 80
+
+/* nvmlPciInfo_t as nvmlDeviceGetPciInfo_v3 fills it. */
+typedef struct {
+    char busIdLegacy[16];
+    unsigned int domain;
+    unsigned int bus;
+    unsigned int device;
+    unsigned int pciDeviceId;     /* device id << 16 | vendor id */
+    unsigned int pciSubSystemId;
+    char busId[32];               /* "00000000:18:00.0" */
+} nvmlPciInfo_t;
+
+/* nvmlDeviceAttributes_t (nvmlDeviceGetAttributes_v2; documented for MIG device handles). */
+typedef struct {
+    unsigned int multiprocessorCount;
+    unsigned int sharedCopyEngineCount;
+    unsigned int sharedDecoderCount;
+    unsigned int sharedEncoderCount;
+    unsigned int sharedJpegCount;
+    unsigned int sharedOfaCount;
+    unsigned int gpuInstanceSliceCount;
+    unsigned int computeInstanceSliceCount;
+    unsigned long long memorySizeMB;
+} nvmlDeviceAttributes_t;
+
+#define NVML_TEMPERATURE_GPU 0u                 /* nvmlTemperatureSensors_t */
+#define NVML_TEMPERATURE_THRESHOLD_SHUTDOWN 0u  /* nvmlTemperatureThresholds_t */
+#define NVML_TEMPERATURE_THRESHOLD_SLOWDOWN 1u
+#define NVML_CLOCK_GRAPHICS 0u                  /* nvmlClockType_t */
+#define NVML_CLOCK_SM 1u
+#define NVML_CLOCK_MEM 2u
+#define NVML_DEVICE_MIG_DISABLE 0u
+#define NVML_DEVICE_MIG_ENABLE 1u
+
 #endif

@@ -27,6 +27,8 @@ struct cuda_api {
     CUresult (*ctx_set_current)(CUcontext);                    /* optional */
     CUresult (*mem_get_info)(size_t *, size_t *);              /* optional */
     CUresult (*error_name)(CUresult, const char **);          /* optional */
+    CUresult (*pci_bus_id)(char *, int, CUdevice);             /* optional: ties to NVML's view */
+    CUresult (*driver_version)(int *);                         /* optional */
 };
 
 static int detect_error(char *err, size_t errlen, const char *fmt, ...)
@@ -80,6 +82,8 @@ static int load_api(struct cuda_api *api, char *err, size_t errlen)
     LOAD(ctx_set_current, "cuCtxSetCurrent", NULL);
     LOAD(mem_get_info, "cuMemGetInfo_v2", NULL);
     LOAD(error_name, "cuGetErrorName", NULL);
+    LOAD(pci_bus_id, "cuDeviceGetPCIBusId", NULL);
+    LOAD(driver_version, "cuDriverGetVersion", NULL);
 
     const char *missing = !api->init            ? "cuInit"
                           : !api->get_count     ? "cuDeviceGetCount"
@@ -158,6 +162,11 @@ static int describe(const struct cuda_api *api, int i, struct grey_detected_devi
     CUuuid u;
     if (api->get_uuid && api->get_uuid(&u, dev) == CUDA_SUCCESS)
         format_uuid(&u, d->uuid, sizeof d->uuid);
+    if (!api->pci_bus_id || api->pci_bus_id(d->pci_bus_id, (int)sizeof d->pci_bus_id, dev) != CUDA_SUCCESS)
+        d->pci_bus_id[0] = '\0';
+    d->pci_bus_id[sizeof d->pci_bus_id - 1] = '\0';
+    if (!api->driver_version || api->driver_version(&d->cuda_version) != CUDA_SUCCESS)
+        d->cuda_version = 0;
 
     if (query_free(api, dev, &d->vram_free) == 0) {
         snprintf(d->source, sizeof d->source, "cuda driver");

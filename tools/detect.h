@@ -16,6 +16,8 @@ struct grey_detected_device {
     int sm_count;
     int cc_major, cc_minor;
     char source[32];         /* where the facts came from: "cuda driver" */
+    char pci_bus_id[20];     /* "0000:18:00.0" from cuDeviceGetPCIBusId, or "" */
+    int cuda_version;        /* cuDriverGetVersion: 12040 for CUDA 12.4; 0 when unknown */
 };
 
 /* Loads the CUDA driver (libcuda.so.1, found the way the dynamic linker finds it, so

@@ -227,7 +227,7 @@ static void default_ledger(char *buf, size_t len)
     static struct grey_plan admin;
     const struct grey_plan *list[1] = {&admin};
     char err[512];
-    int rc = grey_plan_load_optional(GREY_ADMIN_PLAN_PATH, &admin, err, sizeof err);
+    int rc = grey_plan_load_admin(&admin, err, sizeof err);
     if (rc < 0)
         cli_warn(PROG, "%s (ignored when choosing the ledger)", err);
     const char *group;

@@ -1,12 +1,18 @@
-/* grey-plan: turn the detected GPUs into a plan file (per-device budget and per-process cap) that
- * libgreyhook.so reads, and inspect or verify plan files.
+/* grey-plan: turn the detected GPUs into a plan file (per-device budget and per-process cap, plus
+ * thermal thresholds and batch/chunk hints, each with a confidence and a reason) that
+ * libgreyhook.so reads, and inspect, explain, verify or install plan files.
  *
- *   grey-plan [--mode safe|balanced|aggressive] [--cap SIZE] [--budget SIZE] [--out FILE]
+ *   grey-plan [--mode M] [--tenants N] [--model-size SIZE] [--workload W] [--cap SIZE]
+ *             [--budget SIZE] [--weight N] [--out FILE]
  *   grey-plan detect [--json]
  *   grey-plan show [--json] FILE
  *   grey-plan check FILE
+ *   grey-plan explain FILE
+ *   grey-plan install [--yes] FILE
  *
- * Exit status: 0 ok, 1 runtime failure (no driver, unreadable or malformed file), 2 usage. */
+ * Detection: tools/detect_chain.h. Settings and their layers: tools/plan_layers.h. The rules:
+ * tools/planner.h. Exit status: 0 ok, 1 runtime failure (no GPU, unreadable or malformed
+ * file), 2 usage. */
 #include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,56 +22,72 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../policy/plan.h"
 #include "../policy/size.h"
 #include "cli_common.h"
-#include "detect.h"
-#include "detect_amd.h"
+#include "detect_chain.h"
+#include "detect_report.h"
+#include "plan_check.h"
+#include "plan_explain.h"
+#include "plan_layers.h"
+#include "planner.h"
 
 static const char *const PROG = "grey-plan";
 
-/* The default budget leaves 10% of each device to what grey does not count: CUDA contexts,
- * cuBLAS workspaces and processes that run without the hook. */
-#define BUDGET_PERCENT 90
-static const unsigned mode_cap_percent[] = {
-    [GREY_MODE_SAFE] = 75, [GREY_MODE_BALANCED] = 85, [GREY_MODE_AGGRESSIVE] = 90};
-
 static void usage(FILE *f)
 {
-    fprintf(f,
-"usage: grey-plan [--mode safe|balanced|aggressive] [--cap SIZE] [--budget SIZE] [--out FILE]\n"
+    fputs(
+"usage: grey-plan [--mode safe|balanced|aggressive] [--tenants N] [--model-size SIZE]\n"
+"                 [--workload training|inference] [--cap SIZE] [--budget SIZE] [--weight N]\n"
+"                 [--out FILE]\n"
 "       grey-plan detect [--json]\n"
 "       grey-plan show [--json] FILE\n"
 "       grey-plan check FILE\n"
+"       grey-plan explain FILE\n"
+"       grey-plan install [--yes] FILE\n"
 "\n"
 "Without a command, detects the GPUs and writes a plan for libgreyhook.so (to stdout, or to\n"
 "FILE with --out; the file is replaced atomically). For each device:\n"
-"  budget       what all hooked processes on the device may use together:\n"
-"               %d%% of VRAM, or --budget\n"
-"  process_cap  what one hooked process may use: by mode safe %u%%, balanced %u%%,\n"
-"               aggressive %u%% of VRAM (never above the budget), or --cap\n"
+"  budget       what all hooked processes on the device may use together: 90% of VRAM,\n"
+"               or --budget\n"
+"  process_cap  what one hooked process may use: by mode safe 75%, balanced 85%,\n"
+"               aggressive 90% of VRAM; with --tenants N at most budget/N (x1.25 balanced,\n"
+"               x1.5 aggressive), never below 1 GiB or the model; never above the budget; or --cap\n"
+"  throttle_temp, cooldown_temp, shutdown_temp, batch_size, chunk_size: hints\n"
+"Every value has a KEY.why line: a confidence (0..1) and the reason ('explain' prints them).\n"
 "A summary goes to stderr. --cap and --budget apply to every device and are clamped to its\n"
 "VRAM (with a warning); a cap above the budget is lowered to the budget.\n"
 "\n"
+"Settings, later ones winning: the admin plan (/etc/grey/plan.conf: its caps and budgets are\n"
+"ceilings no other layer raises), ~/.config/grey/plan.conf, GREY_MODE, GREY_TENANTS,\n"
+"GREY_MODEL_SIZE, GREY_WORKLOAD, GREY_CAP, GREY_BUDGET, GREY_WEIGHT, then the options.\n"
+"\n"
 "Commands:\n"
-"  detect [--json]      list the GPUs (CUDA driver, else amdgpu sysfs or rocm-smi; JSON sizes\n"
-"                        are bytes)\n"
+"  detect [--json]      list the GPUs from NVML, the CUDA driver, nvidia-smi, amdgpu sysfs or\n"
+"                       rocm-smi, else lspci, with the source of every fact (JSON sizes are bytes)\n"
 "  show [--json] FILE   print a plan file (JSON sizes are bytes)\n"
-"  check FILE           verify a plan file: 'FILE: ok (N devices)' or 'FILE:LINE: reason'\n"
+"  check FILE           verify a plan file: 'FILE: ok (N devices)', or every 'FILE:LINE: reason'\n"
+"  explain FILE         every value of a plan with its confidence and reason\n"
+"  install [--yes] FILE make FILE the node's admin plan; without --yes only says what it would do\n"
 "\n"
 "Options:\n"
-"  --mode MODE      safe (default), balanced or aggressive\n"
-"  --cap SIZE       per-process cap, e.g. 20GiB, 1.5G, 512MiB or bytes\n"
-"  --budget SIZE    per-device budget for all hooked processes together\n"
-"  --out FILE       write the plan to FILE instead of stdout\n"
-"  --json           machine-readable output (detect, show)\n"
-"  -h, --help       this help\n"
+"  --mode MODE        safe (default), balanced or aggressive\n"
+"  --tenants N        processes expected to share each device (default 1)\n"
+"  --model-size SIZE  the model's weights, for the batch and chunk hints\n"
+"  --workload W       training (assumed when not given) or inference\n"
+"  --cap SIZE         per-process cap, e.g. 20GiB, 1.5G, 512MiB or bytes\n"
+"  --budget SIZE      per-device budget for all hooked processes together\n"
+"  --weight N         the plan's default fair-share weight (default 1)\n"
+"  --out FILE         write the plan to FILE instead of stdout\n"
+"  --json             machine-readable output (detect, show)\n"
+"  --yes              install: really write the admin plan\n"
+"  -h, --help         this help\n"
 "\n"
-"Exit status: 0 ok, 1 failure (no driver, unreadable or malformed file), 2 usage error.\n",
-            BUDGET_PERCENT, mode_cap_percent[GREY_MODE_SAFE],
-            mode_cap_percent[GREY_MODE_BALANCED], mode_cap_percent[GREY_MODE_AGGRESSIVE]);
+"Exit status: 0 ok, 1 failure (no GPU, unreadable or malformed file), 2 usage error.\n",
+          f);
 }
 
 /* Reports what getopt_long refused (opterr is off so that every message has our shape). */
@@ -81,73 +103,15 @@ static int bad_option(int c, char **argv)
 
 /* ---------------------------------------------------------------- planning */
 
-struct plan_opts {
-    enum grey_plan_mode mode;
-    uint64_t cap, budget; /* 0: not given */
-    const char *out;
-};
-
-/* pct% of bytes, rounded down to whole MiB so the plan stays readable. */
-static uint64_t percent_of(uint64_t bytes, unsigned pct)
-{
-    uint64_t v = (uint64_t)((unsigned __int128)bytes * pct / 100);
-    return v & ~(uint64_t)((1u << 20) - 1);
-}
-
-/* An explicit size larger than the device is lowered to its VRAM, loudly. */
-static uint64_t clamp_to_vram(const char *opt, uint64_t want, const struct grey_detected_device *d)
-{
-    char a[32], b[32];
-    if (want <= d->vram_total)
-        return want;
-    cli_warn(PROG, "device %d \"%s\": %s %s is more than its VRAM %s; using %s", d->index,
-             d->name, opt, grey_size_format(want, a, sizeof a),
-             grey_size_format(d->vram_total, b, sizeof b), b);
-    return d->vram_total;
-}
-
-static void plan_device(const struct plan_opts *o, const struct grey_detected_device *d,
-                        struct grey_plan_device *pd)
-{
-    char a[32], b[32];
-    pd->present = true;
-    snprintf(pd->name, sizeof pd->name, "%s", d->name);
-    pd->vram = d->vram_total;
-    pd->budget = o->budget ? clamp_to_vram("--budget", o->budget, d)
-                           : percent_of(d->vram_total, BUDGET_PERCENT);
-    if (o->cap) {
-        pd->process_cap = clamp_to_vram("--cap", o->cap, d);
-        if (pd->process_cap > pd->budget)
-            cli_warn(PROG, "device %d \"%s\": --cap %s is more than the budget %s; using %s",
-                     d->index, d->name, grey_size_format(pd->process_cap, a, sizeof a),
-                     grey_size_format(pd->budget, b, sizeof b), b);
-    } else {
-        pd->process_cap = percent_of(d->vram_total, mode_cap_percent[o->mode]);
-    }
-    if (pd->process_cap > pd->budget)
-        pd->process_cap = pd->budget;
-}
-
-/* The plan's source line: where the facts came from and which overrides shaped it, e.g.
- * "cuda driver: 2 devices, --cap 20.0 GiB". */
-static void describe_source(const struct plan_opts *o, const char *driver, int ndev, char *buf,
-                            size_t len)
-{
-    char a[32], b[32];
-    snprintf(buf, len, "%s: %d device%s%s%s%s%s", driver, ndev, ndev == 1 ? "" : "s",
-             o->cap ? ", --cap " : "", o->cap ? grey_size_format(o->cap, a, sizeof a) : "",
-             o->budget ? ", --budget " : "",
-             o->budget ? grey_size_format(o->budget, b, sizeof b) : "");
-}
-
 /* Writes FILE.tmp, syncs it and renames it over FILE, so a hook starting meanwhile reads either
- * the old plan or the new one, never half of one. */
-static int write_atomically(const char *path, const struct grey_plan *plan)
+ * the old plan or the new one, never half of one. mode: the new file's permissions. */
+static int write_atomically(const char *path, const struct grey_plan *plan, const struct grey_plan_notes *notes,
+                            mode_t mode)
 {
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return cli_error(PROG, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
         return cli_error(PROG, "cannot create %s: %s", tmp, strerror(errno));
     FILE *f = fdopen(fd, "w");
@@ -157,7 +121,7 @@ static int write_atomically(const char *path, const struct grey_plan *plan)
         unlink(tmp);
         return cli_error(PROG, "cannot write %s: %s", tmp, strerror(e));
     }
-    int bad = grey_plan_write(f, plan) != 0 || fsync(fd) != 0;
+    int bad = fchmod(fd, mode) != 0 || grey_plan_write_notes(f, plan, notes) != 0 || fsync(fd) != 0;
     int e = errno;
     if (fclose(f) != 0 && !bad) {
         bad = 1;
@@ -174,72 +138,88 @@ static int write_atomically(const char *path, const struct grey_plan *plan)
     return CLI_EXIT_OK;
 }
 
-static int make_plan(const struct plan_opts *o)
-{
-    struct grey_detected_device det[GREY_MAX_DEVICES];
-    char err[256];
-    int n = grey_detect_gpus(det, GREY_MAX_DEVICES, err, sizeof err);
-    if (n < 0)
-        return cli_error(PROG, "%s", err);
-    if (n == 0)
-        return cli_error(PROG, "no GPU found (CUDA driver, amdgpu sysfs, rocm-smi): nothing to plan");
+/* Big: the detection result, the layers and the plan with its notes live in static storage. */
+static struct detect_result detected;
+static struct plan_layers layers;
+static struct planner_result planned;
 
-    struct grey_plan plan;
-    memset(&plan, 0, sizeof plan);
-    plan.version = GREY_PLAN_VERSION;
-    plan.mode = o->mode;
-    describe_source(o, det[0].source, n, plan.source, sizeof plan.source);
-    for (int i = 0; i < n; i++)
-        plan_device(o, &det[i], &plan.dev[i]);
-    plan.ndevices = (unsigned)n;
+static int make_plan(const char *out_path)
+{
+    char err[512];
+    int n = detect_chain(&detected, err, sizeof err);
+    if (n < 0)
+        return cli_usage_error(PROG, "%s", err);
+    for (int i = 0; i < detected.list.nnotes; i++)
+        fprintf(stderr, "%s: note: %s\n", PROG, detected.list.notes[i]);
+    if (n == 0)
+        return cli_error(PROG, "%s", detected.failure);
+    int np = planner_run(&detected.list, &layers, &planned);
+    for (int i = 0; i < planned.nwarnings; i++)
+        cli_warn(PROG, "%s", planned.warnings[i]);
+    if (np == 0)
+        return cli_error(PROG, "no GPU with a known memory size: nothing to plan ('grey-plan detect' shows what "
+                               "was found)");
 
     int rc = CLI_EXIT_OK;
-    if (o->out)
-        rc = write_atomically(o->out, &plan);
-    else if (grey_plan_write(stdout, &plan) != 0)
+    if (out_path)
+        rc = write_atomically(out_path, &planned.plan, &planned.notes, 0644);
+    else if (grey_plan_write_notes(stdout, &planned.plan, &planned.notes) != 0)
         rc = cli_error(PROG, "cannot write the plan to stdout: %s", strerror(errno));
     if (rc != CLI_EXIT_OK)
         return rc;
 
-    for (int i = 0; i < n; i++) {
-        char v[32], b[32], c[32];
-        const struct grey_plan_device *pd = &plan.dev[i];
-        fprintf(stderr, "%s: device %d \"%s\" %s: budget %s, per-process cap %s (%s)\n", PROG, i,
-                pd->name, grey_size_format(pd->vram, v, sizeof v),
-                grey_size_format(pd->budget, b, sizeof b),
-                grey_size_format(pd->process_cap, c, sizeof c), grey_plan_mode_name(o->mode));
+    for (int d = 0; d < GREY_MAX_DEVICES; d++) {
+        const struct grey_plan_device *pd = &planned.plan.dev[d];
+        if (!pd->present)
+            continue;
+        char v[32], b[32], c[32], k[16];
+        fprintf(stderr, "%s: device %d \"%s\" %s: budget %s, per-process cap %s (%s), detection confidence %s\n",
+                PROG, d, pd->name, grey_size_format(pd->vram, v, sizeof v), grey_size_format(pd->budget, b, sizeof b),
+                grey_size_format(pd->process_cap, c, sizeof c), grey_plan_mode_name(planned.plan.mode),
+                grey_plan_confidence_format(planned.device_confidence[d], k, sizeof k));
     }
-    if (o->out)
-        fprintf(stderr, "%s: wrote %s\n", PROG, o->out);
+    char k[16];
+    grey_plan_confidence_format(planned.plan.confidence, k, sizeof k);
+    if (planned.plan.confidence < 500)
+        cli_warn(PROG, "the plan's confidence is low (%s): 'grey-plan explain %s' says which values are guesses",
+                 k, out_path ? out_path : "FILE");
+    if (out_path)
+        fprintf(stderr, "%s: wrote %s (confidence %s)\n", PROG, out_path, k);
     return CLI_EXIT_OK;
 }
 
 static int cmd_plan(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"mode", required_argument, NULL, 'm'}, {"cap", required_argument, NULL, 'c'},
-        {"budget", required_argument, NULL, 'b'}, {"out", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    struct plan_opts o = {GREY_MODE_SAFE, 0, 0, NULL};
-    int c, m;
+        {"mode", required_argument, NULL, 'm'},    {"cap", required_argument, NULL, 'c'},
+        {"budget", required_argument, NULL, 'b'},  {"out", required_argument, NULL, 'o'},
+        {"tenants", required_argument, NULL, 't'}, {"model-size", required_argument, NULL, 's'},
+        {"workload", required_argument, NULL, 'w'}, {"weight", required_argument, NULL, 'W'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    char err[PATH_MAX + 256];
+    /* The layers below the command line first: a malformed GREY_* variable is a usage error, a
+     * malformed plan file a failure, and both are said before anything is detected. */
+    int rc = plan_layers_load(&layers, err, sizeof err);
+    if (rc > 0)
+        return cli_usage_error(PROG, "%s", err);
+    if (rc < 0)
+        return cli_error(PROG, "%s", err);
+    const char *out = NULL;
+    int c;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        const char *key = c == 'm' ? "mode" : c == 'c' ? "cap" : c == 'b' ? "budget" : c == 't' ? "tenants"
+                          : c == 's' ? "model-size" : c == 'w' ? "workload" : c == 'W' ? "weight" : NULL;
+        if (key) {
+            /* The option's name outlives this loop: the reasons in the plan point at it. */
+            const char *from = c == 'm' ? "--mode" : c == 'c' ? "--cap" : c == 'b' ? "--budget" : c == 't' ? "--tenants"
+                               : c == 's' ? "--model-size" : c == 'w' ? "--workload" : "--weight";
+            if (plan_layers_set(&layers, key, optarg, from, err, sizeof err) != 0)
+                return cli_usage_error(PROG, "%s", err);
+            continue;
+        }
         switch (c) {
-        case 'm':
-            if ((m = grey_plan_mode_parse(optarg)) < 0)
-                return cli_usage_error(PROG, "--mode: unknown mode '%s' (use safe, balanced or "
-                                             "aggressive)", optarg);
-            o.mode = (enum grey_plan_mode)m;
-            break;
-        case 'c':
-            if (cli_parse_size(PROG, "--cap", optarg, &o.cap) != 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case 'b':
-            if (cli_parse_size(PROG, "--budget", optarg, &o.budget) != 0)
-                return CLI_EXIT_USAGE;
-            break;
         case 'o':
-            o.out = optarg;
+            out = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -249,9 +229,10 @@ static int cmd_plan(int argc, char **argv)
         }
     }
     if (optind < argc)
-        return cli_usage_error(PROG, "unknown command '%s' (commands: detect, show, check)",
+        return cli_usage_error(PROG, "unknown command '%s' (commands: detect, show, check, explain, install)",
                                argv[optind]);
-    return make_plan(&o);
+    plan_layers_resolve(&layers);
+    return make_plan(out);
 }
 
 /* ---------------------------------------------------------------- subcommands */
@@ -303,68 +284,59 @@ static int print_json(cJSON *root)
     return CLI_EXIT_OK;
 }
 
-static int detect_json(const struct grey_detected_device *det, int n)
-{
-    cJSON *arr = cJSON_CreateArray();
-    for (int i = 0; i < n && arr; i++) {
-        const struct grey_detected_device *d = &det[i];
-        char cc[24];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddItemToArray(arr, o);
-        cJSON_AddNumberToObject(o, "index", d->index);
-        cJSON_AddStringToObject(o, "name", d->name);
-        cJSON_AddStringToObject(o, "uuid", d->uuid);
-        json_u64(o, "vram_total_bytes", d->vram_total);
-        json_u64(o, "vram_free_bytes", d->vram_free);
-        cJSON_AddNumberToObject(o, "sm_count", d->sm_count);
-        snprintf(cc, sizeof cc, "%d.%d", d->cc_major, d->cc_minor);
-        cJSON_AddStringToObject(o, "compute_capability", cc);
-        cJSON_AddStringToObject(o, "source", d->source);
-    }
-    return print_json(arr);
-}
-
 static int cmd_detect(int argc, char **argv)
 {
     bool json = false;
     int rc = sub_args(argc, argv, true, &json, 0, NULL);
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
-    struct grey_detected_device det[GREY_MAX_DEVICES];
-    char err[256];
-    int n = grey_detect_gpus(det, GREY_MAX_DEVICES, err, sizeof err);
+    char err[512];
+    int n = detect_chain(&detected, err, sizeof err);
     if (n < 0)
-        return cli_error(PROG, "%s", err);
-    if (json)
-        return detect_json(det, n);
+        return cli_usage_error(PROG, "%s", err);
     if (n == 0) {
-        printf("no GPUs\n");
+        for (int i = 0; i < detected.list.nnotes; i++)
+            fprintf(stderr, "%s: note: %s\n", PROG, detected.list.notes[i]);
+        return cli_error(PROG, "%s", detected.failure);
+    }
+    if (!json) {
+        detect_report_text(stdout, &detected);
         return CLI_EXIT_OK;
     }
-    int w = 4;
-    for (int i = 0; i < n; i++)
-        if ((int)strlen(det[i].name) > w)
-            w = (int)strlen(det[i].name);
-    printf("%-3s  %-*s  %10s  %10s  %4s  %-4s  %-40s  %s\n", "dev", w, "name", "vram", "free",
-           "SMs", "cc", "uuid", "source");
-    for (int i = 0; i < n; i++) {
-        char t[32], f[32], cc[24];
-        const struct grey_detected_device *d = &det[i];
-        snprintf(cc, sizeof cc, "%d.%d", d->cc_major, d->cc_minor);
-        printf("%-3d  %-*s  %10s  %10s  %4d  %-4s  %-40s  %s\n", d->index, w, d->name,
-               grey_size_format(d->vram_total, t, sizeof t),
-               grey_size_format(d->vram_free, f, sizeof f), d->sm_count, cc,
-               d->uuid[0] ? d->uuid : "-", d->source);
-    }
-    return CLI_EXIT_OK;
+    /* stdout stays one JSON array; what a person should read goes to stderr. */
+    for (int i = 0; i < detected.list.nnotes; i++)
+        fprintf(stderr, "%s: note: %s\n", PROG, detected.list.notes[i]);
+    return print_json(detect_report_json(&detected));
 }
 
-static int show_json(const struct grey_plan *plan)
+/* A hint or input that is 0 when absent: null in JSON. */
+static void json_opt(cJSON *o, const char *key, uint64_t v)
+{
+    if (v)
+        json_u64(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+static int show_json(const struct grey_plan *plan, const struct grey_plan_notes *notes)
 {
     cJSON *root = cJSON_CreateObject();
+    char conf[16];
     cJSON_AddNumberToObject(root, "version", plan->version);
     cJSON_AddStringToObject(root, "mode", grey_plan_mode_name(plan->mode));
     cJSON_AddStringToObject(root, "source", plan->source);
+    json_opt(root, "tenants", plan->tenants);
+    if (plan->workload != GREY_WORKLOAD_UNSET)
+        cJSON_AddStringToObject(root, "workload", grey_plan_workload_name(plan->workload));
+    else
+        cJSON_AddNullToObject(root, "workload");
+    json_opt(root, "model_size_bytes", plan->model_size);
+    json_opt(root, "default_weight", plan->default_weight);
+    if (plan->has_confidence)
+        cJSON_AddItemToObject(root, "plan_confidence",
+                              cJSON_CreateRaw(grey_plan_confidence_format(plan->confidence, conf, sizeof conf)));
+    else
+        cJSON_AddNullToObject(root, "plan_confidence");
     cJSON *devs = cJSON_AddArrayToObject(root, "devices");
     for (unsigned i = 0; i < plan->ndevices; i++) {
         const struct grey_plan_device *d = &plan->dev[i];
@@ -377,6 +349,11 @@ static int show_json(const struct grey_plan *plan)
         json_u64(o, "vram_bytes", d->vram);
         json_u64(o, "budget_bytes", d->budget);
         json_u64(o, "process_cap_bytes", d->process_cap);
+        json_opt(o, "throttle_temp_c", d->throttle_temp);
+        json_opt(o, "cooldown_temp_c", d->cooldown_temp);
+        json_opt(o, "shutdown_temp_c", d->shutdown_temp);
+        json_opt(o, "batch_size", d->batch_size);
+        json_opt(o, "chunk_size_bytes", d->chunk_size);
     }
     if (plan->ledger[0])
         cJSON_AddStringToObject(root, "ledger", plan->ledger);
@@ -390,6 +367,28 @@ static int show_json(const struct grey_plan *plan)
         cJSON_AddStringToObject(o, "name", plan->principal[i].name);
         json_u64(o, "process_cap_bytes", plan->principal[i].process_cap);
     }
+    /* The KEY.why lines: section is "top", "device N" or "user NAME" / "group NAME". */
+    cJSON *whys = cJSON_AddArrayToObject(root, "why");
+    for (unsigned i = 0; notes && i < notes->n; i++) {
+        const struct grey_plan_why *w = &notes->why[i];
+        char section[64];
+        if (w->section == GREY_PLAN_WHY_TOP)
+            snprintf(section, sizeof section, "top");
+        else if (w->section >= GREY_PLAN_WHY_PRINCIPAL &&
+                 w->section - GREY_PLAN_WHY_PRINCIPAL < (int)plan->nprincipals)
+            snprintf(section, sizeof section, "%s %s",
+                     plan->principal[w->section - GREY_PLAN_WHY_PRINCIPAL].is_group ? "group" : "user",
+                     plan->principal[w->section - GREY_PLAN_WHY_PRINCIPAL].name);
+        else
+            snprintf(section, sizeof section, "device %d", w->section);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(whys, o);
+        cJSON_AddStringToObject(o, "section", section);
+        cJSON_AddStringToObject(o, "key", w->key);
+        cJSON_AddItemToObject(o, "confidence",
+                              cJSON_CreateRaw(grey_plan_confidence_format(w->confidence, conf, sizeof conf)));
+        cJSON_AddStringToObject(o, "reason", w->reason);
+    }
     return print_json(root);
 }
 
@@ -399,6 +398,15 @@ static void show_text(const char *file, const struct grey_plan *plan)
            grey_plan_mode_name(plan->mode));
     if (plan->source[0])
         printf("source: %s\n", plan->source);
+    if (plan->tenants || plan->workload != GREY_WORKLOAD_UNSET || plan->model_size || plan->default_weight) {
+        char m[32] = "not stated";
+        if (plan->model_size)
+            grey_size_format(plan->model_size, m, sizeof m);
+        printf("planned for: %u tenant%s per device, %s, model %s, default weight %u\n", plan->tenants ? plan->tenants : 1,
+               plan->tenants == 1 || !plan->tenants ? "" : "s",
+               plan->workload != GREY_WORKLOAD_UNSET ? grey_plan_workload_name(plan->workload) : "workload not stated",
+               m, plan->default_weight ? plan->default_weight : 1);
+    }
     for (unsigned i = 0; i < plan->ndevices; i++) {
         const struct grey_plan_device *d = &plan->dev[i];
         char v[32] = "not stated", b[32], c[32];
@@ -410,6 +418,15 @@ static void show_text(const char *file, const struct grey_plan *plan)
                d->name[0] ? " \"" : "", d->name, d->name[0] ? "\"" : "", v,
                grey_size_format(d->budget, b, sizeof b),
                grey_size_format(d->process_cap, c, sizeof c));
+        if (d->throttle_temp || d->cooldown_temp) {
+            printf("  temperatures: throttle %u C, cool down from %u C", d->throttle_temp, d->cooldown_temp);
+            if (d->shutdown_temp)
+                printf(", shutdown %u C", d->shutdown_temp);
+            putchar('\n');
+        }
+        if (d->batch_size || d->chunk_size)
+            printf("  hints: batch size %u, chunk %s\n", d->batch_size,
+                   d->chunk_size ? grey_size_format(d->chunk_size, c, sizeof c) : "not stated");
     }
     if (plan->ledger[0])
         printf("ledger: %s%s%s%s\n", plan->ledger, plan->ledger_group[0] ? " (group " : "", plan->ledger_group,
@@ -429,29 +446,121 @@ static unsigned count_devices(const struct grey_plan *plan)
     return n;
 }
 
-/* show and check: both read one plan file; check only says whether it is valid. */
-static int cmd_file(int argc, char **argv, bool is_show)
+static struct grey_plan_notes notes;
+
+/* show: the plan as text or JSON. */
+static int cmd_show(int argc, char **argv)
 {
     bool json = false;
     const char *file = NULL;
-    int rc = sub_args(argc, argv, is_show, &json, 1, &file);
+    int rc = sub_args(argc, argv, true, &json, 1, &file);
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
-    struct grey_plan plan;
+    static struct grey_plan plan;
     char err[512];
-    if (grey_plan_load(file, &plan, err, sizeof err) != 0) {
+    if (grey_plan_load_notes(file, &plan, &notes, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         return CLI_EXIT_FAIL;
     }
-    if (!is_show) {
-        unsigned n = count_devices(&plan);
-        printf("%s: ok (%u device%s)\n", file, n, n == 1 ? "" : "s");
-        return CLI_EXIT_OK;
-    }
     if (json)
-        return show_json(&plan);
+        return show_json(&plan, &notes);
     show_text(file, &plan);
     return CLI_EXIT_OK;
+}
+
+/* check: every error with its file and line, or "FILE: ok (N devices)". */
+static int cmd_check(int argc, char **argv)
+{
+    const char *file = NULL;
+    int rc = sub_args(argc, argv, false, NULL, 1, &file);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    static struct grey_plan plan;
+    static char errs[PLAN_CHECK_MAX_ERRORS][PLAN_CHECK_ERR_LEN];
+    int n = plan_check_file(file, &plan, NULL, errs, PLAN_CHECK_MAX_ERRORS);
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, "%s\n", errs[i]);
+    if (n)
+        return CLI_EXIT_FAIL;
+    unsigned devs = count_devices(&plan);
+    printf("%s: ok (%u device%s)\n", file, devs, devs == 1 ? "" : "s");
+    return CLI_EXIT_OK;
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+    const char *file = NULL;
+    int rc = sub_args(argc, argv, false, NULL, 1, &file);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    static struct grey_plan plan;
+    char err[512];
+    if (grey_plan_load_notes(file, &plan, &notes, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return CLI_EXIT_FAIL;
+    }
+    plan_explain(stdout, file, &plan, &notes);
+    return CLI_EXIT_OK;
+}
+
+/* install: FILE becomes the admin plan, root-owned 0644. Dry run unless --yes: a plan at the
+ * admin path binds every hooked process of the node, so writing it is never a side effect. */
+static int cmd_install(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"yes", no_argument, NULL, 'y'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    bool yes = false;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == 'y') {
+            yes = true;
+        } else if (c == 'h') {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        } else {
+            return bad_option(c, argv);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error(PROG, "install: missing FILE");
+    const char *file = argv[optind++];
+    if (optind < argc)
+        return cli_usage_error(PROG, "install: unexpected argument '%s'", argv[optind]);
+    static struct grey_plan plan;
+    static char errs[PLAN_CHECK_MAX_ERRORS][PLAN_CHECK_ERR_LEN];
+    int n = plan_check_file(file, &plan, &notes, errs, PLAN_CHECK_MAX_ERRORS);
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, "%s\n", errs[i]);
+    if (n)
+        return cli_error(PROG, "install: %s is not a valid plan; nothing installed", file);
+    char dest[PATH_MAX];
+    snprintf(dest, sizeof dest, "%s", grey_admin_plan_path());
+    struct stat st;
+    bool exists = stat(dest, &st) == 0;
+    unsigned devs = count_devices(&plan);
+    if (!yes) {
+        printf("would install %s (%u device%s, checked) as the admin plan %s, mode 0644, owned by uid %u%s\n",
+               file, devs, devs == 1 ? "" : "s", dest, (unsigned)geteuid(),
+               exists ? ", replacing the plan there" : "");
+        printf("every hooked process on this node would then be held to its caps and budgets\n");
+        printf("dry run: nothing was written; run 'grey-plan install --yes %s' to do it\n", file);
+        return CLI_EXIT_OK;
+    }
+    if (geteuid() != 0)
+        cli_warn(PROG, "not root: %s will not be owned by root, so hooks will read it as a user's plan, not an admin "
+                       "plan", dest);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", dest);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+            return cli_error(PROG, "cannot create %s: %s", dir, strerror(errno));
+    }
+    int rc = write_atomically(dest, &plan, &notes, 0644);
+    if (rc == CLI_EXIT_OK)
+        fprintf(stderr, "%s: installed %s as the admin plan %s\n", PROG, file, dest);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -460,8 +569,12 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "detect") == 0)
         return cmd_detect(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "show") == 0)
-        return cmd_file(argc - 1, argv + 1, true);
+        return cmd_show(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "check") == 0)
-        return cmd_file(argc - 1, argv + 1, false);
+        return cmd_check(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "explain") == 0)
+        return cmd_explain(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "install") == 0)
+        return cmd_install(argc - 1, argv + 1);
     return cmd_plan(argc, argv);
 }

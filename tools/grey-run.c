@@ -27,6 +27,7 @@
 #include "../policy/plan.h"
 #include "../policy/procinfo.h"
 #include "../policy/size.h"
+#include "../policy/weights.h"
 #include "cli_common.h"
 #include "detect.h"
 #include "detect_amd.h"
@@ -47,6 +48,9 @@ static const char usage_text[] =
     "  --cap SIZE     per-process cap on every device: 512MiB, 20GiB, 1.5G or a byte count.\n"
     "                 Overrides the plan's process_cap. Above a device's memory it is clamped.\n"
     "  --plan FILE    a plan written by grey-plan (per-device process_cap and budget)\n"
+    "  --weight N     fair-share weight, 1..10000 (default: the plan's, else 1): while processes\n"
+    "                 contend for a device, each gets device time in proportion to its weight\n"
+    "  --max-share P% at most P% of each device's time, even when the device is otherwise idle\n"
     "  --quiet        no start banner and no summary (warnings are still printed)\n"
     "  --dedup        fingerprint the job's GPU buffers and report identical ones at exit\n"
     "  --report FILE  write the buffer report (JSON) to FILE (default: a file in the per-user\n"
@@ -54,8 +58,8 @@ static const char usage_text[] =
     "  -h, --help     this text\n"
     "\n"
     "environment passed to the job: LD_PRELOAD (the hook appended), GREY_CAP, GREY_PLAN,\n"
-    "GREY_RUN_ID, GREY_LEDGER. GREY_HOOK names the hook library if it is not in ../lib beside\n"
-    "grey-run.\n"
+    "GREY_RUN_ID, GREY_LEDGER, GREY_WEIGHT, GREY_MAX_SHARE. GREY_HOOK names the hook library if\n"
+    "it is not in ../lib beside grey-run.\n"
     "\n"
     "exit status: the job's (128+N when a signal N ended it); 125 when grey-run refused to start\n"
     "the job (bad option, size or plan); 126 when COMMAND cannot run; 127 when it is not found.\n";
@@ -68,6 +72,8 @@ struct run_options {
     bool quiet;
     bool dedup;
     const char *report_path;
+    const char *weight_text;     /* --weight, checked; NULL when not given */
+    const char *max_share_text;  /* --max-share, checked; NULL when not given */
     char **command;
 };
 
@@ -81,6 +87,8 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
         {"quiet", no_argument, NULL, 'q'},
         {"dedup", no_argument, NULL, 'd'},
         {"report", required_argument, NULL, 'r'},
+        {"weight", required_argument, NULL, 'w'},
+        {"max-share", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -108,6 +116,18 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
         case 'r':
             opt->report_path = optarg;
             break;
+        case 'w':
+        case 'm': {
+            /* Checked here with the hook's own parser, so a typo never starts the job unpaced. */
+            char why[160];
+            uint32_t v;
+            if ((c == 'w' ? grey_weight_parse : grey_share_parse)(optarg, &v, why, sizeof why) != 0) {
+                cli_usage_error(PROG, "%s: %s", c == 'w' ? "--weight" : "--max-share", why);
+                return -1;
+            }
+            *(c == 'w' ? &opt->weight_text : &opt->max_share_text) = optarg;
+            break;
+        }
         case 'h':
             fputs(usage_text, stdout);
             exit(0);
@@ -378,6 +398,13 @@ int main(int argc, char **argv)
 
     static struct grey_plan plan;
     char plan_abs[PATH_MAX] = "";
+    /* The user's layer: --plan, else $GREY_PLAN, else ~/.config/grey/plan.conf when it exists
+     * (policy/plan.h), the one the hook would read itself. */
+    static char user_plan[PATH_MAX];
+    bool user_required = false;
+    if (!opt.plan_path && grey_user_plan_path(user_plan, sizeof user_plan, &user_required) == 0 &&
+        (user_required || access(user_plan, F_OK) == 0))
+        opt.plan_path = user_plan;
     if (opt.plan_path) {
         char err[512];
         if (grey_plan_load(opt.plan_path, &plan, err, sizeof err) != 0) {
@@ -396,7 +423,7 @@ int main(int argc, char **argv)
     unsigned nplans = 0;
     {
         char err[512];
-        int rc = grey_plan_load_optional(GREY_ADMIN_PLAN_PATH, &admin_plan, err, sizeof err);
+        int rc = grey_plan_load_admin(&admin_plan, err, sizeof err);
         if (rc < 0) {
             cli_error(PROG, "%s; the job was not started", err);
             return EXIT_GREY_FAILED;
@@ -478,6 +505,10 @@ int main(int argc, char **argv)
     }
     if (opt.plan_path)
         setenv("GREY_PLAN", plan_abs, 1);
+    if (opt.weight_text)
+        setenv("GREY_WEIGHT", opt.weight_text, 1);
+    if (opt.max_share_text)
+        setenv("GREY_MAX_SHARE", opt.max_share_text, 1);
     struct run_report buffer_report;
     bool want_report = opt.dedup || opt.report_path;
     if (want_report && run_report_prepare(&buffer_report, opt.dedup, opt.report_path, run_id_text) != 0)

@@ -24,6 +24,7 @@
 #include "../policy/plan.h"
 #include "../policy/size.h"
 #include "cli_common.h"
+#include "fair_view.h"
 #include "ledger_view.h"
 #include "metrics.h"
 
@@ -102,7 +103,7 @@ static void default_ledger(char *buf, size_t len)
     const struct grey_plan *list[2];
     unsigned n = 0;
     char err[512];
-    int rc = grey_plan_load_optional(GREY_ADMIN_PLAN_PATH, &plans[0], err, sizeof err);
+    int rc = grey_plan_load_admin(&plans[0], err, sizeof err);
     if (rc < 0)
         cli_warn(PROG, "%s (ignored when choosing the ledger)", err);
     if (rc > 0)
@@ -183,6 +184,7 @@ static void print_text(FILE *f, const char *path, const struct grey_view *v)
             "DENIED", "LAUNCHES", "COMMAND");
     for (unsigned i = 0; i < v->nprocs; i++)
         print_process(f, &v->proc[i]);
+    grey_fair_print_text(f, v); /* entitled against measured share, time throttled */
 }
 
 /* ------------------------------------------------------------------ JSON */
@@ -250,6 +252,7 @@ static int print_json(const char *path, const struct grey_view *v)
             json_u64(e, "frees", c->frees);
             json_u64(e, "denied", c->denied);
             json_u64(e, "largest_denied_bytes", c->largest_denied);
+            grey_fair_json(e, v, i, d);
         }
     }
     cJSON *rec = cJSON_AddObjectToObject(root, "reclaimed");

@@ -62,6 +62,7 @@ static void add_process(struct grey_view *v, const struct grey_slot *s)
         if (o->used || o->peak || o->denied)
             bits |= 1u << d;
     }
+    bits |= grey_fair_view_read(p, s); /* devices that saw launches show too (fair_view.h) */
     p->devices = bits;
     v->devices |= bits;
 }

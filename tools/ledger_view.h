@@ -18,6 +18,15 @@ struct grey_view_device {
     uint64_t used, peak, cap, allocs, frees, denied, largest_denied;
 };
 
+/* One process's fair share on one device (tools/fair_view.h reads and shows it). */
+struct grey_view_fair {
+    uint32_t weight, max_share;         /* max_share in 1/10000, 0: none */
+    uint64_t busy_ns;                   /* all device time measured */
+    uint64_t recent_ns;                 /* recent device time, decayed to when the view was made */
+    uint64_t throttled_ns;              /* time its launches waited at the gate */
+    bool active, waiting;               /* launched in the last second; waiting for its turn now */
+};
+
 struct grey_view_process {
     int32_t pid;
     uint32_t uid;
@@ -27,6 +36,7 @@ struct grey_view_process {
     uint64_t launches;
     uint32_t devices;                   /* bit d: the process used device d */
     struct grey_view_device dev[GREY_MAX_DEVICES];
+    struct grey_view_fair fair[GREY_MAX_DEVICES];
 };
 
 struct grey_view {
@@ -54,6 +64,11 @@ int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive
  * processes (their bytes go back to the budgets) when the file is writable to us; a read-only
  * reader just shows them as stale. Returns 0, or -1 with "ledger PATH: reason" in err. */
 int grey_view_load(const char *path, bool reclaim, struct grey_view *out, char *err, size_t errlen);
+
+/* Fills p->fair[] from slot s (a validated copy), its recent device time decayed to now;
+ * returns the devices with fair-share activity, to be shown like the ones with memory
+ * (tools/fair_read.c). */
+uint32_t grey_fair_view_read(struct grey_view_process *p, const struct grey_slot *s);
 
 /* Fills each process's user name from its uid (the uid in decimal when it has no name). */
 void grey_view_name_users(struct grey_view *v);

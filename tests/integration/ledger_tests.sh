@@ -230,15 +230,17 @@ release g1
 plan "$work/admin.conf" 1GiB 256MiB
 chmod 0644 "$work/admin.conf"
 if [ "$(stat -c %u "$work/admin.conf")" = 0 ]; then
-    hold a1 $((300 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/admin.conf" GREY_CAP=1GiB
+    # An admin plan is the one at the admin path (GREY_ADMIN_PLAN stands in for /etc/grey/plan.conf
+    # while that does not exist), root-owned and writable by nobody else; GREY_PLAN is a user's.
+    hold a1 $((300 * MiB)) GREY_LEDGER="$L" GREY_ADMIN_PLAN="$work/admin.conf" GREY_CAP=1GiB
     [ "$(status a1)" = denied ] && ok "GREY_CAP=1GiB does not raise a root-owned plan's 256 MiB cap" \
         || fail "admin cap raised: $(status a1)"
     check "the hook says the admin cap applies" grep -q "above the admin plan's cap on device 0" "$work/a1.err"
     release a1
-    hold a2 $((200 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/admin.conf" GREY_CAP=128MiB
+    hold a2 $((200 * MiB)) GREY_LEDGER="$L" GREY_ADMIN_PLAN="$work/admin.conf" GREY_CAP=128MiB
     [ "$(status a2)" = denied ] && ok "GREY_CAP=128MiB lowers it" || fail "admin cap not lowered: $(status a2)"
     release a2
-    out=$("$B/bin/grey-run" --plan "$work/admin.conf" --cap 1GiB -- "$HOLD" $((300 * MiB)) "$work/r.status" /dev/null 2>&1)
+    out=$(GREY_ADMIN_PLAN="$work/admin.conf" "$B/bin/grey-run" --cap 1GiB -- "$HOLD" $((300 * MiB)) "$work/r.status" /dev/null 2>&1)
     rc=$?
     [ $rc -eq 3 ] && ok "grey-run --cap 1GiB under an admin plan: the job is denied 300 MiB" || fail "grey-run: exit $rc: $out"
     grep -q "capped at 256.0 MiB for this process" <<<"$out" && ok "grey-run's banner shows the admin cap" \
@@ -246,7 +248,7 @@ if [ "$(stat -c %u "$work/admin.conf")" = 0 ]; then
     grep -q -- "--cap 1.0 GiB is above the admin plan's cap 256.0 MiB" <<<"$out" && ok "grey-run says why" \
         || fail "grey-run warning: $out"
     chmod 0666 "$work/admin.conf"
-    hold a3 $((300 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/admin.conf" GREY_CAP=1GiB
+    hold a3 $((300 * MiB)) GREY_LEDGER="$L" GREY_ADMIN_PLAN="$work/admin.conf" GREY_CAP=1GiB
     [ "$(status a3)" = ok ] && ok "the same plan writable by others is a user's plan: GREY_CAP overrides it" \
         || fail "user plan override: $(status a3)"
     release a3

@@ -156,9 +156,11 @@ ok "check accepts a generated plan"
 line=$(grep -n '^budget' "$tmp/safe.conf" | head -1 | cut -d: -f1)
 sed "${line}s/^budget/budgit/" "$tmp/safe.conf" >"$tmp/bad.conf"
 expect_rc 1 "$G" check "$tmp/bad.conf"
-[ "$(cat "$tmp/err")" = "$tmp/bad.conf:$line: unknown key 'budgit' in [device 0]" ] ||
+section=$(grep -n '^\[device 0\]' "$tmp/safe.conf" | cut -d: -f1)
+[ "$(cat "$tmp/err")" = "$tmp/bad.conf:$line: unknown key 'budgit' in [device 0]
+$tmp/bad.conf:$section: [device 0] is missing 'budget'" ] ||
     fail "check message: $(cat "$tmp/err")"
-ok "check on a malformed plan exits 1 naming the line"
+ok "check on a malformed plan exits 1 naming every error's line"
 
 sed "s/^process_cap = [0-9]*/process_cap = 12XB/" "$tmp/safe.conf" >"$tmp/bad2.conf"
 expect_rc 1 "$G" show "$tmp/bad2.conf"

@@ -49,7 +49,7 @@ CUresult sim_check_device(CUdevice dev);
 #define SIM_CTX_MAGIC 0x47524559435458ULL /* "GREYCTX" */
 
 /* A stream's timeline: the time (CLOCK_MONOTONIC, ns) at which the last work queued on it
- * completes. Kernels complete at once for now; the shared device timeline will set this. */
+ * completes (its last kernel's end on the shared device timeline, see sim_timeline.c). */
 typedef struct sim_timeline {
     _Atomic uint64_t tail_ns;
 } sim_timeline;
@@ -117,6 +117,9 @@ CUresult sim_stream_timeline(CUstream s, bool per_thread, CUcontext *ctx, sim_ti
 CUresult sim_function_check(CUfunction f);
 /* The kernel name the function was looked up by. */
 const char *sim_function_name(CUfunction f);
+/* How long one launch of f occupies its device: N us for a name ending in _usN, else
+ * GREY_SIM_KERNEL_US (sim_default_kernel_ns). */
+uint64_t sim_function_duration_ns(CUfunction f);
 /* A CUkernel (sim_library.c) passed where a CUfunction is expected, as CUDA 12 allows, turned
  * into its function in the current context; anything else is returned unchanged. */
 CUfunction sim_kernel_function(CUfunction f);
@@ -124,8 +127,15 @@ CUfunction sim_kernel_function(CUfunction f);
 CUresult sim_function_attribute(int *pi, CUfunction_attribute attrib);
 
 /* ------------------------------------------------------------------ time (sim_timeline.c) */
-/* Queues duration_ns of work on a timeline of ctx; returns the time it completes. */
+/* Queues duration_ns of work on a timeline of ctx, in stream order only (copies, event
+ * records); returns the time it completes. */
 uint64_t sim_timeline_enqueue(CUcontext ctx, sim_timeline *tl, uint64_t duration_ns);
+/* Queues a kernel of duration_ns: after the stream's earlier work and after everything already
+ * queued on ctx's device by any process (the device timeline shared through GREY_SIM_STATE);
+ * returns the time it completes. */
+uint64_t sim_timeline_kernel(CUcontext ctx, sim_timeline *tl, uint64_t duration_ns);
+/* GREY_SIM_KERNEL_US in ns (0 when unset: kernels complete at once). */
+uint64_t sim_default_kernel_ns(void);
 /* Makes later work on tl start no earlier than t_ns (cuStreamWaitEvent). */
 void sim_timeline_after(sim_timeline *tl, uint64_t t_ns);
 /* Blocks until the monotonic clock reaches t_ns. */

@@ -2,7 +2,7 @@
  *
  * The simulator runs no device code, so any image is accepted (cubin, PTX or fatbin: nothing is
  * parsed) and any kernel name resolves. A function handle remembers its name, so launches can be
- * told apart in logs and on the device timeline. Looking the same name up twice returns the same
+ * told apart in logs and on the device timeline, and the name may say how long the kernel runs. Looking the same name up twice returns the same
  * handle, as the real driver does. Unloading a module frees its functions. */
 #include "sim_internal.h"
 
@@ -19,7 +19,31 @@ struct CUfunc_st {
     CUmodule mod;
     char *name;
     struct CUfunc_st *next;
+    int64_t name_ns;  /* the duration the name asks for (a "_us500" suffix), -1: none */
 };
+
+/* A kernel whose name ends in _usN takes N microseconds on the device timeline (so one test can
+ * mix kernel lengths); others take GREY_SIM_KERNEL_US (sim_timeline.c). */
+static int64_t duration_from_name(const char *name)
+{
+    const char *us = NULL;
+    for (const char *p = strstr(name, "_us"); p; p = strstr(p + 1, "_us"))
+        us = p;
+    if (!us || !us[3])
+        return -1;
+    int64_t v = 0;
+    for (const char *p = us + 3; *p; p++) {
+        if (*p < '0' || *p > '9' || v > 1000000000)
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v * 1000;
+}
+
+uint64_t sim_function_duration_ns(CUfunction f)
+{
+    return f->name_ns >= 0 ? (uint64_t)f->name_ns : sim_default_kernel_ns();
+}
 
 struct CUmod_st {
     uint64_t magic;
@@ -131,7 +155,7 @@ CUresult CUDAAPI cuModuleGetFunction(CUfunction *hfunc, CUmodule hmod, const cha
         f = calloc(1, sizeof *f);
         char *copy = f ? strdup(name) : NULL;
         if (copy) {
-            *f = (struct CUfunc_st){SIM_FUNCTION_MAGIC, hmod, copy, hmod->funcs};
+            *f = (struct CUfunc_st){SIM_FUNCTION_MAGIC, hmod, copy, hmod->funcs, duration_from_name(copy)};
             hmod->funcs = f;
         } else {
             free(f);

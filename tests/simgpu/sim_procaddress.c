@@ -169,6 +169,10 @@ static const proc_entry table[] = {
     P("cuModuleGetFunction", 2000, cuModuleGetFunction),
     P("cuLaunchKernel", 4000, cuLaunchKernel),
     PT("cuLaunchKernel", 7000, cuLaunchKernel_ptsz),
+    P("cuLaunchKernelEx", 11060, cuLaunchKernelEx),
+    PT("cuLaunchKernelEx", 11060, cuLaunchKernelEx_ptsz),
+    P("cuLaunchCooperativeKernel", 9000, cuLaunchCooperativeKernel),
+    PT("cuLaunchCooperativeKernel", 9000, cuLaunchCooperativeKernel_ptsz),
     P("cuModuleGetLoadingMode", 11070, cuModuleGetLoadingMode),
 
     /* stream capture (sim_capture.c) */

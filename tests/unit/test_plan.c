@@ -43,6 +43,7 @@ static struct grey_plan sample_plan(void)
     memset(&p, 0, sizeof p);
     p.version = 1;
     p.mode = GREY_MODE_BALANCED;
+    p.has_mode = true; /* the writer always writes the mode, so the plan read back says it */
     snprintf(p.source, sizeof p.source, "unit test \"quoted\" \\ # not a comment");
     p.dev[0].present = true;
     snprintf(p.dev[0].name, sizeof p.dev[0].name, "Grey Simulated GPU");
@@ -561,12 +562,12 @@ Test(plan_principals, errors_name_file_and_line)
     refused(HEAD "ledger = /x\nledger_group = \"a b\"\n", "plan.conf:3: ledger_group: 'a b' is not a group name");
     refused(HEAD "ledger = /x\nledger = /y\n", "plan.conf:3: duplicate key 'ledger' (first set on line 2)");
     refused(HEAD "[user alice]\n\n[device 0]\nbudget = 1G\nprocess_cap = 1G\n",
-            "plan.conf:2: [user alice] is missing 'process_cap'");
-    refused(HEAD "[group gpu]\n", "plan.conf:2: [group gpu] is missing 'process_cap'");
+            "plan.conf:2: [user alice] is missing 'process_cap' or 'weight'");
+    refused(HEAD "[group gpu]\n", "plan.conf:2: [group gpu] is missing 'process_cap' or 'weight'");
     refused(HEAD "[user alice]\nprocess_cap = 1G\n[user alice]\nprocess_cap = 2G\n",
             "plan.conf:4: duplicate section [user alice] (first on line 2)");
     refused(HEAD "[user alice]\nbudget = 1G\n",
-            "plan.conf:3: unknown key 'budget' in [user alice] (only process_cap is allowed there)");
+            "plan.conf:3: unknown key 'budget' in [user alice] (only process_cap and weight are allowed there)");
     refused(HEAD "[group gpu]\nprocess_cap = 1G\nprocess_cap = 2G\n",
             "plan.conf:4: duplicate key 'process_cap' in [group gpu] (first set on line 3)");
     refused(HEAD "[user al/ice]\n",
@@ -607,7 +608,7 @@ Test(plan_principals, admin_is_root_owned_and_not_writable_by_others)
     cr_assert_not(grey_plan_file_is_admin(1000, 0100644), "a user's own file");
 }
 
-Test(plan_load, admin_flag_comes_from_the_file_owner)
+Test(plan_load, only_the_admin_layer_makes_admin_plans)
 {
     static const char text[] = HEAD "[device 0]\nbudget = 1G\nprocess_cap = 1G\n";
     const char *path = write_file("admin.conf", text, strlen(text));
@@ -615,11 +616,28 @@ Test(plan_load, admin_flag_comes_from_the_file_owner)
     char err[512] = "";
     cr_assert_eq(chmod(path, 0644), 0);
     cr_assert_eq(grey_plan_load(path, &p, err, sizeof err), 0, "%s", err);
+    /* Whoever owns it (root, when these tests run as root), a plan named by GREY_PLAN / --plan
+     * is a user's plan: running as root must not turn it into a ceiling. */
+    cr_assert_not(p.admin, "grey_plan_load never makes an admin plan");
+
+    struct stat st;
+    if (stat(GREY_ADMIN_PLAN_PATH, &st) == 0)
+        cr_skip_test("%s exists: GREY_ADMIN_PLAN cannot stand in for it here", GREY_ADMIN_PLAN_PATH);
+    setenv("GREY_ADMIN_PLAN", path, 1);
+    cr_assert_str_eq(grey_admin_plan_path(), path);
+    cr_assert_eq(grey_plan_load_admin(&p, err, sizeof err), 1, "%s", err);
     /* Root writes root-owned files: admin exactly when these tests run as root. */
     cr_assert_eq(p.admin, geteuid() == 0);
     cr_assert_eq(chmod(path, 0666), 0);
-    cr_assert_eq(grey_plan_load(path, &p, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(grey_plan_load_admin(&p, err, sizeof err), 1, "%s", err);
     cr_assert_not(p.admin, "a file others may write is nobody's admin plan");
+    cr_assert_eq(p.dev[0].process_cap, 1ULL << 30, "but it is still read");
+    char absent_admin[160];
+    snprintf(absent_admin, sizeof absent_admin, "%s/none/admin.conf", tmpdir);
+    setenv("GREY_ADMIN_PLAN", absent_admin, 1);
+    cr_assert_eq(grey_plan_load_admin(&p, err, sizeof err), 0, "no admin plan: no layer");
+    unsetenv("GREY_ADMIN_PLAN");
+    cr_assert_str_eq(grey_admin_plan_path(), GREY_ADMIN_PLAN_PATH);
     char missing[160];
     snprintf(missing, sizeof missing, "%s/absent.conf", tmpdir);
     cr_assert_eq(grey_plan_load_optional(missing, &p, err, sizeof err), 0, "an absent optional plan is no plan");
@@ -627,4 +645,286 @@ Test(plan_load, admin_flag_comes_from_the_file_owner)
     write_file("bad.conf", "grey-plan-version = 2\n", 22);
     snprintf(missing, sizeof missing, "%s/bad.conf", tmpdir);
     cr_assert_eq(grey_plan_load_optional(missing, &p, err, sizeof err), -1, "a present but bad plan is an error");
+}
+
+Test(plan_load, the_user_layer_path)
+{
+    char buf[256];
+    bool required = true;
+    unsetenv("GREY_PLAN");
+    setenv("XDG_CONFIG_HOME", "/xdg", 1);
+    setenv("HOME", "/home/alice", 1);
+    cr_assert_eq(grey_user_plan_path(buf, sizeof buf, &required), 0);
+    cr_assert_str_eq(buf, "/xdg/grey/plan.conf");
+    cr_assert_not(required, "a config file is used only when it exists");
+    setenv("XDG_CONFIG_HOME", "relative", 1); /* the XDG spec says to ignore it */
+    cr_assert_eq(grey_user_plan_path(buf, sizeof buf, &required), 0);
+    cr_assert_str_eq(buf, "/home/alice/.config/grey/plan.conf");
+    unsetenv("XDG_CONFIG_HOME");
+    setenv("GREY_PLAN", "/tmp/mine.conf", 1);
+    cr_assert_eq(grey_user_plan_path(buf, sizeof buf, &required), 0);
+    cr_assert_str_eq(buf, "/tmp/mine.conf", "GREY_PLAN comes before the config file");
+    cr_assert(required, "a plan the user named must exist");
+    unsetenv("GREY_PLAN");
+    unsetenv("HOME");
+    cr_assert_eq(grey_user_plan_path(buf, sizeof buf, &required), -1, "no HOME: no user layer");
+    setenv("HOME", "/home/alice", 1);
+    cr_assert_eq(grey_user_plan_path(buf, 8, &required), -1, "a path that does not fit is refused");
+}
+
+/* ---------------------------------------------------------------- hints, inputs and KEY.why */
+
+#define HINTED HEAD "mode = aggressive\n" \
+    "tenants = 4\n" \
+    "tenants.why = 0.9 \"asked for with --tenants 4\"\n" \
+    "workload = inference\n" \
+    "model_size = 7GiB\n" \
+    "default_weight = 2\n" \
+    "confidence = 0.875\n" \
+    "[device 3]\n" \
+    "vram = 24GiB\n" \
+    "budget = 20GiB\n" \
+    "budget.why = 0.95 \"90% of VRAM # not a comment, \\\"quoted\\\"\"\n" \
+    "process_cap = 10GiB   # a comment\n" \
+    "throttle_temp = 87\n" \
+    "cooldown_temp = 84\n" \
+    "cooldown_temp.why=1 \"3 C below throttle\"   # comment after\n" \
+    "shutdown_temp = 92\n" \
+    "batch_size = 64\n" \
+    "chunk_size = 1GiB\n" \
+    "chunk_size.why = 0.4 \"a guess\"\n" \
+    "[user bob]\n" \
+    "process_cap = 2GiB\n" \
+    "process_cap.why = 0 \"the admin said so\"\n"
+
+Test(plan_hints, every_new_key_parses)
+{
+    struct grey_plan p = parse_ok(HINTED);
+    cr_assert_eq(p.tenants, 4);
+    cr_assert_eq(p.workload, GREY_WORKLOAD_INFERENCE);
+    cr_assert_eq(p.model_size, 7 * GiB);
+    cr_assert_eq(p.default_weight, 2);
+    cr_assert(p.has_confidence);
+    cr_assert_eq(p.confidence, 875);
+    cr_assert_eq(p.dev[3].throttle_temp, 87);
+    cr_assert_eq(p.dev[3].cooldown_temp, 84);
+    cr_assert_eq(p.dev[3].shutdown_temp, 92);
+    cr_assert_eq(p.dev[3].batch_size, 64);
+    cr_assert_eq(p.dev[3].chunk_size, GiB);
+    struct grey_plan bare = parse_ok(HEAD);
+    cr_assert_eq(bare.tenants + bare.default_weight + bare.dev[0].batch_size, 0, "absent hints are 0");
+    cr_assert_not(bare.has_confidence);
+}
+
+Test(plan_hints, why_lines_are_collected_only_when_asked)
+{
+    static struct grey_plan_notes notes;
+    struct grey_plan p;
+    char err[512] = "";
+    cr_assert_eq(grey_plan_parse_notes(HINTED, strlen(HINTED), "plan.conf", &p, &notes, err, sizeof err), 0, "%s",
+                 err);
+    cr_assert_eq(notes.n, 5);
+    const struct grey_plan_why *w = grey_plan_why_find(&notes, 3, "budget");
+    cr_assert_not_null(w);
+    cr_assert_eq(w->confidence, 950);
+    cr_assert_str_eq(w->reason, "90% of VRAM # not a comment, \"quoted\"");
+    cr_assert_eq(w->line, 12);
+    w = grey_plan_why_find(&notes, 3, "cooldown_temp");
+    cr_assert(w && w->confidence == 1000 && strcmp(w->reason, "3 C below throttle") == 0);
+    w = grey_plan_why_find(&notes, GREY_PLAN_WHY_TOP, "tenants");
+    cr_assert(w && w->confidence == 900);
+    w = grey_plan_why_find(&notes, GREY_PLAN_WHY_PRINCIPAL + 0, "process_cap");
+    cr_assert(w && w->confidence == 0 && strcmp(w->reason, "the admin said so") == 0);
+    cr_assert_null(grey_plan_why_find(&notes, 3, "process_cap"));
+    cr_assert_null(grey_plan_why_find(&notes, 0, "budget"));
+    /* The same text without notes: the same plan. */
+    struct grey_plan q = parse_ok(HINTED);
+    cr_assert_eq(memcmp(&p, &q, sizeof p), 0);
+}
+
+Test(plan_hints, writer_round_trips_hints_and_why_lines)
+{
+    static struct grey_plan_notes notes, again;
+    struct grey_plan p, q;
+    char err[512] = "";
+    cr_assert_eq(grey_plan_parse_notes(HINTED, strlen(HINTED), "plan.conf", &p, &notes, err, sizeof err), 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_eq(grey_plan_write_notes(f, &p, &notes), 0);
+    fclose(f);
+    cr_assert_eq(grey_plan_parse_notes(text, len, "w.conf", &q, &again, err, sizeof err), 0, "%s\n%s", err, text);
+    cr_assert_eq(memcmp(&p, &q, sizeof p), 0, "round trip changed the plan:\n%s", text);
+    cr_assert_eq(again.n, notes.n, "%s", text);
+    for (unsigned i = 0; i < notes.n; i++) {
+        const struct grey_plan_why *a = &notes.why[i];
+        const struct grey_plan_why *b = grey_plan_why_find(&again, a->section, a->key);
+        cr_assert_not_null(b, "%s.why lost:\n%s", a->key, text);
+        cr_assert_eq(a->confidence, b->confidence);
+        cr_assert_str_eq(a->reason, b->reason);
+    }
+    cr_assert(strstr(text, "\nbudget.why = 0.95 \"90% of VRAM # not a comment, \\\"quoted\\\"\"\n") != NULL,
+              "the .why line follows its key:\n%s", text);
+    cr_assert(strstr(text, "workload = inference") != NULL, "%s", text);
+    free(text);
+}
+
+Test(plan_hints, confidence_format)
+{
+    char b[16];
+    cr_assert_str_eq(grey_plan_confidence_format(0, b, sizeof b), "0");
+    cr_assert_str_eq(grey_plan_confidence_format(1000, b, sizeof b), "1");
+    cr_assert_str_eq(grey_plan_confidence_format(1500, b, sizeof b), "1");
+    cr_assert_str_eq(grey_plan_confidence_format(500, b, sizeof b), "0.5");
+    cr_assert_str_eq(grey_plan_confidence_format(930, b, sizeof b), "0.93");
+    cr_assert_str_eq(grey_plan_confidence_format(5, b, sizeof b), "0.005");
+    cr_assert_str_eq(grey_plan_confidence_format(905, b, sizeof b), "0.905");
+}
+
+Test(plan_hints, why_set_replaces_and_keeps_one_line)
+{
+    static struct grey_plan_notes n;
+    n.n = 0;
+    cr_assert_eq(grey_plan_why_set(&n, 0, "budget", 700, "first"), 0);
+    cr_assert_eq(grey_plan_why_set(&n, 0, "budget", 2000, "second\nline"), 0);
+    cr_assert_eq(n.n, 1);
+    cr_assert_eq(n.why[0].confidence, 1000);
+    cr_assert_str_eq(n.why[0].reason, "second line");
+    cr_assert_eq(grey_plan_why_set(&n, 0, "a_key_name_that_is_far_too_long", 1, "x"), -1);
+}
+
+#define DEV0 HEAD "[device 0]\nbudget = 2GiB\nprocess_cap = 1GiB\n"
+
+Test(plan_hints, errors_name_file_and_line)
+{
+    refused(HEAD "tenants = 0\n", "plan.conf:2: tenants: 0 is out of range (1..1024)");
+    refused(HEAD "tenants = 4x\n", "plan.conf:2: tenants: '4x' is not a whole number");
+    refused(HEAD "tenants = 99999999999999999999\n",
+            "plan.conf:2: tenants: 99999999999999999999 is out of range (1..1024)");
+    refused(HEAD "workload = serving\n",
+            "plan.conf:2: workload: unknown workload 'serving' (use training or inference)");
+    refused(HEAD "model_size = 7XB\n", "plan.conf:2: model_size: unknown unit 'XB' in '7XB' (use B, KiB, MiB, GiB or TiB)");
+    refused(HEAD "default_weight = 0\n", "plan.conf:2: default_weight: 0 is out of range (1..10000)");
+    refused(HEAD "confidence = 1.5\n", "plan.conf:2: confidence: '1.5' is not a confidence from 0 to 1 (e.g. 0.85)");
+    refused(HEAD "confidence = 0.1234\n",
+            "plan.conf:2: confidence: '0.1234' is not a confidence from 0 to 1 (e.g. 0.85)");
+    refused(HEAD "confidence = -0\n", "plan.conf:2: confidence: '-0' is not a confidence from 0 to 1 (e.g. 0.85)");
+    refused(DEV0 "throttle_temp = 151\n", "plan.conf:5: throttle_temp: 151 is out of range (1..150)");
+    refused(DEV0 "batch_size = 0\n", "plan.conf:5: batch_size: 0 is out of range (1..1048576)");
+    refused(DEV0 "chunk_size = 2GiB\n", "plan.conf:5: [device 0] chunk_size 2.0 GiB is larger than process_cap 1.0 GiB");
+    refused(DEV0 "throttle_temp = 80\ncooldown_temp = 80\n",
+            "plan.conf:6: [device 0] cooldown_temp 80 is not below throttle_temp 80");
+    refused(DEV0 "shutdown_temp = 70\nthrottle_temp = 80\n",
+            "plan.conf:5: [device 0] shutdown_temp 70 is not above throttle_temp 80");
+    refused(DEV0 "tenants = 2\n", "plan.conf:5: key 'tenants' in [device 0] (it belongs before the first section)");
+    refused(HEAD "batch_size = 2\n", "plan.conf:2: key 'batch_size' outside a section (it belongs in a [device N] section)");
+}
+
+Test(plan_hints, why_errors_name_file_and_line)
+{
+    refused(DEV0 "budget.why = 0.5 \"a\"\nbudget.why = 0.6 \"b\"\n",
+            "plan.conf:6: duplicate 'budget.why' in [device 0] (first on line 5)");
+    refused(DEV0 "budgit.why = 0.5 \"a\"\n",
+            "plan.conf:5: 'budgit.why' explains 'budgit', which is not a key of [device 0]");
+    refused(DEV0 "vram.why = 0.5 \"a\"\n",
+            "plan.conf:5: 'vram.why' explains 'vram', which [device 0] does not set");
+    refused(HEAD "mode.why = 0.5 \"a\"\n", "plan.conf:2: 'mode.why' explains 'mode', which the top level does not set");
+    refused(HEAD "grey-plan-version.why = 1 \"a\"\n",
+            "plan.conf:2: 'grey-plan-version.why' explains 'grey-plan-version', which is not a key of the top level");
+    refused("mode.why = 1 \"a\"\n" HEAD,
+            "plan.conf:1: 'mode.why' before 'grey-plan-version' (the version must come first)");
+    refused(DEV0 "budget.why = 2 \"a\"\n",
+            "plan.conf:5: 'budget.why' must start with a confidence from 0 to 1 (e.g. 0.85), then a quoted reason");
+    refused(DEV0 "budget.why = 0.5a \"a\"\n",
+            "plan.conf:5: 'budget.why' must start with a confidence from 0 to 1 (e.g. 0.85), then a quoted reason");
+    refused(DEV0 "budget.why = 0.5 reason\n", "plan.conf:5: 'budget.why' needs a quoted reason after the confidence");
+    refused(DEV0 "budget.why = 0.5\n", "plan.conf:5: 'budget.why' needs a quoted reason after the confidence");
+    refused(DEV0 "budget.why = 0.5 \"\"\n", "plan.conf:5: 'budget.why' has an empty reason");
+    refused(DEV0 "budget.why = 0.5 \"open\n", "plan.conf:5: unterminated string in 'budget.why' (a '\"' is missing)");
+    refused(DEV0 "budget.why = 0.5 \"a\" tail\n", "plan.conf:5: budget.why: unexpected text 'tail' after the closing quote");
+    refused(DEV0 "budget.why 0.5 \"a\"\n", "plan.conf:5: missing '=' after 'budget.why'");
+    refused(DEV0 "budget.whynot = 1\n", "plan.conf:5: missing '=' after 'budget' (expected 'key = value')");
+    char big[600];
+    snprintf(big, sizeof big, DEV0 "budget.why = 1 \"%0300d\"\n", 0);
+    refused(big, "plan.conf:5: budget.why: value longer than 239 characters");
+}
+
+Test(plan_hints, control_characters_in_reasons_are_refused)
+{
+    refused(DEV0 "budget.why = 0.5 \"a\rb\"\n", "plan.conf:5: 'budget.why': control character 0x0d in the reason");
+    struct grey_plan p = parse_ok(DEV0 "budget.why = 0.5 \"a\tb\"\n");
+    cr_assert_eq(p.dev[0].budget, 2 * GiB);
+}
+
+/* ------------------------------------------------------------------ fair-share weights */
+
+Test(plan_weights, device_and_principal_weights_parse)
+{
+    struct grey_plan p = parse_ok(HEAD "default_weight = 2\n[device 0]\nbudget = 1GiB\nprocess_cap = 512MiB\nweight = 3\n"
+                                       "[device 1]\nbudget = 1GiB\nprocess_cap = 512MiB\n"
+                                       "[user alice]\nweight = 8\n"
+                                       "[group students]\nprocess_cap = 4GiB\nweight = 1\n");
+    cr_assert_eq(p.default_weight, 2);
+    cr_assert_eq(p.dev[0].weight, 3);
+    cr_assert_eq(p.dev[1].weight, 0, "a device without a weight key has none");
+    cr_assert_eq(p.principal[0].weight, 8);
+    cr_assert_eq(p.principal[0].process_cap, UINT64_MAX, "a weight-only section caps nothing");
+    cr_assert_eq(p.principal[1].weight, 1);
+    cr_assert_eq(p.principal[1].process_cap, 4 * GiB);
+}
+
+Test(plan_weights, bad_weights_name_file_and_line)
+{
+    refused(HEAD "[device 0]\nbudget = 1G\nprocess_cap = 1G\nweight = 0\n",
+            "plan.conf:5: weight: 0 is out of range (1..10000)");
+    refused(HEAD "[device 0]\nbudget = 1G\nprocess_cap = 1G\nweight = 10001\n",
+            "plan.conf:5: weight: 10001 is out of range (1..10000)");
+    refused(HEAD "[user bob]\nweight = heavy\n", "plan.conf:3: weight: 'heavy' is not a whole number");
+    refused(HEAD "[user bob]\nweight = 2\nweight = 3\n",
+            "plan.conf:4: duplicate key 'weight' in [user bob] (first set on line 3)");
+    refused(HEAD "[device 0]\nbudget = 1G\nprocess_cap = 1G\nweight = 2\nweight = 2\n",
+            "plan.conf:6: duplicate key 'weight' in [device 0] (first set on line 5)");
+}
+
+Test(plan_weights, writer_round_trips_weights)
+{
+    struct grey_plan want = sample_plan();
+    want.dev[0].weight = 5;
+    want.nprincipals = 2;
+    want.principal[0] = (struct grey_plan_principal){.is_group = false, .process_cap = UINT64_MAX, .weight = 7};
+    snprintf(want.principal[0].name, sizeof want.principal[0].name, "alice");
+    want.principal[1] = (struct grey_plan_principal){.is_group = true, .process_cap = 2 * GiB, .weight = 2};
+    snprintf(want.principal[1].name, sizeof want.principal[1].name, "gpu");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(grey_plan_write(f, &want), 0);
+    fclose(f);
+    struct grey_plan got = parse_ok(buf);
+    cr_assert_eq(got.dev[0].weight, 5);
+    cr_assert_eq(got.nprincipals, 2);
+    cr_assert_eq(got.principal[0].weight, 7);
+    cr_assert_eq(got.principal[0].process_cap, UINT64_MAX);
+    cr_assert_eq(got.principal[1].weight, 2);
+    cr_assert_eq(got.principal[1].process_cap, 2 * GiB);
+    cr_assert(strstr(buf, "weight = 5") != NULL, "written:\n%s", buf);
+    free(buf);
+}
+
+Test(plan_hints, why_lines_for_weights)
+{
+    static struct grey_plan_notes notes;
+    static const char text[] = HEAD "[device 0]\nbudget = 2GiB\nprocess_cap = 1GiB\nweight = 3\n"
+                                    "weight.why = 0.8 \"three shares\"\n[user bob]\nweight = 2\n"
+                                    "weight.why = 1 \"bob's team pays for two\"\n";
+    struct grey_plan p;
+    char err[512] = "";
+    cr_assert_eq(grey_plan_parse_notes(text, strlen(text), "plan.conf", &p, &notes, err, sizeof err), 0, "%s", err);
+    const struct grey_plan_why *w = grey_plan_why_find(&notes, GREY_PLAN_WHY_PRINCIPAL, "weight");
+    cr_assert(w && w->confidence == 1000 && strcmp(w->reason, "bob's team pays for two") == 0);
+    cr_assert_not_null(grey_plan_why_find(&notes, 0, "weight"));
+    refused(HEAD "[user bob]\nweight = 2\nprocess_cap.why = 1 \"x\"\n",
+            "plan.conf:4: 'process_cap.why' explains 'process_cap', which [user bob] does not set");
+    refused(HEAD "[user bob]\nprocess_cap = 1GiB\nweight.why = 1 \"x\"\nweight.why = 1 \"y\"\n",
+            "plan.conf:5: duplicate 'weight.why' in [user bob] (first on line 4)");
 }

@@ -1,0 +1,61 @@
+# The buffer report: call sites, fingerprints and grey-report (README, "The buffer report").
+#
+#   make dedup-integration   tests/integration/dedup_tests.sh: grey-run --dedup/--report, the
+#                            hook's raw records, grey-report (text, --json, --html, --live) and
+#                            its refusals, on the simulated driver
+#   make dedup-cuda-runtime  the same through nvcc-built programs (the real CUDA runtime)
+#   make dedup-asan          the in-process half (recorder, agent, snapshots, wrappers) under the
+#                            ASan+UBSan hook of mk/asan-hook.mk
+#   make bench-sites         what call-site capture and GREY_DEDUP cost per alloc/free pair
+# All but bench-sites run in `make check` (bench-sites runs in `make bench`). The unit tests
+# (tests/unit/test_{sites,history,fingerprint,rawlog,dedup,tracker_report,report_dir,
+# report_build}.c) are picked up by the main Makefile, with and without sanitizers.
+
+DEDUP_PROG := $(BUILD)/tests/integration/prog_dedup
+NVCC ?= $(CUDA_HOME)/bin/nvcc
+
+.PHONY: dedup-integration dedup-asan bench-sites
+dedup-integration: all $(DEDUP_PROG)
+	@bash tests/integration/dedup_tests.sh
+
+EXTRA_CHECKS += dedup-integration
+
+# The same with the real CUDA runtime (nvcc, static and shared cudart): its own atexit teardown
+# must not beat grey's exit snapshot.
+DEDUP_RT_BINS := $(BUILD)/tests/cuda/rt_dedup $(BUILD)/tests/cuda/rt_dedup_shared
+$(BUILD)/tests/cuda/rt_dedup: tests/integration/cuda/rt_dedup.cu
+	@mkdir -p $(@D)
+	$(NVCC) -O2 -g -o $@ $<
+$(BUILD)/tests/cuda/rt_dedup_shared: tests/integration/cuda/rt_dedup.cu
+	@mkdir -p $(@D)
+	$(NVCC) -O2 -g -cudart shared -o $@ $<
+
+.PHONY: dedup-cuda-runtime
+dedup-cuda-runtime: all $(DEDUP_RT_BINS)
+	@CUDA_HOME="$(CUDA_HOME)" bash tests/integration/dedup_cudart.sh $(DEDUP_RT_BINS)
+
+EXTRA_CHECKS += dedup-cuda-runtime
+
+# Only where the sanitizer build of the hook exists (mk/asan-hook.mk defines it).
+ifneq ($(ASAN_HOOK),)
+dedup-asan: all $(ASAN_HOOK) $(ASAN_RUN) $(DEDUP_PROG) $(DEDUP_RT_BINS)
+	@ASAN_RUNTIME=$(ASAN_RUNTIME) CUDA_HOME="$(CUDA_HOME)" bash tests/integration/dedup_asan.sh
+EXTRA_CHECKS += dedup-asan
+endif
+
+# A driver that does nothing (tests/bench/null_driver.c), so the bench sees the hook alone.
+NULL_DRIVER := $(BUILD)/bench/null/libcuda.so.1
+$(NULL_DRIVER): tests/bench/null_driver.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) -O2 -fPIC -fvisibility=hidden $(CUDA_INC) -shared -o $@ $< \
+	    -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions
+
+BENCH_SITES_BIN := $(BUILD)/tests/bench/bench_sites
+$(BENCH_SITES_BIN): $(BUILD)/obj/tests/bench/bench_sites.o $(NULL_DRIVER)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ -ldl -lpthread
+
+bench-sites: all $(BENCH_SITES_BIN) $(NULL_DRIVER)
+	@bash scripts/bench_sites.sh
+
+EXTRA_BENCH += bench-sites

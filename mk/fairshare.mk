@@ -1,0 +1,22 @@
+# Fair share of kernel launches: the acceptance tests on the simulated device, and the pacer's
+# unit tests (tests/unit/test_pacer.c, test_weights.c: built and run by `make unit` like the others).
+#
+#   make fairshare-integration   tests/fairshare/run.sh: processes launching 200 us kernels back to
+#                                back on one simulated device shared through GREY_SIM_STATE; shares
+#                                3:1 and 1:1:2:4, device busy, longest wait per launch, reclaim
+#                                after a competitor idles, throughput alone against no hook, every
+#                                launch entry point, --max-share, grey-top's view, and the
+#                                uncontended cost per launch (under a minute in all)
+# `make check` runs it (EXTRA_CHECKS); the per-launch cost is in `make bench` too.
+
+FAIR_LOAD := $(BUILD)/tests/fairshare/fair_load
+
+$(FAIR_LOAD): $(BUILD)/obj/tests/fairshare/fair_load.o $(SIM)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -ldl
+
+.PHONY: fairshare-integration
+fairshare-integration: all $(FAIR_LOAD) $(BENCH_BIN)
+	@bash tests/fairshare/run.sh
+
+EXTRA_CHECKS += fairshare-integration

@@ -1,0 +1,81 @@
+/* Fair share for the tools (see fair_view.h). */
+#include "fair_view.h"
+
+#include "../policy/pacer.h"
+#include "../policy/weights.h"
+
+#define HALF_LIFE_NS 100000000ull /* as the pacer's recent device time (grey_pacer_defaults) */
+
+void grey_fair_shares(const struct grey_view *v, unsigned i, int dev, double *entitled, double *measured)
+{
+    double wsum = 0, rsum = 0;
+    for (unsigned j = 0; j < v->nprocs; j++) {
+        const struct grey_view_fair *f = &v->proc[j].fair[dev];
+        if (f->active)
+            wsum += f->weight;
+        rsum += (double)f->recent_ns;
+    }
+    const struct grey_view_fair *me = &v->proc[i].fair[dev];
+    *entitled = me->active && wsum > 0 ? me->weight / wsum : 0;
+    if (me->active && me->max_share && *entitled > me->max_share / (double)GREY_SHARE_ONE)
+        *entitled = me->max_share / (double)GREY_SHARE_ONE;
+    *measured = rsum > 0 ? (double)me->recent_ns / rsum : 0;
+}
+
+static bool shows(const struct grey_view_fair *f) { return f->active || f->busy_ns || f->throttled_ns; }
+
+void grey_fair_print_text(FILE *f, const struct grey_view *v)
+{
+    bool header = false;
+    for (unsigned i = 0; i < v->nprocs; i++) {
+        const struct grey_view_process *p = &v->proc[i];
+        for (int d = 0; d < GREY_MAX_DEVICES; d++) {
+            const struct grey_view_fair *x = &p->fair[d];
+            if (!shows(x))
+                continue;
+            if (!header) {
+                fprintf(f, "\nfair share (measured device time over the last ~%llu ms against the weights)\n",
+                        (unsigned long long)(HALF_LIFE_NS * 3 / 1000000));
+                fprintf(f, "%8s %3s %6s %9s %9s %10s %12s %8s\n", "PID", "DEV", "WEIGHT", "ENTITLED", "MEASURED",
+                        "THROTTLED", "DEVICE TIME", "CEILING");
+                header = true;
+            }
+            double ent, meas;
+            grey_fair_shares(v, i, d, &ent, &meas);
+            char ceiling[16] = "-", e[16] = "-";
+            if (x->max_share)
+                grey_share_format(x->max_share, ceiling, sizeof ceiling);
+            if (x->active)
+                snprintf(e, sizeof e, "%.1f%%", ent * 100);
+            fprintf(f, "%8d %3d %6u %9s %8.1f%% %9.2fs %11.2fs %8s%s\n", (int)p->pid, d, x->weight, e, meas * 100,
+                    (double)x->throttled_ns / 1e9, (double)x->busy_ns / 1e9, ceiling, x->waiting ? "  waiting" : "");
+        }
+    }
+}
+
+static void json_u64(cJSON *obj, const char *key, uint64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+    cJSON_AddItemToObject(obj, key, cJSON_CreateRaw(buf));
+}
+
+void grey_fair_json(cJSON *device_entry, const struct grey_view *v, unsigned i, int dev)
+{
+    const struct grey_view_fair *x = &v->proc[i].fair[dev];
+    double ent, meas;
+    grey_fair_shares(v, i, dev, &ent, &meas);
+    cJSON *o = cJSON_AddObjectToObject(device_entry, "fair_share");
+    cJSON_AddNumberToObject(o, "weight", x->weight);
+    if (x->max_share)
+        cJSON_AddNumberToObject(o, "max_share", x->max_share / (double)GREY_SHARE_ONE);
+    else
+        cJSON_AddNullToObject(o, "max_share");
+    cJSON_AddNumberToObject(o, "entitled_share", ent);
+    cJSON_AddNumberToObject(o, "measured_share", meas);
+    json_u64(o, "device_time_ns", x->busy_ns);
+    json_u64(o, "recent_device_time_ns", x->recent_ns);
+    json_u64(o, "throttled_ns", x->throttled_ns);
+    cJSON_AddBoolToObject(o, "active", x->active);
+    cJSON_AddBoolToObject(o, "waiting", x->waiting);
+}
