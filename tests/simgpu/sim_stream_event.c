@@ -3,8 +3,7 @@
  * A stream is a timeline (see sim_timeline.c) owned by a context. The special streams: NULL means
  * the context's legacy default stream, or the calling thread's per-thread default stream for the
  * _ptsz/_ptds entry points; CU_STREAM_LEGACY and CU_STREAM_PER_THREAD name them explicitly.
- * (The legacy stream's implicit synchronization with blocking streams is not modelled yet:
- * with instantaneous work it could not be observed.)
+ * (The legacy stream's implicit synchronization with blocking streams is not modelled.)
  *
  * An event records the completion time of everything queued on its stream before it; querying
  * compares that time with the clock, and the elapsed time between two events is the difference
