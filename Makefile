@@ -41,6 +41,8 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 asan_obj = $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(1))
 
 .PHONY: all deps check unit unit-asan integration demo bench install clean
+# Objects are never intermediate files: keep them, so a second make rebuilds nothing.
+.SECONDARY:
 all: deps $(HOOK) $(TOOLS) $(SIM)
 
 # Further parts of the build (fuzzing, stress tests, nvcc-built programs, ...) live in mk/*.mk,
