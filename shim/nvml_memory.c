@@ -36,6 +36,21 @@ static bool capped_view(nvmlDevice_t device, uint64_t physical_total, uint64_t *
     return true;
 }
 
+/* Rewrites NVML's total/used/free into the job's view; false (and nothing changed) when no cap
+ * applies to the device. */
+static bool apply_view(nvmlDevice_t device, unsigned long long *total, unsigned long long *used,
+                       unsigned long long *free_bytes)
+{
+    uint64_t capped_total, job_used;
+    int dev;
+    if (!capped_view(device, *total, &capped_total, &job_used, &dev))
+        return false;
+    *total = capped_total;
+    *used = job_used < capped_total ? job_used : capped_total;
+    *free_bytes = capped_total - *used;
+    return true;
+}
+
 GREY_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory)
 {
     static void *real_fn;
@@ -43,13 +58,8 @@ GREY_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory
     if (!real)
         return NVML_ERROR_NOT_SUPPORTED;
     nvmlReturn_t rc = real(device, memory);
-    uint64_t total, used;
-    int dev;
-    if (rc != NVML_SUCCESS || !memory || !capped_view(device, memory->total, &total, &used, &dev))
-        return rc;
-    memory->total = total;
-    memory->used = used < total ? used : total;
-    memory->free = total - memory->used;
+    if (rc == NVML_SUCCESS && memory)
+        apply_view(device, &memory->total, &memory->used, &memory->free);
     return rc;
 }
 
@@ -60,16 +70,10 @@ GREY_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMem
     if (!real)
         return NVML_ERROR_NOT_SUPPORTED;
     nvmlReturn_t rc = real(device, memory);
-    uint64_t total, used;
-    int dev;
-    if (rc != NVML_SUCCESS || !memory || !capped_view(device, memory->total, &total, &used, &dev))
-        return rc;
     /* The driver's reservation is part of the device, not of the job: within the cap it shows as
      * nothing reserved. */
-    memory->total = total;
-    memory->reserved = 0;
-    memory->used = used < total ? used : total;
-    memory->free = total - memory->used;
+    if (rc == NVML_SUCCESS && memory && apply_view(device, &memory->total, &memory->used, &memory->free))
+        memory->reserved = 0;
     return rc;
 }
 
