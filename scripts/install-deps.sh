@@ -11,6 +11,7 @@ packages=(
   libamdhip64-dev      # HIP's C headers (ROCm 5.2 in Debian 12) for shim/hip_*.c and the simulated runtime
   clang llvm libclang-rt-14-dev
   curl jq prometheus   # ledger tests: grey-exporter over HTTP, grey-top --json, promtool
+  python3              # fair-share and bench scripts compute shares and figures with it
 )
 
 missing=()
