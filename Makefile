@@ -84,9 +84,9 @@ $(HOOK): $(call obj,$(HOOK_SRC) $(POLICY_SRC)) preload/exports.map
 # ---------------------------------------------------------------- simulated driver
 # -Bsymbolic-functions: like the real driver, cuGetProcAddress hands out the library's own entry
 # points even when a preloaded library interposes the exported names.
-$(SIM): $(call obj,$(SIM_SRC) policy/size.c)
+$(SIM): $(call obj,$(SIM_SRC) policy/size.c policy/errmsg.c)
 	@mkdir -p $(@D)
-	$(CC) -shared -o $@ $^ -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions -ldl -lpthread -lrt -lmd
+	$(CC) -shared -o $@ $^ -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions -Wl,--no-undefined -ldl -lpthread -lrt -lmd
 	ln -sf libcuda.so.1 $(BUILD)/sim/libcuda.so
 
 # ---------------------------------------------------------------- tools

@@ -11,7 +11,7 @@
 # `make check` runs hip-integration (EXTRA_CHECKS).
 
 SIM_HIP     := $(BUILD)/sim/libamdhip64.so.5
-SIM_HIP_SRC := $(sort $(wildcard tests/simgpu/hip/*.c)) tests/simgpu/sim_settings.c policy/size.c
+SIM_HIP_SRC := $(sort $(wildcard tests/simgpu/hip/*.c)) tests/simgpu/sim_settings.c policy/size.c policy/errmsg.c
 HIP_TEST_DIR := $(BUILD)/tests/hip
 HIP_TEST_BINS := $(HIP_TEST_DIR)/prog_hip_families $(HIP_TEST_DIR)/prog_hip_direct \
                  $(HIP_TEST_DIR)/prog_hip_launch $(HIP_TEST_DIR)/prog_hip_none $(HIP_TEST_DIR)/prog_hip_both
@@ -23,7 +23,7 @@ all: $(SIM_HIP)
 $(SIM_HIP): $(call obj,$(SIM_HIP_SRC)) tests/simgpu/hip/libamdhip64.map
 	@mkdir -p $(@D)
 	$(CC) -shared -o $@ $(filter %.o,$^) -Wl,-soname,libamdhip64.so.5 \
-	    -Wl,--version-script=tests/simgpu/hip/libamdhip64.map -ldl -lpthread
+	    -Wl,--version-script=tests/simgpu/hip/libamdhip64.map -Wl,--no-undefined -ldl -lpthread
 	ln -sf libamdhip64.so.5 $(BUILD)/sim/libamdhip64.so
 
 $(HIP_TEST_DIR)/prog_hip_families $(HIP_TEST_DIR)/prog_hip_direct $(HIP_TEST_DIR)/prog_hip_launch: $(HIP_TEST_DIR)/%: \

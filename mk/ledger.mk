@@ -47,7 +47,7 @@ ledger-stress: all $(STRESS_WORKER) $(STRESS_CHECK)
 
 # ---------------------------------------------------------------- ThreadSanitizer
 # Built from source with its own flags: every object of the program must be instrumented.
-TSAN_SRC := tests/stress/tsan_ledger.c policy/ledger.c policy/quota.c policy/procinfo.c
+TSAN_SRC := tests/stress/tsan_ledger.c policy/ledger.c policy/quota.c policy/procinfo.c policy/errmsg.c
 $(TSAN_LEDGER): $(TSAN_SRC) $(wildcard policy/*.h) | $(DEPS_OK)
 	@mkdir -p $(@D)
 	clang $(CSTD) $(WARN) -O1 -g -fsanitize=thread -o $@ $(TSAN_SRC) -lpthread
@@ -58,9 +58,9 @@ ledger-tsan: $(TSAN_LEDGER)
 
 # ---------------------------------------------------------------- fuzzing
 FUZZ_FLAGS := $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_LEDGER_SRC := tests/fuzz/fuzz_ledger.c policy/ledger.c policy/procinfo.c policy/quota.c \
+FUZZ_LEDGER_SRC := tests/fuzz/fuzz_ledger.c policy/ledger.c policy/procinfo.c policy/quota.c policy/errmsg.c \
                    tools/ledger_view.c tools/metrics.c tools/fair_read.c policy/pacer.c
-FUZZ_PLAN_SRC := tests/fuzz/fuzz_plan.c policy/plan.c policy/plan_notes.c policy/size.c
+FUZZ_PLAN_SRC := tests/fuzz/fuzz_plan.c policy/plan.c policy/plan_notes.c policy/size.c policy/errmsg.c
 
 $(FUZZ_LEDGER): $(FUZZ_LEDGER_SRC) $(wildcard policy/*.h tools/*.h) | $(DEPS_OK)
 	@mkdir -p $(@D)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "procinfo.h"
+#include "errmsg.h"
 
 /* Layout checks at compile time: the slot counters must stay one cache line per device, and the
  * structures must not change size by accident (that would be a new layout version). */
@@ -28,33 +29,22 @@ _Static_assert(GREY_LEDGER_SLOTS + 1 < (1u << GREY_TOKEN_HOLDER_BITS), "a token 
 
 static const size_t ledger_total_size = GREY_LEDGER_TOTAL_SIZE;
 
-static int ledger_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 int grey_ledger_validate(const void *base, size_t size, char *err, size_t errlen)
 {
     const struct grey_ledger_header *h = base;
     if (size < sizeof *h)
-        return ledger_error(err, errlen, "truncated: %zu bytes, smaller than the header", size);
+        return grey_error(err, errlen, "truncated: %zu bytes, smaller than the header", size);
     if (memcmp(h->magic, GREY_LEDGER_MAGIC, sizeof h->magic) != 0)
-        return ledger_error(err, errlen, "not a grey ledger (bad magic)");
+        return grey_error(err, errlen, "not a grey ledger (bad magic)");
     if (h->version != GREY_LEDGER_VERSION)
-        return ledger_error(err, errlen, "layout version %u, this grey reads version %u; remove the file "
+        return grey_error(err, errlen, "layout version %u, this grey reads version %u; remove the file "
                             "or point GREY_LEDGER elsewhere", h->version, GREY_LEDGER_VERSION);
     if (h->header_size != sizeof(struct grey_ledger_header) || h->slot_size != sizeof(struct grey_slot) ||
         h->nslots != GREY_LEDGER_SLOTS || h->max_devices != GREY_MAX_DEVICES)
-        return ledger_error(err, errlen, "layout sizes do not match this grey's (header %u, slot %u, "
+        return grey_error(err, errlen, "layout sizes do not match this grey's (header %u, slot %u, "
                             "%u slots, %u devices)", h->header_size, h->slot_size, h->nslots, h->max_devices);
     if (h->total_size != ledger_total_size || size < ledger_total_size)
-        return ledger_error(err, errlen, "truncated: %zu bytes, expected %zu", size, ledger_total_size);
+        return grey_error(err, errlen, "truncated: %zu bytes, expected %zu", size, ledger_total_size);
     return 0;
 }
 
@@ -99,37 +89,37 @@ int grey_ledger_open_group(const char *path, bool create, gid_t gid, struct grey
     if (fd < 0 && !create && errno == EACCES)
         fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return ledger_error(err, errlen, "ledger %s: cannot open: %s", path, strerror(errno));
+        return grey_error(err, errlen, "ledger %s: cannot open: %s", path, strerror(errno));
 
     /* The lock only serializes creation; nobody holds it while the ledger is in use. */
     if (flock(fd, LOCK_EX) != 0) {
         int e = errno;
         close(fd);
-        return ledger_error(err, errlen, "ledger %s: cannot lock: %s", path, strerror(e));
+        return grey_error(err, errlen, "ledger %s: cannot lock: %s", path, strerror(e));
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        return ledger_error(err, errlen, "ledger %s: cannot stat: %s", path, strerror(e));
+        return grey_error(err, errlen, "ledger %s: cannot stat: %s", path, strerror(e));
     }
     bool fresh = create && st.st_size == 0;
     if (fresh && gid != (gid_t)-1 && ledger_share(fd, gid) != 0) {
         int e = errno;
         unlink(path);
         close(fd);
-        return ledger_error(err, errlen, "ledger %s: cannot give it to group %u: %s", path, (unsigned)gid,
+        return grey_error(err, errlen, "ledger %s: cannot give it to group %u: %s", path, (unsigned)gid,
                             strerror(e));
     }
     if (fresh && ftruncate(fd, (off_t)ledger_total_size) != 0) {
         int e = errno;
         close(fd);
-        return ledger_error(err, errlen, "ledger %s: cannot size: %s", path, strerror(e));
+        return grey_error(err, errlen, "ledger %s: cannot size: %s", path, strerror(e));
     }
     size_t size = fresh ? ledger_total_size : (size_t)st.st_size;
     if (size < sizeof(struct grey_ledger_header)) {
         close(fd);
-        return ledger_error(err, errlen, "ledger %s: truncated: %zu bytes, expected %zu", path, size,
+        return grey_error(err, errlen, "ledger %s: truncated: %zu bytes, expected %zu", path, size,
                             ledger_total_size);
     }
     int prot = PROT_READ | ((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY ? 0 : PROT_WRITE);
@@ -137,7 +127,7 @@ int grey_ledger_open_group(const char *path, bool create, gid_t gid, struct grey
     if (base == MAP_FAILED) {
         int e = errno;
         close(fd);
-        return ledger_error(err, errlen, "ledger %s: cannot map: %s", path, strerror(e));
+        return grey_error(err, errlen, "ledger %s: cannot map: %s", path, strerror(e));
     }
     if (fresh)
         ledger_init_header(base);
@@ -147,7 +137,7 @@ int grey_ledger_open_group(const char *path, bool create, gid_t gid, struct grey
     char why[200];
     if (grey_ledger_validate(base, size, why, sizeof why) != 0) {
         munmap(base, size);
-        return ledger_error(err, errlen, "ledger %s: %s", path, why);
+        return grey_error(err, errlen, "ledger %s: %s", path, why);
     }
     lg->header = base;
     lg->slots = (struct grey_slot *)((char *)base + sizeof(struct grey_ledger_header));

@@ -10,17 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-
-static int size_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#include "errmsg.h"
 
 static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
 
@@ -49,17 +39,17 @@ static int unit_shift(const char *unit)
 int grey_size_parse(const char *text, uint64_t *out, char *err, size_t errlen)
 {
     if (!text || !*text)
-        return size_error(err, errlen, "empty size");
+        return grey_error(err, errlen, "empty size");
 
     const char *p = text;
     if (*p < '0' || *p > '9')
-        return size_error(err, errlen, "'%s' is not a size: it must start with a digit (like 512MiB)", text);
+        return grey_error(err, errlen, "'%s' is not a size: it must start with a digit (like 512MiB)", text);
 
     uint64_t whole = 0;
     for (; *p >= '0' && *p <= '9'; p++) {
         unsigned d = (unsigned)(*p - '0');
         if (whole > (UINT64_MAX - d) / 10)
-            return size_error(err, errlen, "'%s' is too large", text);
+            return grey_error(err, errlen, "'%s' is too large", text);
         whole = whole * 10 + d;
     }
 
@@ -70,7 +60,7 @@ int grey_size_parse(const char *text, uint64_t *out, char *err, size_t errlen)
     if (*p == '.') {
         p++;
         if (*p < '0' || *p > '9')
-            return size_error(err, errlen, "'%s' is not a size: a digit must follow '.'", text);
+            return grey_error(err, errlen, "'%s' is not a size: a digit must follow '.'", text);
         has_fraction = true;
         for (; *p >= '0' && *p <= '9'; p++) {
             if (frac_scale < 1000000000000000000ULL) {
@@ -84,19 +74,19 @@ int grey_size_parse(const char *text, uint64_t *out, char *err, size_t errlen)
         p++;
     int shift = unit_shift(p);
     if (shift < 0)
-        return size_error(err, errlen, "unknown unit '%s' in '%s' (use B, KiB, MiB, GiB or TiB)", p, text);
+        return grey_error(err, errlen, "unknown unit '%s' in '%s' (use B, KiB, MiB, GiB or TiB)", p, text);
     if (has_fraction && shift == 0)
-        return size_error(err, errlen, "'%s': a byte count must be a whole number", text);
+        return grey_error(err, errlen, "'%s': a byte count must be a whole number", text);
 
     if (shift > 0 && whole > (UINT64_MAX >> shift))
-        return size_error(err, errlen, "'%s' is too large", text);
+        return grey_error(err, errlen, "'%s' is too large", text);
     uint64_t value = whole << shift;
     if (has_fraction) {
         /* frac / frac_scale * 2^shift without overflow: frac < 10^18 < 2^60 and shift <= 40, so
          * split the multiplication across 128 bits. */
         unsigned __int128 part = ((unsigned __int128)frac << shift) / frac_scale;
         if (value > UINT64_MAX - (uint64_t)part)
-            return size_error(err, errlen, "'%s' is too large", text);
+            return grey_error(err, errlen, "'%s' is too large", text);
         value += (uint64_t)part;
     }
     *out = value;

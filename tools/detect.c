@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "../policy/errmsg.h"
 
 /* The entry points we call. Member names avoid the cuXxx spellings that cuda.h turns into
  * macros. */
@@ -30,19 +31,6 @@ struct cuda_api {
     CUresult (*pci_bus_id)(char *, int, CUdevice);             /* optional: ties to NVML's view */
     CUresult (*driver_version)(int *);                         /* optional */
 };
-
-static int detect_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int detect_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* The first of the names the driver exports, or NULL. */
 static void *lookup(void *lib, const char *name, const char *fallback)
@@ -68,7 +56,7 @@ static int load_api(struct cuda_api *api, char *err, size_t errlen)
     if (!lib) {
         lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
         if (!lib)
-            return detect_error(err, errlen, "no CUDA driver: %s", dlerror());
+            return grey_error(err, errlen, "no CUDA driver: %s", dlerror());
     }
     LOAD(init, "cuInit", NULL);
     LOAD(get_count, "cuDeviceGetCount", NULL);
@@ -93,7 +81,7 @@ static int load_api(struct cuda_api *api, char *err, size_t errlen)
                           : !api->get_attribute ? "cuDeviceGetAttribute"
                                                 : NULL;
     if (missing)
-        return detect_error(err, errlen, "CUDA driver libcuda.so.1 has no %s", missing);
+        return grey_error(err, errlen, "CUDA driver libcuda.so.1 has no %s", missing);
     return 0;
 }
 
@@ -154,7 +142,7 @@ static int describe(const struct cuda_api *api, int i, struct grey_detected_devi
                                 dev)) != CUDA_SUCCESS ||
         (r = api->get_attribute(&d->cc_minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
                                 dev)) != CUDA_SUCCESS)
-        return detect_error(err, errlen, "querying CUDA device %d failed: %s", i,
+        return grey_error(err, errlen, "querying CUDA device %d failed: %s", i,
                             result_name(api, r, buf, sizeof buf));
     d->name[sizeof d->name - 1] = '\0';
     d->vram_total = total;
@@ -186,11 +174,11 @@ int grey_detect_cuda(struct grey_detected_device *out, int max, char *err, size_
         return -1;
     CUresult r = api.init(0);
     if (r != CUDA_SUCCESS)
-        return detect_error(err, errlen, "cuInit failed: %s",
+        return grey_error(err, errlen, "cuInit failed: %s",
                             result_name(&api, r, buf, sizeof buf));
     int count = 0;
     if ((r = api.get_count(&count)) != CUDA_SUCCESS)
-        return detect_error(err, errlen, "cuDeviceGetCount failed: %s",
+        return grey_error(err, errlen, "cuDeviceGetCount failed: %s",
                             result_name(&api, r, buf, sizeof buf));
     if (count > max)
         count = max;

@@ -14,21 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "../policy/errmsg.h"
 
 #define AMD_VENDOR_ID "0x1002"
 #define MAX_CARDS 64
-
-static int amd_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int amd_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* The first line of a small file, without trailing white space; -1 when it cannot be read. */
 static int read_line(const char *dir, const char *name, char *buf, size_t len)
@@ -116,10 +105,10 @@ int grey_detect_amd_sysfs(const char *root, struct grey_detected_device *out, in
         memset(d, 0, sizeof *d);
         d->index = count;
         if (parse_bytes(line, &d->vram_total) != 0 || d->vram_total == 0)
-            return amd_error(err, errlen, "%s/mem_info_vram_total: '%s' is not a size in bytes", dev, line);
+            return grey_error(err, errlen, "%s/mem_info_vram_total: '%s' is not a size in bytes", dev, line);
         uint64_t used = 0;
         if (read_line(dev, "mem_info_vram_used", line, sizeof line) == 0 && parse_bytes(line, &used) != 0)
-            return amd_error(err, errlen, "%s/mem_info_vram_used: '%s' is not a size in bytes", dev, line);
+            return grey_error(err, errlen, "%s/mem_info_vram_used: '%s' is not a size in bytes", dev, line);
         d->vram_free = used < d->vram_total ? d->vram_total - used : 0;
         if (read_line(dev, "product_name", line, sizeof line) == 0 && *line)
             snprintf(d->name, sizeof d->name, "%.*s", (int)sizeof d->name - 1, line);
@@ -156,7 +145,7 @@ int grey_detect_amd_rocm_smi_json(const char *json, struct grey_detected_device 
     cJSON *root = cJSON_Parse(json);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        return amd_error(err, errlen, "rocm-smi --json: not a JSON object");
+        return grey_error(err, errlen, "rocm-smi --json: not a JSON object");
     }
     int cards[MAX_CARDS], ncards = 0;
     const cJSON *card;
@@ -180,7 +169,7 @@ int grey_detect_amd_rocm_smi_json(const char *json, struct grey_detected_device 
         if (!total || parse_bytes(total, &d->vram_total) != 0 || d->vram_total == 0 ||
             (used && parse_bytes(used, &u) != 0)) {
             cJSON_Delete(root);
-            return amd_error(err, errlen, "rocm-smi --json: %s has no VRAM size in bytes (run it with --showmeminfo vram)",
+            return grey_error(err, errlen, "rocm-smi --json: %s has no VRAM size in bytes (run it with --showmeminfo vram)",
                              key);
         }
         d->vram_free = u < d->vram_total ? d->vram_total - u : 0;
@@ -232,11 +221,11 @@ int grey_detect_amd(struct grey_detected_device *out, int max, char *err, size_t
         return n;
     char *json = run_rocm_smi();
     if (!json)
-        return amd_error(err, errlen, "no AMD GPU in %s/class/drm and no rocm-smi", root && *root ? root : "/sys");
+        return grey_error(err, errlen, "no AMD GPU in %s/class/drm and no rocm-smi", root && *root ? root : "/sys");
     n = grey_detect_amd_rocm_smi_json(json, out, max, err, errlen);
     free(json);
     if (n == 0)
-        return amd_error(err, errlen, "rocm-smi reports no AMD GPU");
+        return grey_error(err, errlen, "rocm-smi reports no AMD GPU");
     return n;
 }
 
@@ -251,5 +240,5 @@ int grey_detect_gpus(struct grey_detected_device *out, int max, char *err, size_
         return m;
     if (n == 0)
         return 0; /* a CUDA driver with no devices, and no AMD GPU either */
-    return amd_error(err, errlen, "%s; %s", cuda_err, amd_err);
+    return grey_error(err, errlen, "%s; %s", cuda_err, amd_err);
 }

@@ -12,18 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int view_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int view_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#include "../policy/errmsg.h"
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
@@ -72,7 +61,7 @@ int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive
 {
     char why[256];
     if (grey_ledger_validate(base, size, why, sizeof why) != 0)
-        return view_error(err, errlen, "%s", why);
+        return grey_error(err, errlen, "%s", why);
     const struct grey_ledger_header *h = base;
     const struct grey_slot *slots = (const struct grey_slot *)((const char *)base + sizeof *h);
     memset(out, 0, sizeof *out);
@@ -137,7 +126,7 @@ static int reclaim_dead(const char *path, char *err, size_t errlen)
         }
         /* An unopenable ledger is reported by the read that follows, with its reason. */
     } else {
-        rc = view_error(err, errlen, "ledger %s: the file shrank while it was being read", path);
+        rc = grey_error(err, errlen, "ledger %s: the file shrank while it was being read", path);
     }
     bus_armed = 0;
     sigaction(SIGBUS, &old, NULL);
@@ -151,18 +140,18 @@ int grey_view_load(const char *path, bool reclaim, struct grey_view *out, char *
         return -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return view_error(err, errlen, "ledger %s: cannot open: %s", path, strerror(errno));
+        return grey_error(err, errlen, "ledger %s: cannot open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return view_error(err, errlen, "ledger %s: not a regular file", path);
+        return grey_error(err, errlen, "ledger %s: not a regular file", path);
     }
     /* Reading more than a ledger's size would only feed the validator bytes it ignores. */
     size_t want = (size_t)st.st_size < GREY_LEDGER_TOTAL_SIZE ? (size_t)st.st_size : GREY_LEDGER_TOTAL_SIZE;
     uint64_t *buf = malloc(GREY_LEDGER_TOTAL_SIZE + 8); /* uint64_t: aligned for the atomics */
     if (!buf) {
         close(fd);
-        return view_error(err, errlen, "out of memory");
+        return grey_error(err, errlen, "out of memory");
     }
     size_t have = 0;
     while (have < want) {
@@ -178,7 +167,7 @@ int grey_view_load(const char *path, bool reclaim, struct grey_view *out, char *
     int rc = grey_view_from_image(buf, have, slot_alive, out, why, sizeof why);
     free(buf);
     if (rc != 0)
-        return view_error(err, errlen, "ledger %s: %s", path, why);
+        return grey_error(err, errlen, "ledger %s: %s", path, why);
     return 0;
 }
 
