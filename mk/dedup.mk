@@ -2,7 +2,9 @@
 #
 #   make dedup-integration   tests/integration/dedup_tests.sh: grey-run --dedup/--report, the
 #                            hook's raw records, grey-report (text, --json, --html, --live) and
-#                            its refusals, on the simulated driver
+#                            its refusals, on the simulated driver; and the HIP twin of the
+#                            upload acceptance test (hipMalloc + hipMemcpy, upload fingerprints
+#                            and hipMemcpy read-backs, on the simulated HIP runtime)
 #   make dedup-cuda-runtime  the same through nvcc-built programs (the real CUDA runtime)
 #   make dedup-asan          the in-process half (recorder, agent, snapshots, wrappers) under the
 #                            ASan+UBSan hook of mk/asan-hook.mk
@@ -12,10 +14,15 @@
 # report_build}.c) are picked up by the main Makefile, with and without sanitizers.
 
 DEDUP_PROG := $(BUILD)/tests/integration/prog_dedup
+# The HIP twin (tests/integration/hip/prog_hip_dedup.c, on the simulated HIP runtime of mk/hip.mk).
+HIP_DEDUP_PROG := $(BUILD)/tests/hip/prog_hip_dedup
+$(HIP_DEDUP_PROG): $(BUILD)/obj/tests/integration/hip/prog_hip_dedup.o $(BUILD)/sim/libamdhip64.so.5
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -ldl
 NVCC ?= $(CUDA_HOME)/bin/nvcc
 
 .PHONY: dedup-integration dedup-asan bench-sites
-dedup-integration: all $(DEDUP_PROG)
+dedup-integration: all $(DEDUP_PROG) $(HIP_DEDUP_PROG)
 	@bash tests/integration/dedup_tests.sh
 
 EXTRA_CHECKS += dedup-integration

@@ -6,17 +6,24 @@
 #                                3:1 and 1:1:2:4, device busy, longest wait per launch, reclaim
 #                                after a competitor idles, throughput alone against no hook, every
 #                                launch entry point, --max-share, grey-top's view, and the
-#                                uncontended cost per launch (under a minute in all)
+#                                uncontended cost per launch (under a minute in all); and the HIP
+#                                twin of the 3:1 test (tests/fairshare/hip_fair_load.c on the
+#                                simulated HIP runtime, which shares the device timeline)
 # `make check` runs it (EXTRA_CHECKS); the per-launch cost is in `make bench` too.
 
 FAIR_LOAD := $(BUILD)/tests/fairshare/fair_load
+HIP_FAIR_LOAD := $(BUILD)/tests/fairshare/hip_fair_load
 
 $(FAIR_LOAD): $(BUILD)/obj/tests/fairshare/fair_load.o $(SIM)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -ldl
 
+$(HIP_FAIR_LOAD): $(BUILD)/obj/tests/fairshare/hip_fair_load.o $(BUILD)/sim/libamdhip64.so.5
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -ldl
+
 .PHONY: fairshare-integration
-fairshare-integration: all $(FAIR_LOAD) $(BENCH_BIN)
+fairshare-integration: all $(FAIR_LOAD) $(HIP_FAIR_LOAD) $(BENCH_BIN)
 	@bash tests/fairshare/run.sh
 
 EXTRA_CHECKS += fairshare-integration

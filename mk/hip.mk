@@ -1,7 +1,8 @@
 # HIP / ROCm: the simulated HIP runtime, the HIP test programs, and their integration tests.
 #
-#   build/sim/libamdhip64.so.5   tests/simgpu/hip/*.c (+ the device model shared with the CUDA
-#                                simulator, tests/simgpu/sim_settings.c), built with `make`
+#   build/sim/libamdhip64.so.5   tests/simgpu/hip/*.c (+ the device model and the device timeline
+#                                shared with the CUDA simulator, tests/simgpu/sim_settings.c and
+#                                sim_timeline.c), built with `make`
 #   make hip-integration         tests/integration/hip/run.sh: every HIP allocation family capped
 #                                through linked symbols, dlsym and hipGetProcAddress, under
 #                                LD_PRELOAD and under LD_AUDIT; launches counted; the hook in a
@@ -11,7 +12,8 @@
 # `make check` runs hip-integration (EXTRA_CHECKS).
 
 SIM_HIP     := $(BUILD)/sim/libamdhip64.so.5
-SIM_HIP_SRC := $(sort $(wildcard tests/simgpu/hip/*.c)) tests/simgpu/sim_settings.c policy/size.c policy/errmsg.c
+SIM_HIP_SRC := $(sort $(wildcard tests/simgpu/hip/*.c)) tests/simgpu/sim_settings.c tests/simgpu/sim_timeline.c \
+               tests/simgpu/sim_trace.c policy/size.c policy/errmsg.c
 HIP_TEST_DIR := $(BUILD)/tests/hip
 HIP_TEST_BINS := $(HIP_TEST_DIR)/prog_hip_families $(HIP_TEST_DIR)/prog_hip_direct \
                  $(HIP_TEST_DIR)/prog_hip_launch $(HIP_TEST_DIR)/prog_hip_none $(HIP_TEST_DIR)/prog_hip_both

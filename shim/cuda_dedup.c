@@ -53,27 +53,36 @@ static bool owner(CUdeviceptr p, uint64_t *base)
     return true;
 }
 
-static void touch(CUdeviceptr p, uint32_t how, bool write)
+void grey_dedup_touch_at(uint64_t base, uint32_t how, bool write)
 {
-    uint64_t base;
-    if (!owner(p, &base))
-        return;
     struct touch t = {.how = how, .write = write, .now = grey_ticks()};
     tracker_update(base, apply, &t);
 }
 
-void grey_dedup_upload(CUdeviceptr dst, const void *src, size_t n)
+static void touch(CUdeviceptr p, uint32_t how, bool write)
+{
+    uint64_t base;
+    if (owner(p, &base))
+        grey_dedup_touch_at(base, how, write);
+}
+
+bool grey_dedup_upload_whole(uint64_t dst, const void *src, size_t n)
 {
     struct grey_buffer_info info;
-    if (src && tracker_find((uint64_t)dst, &info) && info.bytes == n && grey_api_kind(info.api) == GREY_RAW_PTR) {
-        /* The host side as it passes: the buffer now holds exactly these bytes. */
-        struct touch t = {.how = GREY_TOUCH_UPLOAD, .write = true, .set_fp = true,
-                          .alloc_ticks = info.alloc_ticks, .fp = grey_fp_bytes(src, n)};
-        t.now = grey_ticks();
-        tracker_update((uint64_t)dst, apply, &t);
-        return;
-    }
-    touch(dst, GREY_TOUCH_UPLOAD, true);
+    if (!src || !tracker_find(dst, &info) || info.bytes != n || grey_api_kind(info.api) != GREY_RAW_PTR)
+        return false;
+    /* The host side as it passes: the buffer now holds exactly these bytes. */
+    struct touch t = {.how = GREY_TOUCH_UPLOAD, .write = true, .set_fp = true,
+                      .alloc_ticks = info.alloc_ticks, .fp = grey_fp_bytes(src, n)};
+    t.now = grey_ticks();
+    tracker_update(dst, apply, &t);
+    return true;
+}
+
+void grey_dedup_upload(CUdeviceptr dst, const void *src, size_t n)
+{
+    if (!grey_dedup_upload_whole((uint64_t)dst, src, n))
+        touch(dst, GREY_TOUCH_UPLOAD, true);
 }
 
 void grey_dedup_written(CUdeviceptr dst, size_t n, uint32_t how)

@@ -11,6 +11,11 @@
 /* A host-to-device copy of n bytes from src to dst succeeded: fingerprint the host bytes when
  * they fill dst's whole buffer, else mark dst written. */
 void grey_dedup_upload(CUdeviceptr dst, const void *src, size_t n);
+/* The vendor-neutral halves, shared with HIP (shim/hip_dedup.c): fingerprint the host bytes
+ * when they fill the whole tracked buffer at dst (false, nothing done, otherwise), and mark the
+ * tracked buffer at exactly base touched. */
+bool grey_dedup_upload_whole(uint64_t dst, const void *src, size_t n);
+void grey_dedup_touch_at(uint64_t base, uint32_t how, bool write);
 /* A copy or memset wrote n bytes at dst (how: a GREY_TOUCH_* bit). */
 void grey_dedup_written(CUdeviceptr dst, size_t n, uint32_t how);
 /* A copy read n bytes at src. */
@@ -25,6 +30,13 @@ uint64_t grey_dedup_kernel_args_unknown(void);
 /* Reads back every fingerprintable buffer of context (0: of every context) in bounded chunks
  * and records its fingerprint as coming from source. Callers serialize (preload/recorder.c). */
 void grey_dedup_snapshot(uint32_t source, uint64_t context, uint64_t *buffers, uint64_t *bytes, uint64_t *failed);
+
+/* Reading HIP buffers back at snapshots (shim/hip_dedup.c): make device dev current (the
+ * thread's previous device in *prev) and wait for its work; copy n bytes at device address src
+ * to dst; restore the previous device. */
+bool grey_hip_readback_enter(int dev, int *prev);
+bool grey_hip_readback(void *dst, uint64_t src, size_t n);
+void grey_hip_readback_leave(int prev);
 
 /* A context is about to be destroyed (certain) or may be (a primary context release, which
  * destroys it only with the last reference): fingerprint its buffers while they exist. */

@@ -1,15 +1,29 @@
 /* HIP kernel launches, through every entry point a HIP program uses (hipLaunchKernel, which
  * hipcc's <<<>>> becomes; hipModuleLaunchKernel; hipExtLaunchKernel; cooperative launches; graph
  * launches; and the per-thread-default-stream _spt forms): each passes the launch gate shared with
- * CUDA (launch_gate.h), counted per process now, paced by the fair-share pacer later. A launch the
- * runtime makes on its own behalf, from inside another HIP call, is not counted twice. */
+ * CUDA (launch_gate.h): counted per process, paced by the fair-share pacer and, now and then,
+ * timed with HIP events on its stream (shim/hip_pace.c), like CUDA's launches. A launch the
+ * runtime makes on its own behalf, from inside another HIP call, is not counted twice. The
+ * _spt forms' NULL stream is the per-thread stream, which is what grey's events are recorded on. */
 #include "hip_shim.h"
 #include "launch_gate.h"
 
-static inline void gate(void)
+static inline struct grey_launch gate(void *stream)
 {
-    if (!grey_hip_nested())
-        grey_launch_gate();
+    if (grey_hip_nested())
+        return (struct grey_launch){NULL};
+    return grey_launch_begin(&grey_hip_pace_ops, stream);
+}
+
+/* What NULL means to an _spt entry point: the calling thread's per-thread stream. */
+static inline void *spt_stream(hipStream_t stream)
+{
+    return stream ? (void *)stream : (void *)hipStreamPerThread;
+}
+
+static inline void gate_end(struct grey_launch t, void *stream, hipError_t rc)
+{
+    grey_launch_end(t, &grey_hip_pace_ops, stream, rc == hipSuccess);
 }
 
 GREY_EXPORT hipError_t hipLaunchKernel(const void *function_address, dim3 grid, dim3 block, void **args,
@@ -19,10 +33,11 @@ GREY_EXPORT hipError_t hipLaunchKernel(const void *function_address, dim3 grid, 
     __typeof__(hipLaunchKernel) *real = grey_real(&real_fn, "hipLaunchKernel");
     if (!real)
         return hipErrorNotFound;
-    gate();
+    struct grey_launch t = gate(stream);
     grey_hip_enter();
     hipError_t rc = real(function_address, grid, block, args, shared_mem, stream);
     grey_hip_leave();
+    gate_end(t, stream, rc);
     return rc;
 }
 
@@ -33,10 +48,11 @@ GREY_EXPORT hipError_t hipLaunchKernel_spt(const void *function_address, dim3 gr
     __typeof__(hipLaunchKernel_spt) *real = grey_real(&real_fn, "hipLaunchKernel_spt");
     if (!real)
         return hipErrorNotFound;
-    gate();
+    struct grey_launch t = gate(spt_stream(stream));
     grey_hip_enter();
     hipError_t rc = real(function_address, grid, block, args, shared_mem, stream);
     grey_hip_leave();
+    gate_end(t, spt_stream(stream), rc);
     return rc;
 }
 
@@ -48,10 +64,11 @@ GREY_EXPORT hipError_t hipModuleLaunchKernel(hipFunction_t f, unsigned int gx, u
     __typeof__(hipModuleLaunchKernel) *real = grey_real(&real_fn, "hipModuleLaunchKernel");
     if (!real)
         return hipErrorNotFound;
-    gate();
+    struct grey_launch t = gate(stream);
     grey_hip_enter();
     hipError_t rc = real(f, gx, gy, gz, bx, by, bz, shared_mem, stream, params, extra);
     grey_hip_leave();
+    gate_end(t, stream, rc);
     return rc;
 }
 
@@ -63,10 +80,11 @@ GREY_EXPORT hipError_t hipExtLaunchKernel(const void *function_address, dim3 gri
     __typeof__(hipExtLaunchKernel) *real = grey_real(&real_fn, "hipExtLaunchKernel");
     if (!real)
         return hipErrorNotFound;
-    gate();
+    struct grey_launch t = gate(stream);
     grey_hip_enter();
     hipError_t rc = real(function_address, grid, block, args, shared_mem, stream, start, stop, flags);
     grey_hip_leave();
+    gate_end(t, stream, rc);
     return rc;
 }
 
@@ -77,10 +95,11 @@ GREY_EXPORT hipError_t hipLaunchCooperativeKernel(const void *f, dim3 grid, dim3
     __typeof__(hipLaunchCooperativeKernel) *real = grey_real(&real_fn, "hipLaunchCooperativeKernel");
     if (!real)
         return hipErrorNotFound;
-    gate();
+    struct grey_launch t = gate(stream);
     grey_hip_enter();
     hipError_t rc = real(f, grid, block, params, shared_mem, stream);
     grey_hip_leave();
+    gate_end(t, stream, rc);
     return rc;
 }
 
@@ -91,10 +110,11 @@ GREY_EXPORT hipError_t hipLaunchCooperativeKernel_spt(const void *f, dim3 grid, 
     __typeof__(hipLaunchCooperativeKernel_spt) *real = grey_real(&real_fn, "hipLaunchCooperativeKernel_spt");
     if (!real)
         return hipErrorNotFound;
-    gate();
+    struct grey_launch t = gate(spt_stream(stream));
     grey_hip_enter();
     hipError_t rc = real(f, grid, block, params, shared_mem, stream);
     grey_hip_leave();
+    gate_end(t, spt_stream(stream), rc);
     return rc;
 }
 
@@ -106,10 +126,11 @@ GREY_EXPORT hipError_t hipGraphLaunch(hipGraphExec_t exec, hipStream_t stream)
     __typeof__(hipGraphLaunch) *real = grey_real(&real_fn, "hipGraphLaunch");
     if (!real)
         return hipErrorNotFound;
-    gate();
+    struct grey_launch t = gate(stream);
     grey_hip_enter();
     hipError_t rc = real(exec, stream);
     grey_hip_leave();
+    gate_end(t, stream, rc);
     return rc;
 }
 
@@ -119,9 +140,10 @@ GREY_EXPORT hipError_t hipGraphLaunch_spt(hipGraphExec_t exec, hipStream_t strea
     __typeof__(hipGraphLaunch_spt) *real = grey_real(&real_fn, "hipGraphLaunch_spt");
     if (!real)
         return hipErrorNotFound;
-    gate();
+    struct grey_launch t = gate(spt_stream(stream));
     grey_hip_enter();
     hipError_t rc = real(exec, stream);
     grey_hip_leave();
+    gate_end(t, spt_stream(stream), rc);
     return rc;
 }

@@ -6,6 +6,8 @@
 
 #include "../policy/quota.h"
 #include "pool_cache.h"
+#include "dedup.h"
+#include "pace.h"
 
 /* The shared shape of the plain allocations: admit on the current device, call, settle. Bad
  * arguments (NULL output, zero size) are the runtime's to answer and count nothing; so is a call
@@ -223,9 +225,13 @@ GREY_EXPORT hipError_t hipDeviceReset(void)
         return real();
     int dev;
     bool known = grey_hip_current_device(&dev);
+    if (known && grey_dedup_on()) /* fingerprint the device's buffers while they exist */
+        grey_dedup_context_closing((CUcontext)(uintptr_t)GREY_HIP_CONTEXT(dev), true);
     grey_hip_enter();
     hipError_t rc = real();
     grey_hip_leave();
+    if (rc == hipSuccess)
+        grey_pace_context_gone(); /* the device's timing events went with it */
     if (rc == hipSuccess && known) {
         tracker_remove_context(GREY_HIP_CONTEXT(dev), give_back, NULL);
         grey_pool_device_reset(dev);

@@ -119,6 +119,7 @@ const struct grey_intercept grey_intercepts[] = {
     {"hipMemGetInfo",                 (void *)hipMemGetInfo},
     {"hipDeviceTotalMem",             (void *)hipDeviceTotalMem},
     {"hipDeviceReset",                (void *)hipDeviceReset},
+    {"hipMemcpy",                     (void *)hipMemcpy}, /* GREY_DEDUP's uploads (shim/hip_dedup.c) */
 
     /* HIP stream-ordered allocation and pools (shim/hip_async.c) */
     {"hipMallocAsync",                (void *)hipMallocAsync},

@@ -31,7 +31,7 @@
 
 struct grey_identity;
 
-/* How one vendor's launches are measured (shim/cuda_pace.c for CUDA). Streams are the vendor's
+/* How one vendor's launches are measured (shim/cuda_pace.c for CUDA, shim/hip_pace.c for HIP). Streams are the vendor's
  * handles; for per-thread-default-stream entry points the wrapper passes the explicit
  * per-thread handle rather than NULL. Every function may fail; failures only lose a sample. */
 struct grey_pace_ops {
@@ -45,8 +45,9 @@ struct grey_pace_ops {
     void (*event_free)(void *event);
 };
 
-/* The CUDA driver's (shim/cuda_pace.c). */
+/* The CUDA driver's (shim/cuda_pace.c) and the HIP runtime's (shim/hip_pace.c). */
 extern const struct grey_pace_ops grey_cuda_pace_ops;
+extern const struct grey_pace_ops grey_hip_pace_ops;
 
 struct grey_pace_sample;
 

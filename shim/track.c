@@ -62,16 +62,16 @@ static const struct api_desc cuda_apis[] = {
     [GREY_API_CONTEXT] = {"context", GREY_RAW_CONTEXT},
 };
 
-/* HIP buffers are recorded, but their contents are not read back yet (no HIP snapshot): they
- * are handles to the report, never fingerprinted. */
+/* HIP's device pointers are fingerprinted like CUDA's (uploads by hipMemcpy, read-backs at
+ * snapshots: shim/hip_dedup.c); VMM handles and arrays are counted, not addressable. */
 static const struct api_desc hip_apis[] = {
-    [GREY_API_HIP_MALLOC - GREY_API_HIP_MALLOC] = {"hipMalloc", GREY_RAW_HANDLE},
-    [GREY_API_HIP_EXT_MALLOC - GREY_API_HIP_MALLOC] = {"hipExtMallocWithFlags", GREY_RAW_HANDLE},
-    [GREY_API_HIP_MALLOC_MANAGED - GREY_API_HIP_MALLOC] = {"hipMallocManaged", GREY_RAW_HANDLE},
-    [GREY_API_HIP_MALLOC_PITCH - GREY_API_HIP_MALLOC] = {"hipMallocPitch", GREY_RAW_HANDLE},
-    [GREY_API_HIP_MALLOC_3D - GREY_API_HIP_MALLOC] = {"hipMalloc3D", GREY_RAW_HANDLE},
-    [GREY_API_HIP_MALLOC_ASYNC - GREY_API_HIP_MALLOC] = {"hipMallocAsync", GREY_RAW_HANDLE},
-    [GREY_API_HIP_MALLOC_FROM_POOL - GREY_API_HIP_MALLOC] = {"hipMallocFromPoolAsync", GREY_RAW_HANDLE},
+    [GREY_API_HIP_MALLOC - GREY_API_HIP_MALLOC] = {"hipMalloc", GREY_RAW_PTR},
+    [GREY_API_HIP_EXT_MALLOC - GREY_API_HIP_MALLOC] = {"hipExtMallocWithFlags", GREY_RAW_PTR},
+    [GREY_API_HIP_MALLOC_MANAGED - GREY_API_HIP_MALLOC] = {"hipMallocManaged", GREY_RAW_PTR},
+    [GREY_API_HIP_MALLOC_PITCH - GREY_API_HIP_MALLOC] = {"hipMallocPitch", GREY_RAW_PTR},
+    [GREY_API_HIP_MALLOC_3D - GREY_API_HIP_MALLOC] = {"hipMalloc3D", GREY_RAW_PTR},
+    [GREY_API_HIP_MALLOC_ASYNC - GREY_API_HIP_MALLOC] = {"hipMallocAsync", GREY_RAW_PTR},
+    [GREY_API_HIP_MALLOC_FROM_POOL - GREY_API_HIP_MALLOC] = {"hipMallocFromPoolAsync", GREY_RAW_PTR},
     [GREY_API_HIP_MEM_CREATE - GREY_API_HIP_MALLOC] = {"hipMemCreate", GREY_RAW_HANDLE},
     [GREY_API_HIP_ARRAY - GREY_API_HIP_MALLOC] = {"hipArrayCreate", GREY_RAW_HANDLE},
 };

@@ -210,6 +210,33 @@ PY
 for f in "$work"/*.err; do
     if [ -s "$f" ]; then echo "  stderr of $(basename "$f" .err):"; sed 's/^/    /' "$f"; fi
 done
+echo "== HIP: weights 3 and 1, two HIP processes (hip_fair_load, hipModuleLaunchKernel), 4 s"
+HIP_LOAD=$B/tests/fairshare/hip_fair_load
+t=$(now); F=$((t + $(ms 500))); U=$((F + $(ms 4000)))
+"$RUN" --quiet --weight 3 -- "$HIP_LOAD" --from "$F" --until "$U" >"$work/ha.json" 2>"$work/ha.err" &
+"$RUN" --quiet --weight 1 -- "$HIP_LOAD" --from "$F" --until "$U" >"$work/hb.json" 2>"$work/hb.err" &
+sleep 3
+"$TOP" --once --json --ledger "$GREY_LEDGER" >"$work/htop.json" 2>&1
+wait
+check <<'PY'
+import json, sys
+w = sys.argv[1]
+a, b = (json.load(open(f"{w}/{n}.json")) for n in ("ha", "hb"))
+ratio = a["completed"] / max(b["completed"], 1)
+busy = (a["completed"] + b["completed"]) * 200e-6 / 4.0
+print(("ok" if 2.7 <= ratio <= 3.3 else "FAILED") + f": HIP completed {a['completed']} : {b['completed']} = {ratio:.2f} : 1 (3 : 1 +-10%)")
+print(("ok" if busy >= 0.90 else "FAILED") + f": HIP device busy {busy:.1%} of the 4 s (at least 90%)")
+worst = max(a["max_launch_ns"], b["max_launch_ns"]) / 1e6
+print(("ok" if worst <= 100 else "FAILED") + f": HIP longest wait for one launch {worst:.1f} ms (at most 100 ms)")
+top = json.load(open(f"{w}/htop.json"))
+want = {a["pid"]: 3, b["pid"]: 1}
+seen = {p["pid"]: d["fair_share"] for p in top["processes"] for d in p["devices"] if p["pid"] in want and d["index"] == 0}
+ok = len(seen) == 2 and all(f["weight"] == want[pid] and int(f["device_time_ns"]) > 0 and f["measured_share"] > 0
+                            for pid, f in seen.items())
+print(("ok" if ok else "FAILED") + ": grey-top shows both HIP processes measured: " +
+      ", ".join(f"w{want[p]} {f['measured_share']:.0%}" for p, f in seen.items()))
+PY
+
 if [ "$failures" -ne 0 ]; then
     echo "fairshare-integration: $failures check(s) FAILED"
     exit 1

@@ -81,6 +81,34 @@ jq_true "$R" '[.top_sites[] | select((.site.frames | map(select(.file != null)) 
 jq_true "$R" '.never_touched.count == 0' "every buffer was used"
 if [ -z "$(ls -A "$GREY_DIR" | grep -v '^live$' | grep -v '^report-' || true)" ]; then ok "grey-run removed the raw records"; else fail "raw records left: $(ls "$GREY_DIR")"; fi
 
+echo "== acceptance 1, HIP: hipMalloc x4, the same bytes uploaded to three with hipMemcpy"
+HIP_PROG=$B/tests/hip/prog_hip_dedup
+for variant in "htod 0" "htod 1" "default 0" "reset -"; do
+    set -- $variant
+    if [ "$1" = reset ]; then
+        how="hipMemset on the device, then hipDeviceReset (snapshot before the reset)"; src=teardown
+        args=(reset); R=$work/hip-reset.json
+    else
+        how="hipMemcpy $1, $([ "$2" = 1 ] && echo 'freed before exit (upload fingerprints)' || echo 'alive at exit (hipMemcpy read-back)')"
+        src=$([ "$2" = 1 ] && echo upload || echo exit)
+        args=(upload "$1" "$2"); R=$work/hip-$1-$2.json
+    fi
+    expect_rc 0 "HIP ($how): grey-run --dedup --report" -- "$B/bin/grey-run" --dedup --report "$R" -- "$HIP_PROG" "${args[@]}"
+    jq_true "$R" '.groups | length == 1' "HIP ($how): exactly one group"
+    jq_true "$R" '.groups[0].count == 3 and .groups[0].bytes_each == 8388608' "HIP ($how): three buffers of 8 MiB"
+    jq_true "$R" ".reclaimable_bytes == $((16 * MiB)) and .groups[0].reclaimable_bytes == $((16 * MiB))" \
+        "HIP ($how): 16 MiB reclaimable"
+    jq_true "$R" "[.groups[0].buffers[] | $site_fn] | unique == [\"load_weights\"]" \
+        "HIP ($how): attributed to load_weights"
+    weights=$(sed -n 's/^buffer weights[0-9] //p' "$work/out" | sort | paste -sd' ')
+    jq_true "$R" "([.groups[0].buffers[].address] | sort | join(\" \")) == \"$weights\"" \
+        "HIP ($how): the group is the three weights buffers"
+    jq_true "$R" "[.groups[0].buffers[].fingerprint_source] | unique == [\"$src\"]" \
+        "HIP ($how): fingerprints from the $src"
+done
+expect_in "$work/err" '^grey: dedup: 16.0 MiB reclaimable in 1 group; largest: 3 x 8.0 MiB from load_weights \(prog_hip_dedup.c:[0-9]+\)$' \
+    "HIP: grey-run's summary names the savings and the call site"
+
 echo "== acceptance 2: duplicates made on the device (memset, device-to-device copy)"
 for teardown in none destroy reset; do
     R=$work/device-$teardown.json

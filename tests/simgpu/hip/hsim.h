@@ -81,7 +81,7 @@ void hsim_vram_give(int dev, uint64_t n);
  * with its kind, so that bad or stale ones are refused rather than dereferenced. */
 typedef enum hsim_handle_kind {
     HSIM_H_STREAM = 1, HSIM_H_POOL, HSIM_H_ARRAY, HSIM_H_VMM, HSIM_H_GRAPH, HSIM_H_GRAPH_EXEC,
-    HSIM_H_MODULE, HSIM_H_FUNCTION,
+    HSIM_H_MODULE, HSIM_H_FUNCTION, HSIM_H_EVENT,
 } hsim_handle_kind;
 
 void hsim_handle_add(const void *h, hsim_handle_kind kind);
@@ -91,6 +91,31 @@ bool hsim_handle_take(const void *h, hsim_handle_kind kind);
 
 /* A stream argument: NULL (the null stream), hipStreamPerThread, or a live created stream. */
 bool hsim_stream_valid(hipStream_t s);
+
+/* ------------------------------------------------------------------ time (hsim_time.c) */
+/* Streams, events and kernels follow the device timeline of the simulated CUDA driver
+ * (../sim_timeline.c, reached through hsim_timeline.c): a kernel queues after its stream's earlier
+ * work and after everything any process queued on its device, and takes GREY_SIM_KERNEL_US, or N
+ * us for a hipModuleGetFunction name ending in _usN. Synchronizing sleeps until the work is done. */
+typedef struct hsim_stream {
+    _Atomic uint64_t tail_ns;  /* when the last work queued on the stream completes */
+    int dev;
+} hsim_stream;
+
+/* Queues a kernel of ns on stream s (a valid stream argument). */
+void hsim_kernel(hipStream_t s, uint64_t ns);
+/* GREY_SIM_KERNEL_US in ns. */
+uint64_t hsim_kernel_default_ns(void);
+/* Waits until everything queued on dev (by this process) has completed. */
+void hsim_device_wait(int dev);
+
+/* hsim_timeline.c: the CUDA simulator's timeline functions, in plain types. */
+uint64_t hsim_tl_kernel(int dev, _Atomic uint64_t *tail, uint64_t ns);
+uint64_t hsim_tl_enqueue(int dev, _Atomic uint64_t *tail, uint64_t ns);
+uint64_t hsim_tl_default_ns(void);
+uint64_t hsim_tl_now(void);
+void hsim_tl_wait(uint64_t t_ns);
+uint64_t hsim_tl_device_done(int dev);
 
 /* Each device's current pool (hsim_async.c), reset by hipDeviceReset. */
 void hsim_pools_reset(int dev);

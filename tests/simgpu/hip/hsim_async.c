@@ -1,5 +1,5 @@
-/* Simulated HIP streams, memory pools and stream-ordered allocation. Work completes at once, so a
- * stream-ordered allocation is made (and a stream-ordered free done) when called; a pool keeps
+/* Simulated HIP streams, memory pools and stream-ordered allocation. Kernels occupy the simulated
+ * device timeline (hsim_time.c, where streams are synchronized); a stream-ordered allocation is made (and a stream-ordered free done) when called; a pool keeps
  * its release threshold for hipMemPoolGetAttribute but caches nothing (the hook's own count of a
  * pool's cache is tested on the CUDA side, against the simulated driver's pools). */
 #include "hsim.h"
@@ -43,11 +43,12 @@ hipError_t hipStreamCreate(hipStream_t *stream)
         return r;
     if (!stream)
         return hipErrorInvalidValue;
-    void *s = calloc(1, 16);
+    hsim_stream *s = calloc(1, sizeof *s);
     if (!s)
         return hipErrorOutOfMemory;
+    s->dev = hsim_current_device();
     hsim_handle_add(s, HSIM_H_STREAM);
-    *stream = s;
+    *stream = (hipStream_t)s;
     return hipSuccess;
 }
 
@@ -57,14 +58,6 @@ hipError_t hipStreamDestroy(hipStream_t stream)
         return hipErrorInvalidHandle;
     free(stream);
     return hipSuccess;
-}
-
-hipError_t hipStreamSynchronize(hipStream_t stream)
-{
-    hipError_t r = hsim_init();
-    if (r != hipSuccess)
-        return r;
-    return hsim_stream_valid(stream) ? hipSuccess : hipErrorInvalidHandle;
 }
 
 hipError_t hipStreamIsCapturing(hipStream_t stream, hipStreamCaptureStatus *status)

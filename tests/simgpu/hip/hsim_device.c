@@ -169,11 +169,6 @@ hipError_t hipDeviceGetAttribute(int *value, hipDeviceAttribute_t attr, int dev)
     return hipSuccess;
 }
 
-hipError_t hipDeviceSynchronize(void)
-{
-    return hsim_init();
-}
-
 const char *hipGetErrorName(hipError_t e)
 {
     switch (e) {

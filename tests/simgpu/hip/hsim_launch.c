@@ -1,12 +1,33 @@
-/* Simulated HIP modules, kernel launches and graphs. Kernels are empty and complete at once; what
- * matters here is that every launch entry point exists and checks its arguments as HIP does
- * (the tests count launches in grey's ledger, not here). */
+/* Simulated HIP modules, kernel launches and graphs. Kernels are empty; every launch entry point
+ * checks its arguments as HIP does and queues its kernel on the device timeline shared with the
+ * simulated CUDA driver (hsim_time.c): GREY_SIM_KERNEL_US long, or N us for a module function
+ * whose name ends in _usN (as sim_module.c's), so that HIP kernels occupy simulated device time. */
 #include "hsim.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ modules */
+
+struct hsim_function {
+    int64_t name_ns; /* the duration the name asks for (a "_us500" suffix), -1: none */
+};
+
+static int64_t duration_from_name(const char *name)
+{
+    const char *us = NULL;
+    for (const char *p = strstr(name, "_us"); p; p = strstr(p + 1, "_us"))
+        us = p;
+    if (!us || !us[3])
+        return -1;
+    int64_t v = 0;
+    for (const char *p = us + 3; *p; p++) {
+        if (*p < '0' || *p > '9' || v > 1000000000)
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v * 1000;
+}
 
 hipError_t hipModuleLoadData(hipModule_t *module, const void *image)
 {
@@ -29,11 +50,12 @@ hipError_t hipModuleGetFunction(hipFunction_t *function, hipModule_t module, con
         return hipErrorInvalidValue;
     if (!hsim_handle_live(module, HSIM_H_MODULE))
         return hipErrorInvalidHandle;
-    void *f = calloc(1, 16);
+    struct hsim_function *f = calloc(1, sizeof *f);
     if (!f)
         return hipErrorOutOfMemory;
+    f->name_ns = duration_from_name(name);
     hsim_handle_add(f, HSIM_H_FUNCTION);
-    *function = f;
+    *function = (hipFunction_t)f;
     return hipSuccess;
 }
 
@@ -61,12 +83,20 @@ static hipError_t check_launch(bool have_kernel, dim3 grid, dim3 block, hipStrea
     return hsim_stream_valid(stream) ? hipSuccess : hipErrorInvalidHandle;
 }
 
+/* A checked launch of a kernel taking ns (-1: GREY_SIM_KERNEL_US) on stream. */
+static hipError_t launch(hipError_t checked, hipStream_t stream, int64_t ns)
+{
+    if (checked == hipSuccess)
+        hsim_kernel(stream, ns >= 0 ? (uint64_t)ns : hsim_kernel_default_ns());
+    return checked;
+}
+
 hipError_t hipLaunchKernel(const void *function_address, dim3 grid, dim3 block, void **args, size_t shared_mem,
                            hipStream_t stream)
 {
     (void)args;
     (void)shared_mem;
-    return check_launch(function_address != NULL, grid, block, stream);
+    return launch(check_launch(function_address != NULL, grid, block, stream), stream, -1);
 }
 
 hipError_t hipLaunchKernel_spt(const void *function_address, dim3 grid, dim3 block, void **args, size_t shared_mem,
@@ -80,10 +110,14 @@ hipError_t hipExtLaunchKernel(const void *function_address, dim3 grid, dim3 bloc
 {
     (void)args;
     (void)shared_mem;
-    (void)start;
-    (void)stop;
     (void)flags;
-    return check_launch(function_address != NULL, grid, block, stream);
+    hipError_t r = check_launch(function_address != NULL, grid, block, stream);
+    if (r == hipSuccess && start)
+        r = hipEventRecord(start, stream);
+    r = launch(r, stream, -1);
+    if (r == hipSuccess && stop)
+        r = hipEventRecord(stop, stream);
+    return r;
 }
 
 hipError_t hipLaunchCooperativeKernel(const void *f, dim3 grid, dim3 block, void **params, unsigned int shared_mem,
@@ -91,7 +125,7 @@ hipError_t hipLaunchCooperativeKernel(const void *f, dim3 grid, dim3 block, void
 {
     (void)params;
     (void)shared_mem;
-    return check_launch(f != NULL, grid, block, stream);
+    return launch(check_launch(f != NULL, grid, block, stream), stream, -1);
 }
 
 hipError_t hipLaunchCooperativeKernel_spt(const void *f, dim3 grid, dim3 block, void **params, uint32_t shared_mem,
@@ -110,7 +144,7 @@ hipError_t hipModuleLaunchKernel(hipFunction_t f, unsigned int gx, unsigned int 
     if (hsim_init() == hipSuccess && !hsim_handle_live(f, HSIM_H_FUNCTION))
         return hipErrorInvalidHandle;
     dim3 grid = {gx, gy, gz}, block = {bx, by, bz};
-    return check_launch(true, grid, block, stream);
+    return launch(check_launch(true, grid, block, stream), stream, ((struct hsim_function *)f)->name_ns);
 }
 
 /* ------------------------------------------------------------------ graphs (empty ones) */
@@ -169,7 +203,7 @@ hipError_t hipGraphLaunch(hipGraphExec_t exec, hipStream_t stream)
         return r;
     if (!hsim_handle_live(exec, HSIM_H_GRAPH_EXEC))
         return hipErrorInvalidValue;
-    return hsim_stream_valid(stream) ? hipSuccess : hipErrorInvalidHandle;
+    return launch(hsim_stream_valid(stream) ? hipSuccess : hipErrorInvalidHandle, stream, -1);
 }
 
 hipError_t hipGraphLaunch_spt(hipGraphExec_t exec, hipStream_t stream)

@@ -252,6 +252,7 @@ hipError_t hipMemcpy(void *dst, const void *src, size_t n, hipMemcpyKind kind)
     }
     if ((dst_dev && hsim_check_range(dst, n) != hipSuccess) || (src_dev && hsim_check_range(src, n) != hipSuccess))
         return hipErrorInvalidValue;
+    hsim_device_wait(hsim_current_device()); /* like HIP's: after the device's earlier work */
     memmove(dst, src, n);
     return hipSuccess;
 }

@@ -1,0 +1,61 @@
+/* The simulated HIP runtime's window onto the device timeline of the simulated CUDA driver
+ * (../sim_timeline.c, linked into both): HIP kernels queue on the same per-device FIFO, shared by
+ * every process through GREY_SIM_STATE, so HIP and CUDA processes (and HIP processes among
+ * themselves) occupy simulated device time exactly as CUDA ones do, GREY_SIM_KERNEL_US included.
+ *
+ * This file speaks the CUDA simulator's types (it includes ../sim_internal.h, not hsim.h: the two
+ * vendors' headers are kept apart) and hands hsim_time.c plain functions (declared in hsim.h).
+ * Each HIP device stands for one context of the CUDA simulator's, used only for its device index
+ * and the completion time of its latest work (hipDeviceSynchronize). */
+#include "../sim_internal.h"
+
+#include <stdatomic.h>
+
+uint64_t hsim_tl_kernel(int dev, _Atomic uint64_t *tail, uint64_t ns);
+uint64_t hsim_tl_enqueue(int dev, _Atomic uint64_t *tail, uint64_t ns);
+uint64_t hsim_tl_default_ns(void);
+uint64_t hsim_tl_now(void);
+void hsim_tl_wait(uint64_t t_ns);
+uint64_t hsim_tl_device_done(int dev);
+
+static struct CUctx_st contexts[SIM_MAX_DEVICES];
+
+static CUcontext context_of(int dev)
+{
+    if (dev < 0 || dev >= SIM_MAX_DEVICES)
+        dev = 0;
+    contexts[dev].dev = dev; /* the same value from every thread: a benign plain store */
+    return &contexts[dev];
+}
+
+_Static_assert(sizeof(sim_timeline) == sizeof(_Atomic uint64_t), "a stream tail is a sim_timeline");
+
+uint64_t hsim_tl_kernel(int dev, _Atomic uint64_t *tail, uint64_t ns)
+{
+    return sim_timeline_kernel(context_of(dev), (sim_timeline *)tail, ns);
+}
+
+uint64_t hsim_tl_enqueue(int dev, _Atomic uint64_t *tail, uint64_t ns)
+{
+    return sim_timeline_enqueue(context_of(dev), (sim_timeline *)tail, ns);
+}
+
+uint64_t hsim_tl_default_ns(void)
+{
+    return sim_default_kernel_ns();
+}
+
+uint64_t hsim_tl_now(void)
+{
+    return sim_now_ns();
+}
+
+void hsim_tl_wait(uint64_t t_ns)
+{
+    sim_wait_until(t_ns);
+}
+
+uint64_t hsim_tl_device_done(int dev)
+{
+    return atomic_load(&context_of(dev)->last_done_ns);
+}
