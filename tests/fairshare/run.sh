@@ -237,6 +237,38 @@ print(("ok" if ok else "FAILED") + ": grey-top shows both HIP processes measured
       ", ".join(f"w{want[p]} {f['measured_share']:.0%}" for p, f in seen.items()))
 PY
 
+echo "== HIP: weights 1, 1, 2 and 4, four HIP processes, 4 s"
+t=$(now); F=$((t + $(ms 600))); U=$((F + $(ms 4000)))
+for spec in h1a:1 h1b:1 h2:2 h4:4; do
+    "$RUN" --quiet --weight "${spec#*:}" -- "$HIP_LOAD" --from "$F" --until "$U" >"$work/${spec%:*}.json" 2>"$work/${spec%:*}.err" &
+done
+wait
+check <<'PY'
+import json, sys
+w = sys.argv[1]
+weights = {"h1a": 1, "h1b": 1, "h2": 2, "h4": 4}
+runs = {n: json.load(open(f"{w}/{n}.json")) for n in weights}
+total = sum(r["completed"] for r in runs.values())
+for n, r in runs.items():
+    share, want = r["completed"] / total, weights[n] / 8
+    print(("ok" if abs(share - want) <= 0.10 * want else "FAILED") +
+          f": HIP weight {weights[n]}: share {share:.1%}, entitled {want:.1%} (+-10%)")
+worst = max(r["max_launch_ns"] for r in runs.values()) / 1e6
+print(("ok" if worst <= 100 else "FAILED") + f": HIP longest wait for one launch {worst:.1f} ms (at most 100 ms)")
+PY
+
+echo "== HIP alone: throughput with the hook against without it, 1.5 s each"
+t=$(now); F=$((t + $(ms 300))); U=$((F + $(ms 1500)))
+"$HIP_LOAD" --from "$F" --until "$U" >"$work/hplain.json"
+t=$(now); F=$((t + $(ms 300))); U=$((F + $(ms 1500)))
+"$RUN" --quiet -- "$HIP_LOAD" --from "$F" --until "$U" >"$work/hhooked.json"
+check <<'PY'
+import json, sys
+w = sys.argv[1]
+p, h = (json.load(open(f"{w}/{n}.json"))["completed"] for n in ("hplain", "hhooked"))
+print(("ok" if h >= 0.95 * p else "FAILED") + f": HIP alone with the hook {h} kernels, without {p}: {h / p:.1%} (at least 95%)")
+PY
+
 if [ "$failures" -ne 0 ]; then
     echo "fairshare-integration: $failures check(s) FAILED"
     exit 1
