@@ -1,5 +1,6 @@
 #include "sites.h"
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -75,10 +76,15 @@ uint32_t sites_intern(const uint64_t *ips, unsigned depth)
         }
         if (k != h)
             continue;
-        /* Same hash: wait (briefly) for its frames, then compare. A slot still not ready after
-         * that is passed over, at worst interning this stack twice, which the report merges. */
+        /* Same hash: wait for its frames, then compare. The claimer is a few instructions from
+         * publishing them, but may have been preempted in between (more threads than cores), so
+         * after a short spin give it the CPU; this happens only when two threads meet a new stack
+         * at the same moment. A slot still not ready after all that is passed over, at worst
+         * interning this stack twice, which the report merges. */
         for (int spin = 0; spin < 1000 && !atomic_load_explicit(&s->ready, memory_order_acquire); spin++)
             ;
+        for (int yield = 0; yield < 10000 && !atomic_load_explicit(&s->ready, memory_order_acquire); yield++)
+            sched_yield();
         if (atomic_load_explicit(&s->ready, memory_order_acquire) && same_stack(s, ips, depth))
             return idx;
     }
