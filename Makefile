@@ -1,27 +1,40 @@
 # grey: build everything into build/.
-#   make            libgreyhook.so, the tools and the simulated driver
+#   make            libgreyhook.so, the tools and the simulated drivers
 #   make check      every test (unit, sanitizers, integration)
 #   make demo       a simulated training job under grey-run
-#   make bench      overhead figures for README
-#   make install PREFIX=/usr/local
+#   make bench      overhead figures (docs/NUMBERS.md)
+#   make install PREFIX=/usr/local [DESTDIR=...]
 # A fresh machine needs Debian packages: every target below installs them first
 # (scripts/install-deps.sh, a no-op when they are present).
+#
+# Layers (docs/DESIGN.md): preload/ -> shim/ -> core/ -> policy/, tools/ -> policy/. policy/ and
+# tools/ are built as static libraries (with sanitizer and fuzzing variants), so every program
+# takes only the objects it uses; `make layers` (part of `make`) fails on an include that goes
+# upward or a vendor header outside the shims.
+#
+# CFLAGS, CPPFLAGS and LDFLAGS from the command line or the environment are added after grey's own
+# (a distribution's hardening flags apply); WERROR= builds without -Werror.
 
 CUDA_HOME ?= /usr/local/cuda
 PREFIX    ?= /usr/local
 CC        ?= gcc
+NVCC      ?= $(CUDA_HOME)/bin/nvcc
 BUILD     := build
 
-WARN     := -Wall -Wextra -Werror
+WERROR   ?= -Werror
+WARN     := -Wall -Wextra $(WERROR)
 CSTD     := -std=c11 -D_GNU_SOURCE
 OPT      := -O2 -g
-CFLAGS_BASE := $(CSTD) $(WARN) $(OPT) -fPIC
+INCLUDES := -iquote .
+CFLAGS_BASE := $(CSTD) $(WARN) $(OPT) -fPIC $(INCLUDES)
 CUDA_INC := -I$(CUDA_HOME)/include
 CJSON_CFLAGS := -I/usr/include/cjson
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # ---------------------------------------------------------------- sources
 POLICY_SRC  := $(sort $(wildcard policy/*.c))
-HOOK_SRC    := $(sort $(wildcard preload/*.c shim/*.c))
+CORE_SRC    := $(sort $(wildcard core/*.c))
+HOOK_SRC    := $(sort $(wildcard preload/*.c shim/*.c)) $(CORE_SRC)
 SIM_SRC     := $(sort $(wildcard tests/simgpu/*.c))
 TOOL_MAINS  := $(sort $(wildcard tools/grey-*.c))
 TOOL_LIB_SRC := $(filter-out $(TOOL_MAINS),$(sort $(wildcard tools/*.c)))
@@ -40,10 +53,24 @@ BENCH_BIN   := $(BUILD)/tests/bench/bench_hook
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 asan_obj = $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(1))
 
-.PHONY: all deps check unit unit-asan integration demo bench install clean
+# The libraries: policy/ (pure, no vendor header) and the tools' shared code, each in a plain
+# (-fPIC, hidden), an ASan+UBSan, a ThreadSanitizer and a libFuzzer variant; and the hook's core
+# and shims (not preload/: its dlsym and constructors would take over a test program) as an
+# archive, for unit tests that drive them without a driver.
+POLICY_LIB       := $(BUILD)/lib/libgreypolicy.a
+TOOLS_LIB        := $(BUILD)/lib/libgreytools.a
+POLICY_ASAN_LIB  := $(BUILD)/asan/lib/libgreypolicy.a
+TOOLS_ASAN_LIB   := $(BUILD)/asan/lib/libgreytools.a
+HOOK_CORE_LIB    := $(BUILD)/lib/libgreyhookcore.a
+HOOK_CORE_ASAN_LIB := $(BUILD)/asan/lib/libgreyhookcore.a
+POLICY_TSAN_LIB  := $(BUILD)/tsan/lib/libgreypolicy.a
+POLICY_FUZZ_LIB  := $(BUILD)/fuzz/lib/libgreypolicy.a
+TOOLS_FUZZ_LIB   := $(BUILD)/fuzz/lib/libgreytools.a
+
+.PHONY: all deps layers check unit unit-asan integration demo bench install uninstall clean
 # Objects are never intermediate files: keep them, so a second make rebuilds nothing.
 .SECONDARY:
-all: deps $(HOOK) $(TOOLS) $(SIM)
+all: deps layers $(HOOK) $(TOOLS) $(SIM)
 
 # Further parts of the build (fuzzing, stress tests, nvcc-built programs, ...) live in mk/*.mk,
 # one file each. A fragment adds its own targets, and appends to EXTRA_CHECKS the targets that
@@ -58,12 +85,16 @@ $(DEPS_STAMP): scripts/install-deps.sh
 	@bash scripts/install-deps.sh
 	@mkdir -p $(@D) && touch $@
 
-# ---------------------------------------------------------------- objects
-# policy/ never sees a vendor header; everything else may.
-$(BUILD)/obj/policy/%.o: policy/%.c | $(DEPS_STAMP)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) -fvisibility=hidden -MMD -MP -c $< -o $@
+# ---------------------------------------------------------------- layers
+LAYER_STAMP := $(BUILD)/.layers-ok
+layers: $(LAYER_STAMP)
+$(LAYER_STAMP): scripts/check-layers.sh $(sort $(wildcard policy/*.[ch] core/*.[ch] shim/*.[ch] preload/*.[ch] tools/*.[ch] vendor/*.h))
+	@bash scripts/check-layers.sh
+	@mkdir -p $(@D) && touch $@
 
+# ---------------------------------------------------------------- objects
+# policy/ and core/ never see a vendor header; the shims do.
+$(BUILD)/obj/policy/%.o $(BUILD)/obj/core/%.o: CFLAGS_EXTRA := -fvisibility=hidden
 $(BUILD)/obj/preload/%.o $(BUILD)/obj/shim/%.o: CFLAGS_EXTRA := -fvisibility=hidden $(CUDA_INC)
 $(BUILD)/obj/tests/simgpu/%.o: CFLAGS_EXTRA := $(CUDA_INC)
 $(BUILD)/obj/tools/%.o: CFLAGS_EXTRA := $(CUDA_INC) $(CJSON_CFLAGS)
@@ -71,40 +102,71 @@ $(BUILD)/obj/tests/%.o: CFLAGS_EXTRA := $(CUDA_INC) $(CJSON_CFLAGS)
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS_EXTRA) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS_BASE) $(CFLAGS_EXTRA) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) -O1 -g -fPIC $(INCLUDES) $(SAN) $(EXTRA_SAN_FLAGS) $(CUDA_INC) $(CJSON_CFLAGS) -MMD -MP -c $< -o $@
+
+$(POLICY_LIB): $(call obj,$(POLICY_SRC))
+$(TOOLS_LIB): $(call obj,$(TOOL_LIB_SRC))
+$(POLICY_ASAN_LIB): $(call asan_obj,$(POLICY_SRC))
+$(TOOLS_ASAN_LIB): $(call asan_obj,$(TOOL_LIB_SRC))
+SHIM_CORE_SRC := $(sort $(wildcard shim/*.c)) $(CORE_SRC)
+$(HOOK_CORE_LIB): $(call obj,$(SHIM_CORE_SRC))
+$(HOOK_CORE_ASAN_LIB): $(call asan_obj,$(SHIM_CORE_SRC))
+$(POLICY_LIB) $(TOOLS_LIB) $(POLICY_ASAN_LIB) $(TOOLS_ASAN_LIB) $(HOOK_CORE_LIB) $(HOOK_CORE_ASAN_LIB):
+	@mkdir -p $(@D)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Whole-program variants built with clang: every object of a ThreadSanitizer or libFuzzer program
+# must be instrumented alike.
+TSAN_FLAGS := $(CSTD) $(WARN) -O1 -g $(INCLUDES) $(CUDA_INC) $(CJSON_CFLAGS) -fsanitize=thread
+FUZZ_FLAGS := $(CSTD) $(WARN) -g -O1 $(INCLUDES) $(CUDA_INC) $(CJSON_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+              -fno-sanitize-recover=undefined
+FUZZ_LINK := clang -fsanitize=fuzzer,address,undefined
+$(BUILD)/tsan/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	clang $(TSAN_FLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/fuzz/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
+$(POLICY_TSAN_LIB): $(patsubst %.c,$(BUILD)/tsan/obj/%.o,$(POLICY_SRC))
+$(POLICY_FUZZ_LIB): $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(POLICY_SRC))
+$(TOOLS_FUZZ_LIB): $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(TOOL_LIB_SRC))
+$(POLICY_TSAN_LIB) $(POLICY_FUZZ_LIB) $(TOOLS_FUZZ_LIB):
+	@mkdir -p $(@D)
+	@rm -f $@
+	ar rcs $@ $^
 
 # ---------------------------------------------------------------- the hook
-# Only libc, libdl, libpthread (and later libunwind) may be linked into the hook; the version
-# script keeps every symbol but the intercepted API local.
-$(HOOK): $(call obj,$(HOOK_SRC) $(POLICY_SRC)) preload/exports.map
+# Only libc, libdl and libpthread may be linked into the hook (libunwind is dlopen'ed); the
+# version script keeps every symbol but the intercepted API local.
+HOOK_LDFLAGS := -Wl,--version-script=preload/exports.map -Wl,-z,now -Wl,-Bsymbolic-functions -ldl -lpthread
+$(HOOK): $(call obj,$(HOOK_SRC)) $(POLICY_LIB) preload/exports.map
 	@mkdir -p $(@D)
-	$(CC) -shared -o $@ $(filter %.o,$^) -Wl,--version-script=preload/exports.map \
-	    -Wl,-z,now -Wl,--no-undefined -Wl,-Bsymbolic-functions -ldl -lpthread
+	$(CC) -shared -o $@ $(filter %.o %.a,$^) $(LDFLAGS) -Wl,--no-undefined $(HOOK_LDFLAGS)
 
 # ---------------------------------------------------------------- simulated driver
 # -Bsymbolic-functions: like the real driver, cuGetProcAddress hands out the library's own entry
 # points even when a preloaded library interposes the exported names.
-$(SIM): $(call obj,$(SIM_SRC) policy/size.c policy/errmsg.c)
+$(SIM): $(call obj,$(SIM_SRC)) $(POLICY_LIB)
 	@mkdir -p $(@D)
 	$(CC) -shared -o $@ $^ -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions -Wl,--no-undefined -ldl -lpthread -lrt -lmd
 	ln -sf libcuda.so.1 $(BUILD)/sim/libcuda.so
 
 # ---------------------------------------------------------------- tools
-$(BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(call obj,$(TOOL_LIB_SRC) $(POLICY_SRC))
+$(BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(TOOLS_LIB) $(POLICY_LIB)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ -lcjson -ldl -lpthread
+	$(CC) -o $@ $^ $(LDFLAGS) -lcjson -ldl -lpthread
 
 # ---------------------------------------------------------------- tests
-UNIT_LINK := $(call obj,$(POLICY_SRC) $(TOOL_LIB_SRC))
-$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LINK)
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(HOOK_CORE_LIB) $(TOOLS_LIB) $(POLICY_LIB)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ -lcriterion -lcjson -ldl -lpthread
 
-SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-$(BUILD)/asan/obj/%.o: %.c | $(DEPS_STAMP)
-	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) -O1 -g -fPIC $(SAN) $(EXTRA_SAN_FLAGS) $(CUDA_INC) $(CJSON_CFLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/asan/tests/unit/%: $(BUILD)/asan/obj/tests/unit/%.o $(call asan_obj,$(POLICY_SRC) $(TOOL_LIB_SRC))
+$(BUILD)/asan/tests/unit/%: $(BUILD)/asan/obj/tests/unit/%.o $(HOOK_CORE_ASAN_LIB) $(TOOLS_ASAN_LIB) $(POLICY_ASAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ -lcriterion -lcjson -ldl -lpthread
 
@@ -131,6 +193,8 @@ unit-asan: all $(ASAN_BINS)
 integration: all $(ITEST_BINS) $(DEMO_BIN) $(STATIC_BIN)
 	@bash tests/integration/run.sh
 
+# Run it without -j: several suites measure time (fair share, stress), and two of them at once on
+# two cores measure each other.
 check: unit unit-asan integration $(EXTRA_CHECKS)
 	@echo "make check: all tests passed"
 
@@ -144,6 +208,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(HOOK) $(DESTDIR)$(PREFIX)/lib/libgreyhook.so
 	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libgreyhook.so $(patsubst $(BUILD)/bin/%,$(DESTDIR)$(PREFIX)/bin/%,$(TOOLS))
 
 clean:
 	rm -rf $(BUILD)

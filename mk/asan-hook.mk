@@ -6,18 +6,17 @@ ASAN_HOOK := $(BUILD)/asan/lib/libgreyhook.so
 ASAN_RUN := $(BUILD)/asan/bin/grey-run
 ASAN_RUNTIME = $(shell $(CC) -print-file-name=libasan.so)
 
-$(BUILD)/asan/obj/preload/%.o $(BUILD)/asan/obj/shim/%.o: EXTRA_SAN_FLAGS := -fvisibility=hidden
+$(BUILD)/asan/obj/preload/%.o $(BUILD)/asan/obj/shim/%.o $(BUILD)/asan/obj/core/%.o: EXTRA_SAN_FLAGS := -fvisibility=hidden
 $(BUILD)/asan/obj/policy/%.o: EXTRA_SAN_FLAGS := -fvisibility=hidden
 # dlsym and the lookup of the real one stay uninstrumented: the ASan runtime calls dlsym while it
 # initializes, which reaches our exported dlsym before ASan could check anything.
-$(BUILD)/asan/obj/preload/dlsym.o $(BUILD)/asan/obj/preload/real.o: SAN :=
+$(BUILD)/asan/obj/preload/dlsym.o $(BUILD)/asan/obj/core/real.o: SAN :=
 
-$(ASAN_HOOK): $(call asan_obj,$(HOOK_SRC) $(POLICY_SRC)) preload/exports.map
+$(ASAN_HOOK): $(call asan_obj,$(HOOK_SRC)) $(POLICY_ASAN_LIB) preload/exports.map
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -shared -o $@ $(filter %.o,$^) -Wl,--version-script=preload/exports.map \
-	    -Wl,-z,now -Wl,-Bsymbolic-functions -ldl -lpthread
+	$(CC) $(SAN) -shared -o $@ $(filter %.o %.a,$^) $(HOOK_LDFLAGS)
 
-$(ASAN_RUN): $(call asan_obj,tools/grey-run.c $(TOOL_LIB_SRC) $(POLICY_SRC))
+$(ASAN_RUN): $(call asan_obj,tools/grey-run.c) $(TOOLS_ASAN_LIB) $(POLICY_ASAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ -lcjson -ldl -lpthread
 

@@ -9,8 +9,7 @@
 # blocks, cudaMemGetInfo reports the cap).
 # tests/integration/cuda/run.sh does the running; `make check` runs it too.
 
-NVCC ?= $(CUDA_HOME)/bin/nvcc
-NVCC_FLAGS ?= -O2
+NVCC_FLAGS ?= -O2 -I.
 
 CUDA_RT_DIR    := $(BUILD)/tests/cuda
 CUDA_RT_STATIC := $(CUDA_RT_DIR)/rt_basic

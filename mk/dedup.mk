@@ -19,7 +19,6 @@ HIP_DEDUP_PROG := $(BUILD)/tests/hip/prog_hip_dedup
 $(HIP_DEDUP_PROG): $(BUILD)/obj/tests/integration/hip/prog_hip_dedup.o $(BUILD)/sim/libamdhip64.so.5
 	@mkdir -p $(@D)
 	$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -ldl
-NVCC ?= $(CUDA_HOME)/bin/nvcc
 
 .PHONY: dedup-integration dedup-asan bench-sites
 dedup-integration: all $(DEDUP_PROG) $(HIP_DEDUP_PROG)
@@ -32,10 +31,10 @@ EXTRA_CHECKS += dedup-integration
 DEDUP_RT_BINS := $(BUILD)/tests/cuda/rt_dedup $(BUILD)/tests/cuda/rt_dedup_shared
 $(BUILD)/tests/cuda/rt_dedup: tests/integration/cuda/rt_dedup.cu
 	@mkdir -p $(@D)
-	$(NVCC) -O2 -g -o $@ $<
+	$(NVCC) -O2 -g -I. -o $@ $<
 $(BUILD)/tests/cuda/rt_dedup_shared: tests/integration/cuda/rt_dedup.cu
 	@mkdir -p $(@D)
-	$(NVCC) -O2 -g -cudart shared -o $@ $<
+	$(NVCC) -O2 -g -I. -cudart shared -o $@ $<
 
 .PHONY: dedup-cuda-runtime
 dedup-cuda-runtime: all $(DEDUP_RT_BINS)
@@ -54,7 +53,7 @@ endif
 NULL_DRIVER := $(BUILD)/bench/null/libcuda.so.1
 $(NULL_DRIVER): tests/bench/null_driver.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) -O2 -fPIC -fvisibility=hidden $(CUDA_INC) -shared -o $@ $< \
+	$(CC) $(CSTD) $(WARN) -O2 -fPIC -fvisibility=hidden $(INCLUDES) $(CUDA_INC) -shared -o $@ $< \
 	    -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions
 
 BENCH_SITES_BIN := $(BUILD)/tests/bench/bench_sites

@@ -12,8 +12,9 @@
 # `make check` runs hip-integration (EXTRA_CHECKS).
 
 SIM_HIP     := $(BUILD)/sim/libamdhip64.so.5
+# The device model, timeline and trace are the CUDA simulator's own files, shared.
 SIM_HIP_SRC := $(sort $(wildcard tests/simgpu/hip/*.c)) tests/simgpu/sim_settings.c tests/simgpu/sim_timeline.c \
-               tests/simgpu/sim_trace.c policy/size.c policy/errmsg.c
+               tests/simgpu/sim_trace.c
 HIP_TEST_DIR := $(BUILD)/tests/hip
 HIP_TEST_BINS := $(HIP_TEST_DIR)/prog_hip_families $(HIP_TEST_DIR)/prog_hip_direct \
                  $(HIP_TEST_DIR)/prog_hip_launch $(HIP_TEST_DIR)/prog_hip_none $(HIP_TEST_DIR)/prog_hip_both
@@ -22,9 +23,9 @@ all: $(SIM_HIP)
 
 # No -Bsymbolic here, unlike the simulated CUDA driver: calls between the runtime's own exported
 # functions go through the PLT, as ROCm 7's were reported to (see tests/simgpu/hip/hsim.h).
-$(SIM_HIP): $(call obj,$(SIM_HIP_SRC)) tests/simgpu/hip/libamdhip64.map
+$(SIM_HIP): $(call obj,$(SIM_HIP_SRC)) $(POLICY_LIB) tests/simgpu/hip/libamdhip64.map
 	@mkdir -p $(@D)
-	$(CC) -shared -o $@ $(filter %.o,$^) -Wl,-soname,libamdhip64.so.5 \
+	$(CC) -shared -o $@ $(filter %.o %.a,$^) -Wl,-soname,libamdhip64.so.5 \
 	    -Wl,--version-script=tests/simgpu/hip/libamdhip64.map -Wl,--no-undefined -ldl -lpthread
 	ln -sf libamdhip64.so.5 $(BUILD)/sim/libamdhip64.so
 

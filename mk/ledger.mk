@@ -12,7 +12,6 @@
 
 LEDGER_FUZZ_SECONDS ?= 20
 LEDGER_STRESS_SECONDS ?= 6
-DEPS_OK := $(BUILD)/.deps-ok
 
 STRESS_WORKER := $(BUILD)/tests/stress/stress_alloc
 STRESS_CHECK  := $(BUILD)/tests/stress/stress_check
@@ -32,7 +31,7 @@ $(STRESS_WORKER): $(BUILD)/obj/tests/stress/stress_alloc.o $(SIM)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -lpthread
 
-$(STRESS_CHECK): $(BUILD)/obj/tests/stress/stress_check.o $(call obj,$(POLICY_SRC))
+$(STRESS_CHECK): $(BUILD)/obj/tests/stress/stress_check.o $(POLICY_LIB)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ -lpthread
 
@@ -46,29 +45,23 @@ ledger-stress: all $(STRESS_WORKER) $(STRESS_CHECK)
 	    timeout 60 $(STRESS_CHECK) "$$d/ledger" "$$d/plan.conf" $(STRESS_WORKER) 32 4 $(LEDGER_STRESS_SECONDS) $$seed
 
 # ---------------------------------------------------------------- ThreadSanitizer
-# Built from source with its own flags: every object of the program must be instrumented.
-TSAN_SRC := tests/stress/tsan_ledger.c policy/ledger.c policy/quota.c policy/procinfo.c policy/errmsg.c
-$(TSAN_LEDGER): $(TSAN_SRC) $(wildcard policy/*.h) | $(DEPS_OK)
+# The test and the policy library, all instrumented (the Makefile's tsan variant).
+$(TSAN_LEDGER): $(BUILD)/tsan/obj/tests/stress/tsan_ledger.o $(POLICY_TSAN_LIB)
 	@mkdir -p $(@D)
-	clang $(CSTD) $(WARN) -O1 -g -fsanitize=thread -o $@ $(TSAN_SRC) -lpthread
+	clang -fsanitize=thread -o $@ $^ -lpthread
 
 ledger-tsan: $(TSAN_LEDGER)
 	@echo "== ledger and quota under ThreadSanitizer"
 	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" $(TSAN_LEDGER)
 
 # ---------------------------------------------------------------- fuzzing
-FUZZ_FLAGS := $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_LEDGER_SRC := tests/fuzz/fuzz_ledger.c policy/ledger.c policy/procinfo.c policy/quota.c policy/errmsg.c \
-                   tools/ledger_view.c tools/metrics.c tools/fair_read.c policy/pacer.c
-FUZZ_PLAN_SRC := tests/fuzz/fuzz_plan.c policy/plan.c policy/plan_notes.c policy/size.c policy/errmsg.c
-
-$(FUZZ_LEDGER): $(FUZZ_LEDGER_SRC) $(wildcard policy/*.h tools/*.h) | $(DEPS_OK)
+$(FUZZ_LEDGER): $(BUILD)/fuzz/obj/tests/fuzz/fuzz_ledger.o $(TOOLS_FUZZ_LIB) $(POLICY_FUZZ_LIB)
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) -o $@ $(FUZZ_LEDGER_SRC)
+	$(FUZZ_LINK) -o $@ $^
 
-$(FUZZ_PLAN): $(FUZZ_PLAN_SRC) $(wildcard policy/*.h) | $(DEPS_OK)
+$(FUZZ_PLAN): $(BUILD)/fuzz/obj/tests/fuzz/fuzz_plan.o $(TOOLS_FUZZ_LIB) $(POLICY_FUZZ_LIB)
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) -o $@ $(FUZZ_PLAN_SRC)
+	$(FUZZ_LINK) -o $@ $^
 
 # New inputs go to build/fuzz/corpus-*; the seeds in tests/fuzz/corpus/ are only read. Both
 # fuzzers run at once (they are independent), and a crash in either fails the target.
@@ -88,7 +81,7 @@ ledger-fuzz: $(FUZZ_LEDGER) $(FUZZ_PLAN)
 	  [ $$lr -eq 0 ] && [ $$pr -eq 0 ] && echo "ledger-fuzz: no crash"
 
 # ---------------------------------------------------------------- benchmark
-$(BENCH_LEDGER): $(BUILD)/obj/tests/bench/bench_ledger.o $(call obj,$(POLICY_SRC))
+$(BENCH_LEDGER): $(BUILD)/obj/tests/bench/bench_ledger.o $(POLICY_LIB)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ -lpthread
 

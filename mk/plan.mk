@@ -14,18 +14,14 @@
 
 PLAN_FUZZ_SECONDS ?= 15
 FUZZ_DETECT := $(BUILD)/fuzz/fuzz_detect
-FUZZ_DETECT_SRC := tests/fuzz/fuzz_detect.c tools/smi_csv.c tools/smi_xml.c tools/xml_min.c tools/lspci_parse.c \
-                   tools/gpu_facts.c
-
 .PHONY: plan-integration plan-fuzz
 
 plan-integration: all $(BUILD)/tests/integration/prog_families
 	@bash tests/integration/plan_chain_tests.sh
 
-$(FUZZ_DETECT): $(FUZZ_DETECT_SRC) $(wildcard tools/*.h) | $(DEPS_STAMP)
+$(FUZZ_DETECT): $(BUILD)/fuzz/obj/tests/fuzz/fuzz_detect.o $(TOOLS_FUZZ_LIB) $(POLICY_FUZZ_LIB)
 	@mkdir -p $(@D)
-	clang $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	    -o $@ $(FUZZ_DETECT_SRC)
+	$(FUZZ_LINK) -o $@ $^
 
 # New inputs go to build/fuzz/corpus-detect; the seeds in tests/fuzz/corpus/detect are only read.
 plan-fuzz: $(FUZZ_DETECT)

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "procinfo.h"
 #include "errmsg.h"
+#include "procinfo.h"
 
 /* Layout checks at compile time: the slot counters must stay one cache line per device, and the
  * structures must not change size by accident (that would be a new layout version). */

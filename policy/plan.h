@@ -62,11 +62,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "limits.h"
 
 #define GREY_PLAN_VERSION 1
+#define GREY_PLAN_VERSION_KEY "grey-plan-version"
+#define GREY_PLAN_WHY_SUFFIX ".why"
 #define GREY_PLAN_MAX_BYTES (256 * 1024) /* larger files are refused: a plan is a few lines */
 
 enum grey_plan_mode { GREY_MODE_SAFE = 0, GREY_MODE_BALANCED, GREY_MODE_AGGRESSIVE };
@@ -185,37 +186,19 @@ int grey_plan_load_notes(const char *path, struct grey_plan *out, struct grey_pl
 #define GREY_ADMIN_PLAN_PATH "/etc/grey/plan.conf"
 #endif
 
-/* Where the admin plan is: GREY_ADMIN_PLAN_PATH, fixed at build time. Only when no file exists
- * there does $GREY_ADMIN_PLAN (read with secure_getenv, so never in a setuid program) name
- * another one, which lets tests and unprivileged installs use an admin layer; a node whose admin
- * wrote /etc/grey/plan.conf cannot be taken out of it by the environment. */
-const char *grey_admin_plan_path(void);
-
 /* grey_plan_load for a file that may be absent: 1 loaded, 0 no such file, -1 error (in err). */
 int grey_plan_load_optional(const char *path, struct grey_plan *out, char *err, size_t errlen);
 
-/* The admin layer: grey_plan_load_optional(grey_admin_plan_path()), and out->admin set when the
- * file read is owned by root and writable by nobody else (judged on the open descriptor). A file
- * there that anyone could have written is loaded as a user's plan. 1, 0 or -1 as above. */
-int grey_plan_load_admin(struct grey_plan *out, char *err, size_t errlen);
+/* The admin layer at path (policy/settings.h says which path): grey_plan_load_optional, and
+ * out->admin set when the file read is owned by root and writable by nobody else (judged on the
+ * open descriptor). A file there that anyone could have written is loaded as a user's plan. 1, 0
+ * or -1 as above. */
+int grey_plan_load_admin(const char *path, struct grey_plan *out, char *err, size_t errlen);
 
-/* The user's own plan layer: $GREY_PLAN when set and not empty (must exist), else
- * grey_user_config_path (used only when it exists). Writes the path into buf and sets *required
- * (GREY_PLAN given). Returns 0, or -1 when there is no candidate (no HOME) or the path does not
- * fit. */
-int grey_user_plan_path(char *buf, size_t len, bool *required);
+/* The plan writer is the tools' (tools/plan_write.h): nothing inside the hook writes plans. */
 
-/* $XDG_CONFIG_HOME/grey/plan.conf (an absolute XDG_CONFIG_HOME), else $HOME/.config/grey/plan.conf.
- * Returns 0, or -1 without HOME or when the path does not fit. */
-int grey_user_config_path(char *buf, size_t len);
-
-/* Writes a plan in the format above, with a comment on every value saying what it means and, for
- * sizes, the human-readable size. Returns 0 or -1 (errno set by the failing write). Not for use
- * inside the hook. */
-int grey_plan_write(FILE *out, const struct grey_plan *plan);
-
-/* The same with a KEY.why line after every value notes explains (notes may be NULL). */
-int grey_plan_write_notes(FILE *out, const struct grey_plan *plan, const struct grey_plan_notes *notes);
+/* "user" or "group", for messages about a [user NAME] / [group NAME] section. */
+const char *grey_plan_principal_kind(const struct grey_plan_principal *pr);
 
 const char *grey_plan_workload_name(enum grey_plan_workload w);
 /* "training" / "inference" -> the workload; -1 for anything else. */

@@ -1,6 +1,6 @@
 /* The small vocabulary around a plan's explanations (see plan.h): finding and setting KEY.why
- * entries, writing confidences, and the workload names. Kept apart from plan.c, whose job is the
- * parser and the writer; nothing here allocates, so the parser may use it inside the hook. */
+ * entries, writing confidences, the workload and mode names. Kept apart from the parser
+ * (plan_parse.c); nothing here allocates, so the parser may use it inside the hook. */
 #include <stdio.h>
 #include <string.h>
 
@@ -71,5 +71,25 @@ int grey_plan_workload_parse(const char *text)
         return GREY_WORKLOAD_TRAINING;
     if (strcmp(text, "inference") == 0)
         return GREY_WORKLOAD_INFERENCE;
+    return -1;
+}
+
+const char *grey_plan_mode_name(enum grey_plan_mode mode)
+{
+    switch (mode) {
+    case GREY_MODE_SAFE: return "safe";
+    case GREY_MODE_BALANCED: return "balanced";
+    case GREY_MODE_AGGRESSIVE: return "aggressive";
+    }
+    return "unknown";
+}
+
+int grey_plan_mode_parse(const char *text)
+{
+    if (!text)
+        return -1;
+    for (int m = GREY_MODE_SAFE; m <= GREY_MODE_AGGRESSIVE; m++)
+        if (strcmp(text, grey_plan_mode_name((enum grey_plan_mode)m)) == 0)
+            return m;
     return -1;
 }

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,17 +33,9 @@ int grey_report_private_dir(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-int grey_report_base(char *out, size_t len, bool create, char *err, size_t errlen)
+int grey_report_base(const char *base, char *out, size_t len, bool create, char *err, size_t errlen)
 {
-    const char *dir = getenv("GREY_DIR");
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
-    int n;
-    if (dir && *dir)
-        n = snprintf(out, len, "%s", dir);
-    else if (xdg && *xdg && xdg[0] == '/')
-        n = snprintf(out, len, "%s/grey", xdg);
-    else
-        n = snprintf(out, len, "/tmp/grey-%u", (unsigned)geteuid());
+    int n = base && *base ? snprintf(out, len, "%s", base) : -1;
     if (n < 0 || (size_t)n >= len) {
         snprintf(err, errlen, "report directory path too long");
         return -1;

@@ -1,6 +1,6 @@
 /* Where buffer reports, raw records and live-request sockets live: one private directory per user,
  *
- *   $GREY_DIR, else $XDG_RUNTIME_DIR/grey, else /tmp/grey-$UID
+ *   $GREY_DIR, else $XDG_RUNTIME_DIR/grey, else /tmp/grey-$UID (policy/settings.h)
  *
  * created with mode 0700 (the last path component only). A directory that exists but belongs to someone else, or that others
  * may enter, is refused: on a shared /tmp another user could otherwise read the records (they
@@ -11,9 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The base directory in out; with create, made when missing and checked to be private.
- * 0, or -1 with the reason in err. */
-int grey_report_base(char *out, size_t len, bool create, char *err, size_t errlen);
+/* The base directory (base: the setting's value, policy/settings.h; "" when it did not fit) in
+ * out; with create, made when missing and checked to be private. 0, or -1 with the reason in
+ * err. */
+int grey_report_base(const char *base, char *out, size_t len, bool create, char *err, size_t errlen);
 
 /* Makes path a private directory (0700, ours), or checks that it already is one. */
 int grey_report_private_dir(const char *path, char *err, size_t errlen);

@@ -11,13 +11,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../policy/report_dir.h"
-#include "../policy/sites.h"
-#include "../policy/ticks.h"
-#include "../policy/tracker.h"
-#include "log.h"
+#include "core/log.h"
+#include "core/settings.h"
+#include "policy/report_dir.h"
+#include "policy/sites.h"
+#include "policy/ticks.h"
+#include "policy/tracker.h"
 #include "recorder.h"
-#include "track_config.h"
 
 #define POLL_MS 250
 /* A peak snapshot is taken when the process has stayed at a new maximum for one poll and that
@@ -33,7 +33,7 @@ static pthread_mutex_t path_lock = PTHREAD_MUTEX_INITIALIZER;
 static void open_socket(void)
 {
     char base[512], dir[600], err[600];
-    if (grey_report_base(base, sizeof base, true, err, sizeof err) != 0 ||
+    if (grey_report_base(grey_settings()->report_base, base, sizeof base, true, err, sizeof err) != 0 ||
         grey_report_live_dir(base, dir, sizeof dir) != 0 || grey_report_private_dir(dir, err, sizeof err) != 0) {
         grey_log("no live requests: %s", err);
         return;
@@ -109,7 +109,7 @@ static void serve(int fd)
 static void *agent_main(void *arg)
 {
     (void)arg;
-    const struct grey_track_config *cfg = grey_track_config();
+    const struct grey_settings *cfg = grey_settings();
     open_socket();
     uint64_t last_periodic = grey_mono_ns(), last_peak_snapshot = 0, previous_live = 0;
     while (!atomic_load(&stopping)) {

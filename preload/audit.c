@@ -24,10 +24,10 @@
 #include <link.h>
 #include <string.h>
 
-#include "hook.h"
-#include "intercept.h"
-#include "log.h"
-#include "real.h"
+#include "core/log.h"
+#include "core/real.h"
+#include "shim/intercept.h"
+#include "init.h"
 
 #define GREY_EXPORT __attribute__((visibility("default")))
 
@@ -86,7 +86,7 @@ GREY_EXPORT void la_preinit(uintptr_t *cookie)
         libc ? (int (*)(void (*)(void), void (*)(void), void (*)(void), void *))grey_real_dlsym(libc, "__register_atfork")
              : NULL;
     void (*prepare)(void), (*parent)(void), (*child)(void);
-    grey_hook_fork_handlers(&prepare, &parent, &child);
+    grey_init_fork_handlers(&prepare, &parent, &child);
     if (!register_atfork || register_atfork(prepare, parent, child, NULL) != 0)
         grey_warn("LD_AUDIT: cannot register fork handlers with the program's C library; a forked child "
                   "would be counted as its parent");
@@ -98,9 +98,9 @@ GREY_EXPORT uintptr_t la_symbind64(Elf64_Sym *sym, unsigned int ndx, uintptr_t *
     (void)ndx;
     (void)flags;
     if (!standing_aside && *refcook == COOKIE_CALLER && *defcook == COOKIE_VENDOR && grey_is_driver_name(symname)) {
-        void *mine = grey_intercept_by_name(symname);
-        if (mine)
-            return (uintptr_t)mine;
+        const struct grey_intercept *row = grey_intercept_find(symname);
+        if (row)
+            return (uintptr_t)row->replacement;
     }
     return sym->st_value;
 }

@@ -4,8 +4,8 @@
  * one-line way around every limit). */
 #include <dlfcn.h>
 
-#include "intercept.h"
-#include "real.h"
+#include "core/real.h"
+#include "shim/intercept.h"
 
 __attribute__((visibility("default"))) void *dlsym(void *handle, const char *name)
 {
@@ -18,11 +18,13 @@ __attribute__((visibility("default"))) void *dlsym(void *handle, const char *nam
     void *found = grey_real_dlsym(handle, name);
     if (!found)
         return NULL;
-    void *mine = grey_intercept_by_name(name);
+    const struct grey_intercept *row = grey_intercept_find(name);
+    if (!row)
+        return found;
     /* A lookup that found only grey's own export (RTLD_DEFAULT in a process without the vendor
      * library) must not make that vendor's API look present: programs probe for CUDA or HIP
      * exactly this way. */
-    if (mine && found == mine && !grey_vendor_symbol_loaded(name))
+    if (found == row->replacement && !grey_lib_symbol_loaded(row->lib, name))
         return NULL;
-    return mine ? mine : found;
+    return row->replacement;
 }

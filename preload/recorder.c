@@ -9,17 +9,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../policy/history.h"
-#include "../policy/report_dir.h"
-#include "../policy/sites.h"
-#include "../policy/ticks.h"
-#include "../policy/tracker.h"
-#include "../shim/dedup.h"
-#include "../shim/track.h"
+#include "core/log.h"
+#include "core/modules.h"
+#include "core/notify.h"
+#include "core/process.h"
+#include "core/settings.h"
+#include "policy/history.h"
+#include "policy/report_dir.h"
+#include "policy/sites.h"
+#include "policy/ticks.h"
+#include "policy/tracker.h"
+#include "shim/dedup.h"
+#include "shim/track.h"
 #include "agent.h"
-#include "log.h"
-#include "modules.h"
-#include "track_config.h"
 
 _Atomic bool grey_recorder_started;
 static bool atexit_registered;           /* inherited by fork children, whose exit runs it too */
@@ -58,7 +60,7 @@ static void snapshot_locked(uint32_t source, uint64_t context)
 
 void grey_recorder_snapshot(uint32_t source, uint64_t context)
 {
-    if (!grey_track_config()->dedup)
+    if (!grey_settings()->dedup)
         return;
     pthread_mutex_lock(&lock);
     if (!atomic_load(&exited) || source == GREY_FP_EXIT)
@@ -123,8 +125,8 @@ static unsigned site_frames(const struct grey_site_info *si, struct grey_raw_sit
 
 static void write_record(int fd, const char *reason)
 {
-    const struct grey_track_config *cfg = grey_track_config();
-    struct write_ctx wc = {.a = cfg->t0};
+    const struct grey_settings *cfg = grey_settings();
+    struct write_ctx wc = {.a = *grey_process_t0()};
     grey_tick_ref_now(&wc.b);
     grey_raw_writer_init(&writer, fd);
 
@@ -134,7 +136,7 @@ static void write_record(int fd, const char *reason)
     ssize_t n = readlink("/proc/self/exe", h.exe, sizeof h.exe - 1);
     h.exe[n > 0 ? n : 0] = '\0';
     snprintf(h.reason, sizeof h.reason, "%s", reason);
-    h.start_ns = cfg->t0.ns;
+    h.start_ns = wc.a.ns;
     h.end_ns = wc.b.ns;
     h.dedup = cfg->dedup;
     h.sites = cfg->sites;
@@ -198,13 +200,13 @@ static void write_record(int fd, const char *reason)
  * directory, named after the program. */
 static int exit_path(char *out, size_t len, char *err, size_t errlen)
 {
-    const struct grey_track_config *cfg = grey_track_config();
+    const struct grey_settings *cfg = grey_settings();
     int n;
-    if (cfg->record_dir[0]) {
-        n = snprintf(out, len, "%s/%d.raw", cfg->record_dir, (int)getpid());
+    if (cfg->report_dir[0]) {
+        n = snprintf(out, len, "%s/%d.raw", cfg->report_dir, (int)getpid());
     } else {
         char base[512], exe[512];
-        if (grey_report_base(base, sizeof base, true, err, errlen) != 0)
+        if (grey_report_base(grey_settings()->report_base, base, sizeof base, true, err, errlen) != 0)
             return -1;
         ssize_t e = readlink("/proc/self/exe", exe, sizeof exe - 1);
         exe[e > 0 ? e : 0] = '\0';
@@ -221,7 +223,7 @@ static int exit_path(char *out, size_t len, char *err, size_t errlen)
 static int live_path(char *out, size_t len, char *err, size_t errlen)
 {
     char base[512], dir[600];
-    if (grey_report_base(base, sizeof base, true, err, errlen) != 0 ||
+    if (grey_report_base(grey_settings()->report_base, base, sizeof base, true, err, errlen) != 0 ||
         grey_report_live_dir(base, dir, sizeof dir) != 0 || grey_report_private_dir(dir, err, errlen) != 0)
         return -1;
     int n = snprintf(out, len, "%s/%d-%u.raw", dir, (int)getpid(), ++live_seq);
@@ -267,7 +269,7 @@ static void at_exit(void)
 {
     if (!atomic_load(&grey_recorder_started))
         return; /* a fork child that never allocated: its parent's buffers are not its own */
-    const struct grey_track_config *cfg = grey_track_config();
+    const struct grey_settings *cfg = grey_settings();
     grey_agent_stop();
     pthread_mutex_lock(&lock);
     if (cfg->dedup)
@@ -305,4 +307,39 @@ void grey_recorder_start_slow(void)
         atomic_store_explicit(&grey_recorder_started, true, memory_order_release);
     }
     pthread_mutex_unlock(&start_lock);
+}
+
+/* ------------------------------------------------------------------ what the shims tell us */
+
+/* A context (or HIP device) is closing: fingerprint its buffers while they exist. */
+static void context_closing(uint64_t context, bool certain)
+{
+    if (!context || !grey_dedup_on() || !atomic_load(&grey_recorder_started) || grey_recorder_exited())
+        return;
+    if (!certain) {
+        /* A release that may leave the context alive: at most one snapshot per second, so a
+         * program that retains and releases in a loop is not read back each time. */
+        static _Atomic uint64_t last_ns;
+        uint64_t now = grey_mono_ns(), prev = atomic_load(&last_ns);
+        if (prev && now - prev < 1000000000ull)
+            return;
+        atomic_store(&last_ns, now);
+    }
+    grey_recorder_snapshot(GREY_FP_TEARDOWN, context);
+}
+
+static const struct grey_recorder_handlers handlers = {
+    .buffer_tracked = grey_recorder_start,
+    .context_closing = context_closing,
+};
+
+void grey_recorder_install(void)
+{
+    grey_notify_install(&handlers);
+    /* Buffers tracked before the handlers were there (a library's constructor allocated before
+     * ours ran) must not go unrecorded. */
+    uint64_t count, bytes;
+    tracker_totals(&count, &bytes);
+    if (grey_settings()->record && count)
+        grey_recorder_start();
 }

@@ -12,9 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../policy/rawlog.h"
+#include "policy/rawlog.h"
 
 extern _Atomic bool grey_recorder_started;
+
+/* Registers the recorder's handlers with the shims (core/notify.h), at load. */
+void grey_recorder_install(void);
 
 /* Idempotent; cheap once started. */
 void grey_recorder_start_slow(void);

@@ -1,10 +1,8 @@
 /* The vendor-neutral admission steps (see admission.h). */
 #include "admission.h"
 
-#include <stdlib.h>
-#include <string.h>
 
-#include "../policy/quota.h"
+#include "policy/quota.h"
 #include "track.h"
 
 int grey_admit(struct grey_admission *adm, int dev, uint64_t bytes, uint64_t context)
@@ -75,16 +73,6 @@ void grey_forget(bool tracked, const struct grey_buffer_info *info, bool succeed
     } else {
         tracker_add(info);
     }
-}
-
-bool grey_counts_managed(void)
-{
-    static int counts = -1;
-    if (counts < 0) {
-        const char *env = getenv("GREY_COUNT_MANAGED");
-        counts = !(env && strcmp(env, "0") == 0);
-    }
-    return counts;
 }
 
 uint64_t grey_array_bytes(uint64_t width, uint64_t height, uint64_t depth, uint64_t element, unsigned levels)

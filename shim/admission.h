@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../policy/tracker.h"
-#include "../preload/hook.h"
+#include "core/self.h"
+#include "policy/tracker.h"
 
 enum { GREY_ADMIT_OK = 0, GREY_ADMIT_DENIED = 1 };
 
@@ -53,9 +53,6 @@ int grey_admit_resize(struct grey_admission *adm, uint64_t actual);
  * when the vendor succeeded or put it back when it did not. An untracked key moves nothing. */
 bool grey_untrack(uint64_t key, struct grey_buffer_info *info);
 void grey_forget(bool tracked, const struct grey_buffer_info *info, bool succeeded);
-
-/* Whether managed memory counts against the cap (GREY_COUNT_MANAGED=0 turns it off). */
-bool grey_counts_managed(void);
 
 /* Bytes of a width x height x depth array of element-byte elements (0 dimensions count as 1),
  * summed over levels mipmap levels, each halving every dimension. UINT64_MAX on overflow: the

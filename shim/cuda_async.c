@@ -13,7 +13,7 @@ static bool capturing(CUstream stream, bool per_thread)
 {
     static void *real_fn, *real_ptsz_fn;
     PFN_cuStreamIsCapturing_v10000 is_capturing =
-        per_thread ? grey_real(&real_ptsz_fn, "cuStreamIsCapturing_ptsz") : grey_real(&real_fn, "cuStreamIsCapturing");
+        per_thread ? grey_cuda_real(&real_ptsz_fn, "cuStreamIsCapturing_ptsz") : grey_cuda_real(&real_fn, "cuStreamIsCapturing");
     CUstreamCaptureStatus status = CU_STREAM_CAPTURE_STATUS_NONE;
     return is_capturing && is_capturing(stream, &status) == CUDA_SUCCESS && status != CU_STREAM_CAPTURE_STATUS_NONE;
 }
@@ -21,7 +21,7 @@ static bool capturing(CUstream stream, bool per_thread)
 static uint64_t device_default_pool(int dev)
 {
     static void *real_fn;
-    PFN_cuDeviceGetMemPool_v11020 get_pool = grey_real(&real_fn, "cuDeviceGetMemPool");
+    PFN_cuDeviceGetMemPool_v11020 get_pool = grey_cuda_real(&real_fn, "cuDeviceGetMemPool");
     CUmemoryPool pool = NULL;
     if (get_pool)
         get_pool(&pool, (CUdevice)dev);
@@ -37,12 +37,12 @@ static CUresult alloc_async(CUdeviceptr *dptr, size_t bytes, uint64_t pool, enum
     if (!dptr || bytes == 0 || capturing(stream, per_thread))
         return call(dptr, bytes, pool_arg, stream);
     int dev;
-    bool counted = grey_cuda_current_device(grey_self(), &dev);
+    uint64_t context;
+    bool counted = grey_cuda_current(grey_self(), &dev, &context);
     if (counted && !pool)
         pool = device_default_pool(dev);
     struct grey_pool_admission pa;
-    if (grey_pool_admit(&pa, counted ? dev : -1, pool, bytes, counted ? grey_cuda_current_context() : 0) !=
-        GREY_ADMIT_OK)
+    if (grey_pool_admit(&pa, counted ? dev : -1, pool, bytes, counted ? context : 0) != GREY_ADMIT_OK)
         return CUDA_ERROR_OUT_OF_MEMORY;
     CUresult rc = call(dptr, bytes, pool_arg, stream);
     grey_pool_settle(&pa, rc == CUDA_SUCCESS, rc == CUDA_SUCCESS ? (uint64_t)*dptr : 0, api);
@@ -85,14 +85,14 @@ static CUresult call_from_pool_ptsz(CUdeviceptr *d, size_t n, void *pool, CUstre
 
 GREY_EXPORT CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t bytesize, CUstream stream)
 {
-    if (!grey_real(&real_alloc_async, "cuMemAllocAsync"))
+    if (!grey_cuda_real(&real_alloc_async, "cuMemAllocAsync"))
         return CUDA_ERROR_NOT_FOUND;
     return alloc_async(dptr, bytesize, 0, GREY_API_MEM_ALLOC_ASYNC, call_alloc_async, NULL, stream, false);
 }
 
 GREY_EXPORT CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUstream stream)
 {
-    if (!grey_real(&real_alloc_async_ptsz, "cuMemAllocAsync_ptsz"))
+    if (!grey_cuda_real(&real_alloc_async_ptsz, "cuMemAllocAsync_ptsz"))
         return CUDA_ERROR_NOT_FOUND;
     return alloc_async(dptr, bytesize, 0, GREY_API_MEM_ALLOC_ASYNC, call_alloc_async_ptsz, NULL, stream, true);
 }
@@ -100,7 +100,7 @@ GREY_EXPORT CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CU
 GREY_EXPORT CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t bytesize, CUmemoryPool pool,
                                              CUstream stream)
 {
-    if (!grey_real(&real_from_pool, "cuMemAllocFromPoolAsync"))
+    if (!grey_cuda_real(&real_from_pool, "cuMemAllocFromPoolAsync"))
         return CUDA_ERROR_NOT_FOUND;
     return alloc_async(dptr, bytesize, (uint64_t)(uintptr_t)pool, GREY_API_MEM_ALLOC_FROM_POOL, call_from_pool,
                        pool, stream, false);
@@ -109,7 +109,7 @@ GREY_EXPORT CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t bytesize,
 GREY_EXPORT CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUmemoryPool pool,
                                                   CUstream stream)
 {
-    if (!grey_real(&real_from_pool_ptsz, "cuMemAllocFromPoolAsync_ptsz"))
+    if (!grey_cuda_real(&real_from_pool_ptsz, "cuMemAllocFromPoolAsync_ptsz"))
         return CUDA_ERROR_NOT_FOUND;
     return alloc_async(dptr, bytesize, (uint64_t)(uintptr_t)pool, GREY_API_MEM_ALLOC_FROM_POOL,
                        call_from_pool_ptsz, pool, stream, true);
@@ -118,7 +118,7 @@ GREY_EXPORT CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t byte
 GREY_EXPORT CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream stream)
 {
     static void *real_fn;
-    PFN_cuMemFreeAsync_v11020 real = grey_real(&real_fn, "cuMemFreeAsync");
+    PFN_cuMemFreeAsync_v11020 real = grey_cuda_real(&real_fn, "cuMemFreeAsync");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     return free_async(dptr, stream, real, false);
@@ -127,7 +127,7 @@ GREY_EXPORT CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream stream)
 GREY_EXPORT CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream stream)
 {
     static void *real_fn;
-    PFN_cuMemFreeAsync_v11020_ptsz real = grey_real(&real_fn, "cuMemFreeAsync_ptsz");
+    PFN_cuMemFreeAsync_v11020_ptsz real = grey_cuda_real(&real_fn, "cuMemFreeAsync_ptsz");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     return free_async(dptr, stream, real, true);
@@ -136,7 +136,7 @@ GREY_EXPORT CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream stream)
 GREY_EXPORT CUresult cuMemPoolTrimTo(CUmemoryPool pool, size_t min_bytes_to_keep)
 {
     static void *real_fn;
-    PFN_cuMemPoolTrimTo_v11020 real = grey_real(&real_fn, "cuMemPoolTrimTo");
+    PFN_cuMemPoolTrimTo_v11020 real = grey_cuda_real(&real_fn, "cuMemPoolTrimTo");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUresult rc = real(pool, min_bytes_to_keep);
@@ -148,7 +148,7 @@ GREY_EXPORT CUresult cuMemPoolTrimTo(CUmemoryPool pool, size_t min_bytes_to_keep
 GREY_EXPORT CUresult cuMemPoolSetAttribute(CUmemoryPool pool, CUmemPool_attribute attr, void *value)
 {
     static void *real_fn;
-    PFN_cuMemPoolSetAttribute_v11020 real = grey_real(&real_fn, "cuMemPoolSetAttribute");
+    PFN_cuMemPoolSetAttribute_v11020 real = grey_cuda_real(&real_fn, "cuMemPoolSetAttribute");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUresult rc = real(pool, attr, value);
@@ -160,7 +160,7 @@ GREY_EXPORT CUresult cuMemPoolSetAttribute(CUmemoryPool pool, CUmemPool_attribut
 GREY_EXPORT CUresult cuMemPoolDestroy(CUmemoryPool pool)
 {
     static void *real_fn;
-    PFN_cuMemPoolDestroy_v11020 real = grey_real(&real_fn, "cuMemPoolDestroy");
+    PFN_cuMemPoolDestroy_v11020 real = grey_cuda_real(&real_fn, "cuMemPoolDestroy");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     struct grey_pool_state *ps = grey_pool_lookup((uint64_t)(uintptr_t)pool);

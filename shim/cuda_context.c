@@ -12,27 +12,28 @@
  * Destroying a context, or releasing or resetting a primary context until it is inactive, frees
  * every allocation made in it without a single cuMemFree. grey gives those bytes back here, so
  * a program that tears down and re-creates contexts does not drift towards its cap. */
+#include "core/notify.h"
 #include "cuda_shim.h"
 #include "dedup.h"
-#include "pace.h"
+#include "vendor.h"
 
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../policy/quota.h"
-#include "../policy/size.h"
-#include "../preload/log.h"
-#include "nvml_api.h"
+#include "core/log.h"
+#include "core/settings.h"
+#include "policy/quota.h"
+#include "vendor/nvml_api.h"
 
 /* What NVML says this process holds on device dev, or 0 when NVML cannot tell. The real NVML
  * functions are called, not grey's wrappers (which would report grey's own view). */
 static uint64_t nvml_process_bytes(int dev)
 {
     static void *init_fn, *handle_fn, *procs_fn;
-    nvmlReturn_t (*init)(void) = grey_real(&init_fn, "nvmlInit_v2");
-    nvmlReturn_t (*handle)(unsigned, nvmlDevice_t *) = grey_real(&handle_fn, "nvmlDeviceGetHandleByIndex_v2");
+    nvmlReturn_t (*init)(void) = grey_nvml_real(&init_fn, "nvmlInit_v2");
+    nvmlReturn_t (*handle)(unsigned, nvmlDevice_t *) = grey_nvml_real(&handle_fn, "nvmlDeviceGetHandleByIndex_v2");
     nvmlReturn_t (*procs)(nvmlDevice_t, unsigned *, nvmlProcessInfo_t *) =
-        grey_real(&procs_fn, "nvmlDeviceGetComputeRunningProcesses_v3");
+        grey_nvml_real(&procs_fn, "nvmlDeviceGetComputeRunningProcesses_v3");
     nvmlDevice_t device;
     nvmlProcessInfo_t infos[64];
     unsigned count = 64;
@@ -47,13 +48,9 @@ static uint64_t nvml_process_bytes(int dev)
 
 static uint64_t context_overhead(const struct grey_quota *q, int dev)
 {
-    const char *env = getenv("GREY_CONTEXT_OVERHEAD");
-    uint64_t bytes;
-    if (env && *env) {
-        if (grey_size_parse(env, &bytes, NULL, 0) == 0)
-            return bytes;
-        grey_warn("GREY_CONTEXT_OVERHEAD '%s' is not a size; measuring instead", env);
-    }
+    const struct grey_settings *set = grey_settings();
+    if (set->have_context_overhead)
+        return set->context_overhead;
     uint64_t seen = nvml_process_bytes(dev);
     uint64_t counted = atomic_load_explicit(&q->slot->dev[dev].used, memory_order_relaxed);
     return seen > counted ? seen - counted : 0;
@@ -90,7 +87,7 @@ static void forget_context(CUcontext ctx)
 {
     if (ctx)
         tracker_remove_context((uint64_t)(uintptr_t)ctx, give_back, NULL);
-    grey_pace_context_gone(); /* the pacer's timing events may have died with it */
+    grey_contexts_changed(); /* the pacer's timing events may have died with it */
 }
 
 static CUcontext primary_context(CUdevice dev)
@@ -99,8 +96,8 @@ static CUcontext primary_context(CUdevice dev)
      * driver for it without changing its reference count: retain + release (only called while
      * it is active, so this never creates one). */
     static void *retain_fn, *release_fn;
-    PFN_cuDevicePrimaryCtxRetain_v7000 retain = grey_real(&retain_fn, "cuDevicePrimaryCtxRetain");
-    PFN_cuDevicePrimaryCtxRelease_v11000 release = grey_real(&release_fn, "cuDevicePrimaryCtxRelease_v2");
+    PFN_cuDevicePrimaryCtxRetain_v7000 retain = grey_cuda_real(&retain_fn, "cuDevicePrimaryCtxRetain");
+    PFN_cuDevicePrimaryCtxRelease_v11000 release = grey_cuda_real(&release_fn, "cuDevicePrimaryCtxRelease_v2");
     CUcontext ctx = NULL;
     if (retain && release && retain(&ctx, dev) == CUDA_SUCCESS)
         release(dev);
@@ -110,7 +107,7 @@ static CUcontext primary_context(CUdevice dev)
 static bool primary_active(CUdevice dev)
 {
     static void *real_fn;
-    PFN_cuDevicePrimaryCtxGetState_v7000 get_state = grey_real(&real_fn, "cuDevicePrimaryCtxGetState");
+    PFN_cuDevicePrimaryCtxGetState_v7000 get_state = grey_cuda_real(&real_fn, "cuDevicePrimaryCtxGetState");
     unsigned flags;
     int active = 1;
     if (get_state)
@@ -121,12 +118,12 @@ static bool primary_active(CUdevice dev)
 GREY_EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *ctx, CUdevice dev)
 {
     static void *real_fn, *release_fn;
-    PFN_cuDevicePrimaryCtxRetain_v7000 real = grey_real(&real_fn, "cuDevicePrimaryCtxRetain");
+    PFN_cuDevicePrimaryCtxRetain_v7000 real = grey_cuda_real(&real_fn, "cuDevicePrimaryCtxRetain");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUresult rc = real(ctx, dev);
     if (rc == CUDA_SUCCESS && !charge_context(*ctx, dev)) {
-        PFN_cuDevicePrimaryCtxRelease_v11000 release = grey_real(&release_fn, "cuDevicePrimaryCtxRelease_v2");
+        PFN_cuDevicePrimaryCtxRelease_v11000 release = grey_cuda_real(&release_fn, "cuDevicePrimaryCtxRelease_v2");
         if (release)
             release(dev);
         return CUDA_ERROR_OUT_OF_MEMORY;
@@ -140,7 +137,7 @@ static CUresult created(CUresult rc, CUcontext *ctx, CUdevice dev)
     static void *destroy_fn;
     if (rc != CUDA_SUCCESS || !ctx || charge_context(*ctx, dev))
         return rc;
-    PFN_cuCtxDestroy_v4000 destroy = grey_real(&destroy_fn, "cuCtxDestroy_v2");
+    PFN_cuCtxDestroy_v4000 destroy = grey_cuda_real(&destroy_fn, "cuCtxDestroy_v2");
     if (destroy)
         destroy(*ctx);
     *ctx = NULL;
@@ -150,7 +147,7 @@ static CUresult created(CUresult rc, CUcontext *ctx, CUdevice dev)
 GREY_EXPORT CUresult cuCtxCreate_v2(CUcontext *ctx, unsigned int flags, CUdevice dev)
 {
     static void *real_fn;
-    PFN_cuCtxCreate_v3020 real = grey_real(&real_fn, "cuCtxCreate_v2");
+    PFN_cuCtxCreate_v3020 real = grey_cuda_real(&real_fn, "cuCtxCreate_v2");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     return created(real(ctx, flags, dev), ctx, dev);
@@ -160,7 +157,7 @@ GREY_EXPORT CUresult cuCtxCreate_v3(CUcontext *ctx, CUexecAffinityParam *params,
                                     CUdevice dev)
 {
     static void *real_fn;
-    PFN_cuCtxCreate_v11040 real = grey_real(&real_fn, "cuCtxCreate_v3");
+    PFN_cuCtxCreate_v11040 real = grey_cuda_real(&real_fn, "cuCtxCreate_v3");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     return created(real(ctx, params, nparams, flags, dev), ctx, dev);
@@ -169,7 +166,7 @@ GREY_EXPORT CUresult cuCtxCreate_v3(CUcontext *ctx, CUexecAffinityParam *params,
 GREY_EXPORT CUresult cuCtxCreate_v4(CUcontext *ctx, CUctxCreateParams *params, unsigned int flags, CUdevice dev)
 {
     static void *real_fn;
-    PFN_cuCtxCreate_v12050 real = grey_real(&real_fn, "cuCtxCreate_v4");
+    PFN_cuCtxCreate_v12050 real = grey_cuda_real(&real_fn, "cuCtxCreate_v4");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     return created(real(ctx, params, flags, dev), ctx, dev);
@@ -178,10 +175,10 @@ GREY_EXPORT CUresult cuCtxCreate_v4(CUcontext *ctx, CUctxCreateParams *params, u
 GREY_EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)
 {
     static void *real_fn;
-    PFN_cuCtxDestroy_v4000 real = grey_real(&real_fn, "cuCtxDestroy_v2");
+    PFN_cuCtxDestroy_v4000 real = grey_cuda_real(&real_fn, "cuCtxDestroy_v2");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
-    grey_dedup_context_closing(ctx, true); /* fingerprints read while the memory exists */
+    grey_notify_context_closing((uint64_t)(uintptr_t)ctx, true); /* fingerprints read while the memory exists */
     CUresult rc = real(ctx);
     if (rc == CUDA_SUCCESS)
         forget_context(ctx);
@@ -191,11 +188,11 @@ GREY_EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)
 GREY_EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
 {
     static void *real_fn;
-    PFN_cuDevicePrimaryCtxRelease_v11000 real = grey_real(&real_fn, "cuDevicePrimaryCtxRelease_v2");
+    PFN_cuDevicePrimaryCtxRelease_v11000 real = grey_cuda_real(&real_fn, "cuDevicePrimaryCtxRelease_v2");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUcontext ctx = primary_active(dev) ? primary_context(dev) : NULL;
-    grey_dedup_context_closing(ctx, false);
+    grey_notify_context_closing((uint64_t)(uintptr_t)ctx, false);
     CUresult rc = real(dev);
     if (rc == CUDA_SUCCESS && !primary_active(dev))
         forget_context(ctx);
@@ -205,11 +202,11 @@ GREY_EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
 GREY_EXPORT CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
 {
     static void *real_fn;
-    PFN_cuDevicePrimaryCtxReset_v11000 real = grey_real(&real_fn, "cuDevicePrimaryCtxReset_v2");
+    PFN_cuDevicePrimaryCtxReset_v11000 real = grey_cuda_real(&real_fn, "cuDevicePrimaryCtxReset_v2");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUcontext ctx = primary_active(dev) ? primary_context(dev) : NULL;
-    grey_dedup_context_closing(ctx, true);
+    grey_notify_context_closing((uint64_t)(uintptr_t)ctx, true);
     CUresult rc = real(dev);
     if (rc == CUDA_SUCCESS)
         forget_context(ctx);

@@ -11,7 +11,7 @@
     GREY_EXPORT CUresult name params                                                             \
     {                                                                                            \
         static void *real_fn;                                                                    \
-        pfn real = grey_real(&real_fn, #name);                                                   \
+        pfn real = grey_cuda_real(&real_fn, #name);                                                   \
         if (!real)                                                                               \
             return CUDA_ERROR_NOT_FOUND;                                                         \
         CUresult rc = real args;                                                                 \

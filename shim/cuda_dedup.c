@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-#include "../policy/ticks.h"
-#include "../preload/recorder.h"
+#include "policy/ticks.h"
 #include "track.h"
 
 /* What one touch does to a record. alloc_ticks names the allocation the caller looked up: an
@@ -44,7 +43,7 @@ static bool owner(CUdeviceptr p, uint64_t *base)
         return true;
     }
     static void *range_fn;
-    PFN_cuMemGetAddressRange_v3020 range = grey_real(&range_fn, "cuMemGetAddressRange_v2");
+    PFN_cuMemGetAddressRange_v3020 range = grey_cuda_real(&range_fn, "cuMemGetAddressRange_v2");
     CUdeviceptr b = 0;
     size_t size = 0;
     if (!range || range(&b, &size, p) != CUDA_SUCCESS)
@@ -126,7 +125,7 @@ static void describe(CUfunction f, struct layout *l)
     static atomic_bool looked_up;
     if (!atomic_load(&looked_up)) {
         /* Not grey_real: an older driver without it is normal, not worth a warning. */
-        atomic_store(&info_fn, grey_driver_symbol("cuFuncGetParamInfo"));
+        atomic_store(&info_fn, grey_lib_symbol(GREY_LIB_CUDA, "cuFuncGetParamInfo"));
         atomic_store(&looked_up, true);
     }
     PFN_cuFuncGetParamInfo_v12040 get = (PFN_cuFuncGetParamInfo_v12040)atomic_load(&info_fn);
@@ -213,21 +212,3 @@ void grey_dedup_kernel_args(CUfunction f, void **params, void **extra)
 }
 
 uint64_t grey_dedup_kernel_args_unknown(void) { return atomic_load_explicit(&args_unknown, memory_order_relaxed); }
-
-/* ------------------------------------------------------------------ context teardown */
-
-void grey_dedup_context_closing(CUcontext ctx, bool certain)
-{
-    if (!ctx || !grey_dedup_on() || !atomic_load(&grey_recorder_started) || grey_recorder_exited())
-        return;
-    if (!certain) {
-        /* A release that may leave the context alive: at most one snapshot per second, so a
-         * program that retains and releases in a loop is not read back each time. */
-        static _Atomic uint64_t last_ns;
-        uint64_t now = grey_mono_ns(), prev = atomic_load(&last_ns);
-        if (prev && now - prev < 1000000000ull)
-            return;
-        atomic_store(&last_ns, now);
-    }
-    grey_recorder_snapshot(GREY_FP_TEARDOWN, (uint64_t)(uintptr_t)ctx);
-}

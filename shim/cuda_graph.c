@@ -9,8 +9,8 @@
 
 #include <stdlib.h>
 
-#include "../policy/quota.h"
-#include "../preload/log.h"
+#include "core/log.h"
+#include "policy/quota.h"
 #include "launch_gate.h"
 
 struct graph_alloc {
@@ -82,10 +82,10 @@ static void plan_remove(CUgraphExec exec)
 static struct mem_plan *plan_read(CUgraphExec exec, CUgraph graph)
 {
     static void *nodes_fn, *type_fn, *alloc_fn, *free_fn;
-    PFN_cuGraphGetNodes_v10000 get_nodes = grey_real(&nodes_fn, "cuGraphGetNodes");
-    PFN_cuGraphNodeGetType_v10000 get_type = grey_real(&type_fn, "cuGraphNodeGetType");
-    PFN_cuGraphMemAllocNodeGetParams_v11040 alloc_params = grey_real(&alloc_fn, "cuGraphMemAllocNodeGetParams");
-    PFN_cuGraphMemFreeNodeGetParams_v11040 free_params = grey_real(&free_fn, "cuGraphMemFreeNodeGetParams");
+    PFN_cuGraphGetNodes_v10000 get_nodes = grey_cuda_real(&nodes_fn, "cuGraphGetNodes");
+    PFN_cuGraphNodeGetType_v10000 get_type = grey_cuda_real(&type_fn, "cuGraphNodeGetType");
+    PFN_cuGraphMemAllocNodeGetParams_v11040 alloc_params = grey_cuda_real(&alloc_fn, "cuGraphMemAllocNodeGetParams");
+    PFN_cuGraphMemFreeNodeGetParams_v11040 free_params = grey_cuda_real(&free_fn, "cuGraphMemFreeNodeGetParams");
     size_t n = 0;
     if (!get_nodes || !get_type || get_nodes(graph, NULL, &n) != CUDA_SUCCESS || n == 0)
         return NULL;
@@ -132,7 +132,7 @@ static CUresult after_instantiate(CUresult rc, CUgraphExec *exec, CUgraph graph)
 GREY_EXPORT CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph, unsigned long long flags)
 {
     static void *real_fn;
-    PFN_cuGraphInstantiateWithFlags_v11040 real = grey_real(&real_fn, "cuGraphInstantiateWithFlags");
+    PFN_cuGraphInstantiateWithFlags_v11040 real = grey_cuda_real(&real_fn, "cuGraphInstantiateWithFlags");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     return after_instantiate(real(exec, graph, flags), exec, graph);
@@ -141,7 +141,7 @@ GREY_EXPORT CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph grap
 GREY_EXPORT CUresult cuGraphInstantiateWithParams(CUgraphExec *exec, CUgraph graph, CUDA_GRAPH_INSTANTIATE_PARAMS *params)
 {
     static void *real_fn;
-    PFN_cuGraphInstantiateWithParams_v12000 real = grey_real(&real_fn, "cuGraphInstantiateWithParams");
+    PFN_cuGraphInstantiateWithParams_v12000 real = grey_cuda_real(&real_fn, "cuGraphInstantiateWithParams");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     return after_instantiate(real(exec, graph, params), exec, graph);
@@ -151,7 +151,7 @@ GREY_EXPORT CUresult cuGraphInstantiateWithParams_ptsz(CUgraphExec *exec, CUgrap
                                                       CUDA_GRAPH_INSTANTIATE_PARAMS *params)
 {
     static void *real_fn;
-    PFN_cuGraphInstantiateWithParams_v12000_ptsz real = grey_real(&real_fn, "cuGraphInstantiateWithParams_ptsz");
+    PFN_cuGraphInstantiateWithParams_v12000_ptsz real = grey_cuda_real(&real_fn, "cuGraphInstantiateWithParams_ptsz");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     return after_instantiate(real(exec, graph, params), exec, graph);
@@ -160,7 +160,7 @@ GREY_EXPORT CUresult cuGraphInstantiateWithParams_ptsz(CUgraphExec *exec, CUgrap
 GREY_EXPORT CUresult cuGraphExecDestroy(CUgraphExec exec)
 {
     static void *real_fn;
-    PFN_cuGraphExecDestroy_v10000 real = grey_real(&real_fn, "cuGraphExecDestroy");
+    PFN_cuGraphExecDestroy_v10000 real = grey_cuda_real(&real_fn, "cuGraphExecDestroy");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUresult rc = real(exec);
@@ -174,9 +174,9 @@ GREY_EXPORT CUresult cuGraphExecDestroy(CUgraphExec exec)
  * go (the per-thread stream for _ptsz). */
 static CUresult launch_paced(CUgraphExec exec, CUstream stream, CUstream sample_stream, PFN_cuGraphLaunch_v10000 real)
 {
-    struct grey_launch t = grey_launch_begin(&grey_cuda_pace_ops, sample_stream);
+    struct grey_launch t = grey_launch_begin(&grey_cuda_vendor, sample_stream);
     CUresult rc = real(exec, stream);
-    grey_launch_end(t, &grey_cuda_pace_ops, sample_stream, rc == CUDA_SUCCESS);
+    grey_launch_end(t, &grey_cuda_vendor, sample_stream, rc == CUDA_SUCCESS);
     return rc;
 }
 
@@ -209,7 +209,7 @@ static CUresult launch(CUgraphExec exec, CUstream stream, CUstream sample_stream
 GREY_EXPORT CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream)
 {
     static void *real_fn;
-    PFN_cuGraphLaunch_v10000 real = grey_real(&real_fn, "cuGraphLaunch");
+    PFN_cuGraphLaunch_v10000 real = grey_cuda_real(&real_fn, "cuGraphLaunch");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     return launch(exec, stream, stream, real);
@@ -218,7 +218,7 @@ GREY_EXPORT CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream)
 GREY_EXPORT CUresult cuGraphLaunch_ptsz(CUgraphExec exec, CUstream stream)
 {
     static void *real_fn;
-    PFN_cuGraphLaunch_v10000_ptsz real = grey_real(&real_fn, "cuGraphLaunch_ptsz");
+    PFN_cuGraphLaunch_v10000_ptsz real = grey_cuda_real(&real_fn, "cuGraphLaunch_ptsz");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     return launch(exec, stream, stream ? stream : CU_STREAM_PER_THREAD, real);

@@ -7,7 +7,7 @@
 #include "dedup.h"
 #include "launch_gate.h"
 
-#define OPS (&grey_cuda_pace_ops)
+#define OPS (&grey_cuda_vendor)
 /* For the _ptsz entry points the NULL stream is the calling thread's per-thread stream: events
  * that time their kernels must be recorded there, not on the legacy stream. */
 #define PER_THREAD(s) ((s) ? (s) : CU_STREAM_PER_THREAD)
@@ -17,7 +17,7 @@ GREY_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int 
                                     unsigned int shared_mem, CUstream stream, void **params, void **extra)
 {
     static void *real_fn;
-    PFN_cuLaunchKernel_v4000 real = grey_real(&real_fn, "cuLaunchKernel");
+    PFN_cuLaunchKernel_v4000 real = grey_cuda_real(&real_fn, "cuLaunchKernel");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     struct grey_launch t = grey_launch_begin(OPS, stream);
@@ -34,7 +34,7 @@ GREY_EXPORT CUresult cuLaunchKernel_ptsz(CUfunction f, unsigned int gx, unsigned
                                          void **extra)
 {
     static void *real_fn;
-    PFN_cuLaunchKernel_v7000_ptsz real = grey_real(&real_fn, "cuLaunchKernel_ptsz");
+    PFN_cuLaunchKernel_v7000_ptsz real = grey_cuda_real(&real_fn, "cuLaunchKernel_ptsz");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     struct grey_launch t = grey_launch_begin(OPS, PER_THREAD(stream));
@@ -54,7 +54,7 @@ static CUstream config_stream(const CUlaunchConfig *config)
 GREY_EXPORT CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f, void **params, void **extra)
 {
     static void *real_fn;
-    PFN_cuLaunchKernelEx_v11060 real = grey_real(&real_fn, "cuLaunchKernelEx");
+    PFN_cuLaunchKernelEx_v11060 real = grey_cuda_real(&real_fn, "cuLaunchKernelEx");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUstream stream = config_stream(config);
@@ -69,7 +69,7 @@ GREY_EXPORT CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f
 GREY_EXPORT CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig *config, CUfunction f, void **params, void **extra)
 {
     static void *real_fn;
-    PFN_cuLaunchKernelEx_v11060_ptsz real = grey_real(&real_fn, "cuLaunchKernelEx_ptsz");
+    PFN_cuLaunchKernelEx_v11060_ptsz real = grey_cuda_real(&real_fn, "cuLaunchKernelEx_ptsz");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUstream stream = PER_THREAD(config_stream(config));
@@ -86,7 +86,7 @@ GREY_EXPORT CUresult cuLaunchCooperativeKernel(CUfunction f, unsigned int gx, un
                                                unsigned int shared_mem, CUstream stream, void **params)
 {
     static void *real_fn;
-    PFN_cuLaunchCooperativeKernel_v9000 real = grey_real(&real_fn, "cuLaunchCooperativeKernel");
+    PFN_cuLaunchCooperativeKernel_v9000 real = grey_cuda_real(&real_fn, "cuLaunchCooperativeKernel");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     struct grey_launch t = grey_launch_begin(OPS, stream);
@@ -102,7 +102,7 @@ GREY_EXPORT CUresult cuLaunchCooperativeKernel_ptsz(CUfunction f, unsigned int g
                                                     unsigned int shared_mem, CUstream stream, void **params)
 {
     static void *real_fn;
-    PFN_cuLaunchCooperativeKernel_v9000_ptsz real = grey_real(&real_fn, "cuLaunchCooperativeKernel_ptsz");
+    PFN_cuLaunchCooperativeKernel_v9000_ptsz real = grey_cuda_real(&real_fn, "cuLaunchCooperativeKernel_ptsz");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     struct grey_launch t = grey_launch_begin(OPS, PER_THREAD(stream));

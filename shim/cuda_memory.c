@@ -2,12 +2,13 @@
  * queries that report the capped view. */
 #include "cuda_shim.h"
 
-#include "../policy/quota.h"
+#include "core/settings.h"
+#include "policy/quota.h"
 
 GREY_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 {
     static void *real_fn;
-    PFN_cuMemAlloc_v3020 real = grey_real(&real_fn, "cuMemAlloc_v2");
+    PFN_cuMemAlloc_v3020 real = grey_cuda_real(&real_fn, "cuMemAlloc_v2");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     /* Bad arguments are the driver's to report, with its own error, and count nothing. */
@@ -31,7 +32,7 @@ GREY_EXPORT CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t
                                         unsigned int element_bytes)
 {
     static void *real_fn, *free_fn;
-    PFN_cuMemAllocPitch_v3020 real = grey_real(&real_fn, "cuMemAllocPitch_v2");
+    PFN_cuMemAllocPitch_v3020 real = grey_cuda_real(&real_fn, "cuMemAllocPitch_v2");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     if (!dptr || !pitch || width == 0 || height == 0 || width > SIZE_MAX / height)
@@ -44,7 +45,7 @@ GREY_EXPORT CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t
         return CUDA_ERROR_OUT_OF_MEMORY;
     CUresult rc = real(dptr, pitch, width, height, element_bytes);
     if (rc == CUDA_SUCCESS && grey_admit_resize(&adm, (uint64_t)*pitch * height) != GREY_ADMIT_OK) {
-        PFN_cuMemFree_v3020 real_free = grey_real(&free_fn, "cuMemFree_v2");
+        PFN_cuMemFree_v3020 real_free = grey_cuda_real(&free_fn, "cuMemFree_v2");
         if (real_free)
             real_free(*dptr);
         return CUDA_ERROR_OUT_OF_MEMORY;
@@ -58,10 +59,10 @@ GREY_EXPORT CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t
 GREY_EXPORT CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize, unsigned int flags)
 {
     static void *real_fn;
-    PFN_cuMemAllocManaged_v6000 real = grey_real(&real_fn, "cuMemAllocManaged");
+    PFN_cuMemAllocManaged_v6000 real = grey_cuda_real(&real_fn, "cuMemAllocManaged");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
-    if (!dptr || bytesize == 0 || !grey_cuda_counts_managed())
+    if (!dptr || bytesize == 0 || !grey_settings()->count_managed)
         return real(dptr, bytesize, flags);
     struct grey_admission adm;
     if (grey_cuda_admit(&adm, bytesize) != CUDA_SUCCESS)
@@ -75,7 +76,7 @@ GREY_EXPORT CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize, unsig
 GREY_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr)
 {
     static void *real_fn;
-    PFN_cuMemFree_v3020 real = grey_real(&real_fn, "cuMemFree_v2");
+    PFN_cuMemFree_v3020 real = grey_cuda_real(&real_fn, "cuMemFree_v2");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     struct grey_buffer_info info;
@@ -88,13 +89,14 @@ GREY_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr)
 GREY_EXPORT CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes)
 {
     static void *real_fn;
-    PFN_cuMemGetInfo_v3020 real = grey_real(&real_fn, "cuMemGetInfo_v2");
+    PFN_cuMemGetInfo_v3020 real = grey_cuda_real(&real_fn, "cuMemGetInfo_v2");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUresult rc = real(free_bytes, total_bytes);
     const struct grey_quota *q = grey_self();
     int dev;
-    if (rc != CUDA_SUCCESS || !free_bytes || !total_bytes || !grey_cuda_current_device(q, &dev))
+    uint64_t context;
+    if (rc != CUDA_SUCCESS || !free_bytes || !total_bytes || !grey_cuda_current(q, &dev, &context))
         return rc;
     uint64_t capped_free, capped_total;
     quota_view(q, dev, *free_bytes, *total_bytes, &capped_free, &capped_total);
@@ -106,7 +108,7 @@ GREY_EXPORT CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes)
 GREY_EXPORT CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice device)
 {
     static void *real_fn;
-    PFN_cuDeviceTotalMem_v3020 real = grey_real(&real_fn, "cuDeviceTotalMem_v2");
+    PFN_cuDeviceTotalMem_v3020 real = grey_cuda_real(&real_fn, "cuDeviceTotalMem_v2");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUresult rc = real(bytes, device);

@@ -5,8 +5,8 @@
  * of re-implementing them. */
 #include "cuda_shim.h"
 
-#include "../preload/intercept.h"
-#include "../preload/log.h"
+#include "core/log.h"
+#include "intercept.h"
 
 /* A base name grey intercepts but whose returned pointer it does not recognise: a newer version
  * than grey knows. Say so once per name; those calls are not capped. */
@@ -22,7 +22,7 @@ static void swap_for_wrapper(const char *symbol, void **pfn, int version)
 {
     if (!symbol || !pfn || !*pfn)
         return;
-    void *mine = grey_intercept_by_address(*pfn);
+    void *mine = grey_intercept_by_address(GREY_LIB_CUDA, *pfn);
     if (mine)
         *pfn = mine;
     else if (grey_intercept_covers_base(symbol))
@@ -32,7 +32,7 @@ static void swap_for_wrapper(const char *symbol, void **pfn, int version)
 GREY_EXPORT CUresult cuGetProcAddress(const char *symbol, void **pfn, int version, cuuint64_t flags)
 {
     static void *real_fn;
-    PFN_cuGetProcAddress_v11030 real = grey_real(&real_fn, "cuGetProcAddress");
+    PFN_cuGetProcAddress_v11030 real = grey_cuda_real(&real_fn, "cuGetProcAddress");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUresult rc = real(symbol, pfn, version, flags);
@@ -45,7 +45,7 @@ GREY_EXPORT CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int ver
                                          CUdriverProcAddressQueryResult *status)
 {
     static void *real_fn;
-    PFN_cuGetProcAddress_v12000 real = grey_real(&real_fn, "cuGetProcAddress_v2");
+    PFN_cuGetProcAddress_v12000 real = grey_cuda_real(&real_fn, "cuGetProcAddress_v2");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     CUresult rc = real(symbol, pfn, version, flags, status);

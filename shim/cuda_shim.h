@@ -17,9 +17,9 @@
 #include <cuda.h>
 #include <cudaTypedefs.h>
 
-#include "../policy/tracker.h"
-#include "../preload/hook.h"
-#include "../preload/real.h"
+#include "core/real.h"
+#include "core/self.h"
+#include "policy/tracker.h"
 #include "admission.h"
 
 #define GREY_EXPORT __attribute__((visibility("default")))
@@ -67,14 +67,8 @@ void grey_cuda_settle(struct grey_admission *adm, CUresult rc, uint64_t key, enu
 bool grey_cuda_untrack(uint64_t key, struct grey_buffer_info *info);
 void grey_cuda_forget(bool tracked, const struct grey_buffer_info *info, CUresult rc);
 
-/* The device of the calling thread's current context, in *dev_out. False when there is no
- * current context or grey cannot track the device. */
-bool grey_cuda_current_device(const struct grey_quota *q, int *dev_out);
-
-/* Whether managed memory counts against the cap (GREY_COUNT_MANAGED=0 turns it off). */
-bool grey_cuda_counts_managed(void);
-
-/* The calling thread's current context as a tracker context key (0 for none). */
-uint64_t grey_cuda_current_context(void);
+/* The device and context (as a tracker context key) of the calling thread's current context.
+ * False when there is no current context or grey cannot track the device. */
+bool grey_cuda_current(const struct grey_quota *q, int *dev, uint64_t *context);
 
 #endif

@@ -40,7 +40,7 @@ GREY_EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t si
                                  unsigned long long flags)
 {
     static void *real_fn;
-    PFN_cuMemCreate_v10020 real = grey_real(&real_fn, "cuMemCreate");
+    PFN_cuMemCreate_v10020 real = grey_cuda_real(&real_fn, "cuMemCreate");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     /* Only device memory counts; pinned host memory made through VMM does not. */
@@ -57,7 +57,7 @@ GREY_EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t si
 GREY_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 {
     static void *real_fn;
-    PFN_cuMemRelease_v10020 real = grey_real(&real_fn, "cuMemRelease");
+    PFN_cuMemRelease_v10020 real = grey_cuda_real(&real_fn, "cuMemRelease");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     struct grey_buffer_info info;
@@ -70,7 +70,7 @@ GREY_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 GREY_EXPORT CUresult cuArrayCreate_v2(CUarray *array, const CUDA_ARRAY_DESCRIPTOR *desc)
 {
     static void *real_fn;
-    PFN_cuArrayCreate_v3020 real = grey_real(&real_fn, "cuArrayCreate_v2");
+    PFN_cuArrayCreate_v3020 real = grey_cuda_real(&real_fn, "cuArrayCreate_v2");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     if (!array || !desc || desc->Width == 0)
@@ -87,7 +87,7 @@ GREY_EXPORT CUresult cuArrayCreate_v2(CUarray *array, const CUDA_ARRAY_DESCRIPTO
 GREY_EXPORT CUresult cuArray3DCreate_v2(CUarray *array, const CUDA_ARRAY3D_DESCRIPTOR *desc)
 {
     static void *real_fn;
-    PFN_cuArray3DCreate_v3020 real = grey_real(&real_fn, "cuArray3DCreate_v2");
+    PFN_cuArray3DCreate_v3020 real = grey_cuda_real(&real_fn, "cuArray3DCreate_v2");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     if (!array || !desc || desc->Width == 0)
@@ -104,7 +104,7 @@ GREY_EXPORT CUresult cuArray3DCreate_v2(CUarray *array, const CUDA_ARRAY3D_DESCR
 GREY_EXPORT CUresult cuArrayDestroy(CUarray array)
 {
     static void *real_fn;
-    PFN_cuArrayDestroy_v2000 real = grey_real(&real_fn, "cuArrayDestroy");
+    PFN_cuArrayDestroy_v2000 real = grey_cuda_real(&real_fn, "cuArrayDestroy");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     struct grey_buffer_info info;
@@ -118,7 +118,7 @@ GREY_EXPORT CUresult cuMipmappedArrayCreate(CUmipmappedArray *mipmap, const CUDA
                                             unsigned int levels)
 {
     static void *real_fn;
-    PFN_cuMipmappedArrayCreate_v5000 real = grey_real(&real_fn, "cuMipmappedArrayCreate");
+    PFN_cuMipmappedArrayCreate_v5000 real = grey_cuda_real(&real_fn, "cuMipmappedArrayCreate");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     if (!mipmap || !desc || desc->Width == 0 || levels == 0)
@@ -135,7 +135,7 @@ GREY_EXPORT CUresult cuMipmappedArrayCreate(CUmipmappedArray *mipmap, const CUDA
 GREY_EXPORT CUresult cuMipmappedArrayDestroy(CUmipmappedArray mipmap)
 {
     static void *real_fn;
-    PFN_cuMipmappedArrayDestroy_v5000 real = grey_real(&real_fn, "cuMipmappedArrayDestroy");
+    PFN_cuMipmappedArrayDestroy_v5000 real = grey_cuda_real(&real_fn, "cuMipmappedArrayDestroy");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     struct grey_buffer_info info;

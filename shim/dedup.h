@@ -1,11 +1,11 @@
 /* The opt-in work of GREY_DEDUP inside the CUDA wrappers: fingerprints of host-to-device copies
  * that fill a whole buffer, which buffers copies, memsets and kernels touched (and when), and
- * snapshots that read buffers back to fingerprint them. Callers test grey_dedup_on() first, so
+ * snapshots that read buffers back to fingerprint them (shim/snapshot.c). Callers test grey_dedup_on() first, so
  * without GREY_DEDUP each wrapper pays one predictable branch. */
 #ifndef GREY_DEDUP_SHIM_H
 #define GREY_DEDUP_SHIM_H
 
-#include "../preload/track_config.h"
+#include "core/settings.h"
 #include "cuda_shim.h"
 
 /* A host-to-device copy of n bytes from src to dst succeeded: fingerprint the host bytes when
@@ -30,16 +30,5 @@ uint64_t grey_dedup_kernel_args_unknown(void);
 /* Reads back every fingerprintable buffer of context (0: of every context) in bounded chunks
  * and records its fingerprint as coming from source. Callers serialize (preload/recorder.c). */
 void grey_dedup_snapshot(uint32_t source, uint64_t context, uint64_t *buffers, uint64_t *bytes, uint64_t *failed);
-
-/* Reading HIP buffers back at snapshots (shim/hip_dedup.c): make device dev current (the
- * thread's previous device in *prev) and wait for its work; copy n bytes at device address src
- * to dst; restore the previous device. */
-bool grey_hip_readback_enter(int dev, int *prev);
-bool grey_hip_readback(void *dst, uint64_t src, size_t n);
-void grey_hip_readback_leave(int prev);
-
-/* A context is about to be destroyed (certain) or may be (a primary context release, which
- * destroys it only with the last reference): fingerprint its buffers while they exist. */
-void grey_dedup_context_closing(CUcontext ctx, bool certain);
 
 #endif

@@ -4,23 +4,27 @@
 #include "hip_shim.h"
 #include "pool_cache.h"
 
+GREY_HIP_REAL(hipStreamIsCapturing);
+GREY_HIP_REAL(hipDeviceGetMemPool);
+GREY_HIP_REAL(hipMallocAsync);
+GREY_HIP_REAL(hipMallocFromPoolAsync);
+GREY_HIP_REAL(hipFreeAsync);
+GREY_HIP_REAL(hipMemPoolTrimTo);
+GREY_HIP_REAL(hipMemPoolSetAttribute);
+GREY_HIP_REAL(hipMemPoolDestroy);
+
 /* A stream being captured records the allocation as a graph node instead of making it; such
  * allocations are not counted here (HIP graph memory nodes are not followed yet). */
 static bool capturing(hipStream_t stream)
 {
-    static void *real_fn;
-    __typeof__(hipStreamIsCapturing) *is_capturing = grey_real(&real_fn, "hipStreamIsCapturing");
     hipStreamCaptureStatus status = hipStreamCaptureStatusNone;
-    return is_capturing && is_capturing(stream, &status) == hipSuccess && status != hipStreamCaptureStatusNone;
+    return grey_hip_call(hipStreamIsCapturing, stream, &status) == hipSuccess && status != hipStreamCaptureStatusNone;
 }
 
 static uint64_t device_current_pool(int dev)
 {
-    static void *real_fn;
-    __typeof__(hipDeviceGetMemPool) *get_pool = grey_real(&real_fn, "hipDeviceGetMemPool");
     hipMemPool_t pool = NULL;
-    if (get_pool)
-        get_pool(&pool, dev);
+    grey_hip_call(hipDeviceGetMemPool, &pool, dev);
     return (uint64_t)(uintptr_t)pool;
 }
 
@@ -38,35 +42,31 @@ static hipError_t alloc_async(void **ptr, size_t size, uint64_t pool, enum grey_
     struct grey_pool_admission pa;
     if (grey_pool_admit(&pa, counted ? dev : -1, pool, size, counted ? GREY_HIP_CONTEXT(dev) : 0) != GREY_ADMIT_OK)
         return hipErrorOutOfMemory;
-    grey_hip_enter();
     hipError_t rc = call(ptr, size, pool_arg, stream);
-    grey_hip_leave();
     grey_pool_settle(&pa, rc == hipSuccess, rc == hipSuccess ? (uint64_t)(uintptr_t)*ptr : 0, api);
     return rc;
 }
 
-static void *real_malloc_async, *real_from_pool;
-
 static hipError_t call_malloc_async(void **p, size_t n, hipMemPool_t unused, hipStream_t s)
 {
     (void)unused;
-    return ((__typeof__(hipMallocAsync) *)real_malloc_async)(p, n, s);
+    return grey_hip_call(hipMallocAsync, p, n, s);
 }
 static hipError_t call_from_pool(void **p, size_t n, hipMemPool_t pool, hipStream_t s)
 {
-    return ((__typeof__(hipMallocFromPoolAsync) *)real_from_pool)(p, n, pool, s);
+    return grey_hip_call(hipMallocFromPoolAsync, p, n, pool, s);
 }
 
 GREY_EXPORT hipError_t hipMallocAsync(void **ptr, size_t size, hipStream_t stream)
 {
-    if (!grey_real(&real_malloc_async, "hipMallocAsync"))
+    if (!grey_hip_available(hipMallocAsync))
         return hipErrorNotFound;
     return alloc_async(ptr, size, 0, GREY_API_HIP_MALLOC_ASYNC, call_malloc_async, NULL, stream);
 }
 
 GREY_EXPORT hipError_t hipMallocFromPoolAsync(void **ptr, size_t size, hipMemPool_t pool, hipStream_t stream)
 {
-    if (!grey_real(&real_from_pool, "hipMallocFromPoolAsync"))
+    if (!grey_hip_available(hipMallocFromPoolAsync))
         return hipErrorNotFound;
     return alloc_async(ptr, size, (uint64_t)(uintptr_t)pool, GREY_API_HIP_MALLOC_FROM_POOL, call_from_pool, pool,
                        stream);
@@ -74,53 +74,41 @@ GREY_EXPORT hipError_t hipMallocFromPoolAsync(void **ptr, size_t size, hipMemPoo
 
 GREY_EXPORT hipError_t hipFreeAsync(void *ptr, hipStream_t stream)
 {
-    static void *real_fn;
-    __typeof__(hipFreeAsync) *real = grey_real(&real_fn, "hipFreeAsync");
-    if (!real)
+    if (!grey_hip_available(hipFreeAsync))
         return hipErrorNotFound;
     if (!ptr || grey_hip_nested() || capturing(stream))
-        return real(ptr, stream);
+        return grey_hip_call(hipFreeAsync, ptr, stream);
     struct grey_buffer_info info;
     bool tracked = grey_untrack((uint64_t)(uintptr_t)ptr, &info);
-    grey_hip_enter();
-    hipError_t rc = real(ptr, stream);
-    grey_hip_leave();
+    hipError_t rc = grey_hip_call(hipFreeAsync, ptr, stream);
     grey_pool_forget(tracked, &info, rc == hipSuccess);
     return rc;
 }
 
 GREY_EXPORT hipError_t hipMemPoolTrimTo(hipMemPool_t pool, size_t min_bytes_to_hold)
 {
-    static void *real_fn;
-    __typeof__(hipMemPoolTrimTo) *real = grey_real(&real_fn, "hipMemPoolTrimTo");
-    if (!real)
-        return hipErrorNotFound;
-    hipError_t rc = real(pool, min_bytes_to_hold);
-    if (rc == hipSuccess && !grey_hip_nested())
+    bool nested = grey_hip_nested();
+    hipError_t rc = grey_hip_call(hipMemPoolTrimTo, pool, min_bytes_to_hold);
+    if (rc == hipSuccess && !nested)
         grey_pool_trimmed((uint64_t)(uintptr_t)pool, min_bytes_to_hold);
     return rc;
 }
 
 GREY_EXPORT hipError_t hipMemPoolSetAttribute(hipMemPool_t pool, hipMemPoolAttr attr, void *value)
 {
-    static void *real_fn;
-    __typeof__(hipMemPoolSetAttribute) *real = grey_real(&real_fn, "hipMemPoolSetAttribute");
-    if (!real)
-        return hipErrorNotFound;
-    hipError_t rc = real(pool, attr, value);
-    if (rc == hipSuccess && attr == hipMemPoolAttrReleaseThreshold && value && !grey_hip_nested())
+    bool nested = grey_hip_nested();
+    hipError_t rc = grey_hip_call(hipMemPoolSetAttribute, pool, attr, value);
+    if (rc == hipSuccess && attr == hipMemPoolAttrReleaseThreshold && value && !nested)
         grey_pool_set_threshold((uint64_t)(uintptr_t)pool, *(uint64_t *)value);
     return rc;
 }
 
 GREY_EXPORT hipError_t hipMemPoolDestroy(hipMemPool_t pool)
 {
-    static void *real_fn;
-    __typeof__(hipMemPoolDestroy) *real = grey_real(&real_fn, "hipMemPoolDestroy");
-    if (!real)
+    if (!grey_hip_available(hipMemPoolDestroy))
         return hipErrorNotFound;
     struct grey_pool_state *ps = grey_hip_nested() ? NULL : grey_pool_lookup((uint64_t)(uintptr_t)pool);
-    hipError_t rc = real(pool);
+    hipError_t rc = grey_hip_call(hipMemPoolDestroy, pool);
     if (rc == hipSuccess)
         grey_pool_destroyed(ps);
     return rc;

@@ -1,17 +1,26 @@
 /* HIP device memory: hipMalloc, hipExtMallocWithFlags, hipMallocManaged, hipMallocPitch,
  * hipMalloc3D and their one free, hipFree; the memory queries that report the capped view
  * (hipMemGetInfo, hipDeviceTotalMem, the same semantics as cuMemGetInfo in cuda_memory.c); and
- * hipDeviceReset, which takes the device's memory with it. */
+ * hipDeviceReset, which takes the device's memory with it. Bad arguments (NULL output, zero
+ * size) are the runtime's to answer and count nothing; so is a call the runtime makes to itself. */
 #include "hip_shim.h"
 
-#include "../policy/quota.h"
+#include "core/notify.h"
+#include "core/settings.h"
+#include "policy/quota.h"
 #include "pool_cache.h"
-#include "dedup.h"
-#include "pace.h"
 
-/* The shared shape of the plain allocations: admit on the current device, call, settle. Bad
- * arguments (NULL output, zero size) are the runtime's to answer and count nothing; so is a call
- * the runtime makes to itself. */
+GREY_HIP_REAL(hipMalloc);
+GREY_HIP_REAL(hipExtMallocWithFlags);
+GREY_HIP_REAL(hipMallocManaged);
+GREY_HIP_REAL(hipMallocPitch);
+GREY_HIP_REAL(hipMalloc3D);
+GREY_HIP_REAL(hipFree);
+GREY_HIP_REAL(hipMemGetInfo);
+GREY_HIP_REAL(hipDeviceTotalMem);
+GREY_HIP_REAL(hipDeviceReset);
+
+/* The shared shape of the plain allocations: admit on the current device, call, settle. */
 static hipError_t plain_alloc(void **ptr, size_t size, hipError_t (*call)(void **, size_t, unsigned), unsigned flags,
                               enum grey_hip_api api)
 {
@@ -20,32 +29,28 @@ static hipError_t plain_alloc(void **ptr, size_t size, hipError_t (*call)(void *
     struct grey_admission adm;
     if (grey_hip_admit(&adm, -1, size) != hipSuccess)
         return hipErrorOutOfMemory;
-    grey_hip_enter();
     hipError_t rc = call(ptr, size, flags);
-    grey_hip_leave();
     grey_settle(&adm, rc == hipSuccess && *ptr, rc == hipSuccess ? (uint64_t)(uintptr_t)*ptr : 0, api);
     return rc;
 }
 
-static void *real_malloc, *real_ext_malloc, *real_managed;
-
 static hipError_t call_malloc(void **p, size_t n, unsigned unused)
 {
     (void)unused;
-    return ((__typeof__(hipMalloc) *)real_malloc)(p, n);
+    return grey_hip_call(hipMalloc, p, n);
 }
 static hipError_t call_ext_malloc(void **p, size_t n, unsigned flags)
 {
-    return ((__typeof__(hipExtMallocWithFlags) *)real_ext_malloc)(p, n, flags);
+    return grey_hip_call(hipExtMallocWithFlags, p, n, flags);
 }
 static hipError_t call_managed(void **p, size_t n, unsigned flags)
 {
-    return ((__typeof__(hipMallocManaged) *)real_managed)(p, n, flags);
+    return grey_hip_call(hipMallocManaged, p, n, flags);
 }
 
 GREY_EXPORT hipError_t hipMalloc(void **ptr, size_t size)
 {
-    if (!grey_real(&real_malloc, "hipMalloc"))
+    if (!grey_hip_available(hipMalloc))
         return hipErrorNotFound;
     return plain_alloc(ptr, size, call_malloc, 0, GREY_API_HIP_MALLOC);
 }
@@ -53,7 +58,7 @@ GREY_EXPORT hipError_t hipMalloc(void **ptr, size_t size)
 /* Fine-grained, uncached or signal memory: device memory all the same. */
 GREY_EXPORT hipError_t hipExtMallocWithFlags(void **ptr, size_t size, unsigned int flags)
 {
-    if (!grey_real(&real_ext_malloc, "hipExtMallocWithFlags"))
+    if (!grey_hip_available(hipExtMallocWithFlags))
         return hipErrorNotFound;
     return plain_alloc(ptr, size, call_ext_malloc, flags, GREY_API_HIP_EXT_MALLOC);
 }
@@ -62,9 +67,9 @@ GREY_EXPORT hipError_t hipExtMallocWithFlags(void **ptr, size_t size, unsigned i
  * cap like device memory; GREY_COUNT_MANAGED=0 leaves it to the runtime's paging. */
 GREY_EXPORT hipError_t hipMallocManaged(void **ptr, size_t size, unsigned int flags)
 {
-    if (!grey_real(&real_managed, "hipMallocManaged"))
+    if (!grey_hip_available(hipMallocManaged))
         return hipErrorNotFound;
-    if (!grey_counts_managed())
+    if (!grey_settings()->count_managed)
         return call_managed(ptr, size, flags);
     return plain_alloc(ptr, size, call_managed, flags, GREY_API_HIP_MALLOC_MANAGED);
 }
@@ -85,29 +90,20 @@ static uint64_t pitch_estimate(size_t width, size_t rows)
 /* Undoes an allocation whose real size did not fit after all. */
 static void undo(void *ptr)
 {
-    static void *real_fn;
-    __typeof__(hipFree) *real_free = grey_real(&real_fn, "hipFree");
-    if (real_free && ptr) {
-        grey_hip_enter();
-        real_free(ptr);
-        grey_hip_leave();
-    }
+    if (ptr)
+        grey_hip_call(hipFree, ptr);
 }
 
 GREY_EXPORT hipError_t hipMallocPitch(void **ptr, size_t *pitch, size_t width, size_t height)
 {
-    static void *real_fn;
-    __typeof__(hipMallocPitch) *real = grey_real(&real_fn, "hipMallocPitch");
-    if (!real)
+    if (!grey_hip_available(hipMallocPitch))
         return hipErrorNotFound;
     if (!ptr || !pitch || width == 0 || height == 0 || grey_hip_nested())
-        return real(ptr, pitch, width, height);
+        return grey_hip_call(hipMallocPitch, ptr, pitch, width, height);
     struct grey_admission adm;
     if (grey_hip_admit(&adm, -1, pitch_estimate(width, height)) != hipSuccess)
         return hipErrorOutOfMemory;
-    grey_hip_enter();
-    hipError_t rc = real(ptr, pitch, width, height);
-    grey_hip_leave();
+    hipError_t rc = grey_hip_call(hipMallocPitch, ptr, pitch, width, height);
     if (rc == hipSuccess && grey_admit_resize(&adm, (uint64_t)*pitch * height) != GREY_ADMIT_OK) {
         undo(*ptr);
         return hipErrorOutOfMemory;
@@ -119,20 +115,16 @@ GREY_EXPORT hipError_t hipMallocPitch(void **ptr, size_t *pitch, size_t width, s
 /* extent.width is in bytes; the buffer is pitch x height x depth. */
 GREY_EXPORT hipError_t hipMalloc3D(hipPitchedPtr *pitched, hipExtent extent)
 {
-    static void *real_fn;
-    __typeof__(hipMalloc3D) *real = grey_real(&real_fn, "hipMalloc3D");
-    if (!real)
+    if (!grey_hip_available(hipMalloc3D))
         return hipErrorNotFound;
     uint64_t rows;
     if (!pitched || extent.width == 0 || extent.height == 0 || extent.depth == 0 || grey_hip_nested() ||
         __builtin_mul_overflow((uint64_t)extent.height, (uint64_t)extent.depth, &rows))
-        return real(pitched, extent);
+        return grey_hip_call(hipMalloc3D, pitched, extent);
     struct grey_admission adm;
     if (grey_hip_admit(&adm, -1, pitch_estimate(extent.width, rows)) != hipSuccess)
         return hipErrorOutOfMemory;
-    grey_hip_enter();
-    hipError_t rc = real(pitched, extent);
-    grey_hip_leave();
+    hipError_t rc = grey_hip_call(hipMalloc3D, pitched, extent);
     uint64_t actual;
     if (rc == hipSuccess && (__builtin_mul_overflow((uint64_t)pitched->pitch, rows, &actual) ||
                              grey_admit_resize(&adm, actual) != GREY_ADMIT_OK)) {
@@ -149,17 +141,13 @@ GREY_EXPORT hipError_t hipMalloc3D(hipPitchedPtr *pitched, hipExtent extent)
 /* One free for every family above (hipFreeAsync, arrays and VMM have their own). */
 GREY_EXPORT hipError_t hipFree(void *ptr)
 {
-    static void *real_fn;
-    __typeof__(hipFree) *real = grey_real(&real_fn, "hipFree");
-    if (!real)
+    if (!grey_hip_available(hipFree))
         return hipErrorNotFound;
     if (!ptr || grey_hip_nested())
-        return real(ptr);
+        return grey_hip_call(hipFree, ptr);
     struct grey_buffer_info info;
     bool tracked = grey_untrack((uint64_t)(uintptr_t)ptr, &info);
-    grey_hip_enter();
-    hipError_t rc = real(ptr);
-    grey_hip_leave();
+    hipError_t rc = grey_hip_call(hipFree, ptr);
     grey_forget(tracked, &info, rc == hipSuccess);
     return rc;
 }
@@ -167,17 +155,9 @@ GREY_EXPORT hipError_t hipFree(void *ptr)
 /* total = min(cap, physical total), free = min(cap - used, budget left, physical free). */
 GREY_EXPORT hipError_t hipMemGetInfo(size_t *free_bytes, size_t *total_bytes)
 {
-    static void *real_fn;
-    __typeof__(hipMemGetInfo) *real = grey_real(&real_fn, "hipMemGetInfo");
-    if (!real)
-        return hipErrorNotFound;
-    if (grey_hip_nested())
-        return real(free_bytes, total_bytes);
-    grey_hip_enter();
-    hipError_t rc = real(free_bytes, total_bytes);
-    grey_hip_leave();
+    hipError_t rc = grey_hip_call(hipMemGetInfo, free_bytes, total_bytes);
     int dev;
-    if (rc != hipSuccess || !free_bytes || !total_bytes || !grey_hip_current_device(&dev))
+    if (grey_hip_nested() || rc != hipSuccess || !free_bytes || !total_bytes || !grey_hip_current_device(&dev))
         return rc;
     uint64_t capped_free, capped_total;
     quota_view(grey_self(), dev, *free_bytes, *total_bytes, &capped_free, &capped_total);
@@ -188,17 +168,9 @@ GREY_EXPORT hipError_t hipMemGetInfo(size_t *free_bytes, size_t *total_bytes)
 
 GREY_EXPORT hipError_t hipDeviceTotalMem(size_t *bytes, hipDevice_t device)
 {
-    static void *real_fn;
-    __typeof__(hipDeviceTotalMem) *real = grey_real(&real_fn, "hipDeviceTotalMem");
-    if (!real)
-        return hipErrorNotFound;
-    if (grey_hip_nested())
-        return real(bytes, device);
-    grey_hip_enter();
-    hipError_t rc = real(bytes, device);
-    grey_hip_leave();
+    hipError_t rc = grey_hip_call(hipDeviceTotalMem, bytes, device);
     const struct grey_quota *q = grey_self();
-    if (rc != hipSuccess || !bytes || !grey_self_use_device(q, (int)device))
+    if (grey_hip_nested() || rc != hipSuccess || !bytes || !grey_self_use_device(q, (int)device))
         return rc;
     uint64_t cap = atomic_load_explicit(&q->slot->dev[device].cap, memory_order_relaxed);
     if (cap < *bytes)
@@ -217,21 +189,17 @@ static void give_back(const struct grey_buffer_info *info, void *arg)
 
 GREY_EXPORT hipError_t hipDeviceReset(void)
 {
-    static void *real_fn;
-    __typeof__(hipDeviceReset) *real = grey_real(&real_fn, "hipDeviceReset");
-    if (!real)
+    if (!grey_hip_available(hipDeviceReset))
         return hipErrorNotFound;
     if (grey_hip_nested())
-        return real();
+        return grey_hip_call(hipDeviceReset);
     int dev;
     bool known = grey_hip_current_device(&dev);
     if (known && grey_dedup_on()) /* fingerprint the device's buffers while they exist */
-        grey_dedup_context_closing((CUcontext)(uintptr_t)GREY_HIP_CONTEXT(dev), true);
-    grey_hip_enter();
-    hipError_t rc = real();
-    grey_hip_leave();
+        grey_notify_context_closing(GREY_HIP_CONTEXT(dev), true);
+    hipError_t rc = grey_hip_call(hipDeviceReset);
     if (rc == hipSuccess)
-        grey_pace_context_gone(); /* the device's timing events went with it */
+        grey_contexts_changed(); /* the device's timing events went with it */
     if (rc == hipSuccess && known) {
         tracker_remove_context(GREY_HIP_CONTEXT(dev), give_back, NULL);
         grey_pool_device_reset(dev);

@@ -7,8 +7,11 @@
  * the runtime's own pointer comes back. */
 #include "hip_shim.h"
 
-#include "../preload/intercept.h"
-#include "../preload/log.h"
+#include "core/log.h"
+#include "intercept.h"
+
+GREY_HIP_REAL(hipGetProcAddress);
+GREY_HIP_REAL(hipGetProcAddress_spt);
 
 static void warn_unrecognised(const char *symbol, int version)
 {
@@ -22,7 +25,7 @@ static void swap_for_wrapper(const char *symbol, void **pfn, int version)
 {
     if (!symbol || !pfn || !*pfn)
         return;
-    void *mine = grey_intercept_by_address_in("hip", *pfn);
+    void *mine = grey_intercept_by_address(GREY_LIB_HIP, *pfn);
     if (mine)
         *pfn = mine;
     else if (grey_intercept_covers_base(symbol))
@@ -31,11 +34,7 @@ static void swap_for_wrapper(const char *symbol, void **pfn, int version)
 
 GREY_EXPORT hipError_t hipGetProcAddress(const char *symbol, void **pfn, int version, uint64_t flags, int *status)
 {
-    static void *real_fn;
-    __typeof__(hipGetProcAddress) *real = grey_real(&real_fn, "hipGetProcAddress");
-    if (!real)
-        return hipErrorNotFound;
-    hipError_t rc = real(symbol, pfn, version, flags, status);
+    hipError_t rc = grey_hip_call(hipGetProcAddress, symbol, pfn, version, flags, status);
     if (rc == hipSuccess)
         swap_for_wrapper(symbol, pfn, version);
     return rc;
@@ -44,11 +43,7 @@ GREY_EXPORT hipError_t hipGetProcAddress(const char *symbol, void **pfn, int ver
 GREY_EXPORT hipError_t hipGetProcAddress_spt(const char *symbol, void **pfn, int version, uint64_t flags,
                                              int *status)
 {
-    static void *real_fn;
-    __typeof__(hipGetProcAddress_spt) *real = grey_real(&real_fn, "hipGetProcAddress_spt");
-    if (!real)
-        return hipErrorNotFound;
-    hipError_t rc = real(symbol, pfn, version, flags, status);
+    hipError_t rc = grey_hip_call(hipGetProcAddress_spt, symbol, pfn, version, flags, status);
     if (rc == hipSuccess)
         swap_for_wrapper(symbol, pfn, version);
     return rc;

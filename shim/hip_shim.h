@@ -15,8 +15,9 @@
 #include <hip/hip_runtime_api.h>
 #include <hip/hip_version.h>
 
-#include "../preload/real.h"
+#include "core/real.h"
 #include "admission.h"
+#include "vendor.h"
 
 #ifndef GREY_EXPORT
 #define GREY_EXPORT __attribute__((visibility("default")))
@@ -80,27 +81,38 @@ struct grey_hip_alloc_prop_r6 {
  * say (every runtime that has hipGetProcAddress is 6 or later). */
 int grey_hip_runtime_major(void);
 
-/* ------------------------------------------------------------------ re-entry */
+/* ------------------------------------------------------------------ calling the runtime */
 /* HIP's own entry points may call other exported HIP functions (ROCm 7's runtime was reported to,
  * and the simulated runtime does: hipMallocManaged and hipExtMallocWithFlags go through the
  * exported hipMalloc). Under LD_PRELOAD those inner calls land in grey's wrappers too, which
- * would count one allocation twice. Each wrapper therefore marks the calling thread while the
- * runtime runs, and a wrapper entered from inside the runtime passes straight through. A
- * thread-local counter (initial-exec: one %fs-relative add, no call, no lock). */
+ * would count one allocation twice. So every call grey makes into the runtime marks the calling
+ * thread while the runtime runs, and a wrapper entered from inside the runtime passes straight
+ * through. The mark is a thread-local counter (initial-exec: one %fs-relative add, no call).
+ *
+ * By construction: grey's HIP code reaches the runtime only through grey_hip_call, which sets
+ * the mark (the build's layer check refuses grey_hip_real anywhere else). A file declares the
+ * functions it calls with GREY_HIP_REAL(fn); grey_hip_call(fn, args...) returns the runtime's
+ * hipError_t, or hipErrorNotFound when the runtime lacks fn. */
 extern __thread unsigned grey_hip_depth __attribute__((tls_model("initial-exec")));
 
 static inline bool grey_hip_nested(void)
 {
     return grey_hip_depth != 0;
 }
-static inline void grey_hip_enter(void)
-{
-    grey_hip_depth++;
-}
-static inline void grey_hip_leave(void)
-{
-    grey_hip_depth--;
-}
+
+#define GREY_HIP_REAL(fn) static void *grey_real_##fn
+#define grey_hip_available(fn) (grey_hip_real(&grey_real_##fn, #fn) != NULL)
+#define grey_hip_call(fn, ...)                                                                   \
+    __extension__({                                                                              \
+        __typeof__(fn) *grey_fn_ = (__typeof__(fn) *)grey_hip_real(&grey_real_##fn, #fn);       \
+        hipError_t grey_rc_ = hipErrorNotFound;                                                  \
+        if (grey_fn_) {                                                                          \
+            grey_hip_depth++;                                                                    \
+            grey_rc_ = grey_fn_(__VA_ARGS__);                                                    \
+            grey_hip_depth--;                                                                    \
+        }                                                                                        \
+        grey_rc_;                                                                                \
+    })
 
 /* ------------------------------------------------------------------ admission */
 /* The calling thread's current HIP device (hipGetDevice), in *dev; false when there is none or

@@ -8,6 +8,13 @@
  * Arrays: width x height x depth x element size (a lower bound: the runtime pads arrays). */
 #include "hip_shim.h"
 
+GREY_HIP_REAL(hipMemCreate);
+GREY_HIP_REAL(hipMemRelease);
+GREY_HIP_REAL(hipMallocArray);
+GREY_HIP_REAL(hipArrayCreate);
+GREY_HIP_REAL(hipFreeArray);
+GREY_HIP_REAL(hipArrayDestroy);
+
 /* The device a hipMemAllocationProp names, or -1 when it is not device memory. */
 static int prop_device(const void *prop)
 {
@@ -27,36 +34,28 @@ static int prop_device(const void *prop)
 GREY_EXPORT hipError_t hipMemCreate(hipMemGenericAllocationHandle_t *handle, size_t size,
                                     const hipMemAllocationProp *prop, unsigned long long flags)
 {
-    static void *real_fn;
-    __typeof__(hipMemCreate) *real = grey_real(&real_fn, "hipMemCreate");
-    if (!real)
+    if (!grey_hip_available(hipMemCreate))
         return hipErrorNotFound;
     int dev = handle && prop && size && !grey_hip_nested() ? prop_device(prop) : -1;
     if (dev < 0) /* bad arguments, host memory, or the runtime calling itself */
-        return real(handle, size, prop, flags);
+        return grey_hip_call(hipMemCreate, handle, size, prop, flags);
     struct grey_admission adm;
     if (grey_hip_admit(&adm, dev, size) != hipSuccess)
         return hipErrorOutOfMemory;
-    grey_hip_enter();
-    hipError_t rc = real(handle, size, prop, flags);
-    grey_hip_leave();
+    hipError_t rc = grey_hip_call(hipMemCreate, handle, size, prop, flags);
     grey_settle(&adm, rc == hipSuccess, rc == hipSuccess ? GREY_KEY_HIP_VMM(*handle) : 0, GREY_API_HIP_MEM_CREATE);
     return rc;
 }
 
 GREY_EXPORT hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle)
 {
-    static void *real_fn;
-    __typeof__(hipMemRelease) *real = grey_real(&real_fn, "hipMemRelease");
-    if (!real)
+    if (!grey_hip_available(hipMemRelease))
         return hipErrorNotFound;
     if (grey_hip_nested())
-        return real(handle);
+        return grey_hip_call(hipMemRelease, handle);
     struct grey_buffer_info info;
     bool tracked = grey_untrack(GREY_KEY_HIP_VMM(handle), &info);
-    grey_hip_enter();
-    hipError_t rc = real(handle);
-    grey_hip_leave();
+    hipError_t rc = grey_hip_call(hipMemRelease, handle);
     grey_forget(tracked, &info, rc == hipSuccess);
     return rc;
 }
@@ -86,9 +85,7 @@ static hipError_t make_array(hipArray **array, uint64_t bytes, bool valid, hipEr
     struct grey_admission adm;
     if (grey_hip_admit(&adm, -1, bytes) != hipSuccess)
         return hipErrorOutOfMemory;
-    grey_hip_enter();
     hipError_t rc = call(array, arg);
-    grey_hip_leave();
     grey_settle(&adm, rc == hipSuccess, rc == hipSuccess ? GREY_KEY_HIP_ARRAY(*array) : 0, GREY_API_HIP_ARRAY);
     return rc;
 }
@@ -99,22 +96,20 @@ struct malloc_array_args {
     size_t width, height;
     unsigned flags;
 };
-static void *real_malloc_array, *real_array_create;
-
 static hipError_t call_malloc_array(hipArray **array, const void *arg)
 {
     const struct malloc_array_args *a = arg;
-    return ((__typeof__(hipMallocArray) *)real_malloc_array)(array, a->desc, a->width, a->height, a->flags);
+    return grey_hip_call(hipMallocArray, array, a->desc, a->width, a->height, a->flags);
 }
 static hipError_t call_array_create(hipArray **array, const void *desc)
 {
-    return ((__typeof__(hipArrayCreate) *)real_array_create)(array, desc);
+    return grey_hip_call(hipArrayCreate, array, desc);
 }
 
 GREY_EXPORT hipError_t hipMallocArray(hipArray **array, const hipChannelFormatDesc *desc, size_t width, size_t height,
                                       unsigned int flags)
 {
-    if (!grey_real(&real_malloc_array, "hipMallocArray"))
+    if (!grey_hip_available(hipMallocArray))
         return hipErrorNotFound;
     struct malloc_array_args a = {desc, width, height, flags};
     bool valid = desc && width && desc->x >= 0 && desc->y >= 0 && desc->z >= 0 && desc->w >= 0;
@@ -124,7 +119,7 @@ GREY_EXPORT hipError_t hipMallocArray(hipArray **array, const hipChannelFormatDe
 
 GREY_EXPORT hipError_t hipArrayCreate(hipArray **array, const HIP_ARRAY_DESCRIPTOR *desc)
 {
-    if (!grey_real(&real_array_create, "hipArrayCreate"))
+    if (!grey_hip_available(hipArrayCreate))
         return hipErrorNotFound;
     bool valid = desc && desc->Width;
     uint64_t element = valid ? (uint64_t)(desc->NumChannels ? desc->NumChannels : 1) * format_bytes(desc->Format) : 0;
@@ -133,29 +128,26 @@ GREY_EXPORT hipError_t hipArrayCreate(hipArray **array, const HIP_ARRAY_DESCRIPT
 }
 
 /* hipFreeArray and hipArrayDestroy free arrays from either allocation. */
-static hipError_t destroy_array(hipArray *array, hipError_t (*real)(hipArray *))
+static hipError_t call_free_array(hipArray *array) { return grey_hip_call(hipFreeArray, array); }
+static hipError_t call_array_destroy(hipArray *array) { return grey_hip_call(hipArrayDestroy, array); }
+
+static hipError_t destroy_array(hipArray *array, hipError_t (*call)(hipArray *))
 {
     if (grey_hip_nested())
-        return real(array);
+        return call(array);
     struct grey_buffer_info info;
     bool tracked = grey_untrack(GREY_KEY_HIP_ARRAY(array), &info);
-    grey_hip_enter();
-    hipError_t rc = real(array);
-    grey_hip_leave();
+    hipError_t rc = call(array);
     grey_forget(tracked, &info, rc == hipSuccess);
     return rc;
 }
 
 GREY_EXPORT hipError_t hipFreeArray(hipArray *array)
 {
-    static void *real_fn;
-    __typeof__(hipFreeArray) *real = grey_real(&real_fn, "hipFreeArray");
-    return real ? destroy_array(array, real) : hipErrorNotFound;
+    return grey_hip_available(hipFreeArray) ? destroy_array(array, call_free_array) : hipErrorNotFound;
 }
 
 GREY_EXPORT hipError_t hipArrayDestroy(hipArray *array)
 {
-    static void *real_fn;
-    __typeof__(hipArrayDestroy) *real = grey_real(&real_fn, "hipArrayDestroy");
-    return real ? destroy_array(array, real) : hipErrorNotFound;
+    return grey_hip_available(hipArrayDestroy) ? destroy_array(array, call_array_destroy) : hipErrorNotFound;
 }

@@ -3,9 +3,9 @@
  * counted in the process's ledger slot, then paced by the fair-share pacer (shim/pace.h), for
  * every vendor at once.
  *
- *   struct grey_launch t = grey_launch_begin(&ops, stream);   // may wait while others' turn
+ *   struct grey_launch t = grey_launch_begin(&vendor, stream);   // may wait while others' turn
  *   rc = real(...);
- *   grey_launch_end(t, &ops, stream, rc == SUCCESS);          // finishes a sample, if one began
+ *   grey_launch_end(t, &vendor, stream, rc == SUCCESS);          // finishes a sample, if one began
  *
  * The uncontended path is a handful of loads and one relaxed atomic add: no lock, no syscall
  * (see pace.h for the rest). grey_launch_gate() is the same without measurement, for a vendor
@@ -14,7 +14,7 @@
 #ifndef GREY_LAUNCH_GATE_H
 #define GREY_LAUNCH_GATE_H
 
-#include "../preload/hook.h"
+#include "core/self.h"
 #include "pace.h"
 
 /* The fast path's question: may this launch go without looking further? */
@@ -38,19 +38,19 @@ static inline bool grey_pace_fast_ok(const struct grey_quota *q)
     return true;
 }
 
-static inline struct grey_launch grey_launch_begin(const struct grey_pace_ops *ops, void *stream)
+static inline struct grey_launch grey_launch_begin(const struct grey_vendor *vendor, void *stream)
 {
     const struct grey_quota *q = grey_self();
     atomic_fetch_add_explicit(&q->slot->launches, 1, memory_order_relaxed);
     if (__builtin_expect(--grey_pace_countdown > 0, 1) && __builtin_expect(grey_pace_fast_ok(q), 1))
         return (struct grey_launch){NULL};
-    return grey_pace_slow(q, ops, stream);
+    return grey_pace_slow(q, vendor, stream);
 }
 
-static inline void grey_launch_end(struct grey_launch t, const struct grey_pace_ops *ops, void *stream, bool launched)
+static inline void grey_launch_end(struct grey_launch t, const struct grey_vendor *vendor, void *stream, bool launched)
 {
     if (__builtin_expect(t.sample != NULL, 0))
-        grey_pace_after(t, ops, stream, launched);
+        grey_pace_after(t, vendor, stream, launched);
 }
 
 static inline void grey_launch_gate(void)

@@ -7,9 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../policy/run_view.h"
-#include "../preload/hook.h"
-#include "../preload/real.h"
+#include "core/real.h"
+#include "core/self.h"
+#include "policy/run_view.h"
 #include "nvml_shim.h"
 
 #define GREY_EXPORT __attribute__((visibility("default")))
@@ -21,7 +21,7 @@ typedef nvmlReturn_t (*index_fn)(nvmlDevice_t, unsigned int *);
 static bool capped_view(nvmlDevice_t device, uint64_t physical_total, uint64_t *total, uint64_t *used, int *dev_out)
 {
     static void *real_fn;
-    index_fn get_index = grey_real(&real_fn, "nvmlDeviceGetIndex");
+    index_fn get_index = grey_nvml_real(&real_fn, "nvmlDeviceGetIndex");
     unsigned index;
     if (!get_index || get_index(device, &index) != NVML_SUCCESS || index >= GREY_MAX_DEVICES)
         return false;
@@ -54,7 +54,7 @@ static bool apply_view(nvmlDevice_t device, unsigned long long *total, unsigned 
 GREY_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory)
 {
     static void *real_fn;
-    nvmlReturn_t (*real)(nvmlDevice_t, nvmlMemory_t *) = grey_real(&real_fn, "nvmlDeviceGetMemoryInfo");
+    nvmlReturn_t (*real)(nvmlDevice_t, nvmlMemory_t *) = grey_nvml_real(&real_fn, "nvmlDeviceGetMemoryInfo");
     if (!real)
         return NVML_ERROR_NOT_SUPPORTED;
     nvmlReturn_t rc = real(device, memory);
@@ -66,7 +66,7 @@ GREY_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory
 GREY_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *memory)
 {
     static void *real_fn;
-    nvmlReturn_t (*real)(nvmlDevice_t, nvmlMemory_v2_t *) = grey_real(&real_fn, "nvmlDeviceGetMemoryInfo_v2");
+    nvmlReturn_t (*real)(nvmlDevice_t, nvmlMemory_v2_t *) = grey_nvml_real(&real_fn, "nvmlDeviceGetMemoryInfo_v2");
     if (!real)
         return NVML_ERROR_NOT_SUPPORTED;
     nvmlReturn_t rc = real(device, memory);
@@ -112,7 +112,7 @@ typedef nvmlReturn_t (*processes_fn)(nvmlDevice_t, unsigned int *, void *);
 static nvmlReturn_t running_processes(void **cache, const char *name, nvmlDevice_t device, unsigned int *count,
                                       nvmlProcessInfo_t *infos, nvmlProcessInfo_v1_t *infos_v1)
 {
-    processes_fn real = grey_real(cache, name);
+    processes_fn real = grey_nvml_real(cache, name);
     if (!real)
         return NVML_ERROR_NOT_SUPPORTED;
     if (!count)

@@ -2,7 +2,7 @@
 #ifndef GREY_NVML_SHIM_H
 #define GREY_NVML_SHIM_H
 
-#include "nvml_api.h"
+#include "vendor/nvml_api.h"
 
 nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory);
 nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *memory);

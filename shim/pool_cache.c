@@ -1,7 +1,7 @@
 /* What grey knows of memory pools, for every vendor (see pool_cache.h). */
 #include "pool_cache.h"
 
-#include "../policy/quota.h"
+#include "policy/quota.h"
 
 #define MAX_POOLS 64
 

@@ -3,8 +3,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
-#include "../policy/size.h"
+#include "policy/size.h"
 
 static void vreport(const char *prog, const char *tag, const char *fmt, va_list ap)
 {
@@ -54,4 +55,11 @@ int cli_parse_size(const char *prog, const char *opt, const char *text, uint64_t
     }
     *out = v;
     return 0;
+}
+
+const struct grey_settings *cli_settings(void)
+{
+    static struct grey_settings settings;
+    grey_settings_read(&settings, grey_env_process, (unsigned)geteuid());
+    return &settings;
 }

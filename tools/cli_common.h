@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "policy/settings.h"
+
 /* Exit statuses every grey tool uses. */
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1  /* runtime failure: no driver, unreadable or malformed file */
@@ -25,5 +27,10 @@ void cli_warn(const char *prog, const char *fmt, ...) __attribute__((format(prin
  * "grey-run: --cap: unknown unit 'XB' in '12XB' (...)" + the --help hint and returns -1; on
  * success stores the value and returns 0. */
 int cli_parse_size(const char *prog, const char *opt, const char *text, uint64_t *out);
+
+/* The hook's GREY_* settings as the hook would read them in this environment now
+ * (policy/settings.h), so a tool and the hook it starts agree on plans, ledger and directories.
+ * The returned storage is reused by the next call. */
+const struct grey_settings *cli_settings(void);
 
 #endif

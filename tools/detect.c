@@ -11,7 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "../policy/errmsg.h"
+#include "policy/errmsg.h"
 
 /* The entry points we call. Member names avoid the cuXxx spellings that cuda.h turns into
  * macros. */

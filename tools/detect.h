@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../policy/limits.h"
+#include "policy/limits.h"
 
 struct grey_detected_device {
     int index;

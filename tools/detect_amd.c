@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "../policy/errmsg.h"
+#include "policy/errmsg.h"
 
 #define AMD_VENDOR_ID "0x1002"
 #define MAX_CARDS 64

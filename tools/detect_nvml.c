@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../shim/nvml_api.h"
+#include "vendor/nvml_api.h"
 
 typedef nvmlReturn_t (*fn_void)(void);
 typedef nvmlReturn_t (*fn_uintp)(unsigned int *);

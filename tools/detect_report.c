@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "../policy/size.h"
+#include "policy/size.h"
 
 /* Every source that reported anything about g, "nvml+cuda driver". */
 static const char *device_sources(const struct gpu_facts *g, char *buf, size_t len)

@@ -4,7 +4,7 @@
 
 #include <time.h>
 
-#include "../policy/pacer.h"
+#include "policy/pacer.h"
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 #define ACTIVE_NS 1000000000ull /* launched within the last second: entitled to a share */

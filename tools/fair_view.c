@@ -1,8 +1,8 @@
 /* Fair share for the tools (see fair_view.h). */
 #include "fair_view.h"
 
-#include "../policy/pacer.h"
-#include "../policy/weights.h"
+#include "policy/pacer.h"
+#include "policy/weights.h"
 
 #define HALF_LIFE_NS 100000000ull /* as the pacer's recent device time (grey_pacer_defaults) */
 

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../policy/limits.h"
+#include "policy/limits.h"
 
 enum gpu_vendor { GPU_VENDOR_UNKNOWN = 0, GPU_VENDOR_NVIDIA, GPU_VENDOR_AMD, GPU_VENDOR_INTEL, GPU_VENDOR_OTHER };
 

@@ -20,8 +20,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "../policy/ledger_path.h"
-#include "../policy/plan.h"
+#include "policy/ledger_path.h"
+#include "policy/plan.h"
 #include "cli_common.h"
 #include "ledger_view.h"
 #include "metrics.h"
@@ -227,11 +227,11 @@ static void default_ledger(char *buf, size_t len)
     static struct grey_plan admin;
     const struct grey_plan *list[1] = {&admin};
     char err[512];
-    int rc = grey_plan_load_admin(&admin, err, sizeof err);
+    int rc = grey_plan_load_admin(cli_settings()->admin_plan, &admin, err, sizeof err);
     if (rc < 0)
         cli_warn(PROG, "%s (ignored when choosing the ledger)", err);
     const char *group;
-    grey_ledger_choose_path(list, rc > 0 ? 1 : 0, getenv("GREY_LEDGER"), buf, len, &group);
+    grey_ledger_choose_path(list, rc > 0 ? 1 : 0, cli_settings()->ledger, buf, len, &group);
 }
 
 int main(int argc, char **argv)

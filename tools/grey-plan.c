@@ -25,14 +25,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../policy/plan.h"
-#include "../policy/size.h"
+#include "policy/plan.h"
+#include "policy/size.h"
 #include "cli_common.h"
 #include "detect_chain.h"
 #include "detect_report.h"
 #include "plan_check.h"
 #include "plan_explain.h"
 #include "plan_layers.h"
+#include "plan_write.h"
 #include "planner.h"
 
 static const char *const PROG = "grey-plan";
@@ -534,7 +535,7 @@ static int cmd_install(int argc, char **argv)
     if (n)
         return cli_error(PROG, "install: %s is not a valid plan; nothing installed", file);
     char dest[PATH_MAX];
-    snprintf(dest, sizeof dest, "%s", grey_admin_plan_path());
+    snprintf(dest, sizeof dest, "%s", cli_settings()->admin_plan);
     struct stat st;
     bool exists = stat(dest, &st) == 0;
     unsigned devs = count_devices(&plan);

@@ -19,15 +19,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../policy/budget.h"
-#include "../policy/caps.h"
-#include "../policy/identity.h"
-#include "../policy/ledger.h"
-#include "../policy/ledger_path.h"
-#include "../policy/plan.h"
-#include "../policy/procinfo.h"
-#include "../policy/size.h"
-#include "../policy/weights.h"
+#include "policy/budget.h"
+#include "policy/caps.h"
+#include "policy/identity.h"
+#include "policy/ledger.h"
+#include "policy/ledger_path.h"
+#include "policy/plan.h"
+#include "policy/procinfo.h"
+#include "policy/size.h"
+#include "policy/weights.h"
 #include "cli_common.h"
 #include "detect.h"
 #include "detect_amd.h"
@@ -400,11 +400,9 @@ int main(int argc, char **argv)
     char plan_abs[PATH_MAX] = "";
     /* The user's layer: --plan, else $GREY_PLAN, else ~/.config/grey/plan.conf when it exists
      * (policy/plan.h), the one the hook would read itself. */
-    static char user_plan[PATH_MAX];
-    bool user_required = false;
-    if (!opt.plan_path && grey_user_plan_path(user_plan, sizeof user_plan, &user_required) == 0 &&
-        (user_required || access(user_plan, F_OK) == 0))
-        opt.plan_path = user_plan;
+    const struct grey_settings *set = cli_settings();
+    if (!opt.plan_path && set->have_user_plan && (set->user_plan_required || access(set->user_plan, F_OK) == 0))
+        opt.plan_path = set->user_plan;
     if (opt.plan_path) {
         char err[512];
         if (grey_plan_load(opt.plan_path, &plan, err, sizeof err) != 0) {
@@ -423,7 +421,7 @@ int main(int argc, char **argv)
     unsigned nplans = 0;
     {
         char err[512];
-        int rc = grey_plan_load_admin(&admin_plan, err, sizeof err);
+        int rc = grey_plan_load_admin(set->admin_plan, &admin_plan, err, sizeof err);
         if (rc < 0) {
             cli_error(PROG, "%s; the job was not started", err);
             return EXIT_GREY_FAILED;
@@ -463,7 +461,7 @@ int main(int argc, char **argv)
 
     char ledger_path[PATH_MAX], err[PATH_MAX + 512];
     const char *ledger_group;
-    grey_ledger_choose_path(plans, nplans, getenv("GREY_LEDGER"), ledger_path, sizeof ledger_path, &ledger_group);
+    grey_ledger_choose_path(plans, nplans, set->ledger, ledger_path, sizeof ledger_path, &ledger_group);
     gid_t ledger_gid = (gid_t)-1;
     struct grey_ledger ledger;
     bool have_ledger = false;

@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../policy/ledger_path.h"
-#include "../policy/plan.h"
-#include "../policy/size.h"
+#include "policy/ledger_path.h"
+#include "policy/plan.h"
+#include "policy/size.h"
 #include "cli_common.h"
 #include "fair_view.h"
 #include "ledger_view.h"
@@ -103,16 +103,16 @@ static void default_ledger(char *buf, size_t len)
     const struct grey_plan *list[2];
     unsigned n = 0;
     char err[512];
-    int rc = grey_plan_load_admin(&plans[0], err, sizeof err);
+    const struct grey_settings *set = cli_settings();
+    int rc = grey_plan_load_admin(set->admin_plan, &plans[0], err, sizeof err);
     if (rc < 0)
         cli_warn(PROG, "%s (ignored when choosing the ledger)", err);
     if (rc > 0)
         list[n++] = &plans[0];
-    const char *user_plan = getenv("GREY_PLAN");
-    if (user_plan && *user_plan && grey_plan_load(user_plan, &plans[n], err, sizeof err) == 0)
+    if (set->user_plan_required && grey_plan_load(set->user_plan, &plans[n], err, sizeof err) == 0)
         list[n] = &plans[n], n++;
     const char *group;
-    grey_ledger_choose_path(list, n, getenv("GREY_LEDGER"), buf, len, &group);
+    grey_ledger_choose_path(list, n, set->ledger, buf, len, &group);
 }
 
 /* ------------------------------------------------------------------ text */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "../policy/errmsg.h"
+#include "policy/errmsg.h"
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 

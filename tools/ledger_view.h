@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../policy/ledger.h"
+#include "policy/ledger.h"
 
 struct grey_view_device {
     uint64_t used, peak, cap, allocs, frees, denied, largest_denied;

@@ -9,7 +9,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../policy/report_dir.h"
+#include "policy/report_dir.h"
+#include "cli_common.h"
 
 int grey_live_request(int pid, int timeout_ms, char *path, size_t pathlen, char *err, size_t errlen)
 {
@@ -19,7 +20,7 @@ int grey_live_request(int pid, int timeout_ms, char *path, size_t pathlen, char 
     }
     char base[512];
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (grey_report_base(base, sizeof base, false, err, errlen) != 0 ||
+    if (grey_report_base(cli_settings()->report_base, base, sizeof base, false, err, errlen) != 0 ||
         grey_report_live_socket(base, pid, addr.sun_path, sizeof addr.sun_path) != 0) {
         snprintf(err, errlen, "process %d has no grey agent to ask (no report directory); it must run under "
                  "grey-run --dedup or --report, or with GREY_DEDUP=1", pid);

@@ -6,7 +6,7 @@
 #ifndef GREY_PLAN_CHECK_H
 #define GREY_PLAN_CHECK_H
 
-#include "../policy/plan.h"
+#include "policy/plan.h"
 
 #define PLAN_CHECK_MAX_ERRORS 20
 #define PLAN_CHECK_ERR_LEN 512

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "../policy/size.h"
+#include "policy/size.h"
 
 static void row(FILE *out, const char *indent, const struct grey_plan_notes *notes, int section, const char *key,
                 const char *value)

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "../policy/plan.h"
+#include "policy/plan.h"
 
 void plan_explain(FILE *out, const char *file, const struct grey_plan *plan, const struct grey_plan_notes *notes);
 

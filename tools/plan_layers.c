@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../policy/caps.h"
-#include "../policy/identity.h"
-#include "../policy/size.h"
+#include "policy/caps.h"
+#include "policy/identity.h"
+#include "policy/size.h"
+#include "cli_common.h"
 
 static int set_fail(char *err, size_t errlen, const char *from, const char *fmt, const char *text)
 {
@@ -106,14 +107,16 @@ int plan_layers_load(struct plan_layers *L, char *err, size_t errlen)
 {
     memset(L, 0, sizeof *L);
     L->s.mode = GREY_MODE_SAFE;
-    snprintf(L->admin_path, sizeof L->admin_path, "%s", grey_admin_plan_path());
-    int rc = grey_plan_load_admin(&L->admin, err, errlen);
+    const struct grey_settings *set = cli_settings();
+    snprintf(L->admin_path, sizeof L->admin_path, "%s", set->admin_plan);
+    int rc = grey_plan_load_admin(L->admin_path, &L->admin, err, errlen);
     if (rc < 0)
         return -1;
     L->have_admin = rc > 0;
     if (L->have_admin)
         from_plan(L, &L->admin, L->admin_path);
-    if (grey_user_config_path(L->user_path, sizeof L->user_path) == 0) {
+    if (set->user_config[0]) {
+        snprintf(L->user_path, sizeof L->user_path, "%s", set->user_config);
         rc = grey_plan_load_optional(L->user_path, &L->user, err, errlen);
         if (rc < 0)
             return -1;

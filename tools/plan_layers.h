@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../policy/plan.h"
+#include "policy/plan.h"
 
 /* One setting and the layer it came from ("--mode", "GREY_TENANTS", "/etc/grey/plan.conf"),
  * NULL from == not set by anyone. */

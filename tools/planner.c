@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../policy/size.h"
+#include "policy/size.h"
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)

@@ -21,7 +21,7 @@
 #ifndef GREY_PLANNER_H
 #define GREY_PLANNER_H
 
-#include "../policy/plan.h"
+#include "policy/plan.h"
 #include "gpu_facts.h"
 #include "plan_layers.h"
 

@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../policy/dedup.h"
-#include "../policy/rawlog.h"
+#include "policy/dedup.h"
+#include "policy/rawlog.h"
 
 #define GREY_REPORT_VERSION 1
 

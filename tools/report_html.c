@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../policy/size.h"
+#include "policy/size.h"
 #include "report_build.h"
 
 #define BAR_WIDTH 560

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../policy/size.h"
+#include "policy/size.h"
 #include "report_build.h"
 
 static double num(const cJSON *o, const char *key)

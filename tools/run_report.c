@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../policy/dedup.h"
-#include "../policy/report_dir.h"
+#include "policy/dedup.h"
+#include "policy/report_dir.h"
 #include "cli_common.h"
 #include "report_build.h"
 #include "report_text.h"
@@ -21,7 +21,7 @@ int run_report_prepare(struct run_report *rr, bool dedup, const char *report_pat
     memset(rr, 0, sizeof *rr);
     rr->dedup = dedup;
     char base[PATH_MAX - 64], err[PATH_MAX + 200];
-    if (grey_report_base(base, sizeof base, true, err, sizeof err) != 0) {
+    if (grey_report_base(cli_settings()->report_base, base, sizeof base, true, err, sizeof err) != 0) {
         cli_error(PROG, "report directory: %s; the job was not started", err);
         return -1;
     }

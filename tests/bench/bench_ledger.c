@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../policy/ledger.h"
-#include "../../policy/procinfo.h"
-#include "../../policy/quota.h"
+#include "policy/ledger.h"
+#include "policy/procinfo.h"
+#include "policy/quota.h"
 
 #define ROUNDS 5
 

@@ -9,10 +9,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../tools/gpu_facts.h"
-#include "../../tools/lspci_parse.h"
-#include "../../tools/smi_csv.h"
-#include "../../tools/smi_xml.h"
+#include "tools/gpu_facts.h"
+#include "tools/lspci_parse.h"
+#include "tools/smi_csv.h"
+#include "tools/smi_xml.h"
 
 static struct gpu_list list;
 

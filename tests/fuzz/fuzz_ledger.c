@@ -14,10 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../policy/ledger.h"
-#include "../../policy/quota.h"
-#include "../../tools/ledger_view.h"
-#include "../../tools/metrics.h"
+#include "policy/ledger.h"
+#include "policy/quota.h"
+#include "tools/ledger_view.h"
+#include "tools/metrics.h"
 
 static uint64_t image[(GREY_LEDGER_TOTAL_SIZE + 7) / 8]; /* aligned for the atomics */
 static struct grey_view view;

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../policy/plan.h"
+#include "policy/plan.h"
+#include "tools/plan_write.h"
 
 static struct grey_plan plan, again;
 static struct grey_plan_notes notes, notes_again;

@@ -17,7 +17,7 @@
 
 #include "check.h"
 
-#include "../../shim/nvml_api.h"
+#include "vendor/nvml_api.h"
 
 #define MiB (1ull << 20)
 

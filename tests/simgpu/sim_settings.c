@@ -1,7 +1,7 @@
 /* The GREY_SIM_* settings and the VRAM accounting both simulated runtimes share (sim_settings.h). */
 #include "sim_settings.h"
 
-#include "../../policy/size.h"
+#include "policy/size.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -24,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../policy/ledger.h"
-#include "../../policy/procinfo.h"
+#include "policy/ledger.h"
+#include "policy/procinfo.h"
 
 #define MAXPROC 128
 

@@ -16,9 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../policy/ledger.h"
-#include "../../policy/procinfo.h"
-#include "../../policy/quota.h"
+#include "policy/ledger.h"
+#include "policy/procinfo.h"
+#include "policy/quota.h"
 
 #define WORKERS 6
 #define RECLAIMERS 3

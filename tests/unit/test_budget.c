@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../policy/budget.h"
-#include "../../policy/procinfo.h"
+#include "policy/budget.h"
+#include "policy/procinfo.h"
 
 #define GiB (1024ULL * 1024 * 1024)
 

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../policy/caps.h"
-#include "../../policy/ledger_path.h"
+#include "policy/caps.h"
+#include "policy/ledger_path.h"
 
 #define MiB (1024ULL * 1024)
 #define GiB (1024ULL * MiB)

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../policy/dedup.h"
-#include "../../policy/tracker.h"
+#include "policy/dedup.h"
+#include "policy/tracker.h"
 
 #define MiB (1ull << 20)
 #define S 1000000000ull /* one second in ns */

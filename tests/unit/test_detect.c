@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/detect.h"
+#include "tools/detect.h"
 
 #define GiB (1024ULL * 1024 * 1024)
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/detect_amd.h"
+#include "tools/detect_amd.h"
 
 #define FIX "tests/fixtures/amd"
 #define GiB (1024ULL * 1024 * 1024)

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../policy/fingerprint.h"
+#include "policy/fingerprint.h"
 
 Test(fingerprint, chunked_reading_gives_the_one_shot_fingerprint)
 {

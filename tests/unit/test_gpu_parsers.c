@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/gpu_facts.h"
-#include "../../tools/lspci_parse.h"
-#include "../../tools/smi_csv.h"
-#include "../../tools/smi_xml.h"
-#include "../../tools/xml_min.h"
+#include "tools/gpu_facts.h"
+#include "tools/lspci_parse.h"
+#include "tools/smi_csv.h"
+#include "tools/smi_xml.h"
+#include "tools/xml_min.h"
 
 #define SMI "tests/fixtures/nvidia-smi/"
 #define LSPCI "tests/fixtures/lspci/"

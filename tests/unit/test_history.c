@@ -1,7 +1,7 @@
 /* The bounded history of freed buffers (policy/history.h). */
 #include <criterion/criterion.h>
 
-#include "../../policy/history.h"
+#include "policy/history.h"
 
 struct seen {
     uint64_t first, last, count;

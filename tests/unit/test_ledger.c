@@ -9,8 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../policy/ledger.h"
-#include "../../policy/procinfo.h"
+#include "policy/ledger.h"
+#include "policy/procinfo.h"
 
 static char path[256];
 

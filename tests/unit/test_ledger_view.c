@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../policy/ledger.h"
-#include "../../policy/procinfo.h"
-#include "../../tools/ledger_view.h"
-#include "../../tools/metrics.h"
+#include "policy/ledger.h"
+#include "policy/procinfo.h"
+#include "tools/ledger_view.h"
+#include "tools/metrics.h"
 
 #define MiB (1024ULL * 1024)
 

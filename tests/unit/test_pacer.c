@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../../policy/pacer.h"
+#include "policy/pacer.h"
 
 #define MS 1000000ull
 #define US 1000ull

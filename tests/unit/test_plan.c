@@ -9,7 +9,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../policy/plan.h"
+#include "policy/plan.h"
+#include "policy/settings.h"
+#include "tools/plan_write.h"
+
+/* The settings as a process would read them from the environment now. */
+static const struct grey_settings *settings_now(void)
+{
+    static struct grey_settings s;
+    grey_settings_read(&s, grey_env_process, (unsigned)geteuid());
+    return &s;
+}
 
 #define MiB (1024ULL * 1024)
 #define GiB (1024ULL * MiB)
@@ -624,20 +634,20 @@ Test(plan_load, only_the_admin_layer_makes_admin_plans)
     if (stat(GREY_ADMIN_PLAN_PATH, &st) == 0)
         cr_skip_test("%s exists: GREY_ADMIN_PLAN cannot stand in for it here", GREY_ADMIN_PLAN_PATH);
     setenv("GREY_ADMIN_PLAN", path, 1);
-    cr_assert_str_eq(grey_admin_plan_path(), path);
-    cr_assert_eq(grey_plan_load_admin(&p, err, sizeof err), 1, "%s", err);
+    cr_assert_str_eq(settings_now()->admin_plan, path);
+    cr_assert_eq(grey_plan_load_admin(settings_now()->admin_plan, &p, err, sizeof err), 1, "%s", err);
     /* Root writes root-owned files: admin exactly when these tests run as root. */
     cr_assert_eq(p.admin, geteuid() == 0);
     cr_assert_eq(chmod(path, 0666), 0);
-    cr_assert_eq(grey_plan_load_admin(&p, err, sizeof err), 1, "%s", err);
+    cr_assert_eq(grey_plan_load_admin(settings_now()->admin_plan, &p, err, sizeof err), 1, "%s", err);
     cr_assert_not(p.admin, "a file others may write is nobody's admin plan");
     cr_assert_eq(p.dev[0].process_cap, 1ULL << 30, "but it is still read");
     char absent_admin[160];
     snprintf(absent_admin, sizeof absent_admin, "%s/none/admin.conf", tmpdir);
     setenv("GREY_ADMIN_PLAN", absent_admin, 1);
-    cr_assert_eq(grey_plan_load_admin(&p, err, sizeof err), 0, "no admin plan: no layer");
+    cr_assert_eq(grey_plan_load_admin(settings_now()->admin_plan, &p, err, sizeof err), 0, "no admin plan: no layer");
     unsetenv("GREY_ADMIN_PLAN");
-    cr_assert_str_eq(grey_admin_plan_path(), GREY_ADMIN_PLAN_PATH);
+    cr_assert_str_eq(settings_now()->admin_plan, GREY_ADMIN_PLAN_PATH);
     char missing[160];
     snprintf(missing, sizeof missing, "%s/absent.conf", tmpdir);
     cr_assert_eq(grey_plan_load_optional(missing, &p, err, sizeof err), 0, "an absent optional plan is no plan");
@@ -649,27 +659,33 @@ Test(plan_load, only_the_admin_layer_makes_admin_plans)
 
 Test(plan_load, the_user_layer_path)
 {
-    char buf[256];
-    bool required = true;
+    const struct grey_settings *set;
     unsetenv("GREY_PLAN");
     setenv("XDG_CONFIG_HOME", "/xdg", 1);
     setenv("HOME", "/home/alice", 1);
-    cr_assert_eq(grey_user_plan_path(buf, sizeof buf, &required), 0);
-    cr_assert_str_eq(buf, "/xdg/grey/plan.conf");
-    cr_assert_not(required, "a config file is used only when it exists");
+    set = settings_now();
+    cr_assert(set->have_user_plan);
+    cr_assert_str_eq(set->user_plan, "/xdg/grey/plan.conf");
+    cr_assert_not(set->user_plan_required, "a config file is used only when it exists");
     setenv("XDG_CONFIG_HOME", "relative", 1); /* the XDG spec says to ignore it */
-    cr_assert_eq(grey_user_plan_path(buf, sizeof buf, &required), 0);
-    cr_assert_str_eq(buf, "/home/alice/.config/grey/plan.conf");
+    set = settings_now();
+    cr_assert(set->have_user_plan);
+    cr_assert_str_eq(set->user_plan, "/home/alice/.config/grey/plan.conf");
     unsetenv("XDG_CONFIG_HOME");
     setenv("GREY_PLAN", "/tmp/mine.conf", 1);
-    cr_assert_eq(grey_user_plan_path(buf, sizeof buf, &required), 0);
-    cr_assert_str_eq(buf, "/tmp/mine.conf", "GREY_PLAN comes before the config file");
-    cr_assert(required, "a plan the user named must exist");
+    set = settings_now();
+    cr_assert(set->have_user_plan);
+    cr_assert_str_eq(set->user_plan, "/tmp/mine.conf", "GREY_PLAN comes before the config file");
+    cr_assert(set->user_plan_required, "a plan the user named must exist");
     unsetenv("GREY_PLAN");
     unsetenv("HOME");
-    cr_assert_eq(grey_user_plan_path(buf, sizeof buf, &required), -1, "no HOME: no user layer");
+    cr_assert_not(settings_now()->have_user_plan, "no HOME: no user layer");
+    static char long_home[GREY_SETTINGS_PATH_MAX];
+    memset(long_home, 'h', sizeof long_home - 1);
+    long_home[0] = '/';
+    setenv("HOME", long_home, 1);
+    cr_assert_not(settings_now()->have_user_plan, "a path that does not fit is refused");
     setenv("HOME", "/home/alice", 1);
-    cr_assert_eq(grey_user_plan_path(buf, 8, &required), -1, "a path that does not fit is refused");
 }
 
 /* ---------------------------------------------------------------- hints, inputs and KEY.why */

@@ -8,11 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../policy/plan.h"
-#include "../../tools/detect_chain.h"
-#include "../../tools/plan_layers.h"
-#include "../../tools/planner.h"
-#include "../../tools/run_capture.h"
+#include "policy/plan.h"
+#include "tools/detect_chain.h"
+#include "tools/plan_layers.h"
+#include "tools/plan_write.h"
+#include "tools/planner.h"
+#include "tools/run_capture.h"
 
 #define MiB (1024ULL * 1024)
 #define GiB (1024ULL * MiB)

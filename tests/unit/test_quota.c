@@ -3,7 +3,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "../../policy/quota.h"
+#include "policy/quota.h"
 
 static struct grey_slot slot, other_slot;
 static struct grey_ledger_header header;

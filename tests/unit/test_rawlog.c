@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../policy/rawlog.h"
-#include "../../policy/tracker.h"
+#include "policy/rawlog.h"
+#include "policy/tracker.h"
 
 static char path[64];
 

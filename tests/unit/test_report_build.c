@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../policy/tracker.h"
-#include "../../tools/report_build.h"
-#include "../../tools/report_html.h"
-#include "../../tools/report_text.h"
-#include "../../tools/symbolize.h"
+#include "policy/tracker.h"
+#include "tools/report_build.h"
+#include "tools/report_html.h"
+#include "tools/report_text.h"
+#include "tools/symbolize.h"
 
 #define MiB (1ull << 20)
 

@@ -9,9 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../policy/ledger.h"
-#include "../../policy/procinfo.h"
-#include "../../policy/quota.h"
+#include "policy/ledger.h"
+#include "policy/procinfo.h"
+#include "policy/quota.h"
 
 #define MiB (1024ULL * 1024)
 

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 
-#include "../../policy/sites.h"
+#include "policy/sites.h"
 
 Test(sites, same_stack_same_id_different_stack_different_id)
 {

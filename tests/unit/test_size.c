@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../policy/size.h"
+#include "policy/size.h"
 
 #define KiB 1024ULL
 #define MiB (1024ULL * KiB)

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 
-#include "../../policy/tracker.h"
+#include "policy/tracker.h"
 
 static struct grey_buffer_info buf(uint64_t addr, uint64_t bytes, uint32_t dev)
 {

@@ -2,7 +2,7 @@
  * batches, replaced records handed back, and every record whose memory is gone retired. */
 #include <criterion/criterion.h>
 
-#include "../../policy/tracker.h"
+#include "policy/tracker.h"
 
 static struct grey_buffer_info buf(uint64_t addr, uint64_t bytes, uint64_t ctx)
 {

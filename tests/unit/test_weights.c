@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../../policy/weights.h"
+#include "policy/weights.h"
 
 Test(weights, parse_weight)
 {

@@ -14,7 +14,7 @@
 #include <dlfcn.h>
 #include <string.h>
 
-#include "../check.h"
+#include "tests/integration/check.h"
 
 #define MiB (1ull << 20)
 #define BLOCK (200 * MiB)

@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../check.h"
+#include "tests/integration/check.h"
 
 #define BLOCK (200ull << 20)
 #define BLOCKS 10

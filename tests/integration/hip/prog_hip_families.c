@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../check.h"
+#include "tests/integration/check.h"
 
 #define BLOCK (200ull << 20)
 #define BLOCKS 10

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../check.h"
+#include "tests/integration/check.h"
 
 typedef hipError_t (*procaddr_fn)(const char *, void **, int, uint64_t, int *);
 hipError_t hipGraphLaunch_spt(hipGraphExec_t exec, hipStream_t stream); /* ROCm 5.3+ */

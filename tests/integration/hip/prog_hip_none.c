@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../check.h"
+#include "tests/integration/check.h"
 
 static bool mapped(const char *name)
 {

@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../sim_settings.h"
+#include "tests/simgpu/sim_settings.h"
 
 #pragma GCC visibility push(hidden)
 

@@ -7,7 +7,7 @@
  * vendors' headers are kept apart) and hands hsim_time.c plain functions (declared in hsim.h).
  * Each HIP device stands for one context of the CUDA simulator's, used only for its device index
  * and the completion time of its latest work (hipDeviceSynchronize). */
-#include "../sim_internal.h"
+#include "tests/simgpu/sim_internal.h"
 
 #include <stdatomic.h>
 

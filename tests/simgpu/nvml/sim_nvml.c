@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../policy/size.h"
-#include "../../../shim/nvml_api.h"
+#include "policy/size.h"
+#include "vendor/nvml_api.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define SIM_NVML_MAX 16

@@ -1,28 +1,24 @@
-/* The hook's per-process state: its ledger slot, the shared device budgets, the caps. */
-#ifndef GREY_HOOK_H
-#define GREY_HOOK_H
+/* This process as grey sees it: its quota (its slot in the shared ledger and the ledger's device
+ * budgets, or a private slot), which every wrapper reaches in one acquire load. */
+#ifndef GREY_CORE_SELF_H
+#define GREY_CORE_SELF_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../policy/ledger.h"
-#include "../policy/quota.h"
+#include "policy/ledger.h"
+#include "policy/quota.h"
 
-/* This process's quota: its slot in the shared ledger (and the ledger's device budgets) when the
- * ledger could be opened, else a private slot, so caps hold either way. Never NULL after the
- * constructor (or after the first intercepted call, if a library's constructor reaches the
- * driver before ours ran). */
+/* Never NULL once the process is registered (core/process.c: at load, or at the first
+ * intercepted call if a library's constructor reaches the driver before the hook's ran). */
 extern const struct grey_quota *_Atomic grey_self_quota;
-const struct grey_quota *grey_hook_init_slow(void);
-
-/* The hook's fork handlers (what pthread_atfork registers at load), for preload/audit.c. */
-void grey_hook_fork_handlers(void (**prepare)(void), void (**parent)(void), void (**child)(void));
+const struct grey_quota *grey_process_init(void);
 
 static inline const struct grey_quota *grey_self(void)
 {
     const struct grey_quota *q = atomic_load_explicit(&grey_self_quota, memory_order_acquire);
-    return __builtin_expect(q != NULL, 1) ? q : grey_hook_init_slow();
+    return __builtin_expect(q != NULL, 1) ? q : grey_process_init();
 }
 
 /* True when grey tracks device dev; the first use of a device marks it (and the process) as

@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <string.h>
 
 #include "log.h"
 
@@ -46,9 +45,11 @@ static const char *const nvml_sonames[] = {"libnvidia-ml.so.1", NULL};
 static const char *const hip_sonames[] = {"libamdhip64.so.7", "libamdhip64.so.6", "libamdhip64.so.5",
                                           "libamdhip64.so", NULL};
 
-static struct vendor_library cuda_driver = {cuda_sonames, true, NULL, 0};
-static struct vendor_library nvml = {nvml_sonames, true, NULL, 0};
-static struct vendor_library hip = {hip_sonames, false, NULL, 0};
+static struct vendor_library libraries[GREY_LIB_COUNT] = {
+    [GREY_LIB_CUDA] = {cuda_sonames, true, NULL, 0},
+    [GREY_LIB_NVML] = {nvml_sonames, true, NULL, 0},
+    [GREY_LIB_HIP] = {hip_sonames, false, NULL, 0},
+};
 
 /* Under LD_AUDIT grey lives in a link namespace of its own, where a plain dlopen would find (or
  * load) a second copy; the program's libraries are in the base namespace, and what grey loads
@@ -94,50 +95,24 @@ static void *library_symbol(struct vendor_library *lib, const char *name, bool l
     return h ? grey_real_dlsym(h, name) : NULL;
 }
 
-void *grey_driver_symbol(const char *name)
+void *grey_lib_symbol(enum grey_lib lib, const char *name)
 {
-    return library_symbol(&cuda_driver, name, true);
+    return library_symbol(&libraries[lib], name, true);
 }
 
-void *grey_nvml_symbol(const char *name)
+void *grey_lib_symbol_loaded(enum grey_lib lib, const char *name)
 {
-    return library_symbol(&nvml, name, true);
+    return library_symbol(&libraries[lib], name, false);
 }
 
-void *grey_hip_symbol(const char *name)
+void *grey_real_resolve(void **cache, enum grey_lib lib, const char *name)
 {
-    return library_symbol(&hip, name, false);
-}
-
-/* The library a name belongs to, by its API prefix. */
-static struct vendor_library *vendor_of(const char *name)
-{
-    if (strncmp(name, "nvml", 4) == 0)
-        return &nvml;
-    if (strncmp(name, "hip", 3) == 0)
-        return &hip;
-    return &cuda_driver;
-}
-
-void *grey_vendor_symbol(const char *name)
-{
-    return library_symbol(vendor_of(name), name, true);
-}
-
-void *grey_vendor_symbol_loaded(const char *name)
-{
-    return library_symbol(vendor_of(name), name, false);
-}
-
-void *grey_real_resolve(void **cache, const char *name)
-{
-    struct vendor_library *lib = vendor_of(name);
-    void *fn = library_symbol(lib, name, true);
+    void *fn = library_symbol(&libraries[lib], name, true);
     if (fn)
         __atomic_store_n(cache, fn, __ATOMIC_RELEASE);
-    else if (lib == &hip)
+    else if (lib == GREY_LIB_HIP)
         grey_warn("no loaded HIP runtime (libamdhip64.so.*) has %s; the call fails", name);
     else
-        grey_warn("%s has no %s; the call fails", lib->sonames[0], name);
+        grey_warn("%s has no %s; the call fails", libraries[lib].sonames[0], name);
     return fn;
 }

@@ -9,10 +9,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "../policy/sites.h"
+#include "policy/sites.h"
 #include "log.h"
 #include "real.h"
-#include "track_config.h"
+#include "settings.h"
 
 /* Frames of grey's own between the wrapper's caller and the capture (capture, track, settle,
  * the vendor's settle, a family's helper, the wrapper): asked for on top of the depth, then
@@ -56,7 +56,7 @@ static void init(void)
         backtrace_fn = (unw_backtrace_fn)grey_real_dlsym(lib, "unw_backtrace");
     if (!backtrace_fn) {
         /* Said loudly only when the user asked for a report that needs the sites. */
-        if (grey_track_config()->record)
+        if (grey_settings()->record)
             grey_warn("cannot load libunwind.so.8 (%s): allocation call sites are not recorded",
                       lib ? "no unw_backtrace" : dlerror());
         else
@@ -66,7 +66,7 @@ static void init(void)
 
 uint32_t grey_callsite_capture(void)
 {
-    const struct grey_track_config *cfg = grey_track_config();
+    const struct grey_settings *cfg = grey_settings();
     if (!cfg->sites)
         return GREY_SITE_NONE;
     pthread_once(&once, init);

@@ -1,0 +1,168 @@
+/* The CUDA driver behind the vendor interface (vendor.h).
+ *
+ * The current device: the calling thread's current context (cuCtxGetCurrent, one call) and its
+ * device, asked once per context and remembered per thread until the context changes or any
+ * context dies (grey_context_epoch): an allocation and a launch each ask the driver once.
+ *
+ * Timing events are recorded on the launch stream and read back with cuEventQuery /
+ * cuEventElapsedTime, never waited for. During a stream capture in the global mode, CUDA forbids
+ * "potentially unsafe" calls such as cuEventQuery on every thread, and a forbidden call
+ * invalidates the capture. grey's own calls therefore switch the calling thread to the relaxed
+ * capture mode and back, as libraries do, so that measuring never breaks a program's CUDA graph
+ * capture; launches into a capturing stream are not measured at all (they do not run then).
+ *
+ * Snapshots push the buffer's context, synchronize it once (work the program queued on any stream
+ * has landed), copy with cuMemcpyDtoH and pop it again. */
+#include "cuda_shim.h"
+#include "vendor.h"
+
+_Atomic uint32_t grey_context_epoch;
+
+static __thread CUcontext cached_ctx __attribute__((tls_model("initial-exec")));
+static __thread int cached_dev __attribute__((tls_model("initial-exec")));
+static __thread uint32_t cached_epoch __attribute__((tls_model("initial-exec")));
+
+static bool current(int *dev, uint64_t *context)
+{
+    static void *current_fn, *device_fn;
+    PFN_cuCtxGetCurrent_v4000 get_current = grey_cuda_real(&current_fn, "cuCtxGetCurrent");
+    CUcontext ctx = NULL;
+    if (!get_current || get_current(&ctx) != CUDA_SUCCESS || !ctx)
+        return false;
+    uint32_t epoch = atomic_load_explicit(&grey_context_epoch, memory_order_acquire);
+    if (ctx != cached_ctx || epoch != cached_epoch) {
+        PFN_cuCtxGetDevice_v2000 get_device = grey_cuda_real(&device_fn, "cuCtxGetDevice");
+        CUdevice d;
+        if (!get_device || get_device(&d) != CUDA_SUCCESS)
+            return false;
+        cached_ctx = ctx;
+        cached_dev = (int)d;
+        cached_epoch = epoch;
+    }
+    *dev = cached_dev;
+    *context = (uint64_t)(uintptr_t)ctx;
+    return true;
+}
+
+static CUstreamCaptureMode relax(void)
+{
+    static void *fn;
+    PFN_cuThreadExchangeStreamCaptureMode_v10010 exchange = grey_cuda_real(&fn, "cuThreadExchangeStreamCaptureMode");
+    CUstreamCaptureMode mode = CU_STREAM_CAPTURE_MODE_RELAXED;
+    if (!exchange || exchange(&mode) != CUDA_SUCCESS)
+        return CU_STREAM_CAPTURE_MODE_RELAXED;
+    return mode;
+}
+
+static void unrelax(CUstreamCaptureMode mode)
+{
+    static void *fn;
+    PFN_cuThreadExchangeStreamCaptureMode_v10010 exchange = grey_cuda_real(&fn, "cuThreadExchangeStreamCaptureMode");
+    if (exchange && mode != CU_STREAM_CAPTURE_MODE_RELAXED)
+        exchange(&mode);
+}
+
+static bool capturing(void *stream)
+{
+    static void *fn;
+    PFN_cuStreamIsCapturing_v10000 is_capturing = grey_cuda_real(&fn, "cuStreamIsCapturing");
+    CUstreamCaptureStatus status = CU_STREAM_CAPTURE_STATUS_NONE;
+    return !is_capturing || is_capturing((CUstream)stream, &status) != CUDA_SUCCESS ||
+           status != CU_STREAM_CAPTURE_STATUS_NONE;
+}
+
+static void *event_new(void)
+{
+    static void *fn;
+    PFN_cuEventCreate_v2000 create = grey_cuda_real(&fn, "cuEventCreate");
+    CUevent ev = NULL;
+    CUstreamCaptureMode mode = relax();
+    bool ok = create && create(&ev, CU_EVENT_DEFAULT) == CUDA_SUCCESS;
+    unrelax(mode);
+    return ok ? ev : NULL;
+}
+
+static bool event_record(void *event, void *stream)
+{
+    static void *fn;
+    PFN_cuEventRecord_v2000 record = grey_cuda_real(&fn, "cuEventRecord");
+    return record && record((CUevent)event, (CUstream)stream) == CUDA_SUCCESS;
+}
+
+static int event_elapsed(void *a, void *b, uint64_t *ns)
+{
+    static void *query_fn, *elapsed_fn;
+    PFN_cuEventQuery_v2000 query = grey_cuda_real(&query_fn, "cuEventQuery");
+    PFN_cuEventElapsedTime_v2000 elapsed = grey_cuda_real(&elapsed_fn, "cuEventElapsedTime");
+    if (!query || !elapsed)
+        return -1;
+    CUstreamCaptureMode mode = relax();
+    int r;
+    CUresult q = query((CUevent)b);
+    float ms = 0;
+    if (q == CUDA_ERROR_NOT_READY)
+        r = 0;
+    else if (q != CUDA_SUCCESS || elapsed(&ms, (CUevent)a, (CUevent)b) != CUDA_SUCCESS)
+        r = -1;
+    else
+        r = 1;
+    unrelax(mode);
+    if (r == 1)
+        *ns = ms > 0 ? (uint64_t)((double)ms * 1e6) : 0;
+    return r;
+}
+
+static void event_free(void *event)
+{
+    static void *fn;
+    PFN_cuEventDestroy_v4000 destroy = grey_cuda_real(&fn, "cuEventDestroy_v2");
+    if (destroy)
+        destroy((CUevent)event);
+}
+
+static bool readback_enter(uint64_t context, uint64_t *saved)
+{
+    static void *push_fn, *pop_fn, *sync_fn;
+    PFN_cuCtxPushCurrent_v4000 push = grey_cuda_real(&push_fn, "cuCtxPushCurrent_v2");
+    PFN_cuCtxPopCurrent_v4000 pop = grey_cuda_real(&pop_fn, "cuCtxPopCurrent_v2");
+    PFN_cuCtxSynchronize_v2000 sync = grey_cuda_real(&sync_fn, "cuCtxSynchronize");
+    *saved = 0; /* a pushed context is popped: nothing else to restore */
+    if (!push || !pop || !sync || push((CUcontext)(uintptr_t)context) != CUDA_SUCCESS)
+        return false;
+    if (sync() != CUDA_SUCCESS) {
+        CUcontext old;
+        pop(&old);
+        return false;
+    }
+    return true;
+}
+
+static bool readback(void *dst, uint64_t src, size_t n)
+{
+    static void *fn;
+    PFN_cuMemcpyDtoH_v3020 dtoh = grey_cuda_real(&fn, "cuMemcpyDtoH_v2");
+    return dtoh && dtoh(dst, (CUdeviceptr)src, n) == CUDA_SUCCESS;
+}
+
+static void readback_leave(uint64_t saved)
+{
+    (void)saved;
+    static void *fn;
+    PFN_cuCtxPopCurrent_v4000 pop = grey_cuda_real(&fn, "cuCtxPopCurrent_v2");
+    CUcontext old;
+    if (pop)
+        pop(&old);
+}
+
+const struct grey_vendor grey_cuda_vendor = {
+    .name = "CUDA",
+    .current = current,
+    .capturing = capturing,
+    .event_new = event_new,
+    .event_record = event_record,
+    .event_elapsed = event_elapsed,
+    .event_free = event_free,
+    .readback_enter = readback_enter,
+    .readback = readback,
+    .readback_leave = readback_leave,
+};

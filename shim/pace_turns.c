@@ -1,0 +1,220 @@
+/* Turns and ceilings (pace.h): which process may launch on a contended device now, decided by
+ * the pacer (policy/pacer.h) over what the device's members publish in the ledger, and the token
+ * bucket of a process under a ceiling. The only syscalls are the futex wait and wake of a launch
+ * that may not go yet, and the sleep of a process over its ceiling. */
+#include "pace_internal.h"
+
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static _Atomic unsigned waiting_threads[GREY_MAX_DEVICES];
+static _Atomic uint64_t ceil_allowance[GREY_MAX_DEVICES], ceil_at[GREY_MAX_DEVICES];
+
+static void atomic_max_u64(_Atomic uint64_t *v, uint64_t x)
+{
+    uint64_t cur = atomic_load_explicit(v, memory_order_relaxed);
+    while ((int64_t)(x - cur) > 0 && !atomic_compare_exchange_weak(v, &cur, x))
+        ;
+}
+
+/* ------------------------------------------------------------------ the futex word */
+
+/* The device's seq word is shared between processes (a MAP_SHARED file), so these are the
+ * non-private futex operations. */
+static void futex_wait(_Atomic uint32_t *word, uint32_t seen, uint64_t ns)
+{
+    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull), .tv_nsec = (long)(ns % 1000000000ull)};
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, seen, &ts, NULL, 0);
+}
+
+static void futex_wake_all(_Atomic uint32_t *word)
+{
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* ------------------------------------------------------------------ the device's members */
+
+void grey_pace_join(struct grey_fair_device *f, uint32_t idx)
+{
+    uint64_t bit = 1ull << (idx & 63);
+    if (!(atomic_load_explicit(&f->members[idx >> 6], memory_order_relaxed) & bit))
+        atomic_fetch_or(&f->members[idx >> 6], bit);
+}
+
+/* The live processes registered on dev, as the pacer sees them; self among them at *self_pos.
+ * Members that exited, or have not launched for FORGET_NS, leave the set on the way (one that
+ * comes back re-registers at its next launch: its fast path finds its bit gone). */
+static unsigned gather(struct grey_ledger_header *h, int dev, uint32_t self_idx, uint64_t now,
+                       struct grey_pacer_proc *out, unsigned *self_pos, bool *others_waiting)
+{
+    struct grey_slot *slots = (struct grey_slot *)(h + 1);
+    struct grey_fair_device *f = &h->fair[dev];
+    unsigned n = 0;
+    *self_pos = UINT_MAX;
+    *others_waiting = false;
+    for (uint32_t w = 0; w < GREY_LEDGER_SLOTS / 64; w++) {
+        uint64_t bits = atomic_load_explicit(&f->members[w], memory_order_relaxed);
+        while (bits) {
+            uint32_t b = (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            uint32_t i = w * 64 + b;
+            struct grey_slot *s = &slots[i];
+            struct grey_slot_fair *sf = &s->fair[dev];
+            uint64_t seen = atomic_load_explicit(&sf->seen_ns, memory_order_relaxed);
+            uint64_t waiting = atomic_load_explicit(&sf->waiting_since, memory_order_relaxed);
+            if (i != self_idx && (grey_slot_state(s) != GREY_SLOT_ACTIVE ||
+                                  (waiting == 0 && now > seen && now - seen > FORGET_NS))) {
+                atomic_fetch_and(&f->members[w], ~(1ull << b));
+                continue;
+            }
+            if (n == GATHER_MAX - 1 && *self_pos == UINT_MAX && i != self_idx)
+                continue; /* keep the last place for self */
+            if (n == GATHER_MAX)
+                continue;
+            out[n] = (struct grey_pacer_proc){
+                .id = i + 1,
+                .weight = atomic_load_explicit(&sf->weight, memory_order_relaxed),
+                .vtime = atomic_load_explicit(&sf->vtime, memory_order_relaxed),
+                .seen_ns = seen,
+                .waiting_since = waiting,
+                .recent_ns = grey_pace_recent(sf, now),
+            };
+            if (i == self_idx)
+                *self_pos = n;
+            else
+                *others_waiting |= waiting != 0;
+            n++;
+        }
+    }
+    if (*self_pos == UINT_MAX) { /* our bit was cleared under us: we are here all the same */
+        struct grey_slot_fair *sf = &slots[self_idx].fair[dev];
+        out[n] = (struct grey_pacer_proc){
+            .id = self_idx + 1,
+            .weight = atomic_load_explicit(&sf->weight, memory_order_relaxed),
+            .vtime = atomic_load_explicit(&sf->vtime, memory_order_relaxed),
+            .seen_ns = now,
+            .waiting_since = atomic_load_explicit(&sf->waiting_since, memory_order_relaxed),
+            .recent_ns = grey_pace_recent(sf, now),
+        };
+        *self_pos = n++;
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------ turns */
+
+/* Waits until this process may launch on dev (at once unless the device is contended and it is
+ * someone else's turn). Returns whether it is alone on the device, shares it without turns (the
+ * device is not busy enough to contend), or has its turn (contended). */
+enum grey_turn grey_pace_take_turn(struct grey_ledger_header *h, struct grey_slot *slot, uint32_t idx, int dev,
+                                   uint64_t now,
+                                   uint64_t prev_seen)
+{
+    struct grey_fair_device *f = &h->fair[dev];
+    struct grey_slot_fair *me = &slot->fair[dev];
+    uint32_t my_id = idx + 1;
+    bool waited = false, contended;
+    unsigned active = 1;
+    uint64_t wait_start = 0;
+    for (;;) {
+        uint64_t token = atomic_load(&f->token);
+        uint32_t seq = atomic_load(&f->seq);
+        uint32_t holder;
+        uint64_t slice_end;
+        grey_token_unpack(token, &holder, &slice_end);
+        contended = atomic_load_explicit(&f->contended, memory_order_relaxed) != 0;
+        if (contended && holder == my_id && now < slice_end)
+            break; /* our slice */
+
+        struct grey_pacer_proc procs[GATHER_MAX];
+        unsigned self;
+        bool others_waiting;
+        unsigned n = gather(h, dev, idx, now, procs, &self, &others_waiting);
+        procs[self].seen_ns = prev_seen; /* whether we are rejoining after idling */
+        struct grey_pacer_device state = {.holder = holder, .slice_end_ns = slice_end, .contended = contended};
+        struct grey_pacer_decision d;
+        grey_pacer_decide(&grey_pace_params, procs, n, self, &state, now, &d);
+        active = d.active;
+        if (d.self_vtime != procs[self].vtime)
+            atomic_max_u64(&me->vtime, d.self_vtime);
+        if (d.contended != contended)
+            atomic_store(&f->contended, d.contended ? 1u : 0u);
+        contended = d.contended;
+        if (d.set_token) {
+            uint64_t next = grey_token_pack(d.holder, d.slice_end_ns);
+            if (next != token) {
+                if (!atomic_compare_exchange_strong(&f->token, &token, next)) {
+                    now = grey_pace_now_ns(); /* someone else moved it first: look again */
+                    continue;
+                }
+                atomic_fetch_add_explicit(&f->handoffs, 1, memory_order_relaxed);
+                atomic_fetch_add(&f->seq, 1);
+                if (d.holder == my_id && holder != my_id)
+                    atomic_store(&grey_pace_skip_sample[dev], true);
+                if (others_waiting)
+                    futex_wake_all(&f->seq);
+            }
+        }
+        if (d.go)
+            break;
+        if (!waited) {
+            waited = true;
+            wait_start = now;
+            atomic_fetch_add(&waiting_threads[dev], 1);
+        }
+        if (!atomic_load_explicit(&me->waiting_since, memory_order_relaxed))
+            atomic_store(&me->waiting_since, wait_start);
+        futex_wait(&f->seq, seq, d.wait_ns);
+        now = grey_pace_now_ns();
+        atomic_store_explicit(&me->seen_ns, now, memory_order_relaxed);
+        prev_seen = now;
+        grey_pace_poll(slot, now, 4);
+    }
+    if (waited) {
+        if (atomic_fetch_sub(&waiting_threads[dev], 1) == 1)
+            atomic_store(&me->waiting_since, 0);
+        atomic_fetch_add_explicit(&me->throttled_ns, now - wait_start, memory_order_relaxed);
+    }
+    return contended ? TURN_OURS : active > 1 ? TURN_SHARED : TURN_ALONE;
+}
+
+/* Over the ceiling: sleep until the device time used is back within share of the time passed.
+ * The slot's activity is not refreshed meanwhile, so a capped holder gives its turn away. */
+void grey_pace_hold_to_ceiling(struct grey_slot *slot, int dev, uint32_t share, uint64_t now)
+{
+    uint64_t start = now;
+    bool waited = false;
+    for (;;) {
+        uint64_t used = atomic_load(&grey_pace_ceil_used[dev]);
+        uint64_t at = atomic_load(&ceil_at[dev]);
+        uint64_t allowance = atomic_load(&ceil_allowance[dev]);
+        if (at == 0) /* the first launch: a burst's worth to start with */
+            allowance = used + CEILING_BURST_NS, at = now;
+        allowance = grey_ceiling_refill(allowance, at, now, share, used, CEILING_BURST_NS);
+        atomic_store(&ceil_allowance[dev], allowance);
+        atomic_store(&ceil_at[dev], now);
+        uint64_t wait = grey_ceiling_wait(allowance, used, share);
+        if (!wait)
+            break;
+        waited = true;
+        if (wait > CEILING_SLEEP_NS)
+            wait = CEILING_SLEEP_NS;
+        struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000ull), .tv_nsec = (long)(wait % 1000000000ull)};
+        nanosleep(&ts, NULL);
+        now = grey_pace_now_ns();
+        grey_pace_poll(slot, now, SAMPLES);
+    }
+    if (waited)
+        atomic_fetch_add_explicit(&slot->fair[dev].throttled_ns, now - start, memory_order_relaxed);
+}
+
+void grey_pace_turns_fork_child(void)
+{
+    for (int d = 0; d < GREY_MAX_DEVICES; d++) {
+        atomic_store(&ceil_at[d], 0);
+        atomic_store(&waiting_threads[d], 0);
+    }
+}
