@@ -6,9 +6,10 @@
 # Vendor headers (<cuda.h>, <hip/...>) belong to the shims and the tools (which query drivers
 # themselves): policy/, core/ and preload/ stay vendor-neutral. grey's HIP code calls the
 # runtime only through grey_hip_call (shim/hip_shim.h), which sets the re-entry guard.
-# Prints every violation and exits 1 when there is one.
+# Prints every violation and exits 1 when there is one. ROOT (default: this checkout) is the tree
+# to check.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "${1:-$(dirname "$0")/..}" || exit 2
 
 declare -A allowed=(
   [policy]="policy"
@@ -44,7 +45,8 @@ done
 # The HIP runtime is reached only through grey_hip_call.
 for f in shim/*.c; do
   if grep -n 'grey_hip_real\b' "$f" >/dev/null; then
-    grep -n 'grey_hip_real\b' "$f" | sed "s|^|layers: $f:|; s|$| (call the HIP runtime through grey_hip_call)|"
+    grep -n 'grey_hip_real\b' "$f" | cut -d: -f1 |
+      sed "s|.*|layers: $f:&: grey_hip_real bypasses the re-entry guard (call the runtime through grey_hip_call)|"
     bad=1
   fi
 done

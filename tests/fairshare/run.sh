@@ -16,18 +16,21 @@ work=$(mktemp -d /tmp/grey-fair.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export GREY_SIM_STATE=$work/sim GREY_LEDGER=$work/ledger
 unset GREY_WEIGHT GREY_MAX_SHARE GREY_PACE GREY_SIM_KERNEL_US
-failures=0
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 now() { python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_MONOTONIC))'; }
 ms() { echo $(($1 * 1000000)); }
-pass() { echo "  ok: $*"; }
-fail() { echo "  FAILED: $*"; failures=$((failures + 1)); }
-# check NAME PYTHON-EXPR...: python prints "ok: ..." or "FAILED: ..." lines; failures counted.
+# check NAME PYTHON-EXPR...: python prints "ok: ..." or "FAILED: ..." lines, each counted.
 check() {
-    local out
+    local out line
     out=$(python3 - "$work" "$@" 2>&1) || { fail "analysis crashed: $out"; return; }
-    echo "$out" | sed 's/^/  /'
-    failures=$((failures + $(echo "$out" | grep -c '^FAILED' || true)))
+    while IFS= read -r line; do
+        case "$line" in
+            "ok: "*) ok "${line#ok: }" ;;
+            "FAILED: "*) fail "${line#FAILED: }" ;;
+            *) echo "      $line" ;;
+        esac
+    done <<<"$out"
 }
 
 # load NAME WEIGHT FROM UNTIL [fair_load options...]: one process in the background under grey-run.
@@ -190,7 +193,7 @@ PY
     echo "  (attempt $attempt: added $best ns; the machine may be busy, measuring again)"
 done
 if python3 -c "import sys; sys.exit(0 if max(map(float, '$best'.split())) <= 20 else 1)"; then
-    pass "a launch with the hook costs $best ns more (linked symbol, cuGetProcAddress; at most 20 ns)"
+    ok "a launch with the hook costs $best ns more (linked symbol, cuGetProcAddress; at most 20 ns)"
 else
     fail "a launch with the hook costs $best ns more (at most 20 ns)"
 fi
@@ -269,8 +272,4 @@ p, h = (json.load(open(f"{w}/{n}.json"))["completed"] for n in ("hplain", "hhook
 print(("ok" if h >= 0.95 * p else "FAILED") + f": HIP alone with the hook {h} kernels, without {p}: {h / p:.1%} (at least 95%)")
 PY
 
-if [ "$failures" -ne 0 ]; then
-    echo "fairshare-integration: $failures check(s) FAILED"
-    exit 1
-fi
-echo "fairshare-integration: all checks passed"
+finish fairshare-integration

@@ -12,14 +12,14 @@ export GREY_LEDGER=$work/ledger GREY_HOOK=$B/asan/lib/libgreyhook.so
 # the question here.
 export ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 CAP=$((512 << 20))
-passed=0 failed=0
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 run() {
     local name=$1; shift
     if LD_PRELOAD="$ASAN_RUNTIME" "$@" >"$work/out" 2>&1 && ! grep -q "Sanitizer" "$work/out"; then
-        passed=$((passed + 1)); echo "ok:   $name"
+        ok "$name"
     else
-        failed=$((failed + 1)); echo "FAIL: $name"; sed 's/^/      /' "$work/out" | tail -40
+        fail "$name"; sed 's/^/      /' "$work/out" | tail -40
     fi
 }
 
@@ -37,5 +37,4 @@ run "asan: 20k random operations" "$B/asan/bin/grey-run" --quiet --cap 2GiB -- \
 run "asan: NVML view" "$B/asan/bin/grey-run" --quiet --cap 512MiB -- "$B/tests/integration/prog_nvml" $CAP
 run "asan: grey-run refuses a bad size" bash -c "! '$B/asan/bin/grey-run' --cap 12XB -- true"
 
-echo "integration-asan: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish integration-asan

@@ -12,16 +12,16 @@ export GREY_LEDGER=$work/ledger GREY_DIR=$work/grey GREY_HOOK=$B/asan/lib/libgre
 export ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 unset GREY_DEDUP GREY_REPORT_DIR
 PROG=$B/tests/integration/prog_dedup
-passed=0 failed=0
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 # run NAME JQ-CHECK ARGS...: the program under the ASan hook and grey-run, then the report.
 run() {
     local name=$1 check=$2; shift 2
     if LD_PRELOAD="$ASAN_RUNTIME" "$B/asan/bin/grey-run" --quiet --dedup --report "$work/r.json" -- "$PROG" "$@" \
         >"$work/out" 2>&1 && ! grep -q "Sanitizer" "$work/out" && jq -e "$check" "$work/r.json" >/dev/null; then
-        passed=$((passed + 1)); echo "ok:   $name"
+        ok "$name"
     else
-        failed=$((failed + 1)); echo "FAIL: $name"; sed 's/^/      /' "$work/out" | tail -40
+        fail "$name"; sed 's/^/      /' "$work/out" | tail -40
     fi
 }
 
@@ -39,5 +39,4 @@ for PROG in "$B/tests/cuda/rt_dedup" "$B/tests/cuda/rt_dedup_shared"; do
     run "asan: $(basename "$PROG") at cudaDeviceReset" '.groups[0].count == 3' reset
 done
 
-echo "dedup-asan: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish dedup-asan

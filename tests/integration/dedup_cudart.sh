@@ -13,9 +13,7 @@ work=$(mktemp -d /tmp/grey-dedup-cudart.XXXXXX)
 export GREY_LEDGER=$work/ledger GREY_DIR=$work/grey
 unset GREY_DEDUP GREY_REPORT_DIR
 trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-ok()   { passed=$((passed + 1)); echo "ok:   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 for bin in "$@"; do
     b=$(basename "$bin")
@@ -44,5 +42,4 @@ for bin in "$@"; do
         fi
     done
 done
-echo "dedup-cuda-runtime: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish dedup-cuda-runtime

@@ -17,10 +17,7 @@ PROG=$B/tests/integration/prog_dedup
 HOOK=$B/lib/libgreyhook.so
 MiB=$((1 << 20))
 
-passed=0
-failed=0
-ok()   { passed=$((passed + 1)); echo "ok:   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 # expect_rc WANT NAME -- CMD...: runs CMD, output in $work/out (stdout) and $work/err (stderr).
 expect_rc() {
@@ -237,5 +234,4 @@ expect_rc 0 "grey-report on that record" -- "$B/bin/grey-report" "$raw"
 expect_in "$work/out" '16.0 MiB reclaimable: 3 identical buffers of 8.0 MiB' "standalone record: the group"
 if [ "$(stat -c %a "$GREY_DIR")" = 700 ]; then ok "the report directory is private (0700)"; else fail "report directory mode $(stat -c %a "$GREY_DIR")"; fi
 
-echo "dedup-integration: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish dedup-integration

@@ -20,10 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-ok()   { passed=$((passed + 1)); echo "ok:   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 check() { # check NAME CMD...: passes when CMD exits 0
     local name=$1; shift
     if "$@" >"$work/check.out" 2>&1; then ok "$name"; else fail "$name"; sed 's/^/      /' "$work/check.out"; fi
@@ -290,5 +287,4 @@ for f in zero:"not a grey ledger" short:"truncated" garbage:"not a grey ledger" 
 done
 
 echo
-echo "ledger integration: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish "ledger integration"

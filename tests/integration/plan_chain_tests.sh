@@ -21,10 +21,7 @@ unset GREY_PLAN GREY_CAP GREY_BUDGET GREY_MODE GREY_TENANTS GREY_MODEL_SIZE GREY
       GREY_DETECT_SOURCES GREY_ADMIN_PLAN
 export XDG_CONFIG_HOME=$work/no-config
 
-passed=0 failed=0 skipped=0
-ok()   { passed=$((passed + 1)); echo "ok:   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-skip() { skipped=$((skipped + 1)); echo "SKIP: $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 check() { # NAME CMD...: passes when CMD succeeds (its output is not shown)
     local name=$1; shift
     if "$@" >/dev/null; then ok "$name"; else fail "$name"; fi
@@ -261,5 +258,4 @@ fi
 run 2 "$G" --tenants 0 && check "--tenants 0 is a usage error" has "$work/err" "--tenants: '0' is not a number of tenants"
 run 2 "$G" install && check "install without FILE is a usage error" has "$work/err" "install: missing FILE"
 
-echo "plan_chain_tests: $passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+finish plan_chain_tests

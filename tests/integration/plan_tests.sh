@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # grey-plan against the simulated driver: detection, planning by mode, show/check, usage errors.
 # Run from the repository root after `make` (needs build/bin/grey-plan and build/sim/libcuda.so.1).
-# Prints "ok: NAME" per passing check; on the first failure prints "FAIL: ..." and exits 1.
+# Stops at the first failure: later checks read the plans earlier ones wrote.
 set -euo pipefail
 
 G=${GREY_PLAN:-build/bin/grey-plan}
 SIM=${GREY_TEST_SIM:-build/sim}
 
-ok() { echo "ok: $1"; }
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+stop() { fail "$@"; finish plan_tests; exit 1; }
 
-[ -x "$G" ] || fail "$G is not built (run make)"
-[ -e "$SIM/libcuda.so.1" ] || fail "$SIM/libcuda.so.1 is not built (run make)"
+[ -x "$G" ] || stop "$G is not built (run make)"
+[ -e "$SIM/libcuda.so.1" ] || stop "$SIM/libcuda.so.1 is not built (run make)"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -31,12 +31,12 @@ expect_rc() {
     local want=$1 rc=0
     shift
     "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-    [ "$rc" -eq "$want" ] || fail "'$*' exited $rc, expected $want; stderr: $(cat "$tmp/err")"
+    [ "$rc" -eq "$want" ] || stop "'$*' exited $rc, expected $want; stderr: $(cat "$tmp/err")"
 }
 
 # Asserts that file $1 contains the fixed string $2.
 contains() {
-    grep -qF -- "$2" "$1" || fail "$1 lacks '$2'; it holds: $(cat "$1")"
+    grep -qF -- "$2" "$1" || stop "$1 lacks '$2'; it holds: $(cat "$1")"
 }
 
 # The integer value of KEY in a plan file's [device N] section.
@@ -53,17 +53,17 @@ json_values() { # FILE KEY -> the values, one per line
 
 # ---------------------------------------------------------------- detect
 expect_rc 0 sim "$G" detect --json
-[ "$(json_values "$tmp/out" index | tr '\n' ' ')" = "0 1 " ] || fail "detect --json indices: $(cat "$tmp/out")"
-[ "$(json_values "$tmp/out" vram_total_bytes | sort -u)" = "$VRAM" ] || fail "detect --json VRAM: $(cat "$tmp/out")"
-[ "$(json_values "$tmp/out" sm_count | sort -u)" = "40" ] || fail "detect --json SMs: $(cat "$tmp/out")"
-[ "$(json_values "$tmp/out" name | sort -u)" = "Grey Test GPU" ] || fail "detect --json name: $(cat "$tmp/out")"
-[ "$(json_values "$tmp/out" compute_capability | sort -u)" = "9.0" ] || fail "detect --json cc"
+[ "$(json_values "$tmp/out" index | tr '\n' ' ')" = "0 1 " ] || stop "detect --json indices: $(cat "$tmp/out")"
+[ "$(json_values "$tmp/out" vram_total_bytes | sort -u)" = "$VRAM" ] || stop "detect --json VRAM: $(cat "$tmp/out")"
+[ "$(json_values "$tmp/out" sm_count | sort -u)" = "40" ] || stop "detect --json SMs: $(cat "$tmp/out")"
+[ "$(json_values "$tmp/out" name | sort -u)" = "Grey Test GPU" ] || stop "detect --json name: $(cat "$tmp/out")"
+[ "$(json_values "$tmp/out" compute_capability | sort -u)" = "9.0" ] || stop "detect --json cc"
 free=$(json_values "$tmp/out" vram_free_bytes | head -1)
-[ -n "$free" ] && [ "$free" -le "$VRAM" ] && [ "$free" -gt 0 ] || fail "detect --json free: '$free'"
+[ -n "$free" ] && [ "$free" -le "$VRAM" ] && [ "$free" -gt 0 ] || stop "detect --json free: '$free'"
 ok "detect --json lists 2 devices with GREY_SIM_VRAM and GREY_SIM_SMS"
 
 expect_rc 0 sim "$G" detect
-[ "$(grep -c 'Grey Test GPU.*24.0 GiB' "$tmp/out")" -eq 2 ] || fail "detect table: $(cat "$tmp/out")"
+[ "$(grep -c 'Grey Test GPU.*24.0 GiB' "$tmp/out")" -eq 2 ] || stop "detect table: $(cat "$tmp/out")"
 ok "detect prints a table with both devices"
 
 expect_rc 1 env LD_LIBRARY_PATH="$SIM" GREY_SIM_DEVICES=0 "$G" detect
@@ -79,7 +79,7 @@ fi
 # ---------------------------------------------------------------- planning by mode
 for mode in safe balanced aggressive; do
     expect_rc 0 sim "$G" --mode "$mode" --out "$tmp/$mode.conf"
-    [ ! -e "$tmp/$mode.conf.tmp" ] || fail "$mode: temporary file left behind"
+    [ ! -e "$tmp/$mode.conf.tmp" ] || stop "$mode: temporary file left behind"
     contains "$tmp/err" "grey-plan: device 1 \"Grey Test GPU\" 24.0 GiB: budget 21.6 GiB"
     contains "$tmp/err" "($mode)"
 done
@@ -92,10 +92,10 @@ for spec in safe:75 balanced:85 aggressive:90; do
     want=$((VRAM * pct / 100 / MiB * MiB))
     [ "$want" -le "$budget" ] || want=$budget
     for d in 0 1; do
-        [ "$(plan_value "$tmp/$mode.conf" $d budget)" = "$budget" ] || fail "$mode dev $d budget"
+        [ "$(plan_value "$tmp/$mode.conf" $d budget)" = "$budget" ] || stop "$mode dev $d budget"
         [ "$(plan_value "$tmp/$mode.conf" $d process_cap)" = "$want" ] ||
-            fail "$mode dev $d process_cap $(plan_value "$tmp/$mode.conf" $d process_cap) != $want"
-        [ "$(plan_value "$tmp/$mode.conf" $d vram)" = "$VRAM" ] || fail "$mode dev $d vram"
+            stop "$mode dev $d process_cap $(plan_value "$tmp/$mode.conf" $d process_cap) != $want"
+        [ "$(plan_value "$tmp/$mode.conf" $d vram)" = "$VRAM" ] || stop "$mode dev $d vram"
     done
 done
 ok "budget is 90% of VRAM; caps are 75/85/90% (clamped to the budget)"
@@ -104,7 +104,7 @@ for d in 0 1; do
     s=$(plan_value "$tmp/safe.conf" $d process_cap)
     b=$(plan_value "$tmp/balanced.conf" $d process_cap)
     a=$(plan_value "$tmp/aggressive.conf" $d process_cap)
-    [ "$s" -lt "$b" ] && [ "$b" -lt "$a" ] || fail "device $d caps not increasing: $s $b $a"
+    [ "$s" -lt "$b" ] && [ "$b" -lt "$a" ] || stop "device $d caps not increasing: $s $b $a"
 done
 ok "aggressive caps > balanced caps > safe caps"
 
@@ -114,35 +114,35 @@ ok "plan file is commented with human sizes"
 
 expect_rc 0 sim "$G" --mode balanced
 cmp -s <(grep -v '^# Written' "$tmp/out") <(grep -v '^# Written' "$tmp/balanced.conf") ||
-    fail "plan on stdout differs from --out"
+    stop "plan on stdout differs from --out"
 ok "without --out the plan goes to stdout"
 
 # ---------------------------------------------------------------- overrides
 expect_rc 0 sim "$G" --cap 10GiB --budget 20GiB --out "$tmp/over.conf"
-[ "$(plan_value "$tmp/over.conf" 0 process_cap)" = $((10 * GiB)) ] || fail "--cap not applied"
-[ "$(plan_value "$tmp/over.conf" 1 budget)" = $((20 * GiB)) ] || fail "--budget not applied"
+[ "$(plan_value "$tmp/over.conf" 0 process_cap)" = $((10 * GiB)) ] || stop "--cap not applied"
+[ "$(plan_value "$tmp/over.conf" 1 budget)" = $((20 * GiB)) ] || stop "--budget not applied"
 ok "--cap and --budget apply to every device"
 
 expect_rc 0 sim "$G" --cap 100GiB --budget 1.5T --out "$tmp/clamp.conf"
 contains "$tmp/err" "warning: device 0 \"Grey Test GPU\": --budget 1.5 TiB is more than its VRAM 24.0 GiB"
 contains "$tmp/err" "warning: device 1 \"Grey Test GPU\": --cap 100.0 GiB is more than its VRAM 24.0 GiB"
-[ "$(plan_value "$tmp/clamp.conf" 1 process_cap)" = "$VRAM" ] || fail "--cap not clamped to VRAM"
+[ "$(plan_value "$tmp/clamp.conf" 1 process_cap)" = "$VRAM" ] || stop "--cap not clamped to VRAM"
 ok "oversized --cap/--budget are clamped to VRAM with a warning naming the device"
 
 expect_rc 0 sim "$G" --cap 20GiB --budget 10GiB --out "$tmp/capbud.conf"
 contains "$tmp/err" "--cap 20.0 GiB is more than the budget 10.0 GiB; using 10.0 GiB"
-[ "$(plan_value "$tmp/capbud.conf" 0 process_cap)" = $((10 * GiB)) ] || fail "cap > budget kept"
+[ "$(plan_value "$tmp/capbud.conf" 0 process_cap)" = $((10 * GiB)) ] || stop "cap > budget kept"
 ok "--cap above --budget is lowered to the budget with a warning"
 
 # ---------------------------------------------------------------- show and check
 expect_rc 0 "$G" show --json "$tmp/aggressive.conf"
 [ "$(json_values "$tmp/out" process_cap_bytes | tr '\n' ' ')" = \
   "$(plan_value "$tmp/aggressive.conf" 0 process_cap) $(plan_value "$tmp/aggressive.conf" 1 process_cap) " ] ||
-    fail "show --json caps differ from the plan: $(cat "$tmp/out")"
-[ "$(json_values "$tmp/out" budget_bytes | sort -u)" = "$budget" ] || fail "show --json budget"
-[ "$(json_values "$tmp/out" vram_bytes | sort -u)" = "$VRAM" ] || fail "show --json vram"
-[ "$(json_values "$tmp/out" mode)" = "aggressive" ] || fail "show --json mode"
-[ "$(json_values "$tmp/out" version)" = "1" ] || fail "show --json version"
+    stop "show --json caps differ from the plan: $(cat "$tmp/out")"
+[ "$(json_values "$tmp/out" budget_bytes | sort -u)" = "$budget" ] || stop "show --json budget"
+[ "$(json_values "$tmp/out" vram_bytes | sort -u)" = "$VRAM" ] || stop "show --json vram"
+[ "$(json_values "$tmp/out" mode)" = "aggressive" ] || stop "show --json mode"
+[ "$(json_values "$tmp/out" version)" = "1" ] || stop "show --json version"
 ok "show --json gives the planned integer bytes"
 
 expect_rc 0 "$G" show "$tmp/safe.conf"
@@ -150,7 +150,7 @@ contains "$tmp/out" 'device 1 "Grey Test GPU": vram 24.0 GiB, budget 21.6 GiB, p
 ok "show prints human sizes"
 
 expect_rc 0 "$G" check "$tmp/safe.conf"
-[ "$(cat "$tmp/out")" = "$tmp/safe.conf: ok (2 devices)" ] || fail "check output: $(cat "$tmp/out")"
+[ "$(cat "$tmp/out")" = "$tmp/safe.conf: ok (2 devices)" ] || stop "check output: $(cat "$tmp/out")"
 ok "check accepts a generated plan"
 
 line=$(grep -n '^budget' "$tmp/safe.conf" | head -1 | cut -d: -f1)
@@ -159,7 +159,7 @@ expect_rc 1 "$G" check "$tmp/bad.conf"
 section=$(grep -n '^\[device 0\]' "$tmp/safe.conf" | cut -d: -f1)
 [ "$(cat "$tmp/err")" = "$tmp/bad.conf:$line: unknown key 'budgit' in [device 0]
 $tmp/bad.conf:$section: [device 0] is missing 'budget'" ] ||
-    fail "check message: $(cat "$tmp/err")"
+    stop "check message: $(cat "$tmp/err")"
 ok "check on a malformed plan exits 1 naming every error's line"
 
 sed "s/^process_cap = [0-9]*/process_cap = 12XB/" "$tmp/safe.conf" >"$tmp/bad2.conf"
@@ -184,7 +184,7 @@ usage_error() { # EXPECTED-MESSAGE ARGS...
     expect_rc 2 sim "$G" "$@"
     contains "$tmp/err" "grey-plan: $msg"
     contains "$tmp/err" "try 'grey-plan --help'"
-    [ ! -s "$tmp/out" ] || fail "'$*' wrote to stdout on a usage error"
+    [ ! -s "$tmp/out" ] || stop "'$*' wrote to stdout on a usage error"
 }
 usage_error "--cap: unknown unit 'XB' in '12XB'" --cap 12XB
 usage_error "--budget: '-1G' is not a size" --budget -1G
@@ -197,4 +197,4 @@ usage_error "check: unexpected argument 'b'" check a b
 usage_error "unknown option '--yaml'" detect --yaml
 ok "usage errors exit 2 with one line and the --help hint"
 
-echo "plan_tests: all passed"
+finish plan_tests

@@ -11,10 +11,7 @@ work=$(mktemp -d /tmp/grey-itest.XXXXXX)
 export GREY_LEDGER=$work/ledger      # keep the tests off the user's own ledger
 trap 'rm -rf "$work"' EXIT
 
-passed=0
-failed=0
-ok()   { passed=$((passed + 1)); echo "ok:   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 # expect_rc WANT NAME -- CMD...: runs CMD, output to $work/out, checks its exit status.
 expect_rc() {
@@ -33,6 +30,17 @@ expect_no_out() {
 
 MiB=$((1 << 20))
 CAP=$((512 * MiB))
+
+echo "== the layer rule (scripts/check-layers.sh)"
+expect_rc 0 "this tree keeps the layers" -- bash scripts/check-layers.sh
+mkdir -p "$work/layers/policy" "$work/layers/core" "$work/layers/shim"
+printf '#include "core/self.h"\n' >"$work/layers/policy/up.c"
+printf '#include <cuda.h>\n' >"$work/layers/core/vendor.c"
+printf 'void *f(void) { return grey_hip_real(0, "hipMalloc"); }\n' >"$work/layers/shim/hip_x.c"
+expect_rc 1 "an upward include fails the build" -- bash scripts/check-layers.sh "$work/layers"
+expect_out 'policy/up.c includes "core/self.h"' "the message names the file and the include"
+expect_out 'core/vendor.c includes a vendor header' "a vendor header below the shims is refused"
+expect_out 'shim/hip_x.c:1: .*grey_hip_call' "a HIP call around the re-entry guard is refused"
 
 echo "== simulated driver"
 expect_rc 0 "simulated driver behaves like the driver API" -- "$B/tests/integration/prog_sim_driver"
@@ -163,5 +171,4 @@ expect_rc 0 "demo training job under grey-run" -- "$B/bin/grey-run" --cap 2GiB -
 expect_out "peak .* of 2.0 GiB on device 0" "demo summary"
 
 echo
-echo "integration: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish integration

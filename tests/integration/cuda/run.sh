@@ -21,17 +21,16 @@ work=$(mktemp -d /tmp/grey-cudart.XXXXXX)
 export GREY_LEDGER=$work/ledger      # keep the tests off the user's own ledger
 trap 'rm -rf "$work"' EXIT
 
-passed=0
-failed=0
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib.sh"
 # check NAME -- CMD...: CMD must exit 0 and print "rt_basic: ok".
 check() {
     local name=$1; shift 2
     "$@" >"$work/out" 2>&1
     local rc=$?
     if [ "$rc" -eq 0 ] && grep -q '^rt_basic: ok$' "$work/out"; then
-        passed=$((passed + 1)); echo "ok:   $name"
+        ok "$name"
     else
-        failed=$((failed + 1)); echo "FAIL: $name (exit $rc)"; sed 's/^/      /' "$work/out"
+        fail "$name (exit $rc)"; sed 's/^/      /' "$work/out"
     fi
 }
 
@@ -50,12 +49,11 @@ for bin in "$@"; do
     GREY_SIM_TRACE=1 "$bin" all >"$work/trace" 2>&1
     if grep -q 'cuGetExportTable .*: integrity check' "$work/trace" &&
        ! grep -q 'not implemented' "$work/trace"; then
-        passed=$((passed + 1)); echo "ok:   $b: the runtime used only implemented export-table entries"
+        ok "$b: the runtime used only implemented export-table entries"
     else
-        failed=$((failed + 1)); echo "FAIL: $b: export-table trace"
+        fail "$b: export-table trace"
         grep -E 'cuGetExportTable|not implemented' "$work/trace" | sed 's/^/      /'
     fi
 done
 
-echo "cuda runtime tests: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish "cuda runtime tests"

@@ -15,10 +15,7 @@ work=$(mktemp -d /tmp/grey-hiptest.XXXXXX)
 export GREY_LEDGER=$work/ledger      # keep the tests off the user's own ledger
 trap 'rm -rf "$work"' EXIT
 
-passed=0
-failed=0
-ok()   { passed=$((passed + 1)); echo "ok:   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib.sh"
 
 # expect_rc WANT NAME -- CMD...: runs CMD, output to $work/out, checks its exit status.
 expect_rc() {
@@ -164,5 +161,4 @@ else
 fi
 
 echo
-echo "hip-integration: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish hip-integration
