@@ -13,7 +13,8 @@
 # upward or a vendor header outside the shims.
 #
 # CFLAGS, CPPFLAGS and LDFLAGS from the command line or the environment are added after grey's own
-# (a distribution's hardening flags apply); WERROR= builds without -Werror.
+# (a distribution's hardening flags apply); WERROR= builds without -Werror. Commands are shown as
+# one short line each ("  CC file"); V=1 shows them whole.
 
 CUDA_HOME ?= /usr/local/cuda
 PREFIX    ?= /usr/local
@@ -30,6 +31,13 @@ CFLAGS_BASE := $(CSTD) $(WARN) $(OPT) -fPIC $(INCLUDES)
 CUDA_INC := -I$(CUDA_HOME)/include
 CJSON_CFLAGS := -I/usr/include/cjson
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+V ?= 0
+ifeq ($(V),1)
+q :=
+else
+q = @printf '  %-5s %s\n' '$(1)' '$@';
+endif
 
 # ---------------------------------------------------------------- sources
 POLICY_SRC  := $(sort $(wildcard policy/*.c))
@@ -102,11 +110,11 @@ $(BUILD)/obj/tests/%.o: CFLAGS_EXTRA := $(CUDA_INC) $(CJSON_CFLAGS)
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS_EXTRA) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(call q,CC)$(CC) $(CFLAGS_BASE) $(CFLAGS_EXTRA) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/asan/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) -O1 -g -fPIC $(INCLUDES) $(SAN) $(EXTRA_SAN_FLAGS) $(CUDA_INC) $(CJSON_CFLAGS) -MMD -MP -c $< -o $@
+	$(call q,CC)$(CC) $(CSTD) $(WARN) -O1 -g -fPIC $(INCLUDES) $(SAN) $(EXTRA_SAN_FLAGS) $(CUDA_INC) $(CJSON_CFLAGS) -MMD -MP -c $< -o $@
 
 $(POLICY_LIB): $(call obj,$(POLICY_SRC))
 $(TOOLS_LIB): $(call obj,$(TOOL_LIB_SRC))
@@ -118,7 +126,7 @@ $(HOOK_CORE_ASAN_LIB): $(call asan_obj,$(SHIM_CORE_SRC))
 $(POLICY_LIB) $(TOOLS_LIB) $(POLICY_ASAN_LIB) $(TOOLS_ASAN_LIB) $(HOOK_CORE_LIB) $(HOOK_CORE_ASAN_LIB):
 	@mkdir -p $(@D)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call q,AR)ar rcs $@ $^
 
 # Whole-program variants built with clang: every object of a ThreadSanitizer or libFuzzer program
 # must be instrumented alike.
@@ -128,17 +136,17 @@ FUZZ_FLAGS := $(CSTD) $(WARN) -g -O1 $(INCLUDES) $(CUDA_INC) $(CJSON_CFLAGS) -fs
 FUZZ_LINK := clang -fsanitize=fuzzer,address,undefined
 $(BUILD)/tsan/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	clang $(TSAN_FLAGS) -MMD -MP -c $< -o $@
+	$(call q,CLANG)clang $(TSAN_FLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/fuzz/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
+	$(call q,CLANG)clang $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
 $(POLICY_TSAN_LIB): $(patsubst %.c,$(BUILD)/tsan/obj/%.o,$(POLICY_SRC))
 $(POLICY_FUZZ_LIB): $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(POLICY_SRC))
 $(TOOLS_FUZZ_LIB): $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(TOOL_LIB_SRC))
 $(POLICY_TSAN_LIB) $(POLICY_FUZZ_LIB) $(TOOLS_FUZZ_LIB):
 	@mkdir -p $(@D)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call q,AR)ar rcs $@ $^
 
 # ---------------------------------------------------------------- the hook
 # Only libc, libdl and libpthread may be linked into the hook (libunwind is dlopen'ed); the
@@ -146,42 +154,42 @@ $(POLICY_TSAN_LIB) $(POLICY_FUZZ_LIB) $(TOOLS_FUZZ_LIB):
 HOOK_LDFLAGS := -Wl,--version-script=preload/exports.map -Wl,-z,now -Wl,-Bsymbolic-functions -ldl -lpthread
 $(HOOK): $(call obj,$(HOOK_SRC)) $(POLICY_LIB) preload/exports.map
 	@mkdir -p $(@D)
-	$(CC) -shared -o $@ $(filter %.o %.a,$^) $(LDFLAGS) -Wl,--no-undefined $(HOOK_LDFLAGS)
+	$(call q,CC)$(CC) -shared -o $@ $(filter %.o %.a,$^) $(LDFLAGS) -Wl,--no-undefined $(HOOK_LDFLAGS)
 
 # ---------------------------------------------------------------- simulated driver
 # -Bsymbolic-functions: like the real driver, cuGetProcAddress hands out the library's own entry
 # points even when a preloaded library interposes the exported names.
 $(SIM): $(call obj,$(SIM_SRC)) $(POLICY_LIB)
 	@mkdir -p $(@D)
-	$(CC) -shared -o $@ $^ -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions -Wl,--no-undefined -ldl -lpthread -lrt -lmd
-	ln -sf libcuda.so.1 $(BUILD)/sim/libcuda.so
+	$(call q,CC)$(CC) -shared -o $@ $^ -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions -Wl,--no-undefined -ldl -lpthread -lrt -lmd
+	@ln -sf libcuda.so.1 $(BUILD)/sim/libcuda.so
 
 # ---------------------------------------------------------------- tools
 $(BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(TOOLS_LIB) $(POLICY_LIB)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ $(LDFLAGS) -lcjson -ldl -lpthread
+	$(call q,CC)$(CC) -o $@ $^ $(LDFLAGS) -lcjson -ldl -lpthread
 
 # ---------------------------------------------------------------- tests
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(HOOK_CORE_LIB) $(TOOLS_LIB) $(POLICY_LIB)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ -lcriterion -lcjson -ldl -lpthread
+	$(call q,CC)$(CC) -o $@ $^ -lcriterion -lcjson -ldl -lpthread
 
 $(BUILD)/asan/tests/unit/%: $(BUILD)/asan/obj/tests/unit/%.o $(HOOK_CORE_ASAN_LIB) $(TOOLS_ASAN_LIB) $(POLICY_ASAN_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $^ -lcriterion -lcjson -ldl -lpthread
+	$(call q,CC)$(CC) $(SAN) -o $@ $^ -lcriterion -lcjson -ldl -lpthread
 
 $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(SIM)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -ldl -lpthread
+	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -ldl -lpthread
 
 STATIC_BIN := $(BUILD)/tests/integration/static_true
 $(STATIC_BIN): tests/integration/static_true.c
 	@mkdir -p $(@D)
-	$(CC) -static -O2 -o $@ $<
+	$(call q,CC)$(CC) -static -O2 -o $@ $<
 
 $(DEMO_BIN) $(BENCH_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SIM)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -ldl -lpthread
+	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -ldl -lpthread
 
 unit: all $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done

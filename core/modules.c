@@ -5,12 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
+void grey_module_span(const struct dl_phdr_info *info, uintptr_t *lo_out, uintptr_t *hi_out)
 {
-    (void)size;
-    struct grey_module_map *map = arg;
-    if (map->n >= GREY_MODULES_MAX)
-        return 1;
     uintptr_t lo = UINTPTR_MAX, hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -22,6 +18,18 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
         if (a + ph->p_memsz > hi)
             hi = a + ph->p_memsz;
     }
+    *lo_out = lo;
+    *hi_out = hi;
+}
+
+static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct grey_module_map *map = arg;
+    if (map->n >= GREY_MODULES_MAX)
+        return 1;
+    uintptr_t lo, hi;
+    grey_module_span(info, &lo, &hi);
     if (hi == 0)
         return 0;
     struct grey_module *m = &map->m[map->n++];

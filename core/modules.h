@@ -22,6 +22,11 @@ struct grey_module_map {
     struct grey_module m[GREY_MODULES_MAX];
 };
 
+struct dl_phdr_info;
+
+/* The address range a loaded object's PT_LOAD segments span ([lo, hi), hi 0 when none). */
+void grey_module_span(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi);
+
 /* Fills map with the modules loaded now. */
 void grey_modules_load(struct grey_module_map *map);
 

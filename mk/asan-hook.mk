@@ -14,11 +14,11 @@ $(BUILD)/asan/obj/preload/dlsym.o $(BUILD)/asan/obj/core/real.o: SAN :=
 
 $(ASAN_HOOK): $(call asan_obj,$(HOOK_SRC)) $(POLICY_ASAN_LIB) preload/exports.map
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -shared -o $@ $(filter %.o %.a,$^) $(HOOK_LDFLAGS)
+	$(call q,CC)$(CC) $(SAN) -shared -o $@ $(filter %.o %.a,$^) $(HOOK_LDFLAGS)
 
 $(ASAN_RUN): $(call asan_obj,tools/grey-run.c) $(TOOLS_ASAN_LIB) $(POLICY_ASAN_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $^ -lcjson -ldl -lpthread
+	$(call q,CC)$(CC) $(SAN) -o $@ $^ -lcjson -ldl -lpthread
 
 .PHONY: integration-asan
 integration-asan: all $(ASAN_HOOK) $(ASAN_RUN) $(ITEST_BINS)

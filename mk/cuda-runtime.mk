@@ -24,15 +24,15 @@ CUDA_RT_CAPPED_FAMILIES := malloc async managed graph all
 
 $(CUDA_RT_STATIC): tests/integration/cuda/rt_basic.cu
 	@mkdir -p $(@D)
-	$(NVCC) $(NVCC_FLAGS) -o $@ $<
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $<
 
 $(CUDA_RT_SHARED): tests/integration/cuda/rt_basic.cu
 	@mkdir -p $(@D)
-	$(NVCC) $(NVCC_FLAGS) -cudart shared -o $@ $<
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -cudart shared -o $@ $<
 
 $(CUDA_RT_PTDS): tests/integration/cuda/rt_basic.cu
 	@mkdir -p $(@D)
-	$(NVCC) $(NVCC_FLAGS) --default-stream per-thread -o $@ $<
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) --default-stream per-thread -o $@ $<
 
 .PHONY: cuda-runtime-tests
 cuda-runtime-tests: all $(CUDA_RT_BINS)

@@ -18,7 +18,7 @@ DEDUP_PROG := $(BUILD)/tests/integration/prog_dedup
 HIP_DEDUP_PROG := $(BUILD)/tests/hip/prog_hip_dedup
 $(HIP_DEDUP_PROG): $(BUILD)/obj/tests/integration/hip/prog_hip_dedup.o $(BUILD)/sim/libamdhip64.so.5
 	@mkdir -p $(@D)
-	$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -ldl
+	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -ldl
 
 .PHONY: dedup-integration dedup-asan bench-sites
 dedup-integration: all $(DEDUP_PROG) $(HIP_DEDUP_PROG)
@@ -31,10 +31,10 @@ EXTRA_CHECKS += dedup-integration
 DEDUP_RT_BINS := $(BUILD)/tests/cuda/rt_dedup $(BUILD)/tests/cuda/rt_dedup_shared
 $(BUILD)/tests/cuda/rt_dedup: tests/integration/cuda/rt_dedup.cu
 	@mkdir -p $(@D)
-	$(NVCC) -O2 -g -I. -o $@ $<
+	$(call q,NVCC)$(NVCC) -O2 -g -I. -o $@ $<
 $(BUILD)/tests/cuda/rt_dedup_shared: tests/integration/cuda/rt_dedup.cu
 	@mkdir -p $(@D)
-	$(NVCC) -O2 -g -I. -cudart shared -o $@ $<
+	$(call q,NVCC)$(NVCC) -O2 -g -I. -cudart shared -o $@ $<
 
 .PHONY: dedup-cuda-runtime
 dedup-cuda-runtime: all $(DEDUP_RT_BINS)
@@ -53,13 +53,13 @@ endif
 NULL_DRIVER := $(BUILD)/bench/null/libcuda.so.1
 $(NULL_DRIVER): tests/bench/null_driver.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) -O2 -fPIC -fvisibility=hidden $(INCLUDES) $(CUDA_INC) -shared -o $@ $< \
+	$(call q,CC)$(CC) $(CSTD) $(WARN) -O2 -fPIC -fvisibility=hidden $(INCLUDES) $(CUDA_INC) -shared -o $@ $< \
 	    -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions
 
 BENCH_SITES_BIN := $(BUILD)/tests/bench/bench_sites
 $(BENCH_SITES_BIN): $(BUILD)/obj/tests/bench/bench_sites.o $(NULL_DRIVER)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ -ldl -lpthread
+	$(call q,CC)$(CC) -o $@ $^ -ldl -lpthread
 
 bench-sites: all $(BENCH_SITES_BIN) $(NULL_DRIVER)
 	@bash scripts/bench_sites.sh

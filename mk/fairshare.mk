@@ -16,11 +16,11 @@ HIP_FAIR_LOAD := $(BUILD)/tests/fairshare/hip_fair_load
 
 $(FAIR_LOAD): $(BUILD)/obj/tests/fairshare/fair_load.o $(SIM)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -ldl
+	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -ldl
 
 $(HIP_FAIR_LOAD): $(BUILD)/obj/tests/fairshare/hip_fair_load.o $(BUILD)/sim/libamdhip64.so.5
 	@mkdir -p $(@D)
-	$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -ldl
+	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -ldl
 
 .PHONY: fairshare-integration
 fairshare-integration: all $(FAIR_LOAD) $(HIP_FAIR_LOAD) $(BENCH_BIN)

@@ -25,23 +25,23 @@ all: $(SIM_HIP)
 # functions go through the PLT, as ROCm 7's were reported to (see tests/simgpu/hip/hsim.h).
 $(SIM_HIP): $(call obj,$(SIM_HIP_SRC)) $(POLICY_LIB) tests/simgpu/hip/libamdhip64.map
 	@mkdir -p $(@D)
-	$(CC) -shared -o $@ $(filter %.o %.a,$^) -Wl,-soname,libamdhip64.so.5 \
+	$(call q,CC)$(CC) -shared -o $@ $(filter %.o %.a,$^) -Wl,-soname,libamdhip64.so.5 \
 	    -Wl,--version-script=tests/simgpu/hip/libamdhip64.map -Wl,--no-undefined -ldl -lpthread
-	ln -sf libamdhip64.so.5 $(BUILD)/sim/libamdhip64.so
+	@ln -sf libamdhip64.so.5 $(BUILD)/sim/libamdhip64.so
 
 $(HIP_TEST_DIR)/prog_hip_families $(HIP_TEST_DIR)/prog_hip_direct $(HIP_TEST_DIR)/prog_hip_launch: $(HIP_TEST_DIR)/%: \
     $(BUILD)/obj/tests/integration/hip/%.o $(SIM_HIP)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -ldl
+	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -ldl
 
 $(HIP_TEST_DIR)/prog_hip_both: $(BUILD)/obj/tests/integration/hip/prog_hip_both.o $(SIM_HIP) $(SIM)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -lcuda -ldl
+	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -lcuda -ldl
 
 # Linked against no vendor library on purpose.
 $(HIP_TEST_DIR)/prog_hip_none: $(BUILD)/obj/tests/integration/hip/prog_hip_none.o
 	@mkdir -p $(@D)
-	$(CC) -o $@ $< -ldl
+	$(call q,CC)$(CC) -o $@ $< -ldl
 
 # The HIP shim also runs inside the hook built with ASan + UBSan (mk/asan-hook.mk).
 .PHONY: hip-integration

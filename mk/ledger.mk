@@ -29,11 +29,11 @@ ledger-integration: all $(BUILD)/tests/integration/prog_hold
 # ---------------------------------------------------------------- stress
 $(STRESS_WORKER): $(BUILD)/obj/tests/stress/stress_alloc.o $(SIM)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -lpthread
+	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -lpthread
 
 $(STRESS_CHECK): $(BUILD)/obj/tests/stress/stress_check.o $(POLICY_LIB)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ -lpthread
+	$(call q,CC)$(CC) -o $@ $^ -lpthread
 
 ledger-stress: all $(STRESS_WORKER) $(STRESS_CHECK)
 	@echo "== ledger stress: 32 processes x 4 threads, a quarter SIGKILLed, one 1 GiB budget"
@@ -48,7 +48,7 @@ ledger-stress: all $(STRESS_WORKER) $(STRESS_CHECK)
 # The test and the policy library, all instrumented (the Makefile's tsan variant).
 $(TSAN_LEDGER): $(BUILD)/tsan/obj/tests/stress/tsan_ledger.o $(POLICY_TSAN_LIB)
 	@mkdir -p $(@D)
-	clang -fsanitize=thread -o $@ $^ -lpthread
+	$(call q,CLANG)clang -fsanitize=thread -o $@ $^ -lpthread
 
 ledger-tsan: $(TSAN_LEDGER)
 	@echo "== ledger and quota under ThreadSanitizer"
@@ -57,11 +57,11 @@ ledger-tsan: $(TSAN_LEDGER)
 # ---------------------------------------------------------------- fuzzing
 $(FUZZ_LEDGER): $(BUILD)/fuzz/obj/tests/fuzz/fuzz_ledger.o $(TOOLS_FUZZ_LIB) $(POLICY_FUZZ_LIB)
 	@mkdir -p $(@D)
-	$(FUZZ_LINK) -o $@ $^
+	$(call q,LINK)$(FUZZ_LINK) -o $@ $^
 
 $(FUZZ_PLAN): $(BUILD)/fuzz/obj/tests/fuzz/fuzz_plan.o $(TOOLS_FUZZ_LIB) $(POLICY_FUZZ_LIB)
 	@mkdir -p $(@D)
-	$(FUZZ_LINK) -o $@ $^
+	$(call q,LINK)$(FUZZ_LINK) -o $@ $^
 
 # New inputs go to build/fuzz/corpus-*; the seeds in tests/fuzz/corpus/ are only read. Both
 # fuzzers run at once (they are independent), and a crash in either fails the target.
@@ -83,7 +83,7 @@ ledger-fuzz: $(FUZZ_LEDGER) $(FUZZ_PLAN)
 # ---------------------------------------------------------------- benchmark
 $(BENCH_LEDGER): $(BUILD)/obj/tests/bench/bench_ledger.o $(POLICY_LIB)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ -lpthread
+	$(call q,CC)$(CC) -o $@ $^ -lpthread
 
 bench-ledger: all $(BENCH_LEDGER)
 	@bash scripts/bench_ledger.sh

@@ -21,7 +21,7 @@ plan-integration: all $(BUILD)/tests/integration/prog_families
 
 $(FUZZ_DETECT): $(BUILD)/fuzz/obj/tests/fuzz/fuzz_detect.o $(TOOLS_FUZZ_LIB) $(POLICY_FUZZ_LIB)
 	@mkdir -p $(@D)
-	$(FUZZ_LINK) -o $@ $^
+	$(call q,LINK)$(FUZZ_LINK) -o $@ $^
 
 # New inputs go to build/fuzz/corpus-detect; the seeds in tests/fuzz/corpus/detect are only read.
 plan-fuzz: $(FUZZ_DETECT)
