@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim_trace.h"
+
 #pragma GCC visibility push(hidden)
 
 /* ------------------------------------------------------------------ devices (sim_device.c) */
@@ -216,11 +218,6 @@ void sim_ctx_storage_drop(CUcontext ctx);
         sim_trace("export table %s[%d] called: not implemented", #table, idx);        \
         return CUDA_ERROR_NOT_SUPPORTED;                                               \
     }
-
-/* ------------------------------------------------------------------ tracing (sim_trace.c) */
-/* GREY_SIM_TRACE=1: one line per cuGetProcAddress miss and per export-table request or call. */
-bool sim_trace_on(void);
-void sim_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #pragma GCC visibility pop
 
