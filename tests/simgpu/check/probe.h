@@ -28,6 +28,9 @@ int probe_cuda(int argc, char **argv);
 int probe_hip(int argc, char **argv);
 int probe_nvml(int argc, char **argv);
 
+/* The PCI address of an API's device dev, from its text and from its domain/bus/device
+ * attributes, must agree; fails with the API's name otherwise. */
+void probe_same_pci(const char *api, int dev, const char *text, int domain, int bus, int device);
 /* Blocks until stdin reaches end of file (the test closes its end to let a holder exit). */
 void probe_wait_for_eof(void);
 /* Milliseconds on the monotonic clock. */

@@ -38,11 +38,8 @@ static int attr(CUdevice d, CUdevice_attribute a)
  * form cuDeviceGetPCIBusId writes and in NVML's eight-digit-domain form). */
 static void check_pci(CUdevice d, const char *pci)
 {
-    char want[32];
-    snprintf(want, sizeof want, "%04x:%02x:%02x.0", attr(d, CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID),
-             attr(d, CU_DEVICE_ATTRIBUTE_PCI_BUS_ID), attr(d, CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID));
-    if (strcmp(want, pci) != 0)
-        FAIL("device %d: cuDeviceGetPCIBusId says %s, the attributes %s", d, pci, want);
+    probe_same_pci("CUDA", d, pci, attr(d, CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID), attr(d, CU_DEVICE_ATTRIBUTE_PCI_BUS_ID),
+                   attr(d, CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID));
     char longer[40];
     snprintf(longer, sizeof longer, "0000%s", pci);
     CUdevice back = -1, back_long = -1;

@@ -23,11 +23,8 @@ static int attr(int d, hipDeviceAttribute_t a)
 
 static void check_pci(int d, const char *pci)
 {
-    char want[32];
-    snprintf(want, sizeof want, "%04x:%02x:%02x.0", attr(d, hipDeviceAttributePciDomainID),
-             attr(d, hipDeviceAttributePciBusId), attr(d, hipDeviceAttributePciDeviceId));
-    if (strcmp(want, pci) != 0)
-        FAIL("HIP device %d: hipDeviceGetPCIBusId says %s, the attributes %s", d, pci, want);
+    probe_same_pci("HIP", d, pci, attr(d, hipDeviceAttributePciDomainID), attr(d, hipDeviceAttributePciBusId),
+                   attr(d, hipDeviceAttributePciDeviceId));
     int back = -1;
     HIP(hipDeviceGetByPCIBusId(&back, pci));
     if (back != d)

@@ -17,6 +17,14 @@ void probe_fail(const char *fmt, ...)
     exit(1);
 }
 
+void probe_same_pci(const char *api, int dev, const char *text, int domain, int bus, int device)
+{
+    char want[32];
+    snprintf(want, sizeof want, "%04x:%02x:%02x.0", domain, bus, device);
+    if (strcmp(want, text) != 0)
+        FAIL("%s device %d: the bus id says %s, the attributes %s", api, dev, text, want);
+}
+
 void probe_wait_for_eof(void)
 {
     char buf[64];
