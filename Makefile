@@ -161,7 +161,7 @@ $(HOOK): $(call obj,$(HOOK_SRC)) $(POLICY_LIB) preload/exports.map
 # points even when a preloaded library interposes the exported names.
 $(SIM): $(call obj,$(SIM_SRC)) $(POLICY_LIB)
 	@mkdir -p $(@D)
-	$(call q,CC)$(CC) -shared -o $@ $^ -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions -Wl,--no-undefined -ldl -lpthread -lrt -lmd
+	$(call q,CC)$(CC) -shared -o $@ $(filter %.o,$^) $(filter %.a,$^) -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions -Wl,--no-undefined -ldl -lpthread -lrt -lmd
 	@ln -sf libcuda.so.1 $(BUILD)/sim/libcuda.so
 
 # ---------------------------------------------------------------- tools

@@ -25,7 +25,7 @@ all: $(SIM_HIP)
 # functions go through the PLT, as ROCm 7's were reported to (see tests/simgpu/hip/hsim.h).
 $(SIM_HIP): $(call obj,$(SIM_HIP_SRC)) $(POLICY_LIB) tests/simgpu/hip/libamdhip64.map
 	@mkdir -p $(@D)
-	$(call q,CC)$(CC) -shared -o $@ $(filter %.o %.a,$^) -Wl,-soname,libamdhip64.so.5 \
+	$(call q,CC)$(CC) -shared -o $@ $(filter %.o,$^) $(filter %.a,$^) -Wl,-soname,libamdhip64.so.5 \
 	    -Wl,--version-script=tests/simgpu/hip/libamdhip64.map -Wl,--no-undefined -ldl -lpthread
 	@ln -sf libamdhip64.so.5 $(BUILD)/sim/libamdhip64.so
 

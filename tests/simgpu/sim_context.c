@@ -54,6 +54,7 @@ static void ctx_reset_state(CUcontext ctx, CUdevice dev, unsigned int flags, boo
 {
     ctx->magic = SIM_CTX_MAGIC;
     ctx->dev = dev;
+    ctx->phys = sim_devices[dev].phys;
     ctx->flags = flags;
     ctx->primary = primary;
     atomic_store(&ctx->legacy_stream.tail_ns, 0);

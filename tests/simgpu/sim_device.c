@@ -1,11 +1,18 @@
 /* The simulated devices: GREY_SIM_* settings, cuInit, versions and device queries.
  *
  * Settings are read once, at the first cuInit, as the real driver reads its configuration once.
- * They are shared with the simulated HIP runtime (sim_settings.h lists them). A malformed setting
- * prints one line "simgpu: VARIABLE: reason" and makes cuInit return CUDA_ERROR_INVALID_VALUE, so
- * a broken test setup fails loudly instead of running on defaults. */
+ * They describe the node's physical GPUs and are shared with the simulated HIP runtime and NVML
+ * (sim_settings.h); which of them this process sees, in which order, is decided then too, from
+ * CUDA_DEVICE_ORDER and CUDA_VISIBLE_DEVICES (sim_visible.h). Every query answers for the
+ * physical device behind the ordinal (sim_node.h), so a GPU has the same UUID and PCI address
+ * whichever ordinal a process knows it by. A malformed setting prints one line
+ * "simgpu: VARIABLE: reason" and makes cuInit return CUDA_ERROR_INVALID_VALUE, so a broken test
+ * setup fails loudly instead of running on defaults; no visible device makes it return
+ * CUDA_ERROR_NO_DEVICE, as the driver does with an empty CUDA_VISIBLE_DEVICES. */
 #include "sim_internal.h"
+#include "sim_node.h"
 #include "sim_settings.h"
+#include "sim_visible.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -21,22 +28,33 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static CUresult init_result = CUDA_ERROR_NOT_INITIALIZED;
 static atomic_bool initialized;
 
+/* The physical devices behind the ordinals, as cuInit found them. */
+static struct sim_visible visible;
+
 static CUresult load_settings(void)
 {
     struct sim_settings set;
     if (sim_settings_load(&set) != 0)
         return CUDA_ERROR_INVALID_VALUE;
-    for (int i = 0; i < set.count; i++) {
+    struct sim_visible vis;
+    sim_visible_cuda(&set, &vis);
+    int n = vis.count < SIM_MAX_DEVICES ? vis.count : SIM_MAX_DEVICES;
+    vis.count = n;
+    visible = vis;
+    for (int i = 0; i < n; i++) {
         sim_device *d = &sim_devices[i];
-        snprintf(d->name, sizeof d->name, "%s", set.name);
-        d->vram_bytes = set.vram[i];
-        atomic_store(&d->used_bytes, 0);
-        d->sms = set.sms;
+        struct sim_phys_desc desc;
+        sim_node_describe(&set, vis.phys[i], &desc);
+        d->phys = vis.phys[i];
+        snprintf(d->name, sizeof d->name, "%s", desc.name);
+        d->vram_bytes = desc.vram;
+        d->sms = desc.sms;
+        d->clock_khz = desc.clock_khz;
         d->cc_major = set.cc_major;
         d->cc_minor = set.cc_minor;
     }
-    sim_device_count = set.count;
-    return set.count == 0 ? CUDA_ERROR_NO_DEVICE : CUDA_SUCCESS;
+    sim_device_count = n;
+    return n == 0 ? CUDA_ERROR_NO_DEVICE : CUDA_SUCCESS;
 }
 
 static void init_once_fn(void)
@@ -147,8 +165,8 @@ CUresult CUDAAPI cuDeviceComputeCapability(int *major, int *minor, CUdevice dev)
     return CUDA_SUCCESS;
 }
 
-/* Stable per index, so tools that key devices by UUID see the same device across runs. The
- * version nibble (4) and variant bits make it a well-formed RFC 4122 UUID. */
+/* The physical device's UUID (sim_node.c): the same for a GPU whatever ordinal it has here, and
+ * for a MIG instance its MIG UUID, as drivers since R470 report. */
 CUresult CUDAAPI cuDeviceGetUuid_v2(CUuuid *uuid, CUdevice dev)
 {
     if (!uuid)
@@ -156,10 +174,9 @@ CUresult CUDAAPI cuDeviceGetUuid_v2(CUuuid *uuid, CUdevice dev)
     CUresult r = sim_check_device(dev);
     if (r != CUDA_SUCCESS)
         return r;
-    static const unsigned char base[16] = {'G', 'R', 'E', 'Y', 'S', 'I', 'M', 0x40,
-                                           0x80, 0, 0, 0, 0, 0, 0, 0};
-    memcpy(uuid->bytes, base, sizeof base);
-    uuid->bytes[15] = (char)dev;
+    unsigned char bytes[16];
+    sim_node_uuid(sim_devices[dev].phys, bytes);
+    memcpy(uuid->bytes, bytes, sizeof bytes);
     return CUDA_SUCCESS;
 }
 
@@ -168,9 +185,6 @@ CUresult CUDAAPI cuDeviceGetUuid(CUuuid *uuid, CUdevice dev)
     return cuDeviceGetUuid_v2(uuid, dev);
 }
 
-/* Device N sits on PCI bus 0x10+N, so bus ids are distinct and look like a real server's. */
-static int pci_bus(CUdevice dev) { return 0x10 + dev; }
-
 CUresult CUDAAPI cuDeviceGetPCIBusId(char *pciBusId, int len, CUdevice dev)
 {
     if (!pciBusId || len <= 0)
@@ -178,7 +192,23 @@ CUresult CUDAAPI cuDeviceGetPCIBusId(char *pciBusId, int len, CUdevice dev)
     CUresult r = sim_check_device(dev);
     if (r != CUDA_SUCCESS)
         return r;
-    snprintf(pciBusId, (size_t)len, "0000:%02x:00.0", pci_bus(dev));
+    sim_node_pci_text(sim_devices[dev].phys, pciBusId, (size_t)len);
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuDeviceGetByPCIBusId(CUdevice *dev, const char *pciBusId)
+{
+    if (!dev || !pciBusId)
+        return CUDA_ERROR_INVALID_VALUE;
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    int ordinal = sim_visible_find_pci(&visible, pciBusId);
+    if (ordinal == SIM_PCI_MALFORMED)
+        return CUDA_ERROR_INVALID_VALUE;
+    if (ordinal == SIM_PCI_ABSENT)
+        return CUDA_ERROR_INVALID_DEVICE;
+    *dev = ordinal;
     return CUDA_SUCCESS;
 }
 
@@ -194,6 +224,7 @@ CUresult CUDAAPI cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib, CUdevi
     if ((int)attrib <= 0 || (int)attrib >= (int)CU_DEVICE_ATTRIBUTE_MAX)
         return CUDA_ERROR_INVALID_VALUE;
     const sim_device *d = &sim_devices[dev];
+    struct sim_pci pci = sim_node_pci(d->phys);
     int v;
     switch (attrib) {
     case CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK: v = 1024; break;
@@ -208,7 +239,7 @@ CUresult CUDAAPI cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib, CUdevi
     case CU_DEVICE_ATTRIBUTE_WARP_SIZE: v = 32; break;
     case CU_DEVICE_ATTRIBUTE_MAX_PITCH: v = INT_MAX; break;
     case CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_BLOCK: v = 65536; break;
-    case CU_DEVICE_ATTRIBUTE_CLOCK_RATE: v = 1980000; break;        /* kHz */
+    case CU_DEVICE_ATTRIBUTE_CLOCK_RATE: v = d->clock_khz; break;
     case CU_DEVICE_ATTRIBUTE_TEXTURE_ALIGNMENT: v = 512; break;
     case CU_DEVICE_ATTRIBUTE_GPU_OVERLAP: v = 1; break;
     case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT: v = d->sms; break;
@@ -218,9 +249,9 @@ CUresult CUDAAPI cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib, CUdevi
     case CU_DEVICE_ATTRIBUTE_SURFACE_ALIGNMENT: v = 512; break;
     case CU_DEVICE_ATTRIBUTE_CONCURRENT_KERNELS: v = 1; break;
     case CU_DEVICE_ATTRIBUTE_ECC_ENABLED: v = 1; break;
-    case CU_DEVICE_ATTRIBUTE_PCI_BUS_ID: v = pci_bus(dev); break;
-    case CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID: v = 0; break;
-    case CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID: v = 0; break;
+    case CU_DEVICE_ATTRIBUTE_PCI_BUS_ID: v = (int)pci.bus; break;
+    case CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID: v = (int)pci.device; break;
+    case CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID: v = (int)pci.domain; break;
     case CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE: v = 2619000; break; /* kHz */
     case CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH: v = 5120; break;
     case CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE: v = 50 * 1024 * 1024; break;
@@ -236,7 +267,7 @@ CUresult CUDAAPI cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib, CUdevi
     case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR: v = 228 * 1024; break;
     case CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR: v = 65536; break;
     case CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY: v = 1; break;
-    case CU_DEVICE_ATTRIBUTE_MULTI_GPU_BOARD_GROUP_ID: v = dev; break;
+    case CU_DEVICE_ATTRIBUTE_MULTI_GPU_BOARD_GROUP_ID: v = sim_phys_gpu(d->phys); break;
     case CU_DEVICE_ATTRIBUTE_SINGLE_TO_DOUBLE_PRECISION_PERF_RATIO: v = 2; break;
     case CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS: v = 1; break;
     case CU_DEVICE_ATTRIBUTE_COMPUTE_PREEMPTION_SUPPORTED: v = 1; break;

@@ -22,17 +22,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim_trace.h"
+
 #pragma GCC visibility push(hidden)
 
 /* ------------------------------------------------------------------ devices (sim_device.c) */
 #define SIM_MAX_DEVICES 16
 #define SIM_NAME_MAX    256
 
+/* What the process sees as device ordinal N: the physical device behind it (a GPU or a MIG
+ * instance, sim_node.h; CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER choose which) and its facts.
+ * Its used memory is not here: the physical device's memory is shared by every process on the
+ * machine (sim_usage.h). */
 typedef struct sim_device {
+    int phys;
     char name[SIM_NAME_MAX];
-    uint64_t vram_bytes;          /* GREY_SIM_VRAM / GREY_SIM_VRAM_<N> */
-    _Atomic uint64_t used_bytes;  /* accounted (rounded) bytes of live allocations */
-    int sms;                      /* GREY_SIM_SMS */
+    uint64_t vram_bytes;          /* GREY_SIM_VRAM / GREY_SIM_VRAM_<N>, or GREY_SIM_MIG_VRAM */
+    int sms;                      /* GREY_SIM_SMS / GREY_SIM_SMS_<N> */
+    int clock_khz;
     int cc_major, cc_minor;       /* GREY_SIM_CC */
 } sim_device;
 
@@ -57,6 +64,7 @@ typedef struct sim_timeline {
 struct CUctx_st {
     uint64_t magic;
     CUdevice dev;
+    int phys;                    /* the physical device behind dev: whose timeline kernels join */
     unsigned int flags;
     bool primary;
     atomic_bool alive;           /* false once destroyed, or for an inactive primary context */
@@ -80,8 +88,9 @@ CUresult sim_ctx_check(CUcontext ctx);
 CUresult sim_mem_alloc_device(uintptr_t *out, size_t bytesize);
 /* Frees what sim_mem_alloc_device returned; CUDA_ERROR_INVALID_VALUE for anything else. */
 CUresult sim_mem_free_device(uintptr_t ptr);
-/* Counts n bytes against device dev's VRAM (false when they do not fit), and gives them back:
- * for memory that is not an ordinary registered allocation (VMM physical memory). */
+/* Counts n bytes against the VRAM of device dev's physical device (false when they do not fit),
+ * and gives them back: for memory that is not an ordinary registered allocation (VMM physical
+ * memory, pools, graph memory). */
 bool sim_vram_reserve(CUdevice dev, uint64_t n);
 void sim_vram_release(CUdevice dev, uint64_t n);
 /* Frees every allocation of ctx (cuCtxDestroy, primary context release/reset). */
@@ -131,8 +140,8 @@ CUresult sim_function_attribute(int *pi, CUfunction_attribute attrib);
  * records); returns the time it completes. */
 uint64_t sim_timeline_enqueue(CUcontext ctx, sim_timeline *tl, uint64_t duration_ns);
 /* Queues a kernel of duration_ns: after the stream's earlier work and after everything already
- * queued on ctx's device by any process (the device timeline shared through GREY_SIM_STATE);
- * returns the time it completes. */
+ * queued on ctx's physical device by any process (the device timeline shared through
+ * GREY_SIM_STATE); returns the time it completes. */
 uint64_t sim_timeline_kernel(CUcontext ctx, sim_timeline *tl, uint64_t duration_ns);
 /* GREY_SIM_KERNEL_US in ns (0 when unset: kernels complete at once). */
 uint64_t sim_default_kernel_ns(void);
@@ -216,11 +225,6 @@ void sim_ctx_storage_drop(CUcontext ctx);
         sim_trace("export table %s[%d] called: not implemented", #table, idx);        \
         return CUDA_ERROR_NOT_SUPPORTED;                                               \
     }
-
-/* ------------------------------------------------------------------ tracing (sim_trace.c) */
-/* GREY_SIM_TRACE=1: one line per cuGetProcAddress miss and per export-table request or call. */
-bool sim_trace_on(void);
-void sim_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #pragma GCC visibility pop
 

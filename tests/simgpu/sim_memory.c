@@ -5,11 +5,13 @@
  * "allocate" 80 GiB on a laptop), and a stray access past the end faults instead of silently
  * corrupting a neighbour.
  *
- * Accounting: each device counts bytes in use against its VRAM size with an atomic
- * compare-and-swap, so concurrent allocations can never together exceed it. Sizes are rounded up
- * to 512 bytes, the granularity at which the real driver hands out small allocations, so that
- * cuMemGetInfo moves the way it does on hardware. The simulator reserves nothing for the context
- * itself: free + used == total exactly, which keeps the tests' arithmetic exact.
+ * Accounting: bytes in use count against the VRAM of the physical device behind the context's
+ * ordinal, shared by every process on the machine (sim_usage.h), so that concurrent allocations,
+ * from this process or any other, never together exceed it, and a process's memory is freed when
+ * it exits. Sizes are rounded up to 512 bytes, the granularity at which the real driver hands out
+ * small allocations, so that cuMemGetInfo moves the way it does on hardware. The simulator
+ * reserves nothing for the context itself: free + used == total exactly, which keeps the tests'
+ * arithmetic exact (with other processes on the same GPU, free is what they leave).
  *
  * The registry (address range -> size, device, context) is a binary tree (tsearch) under a mutex.
  * It answers "which allocation contains this address" for cuMemGetAddressRange and for the range
@@ -18,6 +20,7 @@
  * records lets a context's destruction free its allocations. */
 #include "sim_internal.h"
 #include "sim_settings.h"
+#include "sim_usage.h"
 
 #include <limits.h>
 #include <search.h>
@@ -92,15 +95,16 @@ static void reg_remove(sim_alloc *a)
 
 /* ------------------------------------------------------------------ accounting */
 
-/* The accounting rule is shared with the simulated HIP runtime (sim_settings.h). */
+/* Bytes count against the physical device behind the ordinal, in the table every process on the
+ * machine shares (sim_usage.h): a GPU's VRAM is one, whoever uses it and by which ordinal. */
 static bool vram_reserve(CUdevice dev, uint64_t n)
 {
-    return sim_vram_take(&sim_devices[dev].used_bytes, sim_devices[dev].vram_bytes, n);
+    return sim_usage_charge(sim_devices[dev].phys, sim_devices[dev].vram_bytes, n);
 }
 
 static void vram_release(CUdevice dev, uint64_t n)
 {
-    sim_vram_give(&sim_devices[dev].used_bytes, n);
+    sim_usage_release(sim_devices[dev].phys, n);
 }
 
 static void alloc_destroy(sim_alloc *a)
@@ -251,7 +255,7 @@ CUresult CUDAAPI cuMemGetInfo_v2(size_t *free_bytes, size_t *total)
     if (!free_bytes || !total)
         return CUDA_ERROR_INVALID_VALUE;
     const sim_device *d = &sim_devices[ctx->dev];
-    uint64_t used = atomic_load(&sim_devices[ctx->dev].used_bytes);
+    uint64_t used = sim_usage_used(d->phys);
     *total = (size_t)d->vram_bytes;
     *free_bytes = (size_t)(used < d->vram_bytes ? d->vram_bytes - used : 0);
     return CUDA_SUCCESS;

@@ -50,6 +50,7 @@ static const proc_entry table[] = {
     P("cuDeviceGetUuid", 9020, cuDeviceGetUuid),
     P("cuDeviceGetUuid", 11040, cuDeviceGetUuid_v2),
     P("cuDeviceGetPCIBusId", 4010, cuDeviceGetPCIBusId),
+    P("cuDeviceGetByPCIBusId", 4010, cuDeviceGetByPCIBusId),
     P("cuDeviceComputeCapability", 2000, cuDeviceComputeCapability),
 
     /* primary contexts */

@@ -1,4 +1,4 @@
-/* The GREY_SIM_* settings and the VRAM accounting both simulated runtimes share (sim_settings.h). */
+/* The GREY_SIM_* settings every simulator shares (sim_settings.h). */
 #include "sim_settings.h"
 
 #include "policy/size.h"
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define SIM_DEFAULT_VRAM (80ULL << 30)
+#define SIM_DEFAULT_MIG_VRAM (20ULL << 30)
 
 static int setting_error(const char *var, const char *reason)
 {
@@ -66,52 +67,82 @@ bad:;
     return setting_error("GREY_SIM_CC", reason);
 }
 
-int sim_settings_load(struct sim_settings *out)
+static int parse_name(const char *var, const char *text, char out[SIM_SETTINGS_NAME_MAX])
 {
-    memset(out, 0, sizeof *out);
-    out->count = 1;
-    out->sms = 132;
-    out->cc_major = 9;
-    uint64_t vram = SIM_DEFAULT_VRAM;
-    const char *name = "Grey Simulated GPU";
-    const char *v;
+    if (!*text)
+        return setting_error(var, "empty name");
+    snprintf(out, SIM_SETTINGS_NAME_MAX, "%s", text);
+    return 0;
+}
 
-    if ((v = getenv("GREY_SIM_DEVICES")) &&
-        parse_int("GREY_SIM_DEVICES", v, 0, SIM_SETTINGS_MAX_DEVICES, &out->count))
-        return -1;
-    if ((v = getenv("GREY_SIM_VRAM")) && parse_vram("GREY_SIM_VRAM", v, &vram))
-        return -1;
-    if ((v = getenv("GREY_SIM_SMS")) && parse_int("GREY_SIM_SMS", v, 1, 1 << 16, &out->sms))
-        return -1;
-    if ((v = getenv("GREY_SIM_CC")) && parse_cc(v, &out->cc_major, &out->cc_minor))
-        return -1;
-    if ((v = getenv("GREY_SIM_NAME"))) {
-        if (!*v)
-            return setting_error("GREY_SIM_NAME", "empty name");
-        name = v;
+static int parse_switch(const char *var, const char *text, bool *out)
+{
+    if ((text[0] != '0' && text[0] != '1') || text[1]) {
+        char reason[128];
+        snprintf(reason, sizeof reason, "'%s' is neither 0 nor 1", text);
+        return setting_error(var, reason);
     }
-    snprintf(out->name, sizeof out->name, "%s", name);
-    for (int i = 0; i < out->count; i++) {
-        out->vram[i] = vram;
-        char var[32];
-        snprintf(var, sizeof var, "GREY_SIM_VRAM_%d", i);
-        if ((v = getenv(var)) && parse_vram(var, v, &out->vram[i]))
-            return -1;
+    *out = text[0] == '1';
+    return 0;
+}
+
+/* GREY_SIM_<WHAT>_<N>, the setting of physical GPU N alone. */
+static const char *per_gpu(const char *what, int n, char *var, size_t len)
+{
+    snprintf(var, len, "GREY_SIM_%s_%d", what, n);
+    return getenv(var);
+}
+
+/* MIG instances take their memory from their GPU: a GPU too small for them is a setup error,
+ * not something to discover when an allocation fails. */
+static int check_mig_fits(const struct sim_settings *set)
+{
+    for (int i = 0; set->mig && i < set->count; i++) {
+        if (set->mig_vram <= set->gpu[i].vram / SIM_MIG_INSTANCES)
+            continue;
+        char inst[32], gpu[32], reason[160];
+        snprintf(reason, sizeof reason, "%d instances of %s do not fit in GPU %d's %s", SIM_MIG_INSTANCES,
+                 grey_size_format(set->mig_vram, inst, sizeof inst), i,
+                 grey_size_format(set->gpu[i].vram, gpu, sizeof gpu));
+        return setting_error("GREY_SIM_MIG_VRAM", reason);
     }
     return 0;
 }
 
-bool sim_vram_take(_Atomic uint64_t *used, uint64_t total, uint64_t n)
+int sim_settings_load(struct sim_settings *out)
 {
-    uint64_t u = atomic_load(used);
-    do {
-        if (n > total || u > total - n)
-            return false;
-    } while (!atomic_compare_exchange_weak(used, &u, u + n));
-    return true;
-}
+    memset(out, 0, sizeof *out);
+    out->count = 1;
+    out->cc_major = 9;
+    out->mig_vram = SIM_DEFAULT_MIG_VRAM;
+    struct sim_gpu_settings common = {.name = "Grey Simulated GPU", .sms = 132, .vram = SIM_DEFAULT_VRAM};
+    const char *v;
+    char var[48];
 
-void sim_vram_give(_Atomic uint64_t *used, uint64_t n)
-{
-    atomic_fetch_sub(used, n);
+    if ((v = getenv("GREY_SIM_DEVICES")) &&
+        parse_int("GREY_SIM_DEVICES", v, 0, SIM_SETTINGS_MAX_DEVICES, &out->count))
+        return -1;
+    if ((v = getenv("GREY_SIM_VRAM")) && parse_vram("GREY_SIM_VRAM", v, &common.vram))
+        return -1;
+    if ((v = getenv("GREY_SIM_SMS")) && parse_int("GREY_SIM_SMS", v, 1, 1 << 16, &common.sms))
+        return -1;
+    if ((v = getenv("GREY_SIM_CC")) && parse_cc(v, &out->cc_major, &out->cc_minor))
+        return -1;
+    if ((v = getenv("GREY_SIM_NAME")) && parse_name("GREY_SIM_NAME", v, common.name))
+        return -1;
+    if ((v = getenv("GREY_SIM_MIG")) && parse_switch("GREY_SIM_MIG", v, &out->mig))
+        return -1;
+    if ((v = getenv("GREY_SIM_MIG_VRAM")) && parse_vram("GREY_SIM_MIG_VRAM", v, &out->mig_vram))
+        return -1;
+    for (int i = 0; i < out->count; i++) {
+        struct sim_gpu_settings *g = &out->gpu[i];
+        *g = common;
+        if ((v = per_gpu("VRAM", i, var, sizeof var)) && parse_vram(var, v, &g->vram))
+            return -1;
+        if ((v = per_gpu("SMS", i, var, sizeof var)) && parse_int(var, v, 1, 1 << 16, &g->sms))
+            return -1;
+        if ((v = per_gpu("NAME", i, var, sizeof var)) && parse_name(var, v, g->name))
+            return -1;
+    }
+    return check_mig_fits(out);
 }

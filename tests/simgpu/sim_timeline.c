@@ -1,89 +1,31 @@
-/* Time: stream timelines and the device timeline all processes share.
+/* Time: stream timelines and the device timelines all processes share.
  *
  * A stream timeline is the time (CLOCK_MONOTONIC, ns) at which the last work queued on a stream
  * completes; synchronizing sleeps until it (no CPU is burnt: four simulated processes on a
  * two-core machine must measure the device, not the scheduler). Events and copies are ordered
  * on their stream only.
  *
- * Kernels also queue on their device: each device is one FIFO executing one kernel at a time,
- * shared by every process on the machine through a small shared-memory file (GREY_SIM_STATE, by
- * default /dev/shm/grey-sim-UID, one cache line per device holding the time its queue drains).
+ * Kernels also queue on their physical device (a GPU, or a MIG instance: sim_node.h), whatever
+ * ordinal the process knows it by: each is one FIFO executing one kernel at a time, shared by
+ * every process on the machine through the shared state (sim_state.h, one cache line per physical
+ * device holding the time its queue drains).
  * A launch puts its kernel after the stream's earlier work and after everything any process has
  * queued on the device: start = max(now, stream tail, device tail), end = start + duration,
  * with one compare-and-swap on the device tail. A kernel takes GREY_SIM_KERNEL_US microseconds
- * (default 0: at once, as before) unless its name says otherwise (sim_module.c). When the file
- * cannot be used, the device timeline is this process's own (and GREY_SIM_TRACE says why). */
+ * (default 0: at once, as before) unless its name says otherwise (sim_module.c). When the state
+ * file cannot be used, the device timelines are this process's own (and GREY_SIM_TRACE says why). */
 #include "sim_internal.h"
+#include "sim_state.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#define SIM_STATE_MAGIC "GREYSIM1"
-
-struct sim_shared_device {
-    _Atomic uint64_t tail_ns;  /* when everything queued on the device completes */
-    uint64_t reserved[7];
-};
-
-struct sim_shared_state {
-    char magic[8];
-    uint64_t reserved[7];
-    struct sim_shared_device dev[SIM_MAX_DEVICES];
-};
-
-static struct sim_shared_state local_state; /* when the shared file cannot be used */
-static struct sim_shared_state *state;
 static uint64_t default_kernel_ns;
-static pthread_once_t state_once = PTHREAD_ONCE_INIT;
+static pthread_once_t kernel_ns_once = PTHREAD_ONCE_INIT;
 
-static struct sim_shared_state *map_state(void)
-{
-    char path[512];
-    const char *env = getenv("GREY_SIM_STATE");
-    if (env && *env)
-        snprintf(path, sizeof path, "%s", env);
-    else
-        snprintf(path, sizeof path, "/dev/shm/grey-sim-%u", (unsigned)getuid());
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        sim_trace("device timeline %s: %s; this process keeps its own", path, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    /* Only ever grown, so a process mapping it meanwhile never sees it shrink. */
-    if (fstat(fd, &st) != 0 || (st.st_size < (off_t)sizeof(struct sim_shared_state) &&
-                                ftruncate(fd, sizeof(struct sim_shared_state)) != 0)) {
-        sim_trace("device timeline %s: %s; this process keeps its own", path, strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    void *p = mmap(NULL, sizeof(struct sim_shared_state), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED) {
-        sim_trace("device timeline %s: mmap: %s; this process keeps its own", path, strerror(errno));
-        return NULL;
-    }
-    struct sim_shared_state *s = p;
-    /* A new file is all zeros, which is a valid state: every device idle. */
-    static const char zero[8];
-    if (memcmp(s->magic, zero, sizeof zero) == 0)
-        memcpy(s->magic, SIM_STATE_MAGIC, sizeof s->magic);
-    if (memcmp(s->magic, SIM_STATE_MAGIC, sizeof s->magic) != 0) {
-        sim_trace("device timeline %s: not a simulator state file; this process keeps its own", path);
-        munmap(p, sizeof(struct sim_shared_state));
-        return NULL;
-    }
-    return s;
-}
-
-static void state_init(void)
+static void kernel_ns_init(void)
 {
     const char *us = getenv("GREY_SIM_KERNEL_US");
     if (us && *us) {
@@ -96,22 +38,19 @@ static void state_init(void)
         else
             default_kernel_ns = (uint64_t)v * 1000;
     }
-    struct sim_shared_state *s = map_state();
-    state = s ? s : &local_state;
 }
 
 uint64_t sim_default_kernel_ns(void)
 {
-    pthread_once(&state_once, state_init);
+    pthread_once(&kernel_ns_once, kernel_ns_init);
     return default_kernel_ns;
 }
 
-static _Atomic uint64_t *device_tail(CUdevice dev)
+static _Atomic uint64_t *device_tail(int phys)
 {
-    pthread_once(&state_once, state_init);
-    if (dev < 0 || dev >= SIM_MAX_DEVICES)
-        dev = 0;
-    return &state->dev[dev].tail_ns;
+    if (phys < 0 || phys >= SIM_PHYS_MAX)
+        phys = 0;
+    return &sim_state()->queue[phys].tail_ns;
 }
 
 uint64_t sim_now_ns(void)
@@ -157,7 +96,7 @@ void sim_timeline_after(sim_timeline *tl, uint64_t t_ns)
 
 uint64_t sim_timeline_kernel(CUcontext ctx, sim_timeline *tl, uint64_t duration_ns)
 {
-    _Atomic uint64_t *dev_tail = device_tail(ctx->dev);
+    _Atomic uint64_t *dev_tail = device_tail(ctx->phys);
     uint64_t after = sim_now_ns();
     uint64_t stream_tail = atomic_load(&tl->tail_ns);
     if (stream_tail > after)

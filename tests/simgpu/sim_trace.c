@@ -3,7 +3,10 @@
  * export-table call. This is how one finds out what a new CUDA runtime asks of the driver: run
  * an nvcc-built program on the simulator with GREY_SIM_TRACE=1 and read what it missed.
  * The setting is read once; with it unset, tracing costs one relaxed atomic load. */
-#include "sim_internal.h"
+#include "sim_trace.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,8 +1,9 @@
 /* Shared internals of the simulated HIP runtime (build/sim/libamdhip64.so.5).
  *
  * It runs the HIP runtime API on host memory so that grey's HIP shim and its tests run on
- * machines without an AMD GPU. Devices come from the same GREY_SIM_* settings as the simulated
- * CUDA driver, with the same accounting rule (../sim_settings.h). Errors are HIP's own:
+ * machines without an AMD GPU. Devices are the same physical GPUs the simulated CUDA driver and
+ * NVML describe (../sim_settings.h, ../sim_node.h), seen through ROCm's visibility variables, with
+ * the same accounting rule and the same machine-wide memory (../sim_usage.h). Errors are HIP's own:
  * hipErrorOutOfMemory when VRAM runs out, hipErrorInvalidValue for bad arguments and unknown or
  * twice-freed pointers.
  *
@@ -37,10 +38,13 @@
 #pragma GCC visibility push(hidden)
 
 /* ------------------------------------------------------------------ devices (hsim_device.c) */
+/* HIP device ordinal N: the physical GPU behind it (ROCR_VISIBLE_DEVICES and HIP_VISIBLE_DEVICES
+ * choose which, ../sim_visible.h) and its facts. Its memory is the GPU's, shared by every process
+ * on the machine, CUDA ones included (../sim_usage.h). */
 typedef struct hsim_device {
+    int phys;
     char name[SIM_SETTINGS_NAME_MAX];
     uint64_t vram_bytes;
-    _Atomic uint64_t used_bytes;
     int compute_units;
 } hsim_device;
 
@@ -109,13 +113,14 @@ uint64_t hsim_kernel_default_ns(void);
 /* Waits until everything queued on dev (by this process) has completed. */
 void hsim_device_wait(int dev);
 
-/* hsim_timeline.c: the CUDA simulator's timeline functions, in plain types. */
-uint64_t hsim_tl_kernel(int dev, _Atomic uint64_t *tail, uint64_t ns);
-uint64_t hsim_tl_enqueue(int dev, _Atomic uint64_t *tail, uint64_t ns);
+/* hsim_timeline.c: the CUDA simulator's timeline functions, in plain types. Devices are named
+ * by physical id (hsim_devices[dev].phys): the timeline is the physical GPU's. */
+uint64_t hsim_tl_kernel(int phys, _Atomic uint64_t *tail, uint64_t ns);
+uint64_t hsim_tl_enqueue(int phys, _Atomic uint64_t *tail, uint64_t ns);
 uint64_t hsim_tl_default_ns(void);
 uint64_t hsim_tl_now(void);
 void hsim_tl_wait(uint64_t t_ns);
-uint64_t hsim_tl_device_done(int dev);
+uint64_t hsim_tl_device_done(int phys);
 
 /* Each device's current pool (hsim_async.c), reset by hipDeviceReset. */
 void hsim_pools_reset(int dev);

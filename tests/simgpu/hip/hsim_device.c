@@ -1,7 +1,12 @@
 /* Simulated HIP devices: initialization, the current device, versions, device queries and error
  * names. Settings are read once, at the first HIP call (HIP initializes itself), from the same
- * GREY_SIM_* variables as the simulated CUDA driver (../sim_settings.h). */
+ * GREY_SIM_* variables as the simulated CUDA driver (../sim_settings.h), and which GPUs this
+ * process sees from ROCR_VISIBLE_DEVICES, HIP_VISIBLE_DEVICES and CUDA_VISIBLE_DEVICES
+ * (../sim_visible.h). Every query answers for the physical GPU behind the ordinal, with the PCI
+ * address the CUDA simulator gives it and the UUID ROCm would (../sim_node.h). */
 #include "hsim.h"
+#include "tests/simgpu/sim_node.h"
+#include "tests/simgpu/sim_visible.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +21,8 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static hipError_t init_result = hipErrorNotInitialized;
 static int runtime_version = HSIM_DEFAULT_VERSION;
 static _Thread_local int current_device;
+/* The physical GPUs behind the ordinals, as initialization found them. */
+static struct sim_visible visible;
 
 static void init_once_fn(void)
 {
@@ -35,15 +42,22 @@ static void init_once_fn(void)
         }
         runtime_version = (int)n;
     }
-    for (int i = 0; i < set.count; i++) {
+    struct sim_visible vis;
+    sim_visible_hip(&set, &vis);
+    int n = vis.count < SIM_SETTINGS_MAX_DEVICES ? vis.count : SIM_SETTINGS_MAX_DEVICES;
+    vis.count = n;
+    visible = vis;
+    for (int i = 0; i < n; i++) {
         hsim_device *d = &hsim_devices[i];
-        snprintf(d->name, sizeof d->name, "%s", set.name);
-        d->vram_bytes = set.vram[i];
-        atomic_store(&d->used_bytes, 0);
-        d->compute_units = set.sms;
+        struct sim_phys_desc desc;
+        sim_node_describe(&set, vis.phys[i], &desc);
+        d->phys = vis.phys[i];
+        snprintf(d->name, sizeof d->name, "%s", desc.name);
+        d->vram_bytes = desc.vram;
+        d->compute_units = desc.sms;
     }
-    hsim_device_count = set.count;
-    init_result = set.count == 0 ? hipErrorNoDevice : hipSuccess;
+    hsim_device_count = n;
+    init_result = n == 0 ? hipErrorNoDevice : hipSuccess;
 }
 
 hipError_t hsim_init(void)
@@ -160,12 +174,58 @@ hipError_t hipDeviceGetAttribute(int *value, hipDeviceAttribute_t attr, int dev)
     hipError_t r = hsim_check_device(dev);
     if (r != hipSuccess)
         return r;
+    struct sim_pci pci = sim_node_pci(hsim_devices[dev].phys);
     switch (attr) {
     case hipDeviceAttributeMultiprocessorCount: *value = hsim_devices[dev].compute_units; break;
+    case hipDeviceAttributePciBusId: *value = (int)pci.bus; break;
+    case hipDeviceAttributePciDeviceId: *value = (int)pci.device; break;
+    case hipDeviceAttributePciDomainID: *value = (int)pci.domain; break;
     case hipDeviceAttributeWarpSize: *value = 64; break;
     case hipDeviceAttributeMaxThreadsPerBlock: *value = 1024; break;
     default: return hipErrorInvalidValue;
     }
+    return hipSuccess;
+}
+
+/* ROCm's UUID of the GPU: CLR copies the 16 hex digits of the agent's "GPU-<digits>" name into
+ * the 16 bytes (they are characters, not binary). */
+hipError_t hipDeviceGetUuid(hipUUID *uuid, hipDevice_t dev)
+{
+    hipError_t r = hsim_check_device(dev);
+    if (r != hipSuccess)
+        return r;
+    if (!uuid)
+        return hipErrorInvalidValue;
+    char text[SIM_ROCM_UUID_TEXT];
+    sim_node_rocm_uuid_text(hsim_devices[dev].phys, text);
+    memcpy(uuid->bytes, text + 4, sizeof uuid->bytes);
+    return hipSuccess;
+}
+
+hipError_t hipDeviceGetPCIBusId(char *pciBusId, int len, int dev)
+{
+    hipError_t r = hsim_check_device(dev);
+    if (r != hipSuccess)
+        return r;
+    if (!pciBusId || len <= 0)
+        return hipErrorInvalidValue;
+    sim_node_pci_text(hsim_devices[dev].phys, pciBusId, (size_t)len);
+    return hipSuccess;
+}
+
+hipError_t hipDeviceGetByPCIBusId(int *dev, const char *pciBusId)
+{
+    if (!dev || !pciBusId)
+        return hipErrorInvalidValue;
+    hipError_t r = hsim_init();
+    if (r != hipSuccess)
+        return r;
+    int ordinal = sim_visible_find_pci(&visible, pciBusId);
+    if (ordinal == SIM_PCI_MALFORMED)
+        return hipErrorInvalidValue;
+    if (ordinal == SIM_PCI_ABSENT)
+        return hipErrorInvalidDevice;
+    *dev = ordinal;
     return hipSuccess;
 }
 

@@ -3,11 +3,12 @@
  *
  * Device pointers are real host addresses: each allocation is its own anonymous private mapping
  * with MAP_NORESERVE, so copies are memcpy, untouched pages cost nothing, and a stray access past
- * the end faults. Bytes are accounted against the device's VRAM by the rule shared with the
- * simulated CUDA driver (../sim_settings.h). The registry (a tsearch tree of address ranges under
+ * the end faults. Bytes are accounted against the physical GPU's VRAM by the rule shared with the
+ * simulated CUDA driver (../sim_settings.h), in the machine-wide table (../sim_usage.h). The registry (a tsearch tree of address ranges under
  * a mutex) answers "which allocation holds this address" for copies and lets free refuse unknown
  * pointers and double frees with hipErrorInvalidValue, as HIP does. */
 #include "hsim.h"
+#include "tests/simgpu/sim_usage.h"
 
 #include <search.h>
 #include <stdlib.h>
@@ -48,14 +49,15 @@ static hsim_range *reg_find(uintptr_t addr)
     return node ? *(hsim_range **)node : NULL;
 }
 
+/* The physical GPU's memory, shared with every process on the machine (../sim_usage.h). */
 bool hsim_vram_take(int dev, uint64_t n)
 {
-    return sim_vram_take(&hsim_devices[dev].used_bytes, hsim_devices[dev].vram_bytes, n);
+    return sim_usage_charge(hsim_devices[dev].phys, hsim_devices[dev].vram_bytes, n);
 }
 
 void hsim_vram_give(int dev, uint64_t n)
 {
-    sim_vram_give(&hsim_devices[dev].used_bytes, n);
+    sim_usage_release(hsim_devices[dev].phys, n);
 }
 
 hipError_t hsim_alloc(void **out, size_t n, int dev, hsim_kind kind)
@@ -225,7 +227,7 @@ hipError_t hipMemGetInfo(size_t *free_bytes, size_t *total)
     if (!free_bytes || !total)
         return hipErrorInvalidValue;
     const hsim_device *d = &hsim_devices[hsim_current_device()];
-    uint64_t used = atomic_load(&d->used_bytes);
+    uint64_t used = sim_usage_used(d->phys);
     *total = (size_t)d->vram_bytes;
     *free_bytes = (size_t)(used < d->vram_bytes ? d->vram_bytes - used : 0);
     return hipSuccess;

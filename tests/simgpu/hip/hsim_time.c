@@ -34,7 +34,7 @@ void hsim_kernel(hipStream_t s, uint64_t ns)
 {
     int dev;
     _Atomic uint64_t *tail = tail_of(s, &dev);
-    hsim_tl_kernel(dev, tail, ns);
+    hsim_tl_kernel(hsim_devices[dev].phys, tail, ns);
 }
 
 uint64_t hsim_kernel_default_ns(void)
@@ -44,7 +44,7 @@ uint64_t hsim_kernel_default_ns(void)
 
 void hsim_device_wait(int dev)
 {
-    hsim_tl_wait(hsim_tl_device_done(dev));
+    hsim_tl_wait(hsim_tl_device_done(hsim_devices[dev].phys));
 }
 
 hipError_t hipStreamSynchronize(hipStream_t stream)
@@ -120,7 +120,7 @@ hipError_t hipEventRecord(hipEvent_t event, hipStream_t stream)
     struct hsim_event *e = (struct hsim_event *)event;
     int dev;
     _Atomic uint64_t *tail = tail_of(stream, &dev);
-    atomic_store(&e->done_ns, hsim_tl_enqueue(dev, tail, 0));
+    atomic_store(&e->done_ns, hsim_tl_enqueue(hsim_devices[dev].phys, tail, 0));
     atomic_store(&e->recorded, true);
     return hipSuccess;
 }

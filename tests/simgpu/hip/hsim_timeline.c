@@ -5,39 +5,41 @@
  *
  * This file speaks the CUDA simulator's types (it includes ../sim_internal.h, not hsim.h: the two
  * vendors' headers are kept apart) and hands hsim_time.c plain functions (declared in hsim.h).
- * Each HIP device stands for one context of the CUDA simulator's, used only for its device index
- * and the completion time of its latest work (hipDeviceSynchronize). */
+ * Each physical GPU a HIP process uses stands for one context of the CUDA simulator's, used only
+ * for its physical id (whose timeline kernels join) and the completion time of its latest work
+ * (hipDeviceSynchronize). */
 #include "tests/simgpu/sim_internal.h"
+#include "tests/simgpu/sim_node.h"
 
 #include <stdatomic.h>
 
-uint64_t hsim_tl_kernel(int dev, _Atomic uint64_t *tail, uint64_t ns);
-uint64_t hsim_tl_enqueue(int dev, _Atomic uint64_t *tail, uint64_t ns);
+uint64_t hsim_tl_kernel(int phys, _Atomic uint64_t *tail, uint64_t ns);
+uint64_t hsim_tl_enqueue(int phys, _Atomic uint64_t *tail, uint64_t ns);
 uint64_t hsim_tl_default_ns(void);
 uint64_t hsim_tl_now(void);
 void hsim_tl_wait(uint64_t t_ns);
-uint64_t hsim_tl_device_done(int dev);
+uint64_t hsim_tl_device_done(int phys);
 
-static struct CUctx_st contexts[SIM_MAX_DEVICES];
+static struct CUctx_st contexts[SIM_PHYS_MAX];
 
-static CUcontext context_of(int dev)
+static CUcontext context_of(int phys)
 {
-    if (dev < 0 || dev >= SIM_MAX_DEVICES)
-        dev = 0;
-    contexts[dev].dev = dev; /* the same value from every thread: a benign plain store */
-    return &contexts[dev];
+    if (phys < 0 || phys >= SIM_PHYS_MAX)
+        phys = 0;
+    contexts[phys].phys = phys; /* the same value from every thread: a benign plain store */
+    return &contexts[phys];
 }
 
 _Static_assert(sizeof(sim_timeline) == sizeof(_Atomic uint64_t), "a stream tail is a sim_timeline");
 
-uint64_t hsim_tl_kernel(int dev, _Atomic uint64_t *tail, uint64_t ns)
+uint64_t hsim_tl_kernel(int phys, _Atomic uint64_t *tail, uint64_t ns)
 {
-    return sim_timeline_kernel(context_of(dev), (sim_timeline *)tail, ns);
+    return sim_timeline_kernel(context_of(phys), (sim_timeline *)tail, ns);
 }
 
-uint64_t hsim_tl_enqueue(int dev, _Atomic uint64_t *tail, uint64_t ns)
+uint64_t hsim_tl_enqueue(int phys, _Atomic uint64_t *tail, uint64_t ns)
 {
-    return sim_timeline_enqueue(context_of(dev), (sim_timeline *)tail, ns);
+    return sim_timeline_enqueue(context_of(phys), (sim_timeline *)tail, ns);
 }
 
 uint64_t hsim_tl_default_ns(void)
@@ -55,7 +57,7 @@ void hsim_tl_wait(uint64_t t_ns)
     sim_wait_until(t_ns);
 }
 
-uint64_t hsim_tl_device_done(int dev)
+uint64_t hsim_tl_device_done(int phys)
 {
-    return atomic_load(&context_of(dev)->last_done_ns);
+    return atomic_load(&context_of(phys)->last_done_ns);
 }

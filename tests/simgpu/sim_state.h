@@ -1,0 +1,49 @@
+/* The state every simulated process on the machine shares: a small file (GREY_SIM_STATE, by
+ * default /dev/shm/grey-sim-v2-UID) mapped by each simulator library. It holds, per physical device
+ * (sim_node.h), the time its kernel queue drains (sim_timeline.c) and, per process, the bytes it
+ * holds on each physical device (sim_usage.c).
+ *
+ * Layout version 2 (magic "GREYSIM2"); version 1 ("GREYSIM1", one timeline per ordinal and no
+ * memory) is refused rather than reinterpreted, and has its own default path, so simulators of
+ * both versions can run on one machine without reading each other's state. A new file is all
+ * zeros, and all zeros is a valid state (every device idle, nothing held), so whichever process
+ * comes first only stamps the magic. When the file cannot be used, the process keeps a private
+ * state of the same layout (and GREY_SIM_TRACE says why): it then shares nothing. */
+#ifndef GREY_SIM_STATE_H
+#define GREY_SIM_STATE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "sim_node.h"
+
+#pragma GCC visibility push(hidden)
+
+#define SIM_STATE_MAGIC "GREYSIM2"
+/* Processes that can hold device memory at once. */
+#define SIM_STATE_SLOTS 256
+
+struct sim_state_queue {          /* one cache line per physical device */
+    _Atomic uint64_t tail_ns;     /* when everything queued on the device completes */
+    uint64_t reserved[7];
+};
+
+struct sim_state {
+    char magic[8];
+    _Atomic uint32_t slots_used;  /* slots at or past this index have never been claimed */
+    uint32_t reserved0;
+    uint64_t reserved[6];
+    struct sim_state_queue queue[SIM_PHYS_MAX];
+    /* Slot s belongs to the process named by owner[s] (sim_usage.c has the encoding; 0: free),
+     * which holds bytes[p][s] bytes on physical device p. Device-major, so the sum over the
+     * processes on one device reads consecutive words. */
+    _Atomic uint64_t owner[SIM_STATE_SLOTS];
+    _Atomic uint64_t bytes[SIM_PHYS_MAX][SIM_STATE_SLOTS];
+};
+
+/* The shared state (mapped at the first call), or this process's private one. Never NULL. */
+struct sim_state *sim_state(void);
+
+#pragma GCC visibility pop
+
+#endif
