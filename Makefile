@@ -42,10 +42,11 @@ endif
 # ---------------------------------------------------------------- sources
 POLICY_SRC  := $(sort $(wildcard policy/*.c))
 CORE_SRC    := $(sort $(wildcard core/*.c))
-HOOK_SRC    := $(sort $(wildcard preload/*.c shim/*.c)) $(CORE_SRC)
+VENDOR_SRC  := $(sort $(wildcard vendor/*.c))
+HOOK_SRC    := $(sort $(wildcard preload/*.c shim/*.c)) $(CORE_SRC) $(VENDOR_SRC)
 SIM_SRC     := $(sort $(wildcard tests/simgpu/*.c))
 TOOL_MAINS  := $(sort $(wildcard tools/grey-*.c))
-TOOL_LIB_SRC := $(filter-out $(TOOL_MAINS),$(sort $(wildcard tools/*.c)))
+TOOL_LIB_SRC := $(filter-out $(TOOL_MAINS),$(sort $(wildcard tools/*.c))) $(VENDOR_SRC)
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 ITEST_SRC   := $(sort $(wildcard tests/integration/prog_*.c))
 
@@ -102,7 +103,7 @@ $(LAYER_STAMP): scripts/check-layers.sh $(sort $(wildcard policy/*.[ch] core/*.[
 
 # ---------------------------------------------------------------- objects
 # policy/ and core/ never see a vendor header; the shims do.
-$(BUILD)/obj/policy/%.o $(BUILD)/obj/core/%.o: CFLAGS_EXTRA := -fvisibility=hidden
+$(BUILD)/obj/policy/%.o $(BUILD)/obj/core/%.o $(BUILD)/obj/vendor/%.o: CFLAGS_EXTRA := -fvisibility=hidden
 $(BUILD)/obj/preload/%.o $(BUILD)/obj/shim/%.o: CFLAGS_EXTRA := -fvisibility=hidden $(CUDA_INC)
 $(BUILD)/obj/tests/simgpu/%.o: CFLAGS_EXTRA := $(CUDA_INC)
 $(BUILD)/obj/tools/%.o: CFLAGS_EXTRA := $(CUDA_INC) $(CJSON_CFLAGS)
@@ -120,7 +121,7 @@ $(POLICY_LIB): $(call obj,$(POLICY_SRC))
 $(TOOLS_LIB): $(call obj,$(TOOL_LIB_SRC))
 $(POLICY_ASAN_LIB): $(call asan_obj,$(POLICY_SRC))
 $(TOOLS_ASAN_LIB): $(call asan_obj,$(TOOL_LIB_SRC))
-SHIM_CORE_SRC := $(sort $(wildcard shim/*.c)) $(CORE_SRC)
+SHIM_CORE_SRC := $(sort $(wildcard shim/*.c)) $(CORE_SRC) $(VENDOR_SRC)
 $(HOOK_CORE_LIB): $(call obj,$(SHIM_CORE_SRC))
 $(HOOK_CORE_ASAN_LIB): $(call asan_obj,$(SHIM_CORE_SRC))
 $(POLICY_LIB) $(TOOLS_LIB) $(POLICY_ASAN_LIB) $(TOOLS_ASAN_LIB) $(HOOK_CORE_LIB) $(HOOK_CORE_ASAN_LIB):

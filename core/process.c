@@ -1,7 +1,9 @@
-/* The hook's life in a process (see process.h): configure caps and weights from the plans and the
- * settings, open the ledger, claim a slot, follow fork, leave at exit. */
+/* The hook's life in a process (see process.h) and the GPUs it meets (devices.h): plans and
+ * settings read once, the ledger opened, a slot claimed; each GPU bound to a ledger row with the
+ * process's limits for it; fork and exit followed. */
 #include "process.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,18 +11,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "devices.h"
+#include "log.h"
 #include "policy/budget.h"
 #include "policy/caps.h"
 #include "policy/history.h"
 #include "policy/identity.h"
 #include "policy/ledger_path.h"
 #include "policy/plan.h"
+#include "policy/plan_gpus.h"
 #include "policy/procinfo.h"
 #include "policy/sites.h"
 #include "policy/size.h"
 #include "policy/tracker.h"
 #include "policy/weights.h"
-#include "log.h"
 #include "settings.h"
 
 /* A storm of budget denials scans the ledger for dead processes at most this often, node-wide
@@ -31,29 +35,31 @@ const struct grey_quota *_Atomic grey_self_quota;
 
 static struct grey_ledger ledger;
 static bool ledger_open;
+static char ledger_path[GREY_SETTINGS_PATH_MAX];
 static struct grey_slot private_slot;     /* used when the ledger is unavailable, and after exit */
 static struct grey_quota shared_quota;    /* slot in the ledger + the ledger's device budgets */
 static struct grey_quota private_quota = {.slot = &private_slot, .budgets = NULL};
-static uint64_t configured_cap[GREY_MAX_DEVICES];
-static uint32_t configured_weight[GREY_MAX_DEVICES];
-/* The admin plan and the user's plan (core/settings.h says which files); static because they are
- * large and the constructor may run on a small stack. */
+/* The admin plan and the user's plan (core/settings.h says which files), numbered by physical
+ * index as written; static because they are large and the constructor may run on a small stack. */
 static struct grey_plan plans[2];
 static const struct grey_plan *plan_list[2];
 static unsigned nplans;
+static bool deny_all;                     /* a plan or GREY_CAP could not be read: fail closed */
 static struct grey_identity identity;
+static const struct grey_identity *principal_id; /* &identity when a plan has [user]/[group] */
 static struct grey_tick_ref t0;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The GPUs bound so far, by row; the table of rows when there is no ledger. */
+static struct grey_gpu_id bound_id[GREY_MAX_DEVICES];
+static _Atomic grey_devmask bound;
+static struct grey_ledger_gpu private_rows[GREY_MAX_DEVICES];
+static pthread_mutex_t bind_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct grey_plan row_plans[2];     /* plan_list in row order (policy/plan_gpus.h) */
 
 /* Tells the user something grey-run would tell them itself: said by the hook only when there is
  * no grey-run around it, so a job under grey-run does not hear it twice. */
 #define grey_note(...) ((grey_settings()->run_id == 0 ? grey_warn : grey_log)(__VA_ARGS__))
-
-static void deny_everything(void)
-{
-    for (int d = 0; d < GREY_MAX_DEVICES; d++)
-        configured_cap[d] = 0;
-}
 
 /* Loads one plan into plans[]; false when it exists but cannot be read (the caller fails
  * closed). admin: the admin layer (only it can be an admin plan). optional: a missing file is no
@@ -74,22 +80,24 @@ static bool load_plan(const char *path, bool admin, bool optional)
     return true;
 }
 
-/* Caps and weights from the admin plan, the user's plan and the settings (the rules are in
- * policy/caps.h and policy/weights.h). A plan or cap that cannot be read fails closed: every
- * allocation is denied, because running with no limit the user believed in is worse. */
+/* The plans and settings that limits come from (the rules are in policy/caps.h and
+ * policy/weights.h; they are applied per GPU as each is bound). A plan or cap that cannot be
+ * read fails closed: every allocation is denied, because running with no limit the user believed
+ * in is worse. */
 static void load_limits(void)
 {
     const struct grey_settings *s = grey_settings();
     nplans = 0;
+    deny_all = false;
     if (!load_plan(s->admin_plan, true, true) ||
         (s->have_user_plan && !load_plan(s->user_plan, false, !s->user_plan_required))) {
         nplans = 0; /* a ledger or budget from half of the configuration would be no better */
-        deny_everything();
+        deny_all = true;
         return;
     }
     if (s->cap_error[0]) {
         grey_warn("GREY_CAP: %s; denying every GPU allocation (fail closed)", s->cap_error);
-        deny_everything();
+        deny_all = true;
         return;
     }
     bool principals = false;
@@ -97,39 +105,139 @@ static void load_limits(void)
         principals |= plan_list[i]->nprincipals > 0;
     if (principals) /* name-service lookups only when a [user]/[group] section needs them */
         grey_identity_self(&identity, plan_list, nplans);
-    const struct grey_identity *id = principals ? &identity : NULL;
-    uint32_t raised = 0;
-    uint64_t cap = s->cap;
-    grey_caps_resolve(plan_list, nplans, id, s->have_cap ? &cap : NULL, configured_cap, &raised);
-    if (raised) {
-        int d = __builtin_ctz(raised);
-        char a[32];
-        grey_note("GREY_CAP %s is above the admin plan's cap on device %d; the admin cap %s applies", s->cap_text, d,
-                  grey_size_format(configured_cap[d], a, sizeof a));
-    }
-    raised = 0;
-    grey_weights_resolve(plan_list, nplans, id, s->weight, configured_weight, &raised);
-    if (raised)
-        grey_warn("GREY_WEIGHT %u is above the admin plan's weight on device %d; the admin's %u applies", s->weight,
-                  __builtin_ctz(raised), configured_weight[__builtin_ctz(raised)]);
+    principal_id = principals ? &identity : NULL;
 }
 
-/* Budgets of every plan into the ledger (the rule is in policy/budget.h), said once when the
- * ledger keeps another budget. */
-static void apply_budgets(const char *path)
+/* ---------------------------------------------------------------- GPUs */
+
+const char *grey_device_label(int row, char *buf, size_t len)
+{
+    struct grey_gpu_id id;
+    if (!grey_device_identity(row, &id)) {
+        snprintf(buf, len, "row %d", row);
+        return buf;
+    }
+    char shortid[16];
+    snprintf(shortid, sizeof shortid, "%.12s", id.uuid);
+    if (id.index >= 0)
+        snprintf(buf, len, "GPU %d (%s)", id.index, shortid);
+    else
+        snprintf(buf, len, "GPU %s", shortid);
+    return buf;
+}
+
+bool grey_device_identity(int row, struct grey_gpu_id *out)
+{
+    if (row < 0 || row >= GREY_MAX_DEVICES || !(atomic_load(&bound) & GREY_DEVBIT(row)))
+        return false;
+    *out = bound_id[row];
+    return true;
+}
+
+/* The process's limits for row r in slot: its cap, weight and ceiling. */
+static void apply_row_limits(struct grey_slot *slot, int r, bool say)
+{
+    const struct grey_settings *s = grey_settings();
+    const struct grey_plan *list[2] = {&row_plans[0], &row_plans[1]};
+    uint64_t caps[GREY_MAX_DEVICES];
+    uint32_t weights[GREY_MAX_DEVICES];
+    grey_devmask raised = 0;
+    uint64_t cap = s->cap;
+    char label[64], a[32];
+    if (deny_all) {
+        caps[r] = 0;
+    } else {
+        grey_caps_resolve(list, nplans, principal_id, s->have_cap ? &cap : NULL, caps, &raised);
+        if (say && (raised & GREY_DEVBIT(r)))
+            grey_note("GREY_CAP %s is above the admin plan's cap on %s; the admin cap %s applies", s->cap_text,
+                      grey_device_label(r, label, sizeof label), grey_size_format(caps[r], a, sizeof a));
+    }
+    /* A cap above the GPU's memory is the GPU's memory: the summary and every check say what
+     * is really enforced (a driver that over-commits must not get more through grey). */
+    if (caps[r] != UINT64_MAX && bound_id[r].total_bytes && caps[r] > bound_id[r].total_bytes)
+        caps[r] = bound_id[r].total_bytes;
+    raised = 0;
+    grey_weights_resolve(list, nplans, principal_id, s->weight, weights, &raised);
+    if (say && (raised & GREY_DEVBIT(r)))
+        grey_warn("GREY_WEIGHT %u is above the admin plan's weight on %s; the admin's %u applies", s->weight,
+                  grey_device_label(r, label, sizeof label), weights[r]);
+    atomic_store(&slot->dev[r].cap, caps[r]);
+    struct grey_slot_fair *sf = &slot->fair[r];
+    atomic_store(&sf->seen_ns, 0);
+    atomic_store(&sf->vtime, 0);
+    atomic_store(&sf->busy_ns, 0);
+    atomic_store(&sf->recent_ns, 0);
+    atomic_store(&sf->recent_at_ns, 0);
+    atomic_store(&sf->waiting_since, 0);
+    atomic_store(&sf->throttled_ns, 0);
+    atomic_store(&sf->weight, weights[r]);
+    atomic_store(&sf->max_share, s->max_share);
+    if (say) {
+        char sh[16];
+        grey_log("%s is row %d: cap %s, weight %u%s%s%s", grey_device_label(r, label, sizeof label), r,
+                 caps[r] == UINT64_MAX ? "none" : grey_size_format(caps[r], a, sizeof a), weights[r],
+                 s->max_share ? ", at most " : "", s->max_share ? grey_share_format(s->max_share, sh, sizeof sh) : "",
+                 s->pace_off ? " (pacing off)" : "");
+    }
+}
+
+/* The plans' budgets for row r into the ledger (policy/budget.h), said once when the ledger keeps
+ * another budget. */
+static void apply_row_budget(int r)
 {
     for (unsigned i = 0; i < nplans; i++) {
-        uint32_t kept = grey_budget_apply(&ledger, plan_list[i], NULL);
-        if (!kept)
+        if (!row_plans[i].dev[r].present)
             continue;
-        int d = __builtin_ctz(kept);
-        char a[32], b[32];
-        grey_note("ledger %s keeps its budget %s on device %d (the plan says %s): processes using it already "
-                  "share that budget", path, grey_size_format(atomic_load(&ledger.header->device_budget[d]), a, sizeof a),
-                  d, grey_size_format(plan_list[i]->dev[d].budget, b, sizeof b));
+        static struct grey_plan one; /* static: large; bind_lock is held */
+        one = row_plans[i];
+        memset(one.dev, 0, sizeof one.dev);
+        one.dev[r] = row_plans[i].dev[r];
+        if (!grey_budget_apply(&ledger, &one))
+            continue;
+        char a[32], b[32], label[64];
+        grey_note("ledger %s keeps its budget %s on %s (the plan says %s): processes using it already share that "
+                  "budget", ledger_path, grey_size_format(atomic_load(&ledger.header->device_budget[r]), a, sizeof a),
+                  grey_device_label(r, label, sizeof label), grey_size_format(one.dev[r].budget, b, sizeof b));
         return;
     }
 }
+
+int grey_device_bind(const struct grey_gpu_id *id, grey_uuid_on_node_fn on_node, void *arg)
+{
+    const struct grey_quota *q = grey_self();
+    pthread_mutex_lock(&bind_lock);
+    int r = ledger_open ? grey_ledger_gpu_claim(&ledger, id)
+                        : grey_gpu_row(private_rows, GREY_MAX_DEVICES, id, -1, NULL);
+    if (r >= 0 && !(atomic_load(&bound) & GREY_DEVBIT(r))) {
+        bound_id[r] = *id;
+        grey_devmask now = atomic_load(&bound) | GREY_DEVBIT(r);
+        atomic_store(&bound, now); /* from here on, messages name the GPU */
+        for (unsigned i = 0; i < nplans; i++) {
+            grey_devmask foreign;
+            grey_plan_for_rows(plan_list[i], bound_id, now, on_node, arg, &row_plans[i], &foreign);
+            if (foreign & GREY_DEVBIT(r)) {
+                char label[64];
+                grey_note("the plan's [device %d] is for %s, which is on no GPU of this node; it applies to %s by "
+                          "its index", id->index, plan_list[i]->dev[id->index].uuid,
+                          grey_device_label(r, label, sizeof label));
+            }
+        }
+        if (ledger_open && q == &shared_quota)
+            apply_row_budget(r);
+        apply_row_limits(q->slot, r, true);
+    } else if (r < 0) {
+        static bool said;
+        if (!said)
+            grey_warn("%s cannot be told apart from other GPUs (%s); its memory is not accounted",
+                      id->uuid[0] ? id->uuid : "a device",
+                      id->uuid[0] ? "every row of the ledger's GPU table is taken" : "the driver gives no UUID");
+        said = true;
+    }
+    pthread_mutex_unlock(&bind_lock);
+    return r;
+}
+
+/* ---------------------------------------------------------------- the ledger and the slot */
 
 /* A budget denial: give dead processes' bytes back (rate-limited across the node), so that a
  * process killed with SIGKILL does not hold its share until someone else notices. Syscalls are
@@ -146,40 +254,27 @@ static void reclaim_on_denial(const struct grey_quota *q, int dev)
         grey_log("budget denial: reclaimed the slots of %u dead process%s", n, n == 1 ? "" : "es");
 }
 
-/* Opens the ledger the configuration names (see policy/ledger_path.h), path into buf. */
-static bool open_ledger(char *path, size_t pathlen, char *err, size_t errlen)
+/* Opens the ledger the configuration names (see policy/ledger_path.h). */
+static bool open_ledger(char *err, size_t errlen)
 {
     const char *group;
-    grey_ledger_choose_path(plan_list, nplans, grey_settings()->ledger, path, pathlen, &group);
+    grey_ledger_choose_path(plan_list, nplans, grey_settings()->ledger, ledger_path, sizeof ledger_path, &group);
     gid_t gid = (gid_t)-1;
     if (*group && grey_group_lookup(group, &gid) != 0) {
-        snprintf(err, errlen, "ledger %s: group '%s' does not exist", path, group);
+        snprintf(err, errlen, "ledger %s: group '%s' does not exist", ledger_path, group);
         return false;
     }
-    return grey_ledger_open_group(path, true, gid, &ledger, err, errlen) == 0;
+    return grey_ledger_open_group(ledger_path, true, gid, &ledger, err, errlen) == 0;
 }
 
-/* A slot's limits and a fresh fair-share line (shim/pace.h reads them): caps, weights and the
- * ceiling for every device. */
+/* A slot's limits for every GPU bound so far (a fork child's new slot inherits its parent's
+ * GPUs). */
 static void apply_limits(struct grey_slot *slot)
 {
-    uint32_t share = grey_settings()->max_share;
-    for (int d = 0; d < GREY_MAX_DEVICES; d++) {
-        atomic_store(&slot->dev[d].cap, configured_cap[d]);
-        struct grey_slot_fair *sf = &slot->fair[d];
-        atomic_store(&sf->seen_ns, 0);
-        atomic_store(&sf->vtime, 0);
-        atomic_store(&sf->busy_ns, 0);
-        atomic_store(&sf->recent_ns, 0);
-        atomic_store(&sf->recent_at_ns, 0);
-        atomic_store(&sf->waiting_since, 0);
-        atomic_store(&sf->throttled_ns, 0);
-        atomic_store(&sf->weight, configured_weight[d]);
-        atomic_store(&sf->max_share, share);
-    }
-    char s[16];
-    grey_log("fair share: weight %u on device 0%s%s%s", configured_weight[0], share ? ", at most " : "",
-             share ? grey_share_format(share, s, sizeof s) : "", grey_settings()->pace_off ? " (pacing off)" : "");
+    grey_devmask b = atomic_load(&bound);
+    for (int r = 0; r < GREY_MAX_DEVICES; r++)
+        if (b & GREY_DEVBIT(r))
+            apply_row_limits(slot, r, false);
 }
 
 static void use_private_slot(pid_t pid, uint64_t start)
@@ -187,6 +282,8 @@ static void use_private_slot(pid_t pid, uint64_t start)
     memset(&private_slot, 0, sizeof private_slot);
     private_slot.pid = pid;
     private_slot.start_time = start;
+    for (int d = 0; d < GREY_MAX_DEVICES; d++)
+        atomic_store(&private_slot.dev[d].cap, UINT64_MAX);
     atomic_store(&private_slot.state, GREY_SLOT_ACTIVE);
     apply_limits(&private_slot);
     atomic_store_explicit(&grey_self_quota, &private_quota, memory_order_release);
@@ -202,8 +299,8 @@ static void register_process(void)
     if (ledger_open) {
         char command[GREY_COMMAND_MAX];
         grey_proc_self_command(command, sizeof command);
-        struct grey_slot *slot =
-            grey_ledger_claim(&ledger, pid, start, grey_settings()->run_id, (uint32_t)getuid(), command);
+        struct grey_slot *slot = grey_ledger_claim(&ledger, pid, start, grey_proc_pid_namespace(), grey_settings()->run_id,
+                                                   (uint32_t)getuid(), command);
         if (slot) {
             apply_limits(slot);
             shared_quota.slot = slot;
@@ -218,17 +315,36 @@ static void register_process(void)
     use_private_slot(pid, start);
 }
 
-void grey_process_fork_prepare(void) { tracker_fork_prepare(); }
-void grey_process_fork_parent(void) { tracker_fork_parent(); }
+void grey_process_fork_prepare(void)
+{
+    pthread_mutex_lock(&bind_lock);
+    grey_ledger_fork_prepare();
+    tracker_fork_prepare();
+}
+
+void grey_process_fork_parent(void)
+{
+    tracker_fork_parent();
+    grey_ledger_fork_parent();
+    pthread_mutex_unlock(&bind_lock);
+}
 
 /* The child of a fork holds no buffers: its tracker, per-site counts and freed history start
- * empty, its timeline starts now, and it is a process of its own in the ledger. */
+ * empty, its timeline starts now, and it is a process of its own in the ledger, on a file
+ * description of its own (the inherited one carries the parent's lock). */
 void grey_process_fork_child(void)
 {
     tracker_fork_child();
+    grey_ledger_fork_child();
+    pthread_mutex_init(&bind_lock, NULL);
     sites_reset_accounting();
     history_reset();
     grey_tick_ref_now(&t0);
+    if (ledger_open && grey_ledger_new_description(&ledger) != 0) {
+        grey_warn("ledger %s: cannot reopen it in a forked child (%s); caps are enforced in this process only",
+                  ledger_path, strerror(errno));
+        ledger_open = false;
+    }
     register_process();
 }
 
@@ -238,16 +354,12 @@ const struct grey_quota *grey_process_init(void)
     if (!atomic_load(&grey_self_quota)) {
         grey_tick_ref_now(&t0);
         load_limits();
-        char path[GREY_SETTINGS_PATH_MAX], err[GREY_SETTINGS_PATH_MAX + 256];
-        ledger_open = open_ledger(path, sizeof path, err, sizeof err);
+        char err[GREY_SETTINGS_PATH_MAX + 256];
+        ledger_open = open_ledger(err, sizeof err);
         if (!ledger_open)
             grey_warn("%s; caps are enforced in this process only", err);
-        /* Budgets before the slot is published: no allocation may be admitted under the
-         * ledger's old budget. */
-        if (ledger_open)
-            apply_budgets(path);
         register_process();
-        grey_log("loaded: ledger %s, run %llx", ledger_open ? path : "(private)",
+        grey_log("loaded: ledger %s, run %llx", ledger_open ? ledger_path : "(private)",
                  (unsigned long long)grey_settings()->run_id);
     }
     pthread_mutex_unlock(&init_lock);
@@ -271,5 +383,5 @@ void grey_process_exit(void)
         return;
     memcpy(&private_slot, q->slot, sizeof private_slot);
     atomic_store_explicit(&grey_self_quota, &private_quota, memory_order_release);
-    grey_slot_retire(ledger.header, q->slot);
+    grey_slot_retire(&ledger, q->slot);
 }

@@ -21,14 +21,22 @@ static inline const struct grey_quota *grey_self(void)
     return __builtin_expect(q != NULL, 1) ? q : grey_process_init();
 }
 
-/* True when grey tracks device dev; the first use of a device marks it (and the process) as
- * having used the GPU through grey, for grey-run's summary. */
+/* True when dev is a GPU row grey accounts. Memory queries ask this: asking is no use (the CUDA
+ * runtime asks every device for its memory), and marking every device a one-GPU job looked at
+ * would list them all in its summary and keep its launches off the fast path. */
+static inline bool grey_self_has_device(int dev)
+{
+    return dev >= 0 && dev < GREY_MAX_DEVICES;
+}
+
+/* True when grey tracks device dev; the first use of a device (an allocation or a launch) marks
+ * it, and the process, as having used the GPU through grey, for grey-run's summary. */
 static inline bool grey_self_use_device(const struct grey_quota *q, int dev)
 {
     if (dev < 0 || dev >= GREY_MAX_DEVICES)
         return false;
     struct grey_slot *s = q->slot;
-    uint32_t bit = 1u << dev;
+    grey_devmask bit = GREY_DEVBIT(dev);
     if (__builtin_expect(!(atomic_load_explicit(&s->devices_used, memory_order_relaxed) & bit), 0)) {
         atomic_fetch_or_explicit(&s->devices_used, bit, memory_order_relaxed);
         atomic_fetch_or_explicit(&s->flags, GREY_SLOT_USED_GPU, memory_order_relaxed);

@@ -6,7 +6,7 @@ ASAN_HOOK := $(BUILD)/asan/lib/libgreyhook.so
 ASAN_RUN := $(BUILD)/asan/bin/grey-run
 ASAN_RUNTIME = $(shell $(CC) -print-file-name=libasan.so)
 
-$(BUILD)/asan/obj/preload/%.o $(BUILD)/asan/obj/shim/%.o $(BUILD)/asan/obj/core/%.o: EXTRA_SAN_FLAGS := -fvisibility=hidden
+$(BUILD)/asan/obj/preload/%.o $(BUILD)/asan/obj/shim/%.o $(BUILD)/asan/obj/core/%.o $(BUILD)/asan/obj/vendor/%.o: EXTRA_SAN_FLAGS := -fvisibility=hidden
 $(BUILD)/asan/obj/policy/%.o: EXTRA_SAN_FLAGS := -fvisibility=hidden
 # dlsym and the lookup of the real one stay uninstrumented: the ASan runtime calls dlsym while it
 # initializes, which reaches our exported dlsym before ASan could check anything.

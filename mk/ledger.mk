@@ -36,12 +36,13 @@ $(STRESS_CHECK): $(BUILD)/obj/tests/stress/stress_check.o $(POLICY_LIB)
 	$(call q,CC)$(CC) -o $@ $^ -lpthread
 
 ledger-stress: all $(STRESS_WORKER) $(STRESS_CHECK)
-	@echo "== ledger stress: 32 processes x 4 threads, a quarter SIGKILLed, one 1 GiB budget"
+	@echo "== ledger stress: 32 processes x 4 threads (half in PID namespaces of their own), a quarter SIGKILLed, one 1 GiB budget"
 	@set -e; d=$$(mktemp -d /tmp/grey-stress.XXXXXX); trap 'rm -rf "$$d"' EXIT; \
 	printf 'grey-plan-version = 1\n[device 0]\nbudget = 1GiB\nprocess_cap = 256MiB\n' >"$$d/plan.conf"; \
 	chmod 0666 "$$d/plan.conf"; \
 	seed=$${LEDGER_STRESS_SEED:-$$$$}; echo "   (seed $$seed: LEDGER_STRESS_SEED=$$seed repeats the kill times)"; \
-	LD_LIBRARY_PATH=$(BUILD)/sim STRESS_HOOK=$(abspath $(HOOK)) GREY_SIM_VRAM=80GiB \
+	LD_LIBRARY_PATH=$(BUILD)/sim STRESS_HOOK=$(abspath $(HOOK)) GREY_SIM_VRAM=80GiB STRESS_NAMESPACES=1 \
+	    GREY_SIM_STATE="$$d/sim" \
 	    timeout 60 $(STRESS_CHECK) "$$d/ledger" "$$d/plan.conf" $(STRESS_WORKER) 32 4 $(LEDGER_STRESS_SECONDS) $$seed
 
 # ---------------------------------------------------------------- ThreadSanitizer

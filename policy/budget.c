@@ -1,10 +1,10 @@
 /* Plan budgets into the ledger header (the rule is in budget.h). */
 #include "budget.h"
 
-uint32_t grey_budget_apply(struct grey_ledger *lg, const struct grey_plan *plan, const struct grey_slot *self)
+grey_devmask grey_budget_apply(struct grey_ledger *lg, const struct grey_plan *plan)
 {
     struct grey_ledger_header *h = lg->header;
-    uint32_t kept = 0;
+    grey_devmask kept = 0;
     int idle = -1; /* computed once, and only when a conflict needs it: it costs syscalls */
     for (int d = 0; d < GREY_MAX_DEVICES; d++) {
         if (!plan->dev[d].present)
@@ -12,7 +12,7 @@ uint32_t grey_budget_apply(struct grey_ledger *lg, const struct grey_plan *plan,
         uint64_t want = plan->dev[d].budget;
         if (plan->admin) {
             atomic_store(&h->device_budget[d], want);
-            atomic_fetch_or(&h->budget_admin, 1u << d);
+            atomic_fetch_or(&h->budget_admin, GREY_DEVBIT(d));
             continue;
         }
         uint64_t cur = atomic_load(&h->device_budget[d]);
@@ -23,15 +23,15 @@ uint32_t grey_budget_apply(struct grey_ledger *lg, const struct grey_plan *plan,
             continue;
         if (cur == want)
             continue;
-        if (!(atomic_load(&h->budget_admin) & (1u << d))) {
+        if (!(atomic_load(&h->budget_admin) & GREY_DEVBIT(d))) {
             if (idle < 0)
-                idle = grey_ledger_live_slots(lg, self) == 0;
+                idle = grey_ledger_live_slots(lg) == 0;
             if (idle) {
                 atomic_store(&h->device_budget[d], want);
                 continue;
             }
         }
-        kept |= 1u << d;
+        kept |= GREY_DEVBIT(d);
     }
     return kept;
 }

@@ -15,9 +15,10 @@
 #include "ledger.h"
 #include "plan.h"
 
-/* Applies plan's budgets to lg. self is the caller's own slot (not counted as another live
- * process), or NULL. Returns a bitmask of the devices whose budget the ledger kept although the
- * plan asked for another. May make syscalls (liveness checks) when budgets conflict. */
-uint32_t grey_budget_apply(struct grey_ledger *lg, const struct grey_plan *plan, const struct grey_slot *self);
+/* Applies plan's budgets to lg (the plan's [device N] sections are lg's GPU rows: see
+ * policy/plan_gpus.h for how a plan is put in row order). lg's own slot does not count as another
+ * live process. Returns a bitmask of the devices whose budget the ledger kept although the plan
+ * asked for another. May make syscalls (liveness checks) when budgets conflict. */
+grey_devmask grey_budget_apply(struct grey_ledger *lg, const struct grey_plan *plan);
 
 #endif

@@ -48,7 +48,7 @@ void grey_plan_caps(const struct grey_plan *plan, const struct grey_identity *id
 }
 
 void grey_caps_resolve(const struct grey_plan *const *plans, unsigned nplans, const struct grey_identity *id,
-                       const uint64_t *override, uint64_t out[GREY_MAX_DEVICES], uint32_t *raised)
+                       const uint64_t *override, uint64_t out[GREY_MAX_DEVICES], grey_devmask *raised)
 {
     uint64_t ceiling[GREY_MAX_DEVICES], choice[GREY_MAX_DEVICES], caps[GREY_MAX_DEVICES];
     for (int d = 0; d < GREY_MAX_DEVICES; d++)
@@ -67,6 +67,6 @@ void grey_caps_resolve(const struct grey_plan *const *plans, unsigned nplans, co
             choice[d] = *override;
         out[d] = min_u64(ceiling[d], choice[d]);
         if (raised && override && *override > ceiling[d])
-            *raised |= 1u << d;
+            *raised |= GREY_DEVBIT(d);
     }
 }

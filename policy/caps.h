@@ -40,6 +40,6 @@ void grey_plan_caps(const struct grey_plan *plan, const struct grey_identity *id
  * when not NULL, gets bit d for every device where override asked for more than the admin
  * ceiling (so the caller can say the ceiling applies). */
 void grey_caps_resolve(const struct grey_plan *const *plans, unsigned nplans, const struct grey_identity *id,
-                       const uint64_t *override, uint64_t out[GREY_MAX_DEVICES], uint32_t *raised);
+                       const uint64_t *override, uint64_t out[GREY_MAX_DEVICES], grey_devmask *raised);
 
 #endif

@@ -2,32 +2,98 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "errmsg.h"
-#include "procinfo.h"
 
 /* Layout checks at compile time: the slot counters must stay one cache line per device, and the
  * structures must not change size by accident (that would be a new layout version). */
 _Static_assert(sizeof(struct grey_slot_device) == 64, "device counters are one cache line");
 _Static_assert(sizeof(struct grey_slot) % 64 == 0, "slots are whole cache lines");
+_Static_assert(offsetof(struct grey_slot, dev) == 192, "the owner part is three cache lines");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "ledger counters must be lock-free in shared memory");
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "slot states must be lock-free in shared memory");
-_Static_assert(sizeof(struct grey_ledger_header) == 1408 && sizeof(struct grey_slot) == 2240,
-               "sizes are part of the layout version");
 _Static_assert(sizeof(struct grey_fair_device) == 64 && sizeof(struct grey_slot_fair) == 64 &&
                offsetof(struct grey_ledger_header, fair) % 64 == 0, "fair-share state is cache lines");
+_Static_assert(sizeof(struct grey_ledger_header) % 64 == 0, "the slots start on a cache line");
 _Static_assert(GREY_LEDGER_SLOTS + 1 < (1u << GREY_TOKEN_HOLDER_BITS), "a token holds any slot");
+_Static_assert(GREY_MAX_DEVICES <= 64, "device masks are 64 bits");
 
 static const size_t ledger_total_size = GREY_LEDGER_TOTAL_SIZE;
+
+#define RELAXED memory_order_relaxed
+
+/* Threads of one process share its open file description, so its locks do not exclude them
+ * from each other: every sequence "take a slot's lock, look, act, let go" runs under this mutex
+ * as well. Off every hot path (claims, retires, reclaim scans, collection). */
+static pthread_mutex_t local = PTHREAD_MUTEX_INITIALIZER;
+
+void grey_ledger_fork_prepare(void) { pthread_mutex_lock(&local); }
+void grey_ledger_fork_parent(void) { pthread_mutex_unlock(&local); }
+void grey_ledger_fork_child(void) { pthread_mutex_init(&local, NULL); }
+
+/* ---------------------------------------------------------------- locks */
+
+static uint64_t slot_offset(uint32_t i)
+{
+    return sizeof(struct grey_ledger_header) + (uint64_t)i * sizeof(struct grey_slot);
+}
+
+uint64_t grey_ledger_slot_lock_offset(uint32_t i) { return slot_offset(i); }
+
+static uint64_t run_offset(uint32_t k)
+{
+    return ledger_total_size + k; /* past the end of the file: a lock needs no data under it */
+}
+
+static uint64_t gpu_row_offset(unsigned r)
+{
+    return offsetof(struct grey_ledger_header, gpu) + (uint64_t)r * sizeof(struct grey_ledger_gpu);
+}
+
+static bool lock_take(const struct grey_ledger *lg, uint64_t off)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)off, .l_len = 1};
+    return lg->fd >= 0 && fcntl(lg->fd, F_OFD_SETLK, &fl) == 0;
+}
+
+static void lock_drop(const struct grey_ledger *lg, uint64_t off)
+{
+    struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = (off_t)off, .l_len = 1};
+    if (lg->fd >= 0)
+        fcntl(lg->fd, F_OFD_SETLK, &fl);
+}
+
+/* Held by another open file description (another process, or another ledger opened by this
+ * one). A failed test counts as held: liveness errs towards keeping bytes counted. */
+static bool lock_held(const struct grey_ledger *lg, uint64_t off)
+{
+    if (lg->fd < 0)
+        return true;
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)off, .l_len = 1};
+    if (fcntl(lg->fd, F_OFD_GETLK, &fl) != 0)
+        return true;
+    return fl.l_type != F_UNLCK;
+}
+
+bool grey_ledger_slot_dead(const struct grey_ledger *lg, uint32_t i)
+{
+    if (i >= lg->nslots || (int32_t)i == lg->own)
+        return false;
+    return !lock_held(lg, slot_offset(i));
+}
+
+/* ---------------------------------------------------------------- opening */
 
 int grey_ledger_validate(const void *base, size_t size, char *err, size_t errlen)
 {
@@ -40,9 +106,10 @@ int grey_ledger_validate(const void *base, size_t size, char *err, size_t errlen
         return grey_error(err, errlen, "layout version %u, this grey reads version %u; remove the file "
                             "or point GREY_LEDGER elsewhere", h->version, GREY_LEDGER_VERSION);
     if (h->header_size != sizeof(struct grey_ledger_header) || h->slot_size != sizeof(struct grey_slot) ||
-        h->nslots != GREY_LEDGER_SLOTS || h->max_devices != GREY_MAX_DEVICES)
+        h->nslots != GREY_LEDGER_SLOTS || h->max_devices != GREY_MAX_DEVICES || h->nruns != GREY_LEDGER_RUNS)
         return grey_error(err, errlen, "layout sizes do not match this grey's (header %u, slot %u, "
-                            "%u slots, %u devices)", h->header_size, h->slot_size, h->nslots, h->max_devices);
+                            "%u slots, %u devices, %u runs)", h->header_size, h->slot_size, h->nslots,
+                            h->max_devices, h->nruns);
     if (h->total_size != ledger_total_size || size < ledger_total_size)
         return grey_error(err, errlen, "truncated: %zu bytes, expected %zu", size, ledger_total_size);
     return 0;
@@ -58,6 +125,7 @@ static void ledger_init_header(struct grey_ledger_header *h)
     h->slot_size = sizeof(struct grey_slot);
     h->nslots = GREY_LEDGER_SLOTS;
     h->max_devices = GREY_MAX_DEVICES;
+    h->nruns = GREY_LEDGER_RUNS;
     h->total_size = ledger_total_size;
     for (int d = 0; d < GREY_MAX_DEVICES; d++)
         atomic_store(&h->device_budget[d], UINT64_MAX);
@@ -80,10 +148,19 @@ static int ledger_share(int fd, gid_t gid)
     return fchmod(fd, 0660);
 }
 
+static int open_fail(int fd, char *err, size_t errlen, const char *path, const char *what, int e)
+{
+    if (fd >= 0)
+        close(fd);
+    return grey_error(err, errlen, "ledger %s: %s: %s", path, what, strerror(e));
+}
+
 int grey_ledger_open_group(const char *path, bool create, gid_t gid, struct grey_ledger *lg, char *err,
                            size_t errlen)
 {
     memset(lg, 0, sizeof *lg);
+    lg->fd = -1;
+    lg->own = lg->own_run = -1;
     mode_t mode = gid == (gid_t)-1 ? 0600 : 0660;
     int fd = open(path, create ? (O_RDWR | O_CREAT | O_CLOEXEC) : (O_RDWR | O_CLOEXEC), mode);
     if (fd < 0 && !create && errno == EACCES)
@@ -91,18 +168,13 @@ int grey_ledger_open_group(const char *path, bool create, gid_t gid, struct grey
     if (fd < 0)
         return grey_error(err, errlen, "ledger %s: cannot open: %s", path, strerror(errno));
 
-    /* The lock only serializes creation; nobody holds it while the ledger is in use. */
-    if (flock(fd, LOCK_EX) != 0) {
-        int e = errno;
-        close(fd);
-        return grey_error(err, errlen, "ledger %s: cannot lock: %s", path, strerror(e));
-    }
+    /* The whole-file lock only serializes creation; nobody holds it while the ledger is in use
+     * (flock and the OFD record locks of the slots do not interact). */
+    if (flock(fd, LOCK_EX) != 0)
+        return open_fail(fd, err, errlen, path, "cannot lock", errno);
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return grey_error(err, errlen, "ledger %s: cannot stat: %s", path, strerror(e));
-    }
+    if (fstat(fd, &st) != 0)
+        return open_fail(fd, err, errlen, path, "cannot stat", errno);
     bool fresh = create && st.st_size == 0;
     if (fresh && gid != (gid_t)-1 && ledger_share(fd, gid) != 0) {
         int e = errno;
@@ -111,11 +183,8 @@ int grey_ledger_open_group(const char *path, bool create, gid_t gid, struct grey
         return grey_error(err, errlen, "ledger %s: cannot give it to group %u: %s", path, (unsigned)gid,
                             strerror(e));
     }
-    if (fresh && ftruncate(fd, (off_t)ledger_total_size) != 0) {
-        int e = errno;
-        close(fd);
-        return grey_error(err, errlen, "ledger %s: cannot size: %s", path, strerror(e));
-    }
+    if (fresh && ftruncate(fd, (off_t)ledger_total_size) != 0)
+        return open_fail(fd, err, errlen, path, "cannot size", errno);
     size_t size = fresh ? ledger_total_size : (size_t)st.st_size;
     if (size < sizeof(struct grey_ledger_header)) {
         close(fd);
@@ -124,19 +193,16 @@ int grey_ledger_open_group(const char *path, bool create, gid_t gid, struct grey
     }
     int prot = PROT_READ | ((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY ? 0 : PROT_WRITE);
     void *base = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
-    if (base == MAP_FAILED) {
-        int e = errno;
-        close(fd);
-        return grey_error(err, errlen, "ledger %s: cannot map: %s", path, strerror(e));
-    }
+    if (base == MAP_FAILED)
+        return open_fail(fd, err, errlen, path, "cannot map", errno);
     if (fresh)
         ledger_init_header(base);
     flock(fd, LOCK_UN);
-    close(fd);
 
     char why[200];
     if (grey_ledger_validate(base, size, why, sizeof why) != 0) {
         munmap(base, size);
+        close(fd);
         return grey_error(err, errlen, "ledger %s: %s", path, why);
     }
     lg->header = base;
@@ -144,6 +210,7 @@ int grey_ledger_open_group(const char *path, bool create, gid_t gid, struct grey
     lg->nslots = GREY_LEDGER_SLOTS;
     lg->map_size = size;
     lg->writable = (prot & PROT_WRITE) != 0;
+    lg->fd = fd;
     return 0;
 }
 
@@ -151,41 +218,90 @@ void grey_ledger_close(struct grey_ledger *lg)
 {
     if (lg->header)
         munmap(lg->header, lg->map_size);
+    if (lg->fd >= 0)
+        close(lg->fd);
     memset(lg, 0, sizeof *lg);
+    lg->fd = -1;
+    lg->own = lg->own_run = -1;
 }
 
-uint64_t grey_run_id_make(pid_t pid, uint64_t start_time)
+int grey_ledger_new_description(struct grey_ledger *lg)
 {
-    return ((uint64_t)(uint32_t)pid << 32) | (start_time & 0xffffffffu);
+    lg->own = lg->own_run = -1;
+    if (lg->fd < 0)
+        return -1;
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", lg->fd);
+    /* Through /proc: the very file we have open, even if its path now names another. */
+    int fd = open(self, (lg->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    /* The mapping holds the old description too (a mapping keeps its file open), so it is
+     * replaced in place by one of the new description: same address, so every pointer into the
+     * ledger stays valid, and the old description, with its locks, goes once the fd is closed. */
+    if (fd >= 0 && lg->header &&
+        mmap(lg->header, lg->map_size, PROT_READ | (lg->writable ? PROT_WRITE : 0), MAP_SHARED | MAP_FIXED, fd, 0) ==
+            MAP_FAILED) {
+        close(fd);
+        fd = -1;
+    }
+    close(lg->fd);
+    lg->fd = fd;
+    return fd >= 0 ? 0 : -1;
 }
 
-bool grey_run_id_owner_dead(uint64_t run_id)
+/* ---------------------------------------------------------------- runs */
+
+int grey_ledger_run_begin(struct grey_ledger *lg, uint64_t *run_id)
 {
-    pid_t pid = (pid_t)(run_id >> 32);
-    uint64_t start;
-    if (pid <= 0 || grey_proc_start_time(pid, &start) != 0)
-        return true;
-    return (start & 0xffffffffu) != (run_id & 0xffffffffu);
+    uint64_t nonce = 0;
+    if (getrandom(&nonce, sizeof nonce, GRND_NONBLOCK) != (ssize_t)sizeof nonce) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        nonce = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40);
+    }
+    nonce &= (1ull << 48) - 1;
+    nonce |= nonce == 0; /* 0 means "no run" */
+    for (uint32_t k = 0; k < GREY_LEDGER_RUNS; k++) {
+        if (!lock_take(lg, run_offset(k)))
+            continue;
+        atomic_store(&lg->header->run[k].processes, 0);
+        atomic_store(&lg->header->run[k].nonce, nonce);
+        *run_id = ((uint64_t)(k + 1) << 48) | nonce;
+        lg->own_run = (int32_t)k;
+        return 0;
+    }
+    return -1;
 }
 
-/* Owner fields are plain (their layout predates the atomics) but are read outside the retire
- * lock, as a filter, while a claimer may be filling them: relaxed atomic accesses make that a
- * defined (if stale) read instead of a data race. Under the lock they hold still. */
-#define OWNER_LOAD(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
-#define OWNER_STORE(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
-
-bool grey_slot_owner_dead(const struct grey_slot *slot)
+/* The run id's lock byte, or -1 when the id names no run. */
+static int run_of(uint64_t run_id)
 {
-    return !grey_proc_alive(OWNER_LOAD(slot->pid), OWNER_LOAD(slot->start_time));
+    uint64_t k = run_id >> 48;
+    return k >= 1 && k <= GREY_LEDGER_RUNS ? (int)(k - 1) : -1;
+}
+
+bool grey_ledger_run_dead(const struct grey_ledger *lg, uint64_t run_id)
+{
+    int k = run_of(run_id);
+    if (k < 0 || atomic_load(&lg->header->run[k].nonce) != (run_id & ((1ull << 48) - 1)))
+        return true; /* no run, or its byte went to another run since */
+    if (k == lg->own_run)
+        return false; /* grey-run asking about its own run: its description holds the lock */
+    return !lock_held(lg, run_offset((uint32_t)k));
+}
+
+uint64_t grey_ledger_run_slotless(const struct grey_ledger *lg, uint64_t run_id)
+{
+    int k = run_of(run_id);
+    if (k < 0 || atomic_load(&lg->header->run[k].nonce) != (run_id & ((1ull << 48) - 1)))
+        return 0;
+    return atomic_load(&lg->header->run[k].processes);
 }
 
 /* ---------------------------------------------------------------- retiring
  *
- * Bytes leave a slot only through slot_return_bytes, called by the one process that holds the
- * slot exclusively: the retire-lock holder while the slot is RETIRING, or a claimer while it is
- * CLAIMING. The exchange makes every byte leave once even if that rule were broken. */
-
-#define RELAXED memory_order_relaxed
+ * Bytes leave a slot only through slot_return_bytes, called by whoever holds the slot's lock
+ * (and the local mutex): its owner, a claimer, or a reclaimer that found the owner dead. The
+ * exchange makes every byte leave once even if that rule were broken. */
 
 static bool slot_has_bytes(const struct grey_slot *s)
 {
@@ -209,119 +325,83 @@ static uint64_t slot_return_bytes(struct grey_ledger_header *h, struct grey_slot
     return total;
 }
 
-/* Takes the slot's retire lock for me: when free, or from a process that died holding it
- * (killed half-way through a retire; the lock is how its unfinished work is found). Another
- * thread of this process holding it counts as alive. */
-static bool retire_lock(struct grey_slot *s, int32_t me)
+/* With slot i's lock held and its owner gone: returns its bytes and leaves it EXITED (an owner's
+ * slot) or FREE (a claim that never finished). Only the lock holder changes a slot's state, so
+ * what is checked here holds until it acts. */
+static bool retire_orphan(struct grey_ledger *lg, struct grey_slot *s, uint64_t *bytes)
 {
-    int32_t cur = 0;
-    if (atomic_compare_exchange_strong(&s->retirer, &cur, me))
-        return true;
-    if (cur == me || grey_proc_exists(cur))
-        return false;
-    return atomic_compare_exchange_strong(&s->retirer, &cur, me);
-}
-
-static void retire_unlock(struct grey_slot *s, int32_t me)
-{
-    int32_t cur = me;
-    atomic_compare_exchange_strong(&s->retirer, &cur, 0);
-}
-
-/* With the retire lock held: moves the slot to RETIRING, returns its bytes and marks it EXITED,
- * if it still needs it. self: the owner retiring its own ACTIVE slot; otherwise the slot must be
- * orphaned (see slot_orphaned), checked again here because only now does it hold still: an
- * ACTIVE or RETIRING slot changes state only under this lock. An EXITED slot can still be
- * recycled by a claimer (no lock), so it is checked after the CAS that makes it ours, and put
- * back if it turns out to be someone else's by then. */
-static bool retire_locked(struct grey_ledger_header *h, struct grey_slot *s, bool self, uint64_t *bytes)
-{
-    uint32_t st = atomic_load(&s->state);
-    switch (st) {
-    case GREY_SLOT_ACTIVE:
-        if (!self && !grey_slot_owner_dead(s))
-            return false;
-        atomic_store(&s->state, GREY_SLOT_RETIRING);
-        break;
-    case GREY_SLOT_RETIRING: /* its retirer died half-way (we took the lock over) */
-        if (self)
-            return false;
-        break;
-    case GREY_SLOT_CLAIMING: { /* its claimer died half-way: the slot never had an owner */
-        if (self)
-            return false;
-        uint64_t b = slot_return_bytes(h, s);
-        if (bytes)
-            *bytes = b;
+    switch (grey_slot_state(s)) {
+    case GREY_SLOT_CLAIMING: /* its claimer died half-way: the slot never had an owner */
+        *bytes = slot_return_bytes(lg->header, s);
         atomic_store(&s->state, GREY_SLOT_FREE);
         return true;
-    }
-    case GREY_SLOT_EXITED: {
-        if (self || !slot_has_bytes(s))
+    case GREY_SLOT_ACTIVE:
+        atomic_store(&s->state, GREY_SLOT_RETIRING);
+        /* fall through */
+    case GREY_SLOT_RETIRING: /* its retirer died half-way */
+        *bytes = slot_return_bytes(lg->header, s);
+        atomic_store(&s->state, GREY_SLOT_EXITED);
+        return true;
+    case GREY_SLOT_EXITED: /* a straggler thread's bytes, its process gone now */
+        if (!slot_has_bytes(s))
             return false;
-        uint32_t expected = GREY_SLOT_EXITED;
-        if (!atomic_compare_exchange_strong(&s->state, &expected, GREY_SLOT_RETIRING))
-            return false;
-        if (!grey_slot_owner_dead(s)) {
-            atomic_store(&s->state, GREY_SLOT_EXITED);
-            return false;
-        }
-        break;
-    }
+        *bytes = slot_return_bytes(lg->header, s);
+        return true;
     default:
         return false;
     }
-    uint64_t b = slot_return_bytes(h, s);
-    if (bytes)
-        *bytes = b;
-    atomic_store(&s->state, GREY_SLOT_EXITED);
-    return true;
 }
 
-bool grey_slot_retire(struct grey_ledger_header *h, struct grey_slot *slot)
+bool grey_slot_retire(struct grey_ledger *lg, struct grey_slot *slot)
 {
-    int32_t me = (int32_t)getpid();
-    /* A reclaimer holds a live owner's lock only for the instant it takes to see the slot is
-     * not orphaned after all, so a short wait is enough; if it stays busy, the slot is retired by
-     * a reclaim once this process is gone. */
-    for (int tries = 0; !retire_lock(slot, me); tries++) {
-        if (tries >= 1000)
-            return false;
-        sched_yield();
+    if (!lg || !lg->header)
+        return false;
+    pthread_mutex_lock(&local);
+    bool done = false;
+    if (grey_slot_state(slot) == GREY_SLOT_ACTIVE && (int32_t)grey_slot_index(lg, slot) == lg->own) {
+        atomic_store(&slot->state, GREY_SLOT_RETIRING);
+        slot_return_bytes(lg->header, slot);
+        /* A process that never used a GPU needs no summary: it leaves the slot free for others
+         * at once, counted in its run so that grey-run still knows it ran under the hook. */
+        bool used_gpu = atomic_load(&slot->flags) & GREY_SLOT_USED_GPU;
+        int k = run_of(slot->run_id);
+        if (!used_gpu) {
+            if (k >= 0 && atomic_load(&lg->header->run[k].nonce) == (slot->run_id & ((1ull << 48) - 1)))
+                atomic_fetch_add(&lg->header->run[k].processes, 1);
+            atomic_store(&slot->state, GREY_SLOT_FREE);
+        } else {
+            atomic_store(&slot->state, GREY_SLOT_EXITED);
+        }
+        done = true;
     }
-    bool done = retire_locked(h, slot, true, NULL);
-    retire_unlock(slot, me);
+    pthread_mutex_unlock(&local);
     return done;
 }
 
-/* Whether a reclaim should look at s under its lock: its owner (or, half-way through a retire
- * or a claim, the lock holder) is dead, or it is EXITED with bytes still counted by a dead owner
- * (a thread that allocated while its process exited). A cheap filter: retire_locked decides. */
-static bool slot_orphaned(const struct grey_slot *s)
+/* Whether a reclaim should look at s: a state a dead owner (or claimer, or retirer) leaves. */
+static bool slot_may_be_orphaned(const struct grey_slot *s)
 {
     switch (grey_slot_state(s)) {
     case GREY_SLOT_ACTIVE:
-        return grey_slot_owner_dead(s);
     case GREY_SLOT_CLAIMING:
-    case GREY_SLOT_RETIRING: {
-        int32_t r = atomic_load(&((struct grey_slot *)s)->retirer);
-        return r == 0 || !grey_proc_exists(r);
-    }
+    case GREY_SLOT_RETIRING:
+        return true;
     case GREY_SLOT_EXITED:
-        return slot_has_bytes(s) && grey_slot_owner_dead(s);
+        return slot_has_bytes(s);
     default:
         return false;
     }
 }
 
-/* Retires one orphaned slot; true when this call did it. */
-static bool reclaim_one(struct grey_ledger *lg, struct grey_slot *s, int32_t me)
+/* Retires slot i if its owner is dead; true when this call did it. Call with `local` held. */
+static bool reclaim_one(struct grey_ledger *lg, uint32_t i)
 {
-    if (!slot_orphaned(s) || !retire_lock(s, me))
+    struct grey_slot *s = &lg->slots[i];
+    if ((int32_t)i == lg->own || !slot_may_be_orphaned(s) || !lock_take(lg, slot_offset(i)))
         return false;
     uint64_t bytes = 0;
-    bool done = retire_locked(lg->header, s, false, &bytes);
-    retire_unlock(s, me);
+    bool done = retire_orphan(lg, s, &bytes);
+    lock_drop(lg, slot_offset(i));
     if (done) {
         atomic_fetch_add(&lg->header->reclaimed_slots, 1);
         atomic_fetch_add(&lg->header->reclaimed_bytes, bytes);
@@ -351,13 +431,22 @@ static void return_orphaned(struct grey_ledger *lg)
             atomic_fetch_add(&lg->header->orphaned_bytes, seen[d]);
 }
 
-unsigned grey_ledger_reclaim(struct grey_ledger *lg)
+static unsigned reclaim_locked(struct grey_ledger *lg)
 {
-    int32_t me = (int32_t)getpid();
     unsigned n = 0;
     for (uint32_t i = 0; i < lg->nslots; i++)
-        n += reclaim_one(lg, &lg->slots[i], me);
+        n += reclaim_one(lg, i);
     return_orphaned(lg);
+    return n;
+}
+
+unsigned grey_ledger_reclaim(struct grey_ledger *lg)
+{
+    if (!lg->header || !lg->writable)
+        return 0;
+    pthread_mutex_lock(&local);
+    unsigned n = reclaim_locked(lg);
+    pthread_mutex_unlock(&local);
     return n;
 }
 
@@ -374,40 +463,47 @@ unsigned grey_ledger_reclaim_limited(struct grey_ledger *lg, uint64_t now_ns, ui
 
 void grey_slot_collect(struct grey_ledger *lg, struct grey_slot *slot)
 {
-    uint32_t st = grey_slot_state(slot);
-    if (st == GREY_SLOT_ACTIVE || st == GREY_SLOT_RETIRING)
-        reclaim_one(lg, slot, (int32_t)getpid());
-    grey_slot_release(slot);
+    uint32_t i = grey_slot_index(lg, slot);
+    pthread_mutex_lock(&local);
+    if ((int32_t)i != lg->own && lock_take(lg, slot_offset(i))) {
+        uint64_t bytes = 0;
+        if (retire_orphan(lg, slot, &bytes)) {
+            atomic_fetch_add(&lg->header->reclaimed_slots, 1);
+            atomic_fetch_add(&lg->header->reclaimed_bytes, bytes);
+        }
+        uint32_t expected = GREY_SLOT_EXITED;
+        atomic_compare_exchange_strong(&slot->state, &expected, GREY_SLOT_FREE);
+        lock_drop(lg, slot_offset(i));
+    }
+    pthread_mutex_unlock(&local);
 }
 
-void grey_slot_release(struct grey_slot *slot)
-{
-    uint32_t expected = GREY_SLOT_EXITED;
-    atomic_compare_exchange_strong(&slot->state, &expected, GREY_SLOT_FREE);
-}
-
-unsigned grey_ledger_live_slots(struct grey_ledger *lg, const struct grey_slot *except)
+unsigned grey_ledger_live_slots(struct grey_ledger *lg)
 {
     unsigned n = 0;
-    for (uint32_t i = 0; i < lg->nslots; i++) {
-        const struct grey_slot *s = &lg->slots[i];
-        if (s != except && grey_slot_state(s) == GREY_SLOT_ACTIVE && !grey_slot_owner_dead(s))
+    for (uint32_t i = 0; i < lg->nslots; i++)
+        if ((int32_t)i != lg->own && grey_slot_state(&lg->slots[i]) == GREY_SLOT_ACTIVE && !grey_ledger_slot_dead(lg, i))
             n++;
-    }
     return n;
 }
 
 /* ---------------------------------------------------------------- claiming */
 
-/* Fills a slot this claimer holds (CLAIMING). Bytes a previous owner left counted (a straggler
- * thread of an exiting process) go back first: the claimer holds the slot exclusively. */
+/* Owner fields are plain (written by the claimer with the lock held) but are read by others
+ * without it: relaxed atomic accesses make that a defined (if stale) read. */
+#define OWNER_LOAD(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+#define OWNER_STORE(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+
+/* Fills a slot this claimer holds (CLAIMING, lock held). Bytes a previous owner left counted go
+ * back first. */
 static void slot_fill(struct grey_ledger_header *h, struct grey_slot *s, pid_t pid, uint64_t start_time,
-                      uint64_t run_id, uint32_t uid, const char *command)
+                      uint64_t pidns, uint64_t run_id, uint32_t uid, const char *command)
 {
     slot_return_bytes(h, s);
     OWNER_STORE(s->pid, pid);
     OWNER_STORE(s->uid, uid);
     OWNER_STORE(s->start_time, start_time);
+    OWNER_STORE(s->pidns, pidns);
     OWNER_STORE(s->run_id, run_id);
     snprintf(s->command, sizeof s->command, "%s", command ? command : "");
     atomic_store(&s->flags, 0);
@@ -425,68 +521,76 @@ static void slot_fill(struct grey_ledger_header *h, struct grey_slot *s, pid_t p
     }
 }
 
-/* Takes slot s if it is in state expected; the CAS makes exactly one claimer win. The claimer
- * holds the slot's retire lock until the slot is ACTIVE, so that a claimer killed half-way is
- * recognised (a dead lock holder) and its slot reclaimed instead of staying CLAIMING forever. */
-static bool slot_take(struct grey_slot *s, uint32_t expected, int32_t me)
+/* Takes slot i for a claim when it is in state expected: its lock first (nobody alive holds the
+ * slot then), then the state. */
+static bool slot_take(struct grey_ledger *lg, uint32_t i, uint32_t expected)
 {
-    if (!retire_lock(s, me))
+    if (grey_slot_state(&lg->slots[i]) != expected || !lock_take(lg, slot_offset(i)))
         return false;
-    if (atomic_compare_exchange_strong(&s->state, &expected, GREY_SLOT_CLAIMING))
+    if (atomic_compare_exchange_strong(&lg->slots[i].state, &expected, GREY_SLOT_CLAIMING))
         return true;
-    retire_unlock(s, me);
+    lock_drop(lg, slot_offset(i));
     return false;
 }
 
 /* An EXITED slot nobody will collect: no grey-run, or its grey-run is gone. */
-static bool slot_recyclable(const struct grey_slot *s)
+static bool slot_recyclable(const struct grey_ledger *lg, const struct grey_slot *s)
 {
     uint64_t run = OWNER_LOAD(s->run_id);
-    return grey_slot_state(s) == GREY_SLOT_EXITED && (run == 0 || grey_run_id_owner_dead(run));
+    return grey_slot_state(s) == GREY_SLOT_EXITED && (run == 0 || grey_ledger_run_dead(lg, run));
 }
 
-/* Finds a slot this claimer may take and takes it (state CLAIMING, lock held), or NULL. */
-static struct grey_slot *slot_find_and_take(struct grey_ledger *lg, int32_t me)
+/* Finds a slot this claimer may take and takes it (state CLAIMING, lock held), or -1. */
+static int slot_find_and_take(struct grey_ledger *lg)
 {
-    for (uint32_t i = 0; i < lg->nslots; i++) {
-        struct grey_slot *s = &lg->slots[i];
-        if (grey_slot_state(s) == GREY_SLOT_FREE && slot_take(s, GREY_SLOT_FREE, me))
-            return s;
-    }
+    for (uint32_t i = 0; i < lg->nslots; i++)
+        if (slot_take(lg, i, GREY_SLOT_FREE))
+            return (int)i;
     /* Full: dead owners' slots give their bytes back and become EXITED, then recyclable. */
-    grey_ledger_reclaim(lg);
+    reclaim_locked(lg);
     for (uint32_t i = 0; i < lg->nslots; i++) {
-        struct grey_slot *s = &lg->slots[i];
-        if (!slot_recyclable(s) || !slot_take(s, GREY_SLOT_EXITED, me))
-            continue;
-        /* Between the check and the CAS another claimer may have recycled it and its new owner
-         * exited under a live grey-run: ours now, so check again, and give it back if so. */
-        uint64_t run = OWNER_LOAD(s->run_id);
-        if (run == 0 || grey_run_id_owner_dead(run))
-            return s;
-        atomic_store(&s->state, GREY_SLOT_EXITED);
-        retire_unlock(s, me);
+        if (slot_recyclable(lg, &lg->slots[i]) && slot_take(lg, i, GREY_SLOT_EXITED))
+            return (int)i;
+        if (slot_take(lg, i, GREY_SLOT_FREE))
+            return (int)i;
     }
-    return NULL;
+    return -1;
 }
 
-struct grey_slot *grey_ledger_claim(struct grey_ledger *lg, pid_t pid, uint64_t start_time,
+struct grey_slot *grey_ledger_claim(struct grey_ledger *lg, pid_t pid, uint64_t start_time, uint64_t pidns,
                                     uint64_t run_id, uint32_t uid, const char *command)
 {
-    /* Our own image before an exec never ran its destructor; its driver state died with it, so
-     * its bytes go back now. */
+    if (!lg->header || lg->fd < 0 || !lg->writable)
+        return NULL;
+    pthread_mutex_lock(&local);
+    /* Our own image before an exec never ran its destructor; its description closed with the
+     * exec, so its slot's lock is free, and its driver state died with it: its bytes go back. */
     for (uint32_t i = 0; i < lg->nslots; i++) {
         struct grey_slot *s = &lg->slots[i];
         if (grey_slot_state(s) == GREY_SLOT_ACTIVE && OWNER_LOAD(s->pid) == pid &&
-            OWNER_LOAD(s->start_time) == start_time)
-            grey_slot_retire(lg->header, s);
+            OWNER_LOAD(s->start_time) == start_time && OWNER_LOAD(s->pidns) == pidns)
+            reclaim_one(lg, i);
     }
-    int32_t me = (int32_t)getpid();
-    struct grey_slot *s = slot_find_and_take(lg, me);
-    if (!s)
-        return NULL;
-    slot_fill(lg->header, s, pid, start_time, run_id, uid, command);
-    atomic_store(&s->state, GREY_SLOT_ACTIVE);
-    retire_unlock(s, me);
+    int i = slot_find_and_take(lg);
+    struct grey_slot *s = NULL;
+    if (i >= 0) {
+        s = &lg->slots[i];
+        slot_fill(lg->header, s, pid, start_time, pidns, run_id, uid, command);
+        atomic_store(&s->state, GREY_SLOT_ACTIVE);
+        lg->own = i; /* the lock stays: it is the slot's liveness from now on */
+    }
+    pthread_mutex_unlock(&local);
     return s;
+}
+
+/* ---------------------------------------------------------------- GPU rows */
+
+int grey_ledger_gpu_claim(struct grey_ledger *lg, const struct grey_gpu_id *id)
+{
+    if (!lg->header || !lg->writable)
+        return lg->header ? grey_gpu_row_find(lg->header->gpu, GREY_MAX_DEVICES, id->uuid) : -1;
+    pthread_mutex_lock(&local);
+    int r = grey_gpu_row(lg->header->gpu, GREY_MAX_DEVICES, id, lg->fd, gpu_row_offset);
+    pthread_mutex_unlock(&local);
+    return r;
 }

@@ -6,25 +6,35 @@
  * load. Counters are C11 atomics in shared memory, so a reader sees each value whole, never torn.
  *
  *   header  magic "GREYLDG\0", layout version, sizes (checked by every reader before any slot is
- *           touched), per-device budgets
- *   slot[i] state, owner (pid + start time, so a recycled pid is not mistaken for the owner),
- *           run id (which grey-run started it), command, and per-device counters: cap, bytes in
- *           use, peak, allocations, frees, denials, largest denial
+ *           touched), the GPU table (one row per physical GPU or MIG instance, named by UUID:
+ *           policy/ledger_gpu.h), per-row budgets and totals, per-row fair-share state, the runs
+ *   slot[i] state, owner (pid, its PID namespace and start time, for people: liveness does not
+ *           depend on them), run id, command, and per-row counters: cap, bytes in use, peak,
+ *           allocations, frees, denials, largest denial
  *
- * Lifecycle of a slot: FREE -> CLAIMING (one CAS winner fills the owner fields) -> ACTIVE ->
- * RETIRING -> EXITED -> FREE (released by grey-run after its summary), or recycled by a claimer
- * when no slot is FREE and nobody will collect it any more. A claimer holds the slot's retire
- * lock (below) from CLAIMING to ACTIVE, so a claimer killed half-way leaves a dead lock holder
- * and a reclaim puts the slot back to FREE.
+ * Every per-device array, in the header and in the slots, is indexed by GPU row, never by the
+ * number a process sees a device under: device 0 of one process is device 3 of another.
+ *
+ * Liveness. A process holds an open-file-description lock (fcntl F_OFD_SETLK) on the first byte
+ * of its slot for as long as it lives; the kernel releases it when the process dies, whatever PID
+ * namespace it runs in (containers share the file, not the pids). A slot is dead exactly when its
+ * byte is unlocked, and whoever takes the lock of a dead slot holds it exclusively: that lock is
+ * how claimers, reclaimers and grey-run's collection exclude each other between processes (a
+ * process-local mutex does the same between threads of one process, which share a description).
+ * A mapping keeps its file's description alive as an open descriptor does, so a fork child (which
+ * inherits both) reopens the file and maps the new description over the old mapping before it
+ * claims its slot; exec and death drop both.
+ *
+ * Lifecycle of a slot: FREE -> CLAIMING (the claimer holds the lock) -> ACTIVE -> RETIRING ->
+ * EXITED -> FREE (released by grey-run after its summary), or recycled by a claimer when no slot
+ * is FREE and the run that would collect it is gone.
  *
  * Retiring gives the slot's bytes back to the device budgets, exactly once. It happens when the
- * owner is gone: the hook's destructor (the owner itself), an exec (the new image retires the old
- * one's slot when it claims its own), or a reclaim scan that finds the owner dead (pid + start
- * time). Only the holder of the slot's retire lock (`retirer`, a pid) moves the slot out of
- * ACTIVE and its bytes out of `used`; a retirer killed half-way leaves its pid in the lock, and
- * the next reclaimer that finds that pid dead takes the lock over and finishes the job. Peak,
- * denials and the other counters stay for the summary and grey-top. Nobody but the lock holder
- * moves a slot out of ACTIVE, so what a reclaimer checks under the lock stays true until it acts.
+ * owner is gone: the hook's destructor (the owner itself, which holds the lock), an exec (the
+ * new image, once the old image's description closed with the exec, takes the lock of its old
+ * slot), or a reclaimer that finds the lock free. A reclaimer killed half-way loses the lock to
+ * the kernel, and the next one finishes the job. Peak, denials and the other counters stay for
+ * the summary and grey-top.
  *
  * Every byte is counted twice, in the slot's `used` and in the header's `device_used`, and
  * every step that moves bytes changes the device total first on the way in and last on the way
@@ -33,7 +43,11 @@
  * total that no slot holds (too many counted, never too few: the budget still holds). Nothing
  * tells those apart from a live process's step in flight, so a reclaim returns them when the
  * ledger is idle (no live or half-claimed slot and no slot holding bytes), with a CAS from the
- * value it read before checking, and counts them in orphaned_bytes. */
+ * value it read before checking, and counts them in orphaned_bytes.
+ *
+ * Runs. grey-run holds a lock on one byte past the end of the file (one per concurrent run) and
+ * writes a fresh nonce beside it; a run id names that byte and nonce, so a run is alive exactly
+ * while its byte is locked and the nonce is still its own, whatever namespace grey-run is in. */
 #ifndef GREY_LEDGER_H
 #define GREY_LEDGER_H
 
@@ -43,14 +57,18 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ledger_gpu.h"
 #include "limits.h"
 
 #define GREY_LEDGER_MAGIC "GREYLDG"  /* 8 bytes with the NUL */
-#define GREY_LEDGER_VERSION 3  /* 2: slots are retired (bytes returned at exit); a version-1
+#define GREY_LEDGER_VERSION 4  /* 2: slots are retired (bytes returned at exit); a version-1
                                  * process would never give its bytes back, so none may join.
                                  * 3: fair-share state per device (header) and per process and
-                                 * device (slot), appended at the end of each */
+                                 * device (slot), appended at the end of each.
+                                 * 4: devices are GPU rows named by UUID; liveness by file locks;
+                                 * 64 devices; runs in the header */
 #define GREY_LEDGER_SLOTS 256
+#define GREY_LEDGER_RUNS 256
 #define GREY_COMMAND_MAX 64
 
 enum grey_slot_state {
@@ -95,16 +113,16 @@ struct grey_slot_fair {
 struct grey_slot {
     _Atomic uint32_t state;       /* enum grey_slot_state */
     _Atomic uint32_t flags;
-    int32_t pid;
+    int32_t pid;                  /* in the owner's PID namespace */
     uint32_t uid;
     uint64_t start_time;          /* /proc/PID/stat starttime, clock ticks since boot */
     uint64_t run_id;              /* GREY_RUN_ID of the grey-run that started it, 0 if none */
     char command[GREY_COMMAND_MAX];
     _Atomic uint64_t launches;
     _Atomic uint64_t heartbeat_ns;
-    _Atomic uint32_t devices_used; /* bit N: device N saw an allocation */
-    _Atomic int32_t retirer;      /* retire lock: pid of the process retiring the slot, 0 if none */
-    uint64_t reserved[9];         /* pads the owner part to three cache lines */
+    _Atomic grey_devmask devices_used; /* bit N: GPU row N saw an allocation or a launch */
+    uint64_t pidns;               /* inode of the owner's PID namespace (0: unknown) */
+    uint64_t reserved[8];         /* pads the owner part to three cache lines */
     struct grey_slot_device dev[GREY_MAX_DEVICES];
     struct grey_slot_fair fair[GREY_MAX_DEVICES]; /* fair share of launches (shim/pace.c) */
 };
@@ -122,6 +140,12 @@ struct grey_fair_device {
 };
 #define GREY_TOKEN_HOLDER_BITS 12
 
+/* A grey-run using the ledger (see "Runs" above). */
+struct grey_ledger_run {
+    _Atomic uint64_t nonce;        /* the run id's low bits while the run lives, 0: none */
+    _Atomic uint64_t processes;    /* its processes that left no slot behind (never used a GPU) */
+};
+
 struct grey_ledger_header {
     char magic[8];
     uint32_t version;
@@ -129,16 +153,18 @@ struct grey_ledger_header {
     uint32_t slot_size;
     uint32_t nslots;
     uint32_t max_devices;
-    _Atomic uint32_t budget_admin; /* bit N: device N's budget was set by an admin plan */
+    uint32_t nruns;
     uint64_t total_size;
-    _Atomic uint64_t device_budget[GREY_MAX_DEVICES]; /* UINT64_MAX: no budget set */
-    _Atomic uint64_t device_used[GREY_MAX_DEVICES];
+    _Atomic grey_devmask budget_admin; /* bit N: row N's budget was set by an admin plan */
     _Atomic uint64_t last_reclaim_ns;  /* CLOCK_MONOTONIC of the last denial-driven reclaim scan */
     _Atomic uint64_t reclaimed_slots;  /* slots of dead processes retired by a reclaim scan */
     _Atomic uint64_t reclaimed_bytes;  /* the bytes those slots gave back */
     _Atomic uint64_t orphaned_bytes;   /* bytes in device_used no slot held, returned when idle */
-    uint64_t reserved[4];
-    uint64_t fair_pad[3];              /* puts fair[] (and the slots after it) on cache lines */
+    uint64_t reserved[14];             /* the per-device arrays start on a cache line */
+    _Atomic uint64_t device_budget[GREY_MAX_DEVICES]; /* UINT64_MAX: no budget set */
+    _Atomic uint64_t device_used[GREY_MAX_DEVICES];
+    struct grey_ledger_gpu gpu[GREY_MAX_DEVICES];     /* which GPU each row is */
+    struct grey_ledger_run run[GREY_LEDGER_RUNS];
     struct grey_fair_device fair[GREY_MAX_DEVICES];
 };
 
@@ -148,6 +174,9 @@ struct grey_ledger {
     uint32_t nslots;
     size_t map_size;
     bool writable;   /* mapped read-write (a reader without write access maps it read-only) */
+    int fd;          /* this process's open file description: its locks live on it; -1 closed */
+    int32_t own;     /* the slot this description holds as its owner's, -1 none */
+    int32_t own_run; /* the run lock it holds (grey-run), -1 none */
 };
 
 /* The size of a ledger file of this layout version. */
@@ -155,9 +184,9 @@ struct grey_ledger {
 
 /* Opens (and with create, creates with mode 0600 and initializes) the ledger at path and maps
  * it. Validates magic, version and every size against the file's real size before returning, so
- * callers may index slots[0..nslots) freely. Returns 0, or -1 with a one-line reason in err
- * ("ledger /dev/shm/x: layout version 7, this grey reads 1", "... truncated: 4096 bytes, expected
- * 331776"). */
+ * callers may index slots[0..nslots) freely. Keeps the file open (close-on-exec): its locks are
+ * the ledger's liveness. Returns 0, or -1 with a one-line reason in err ("ledger /dev/shm/x:
+ * layout version 7, this grey reads 4", "... truncated: 4096 bytes, expected 331776"). */
 int grey_ledger_open(const char *path, bool create, struct grey_ledger *lg, char *err, size_t errlen);
 
 /* grey_ledger_open for a ledger shared by a group (an admin plan's ledger_group): a file this
@@ -166,6 +195,17 @@ int grey_ledger_open(const char *path, bool create, struct grey_ledger *lg, char
 int grey_ledger_open_group(const char *path, bool create, gid_t gid, struct grey_ledger *lg, char *err,
                            size_t errlen);
 void grey_ledger_close(struct grey_ledger *lg);
+
+/* Gives lg an open file description of its own on the same file (lg->own becomes -1): what a
+ * fork child does first, since the one it inherited is its parent's and carries its parent's
+ * locks. 0, or -1 (lg->fd is then -1 and no lock can be taken). */
+int grey_ledger_new_description(struct grey_ledger *lg);
+
+/* Fork handlers for the process-local exclusion (see "Liveness"): around fork, so that a child
+ * never inherits it held. */
+void grey_ledger_fork_prepare(void);
+void grey_ledger_fork_parent(void);
+void grey_ledger_fork_child(void);
 
 /* Checks a mapped region of size bytes as a ledger, without trusting anything in it. The same
  * check grey_ledger_open applies; exposed for readers that map by other means and for fuzzing. */
@@ -180,25 +220,39 @@ static inline uint32_t grey_slot_state(const struct grey_slot *slot)
     return atomic_load_explicit(&((struct grey_slot *)slot)->state, memory_order_acquire);
 }
 
-/* Claims a free slot for (pid, start_time). An ACTIVE slot of the same pid and start time belongs
- * to this process's image before an exec; it is retired first (its bytes go back). When no slot
- * is free, the slots of dead owners are reclaimed and EXITED slots whose run owner is dead are
- * recycled. Returns NULL when every slot is held by a live process. Counters start at zero, caps
- * at UINT64_MAX. */
-struct grey_slot *grey_ledger_claim(struct grey_ledger *lg, pid_t pid, uint64_t start_time,
+/* The index of slot in lg. */
+static inline uint32_t grey_slot_index(const struct grey_ledger *lg, const struct grey_slot *slot)
+{
+    return (uint32_t)(slot - lg->slots);
+}
+
+/* Claims a free slot for this process and holds its lock (lg->own). pid, start_time and pidns
+ * are for people. An ACTIVE slot of the same pid and start time whose lock is free belongs to
+ * this process's image before an exec; it is retired first (its bytes go back). When no slot is
+ * free, the slots of dead owners are reclaimed and EXITED slots whose run is gone are recycled.
+ * Returns NULL when every slot is held by a live process (or lg has no description). Counters
+ * start at zero, caps at UINT64_MAX. */
+struct grey_slot *grey_ledger_claim(struct grey_ledger *lg, pid_t pid, uint64_t start_time, uint64_t pidns,
                                     uint64_t run_id, uint32_t uid, const char *command);
 
 /* The owner retires its own slot (the hook's destructor): ACTIVE -> RETIRING -> EXITED, its bytes
- * back to the device budgets, peak and denials kept. Returns true when this call retired it;
- * false when it was not ACTIVE (already retired) or the retire lock stayed busy (then a later
- * reclaim, once this process is gone, does it). h may be NULL (a private slot). */
-bool grey_slot_retire(struct grey_ledger_header *h, struct grey_slot *slot);
+ * back to the device budgets, peak and denials kept; the lock stays held until the process is
+ * gone. A process that never used a GPU and belongs to a live run leaves no slot behind: it is
+ * counted in its run and freed at once. Returns true when this call retired it. */
+bool grey_slot_retire(struct grey_ledger *lg, struct grey_slot *slot);
 
-/* Retires every slot whose owner is dead (ACTIVE, or RETIRING with a dead retirer, or EXITED
- * with bytes still counted), each exactly once however many processes scan at the same time;
- * then, if the ledger is idle, returns orphaned bytes (see above). Makes syscalls (kill(pid, 0),
- * /proc reads): for failure paths and tools, never for hot paths. Returns the number of slots
- * this call retired. */
+/* The file offset of slot i's lock byte (see "Liveness"): what a process holds while it lives. */
+uint64_t grey_ledger_slot_lock_offset(uint32_t i);
+
+/* True when nobody holds slot i's lock: its owner (or claimer, or retirer) is dead. Syscalls:
+ * for failure paths and tools, never for hot paths. lg's own slot is alive. */
+bool grey_ledger_slot_dead(const struct grey_ledger *lg, uint32_t i);
+
+/* Retires every slot whose owner is dead (ACTIVE, CLAIMING or RETIRING with the lock free, or
+ * EXITED with bytes still counted), each exactly once however many processes scan at the same
+ * time; then, if the ledger is idle, returns orphaned bytes (see above). Syscalls (lock tests):
+ * for failure paths and tools, never for hot paths. Returns the number of slots this call
+ * retired. A read-only reader retires nothing. */
 unsigned grey_ledger_reclaim(struct grey_ledger *lg);
 
 /* grey_ledger_reclaim, rate-limited across every process of the ledger: scans only when no scan
@@ -210,19 +264,20 @@ unsigned grey_ledger_reclaim_limited(struct grey_ledger *lg, uint64_t now_ns, ui
  * slot returns to FREE. A live owner's slot is left alone. */
 void grey_slot_collect(struct grey_ledger *lg, struct grey_slot *slot);
 
-/* Returns an EXITED slot to FREE (called by whoever collected it); other states are left alone. */
-void grey_slot_release(struct grey_slot *slot);
+/* Number of ACTIVE slots other than lg's own whose owner is alive (syscalls, like reclaim). */
+unsigned grey_ledger_live_slots(struct grey_ledger *lg);
 
-/* True when the slot's owner process no longer exists (pid gone, a zombie, or pid reused by a
- * process with another start time). */
-bool grey_slot_owner_dead(const struct grey_slot *slot);
+/* A grey-run registers with the ledger and holds its run lock until it closes the ledger; the
+ * run id it gets (never 0) is what its job's processes carry in GREY_RUN_ID. 0, or -1 when every
+ * run lock is taken. */
+int grey_ledger_run_begin(struct grey_ledger *lg, uint64_t *run_id);
+/* True when the run that id names is over (its grey-run is gone), or id names none. */
+bool grey_ledger_run_dead(const struct grey_ledger *lg, uint64_t run_id);
+/* Processes of the run that left no slot behind (see grey_slot_retire). */
+uint64_t grey_ledger_run_slotless(const struct grey_ledger *lg, uint64_t run_id);
 
-/* Number of ACTIVE slots other than except whose owner is alive (syscalls, like reclaim). */
-unsigned grey_ledger_live_slots(struct grey_ledger *lg, const struct grey_slot *except);
-
-/* Run ids tie slots to the grey-run that started them: (pid << 32 | low 32 bits of the start
- * time) of grey-run itself, so a dead grey-run is recognisable. */
-uint64_t grey_run_id_make(pid_t pid, uint64_t start_time);
-bool grey_run_id_owner_dead(uint64_t run_id);
+/* The GPU row (policy/ledger_gpu.h) that id is in this ledger, claimed when it has none yet; -1
+ * when id has no UUID or the table is full. A read-only reader only finds rows. */
+int grey_ledger_gpu_claim(struct grey_ledger *lg, const struct grey_gpu_id *id);
 
 #endif

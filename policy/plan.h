@@ -13,7 +13,13 @@
  *   ledger_group = "gpu"           (optional, needs ledger: a ledger this plan creates is mode
  *                                   0660 and owned by that group)
  *
- *   [device 0]                     (0 .. GREY_MAX_DEVICES-1, each at most once)
+ *   [device 0]                     (0 .. GREY_MAX_DEVICES-1, each at most once: the GPU's physical
+ *                                   index, as NVML and nvidia-smi number GPUs)
+ *   uuid = "GPU-8f3a..."           (optional: the GPU the section is for, whatever number it has;
+ *                                   "MIG-..." for a MIG instance. A section with a uuid applies to
+ *                                   that GPU; one without, or whose uuid is on no GPU of the node,
+ *                                   applies by index: policy/plan_gpus.h)
+ *   pci_bus_id = "0000:17:00.0"    (optional, informational)
  *   name = "NVIDIA H100 80GB HBM3" (optional, informational)
  *   vram = 80GiB                   (optional: physical VRAM the plan was computed for)
  *   budget = 72GiB                 (required: all hooked processes together on this device)
@@ -63,6 +69,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ledger_gpu.h"
 #include "limits.h"
 
 #define GREY_PLAN_VERSION 1
@@ -83,6 +90,8 @@ struct grey_plan_device {
     unsigned batch_size;
     uint64_t chunk_size;
     unsigned weight;           /* fair-share weight on this device, 1..10000; 0 when not given */
+    char uuid[GREY_UUID_MAX];  /* the GPU the section is for; "" when not given (then by index) */
+    char pci_bus_id[GREY_PCI_ID_MAX]; /* normalized; informational */
 };
 
 enum grey_plan_workload { GREY_WORKLOAD_UNSET = 0, GREY_WORKLOAD_TRAINING, GREY_WORKLOAD_INFERENCE };

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger_gpu.h"
 #include "size.h"
 
 #define VERSION_KEY GREY_PLAN_VERSION_KEY
@@ -29,7 +30,8 @@ struct span {
 
 static const char *const dev_key_names[DK_COUNT] = {"name", "vram", "budget", "process_cap",
                                                     "throttle_temp", "cooldown_temp", "shutdown_temp",
-                                                    "batch_size", "chunk_size", "weight"};
+                                                    "batch_size", "chunk_size", "weight", "uuid",
+                                                    "pci_bus_id"};
 static const char *const top_key_names[TK_COUNT] = {VERSION_KEY, "mode", "source", "ledger",
                                                     "ledger_group", "tenants", "workload",
                                                     "model_size", "default_weight", "confidence"};
@@ -366,6 +368,20 @@ static int set_device_key(struct grey_plan_parser *ps, struct span key, const ch
         return parse_size_value(ps, "chunk_size", value, &dev->chunk_size);
     case DK_WEIGHT:
         return parse_uint_value(ps, "weight", value, 1, 10000, &dev->weight);
+    case DK_UUID:
+        if (!grey_uuid_valid(value))
+            return grey_plan_parser_fail(ps, ps->line, "uuid: '%s' is not a GPU's UUID (GPU-... or MIG-...)", value);
+        for (int o = 0; o < GREY_MAX_DEVICES; o++)
+            if (o != d && ps->key_line[o][DK_UUID] && grey_uuid_equal(ps->out->dev[o].uuid, value))
+                return grey_plan_parser_fail(ps, ps->line, "uuid %s is already [device %d]'s (line %u)", value, o,
+                                             ps->key_line[o][DK_UUID]);
+        memcpy(dev->uuid, value, strlen(value) + 1); /* valid: shorter than the field */
+        return 0;
+    case DK_PCI:
+        if (grey_pci_normalize(value, dev->pci_bus_id) != 0)
+            return grey_plan_parser_fail(ps, ps->line, "pci_bus_id: '%s' is not a PCI bus id (like 0000:17:00.0)",
+                                         value);
+        return 0;
     default:
         return parse_size_value(ps, "process_cap", value, &dev->process_cap);
     }

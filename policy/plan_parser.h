@@ -13,7 +13,7 @@
 
 /* Keys of a [device N] section; their lines are remembered for duplicate and range messages. */
 enum dev_key { DK_NAME, DK_VRAM, DK_BUDGET, DK_CAP, DK_THROTTLE, DK_COOLDOWN, DK_SHUTDOWN, DK_BATCH,
-               DK_CHUNK, DK_WEIGHT, DK_COUNT };
+               DK_CHUNK, DK_WEIGHT, DK_UUID, DK_PCI, DK_COUNT };
 
 /* Top-level keys, same idea. */
 enum top_key { TK_VERSION, TK_MODE, TK_SOURCE, TK_LEDGER, TK_LEDGER_GROUP, TK_TENANTS, TK_WORKLOAD,

@@ -95,6 +95,47 @@ bool grey_proc_exists(pid_t pid)
     return !is_gone(state);
 }
 
+uint64_t grey_proc_pid_namespace(void)
+{
+    char link[64];
+    ssize_t n = readlink("/proc/self/ns/pid", link, sizeof link - 1);
+    unsigned long long ino = 0;
+    if (n > 0) {
+        link[n] = '\0';
+        if (sscanf(link, "pid:[%llu]", &ino) != 1)
+            ino = 0;
+    }
+    return ino;
+}
+
+pid_t grey_proc_host_pid(void)
+{
+    if (grey_proc_pid_namespace() == GREY_PIDNS_INIT)
+        return getpid();
+    char buf[4096];
+    if (read_small_file("/proc/self/status", buf, sizeof buf) <= 0)
+        return -1;
+    const char *line = strstr(buf, "\nNSpid:");
+    if (!line)
+        return -1;
+    line += strlen("\nNSpid:");
+    long outer = -1;
+    int fields = 0;
+    while (*line && *line != '\n') {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (*line < '0' || *line > '9')
+            break;
+        long v = 0;
+        for (; *line >= '0' && *line <= '9'; line++)
+            v = v * 10 + (*line - '0');
+        if (fields++ == 0)
+            outer = v;
+    }
+    /* One field: /proc is this namespace's own, and the host's number for us is not in it. */
+    return fields >= 2 ? (pid_t)outer : -1;
+}
+
 void grey_proc_self_command(char *buf, size_t buflen)
 {
     if (buflen == 0)

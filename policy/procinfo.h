@@ -18,6 +18,18 @@ int grey_proc_alive(pid_t pid, uint64_t start_time);
 /* True when some process (not a zombie) has this pid now, whoever it is. */
 bool grey_proc_exists(pid_t pid);
 
+/* The inode of this process's PID namespace (what /proc/self/ns/pid names), 0 when unknown. */
+uint64_t grey_proc_pid_namespace(void);
+
+/* The initial PID namespace's inode (the kernel's PROC_PID_INIT_INO): the host's. */
+#define GREY_PIDNS_INIT 0xEFFFFFFCull
+
+/* This process's pid as the host sees it, which is how the GPU driver and NVML name processes
+ * whatever namespace they run in: getpid() in the host's namespace; in another, the outermost
+ * pid /proc/self/status lists (NSpid), when /proc is an outer namespace's; -1 when it cannot be
+ * known (a container with its own /proc): then no NVML process entry can be told to be ours. */
+pid_t grey_proc_host_pid(void);
+
 /* This process's command line, arguments joined by spaces, truncated to fit buf. */
 void grey_proc_self_command(char *buf, size_t buflen);
 

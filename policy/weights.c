@@ -92,7 +92,7 @@ uint32_t grey_plan_weight(const struct grey_plan *plan, const struct grey_identi
 }
 
 void grey_weights_resolve(const struct grey_plan *const *plans, unsigned nplans, const struct grey_identity *id,
-                          uint32_t override, uint32_t out[GREY_MAX_DEVICES], uint32_t *raised)
+                          uint32_t override, uint32_t out[GREY_MAX_DEVICES], grey_devmask *raised)
 {
     if (raised)
         *raised = 0;
@@ -112,6 +112,6 @@ void grey_weights_resolve(const struct grey_plan *const *plans, unsigned nplans,
         else
             out[d] = ceiling && ceiling < choice ? ceiling : choice;
         if (raised && override && ceiling && override > ceiling)
-            *raised |= 1u << d;
+            *raised |= GREY_DEVBIT(d);
     }
 }

@@ -35,6 +35,6 @@ uint32_t grey_plan_weight(const struct grey_plan *plan, const struct grey_identi
 /* The rule above for every device. override: GREY_WEIGHT (0: not given). raised, when not NULL,
  * gets bit d where override asked for more than an admin plan allows. */
 void grey_weights_resolve(const struct grey_plan *const *plans, unsigned nplans, const struct grey_identity *id,
-                          uint32_t override, uint32_t out[GREY_MAX_DEVICES], uint32_t *raised);
+                          uint32_t override, uint32_t out[GREY_MAX_DEVICES], grey_devmask *raised);
 
 #endif

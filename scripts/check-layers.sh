@@ -2,7 +2,8 @@
 # The layer rule of docs/DESIGN.md, checked on every build: data flows one way,
 #   preload/ -> shim/ -> core/ -> policy/      tools/ -> policy/
 # so a file may include its own folder's headers and those of the layers below it, nothing above.
-# vendor/ holds declarations of vendor ABIs (no code), which the shims and the tools may use.
+# vendor/ holds declarations of vendor ABIs and small helpers over them (no grey state), which the
+# shims and the tools may use.
 # Vendor headers (<cuda.h>, <hip/...>) belong to the shims and the tools (which query drivers
 # themselves): policy/, core/ and preload/ stay vendor-neutral. grey's HIP code calls the
 # runtime only through grey_hip_call (shim/hip_shim.h), which sets the re-entry guard.

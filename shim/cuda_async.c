@@ -36,13 +36,13 @@ static CUresult alloc_async(CUdeviceptr *dptr, size_t bytes, uint64_t pool, enum
 {
     if (!dptr || bytes == 0 || capturing(stream, per_thread))
         return call(dptr, bytes, pool_arg, stream);
-    int dev;
+    int row, ordinal;
     uint64_t context;
-    bool counted = grey_cuda_current(grey_self(), &dev, &context);
+    bool counted = grey_cuda_current(grey_self(), &row, &context, &ordinal);
     if (counted && !pool)
-        pool = device_default_pool(dev);
+        pool = device_default_pool(ordinal);
     struct grey_pool_admission pa;
-    if (grey_pool_admit(&pa, counted ? dev : -1, pool, bytes, counted ? context : 0) != GREY_ADMIT_OK)
+    if (grey_pool_admit(&pa, counted ? row : -1, pool, bytes, counted ? context : 0) != GREY_ADMIT_OK)
         return CUDA_ERROR_OUT_OF_MEMORY;
     CUresult rc = call(dptr, bytes, pool_arg, stream);
     grey_pool_settle(&pa, rc == CUDA_SUCCESS, rc == CUDA_SUCCESS ? (uint64_t)*dptr : 0, api);

@@ -6,7 +6,7 @@
  * so the process cap and the device budget cover it and the sum of hooked processes cannot
  * overrun the device. Its size is, in order: GREY_CONTEXT_OVERHEAD if set; else measured, as
  * what NVML reports for this process on the device minus what grey already counts for it; else
- * nothing (the simulated GPU's contexts cost nothing). A context whose cost does not fit is
+ * nothing. A context whose cost does not fit is
  * refused with CUDA_ERROR_OUT_OF_MEMORY, as the driver refuses one when the device is full.
  *
  * Destroying a context, or releasing or resetting a primary context until it is inactive, frees
@@ -23,36 +23,17 @@
 #include "core/log.h"
 #include "core/settings.h"
 #include "policy/quota.h"
-#include "vendor/nvml_api.h"
+#include "core/devices.h"
+#include "devices.h"
 
-/* What NVML says this process holds on device dev, or 0 when NVML cannot tell. The real NVML
- * functions are called, not grey's wrappers (which would report grey's own view). */
-static uint64_t nvml_process_bytes(int dev)
-{
-    static void *init_fn, *handle_fn, *procs_fn;
-    nvmlReturn_t (*init)(void) = grey_nvml_real(&init_fn, "nvmlInit_v2");
-    nvmlReturn_t (*handle)(unsigned, nvmlDevice_t *) = grey_nvml_real(&handle_fn, "nvmlDeviceGetHandleByIndex_v2");
-    nvmlReturn_t (*procs)(nvmlDevice_t, unsigned *, nvmlProcessInfo_t *) =
-        grey_nvml_real(&procs_fn, "nvmlDeviceGetComputeRunningProcesses_v3");
-    nvmlDevice_t device;
-    nvmlProcessInfo_t infos[64];
-    unsigned count = 64;
-    if (!init || !handle || !procs || init() != NVML_SUCCESS || handle((unsigned)dev, &device) != NVML_SUCCESS ||
-        procs(device, &count, infos) != NVML_SUCCESS)
-        return 0;
-    for (unsigned i = 0; i < count && i < 64; i++)
-        if (infos[i].pid == (unsigned)getpid() && infos[i].usedGpuMemory != NVML_VALUE_NOT_AVAILABLE_ULL)
-            return infos[i].usedGpuMemory;
-    return 0;
-}
-
-static uint64_t context_overhead(const struct grey_quota *q, int dev)
+static uint64_t context_overhead(const struct grey_quota *q, int row)
 {
     const struct grey_settings *set = grey_settings();
     if (set->have_context_overhead)
         return set->context_overhead;
-    uint64_t seen = nvml_process_bytes(dev);
-    uint64_t counted = atomic_load_explicit(&q->slot->dev[dev].used, memory_order_relaxed);
+    struct grey_gpu_id id;
+    uint64_t seen = grey_device_identity(row, &id) ? grey_nvml_process_bytes(id.uuid) : 0;
+    uint64_t counted = atomic_load_explicit(&q->slot->dev[row].used, memory_order_relaxed);
     return seen > counted ? seen - counted : 0;
 }
 
@@ -63,9 +44,10 @@ static bool charge_context(CUcontext ctx, CUdevice dev)
     if (!ctx || tracker_find(GREY_KEY_CONTEXT(ctx), NULL))
         return true;
     const struct grey_quota *q = grey_self();
-    if (!grey_self_use_device(q, (int)dev))
+    int row = grey_cuda_row((int)dev);
+    if (!grey_self_use_device(q, row))
         return true;
-    uint64_t bytes = context_overhead(q, (int)dev);
+    uint64_t bytes = context_overhead(q, row);
     if (bytes == 0)
         return true;
     struct grey_admission adm;

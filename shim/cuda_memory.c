@@ -3,6 +3,7 @@
 #include "cuda_shim.h"
 
 #include "core/settings.h"
+#include "vendor.h"
 #include "policy/quota.h"
 
 GREY_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
@@ -94,9 +95,10 @@ GREY_EXPORT CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes)
         return CUDA_ERROR_NOT_FOUND;
     CUresult rc = real(free_bytes, total_bytes);
     const struct grey_quota *q = grey_self();
-    int dev;
+    int dev, ordinal;
     uint64_t context;
-    if (rc != CUDA_SUCCESS || !free_bytes || !total_bytes || !grey_cuda_current(q, &dev, &context))
+    if (rc != CUDA_SUCCESS || !free_bytes || !total_bytes || !grey_cuda_vendor.current(&ordinal, &context) ||
+        !grey_self_has_device(dev = grey_cuda_row(ordinal)))
         return rc;
     uint64_t capped_free, capped_total;
     quota_view(q, dev, *free_bytes, *total_bytes, &capped_free, &capped_total);
@@ -113,9 +115,10 @@ GREY_EXPORT CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice device)
         return CUDA_ERROR_NOT_FOUND;
     CUresult rc = real(bytes, device);
     const struct grey_quota *q = grey_self();
-    if (rc != CUDA_SUCCESS || !bytes || !grey_self_use_device(q, (int)device))
+    int row;
+    if (rc != CUDA_SUCCESS || !bytes || !grey_self_has_device(row = grey_cuda_row((int)device)))
         return rc;
-    uint64_t cap = atomic_load_explicit(&q->slot->dev[device].cap, memory_order_relaxed);
+    uint64_t cap = atomic_load_explicit(&q->slot->dev[row].cap, memory_order_relaxed);
     if (cap < *bytes)
         *bytes = (size_t)cap;
     return rc;

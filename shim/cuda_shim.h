@@ -52,10 +52,11 @@ enum grey_cuda_api {
 
 /* Reserves bytes on the current context's device. CUDA_ERROR_OUT_OF_MEMORY when the process
  * cap or the device budget would be crossed (the denial is recorded); otherwise CUDA_SUCCESS,
- * with adm->counted telling whether anything was reserved. */
+ * with adm->counted telling whether anything was reserved. Counts are kept by GPU row
+ * (core/devices.h), whatever ordinal the process sees the device under. */
 CUresult grey_cuda_admit(struct grey_admission *adm, uint64_t bytes);
-/* Same, for a device given by ordinal rather than the current context. */
-CUresult grey_cuda_admit_on(struct grey_admission *adm, int dev, uint64_t bytes);
+/* Same, for a device given by this process's ordinal rather than the current context. */
+CUresult grey_cuda_admit_on(struct grey_admission *adm, int ordinal, uint64_t bytes);
 
 /* After the driver call: on CUDA_SUCCESS commit the reservation and track the buffer under key;
  * otherwise give the reservation back. */
@@ -67,8 +68,12 @@ void grey_cuda_settle(struct grey_admission *adm, CUresult rc, uint64_t key, enu
 bool grey_cuda_untrack(uint64_t key, struct grey_buffer_info *info);
 void grey_cuda_forget(bool tracked, const struct grey_buffer_info *info, CUresult rc);
 
-/* The device and context (as a tracker context key) of the calling thread's current context.
- * False when there is no current context or grey cannot track the device. */
-bool grey_cuda_current(const struct grey_quota *q, int *dev, uint64_t *context);
+/* The GPU row, the context (as a tracker context key) and, when ordinal is not NULL, the device
+ * ordinal of the calling thread's current context. False when there is no current context or
+ * grey cannot track the device. */
+bool grey_cuda_current(const struct grey_quota *q, int *row, uint64_t *context, int *ordinal);
+
+/* The GPU row of a CUDA device ordinal (-1: not accounted). */
+int grey_cuda_row(int ordinal);
 
 #endif

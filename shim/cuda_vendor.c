@@ -14,7 +14,11 @@
  * Snapshots push the buffer's context, synchronize it once (work the program queued on any stream
  * has landed), copy with cuMemcpyDtoH and pop it again. */
 #include "cuda_shim.h"
+#include "policy/ledger_gpu.h"
 #include "vendor.h"
+
+#include <stdio.h>
+#include <string.h>
 
 _Atomic uint32_t grey_context_epoch;
 
@@ -154,8 +158,39 @@ static void readback_leave(uint64_t saved)
         pop(&old);
 }
 
+/* The driver's own answers (grey wraps cuDeviceTotalMem, so the real one is asked for it). */
+static bool identify(int ordinal, unsigned char uuid[16], struct grey_gpu_id *out)
+{
+    static void *uuid_fn, *pci_fn, *name_fn, *total_fn;
+    PFN_cuDeviceGetUuid_v11040 get_uuid2 = grey_lib_symbol(GREY_LIB_CUDA, "cuDeviceGetUuid_v2");
+    PFN_cuDeviceGetUuid_v9020 get_uuid = get_uuid2 ? NULL : grey_cuda_real(&uuid_fn, "cuDeviceGetUuid");
+    PFN_cuDeviceGetPCIBusId_v4010 get_pci = grey_cuda_real(&pci_fn, "cuDeviceGetPCIBusId");
+    PFN_cuDeviceGetName_v2000 get_name = grey_cuda_real(&name_fn, "cuDeviceGetName");
+    PFN_cuDeviceTotalMem_v3020 get_total = grey_cuda_real(&total_fn, "cuDeviceTotalMem_v2");
+    CUuuid u;
+    CUresult rc = get_uuid2 ? get_uuid2(&u, (CUdevice)ordinal) : get_uuid ? get_uuid(&u, (CUdevice)ordinal)
+                                                                          : CUDA_ERROR_NOT_FOUND;
+    if (rc != CUDA_SUCCESS)
+        return false;
+    memcpy(uuid, u.bytes, 16);
+    char pci[32];
+    if (get_pci && get_pci(pci, sizeof pci, (CUdevice)ordinal) == CUDA_SUCCESS)
+        grey_pci_normalize(pci, out->pci_bus_id);
+    char name[256];
+    if (get_name && get_name(name, sizeof name, (CUdevice)ordinal) == CUDA_SUCCESS) {
+        name[sizeof name - 1] = '\0';
+        grey_copy_cut(out->name, sizeof out->name, name);
+    }
+    size_t total = 0;
+    if (get_total && get_total(&total, (CUdevice)ordinal) == CUDA_SUCCESS)
+        out->total_bytes = total;
+    return true;
+}
+
 const struct grey_vendor grey_cuda_vendor = {
     .name = "CUDA",
+    .id = GREY_VENDOR_CUDA,
+    .identify = identify,
     .current = current,
     .capturing = capturing,
     .event_new = event_new,

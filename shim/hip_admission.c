@@ -2,15 +2,21 @@
  * errors around the vendor-neutral steps of admission.c. */
 #include "hip_shim.h"
 
+#include "devices.h"
+
 __thread unsigned grey_hip_depth __attribute__((tls_model("initial-exec")));
 
 GREY_HIP_REAL(hipRuntimeGetVersion);
 
-hipError_t grey_hip_admit(struct grey_admission *adm, int dev, uint64_t bytes)
+hipError_t grey_hip_admit(struct grey_admission *adm, int ordinal, uint64_t bytes)
 {
-    if (dev < 0 && !grey_hip_current_device(&dev))
-        dev = -1;
-    if (grey_admit(adm, dev, bytes, dev >= 0 ? GREY_HIP_CONTEXT(dev) : 0) != GREY_ADMIT_OK)
+    int row = -1;
+    if (ordinal < 0 && !grey_hip_current(&ordinal, &row))
+        ordinal = row = -1;
+    else if (row < 0)
+        row = grey_device_row(&grey_hip_vendor, ordinal);
+    /* A HIP buffer dies with its device (hipDeviceReset): the ordinal is its context. */
+    if (grey_admit(adm, row, bytes, row >= 0 ? GREY_HIP_CONTEXT(ordinal) : 0) != GREY_ADMIT_OK)
         return hipErrorOutOfMemory;
     return hipSuccess;
 }

@@ -35,12 +35,12 @@ static hipError_t alloc_async(void **ptr, size_t size, uint64_t pool, enum grey_
 {
     if (!ptr || size == 0 || grey_hip_nested() || capturing(stream))
         return call(ptr, size, pool_arg, stream);
-    int dev;
-    bool counted = grey_hip_current_device(&dev);
+    int ordinal, row;
+    bool counted = grey_hip_current(&ordinal, &row);
     if (counted && !pool)
-        pool = device_current_pool(dev);
+        pool = device_current_pool(ordinal);
     struct grey_pool_admission pa;
-    if (grey_pool_admit(&pa, counted ? dev : -1, pool, size, counted ? GREY_HIP_CONTEXT(dev) : 0) != GREY_ADMIT_OK)
+    if (grey_pool_admit(&pa, counted ? row : -1, pool, size, counted ? GREY_HIP_CONTEXT(ordinal) : 0) != GREY_ADMIT_OK)
         return hipErrorOutOfMemory;
     hipError_t rc = call(ptr, size, pool_arg, stream);
     grey_pool_settle(&pa, rc == hipSuccess, rc == hipSuccess ? (uint64_t)(uintptr_t)*ptr : 0, api);

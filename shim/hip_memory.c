@@ -8,6 +8,7 @@
 #include "core/notify.h"
 #include "core/settings.h"
 #include "policy/quota.h"
+#include "devices.h"
 #include "pool_cache.h"
 
 GREY_HIP_REAL(hipMalloc);
@@ -156,8 +157,13 @@ GREY_EXPORT hipError_t hipFree(void *ptr)
 GREY_EXPORT hipError_t hipMemGetInfo(size_t *free_bytes, size_t *total_bytes)
 {
     hipError_t rc = grey_hip_call(hipMemGetInfo, free_bytes, total_bytes);
-    int dev;
-    if (grey_hip_nested() || rc != hipSuccess || !free_bytes || !total_bytes || !grey_hip_current_device(&dev))
+    int ordinal;
+    uint64_t context;
+    if (grey_hip_nested() || rc != hipSuccess || !free_bytes || !total_bytes ||
+        !grey_hip_vendor.current(&ordinal, &context))
+        return rc;
+    int dev = grey_device_row(&grey_hip_vendor, ordinal);
+    if (!grey_self_has_device(dev))
         return rc;
     uint64_t capped_free, capped_total;
     quota_view(grey_self(), dev, *free_bytes, *total_bytes, &capped_free, &capped_total);
@@ -170,9 +176,11 @@ GREY_EXPORT hipError_t hipDeviceTotalMem(size_t *bytes, hipDevice_t device)
 {
     hipError_t rc = grey_hip_call(hipDeviceTotalMem, bytes, device);
     const struct grey_quota *q = grey_self();
-    if (grey_hip_nested() || rc != hipSuccess || !bytes || !grey_self_use_device(q, (int)device))
+    int row;
+    if (grey_hip_nested() || rc != hipSuccess || !bytes ||
+        !grey_self_has_device(row = grey_device_row(&grey_hip_vendor, (int)device)))
         return rc;
-    uint64_t cap = atomic_load_explicit(&q->slot->dev[device].cap, memory_order_relaxed);
+    uint64_t cap = atomic_load_explicit(&q->slot->dev[row].cap, memory_order_relaxed);
     if (cap < *bytes)
         *bytes = (size_t)cap;
     return rc;
@@ -193,16 +201,16 @@ GREY_EXPORT hipError_t hipDeviceReset(void)
         return hipErrorNotFound;
     if (grey_hip_nested())
         return grey_hip_call(hipDeviceReset);
-    int dev;
-    bool known = grey_hip_current_device(&dev);
+    int ordinal, row;
+    bool known = grey_hip_current(&ordinal, &row);
     if (known && grey_dedup_on()) /* fingerprint the device's buffers while they exist */
-        grey_notify_context_closing(GREY_HIP_CONTEXT(dev), true);
+        grey_notify_context_closing(GREY_HIP_CONTEXT(ordinal), true);
     hipError_t rc = grey_hip_call(hipDeviceReset);
     if (rc == hipSuccess)
         grey_contexts_changed(); /* the device's timing events went with it */
     if (rc == hipSuccess && known) {
-        tracker_remove_context(GREY_HIP_CONTEXT(dev), give_back, NULL);
-        grey_pool_device_reset(dev);
+        tracker_remove_context(GREY_HIP_CONTEXT(ordinal), give_back, NULL);
+        grey_pool_device_reset(row);
     }
     return rc;
 }

@@ -115,12 +115,13 @@ static inline bool grey_hip_nested(void)
     })
 
 /* ------------------------------------------------------------------ admission */
-/* The calling thread's current HIP device (hipGetDevice), in *dev; false when there is none or
- * grey cannot track it. */
-bool grey_hip_current_device(int *dev);
+/* The calling thread's current HIP device (hipGetDevice): its ordinal, and its GPU row (where it
+ * is counted, core/devices.h); false when there is none or grey cannot track it. */
+bool grey_hip_current(int *ordinal, int *row);
 
-/* Admission on device dev (-1: the current device). hipErrorOutOfMemory when the cap or budget
- * would be crossed, else hipSuccess (adm->counted says whether anything was reserved). */
-hipError_t grey_hip_admit(struct grey_admission *adm, int dev, uint64_t bytes);
+/* Admission on the device of this process's ordinal (-1: the current device). hipErrorOutOfMemory
+ * when the cap or budget would be crossed, else hipSuccess (adm->counted says whether anything was
+ * reserved). */
+hipError_t grey_hip_admit(struct grey_admission *adm, int ordinal, uint64_t bytes);
 
 #endif

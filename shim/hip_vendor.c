@@ -10,6 +10,12 @@
  * synchronize it, copy with hipMemcpy device-to-host and restore the previous device. */
 #include "hip_shim.h"
 
+#include <stdio.h>
+#include <string.h>
+
+#include "devices.h"
+#include "policy/ledger_gpu.h"
+
 GREY_HIP_REAL(hipGetDevice);
 GREY_HIP_REAL(hipSetDevice);
 GREY_HIP_REAL(hipDeviceSynchronize);
@@ -20,6 +26,10 @@ GREY_HIP_REAL(hipEventQuery);
 GREY_HIP_REAL(hipEventElapsedTime);
 GREY_HIP_REAL(hipEventDestroy);
 GREY_HIP_REAL(hipMemcpy);
+GREY_HIP_REAL(hipDeviceGetUuid);
+GREY_HIP_REAL(hipDeviceGetPCIBusId);
+GREY_HIP_REAL(hipDeviceGetName);
+GREY_HIP_REAL(hipDeviceTotalMem);
 
 static bool current(int *dev, uint64_t *context)
 {
@@ -31,10 +41,13 @@ static bool current(int *dev, uint64_t *context)
     return true;
 }
 
-bool grey_hip_current_device(int *dev)
+bool grey_hip_current(int *ordinal, int *row)
 {
     uint64_t context;
-    return current(dev, &context) && grey_self_use_device(grey_self(), *dev);
+    if (!current(ordinal, &context))
+        return false;
+    *row = grey_device_row(&grey_hip_vendor, *ordinal);
+    return grey_self_use_device(grey_self(), *row);
 }
 
 static bool capturing(void *stream)
@@ -96,8 +109,39 @@ static void readback_leave(uint64_t saved)
     grey_hip_call(hipSetDevice, (int)(uint32_t)saved);
 }
 
+/* ROCm's UUID is text: hipDeviceGetUuid hands out the 16 characters after "GPU-" (rocm-smi's
+ * form) as its 16 bytes. */
+static bool identify(int ordinal, unsigned char uuid[16], struct grey_gpu_id *out)
+{
+    hipUUID u;
+    if (grey_hip_call(hipDeviceGetUuid, &u, ordinal) != hipSuccess)
+        return false;
+    memcpy(uuid, u.bytes, 16);
+    char text[17];
+    for (int i = 0; i < 16; i++) {
+        char c = u.bytes[i];
+        text[i] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ? c : '0';
+    }
+    text[16] = '\0';
+    snprintf(out->uuid, sizeof out->uuid, "GPU-%s", text);
+    char pci[32];
+    if (grey_hip_call(hipDeviceGetPCIBusId, pci, (int)sizeof pci, ordinal) == hipSuccess)
+        grey_pci_normalize(pci, out->pci_bus_id);
+    char name[256];
+    if (grey_hip_call(hipDeviceGetName, name, (int)sizeof name, ordinal) == hipSuccess) {
+        name[sizeof name - 1] = '\0';
+        grey_copy_cut(out->name, sizeof out->name, name);
+    }
+    size_t total = 0;
+    if (grey_hip_call(hipDeviceTotalMem, &total, ordinal) == hipSuccess)
+        out->total_bytes = total;
+    return true;
+}
+
 const struct grey_vendor grey_hip_vendor = {
     .name = "HIP",
+    .id = GREY_VENDOR_HIP,
+    .identify = identify,
     .current = current,
     .capturing = capturing,
     .event_new = event_new,

@@ -23,10 +23,10 @@ static inline bool grey_pace_fast_ok(const struct grey_quota *q)
     struct grey_ledger_header *h = q->budgets;
     if (!h) /* a private slot: nobody to share a device with */
         return true;
-    uint32_t used = atomic_load_explicit(&q->slot->devices_used, memory_order_relaxed);
+    grey_devmask used = atomic_load_explicit(&q->slot->devices_used, memory_order_relaxed);
     if (used == 0 || (used & (used - 1)) != 0) /* the slow path asks the driver which device */
         return false;
-    int dev = __builtin_ctz(used);
+    int dev = grey_devmask_first(used);
     struct grey_fair_device *f = &h->fair[dev];
     if (atomic_load_explicit(&f->contended, memory_order_relaxed))
         return false;

@@ -1,38 +1,41 @@
 /* NVML's memory views, capped: inside a capped job, nvidia-smi and monitoring libraries see the
  * job's cap as the device's size and the job's own processes as its users, the same picture
  * cuMemGetInfo gives. The job's processes are found through the ledger (same run id); the
- * memory they hold is what grey counted for them. NVML device N is taken to be CUDA device N
- * (true unless CUDA_VISIBLE_DEVICES reorders them). Outside any cap NVML answers unchanged. */
+ * memory they hold is what grey counted for them. NVML's handles are physical GPUs: each is tied
+ * to its ledger row by UUID (core/devices.h), so the view is right whatever numbers
+ * CUDA_VISIBLE_DEVICES gave the job's devices. Outside any cap NVML answers unchanged. */
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "core/real.h"
 #include "core/self.h"
+#include "core/devices.h"
+#include "devices.h"
 #include "policy/run_view.h"
 #include "nvml_shim.h"
 
 #define GREY_EXPORT __attribute__((visibility("default")))
 #define MAX_LISTED 256
 
-typedef nvmlReturn_t (*index_fn)(nvmlDevice_t, unsigned int *);
 
 /* The capped view for this NVML device, or false when no cap applies to it. */
 static bool capped_view(nvmlDevice_t device, uint64_t physical_total, uint64_t *total, uint64_t *used, int *dev_out)
 {
-    static void *real_fn;
-    index_fn get_index = grey_nvml_real(&real_fn, "nvmlDeviceGetIndex");
-    unsigned index;
-    if (!get_index || get_index(device, &index) != NVML_SUCCESS || index >= GREY_MAX_DEVICES)
+    struct grey_gpu_id id;
+    if (!grey_nvml_identify(device, &id))
         return false;
+    int row = grey_device_bind(&id, grey_nvml_uuid_on_node, NULL);
     const struct grey_quota *q = grey_self();
-    uint64_t cap = atomic_load_explicit(&q->slot->dev[index].cap, memory_order_relaxed);
+    if (!grey_self_has_device(row))
+        return false;
+    uint64_t cap = atomic_load_explicit(&q->slot->dev[row].cap, memory_order_relaxed);
     if (cap == UINT64_MAX)
         return false;
     struct grey_run_process ignored[1];
-    grey_run_view(q->budgets, q->slot, (int)index, ignored, 0, used);
+    grey_run_view(q->budgets, q->slot, row, ignored, 0, used);
     *total = cap < physical_total ? cap : physical_total;
-    *dev_out = (int)index;
+    *dev_out = row;
     return true;
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/self.h"
 #include "core/settings.h"
+#include "devices.h"
 
 __thread int32_t grey_pace_countdown __attribute__((tls_model("initial-exec")));
 _Atomic uint64_t grey_pace_launches[GREY_MAX_DEVICES];
@@ -60,14 +61,15 @@ static void bump_launches(int dev)
 
 static int launch_device(const struct grey_quota *q, const struct grey_vendor *vendor)
 {
-    uint32_t used = atomic_load_explicit(&q->slot->devices_used, memory_order_relaxed);
+    grey_devmask used = atomic_load_explicit(&q->slot->devices_used, memory_order_relaxed);
     if (used && !(used & (used - 1)))
-        return __builtin_ctz(used);
-    int dev;
+        return grey_devmask_first(used);
+    int ordinal;
     uint64_t ctx;
-    if (!vendor || !vendor->current(&dev, &ctx))
+    if (!vendor || !vendor->current(&ordinal, &ctx))
         return -1;
-    return grey_self_use_device(q, dev) ? dev : -1;
+    int row = grey_device_row(vendor, ordinal);
+    return grey_self_use_device(q, row) ? row : -1;
 }
 
 struct grey_launch grey_pace_slow(const struct grey_quota *q, const struct grey_vendor *vendor, void *stream)
@@ -94,7 +96,7 @@ struct grey_launch grey_pace_slow(const struct grey_quota *q, const struct grey_
     bool contended = atomic_load_explicit(&f->contended, memory_order_relaxed) != 0;
     /* A process on several devices always comes here (the fast path does not know the device);
      * between its ticks it leaves as cheaply as the fast path would. */
-    uint32_t used = atomic_load_explicit(&slot->devices_used, memory_order_relaxed);
+    grey_devmask used = atomic_load_explicit(&slot->devices_used, memory_order_relaxed);
     if ((used & (used - 1)) && member && !contended && !share && --multi_tick > 0)
         return t;
     multi_tick = grey_pace_countdown;

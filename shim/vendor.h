@@ -14,8 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct grey_gpu_id;
+
 struct grey_vendor {
     const char *name;
+    int id;                            /* GREY_VENDOR_CUDA or GREY_VENDOR_HIP: their ordinals differ */
+    /* Which GPU the vendor's device ordinal is: its UUID (16 bytes as the vendor reports them, in
+     * *uuid), PCI bus id, name and memory; false when the vendor cannot say. */
+    bool (*identify)(int ordinal, unsigned char uuid[16], struct grey_gpu_id *out);
     /* The calling thread's current device ordinal and context; false when there is none. At most
      * one runtime call when the context is the one this thread saw last. */
     bool (*current)(int *dev, uint64_t *context);
@@ -35,6 +41,8 @@ struct grey_vendor {
     bool (*readback)(void *dst, uint64_t src, size_t n);
     void (*readback_leave)(uint64_t saved);
 };
+
+enum { GREY_VENDOR_CUDA, GREY_VENDOR_HIP, GREY_VENDOR_COUNT };
 
 extern const struct grey_vendor grey_cuda_vendor;
 extern const struct grey_vendor grey_hip_vendor;

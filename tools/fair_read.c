@@ -16,10 +16,10 @@ static uint64_t monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-uint32_t grey_fair_view_read(struct grey_view_process *p, const struct grey_slot *s)
+grey_devmask grey_fair_view_read(struct grey_view_process *p, const struct grey_slot *s)
 {
     uint64_t now = monotonic_ns();
-    uint32_t bits = 0;
+    grey_devmask bits = 0;
     struct grey_pacer_params params;
     grey_pacer_defaults(&params);
     for (int d = 0; d < GREY_MAX_DEVICES; d++) {
@@ -38,7 +38,7 @@ uint32_t grey_fair_view_read(struct grey_view_process *p, const struct grey_slot
         o->waiting = LOAD(sf->waiting_since) != 0;
         o->active = o->waiting || (seen && (seen >= now || now - seen <= ACTIVE_NS));
         if (o->active || o->busy_ns || o->throttled_ns)
-            bits |= 1u << d;
+            bits |= GREY_DEVBIT(d);
     }
     return bits;
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,12 +26,12 @@
 #include "policy/ledger.h"
 #include "policy/ledger_path.h"
 #include "policy/plan.h"
+#include "policy/plan_gpus.h"
 #include "policy/procinfo.h"
 #include "policy/size.h"
 #include "policy/weights.h"
 #include "cli_common.h"
-#include "detect.h"
-#include "detect_amd.h"
+#include "gpu_ids.h"
 #include "run_report.h"
 
 #define PROG "grey-run"
@@ -188,12 +189,84 @@ static int set_preload(const char *hook)
 
 /* ------------------------------------------------------------------ banner */
 
-/* caps: what the hook will enforce per device (policy/caps.h), so the banner never promises a
- * cap the admin plan lowers. */
-static void print_banner(const struct run_options *opt, const struct grey_plan *plan, const uint64_t *caps,
-                         const struct grey_detected_device *devs, int ndevs)
+/* The job's GPUs as the hook will see them: in the job's device order, each with its ledger row
+ * (its place in the job's order when there is no ledger), and the cap the hook will enforce
+ * there (policy/caps.h over the plans put in row order, policy/plan_gpus.h; clamped to the GPU's
+ * memory, as the hook clamps it), so the banner never promises a cap the hook does not keep. */
+struct job_gpus {
+    int n;
+    struct grey_gpu_id id[GREY_MAX_DEVICES];
+    int row[GREY_MAX_DEVICES];
+    uint64_t cap[GREY_MAX_DEVICES];
+    bool clamped[GREY_MAX_DEVICES];
+    uint64_t asked[GREY_MAX_DEVICES];  /* the cap before clamping */
+    struct grey_plan row_plan[2];
+};
+
+static const char *gpu_label(const struct grey_gpu_id *g, char *buf, size_t len)
 {
-    char cap_buf[32], vram_buf[32], source[PATH_MAX + 64];
+    if (g->index >= 0)
+        snprintf(buf, len, "GPU %d (%.12s)", g->index, g->uuid[0] ? g->uuid : "no UUID");
+    else
+        snprintf(buf, len, "GPU %.12s", g->uuid[0] ? g->uuid : "without a UUID");
+    return buf;
+}
+
+static void job_gpus_resolve(struct job_gpus *j, struct grey_ledger *lg, const struct grey_plan *const *plans,
+                             unsigned nplans, const struct run_options *opt)
+{
+    struct grey_gpu_id rows[GREY_MAX_DEVICES];
+    grey_devmask bound = 0;
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < j->n; i++) {
+        j->row[i] = lg ? grey_ledger_gpu_claim(lg, &j->id[i]) : i;
+        if (j->row[i] >= 0) {
+            rows[j->row[i]] = j->id[i];
+            bound |= GREY_DEVBIT(j->row[i]);
+        }
+    }
+    const struct grey_plan *list[2];
+    for (unsigned p = 0; p < nplans; p++) {
+        grey_devmask foreign;
+        grey_plan_for_rows(plans[p], rows, bound, tool_uuid_on_node, NULL, &j->row_plan[p], &foreign);
+        for (int i = 0; i < j->n; i++)
+            if (j->row[i] >= 0 && (foreign & GREY_DEVBIT(j->row[i]))) {
+                char label[64];
+                cli_warn(PROG, "the plan's [device %d] is for %s, which is on no GPU of this node; it applies to %s "
+                         "by its index", j->id[i].index, plans[p]->dev[j->id[i].index].uuid,
+                         gpu_label(&j->id[i], label, sizeof label));
+            }
+        list[p] = &j->row_plan[p];
+    }
+    static struct grey_identity id;
+    bool principals = false;
+    for (unsigned p = 0; p < nplans; p++)
+        principals |= plans[p]->nprincipals > 0;
+    if (principals)
+        grey_identity_self(&id, plans, nplans);
+    uint64_t caps[GREY_MAX_DEVICES];
+    grey_devmask raised = 0;
+    grey_caps_resolve(list, nplans, principals ? &id : NULL, opt->have_cap ? &opt->cap : NULL, caps, &raised);
+    for (int i = 0; i < j->n; i++) {
+        int r = j->row[i];
+        j->cap[i] = r >= 0 ? caps[r] : UINT64_MAX;
+        if (r >= 0 && (raised & GREY_DEVBIT(r))) {
+            char a[32], b[32], label[64];
+            cli_warn(PROG, "--cap %s is above the admin plan's cap %s on %s; the admin cap applies",
+                     grey_size_format(opt->cap, a, sizeof a), grey_size_format(caps[r], b, sizeof b),
+                     gpu_label(&j->id[i], label, sizeof label));
+        }
+        j->asked[i] = j->cap[i];
+        j->clamped[i] = j->cap[i] != UINT64_MAX && j->id[i].total_bytes && j->cap[i] > j->id[i].total_bytes;
+        if (j->clamped[i])
+            j->cap[i] = j->id[i].total_bytes;
+    }
+}
+
+static void print_banner(const struct run_options *opt, const struct grey_plan *plan, const struct job_gpus *j,
+                         uint64_t every_device_cap)
+{
+    char cap_buf[32], vram_buf[32], source[PATH_MAX + 64], label[64];
     if (opt->have_cap)
         snprintf(source, sizeof source, "--cap %s", opt->cap_text);
     else if (opt->plan_path)
@@ -201,28 +274,26 @@ static void print_banner(const struct run_options *opt, const struct grey_plan *
     else
         snprintf(source, sizeof source, "no --cap or --plan");
 
-    if (ndevs <= 0) {
+    if (j->n <= 0) {
         if (opt->have_cap)
             fprintf(stderr, "grey: every device capped at %s for this process (%s)\n",
-                    grey_size_format(caps[0], cap_buf, sizeof cap_buf), source);
+                    grey_size_format(every_device_cap, cap_buf, sizeof cap_buf), source);
         return;
     }
-    for (int i = 0; i < ndevs; i++) {
-        const struct grey_detected_device *d = &devs[i];
-        uint64_t cap = d->index >= 0 && d->index < GREY_MAX_DEVICES ? caps[d->index] : UINT64_MAX;
-        if (cap == UINT64_MAX) {
-            fprintf(stderr, "grey: device %d \"%s\" (%s) not capped (%s); use is still recorded\n", d->index,
-                    d->name, grey_size_format(d->vram_total, vram_buf, sizeof vram_buf), source);
+    for (int i = 0; i < j->n; i++) {
+        const struct grey_gpu_id *d = &j->id[i];
+        gpu_label(d, label, sizeof label);
+        grey_size_format(d->total_bytes, vram_buf, sizeof vram_buf);
+        if (j->cap[i] == UINT64_MAX) {
+            fprintf(stderr, "grey: device %d: %s \"%s\" (%s) not capped (%s); use is still recorded\n", i, label,
+                    d->name, vram_buf, source);
             continue;
         }
-        if (cap > d->vram_total) {
-            cli_warn(PROG, "the cap %s is more than device %d's %s; it is clamped to the device",
-                     grey_size_format(cap, cap_buf, sizeof cap_buf), d->index,
-                     grey_size_format(d->vram_total, vram_buf, sizeof vram_buf));
-            cap = d->vram_total;
-        }
-        fprintf(stderr, "grey: device %d \"%s\" capped at %s for this process (%s)\n", d->index, d->name,
-                grey_size_format(cap, cap_buf, sizeof cap_buf), source);
+        if (j->clamped[i])
+            cli_warn(PROG, "the cap %s is more than %s's %s; it is clamped to the device",
+                     grey_size_format(j->asked[i], cap_buf, sizeof cap_buf), label, vram_buf);
+        fprintf(stderr, "grey: device %d: %s \"%s\" capped at %s for this process (%s)\n", i, label, d->name,
+                grey_size_format(j->cap[i], cap_buf, sizeof cap_buf), source);
     }
 }
 
@@ -317,23 +388,24 @@ static void print_summary(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid
     bool job_slot_left_active = false;
     struct device_summary dev[GREY_MAX_DEVICES];
     memset(dev, 0, sizeof dev);
-    unsigned processes = 0, gpu_processes = 0;
+    /* Processes that never used a GPU left no slot behind, only a count (policy/ledger.h). */
+    unsigned processes = (unsigned)grey_ledger_run_slotless(lg, run_id), gpu_processes = 0;
     for (uint32_t i = 0; i < lg->nslots; i++) {
         struct grey_slot *s = &lg->slots[i];
         uint32_t state = grey_slot_state(s);
         if ((state != GREY_SLOT_ACTIVE && state != GREY_SLOT_EXITED) || s->run_id != run_id)
             continue;
         processes++;
-        /* A process that exits normally runs the hook's destructor (EXITED); an exec into a
-         * hooked program retires the slot too. Still ACTIVE after a normal exit means the last
-         * program it ran never loaded the hook (or it left through _exit). */
+        /* A process that exits normally runs the hook's destructor (EXITED, or no slot at all); an
+         * exec into a hooked program retires the slot too. Still ACTIVE after a normal exit means
+         * the last program it ran never loaded the hook (or it left through _exit). */
         if (s->pid == job_pid && state == GREY_SLOT_ACTIVE && WIFEXITED(job_status))
             job_slot_left_active = true;
         if (atomic_load(&s->flags) & GREY_SLOT_USED_GPU)
             gpu_processes++;
-        uint32_t used = atomic_load(&s->devices_used);
+        grey_devmask used = atomic_load(&s->devices_used);
         for (int d = 0; d < GREY_MAX_DEVICES; d++) {
-            if (!(used & (1u << d)))
+            if (!(used & GREY_DEVBIT(d)))
                 continue;
             struct grey_slot_device *c = &s->dev[d];
             uint64_t peak = atomic_load(&c->peak), cap = atomic_load(&c->cap);
@@ -371,7 +443,12 @@ static void print_summary(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid
     for (int d = 0; d < GREY_MAX_DEVICES; d++) {
         if (dev[d].processes == 0)
             continue;
-        char peak[32], cap[32], largest[32], across[48] = "";
+        char peak[32], cap[32], largest[32], across[48] = "", label[64];
+        struct grey_gpu_id id;
+        if (atomic_load(&lg->header->gpu[d].state) == GREY_GPU_ROW_READY)
+            grey_gpu_row_id(&lg->header->gpu[d], &id), gpu_label(&id, label, sizeof label);
+        else
+            snprintf(label, sizeof label, "row %d", d);
         if (dev[d].processes > 1)
             snprintf(across, sizeof across, " (%u processes)", dev[d].processes);
         grey_size_format(dev[d].peak, peak, sizeof peak);
@@ -380,11 +457,11 @@ static void print_summary(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid
         else
             grey_size_format(dev[d].cap, cap, sizeof cap);
         if (dev[d].denied)
-            fprintf(stderr, "grey: peak %s of %s on device %d%s; %llu allocation%s denied (largest %s)\n", peak,
-                    cap, d, across, (unsigned long long)dev[d].denied, dev[d].denied == 1 ? "" : "s",
+            fprintf(stderr, "grey: peak %s of %s on %s%s; %llu allocation%s denied (largest %s)\n", peak, cap,
+                    label, across, (unsigned long long)dev[d].denied, dev[d].denied == 1 ? "" : "s",
                     grey_size_format(dev[d].largest_denied, largest, sizeof largest));
         else
-            fprintf(stderr, "grey: peak %s of %s on device %d%s; no allocation denied\n", peak, cap, d, across);
+            fprintf(stderr, "grey: peak %s of %s on %s%s; no allocation denied\n", peak, cap, label, across);
     }
 }
 
@@ -431,39 +508,15 @@ int main(int argc, char **argv)
         if (opt.plan_path)
             plans[nplans++] = &plan;
     }
-    uint64_t caps[GREY_MAX_DEVICES];
-    {
-        static struct grey_identity id;
-        bool principals = false;
-        for (unsigned i = 0; i < nplans; i++)
-            principals |= plans[i]->nprincipals > 0;
-        if (principals)
-            grey_identity_self(&id, plans, nplans);
-        uint32_t raised = 0;
-        grey_caps_resolve(plans, nplans, principals ? &id : NULL, opt.have_cap ? &opt.cap : NULL, caps, &raised);
-        if (raised) {
-            char a[32], b[32];
-            int d = __builtin_ctz(raised);
-            cli_warn(PROG, "--cap %s is above the admin plan's cap %s on device %d; the admin cap applies",
-                     grey_size_format(opt.cap, a, sizeof a), grey_size_format(caps[d], b, sizeof b), d);
-        }
-    }
-
     char hook[PATH_MAX];
     if (find_hook(hook, sizeof hook) != 0)
         return EXIT_GREY_FAILED;
-
-    struct grey_detected_device devs[GREY_MAX_DEVICES];
-    char detect_err[256];
-    int ndevs = grey_detect_gpus(devs, GREY_MAX_DEVICES, detect_err, sizeof detect_err);
-    if (ndevs < 0 && !opt.quiet)
-        cli_warn(PROG, "no GPU detected (%s); the caps apply to whatever device the job finds", detect_err);
 
     char ledger_path[PATH_MAX], err[PATH_MAX + 512];
     const char *ledger_group;
     grey_ledger_choose_path(plans, nplans, set->ledger, ledger_path, sizeof ledger_path, &ledger_group);
     gid_t ledger_gid = (gid_t)-1;
-    struct grey_ledger ledger;
+    static struct grey_ledger ledger;
     bool have_ledger = false;
     if (*ledger_group && grey_group_lookup(ledger_group, &ledger_gid) != 0)
         snprintf(err, sizeof err, "ledger %s: group '%s' does not exist", ledger_path, ledger_group);
@@ -471,22 +524,36 @@ int main(int argc, char **argv)
         have_ledger = grey_ledger_open_group(ledger_path, true, ledger_gid, &ledger, err, sizeof err) == 0;
     if (!have_ledger)
         cli_warn(PROG, "%s; there will be no summary", err);
+
+    /* The job's GPUs, the caps the hook will keep on them, and the plans' budgets for them. */
+    static struct job_gpus gpus;
+    char detect_err[256];
+    gpus.n = tool_visible_gpus(gpus.id, GREY_MAX_DEVICES, detect_err, sizeof detect_err);
+    if (gpus.n < 0 && !opt.quiet)
+        cli_warn(PROG, "no GPU detected (%s); the caps apply to whatever device the job finds", detect_err);
+    job_gpus_resolve(&gpus, have_ledger ? &ledger : NULL, plans, nplans, &opt);
     for (unsigned i = 0; have_ledger && i < nplans; i++) {
-        uint32_t kept = grey_budget_apply(&ledger, plans[i], NULL);
+        grey_devmask kept = grey_budget_apply(&ledger, &gpus.row_plan[i]);
         if (kept) {
-            char a[32], b[32];
-            int d = __builtin_ctz(kept);
-            cli_warn(PROG, "ledger %s keeps its budget %s on device %d (the plan says %s): other processes "
+            char a[32], b[32], label[64];
+            int d = grey_devmask_first(kept);
+            struct grey_gpu_id id;
+            grey_gpu_row_id(&ledger.header->gpu[d], &id);
+            cli_warn(PROG, "ledger %s keeps its budget %s on %s (the plan says %s): other processes "
                      "using it already share that budget", ledger_path,
-                     grey_size_format(atomic_load(&ledger.header->device_budget[d]), a, sizeof a), d,
-                     grey_size_format(plans[i]->dev[d].budget, b, sizeof b));
+                     grey_size_format(atomic_load(&ledger.header->device_budget[d]), a, sizeof a),
+                     gpu_label(&id, label, sizeof label), grey_size_format(gpus.row_plan[i].dev[d].budget, b, sizeof b));
             break;
         }
     }
 
-    uint64_t start = 0;
-    grey_proc_start_time(getpid(), &start);
-    uint64_t run_id = grey_run_id_make(getpid(), start);
+    /* The run: a lock in the ledger that says it is alive, whatever PID namespace the job's
+     * processes are in; without a ledger, an id that only ties the processes together. */
+    uint64_t run_id = 0;
+    if (have_ledger && grey_ledger_run_begin(&ledger, &run_id) != 0)
+        cli_warn(PROG, "ledger %s: every run lock is taken; the summary may miss processes", ledger_path);
+    if (!run_id)
+        run_id = ((uint64_t)getpid() << 16) | ((uint64_t)time(NULL) & 0xffff); /* names no run lock */
     char run_id_text[32], cap_text[32];
     snprintf(run_id_text, sizeof run_id_text, "%llx", (unsigned long long)run_id);
 
@@ -513,7 +580,7 @@ int main(int argc, char **argv)
         return EXIT_GREY_FAILED;
 
     if (!opt.quiet)
-        print_banner(&opt, &plan, caps, devs, ndevs);
+        print_banner(&opt, &plan, &gpus, opt.have_cap ? opt.cap : UINT64_MAX);
 
     install_forwarding();
     int exit_code = 0;

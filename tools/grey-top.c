@@ -126,16 +126,20 @@ static const char *size_or(uint64_t v, const char *none, char *buf, size_t len)
 
 /* One row per device the process used (a process that used none gets one row of dashes); the
  * process's own columns only on its first row. */
-static void print_process(FILE *f, const struct grey_view_process *p)
+static void print_process(FILE *f, const struct grey_view *v, const struct grey_view_process *p)
 {
     int rows = 0;
     for (int d = 0; d < GREY_MAX_DEVICES || rows == 0; d++) {
-        bool any = d < GREY_MAX_DEVICES && (p->devices & (1u << d));
+        bool any = d < GREY_MAX_DEVICES && (p->devices & GREY_DEVBIT(d));
         if (d < GREY_MAX_DEVICES && !any)
             continue;
-        char u[32] = "-", pk[32] = "-", c[32] = "-", dev[8] = "-", denied[24] = "-";
+        char u[32] = "-", pk[32] = "-", c[32] = "-", dev[16] = "-", denied[24] = "-";
         if (any) {
-            snprintf(dev, sizeof dev, "%d", d);
+            /* The GPU's physical index (the GPU table above names it), else its row as #N. */
+            if (v->gpus & GREY_DEVBIT(d) && v->gpu[d].index >= 0)
+                snprintf(dev, sizeof dev, "%d", v->gpu[d].index);
+            else
+                snprintf(dev, sizeof dev, "#%d", d);
             grey_size_format(p->dev[d].used, u, sizeof u);
             grey_size_format(p->dev[d].peak, pk, sizeof pk);
             if (p->dev[d].cap == UINT64_MAX)
@@ -145,8 +149,8 @@ static void print_process(FILE *f, const struct grey_view_process *p)
             snprintf(denied, sizeof denied, "%llu", (unsigned long long)p->dev[d].denied);
         }
         if (rows++ == 0)
-            fprintf(f, "%8d %-10.10s %3s %11s %11s %11s %7s %9llu  %s\n", (int)p->pid, p->user, dev, u, pk, c, denied,
-                    (unsigned long long)p->launches, p->command);
+            fprintf(f, "%7d%c %-10.10s %3s %11s %11s %11s %7s %9llu  %s\n", (int)p->pid, p->other_pidns ? '*' : ' ',
+                    p->user, dev, u, pk, c, denied, (unsigned long long)p->launches, p->command);
         else
             fprintf(f, "%8s %-10s %3s %11s %11s %11s %7s\n", "", "", dev, u, pk, c, denied);
         if (!any)
@@ -162,19 +166,21 @@ static void print_text(FILE *f, const char *path, const struct grey_view *v)
     if (localtime_r(&now, &tm))
         strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
     fprintf(f, "grey-top  %s  ledger %s  %u process%s\n\n", when, path, v->nprocs, v->nprocs == 1 ? "" : "es");
-    fprintf(f, "%6s  %12s  %12s  %12s\n", "DEVICE", "BUDGET", "USED", "LEFT");
+    fprintf(f, "%-24s  %12s  %12s  %12s\n", "GPU", "BUDGET", "USED", "LEFT");
     for (int d = 0; d < GREY_MAX_DEVICES; d++) {
-        if (!(v->devices & (1u << d)))
+        if (!(v->devices & GREY_DEVBIT(d)))
             continue;
         char b[32], u[32], l[32];
         const char *left = "-";
         if (v->budget[d] != UINT64_MAX)
             left = grey_size_format(v->used[d] >= v->budget[d] ? 0 : v->budget[d] - v->used[d], l, sizeof l);
-        fprintf(f, "%6d  %12s  %12s  %12s%s\n", d, size_or(v->budget[d], "none", b, sizeof b),
-                grey_size_format(v->used[d], u, sizeof u), left, (v->budget_admin & (1u << d)) ? "  (admin)" : "");
+        char label[64];
+        fprintf(f, "%-24s  %12s  %12s  %12s%s\n", grey_view_gpu_label(v, d, label, sizeof label),
+                size_or(v->budget[d], "none", b, sizeof b),
+                grey_size_format(v->used[d], u, sizeof u), left, (v->budget_admin & GREY_DEVBIT(d)) ? "  (admin)" : "");
     }
     if (!v->devices)
-        fprintf(f, "%6s  (no device used and no budget set yet)\n", "-");
+        fprintf(f, "%-24s  (no device used and no budget set yet)\n", "-");
     if (v->stale) {
         char s[32];
         fprintf(f, "\n%u dead process%s still counted (%s): reclaimed when someone with write access reads the "
@@ -183,7 +189,7 @@ static void print_text(FILE *f, const char *path, const struct grey_view *v)
     fprintf(f, "\n%8s %-10s %3s %11s %11s %11s %7s %9s  %s\n", "PID", "USER", "DEV", "USED", "PEAK", "CAP",
             "DENIED", "LAUNCHES", "COMMAND");
     for (unsigned i = 0; i < v->nprocs; i++)
-        print_process(f, &v->proc[i]);
+        print_process(f, v, &v->proc[i]);
     grey_fair_print_text(f, v); /* entitled against measured share, time throttled */
 }
 
@@ -205,17 +211,38 @@ static void json_size_or_null(cJSON *obj, const char *key, uint64_t v)
         json_u64(obj, key, v);
 }
 
+/* Which GPU row d is: the row, the physical index (nvidia-smi's number; null when unknown), the
+ * UUID, PCI bus id and name (null when the row names no GPU). */
+static void json_gpu(cJSON *o, const struct grey_view *v, int d)
+{
+    cJSON_AddNumberToObject(o, "row", d);
+    const struct grey_gpu_id *g = &v->gpu[d];
+    bool known = v->gpus & GREY_DEVBIT(d);
+    if (known && g->index >= 0)
+        cJSON_AddNumberToObject(o, "index", g->index);
+    else
+        cJSON_AddNullToObject(o, "index");
+    if (known) {
+        cJSON_AddStringToObject(o, "uuid", g->uuid);
+        cJSON_AddStringToObject(o, "pci_bus_id", g->pci_bus_id);
+        cJSON_AddStringToObject(o, "name", g->name);
+        json_u64(o, "total_bytes", g->total_bytes);
+    } else {
+        cJSON_AddNullToObject(o, "uuid");
+    }
+}
+
 static int print_json(const char *path, const struct grey_view *v)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "ledger", path);
     cJSON *devs = cJSON_AddArrayToObject(root, "devices");
     for (int d = 0; d < GREY_MAX_DEVICES; d++) {
-        if (!(v->devices & (1u << d)))
+        if (!(v->devices & GREY_DEVBIT(d)))
             continue;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddItemToArray(devs, o);
-        cJSON_AddNumberToObject(o, "index", d);
+        json_gpu(o, v, d);
         json_size_or_null(o, "budget_bytes", v->budget[d]);
         json_u64(o, "used_bytes", v->used[d]);
         cJSON_AddBoolToObject(o, "budget_from_admin_plan", (v->budget_admin >> d) & 1);
@@ -226,6 +253,7 @@ static int print_json(const char *path, const struct grey_view *v)
         cJSON *o = cJSON_CreateObject();
         cJSON_AddItemToArray(procs, o);
         cJSON_AddNumberToObject(o, "pid", p->pid);
+        cJSON_AddBoolToObject(o, "other_pid_namespace", p->other_pidns);
         cJSON_AddStringToObject(o, "user", p->user);
         cJSON_AddNumberToObject(o, "uid", p->uid);
         cJSON_AddStringToObject(o, "command", p->command);
@@ -239,12 +267,12 @@ static int print_json(const char *path, const struct grey_view *v)
         json_u64(o, "kernel_launches", p->launches);
         cJSON *pd = cJSON_AddArrayToObject(o, "devices");
         for (int d = 0; d < GREY_MAX_DEVICES; d++) {
-            if (!(p->devices & (1u << d)))
+            if (!(p->devices & GREY_DEVBIT(d)))
                 continue;
             const struct grey_view_device *c = &p->dev[d];
             cJSON *e = cJSON_CreateObject();
             cJSON_AddItemToArray(pd, e);
-            cJSON_AddNumberToObject(e, "index", d);
+            json_gpu(e, v, d);
             json_u64(e, "used_bytes", c->used);
             json_u64(e, "peak_bytes", c->peak);
             json_size_or_null(e, "cap_bytes", c->cap);

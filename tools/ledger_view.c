@@ -28,16 +28,17 @@ static void copy_command(char *dst, const char *src)
     dst[i] = '\0';
 }
 
-static void add_process(struct grey_view *v, const struct grey_slot *s)
+static void add_process(struct grey_view *v, const struct grey_slot *s, uint64_t my_pidns)
 {
     struct grey_view_process *p = &v->proc[v->nprocs++];
     memset(p, 0, sizeof *p);
     p->pid = s->pid;
+    p->other_pidns = my_pidns && s->pidns && s->pidns != my_pidns;
     p->uid = s->uid;
     p->run_id = s->run_id;
     copy_command(p->command, s->command);
     p->launches = LOAD(((struct grey_slot *)s)->launches);
-    uint32_t bits = LOAD(((struct grey_slot *)s)->devices_used);
+    grey_devmask bits = LOAD(((struct grey_slot *)s)->devices_used);
     for (int d = 0; d < GREY_MAX_DEVICES; d++) {
         struct grey_slot_device *c = &((struct grey_slot *)s)->dev[d];
         struct grey_view_device *o = &p->dev[d];
@@ -49,15 +50,15 @@ static void add_process(struct grey_view *v, const struct grey_slot *s)
         o->denied = LOAD(c->denied);
         o->largest_denied = LOAD(c->largest_denied);
         if (o->used || o->peak || o->denied)
-            bits |= 1u << d;
+            bits |= GREY_DEVBIT(d);
     }
     bits |= grey_fair_view_read(p, s); /* devices that saw launches show too (fair_view.h) */
     p->devices = bits;
     v->devices |= bits;
 }
 
-int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive, struct grey_view *out,
-                         char *err, size_t errlen)
+int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive, void *arg, uint64_t my_pidns,
+                         struct grey_view *out, char *err, size_t errlen)
 {
     char why[256];
     if (grey_ledger_validate(base, size, why, sizeof why) != 0)
@@ -66,12 +67,17 @@ int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive
     const struct grey_slot *slots = (const struct grey_slot *)((const char *)base + sizeof *h);
     memset(out, 0, sizeof *out);
     for (int d = 0; d < GREY_MAX_DEVICES; d++) {
+        const struct grey_ledger_gpu *row = &h->gpu[d];
+        if (LOAD(((struct grey_ledger_gpu *)row)->state) == GREY_GPU_ROW_READY) {
+            grey_gpu_row_id(row, &out->gpu[d]);
+            out->gpus |= GREY_DEVBIT(d);
+        }
         out->budget[d] = LOAD(((struct grey_ledger_header *)h)->device_budget[d]);
         out->used[d] = LOAD(((struct grey_ledger_header *)h)->device_used[d]);
         if (out->budget[d] != UINT64_MAX || out->used[d])
-            out->devices |= 1u << d;
+            out->devices |= GREY_DEVBIT(d);
     }
-    out->budget_admin = LOAD(((struct grey_ledger_header *)h)->budget_admin) & ((1u << GREY_MAX_DEVICES) - 1);
+    out->budget_admin = LOAD(((struct grey_ledger_header *)h)->budget_admin);
     out->reclaimed_slots = LOAD(((struct grey_ledger_header *)h)->reclaimed_slots);
     out->reclaimed_bytes = LOAD(((struct grey_ledger_header *)h)->reclaimed_bytes);
     out->orphaned_bytes = LOAD(((struct grey_ledger_header *)h)->orphaned_bytes);
@@ -81,18 +87,30 @@ int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive
         uint32_t st = LOAD(((struct grey_slot *)s)->state);
         if (st != GREY_SLOT_ACTIVE && st != GREY_SLOT_RETIRING)
             continue;
-        if (alive && !alive(s)) {
+        if (alive && !alive(i, arg)) {
             out->stale++;
             for (int d = 0; d < GREY_MAX_DEVICES; d++)
                 out->stale_bytes += LOAD(((struct grey_slot *)s)->dev[d].used);
             continue;
         }
-        add_process(out, s);
+        add_process(out, s, my_pidns);
     }
     return 0;
 }
 
-static bool slot_alive(const struct grey_slot *s) { return !grey_slot_owner_dead(s); }
+static bool slot_alive(uint32_t i, void *arg) { return !grey_ledger_slot_dead(arg, i); }
+
+static uint64_t my_pid_namespace(void)
+{
+    char link[64];
+    ssize_t n = readlink("/proc/self/ns/pid", link, sizeof link - 1);
+    unsigned long long ino = 0;
+    if (n > 0) {
+        link[n] = '\0';
+        sscanf(link, "pid:[%llu]", &ino);
+    }
+    return ino;
+}
 
 /* Retiring dead processes touches the shared mapping; a file truncated meanwhile would raise
  * SIGBUS there, which becomes an error instead of a crash. */
@@ -107,68 +125,73 @@ static void on_sigbus(int sig)
     raise(sig);
 }
 
-static int reclaim_dead(const char *path, char *err, size_t errlen)
+static int reclaim_dead(struct grey_ledger *lg, const char *path, char *err, size_t errlen)
 {
-    static struct grey_ledger lg; /* static: still valid after a siglongjmp */
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigbus;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGBUS, &sa, &old);
     volatile int rc = 0;
-    memset(&lg, 0, sizeof lg);
     if (sigsetjmp(bus_env, 1) == 0) {
         bus_armed = 1;
-        char why[512];
-        if (grey_ledger_open(path, false, &lg, why, sizeof why) == 0) {
-            if (lg.writable)
-                grey_ledger_reclaim(&lg);
-        }
-        /* An unopenable ledger is reported by the read that follows, with its reason. */
+        grey_ledger_reclaim(lg); /* nothing when it is not writable to us */
     } else {
         rc = grey_error(err, errlen, "ledger %s: the file shrank while it was being read", path);
     }
     bus_armed = 0;
     sigaction(SIGBUS, &old, NULL);
-    grey_ledger_close(&lg);
     return rc;
 }
 
 int grey_view_load(const char *path, bool reclaim, struct grey_view *out, char *err, size_t errlen)
 {
-    if (reclaim && reclaim_dead(path, err, errlen) != 0)
+    /* The ledger stays open while the view is made: its locks say who is alive. */
+    static struct grey_ledger lg; /* static: still valid after a siglongjmp */
+    char why[512];
+    if (grey_ledger_open(path, false, &lg, why, sizeof why) != 0)
+        return grey_error(err, errlen, "%s", why);
+    if (reclaim && reclaim_dead(&lg, path, err, errlen) != 0) {
+        grey_ledger_close(&lg);
         return -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return grey_error(err, errlen, "ledger %s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return grey_error(err, errlen, "ledger %s: not a regular file", path);
     }
-    /* Reading more than a ledger's size would only feed the validator bytes it ignores. */
-    size_t want = (size_t)st.st_size < GREY_LEDGER_TOTAL_SIZE ? (size_t)st.st_size : GREY_LEDGER_TOTAL_SIZE;
+    /* The view is made from a private copy, read with pread: what is shown was checked as a
+     * whole, and a file truncated meanwhile is a short read, not a fault. */
+    size_t want = GREY_LEDGER_TOTAL_SIZE;
     uint64_t *buf = malloc(GREY_LEDGER_TOTAL_SIZE + 8); /* uint64_t: aligned for the atomics */
     if (!buf) {
-        close(fd);
+        grey_ledger_close(&lg);
         return grey_error(err, errlen, "out of memory");
     }
     size_t have = 0;
     while (have < want) {
-        ssize_t n = pread(fd, (char *)buf + have, want - have, (off_t)have);
+        ssize_t n = pread(lg.fd, (char *)buf + have, want - have, (off_t)have);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            break; /* shorter than fstat said: validated as what we got */
+            break; /* shorter than expected: validated as what we got */
         have += (size_t)n;
     }
-    close(fd);
-    char why[256];
-    int rc = grey_view_from_image(buf, have, slot_alive, out, why, sizeof why);
+    int rc = grey_view_from_image(buf, have, slot_alive, &lg, my_pid_namespace(), out, why, sizeof why);
     free(buf);
+    grey_ledger_close(&lg);
     if (rc != 0)
         return grey_error(err, errlen, "ledger %s: %s", path, why);
     return 0;
+}
+
+const char *grey_view_gpu_label(const struct grey_view *v, int d, char *buf, size_t len)
+{
+    if (d < 0 || d >= GREY_MAX_DEVICES || !(v->gpus & GREY_DEVBIT(d))) {
+        snprintf(buf, len, "row %d", d);
+        return buf;
+    }
+    const struct grey_gpu_id *g = &v->gpu[d];
+    if (g->index >= 0)
+        snprintf(buf, len, "GPU %d %.12s", g->index, g->uuid);
+    else
+        snprintf(buf, len, "GPU %.12s", g->uuid);
+    return buf;
 }
 
 void grey_view_name_users(struct grey_view *v)

@@ -28,22 +28,26 @@ struct grey_view_fair {
 };
 
 struct grey_view_process {
-    int32_t pid;
+    int32_t pid;                        /* as the process sees itself */
+    bool other_pidns;                   /* it runs in another PID namespace than the viewer */
     uint32_t uid;
     char user[33];                      /* "" until grey_view_name_users fills it */
     char command[GREY_COMMAND_MAX + 1]; /* printable ASCII */
     uint64_t run_id;
     uint64_t launches;
-    uint32_t devices;                   /* bit d: the process used device d */
+    grey_devmask devices;               /* bit d: the process used device d */
     struct grey_view_device dev[GREY_MAX_DEVICES];
     struct grey_view_fair fair[GREY_MAX_DEVICES];
 };
 
 struct grey_view {
+    /* Devices are GPU rows (policy/ledger_gpu.h); each shown one is named by its GPU. */
+    struct grey_gpu_id gpu[GREY_MAX_DEVICES];
+    grey_devmask gpus;                  /* bit d: row d names a GPU */
     uint64_t budget[GREY_MAX_DEVICES];  /* UINT64_MAX: none */
     uint64_t used[GREY_MAX_DEVICES];
-    uint32_t budget_admin;              /* bit d: set by an admin plan */
-    uint32_t devices;                   /* bit d: worth showing (a budget, bytes, or a user) */
+    grey_devmask budget_admin;          /* bit d: set by an admin plan */
+    grey_devmask devices;               /* bit d: worth showing (a budget, bytes, or a user) */
     uint64_t reclaimed_slots, reclaimed_bytes;
     uint64_t orphaned_bytes;            /* see policy/ledger.h */
     unsigned stale;                     /* ACTIVE slots of dead processes not reclaimed yet */
@@ -52,13 +56,18 @@ struct grey_view {
     struct grey_view_process proc[GREY_LEDGER_SLOTS];
 };
 
-/* Whether a slot's process is alive; NULL in grey_view_from_image: every ACTIVE slot is. */
-typedef bool (*grey_view_alive_fn)(const struct grey_slot *slot);
+/* Whether slot i's process is alive (policy/ledger.h: its lock is held); NULL in
+ * grey_view_from_image: every ACTIVE slot is. */
+typedef bool (*grey_view_alive_fn)(uint32_t slot, void *arg);
 
 /* Builds a view of the live processes from a ledger image of size bytes (any content: it is
- * validated first; base must be 8-byte aligned). Returns 0, or -1 with the reason in err. */
-int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive, struct grey_view *out,
-                         char *err, size_t errlen);
+ * validated first; base must be 8-byte aligned). my_pidns is the viewer's PID namespace (0:
+ * unknown). Returns 0, or -1 with the reason in err. */
+int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive, void *arg, uint64_t my_pidns,
+                         struct grey_view *out, char *err, size_t errlen);
+
+/* "GPU 2 GPU-8f3a1c2e" for row d of a view, or "row d" when the row names no GPU. */
+const char *grey_view_gpu_label(const struct grey_view *v, int d, char *buf, size_t len);
 
 /* Reads the ledger file at path into a view. With reclaim, first retires the slots of dead
  * processes (their bytes go back to the budgets) when the file is writable to us; a read-only
@@ -68,7 +77,7 @@ int grey_view_load(const char *path, bool reclaim, struct grey_view *out, char *
 /* Fills p->fair[] from slot s (a validated copy), its recent device time decayed to now;
  * returns the devices with fair-share activity, to be shown like the ones with memory
  * (tools/fair_read.c). */
-uint32_t grey_fair_view_read(struct grey_view_process *p, const struct grey_slot *s);
+grey_devmask grey_fair_view_read(struct grey_view_process *p, const struct grey_slot *s);
 
 /* Fills each process's user name from its uid (the uid in decimal when it has no name). */
 void grey_view_name_users(struct grey_view *v);

@@ -1,6 +1,6 @@
 /* Prometheus text format for the ledger (see metrics.h). Metric names follow Prometheus
- * conventions: base units (bytes), _total for counters, one family per quantity with the
- * device as a label. */
+ * conventions: base units (bytes), _total for counters, one family per quantity with the GPU
+ * as labels (gpu_labels). */
 #include "metrics.h"
 
 #include <inttypes.h>
@@ -52,6 +52,27 @@ static void process_labels(struct out *o, const struct grey_view_process *p)
     put(o, "\"");
 }
 
+/* A GPU's labels: gpu (the physical index, nvidia-smi's number), uuid, pci_bus_id, device
+ * ("nvidia<index>", the device node) and model_name. They carry what the DCGM exporter's gpu, UUID,
+ * pci_bus_id, device and modelName carry, in the snake_case Prometheus asks of label names
+ * (README, "Metrics", shows the relabelling that joins the two). */
+static void gpu_labels(struct out *o, const struct grey_view *v, int d)
+{
+    const struct grey_gpu_id *g = &v->gpu[d];
+    if (!(v->gpus & GREY_DEVBIT(d))) {
+        put(o, "gpu=\"%d\"", d);
+        return;
+    }
+    int index = g->index >= 0 ? g->index : d;
+    put(o, "gpu=\"%d\",uuid=\"", index);
+    label_value(o, g->uuid);
+    put(o, "\",pci_bus_id=\"");
+    label_value(o, g->pci_bus_id);
+    put(o, "\",device=\"nvidia%d\",model_name=\"", index);
+    label_value(o, g->name);
+    put(o, "\"");
+}
+
 /* One sample per (process, device it used) of the device counter at offset field. */
 static void per_process_device(struct out *o, const struct grey_view *v, const char *name, size_t field,
                                bool skip_uncapped)
@@ -59,7 +80,7 @@ static void per_process_device(struct out *o, const struct grey_view *v, const c
     for (unsigned i = 0; i < v->nprocs; i++) {
         const struct grey_view_process *p = &v->proc[i];
         for (int d = 0; d < GREY_MAX_DEVICES; d++) {
-            if (!(p->devices & (1u << d)))
+            if (!(p->devices & GREY_DEVBIT(d)))
                 continue;
             uint64_t value;
             memcpy(&value, (const char *)&p->dev[d] + field, sizeof value);
@@ -67,7 +88,9 @@ static void per_process_device(struct out *o, const struct grey_view *v, const c
                 continue;
             put(o, "%s", name);
             process_labels(o, p);
-            put(o, ",device=\"%d\"} %" PRIu64 "\n", d, value);
+            put(o, ",");
+            gpu_labels(o, v, d);
+            put(o, "} %" PRIu64 "\n", value);
         }
     }
 }
@@ -81,12 +104,18 @@ int grey_metrics_write(FILE *f, const struct grey_view *v)
     family(&o, "grey_device_vram_budget_bytes", "gauge",
            "VRAM that all hooked processes on the device may use together (absent: no budget).");
     for (int d = 0; d < GREY_MAX_DEVICES; d++)
-        if ((v->devices & (1u << d)) && v->budget[d] != UINT64_MAX)
-            put(&o, "grey_device_vram_budget_bytes{device=\"%d\"} %" PRIu64 "\n", d, v->budget[d]);
+        if ((v->devices & GREY_DEVBIT(d)) && v->budget[d] != UINT64_MAX) {
+            put(&o, "grey_device_vram_budget_bytes{");
+            gpu_labels(&o, v, d);
+            put(&o, "} %" PRIu64 "\n", v->budget[d]);
+        }
     family(&o, "grey_device_vram_used_bytes", "gauge", "VRAM that hooked processes hold on the device now.");
     for (int d = 0; d < GREY_MAX_DEVICES; d++)
-        if (v->devices & (1u << d))
-            put(&o, "grey_device_vram_used_bytes{device=\"%d\"} %" PRIu64 "\n", d, v->used[d]);
+        if (v->devices & GREY_DEVBIT(d)) {
+            put(&o, "grey_device_vram_used_bytes{");
+            gpu_labels(&o, v, d);
+            put(&o, "} %" PRIu64 "\n", v->used[d]);
+        }
 
     family(&o, "grey_processes", "gauge", "Live processes registered in the ledger.");
     put(&o, "grey_processes %u\n", v->nprocs);

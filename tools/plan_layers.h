@@ -49,7 +49,7 @@ struct plan_layers {
     uint64_t admin_cap[GREY_MAX_DEVICES];    /* the admin plan's part of it */
     uint64_t budget_limit[GREY_MAX_DEVICES]; /* the admin plan's budgets */
     uint64_t user_budget[GREY_MAX_DEVICES];  /* the user's plan's budgets (a preference) */
-    uint32_t raised;                         /* bit d: the explicit cap asked for more than the admin allows */
+    grey_devmask raised;                         /* bit d: the explicit cap asked for more than the admin allows */
 };
 
 /* Reads layers 1-3. Returns 0; 1 with err set for a malformed GREY_* variable (a usage error:

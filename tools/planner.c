@@ -142,7 +142,7 @@ static void explicit_cap(const struct plan_layers *L, struct devplan *dp, struct
     unsigned conf = 1000;
     char reason[GREY_PLAN_REASON_MAX];
     snprintf(reason, sizeof reason, "set by %.100s: %s", s->cap_from, sz(cap, a));
-    if (L->raised & (1u << dp->d)) {
+    if (L->raised & (GREY_DEVBIT(dp->d))) {
         cap = L->cap_limit[dp->d];
         warn(out, "%s %s is above the admin plan's cap %s on device %d; the admin cap applies", s->cap_from,
              sz(s->cap, a), sz(cap, b), dp->d);

@@ -51,7 +51,7 @@ static void child(const char *path, long ops, int start_fd, int result_fd)
     }
     uint64_t st = 0;
     grey_proc_start_time(getpid(), &st);
-    struct grey_slot *s = grey_ledger_claim(&lg, getpid(), st, 0, (uint32_t)getuid(), "bench_ledger");
+    struct grey_slot *s = grey_ledger_claim(&lg, getpid(), st, 0, 0, (uint32_t)getuid(), "bench_ledger");
     if (!s)
         _exit(1);
     struct grey_quota q = {.slot = s, .budgets = lg.header};
@@ -70,7 +70,7 @@ static void child(const char *path, long ops, int start_fd, int result_fd)
         if (write(result_fd, &r, sizeof r) != (ssize_t)sizeof r)
             _exit(1);
     }
-    grey_slot_retire(lg.header, s);
+    grey_slot_retire(&lg, s);
     _exit(0);
 }
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -26,7 +27,7 @@ static FILE *sink;
 static void walk(size_t size)
 {
     char err[256];
-    if (grey_view_from_image(image, size, NULL, &view, err, sizeof err) != 0)
+    if (grey_view_from_image(image, size, NULL, NULL, 0, &view, err, sizeof err) != 0)
         return;
     for (unsigned i = 0; i < view.nprocs; i++)
         if (strlen(view.proc[i].command) > GREY_COMMAND_MAX)
@@ -45,7 +46,21 @@ static void valid_header(void)
     h->slot_size = sizeof(struct grey_slot);
     h->nslots = GREY_LEDGER_SLOTS;
     h->max_devices = GREY_MAX_DEVICES;
+    h->nruns = GREY_LEDGER_RUNS;
     h->total_size = GREY_LEDGER_TOTAL_SIZE;
+}
+
+/* The slots' locks live on a file, not in the image: a scratch file nobody else locks, so every
+ * slot of the input is a dead owner's. */
+static int lock_fd(void)
+{
+    static int fd = -1;
+    if (fd < 0) {
+        char path[] = "/tmp/grey-fuzz-locks-XXXXXX";
+        fd = mkstemp(path);
+        unlink(path);
+    }
+    return fd;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -71,13 +86,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .nslots = GREY_LEDGER_SLOTS,
         .map_size = GREY_LEDGER_TOTAL_SIZE,
         .writable = true,
+        .fd = lock_fd(),
+        .own = -1,
+        .own_run = -1,
     };
     char err[256];
     if (grey_ledger_validate(image, GREY_LEDGER_TOTAL_SIZE, err, sizeof err) != 0)
         __builtin_trap(); /* the counters and slots are not what validation looks at */
     grey_ledger_reclaim(&lg);
     /* A fake start time: never mistaken for this process's own slot from before an exec. */
-    struct grey_slot *s = grey_ledger_claim(&lg, getpid(), 1, 0, 0, "fuzz");
+    struct grey_slot *s = grey_ledger_claim(&lg, getpid(), 1, 0, 0, 0, "fuzz");
     if (s) {
         struct grey_quota q = {.slot = s, .budgets = lg.header};
         for (int d = 0; d < GREY_MAX_DEVICES; d += 5) {
@@ -86,8 +104,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint64_t f, t;
             quota_view(&q, d, 1 << 20, 1 << 30, &f, &t);
         }
-        grey_slot_retire(lg.header, s);
+        grey_slot_retire(&lg, s);
     }
+    /* A GPU row claimed among hostile rows: found, claimed, or refused, never out of bounds. */
+    struct grey_gpu_id id = {.uuid = "GPU-12345678-1234-1234-1234-123456789abc", .index = 3};
+    int row = grey_ledger_gpu_claim(&lg, &id);
+    if (row >= GREY_MAX_DEVICES)
+        __builtin_trap();
     walk(GREY_LEDGER_TOTAL_SIZE);
     return 0;
 }

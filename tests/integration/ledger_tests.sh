@@ -89,15 +89,15 @@ check "grey-top --json lists the four processes with their user and command" \
     jq -e '[.processes[] | select(.command | startswith("'"$HOLD"'"))] | length == 4 and all(.user != "")' "$work/top.json"
 "$TOP" --once --ledger "$L" >"$work/top.txt"
 check "grey-top --once shows the budget and the holders" \
-    grep -Eq "^ +0 +1.0 GiB +800.0 MiB +224.0 MiB" "$work/top.txt"
+    grep -Eq "^GPU 0 GPU-[0-9a-f]{8} +1.0 GiB +800.0 MiB +224.0 MiB" "$work/top.txt"
 "$TOP" --prometheus --ledger "$L" >"$work/top.prom"
 check "promtool check metrics accepts grey-top --prometheus" promtool check metrics <"$work/top.prom"
 check "the metrics carry each holder's bytes" \
-    grep -q "^grey_process_vram_used_bytes{pid=\"${holders[0]}\",user=\"$(id -un)\",command=\"$HOLD .*\",device=\"0\"} 419430400$" \
+    grep -Eq "^grey_process_vram_used_bytes\{pid=\"${holders[0]}\",user=\"$(id -un)\",command=\"$HOLD .*\",gpu=\"0\",uuid=\"GPU-[0-9a-f-]{36}\",pci_bus_id=\"[0-9a-f:.]+\",device=\"nvidia0\",model_name=\"[^\"]+\"\} 419430400$" \
     "$work/top.prom"
 check "the metrics carry the budget and the device total" \
-    grep -qx 'grey_device_vram_budget_bytes{device="0"} 1073741824' "$work/top.prom"
-grep -qx 'grey_device_vram_used_bytes{device="0"} 838860800' "$work/top.prom" && ok "device total in the metrics" \
+    grep -Eqx 'grey_device_vram_budget_bytes\{gpu="0",uuid="GPU-[0-9a-f-]{36}",[^}]*\} 1073741824' "$work/top.prom"
+grep -Eqx 'grey_device_vram_used_bytes\{gpu="0",uuid="GPU-[0-9a-f-]{36}",[^}]*\} 838860800' "$work/top.prom" && ok "device total in the metrics" \
     || fail "device total in the metrics"
 for t in grey_process_vram_peak_bytes grey_process_allocations_denied_total grey_process_kernel_launches_total; do
     check "$t has HELP and TYPE" grep -q "^# TYPE $t " "$work/top.prom"
@@ -195,7 +195,7 @@ status b1 >/dev/null
 hold b2 $((100 * MiB)) GREY_LEDGER="$L" GREY_PLAN="$work/user2g.conf"
 status b2 >/dev/null
 check "a conflicting user plan leaves the shared budget alone and says so" \
-    grep -q "keeps its budget 1.0 GiB on device 0 (the plan says 2.0 GiB)" "$work/b2.err"
+    grep -Eq "keeps its budget 1.0 GiB on GPU 0 \(GPU-[0-9a-f]{8}\) \(the plan says 2.0 GiB\)" "$work/b2.err"
 check "the ledger keeps 1 GiB while the first process runs" \
     sh -c "'$TOP' --once --json --ledger '$L' | jq -e '.devices[0].budget_bytes == 1073741824'"
 release b1; release b2
@@ -232,7 +232,7 @@ if [ "$(stat -c %u "$work/admin.conf")" = 0 ]; then
     hold a1 $((300 * MiB)) GREY_LEDGER="$L" GREY_ADMIN_PLAN="$work/admin.conf" GREY_CAP=1GiB
     [ "$(status a1)" = denied ] && ok "GREY_CAP=1GiB does not raise a root-owned plan's 256 MiB cap" \
         || fail "admin cap raised: $(status a1)"
-    check "the hook says the admin cap applies" grep -q "above the admin plan's cap on device 0" "$work/a1.err"
+    check "the hook says the admin cap applies" grep -q "above the admin plan's cap on GPU 0 (GPU-" "$work/a1.err"
     release a1
     hold a2 $((200 * MiB)) GREY_LEDGER="$L" GREY_ADMIN_PLAN="$work/admin.conf" GREY_CAP=128MiB
     [ "$(status a2)" = denied ] && ok "GREY_CAP=128MiB lowers it" || fail "admin cap not lowered: $(status a2)"

@@ -53,11 +53,11 @@ for family in $FAMILIES; do
             "$B/tests/integration/prog_families" $family $path 0
         expect_rc 0 "$family/$path: grey-run --cap 512MiB gives exactly two" -- \
             "$B/bin/grey-run" --cap 512MiB -- "$B/tests/integration/prog_families" $family $path $CAP
-        expect_out 'peak 400.0 MiB of 512.0 MiB on device 0; 9 allocations denied \(largest 200.0 MiB\)' \
+        expect_out 'peak 400.0 MiB of 512.0 MiB on GPU 0 \(GPU-[0-9a-fA-F]{8}\); 9 allocations denied \(largest 200.0 MiB\)' \
             "$family/$path: end summary"
     done
 done
-expect_out 'device 0 ".*" capped at 512.0 MiB for this process \(--cap 512MiB\)' "start banner"
+expect_out 'device 0: GPU 0 \(GPU-[0-9a-fA-F]{8}\) ".*" capped at 512.0 MiB for this process \(--cap 512MiB\)' "start banner"
 for path in linked dlsym procaddr procaddr_v2; do
     expect_rc 0 "$path: hook without grey-run (LD_PRELOAD + GREY_CAP)" -- \
         env LD_PRELOAD="$B/lib/libgreyhook.so" GREY_CAP=512MiB "$B/tests/integration/prog_families" alloc $path $CAP
@@ -121,7 +121,8 @@ expect_rc 0 "grey-run --help" -- "$B/bin/grey-run" --help
 expect_out "usage: grey-run" "--help prints usage"
 expect_rc 0 "a cap above the device is clamped" -- \
     env GREY_SIM_VRAM=1GiB "$B/bin/grey-run" --cap 4GiB -- "$B/tests/integration/prog_families" alloc linked $((1024 * MiB))
-expect_out "warning: the cap 4.0 GiB is more than device 0's 1.0 GiB" "clamp warning"
+expect_out "warning: the cap 4.0 GiB is more than GPU 0 \\(GPU-[0-9a-fA-F]{8}\\)'s 1.0 GiB" "clamp warning"
+expect_out "of 1.0 GiB on GPU 0" "the summary shows the clamped cap, the one enforced"
 
 echo "== grey-run passes the job's status and signals through"
 expect_rc 7 "exit status" -- "$B/bin/grey-run" --quiet -- sh -c 'exit 7'
@@ -164,11 +165,11 @@ echo "== make install"
 expect_rc 0 "make install PREFIX=..." -- make -s install PREFIX="$work/prefix"
 expect_rc 0 "the installed grey-run finds the installed hook" -- \
     "$work/prefix/bin/grey-run" --cap 512MiB -- "$B/tests/integration/prog_families" alloc linked $CAP
-expect_out "peak 400.0 MiB of 512.0 MiB on device 0" "installed grey-run enforces the cap"
+expect_out "peak 400.0 MiB of 512.0 MiB on GPU 0 \\(GPU-[0-9a-fA-F]{8}\\)" "installed grey-run enforces the cap"
 
 echo "== demo job"
 expect_rc 0 "demo training job under grey-run" -- "$B/bin/grey-run" --cap 2GiB -- "$B/tests/demo/train" --steps 3
-expect_out "peak .* of 2.0 GiB on device 0" "demo summary"
+expect_out "peak .* of 2.0 GiB on GPU 0" "demo summary"
 
 echo
 finish integration

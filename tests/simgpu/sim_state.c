@@ -14,6 +14,7 @@
 
 static struct sim_state private_state; /* when the shared file cannot be used */
 static struct sim_state *state;
+static int state_fd = -1;              /* the mapped file, kept open for sim_state_fd */
 static pthread_once_t state_once = PTHREAD_ONCE_INIT;
 
 static const char zero_magic[8];
@@ -24,7 +25,7 @@ static void state_path(char *path, size_t len)
     if (env && *env)
         snprintf(path, len, "%s", env);
     else
-        snprintf(path, len, "/dev/shm/grey-sim-v2-%u", (unsigned)getuid());
+        snprintf(path, len, "/dev/shm/grey-sim-v3-%u", (unsigned)getuid());
 }
 
 /* The file must be empty, new, or ours: anything else (a version 1 state, some other file) is
@@ -51,7 +52,7 @@ static struct sim_state *map_shared(void)
         return NULL;
     }
     if (foreign(fd)) {
-        sim_trace("state %s: not a version 2 simulator state; this process keeps its own", path);
+        sim_trace("state %s: not a version 3 simulator state; this process keeps its own", path);
         close(fd);
         return NULL;
     }
@@ -64,11 +65,12 @@ static struct sim_state *map_shared(void)
         return NULL;
     }
     void *p = mmap(NULL, sizeof(struct sim_state), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
     if (p == MAP_FAILED) {
         sim_trace("state %s: mmap: %s; this process keeps its own", path, strerror(errno));
+        close(fd);
         return NULL;
     }
+    state_fd = fd;
     struct sim_state *s = p;
     /* Two first processes may both stamp it: they write the same bytes. */
     if (memcmp(s->magic, zero_magic, sizeof zero_magic) == 0)
@@ -86,4 +88,10 @@ struct sim_state *sim_state(void)
 {
     pthread_once(&state_once, state_init);
     return state;
+}
+
+int sim_state_fd(void)
+{
+    pthread_once(&state_once, state_init);
+    return state_fd;
 }

@@ -1,11 +1,13 @@
 /* The state every simulated process on the machine shares: a small file (GREY_SIM_STATE, by
- * default /dev/shm/grey-sim-v2-UID) mapped by each simulator library. It holds, per physical device
+ * default /dev/shm/grey-sim-v3-UID) mapped by each simulator library. It holds, per physical device
  * (sim_node.h), the time its kernel queue drains (sim_timeline.c) and, per process, the bytes it
- * holds on each physical device (sim_usage.c).
+ * holds on each physical device (sim_usage.c), whose owners hold record locks on bytes past the
+ * end of the file.
  *
- * Layout version 2 (magic "GREYSIM2"); version 1 ("GREYSIM1", one timeline per ordinal and no
- * memory) is refused rather than reinterpreted, and has its own default path, so simulators of
- * both versions can run on one machine without reading each other's state. A new file is all
+ * Layout version 3 (magic "GREYSIM3"). Earlier versions (1: one timeline per ordinal and no
+ * memory; 2: the same layout with owners known by pid) are refused rather than reinterpreted, and
+ * each has its own default path, so simulators of several versions can run on one machine without
+ * reading each other's state. A new file is all
  * zeros, and all zeros is a valid state (every device idle, nothing held), so whichever process
  * comes first only stamps the magic. When the file cannot be used, the process keeps a private
  * state of the same layout (and GREY_SIM_TRACE says why): it then shares nothing. */
@@ -14,12 +16,13 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sim_node.h"
 
 #pragma GCC visibility push(hidden)
 
-#define SIM_STATE_MAGIC "GREYSIM2"
+#define SIM_STATE_MAGIC "GREYSIM3"
 /* Processes that can hold device memory at once. */
 #define SIM_STATE_SLOTS 256
 
@@ -43,6 +46,12 @@ struct sim_state {
 
 /* The shared state (mapped at the first call), or this process's private one. Never NULL. */
 struct sim_state *sim_state(void);
+/* The open shared state file (the description the mapping was made from, which must hold no
+ * locks: a forked child shares it), or -1 for a private state. */
+int sim_state_fd(void);
+/* Where slot s's owner holds its lock: one byte past the end of the state, so no read or write of
+ * the state ever touches it. */
+#define SIM_STATE_LOCK_BASE ((off_t)sizeof(struct sim_state))
 
 #pragma GCC visibility pop
 

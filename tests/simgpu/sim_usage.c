@@ -1,69 +1,101 @@
 /* The machine-wide table of device memory per process (sim_usage.h).
  *
- * A slot's owner word names its process: pid in the high 32 bits, the low 31 bits of its start
- * time (clock ticks after boot, /proc/PID/stat) shifted left by one, and bit 0 set while some
- * process empties the slot. The start time tells a dead owner from a live process that was given
- * its pid later. A free slot's owner is 0 and all its bytes are 0; that invariant is what lets a
- * process claim a slot with one compare-and-swap and lets a sum skip owners entirely:
- *   claim:  owner 0 -> word (the bytes are already 0);
- *   exit:   bytes -> 0, then owner -> 0;
- *   reap:   owner dead word -> reaper's word | 1, bytes -> 0, then owner -> 0. A reaper that dies
- *           half-way leaves its own word, which the next reaper finds dead in turn. */
+ * Who is alive is what the kernel says, not what a pid says: the owner of slot s holds a write
+ * record lock (an open-file-description lock, F_OFD_SETLK) on byte SIM_STATE_LOCK_BASE + s of the
+ * state file, through a description of its own, and the kernel drops the lock when the process
+ * dies, whatever PID namespace it lives in (pids repeat across namespaces and prove nothing). The
+ * lock is also the slot's mutex:
+ *   claim:  lock byte s, then owner 0 -> word (the bytes of a free slot are already 0);
+ *   exit:   bytes -> 0, owner -> 0, unlock;
+ *   reap:   lock byte s (it fails while the owner lives), bytes -> 0, owner -> 0, unlock. A
+ *           reaper that dies half-way drops the lock too, and the next one finishes the job.
+ * The owner word only names the process for NVML's lists (pid in the high 32 bits: the host's
+ * number for it, as the real driver reports, when the process can know it, else its own,
+ * docs/simgpu.md) and is never 0 while the slot is taken. A free slot's owner is 0 and all its
+ * bytes are 0, so a sum skips owners entirely.
+ *
+ * The description that holds the locks is opened per process (a forked child shares its parent's
+ * descriptions, and with them the parent's locks: it closes the inherited one at fork and opens
+ * its own), and it is never the one the state is mapped from, since a mapping keeps its
+ * description, and so the locks on it, alive in every child that inherits the mapping. */
 #include "sim_usage.h"
 #include "sim_state.h"
 #include "sim_trace.h"
 
 #include "policy/procinfo.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <unistd.h>
 
-#define RECLAIMING 1ULL
-#define START_MASK 0x7fffffffULL
 #define LIST_PHYS_MAX (1 + SIM_MIG_INSTANCES)
 
 static pthread_mutex_t self_lock = PTHREAD_MUTEX_INITIALIZER;
-static pid_t self_pid;      /* the process self_word and self_slot belong to: a forked child */
-static uint64_t self_word;  /* starts with neither and finds out who it is */
+static pid_t self_pid;      /* the process self_fd and self_slot belong to: a forked child */
+static int self_fd = -1;    /* starts with neither and opens its own */
 static int self_slot = -1;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-static uint64_t word_of(pid_t pid, uint64_t start)
+/* The child must not keep its parent's slot alive: the inherited description goes at once. */
+static void forget_parent(void)
 {
-    return (uint64_t)(uint32_t)pid << 32 | (start & START_MASK) << 1;
+    if (self_fd >= 0)
+        close(self_fd);
+    self_fd = -1;
+    self_slot = -1;
+    self_pid = 0;
+    pthread_mutex_init(&self_lock, NULL);
 }
 
-/* Caller holds self_lock. */
-static void know_self(void)
+static void register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, forget_parent);
+}
+
+/* Caller holds self_lock. This process's own description of the state file, or -1 (a private
+ * state, or one that cannot be reopened: then this process shares no memory accounting). */
+static int know_self(void)
 {
     pid_t pid = getpid();
     if (self_pid == pid)
-        return;
-    uint64_t start = 0;
-    /* An unreadable /proc leaves 0, which others then cannot check either and so take as alive. */
-    grey_proc_start_time(pid, &start);
-    self_word = word_of(pid, start);
-    self_pid = pid;
+        return self_fd;
+    pthread_once(&atfork_once, register_atfork);
+    if (self_fd >= 0)
+        close(self_fd);
+    self_fd = -1;
     self_slot = -1;
+    self_pid = pid;
+    int mapped = sim_state_fd();
+    if (mapped < 0)
+        return -1;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", mapped);
+    self_fd = open(path, O_RDWR | O_CLOEXEC);
+    if (self_fd < 0)
+        sim_trace("usage: cannot reopen the state file (%s): this process holds no memory", path);
+    return self_fd;
+}
+
+static int slot_lock(int fd, int slot, short type, int cmd)
+{
+    struct flock l = {.l_type = type, .l_whence = SEEK_SET, .l_start = SIM_STATE_LOCK_BASE + slot, .l_len = 1};
+    if (fcntl(fd, cmd, &l) != 0)
+        return -1;
+    return cmd == F_OFD_GETLK ? l.l_type : 0;
+}
+
+/* Whether some other description holds slot's lock: its owner alive, or another process
+ * claiming or reaping it right now. Without a description of our own, everything is alive. */
+static bool slot_held(int fd, int slot)
+{
+    return fd < 0 || slot_lock(fd, slot, F_WRLCK, F_OFD_GETLK) != F_UNLCK;
 }
 
 static uint64_t my_word(void)
 {
-    pthread_mutex_lock(&self_lock);
-    know_self();
-    uint64_t w = self_word;
-    pthread_mutex_unlock(&self_lock);
-    return w;
-}
-
-static bool owner_alive(uint64_t w)
-{
-    pid_t pid = (pid_t)(w >> 32);
-    if (!grey_proc_exists(pid))
-        return false;
-    uint64_t start;
-    if (grey_proc_start_time(pid, &start) != 0)
-        return true;
-    return ((start & START_MASK) << 1) == (w & (START_MASK << 1));
+    pid_t host = grey_proc_host_pid();
+    return (uint64_t)(uint32_t)(host > 0 ? host : getpid()) << 32 | 1;
 }
 
 /* Raises *v to at least x. */
@@ -82,15 +114,20 @@ static void take_back(_Atomic uint64_t *v, uint64_t n)
         ;
 }
 
-static int claim(struct sim_state *s, uint64_t w)
+/* Caller holds self_lock and has a description fd. */
+static int claim(struct sim_state *s, int fd)
 {
+    uint64_t w = my_word();
     for (int i = 0; i < SIM_STATE_SLOTS; i++) {
+        if (atomic_load(&s->owner[i]) != 0 || slot_lock(fd, i, F_WRLCK, F_OFD_SETLK) != 0)
+            continue;
         uint64_t expected = 0;
-        if (atomic_load(&s->owner[i]) == 0 && atomic_compare_exchange_strong(&s->owner[i], &expected, w)) {
+        if (atomic_compare_exchange_strong(&s->owner[i], &expected, w)) {
             /* Before any byte is counted here, so every sum that must see them scans this far. */
             raise_to(&s->slots_used, (uint32_t)i + 1);
             return i;
         }
+        slot_lock(fd, i, F_UNLCK, F_OFD_SETLK); /* a dead owner's: reaping is not claiming */
     }
     return -1;
 }
@@ -105,18 +142,20 @@ static void empty_slot(struct sim_state *s, int i)
 /* Empties the slots of dead processes; returns how many. */
 static int reap(struct sim_state *s)
 {
-    uint64_t me = my_word();
+    pthread_mutex_lock(&self_lock);
+    int fd = know_self(), mine = self_slot;
     uint32_t n = atomic_load(&s->slots_used);
     int reaped = 0;
-    for (uint32_t i = 0; i < n && i < SIM_STATE_SLOTS; i++) {
-        uint64_t w = atomic_load(&s->owner[i]);
-        if (w == 0 || (w & ~RECLAIMING) == me || owner_alive(w))
+    for (uint32_t i = 0; fd >= 0 && i < n && i < SIM_STATE_SLOTS; i++) {
+        if ((int)i == mine || atomic_load(&s->owner[i]) == 0 || slot_lock(fd, (int)i, F_WRLCK, F_OFD_SETLK) != 0)
             continue;
-        if (!atomic_compare_exchange_strong(&s->owner[i], &w, me | RECLAIMING))
-            continue;
-        empty_slot(s, (int)i);
-        reaped++;
+        if (atomic_load(&s->owner[i]) != 0) { /* still: its owner died, we hold its lock */
+            empty_slot(s, (int)i);
+            reaped++;
+        }
+        slot_lock(fd, (int)i, F_UNLCK, F_OFD_SETLK);
     }
+    pthread_mutex_unlock(&self_lock);
     if (reaped)
         sim_trace("usage: emptied %d slot(s) of dead processes", reaped);
     return reaped;
@@ -126,15 +165,15 @@ static int reap(struct sim_state *s)
 static int my_slot(struct sim_state *s, bool may_claim)
 {
     pthread_mutex_lock(&self_lock);
-    know_self();
-    if (self_slot < 0 && may_claim) {
-        self_slot = claim(s, self_word);
+    int fd = know_self();
+    if (self_slot < 0 && may_claim && fd >= 0) {
+        self_slot = claim(s, fd);
         if (self_slot < 0) {
             pthread_mutex_unlock(&self_lock);
             reap(s);
             pthread_mutex_lock(&self_lock);
-            if (self_slot < 0)
-                self_slot = claim(s, self_word);
+            if (self_slot < 0 && self_pid == getpid())
+                self_slot = claim(s, fd);
         }
     }
     int slot = self_slot;
@@ -211,15 +250,17 @@ size_t sim_usage_list(const int *phys, size_t nphys, struct sim_usage_entry *out
     static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
     struct sim_state *s = sim_state();
     reap(s);
+    pthread_mutex_lock(&self_lock);
+    int fd = know_self(), mine = self_slot;
+    pthread_mutex_unlock(&self_lock);
     pthread_mutex_lock(&all_lock);
-    uint64_t me = my_word();
     uint32_t slots = atomic_load(&s->slots_used);
     size_t n = 0;
     if (nphys > LIST_PHYS_MAX)
         nphys = LIST_PHYS_MAX;
     for (uint32_t i = 0; i < slots && i < SIM_STATE_SLOTS; i++) {
         uint64_t w = atomic_load(&s->owner[i]);
-        if (w == 0 || (w & RECLAIMING) || (w != me && !owner_alive(w)))
+        if (w == 0 || ((int)i != mine && !slot_held(fd, (int)i)))
             continue;
         for (size_t k = 0; k < nphys; k++) {
             if (phys[k] < 0 || phys[k] >= SIM_PHYS_MAX)
@@ -241,6 +282,7 @@ __attribute__((destructor)) static void usage_at_exit(void)
     pthread_mutex_lock(&self_lock);
     if (self_slot >= 0 && self_pid == getpid()) {
         empty_slot(sim_state(), self_slot);
+        slot_lock(self_fd, self_slot, F_UNLCK, F_OFD_SETLK);
         self_slot = -1;
     }
     pthread_mutex_unlock(&self_lock);

@@ -66,9 +66,16 @@ int main(int argc, char **argv)
     deadline = now() + atof(argv[2]);
     unsigned seed = (unsigned)strtoul(argv[3], NULL, 10);
     CUdevice dev;
-    if (threads < 1 || threads > 64 || cuInit(0) != CUDA_SUCCESS || cuDeviceGet(&dev, 0) != CUDA_SUCCESS ||
-        cuDevicePrimaryCtxRetain(&ctx, dev) != CUDA_SUCCESS) {
-        fprintf(stderr, "stress_alloc: cannot set up\n");
+    if (threads < 1 || threads > 64) {
+        fprintf(stderr, "stress_alloc: THREADS must be 1..64\n");
+        return 2;
+    }
+    CUresult rc;
+    const char *step = "cuInit";
+    if ((rc = cuInit(0)) == CUDA_SUCCESS && (step = "cuDeviceGet", rc = cuDeviceGet(&dev, 0)) == CUDA_SUCCESS)
+        step = "cuDevicePrimaryCtxRetain", rc = cuDevicePrimaryCtxRetain(&ctx, dev);
+    if (rc != CUDA_SUCCESS) {
+        fprintf(stderr, "stress_alloc: cannot set up: %s returned %d\n", step, (int)rc);
         return 1;
     }
     pthread_t t[64];

@@ -11,15 +11,23 @@
  * worker's slot must have been retired exactly once (the ledger's reclaim counter equals the
  * kills) and some of them by the hooks themselves, on a denied allocation.
  *
+ * Every other worker runs in a PID namespace of its own (as in a container: it is pid 1 there,
+ * and its pid means nothing to the others), where the system allows it: liveness must not depend
+ * on pids. Those workers are made our children all the same (we are their subreaper), so they
+ * are stopped, killed and reaped like the rest.
+ *
  *   stress_check LEDGER PLAN WORKER NPROC THREADS SECONDS SEED
  *
  * Prints a summary; exits 0 when every check held, 1 otherwise. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,7 +38,8 @@
 #define MAXPROC 128
 
 struct worker {
-    pid_t pid;
+    pid_t pid;         /* as this program sees it */
+    bool namespaced;   /* in a PID namespace of its own */
     double kill_at;    /* < 0: not a victim */
     bool done, killed;
 };
@@ -74,11 +83,12 @@ static void reap_finished(void)
     }
 }
 
-/* Stops every live worker and waits until each one really is stopped (or gone). */
-static void stop_all(bool *stopped)
+/* Stops every live worker but skip (-1: none) and waits until each one really is stopped (or
+ * gone). */
+static void stop_all(bool *stopped, int skip)
 {
     for (int i = 0; i < nproc; i++)
-        stopped[i] = !w[i].done && kill(w[i].pid, SIGSTOP) == 0;
+        stopped[i] = i != skip && !w[i].done && kill(w[i].pid, SIGSTOP) == 0;
     for (int i = 0; i < nproc; i++) {
         if (!stopped[i])
             continue;
@@ -102,18 +112,61 @@ static unsigned long still_samples;
 static _Atomic unsigned long quick_samples;
 static _Atomic bool sampling_done;
 
-/* Whether pid has a slot: as its owner, or half-way through claiming one (the claimer holds the
- * slot's lock). */
-static bool holds_slot(struct grey_ledger *lg, pid_t pid)
+/* The slots whose owner (or claimer, or retirer) is alive now: their locks are held. */
+static void live_slots(struct grey_ledger *lg, bool *alive)
 {
     for (uint32_t i = 0; i < lg->nslots; i++) {
-        struct grey_slot *s = &lg->slots[i];
-        uint32_t st = grey_slot_state(s);
-        if ((st == GREY_SLOT_ACTIVE && s->pid == pid) ||
-            (st == GREY_SLOT_CLAIMING && atomic_load(&s->retirer) == pid))
-            return true;
+        uint32_t st = grey_slot_state(&lg->slots[i]);
+        alive[i] = (st == GREY_SLOT_ACTIVE || st == GREY_SLOT_CLAIMING || st == GREY_SLOT_RETIRING) &&
+                   !grey_ledger_slot_dead(lg, i);
     }
-    return false;
+}
+
+/* How many of the slots alive before are dead now and still hold their state: the killed
+ * worker's (a worker that exits on its own retires its slot first). */
+static unsigned newly_dead(struct grey_ledger *lg, const bool *before)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < lg->nslots; i++) {
+        uint32_t st = grey_slot_state(&lg->slots[i]);
+        if (before[i] && (st == GREY_SLOT_ACTIVE || st == GREY_SLOT_CLAIMING || st == GREY_SLOT_RETIRING) &&
+            grey_ledger_slot_dead(lg, i))
+            n++;
+    }
+    return n;
+}
+
+/* Starts the worker in a new PID namespace: an intermediate child enters it and forks the worker
+ * (pid 1 there), then leaves; the worker is re-parented to us (PR_SET_CHILD_SUBREAPER). Returns
+ * the worker's pid as we see it, or -1 when namespaces are not allowed here. */
+static pid_t spawn_namespaced(char *const argv[])
+{
+    int link[2];
+    if (pipe(link) != 0)
+        return -1;
+    pid_t mid = fork();
+    if (mid == 0) {
+        close(link[0]);
+        pid_t worker = -1;
+        if (unshare(CLONE_NEWPID) == 0) {
+            worker = fork();
+            if (worker == 0) {
+                close(link[1]);
+                execv(argv[0], argv);
+                _exit(127);
+            }
+        }
+        ssize_t ignored = write(link[1], &worker, sizeof worker);
+        (void)ignored;
+        _exit(0);
+    }
+    close(link[1]);
+    pid_t worker = -1;
+    if (read(link[0], &worker, sizeof worker) != (ssize_t)sizeof worker)
+        worker = -1;
+    close(link[0]);
+    waitpid(mid, NULL, 0);
+    return worker;
 }
 
 /* One read of the shared total is a consistent instant by itself: no need to stop anyone. */
@@ -133,7 +186,7 @@ static void *quick_sampler(void *arg)
 static void still_sample(struct grey_ledger *lg)
 {
     bool stopped[MAXPROC];
-    stop_all(stopped);
+    stop_all(stopped, -1);
     uint64_t budget = atomic_load(&lg->header->device_budget[0]);
     uint64_t used = atomic_load(&lg->header->device_used[0]);
     uint64_t all = 0, live = 0;
@@ -141,7 +194,7 @@ static void still_sample(struct grey_ledger *lg)
         struct grey_slot *s = &lg->slots[i];
         uint64_t u = atomic_load(&s->dev[0].used);
         all += u;
-        if (grey_slot_state(s) == GREY_SLOT_ACTIVE && !grey_slot_owner_dead(s))
+        if (grey_slot_state(s) == GREY_SLOT_ACTIVE && !grey_ledger_slot_dead(lg, i))
             live += u;
     }
     CHECK(live <= budget, "slots of live processes hold %llu > budget %llu", (unsigned long long)live,
@@ -176,6 +229,12 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    /* Workers in namespaces of their own become our children when their parent leaves. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    bool namespaces = getenv("STRESS_NAMESPACES") && strcmp(getenv("STRESS_NAMESPACES"), "0") != 0;
+    unsigned namespaced = 0;
+    setenv("LD_PRELOAD", hook, 1); /* for the namespaced workers; the others set it themselves */
+
     double start = now();
     srand(seed);
     for (int i = 0; i < nproc; i++) {
@@ -184,15 +243,30 @@ int main(int argc, char **argv)
         char seconds_text[32], seed_text[32];
         snprintf(seconds_text, sizeof seconds_text, "%g", seconds);
         snprintf(seed_text, sizeof seed_text, "%u", seed * 1000 + (unsigned)i);
-        pid_t pid = fork();
-        if (pid == 0) {
-            /* Below the sampler's priority: 128 busy threads on a few cores would otherwise
-             * leave it too little time to sample often. */
-            if (nice(10) < 0)
-                perror("nice");
-            setenv("LD_PRELOAD", hook, 1);
-            execl(worker, worker, threads, seconds_text, seed_text, (char *)NULL);
-            _exit(127);
+        char *argv_w[] = {(char *)worker, (char *)threads, seconds_text, seed_text, NULL};
+        pid_t pid = -1;
+        if (namespaces && i % 2 == 1) {
+            pid = spawn_namespaced(argv_w);
+            if (pid < 0) {
+                printf("SKIP: PID namespaces are not allowed here (unshare: %s); every worker runs in ours\n",
+                       strerror(errno));
+                namespaces = false;
+            } else {
+                w[i].namespaced = true;
+                namespaced++;
+                setpriority(PRIO_PROCESS, (id_t)pid, 10);
+            }
+        }
+        if (pid < 0) {
+            pid = fork();
+            if (pid == 0) {
+                /* Below the sampler's priority: 128 busy threads on a few cores would otherwise
+                 * leave it too little time to sample often. */
+                if (nice(10) < 0)
+                    perror("nice");
+                execv(worker, argv_w);
+                _exit(127);
+            }
         }
         w[i].pid = pid;
     }
@@ -234,11 +308,18 @@ int main(int argc, char **argv)
                     reap(i, st);
                     continue;
                 }
-                kills_with_slot += holds_slot(&lg, w[i].pid);
+                /* Which slot it held is told by the locks, not by pids: its slot is the one alive
+                 * before the SIGKILL and dead after it. */
+                static bool before[GREY_LEDGER_SLOTS];
+                bool others_stopped[MAXPROC];
+                stop_all(others_stopped, i); /* no other slot may change meanwhile */
+                live_slots(&lg, before);
                 kill(w[i].pid, SIGKILL);
                 w[i].killed = true;
                 waitpid(w[i].pid, &st, 0);
                 reap(i, st);
+                kills_with_slot += newly_dead(&lg, before);
+                continue_all(others_stopped);
                 kills++;
             }
         }
@@ -291,9 +372,9 @@ int main(int argc, char **argv)
           (unsigned long long)allocs, (unsigned long long)denied);
     printf("stress: %d processes x %s threads for %gs against a %llu MiB budget: %llu allocations, %llu denied; "
            "%u killed (%u with a slot), reclaimed %llu by denied hooks + %u at the end, %llu MiB orphaned by kills mid-allocation; %lu still samples, %lu quick samples; "
-           "%s\n", nproc, threads, seconds, (unsigned long long)(budget >> 20), (unsigned long long)allocs,
+           "%u in PID namespaces of their own; %s\n", nproc, threads, seconds, (unsigned long long)(budget >> 20), (unsigned long long)allocs,
            (unsigned long long)denied, kills, kills_with_slot, (unsigned long long)by_hooks, by_us, (unsigned long long)(orphaned >> 20), still_samples, atomic_load(&quick_samples),
-           failures ? "FAILED" : "ok");
+           namespaced, failures ? "FAILED" : "ok");
     grey_ledger_close(&lg);
     return failures ? 1 : 0;
 }

@@ -3,9 +3,10 @@
  * TSan reports any data race (the build makes it fatal); the program itself checks that the
  * accounting comes out exact. Exit 0 when every check held.
  *
- * Threads stand in for processes: each "process" is a live helper child (so its pid and start
- * time name a live owner) or a reaped one (a dead owner), and the retire lock's pid is ours,
- * which the lock treats as "alive, another thread". */
+ * Threads stand in for processes: each "process" life opens a file description of its own on the
+ * ledger (whose locks say it is alive, as a process's would; policy/ledger.h) over the one shared
+ * mapping, so TSan sees every access at the same addresses, and closes it when the life ends (its
+ * death). Slots whose lock nobody holds are dead owners. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #define CAP (24ull << 20)
 
 static struct grey_ledger lg;
+static char path[] = "/tmp/grey-tsan-ledger-XXXXXX";
 static int failures;
 static _Atomic uint64_t max_used;
 static pthread_barrier_t start;
@@ -88,11 +90,16 @@ static void *worker(void *arg)
     struct worker *w = arg;
     pthread_barrier_wait(&start);
     for (int life = 0; life < 6; life++) {
-        struct grey_slot *s = grey_ledger_claim(&lg, w->owner, w->owner_start, 0, 0, "tsan");
+        struct grey_ledger mine = lg; /* the shared mapping, a description of this life's own */
+        mine.fd = open(path, O_RDWR | O_CLOEXEC);
+        mine.own = mine.own_run = -1;
+        struct grey_slot *s = grey_ledger_claim(&mine, w->owner, w->owner_start, 0, 0, 0, "tsan");
         if (!s) {
             CHECK(0, "no slot for a live owner");
+            close(mine.fd);
             return NULL;
         }
+        atomic_store(&s->flags, (life & 1) ? GREY_SLOT_USED_GPU : 0); /* EXITED, or FREE at once */
         atomic_store(&s->dev[0].cap, CAP);
         struct grey_quota q = {.slot = s, .budgets = lg.header, .reclaim = reclaim_cb};
         uint64_t held[8];
@@ -111,8 +118,8 @@ static void *worker(void *arg)
             }
         }
         /* Exit with n buffers still allocated: the retire gives them back. */
-        CHECK(grey_slot_retire(lg.header, s), "a live owner's own retire failed");
-        grey_slot_release(s);
+        CHECK(grey_slot_retire(&mine, s), "a live owner's own retire failed");
+        close(mine.fd); /* the process is gone */
     }
     return NULL;
 }
@@ -130,7 +137,7 @@ static void *reclaimer(void *arg)
 
 int main(void)
 {
-    char path[] = "/tmp/grey-tsan-ledger-XXXXXX", err[256];
+    char err[256];
     int fd = mkstemp(path);
     if (fd < 0)
         return 1;
@@ -142,16 +149,13 @@ int main(void)
     }
     atomic_store(&lg.header->device_budget[0], BUDGET);
 
-    /* Dead owners holding bytes, for the reclaimers (and the denied workers) to return. */
-    uint64_t dead_start;
-    pid_t dead = sleeper(&dead_start);
-    kill(dead, SIGKILL);
-    waitpid(dead, NULL, 0);
+    /* Dead owners holding bytes (nobody holds their locks), for the reclaimers (and the denied
+     * workers) to return. */
     uint64_t dead_bytes = 0;
     for (unsigned i = 0; i < DEAD_SLOTS; i++) {
         struct grey_slot *s = &lg.slots[i];
-        s->pid = dead;
-        s->start_time = dead_start;
+        s->pid = 1;
+        s->start_time = 1;
         uint64_t b = (i % 3) << 18;
         atomic_store(&s->dev[0].used, b);
         atomic_fetch_add(&lg.header->device_used[0], b);

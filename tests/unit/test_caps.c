@@ -95,7 +95,7 @@ Test(caps, a_user_may_lower_an_admin_cap_but_not_raise_it)
     struct grey_plan admin = plan_with_device(20 * GiB, true);
     const struct grey_plan *plans[] = {&admin};
     uint64_t caps[GREY_MAX_DEVICES], low = 10 * GiB, high = 40 * GiB;
-    uint32_t raised = 99;
+    grey_devmask raised = 99;
 
     grey_caps_resolve(plans, 1, NULL, &low, caps, &raised);
     cr_assert_eq(caps[0], 10 * GiB, "GREY_CAP lowers the admin cap");
@@ -117,7 +117,7 @@ Test(caps, grey_cap_replaces_a_users_own_plan)
     struct grey_plan mine = plan_with_device(512 * MiB, false);
     const struct grey_plan *plans[] = {&mine};
     uint64_t caps[GREY_MAX_DEVICES], cap = 1 * GiB;
-    uint32_t raised;
+    grey_devmask raised;
     grey_caps_resolve(plans, 1, NULL, &cap, caps, &raised);
     cr_assert_eq(caps[0], 1 * GiB, "--cap overrides a user's plan, as it always did");
     cr_assert_eq(raised, 0);
@@ -133,13 +133,13 @@ Test(caps, admin_and_user_plans_together)
     add_principal(&mine, false, "alice", 1 * GiB); /* her own plan may say anything for herself */
     const struct grey_plan *plans[] = {&admin, &mine};
     uint64_t caps[GREY_MAX_DEVICES], cap = 50 * GiB;
-    uint32_t raised;
+    grey_devmask raised;
     grey_caps_resolve(plans, 2, &id, NULL, caps, &raised);
     cr_assert_eq(caps[0], 1 * GiB, "her own lower cap applies");
     grey_caps_resolve(plans, 2, &id, &cap, caps, &raised);
     cr_assert_eq(caps[0], 30 * GiB, "the admin's group cap holds against GREY_CAP");
     cr_assert_eq(caps[7], 30 * GiB);
-    cr_assert_eq(raised, 0xffffu, "held down on every device by the group cap");
+    cr_assert_eq(raised, ~(grey_devmask)0, "held down on every device by the group cap");
     grey_caps_resolve(NULL, 0, NULL, NULL, caps, &raised);
     cr_assert_eq(caps[0], UINT64_MAX, "nothing configured: no cap");
 }

@@ -11,6 +11,7 @@
 
 #include "policy/ledger.h"
 #include "policy/procinfo.h"
+#include "tests/unit/ledger_locks.h"
 
 static char path[256];
 
@@ -96,19 +97,26 @@ Test(ledger, claim_fills_owner_and_resets_counters)
     cr_assert_eq(grey_ledger_open(path, true, &lg, err, sizeof err), 0);
     uint64_t start;
     cr_assert_eq(grey_proc_start_time(getpid(), &start), 0);
-    struct grey_slot *s = grey_ledger_claim(&lg, getpid(), start, 42, getuid(), "train.py");
+    struct grey_slot *s = grey_ledger_claim(&lg, getpid(), start, 7, 42, getuid(), "train.py");
     cr_assert_not_null(s);
     cr_assert_eq(atomic_load(&s->state), GREY_SLOT_ACTIVE);
     cr_assert_eq(s->run_id, 42);
+    cr_assert_eq(s->pidns, 7);
     cr_assert_str_eq(s->command, "train.py");
     cr_assert_eq(atomic_load(&s->dev[3].cap), UINT64_MAX);
+    cr_assert_eq(lg.own, (int32_t)grey_slot_index(&lg, s), "the claimer holds the slot");
+    cr_assert_not(grey_ledger_slot_dead(&lg, lg.own));
+    atomic_store(&s->flags, GREY_SLOT_USED_GPU);
     atomic_store(&s->dev[0].used, 99);
 
-    /* The same pid and start time again is this process after exec: the old slot is retired. */
-    struct grey_slot *again = grey_ledger_claim(&lg, getpid(), start, 42, getuid(), "train.py");
+    /* An exec closes the image's description (close-on-exec), and with it the slot's lock: the
+     * same pid and start time again is this process after exec, and its old slot is retired. */
+    cr_assert_eq(grey_ledger_new_description(&lg), 0);
+    struct grey_slot *again = grey_ledger_claim(&lg, getpid(), start, 7, 42, getuid(), "train.py");
     cr_assert_not_null(again);
     cr_assert_neq(again, s);
     cr_assert_eq(atomic_load(&s->state), GREY_SLOT_EXITED);
+    cr_assert_eq(atomic_load(&s->dev[0].used), 0, "the old image's bytes went back");
     cr_assert_eq(atomic_load(&again->dev[0].used), 0);
     grey_ledger_close(&lg);
     unlink(path);
@@ -120,46 +128,71 @@ Test(ledger, full_ledger_recycles_dead_owners_only)
     struct grey_ledger lg;
     char err[256];
     cr_assert_eq(grey_ledger_open(path, true, &lg, err, sizeof err), 0);
-    uint64_t start;
-    grey_proc_start_time(getpid(), &start);
-    /* Fill every slot with a live owner (ourselves, different fake start times would be dead,
-     * so use the real one and distinct run ids). */
+    /* Every slot held by a live owner: another open file description holds every lock. */
+    int others = open(path, O_RDWR);
     for (uint32_t i = 0; i < lg.nslots; i++) {
-        struct grey_slot *s = &lg.slots[i];
-        s->pid = getpid();
-        s->start_time = start;
-        s->run_id = 0;
-        atomic_store(&s->state, GREY_SLOT_ACTIVE);
+        atomic_store(&lg.slots[i].state, GREY_SLOT_ACTIVE);
+        if (i != 17)
+            hold_slot_on(others, i);
     }
-    cr_assert_null(grey_ledger_claim(&lg, 1, 1, 0, 0, "x"), "no slot may be taken from a live owner");
-
-    /* A child that dies without cleaning up leaves a slot a new claimer may recycle. */
-    pid_t child = fork();
-    if (child == 0) {
-        pause();
-        _exit(0);
-    }
-    uint64_t child_start = 0;
-    for (int tries = 0; tries < 100 && grey_proc_start_time(child, &child_start) != 0; tries++)
-        usleep(1000);
-    lg.slots[17].pid = child;
-    lg.slots[17].start_time = child_start;
-    cr_assert(!grey_slot_owner_dead(&lg.slots[17]));
-    kill(child, SIGKILL);
-    waitpid(child, NULL, 0);
-    cr_assert(grey_slot_owner_dead(&lg.slots[17]));
-    struct grey_slot *s = grey_ledger_claim(&lg, 12345, 1, 0, 0, "new");
+    /* Slot 17's owner is a real process, alive until it is killed. */
+    pid_t child = holder_process(path, 17);
+    cr_assert_null(grey_ledger_claim(&lg, 1, 1, 0, 0, 0, "x"), "no slot may be taken from a live owner");
+    cr_assert_not(grey_ledger_slot_dead(&lg, 17));
+    kill_holder(child);
+    cr_assert(grey_ledger_slot_dead(&lg, 17), "the kernel released the dead owner's lock");
+    struct grey_slot *s = grey_ledger_claim(&lg, 12345, 1, 0, 0, 0, "new");
     cr_assert_eq(s, &lg.slots[17]);
+    close(others);
+    grey_ledger_close(&lg);
+    unlink(path);
+}
+
+Test(ledger, liveness_is_the_lock_not_the_pid)
+{
+    make_path();
+    struct grey_ledger lg;
+    char err[256];
+    cr_assert_eq(grey_ledger_open(path, true, &lg, err, sizeof err), 0);
+    /* Our own pid, but nobody holds the slot: a pid proves nothing (reused, or another PID
+     * namespace's number). */
+    struct grey_slot *s = &lg.slots[3];
+    s->pid = getpid();
+    atomic_store(&s->state, GREY_SLOT_ACTIVE);
+    cr_assert(grey_ledger_slot_dead(&lg, 3));
+    /* A pid that exists nowhere here, but its lock is held: alive (a process in a container). */
+    s = &lg.slots[4];
+    s->pid = 999999999;
+    atomic_store(&s->state, GREY_SLOT_ACTIVE);
+    int holder = hold_slot(path, 4);
+    cr_assert_not(grey_ledger_slot_dead(&lg, 4));
+    cr_assert_eq(grey_ledger_reclaim(&lg), 1, "only the unheld slot is reclaimed");
+    cr_assert_eq(atomic_load(&lg.slots[3].state), GREY_SLOT_EXITED);
+    cr_assert_eq(atomic_load(&lg.slots[4].state), GREY_SLOT_ACTIVE);
+    close(holder);
+    cr_assert_eq(grey_ledger_reclaim(&lg), 1, "once its holder is gone, it is");
     grey_ledger_close(&lg);
     unlink(path);
 }
 
 Test(ledger, run_ids_name_their_grey_run)
 {
-    uint64_t start;
-    grey_proc_start_time(getpid(), &start);
-    uint64_t id = grey_run_id_make(getpid(), start);
-    cr_assert_not(grey_run_id_owner_dead(id));
-    cr_assert(grey_run_id_owner_dead(grey_run_id_make(getpid(), start + 1)));
-    cr_assert(grey_run_id_owner_dead(0));
+    make_path();
+    struct grey_ledger run, reader;
+    char err[256];
+    cr_assert_eq(grey_ledger_open(path, true, &run, err, sizeof err), 0);
+    cr_assert_eq(grey_ledger_open(path, false, &reader, err, sizeof err), 0);
+    uint64_t id = 0, other = 0;
+    cr_assert_eq(grey_ledger_run_begin(&run, &id), 0);
+    cr_assert_neq(id, 0);
+    cr_assert_not(grey_ledger_run_dead(&run, id), "grey-run's own run");
+    cr_assert_not(grey_ledger_run_dead(&reader, id), "seen by another process");
+    cr_assert(grey_ledger_run_dead(&reader, 0), "0 names no run");
+    cr_assert(grey_ledger_run_dead(&reader, id ^ 1), "a run id whose nonce is not the run's");
+    cr_assert_eq(grey_ledger_run_begin(&reader, &other), 0);
+    cr_assert_neq(other >> 48, id >> 48, "two live runs hold two locks");
+    grey_ledger_close(&run);
+    cr_assert(grey_ledger_run_dead(&reader, id), "its grey-run is gone");
+    grey_ledger_close(&reader);
+    unlink(path);
 }

@@ -26,6 +26,7 @@ static struct grey_ledger_header *fresh_image(void)
     h->slot_size = sizeof(struct grey_slot);
     h->nslots = GREY_LEDGER_SLOTS;
     h->max_devices = GREY_MAX_DEVICES;
+    h->nruns = GREY_LEDGER_RUNS;
     h->total_size = GREY_LEDGER_TOTAL_SIZE;
     for (int d = 0; d < GREY_MAX_DEVICES; d++)
         h->device_budget[d] = UINT64_MAX;
@@ -37,7 +38,11 @@ static struct grey_slot *slot(unsigned i)
     return (struct grey_slot *)((char *)image + sizeof(struct grey_ledger_header)) + i;
 }
 
-static bool only_odd_pids_alive(const struct grey_slot *s) { return s->pid % 2 == 1; }
+static bool only_odd_pids_alive(uint32_t i, void *arg)
+{
+    (void)arg;
+    return slot(i)->pid % 2 == 1;
+}
 
 Test(ledger_view, shows_live_processes_with_safe_commands)
 {
@@ -60,17 +65,17 @@ Test(ledger_view, shows_live_processes_with_safe_commands)
     gone->state = 77; /* not a state: skipped */
     gone->pid = 103;
     char err[256];
-    cr_assert_eq(grey_view_from_image(image, sizeof image, only_odd_pids_alive, &view, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(grey_view_from_image(image, sizeof image, only_odd_pids_alive, NULL, 0, &view, err, sizeof err), 0, "%s", err);
     cr_assert_eq(view.nprocs, 1);
     cr_assert_eq(view.proc[0].pid, 101);
     cr_assert_eq(strlen(view.proc[0].command), GREY_COMMAND_MAX, "cut at the field");
     cr_assert_eq(view.proc[0].command[0], '?', "control characters never reach a terminal");
     cr_assert_eq(view.proc[0].command[1], '?');
-    cr_assert_eq(view.proc[0].devices, 1u << 1);
+    cr_assert_eq(view.proc[0].devices, GREY_DEVBIT(1));
     cr_assert_eq(view.proc[0].dev[1].peak, 400 * MiB);
     cr_assert_eq(view.stale, 1, "the dead process is counted apart");
     cr_assert_eq(view.stale_bytes, 5 * MiB);
-    cr_assert_eq(view.devices, 1u << 1, "only the device with a budget or bytes is shown");
+    cr_assert_eq(view.devices, GREY_DEVBIT(1), "only the device with a budget or bytes is shown");
     cr_assert_eq(view.budget[1], 1024 * MiB);
 }
 
@@ -78,10 +83,10 @@ Test(ledger_view, refuses_what_validation_refuses)
 {
     fresh_image();
     char err[256];
-    cr_assert_eq(grey_view_from_image(image, 100, NULL, &view, err, sizeof err), -1);
+    cr_assert_eq(grey_view_from_image(image, 100, NULL, NULL, 0, &view, err, sizeof err), -1);
     cr_assert(strstr(err, "truncated"), "%s", err);
     ((struct grey_ledger_header *)image)->version = 1;
-    cr_assert_eq(grey_view_from_image(image, sizeof image, NULL, &view, err, sizeof err), -1);
+    cr_assert_eq(grey_view_from_image(image, sizeof image, NULL, NULL, 0, &view, err, sizeof err), -1);
     cr_assert(strstr(err, "layout version 1"), "%s", err);
 }
 
@@ -95,8 +100,14 @@ Test(ledger_view, metrics_escape_labels_and_skip_what_is_unset)
     a->devices_used = 1;
     a->dev[0].used = 3;
     a->dev[0].cap = UINT64_MAX;
+    struct grey_ledger_header *h = (struct grey_ledger_header *)image;
+    h->gpu[0].state = GREY_GPU_ROW_READY;
+    h->gpu[0].index = 2;
+    snprintf(h->gpu[0].uuid, sizeof h->gpu[0].uuid, "GPU-12345678-1234-1234-1234-123456789abc");
+    snprintf(h->gpu[0].pci_bus_id, sizeof h->gpu[0].pci_bus_id, "0000:2a:00.0");
+    snprintf(h->gpu[0].name, sizeof h->gpu[0].name, "Test \"GPU\"");
     char err[256];
-    cr_assert_eq(grey_view_from_image(image, sizeof image, NULL, &view, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(grey_view_from_image(image, sizeof image, NULL, NULL, 0, &view, err, sizeof err), 0, "%s", err);
     snprintf(view.proc[0].user, sizeof view.proc[0].user, "al\"ice");
     char *text = NULL;
     size_t len = 0;
@@ -104,7 +115,9 @@ Test(ledger_view, metrics_escape_labels_and_skip_what_is_unset)
     cr_assert_eq(grey_metrics_write(f, &view), 0);
     fclose(f);
     cr_assert(strstr(text, "grey_process_vram_used_bytes{pid=\"42\",user=\"al\\\"ice\","
-                           "command=\"say \\\"hi\\\" \\\\ now\",device=\"0\"} 3\n"), "%s", text);
+                           "command=\"say \\\"hi\\\" \\\\ now\",gpu=\"2\","
+                           "uuid=\"GPU-12345678-1234-1234-1234-123456789abc\",pci_bus_id=\"0000:2a:00.0\","
+                           "device=\"nvidia2\",model_name=\"Test \\\"GPU\\\"\"} 3\n"), "%s", text);
     cr_assert_null(strstr(text, "grey_process_vram_cap_bytes{"), "no cap, no sample");
     cr_assert_null(strstr(text, "grey_device_vram_budget_bytes{"), "no budget, no sample");
     cr_assert(strstr(text, "# TYPE grey_process_kernel_launches_total counter\n"));
@@ -122,7 +135,7 @@ Test(ledger_view, load_reclaims_dead_processes_when_it_may)
     struct grey_ledger lg;
     cr_assert_eq(grey_ledger_open(path, true, &lg, err, sizeof err), 0, "%s", err);
     struct grey_slot *s = &lg.slots[3];
-    s->pid = 0x3ffffff0; /* above any pid_max: certainly dead */
+    s->pid = 0x3ffffff0; /* nobody holds its lock: dead */
     s->start_time = 1;
     atomic_store(&s->dev[0].used, 9 * MiB);
     atomic_store(&lg.header->device_used[0], 9 * MiB);

@@ -243,11 +243,11 @@ Test(plan_errors, unknown_section)
 
 Test(plan_errors, bad_device_index)
 {
-    refused(HEAD "[device 16]\n",
-            "plan.conf:2: device index 16 in '[device 16]' is out of range (0..15)");
+    refused(HEAD "[device 64]\n",
+            "plan.conf:2: device index 64 in '[device 64]' is out of range (0..63)");
     refused(HEAD "[device 99999999999999999999]\n",
             "plan.conf:2: device index 99999999999999999999 in '[device 99999999999999999999]' "
-            "is out of range (0..15)");
+            "is out of range (0..63)");
     refused(HEAD "[device -1]\n",
             "plan.conf:2: bad device index '-1' in '[device -1]' (expected [device N])");
     refused(HEAD "[device]\n",

@@ -1,5 +1,7 @@
 /* Retiring slots: every byte a process held goes back to the device budget exactly once, when it
- * exits, execs or dies, however many reclaimers race for it. */
+ * exits, execs or dies, however many reclaimers race for it. A slot's owner is alive exactly while
+ * some open file description holds the slot's lock (policy/ledger.h); the tests give slots live
+ * owners through descriptions of their own or real child processes (tests/unit/ledger_locks.h). */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,11 +14,13 @@
 #include "policy/ledger.h"
 #include "policy/procinfo.h"
 #include "policy/quota.h"
+#include "tests/unit/ledger_locks.h"
 
 #define MiB (1024ULL * 1024)
 
 static char path[256];
 static struct grey_ledger lg;
+static int others = -1; /* the other live processes' description */
 
 static void setup(void)
 {
@@ -27,64 +31,32 @@ static void setup(void)
     unlink(path);
     char err[256];
     cr_assert_eq(grey_ledger_open(path, true, &lg, err, sizeof err), 0, "%s", err);
+    others = open(path, O_RDWR);
+    cr_assert_geq(others, 0);
 }
 
 static void teardown(void)
 {
+    close(others);
     grey_ledger_close(&lg);
     unlink(path);
 }
 
 TestSuite(retire, .init = setup, .fini = teardown);
 
-/* A child that is already gone (reaped unless zombie is set), and the start time it had. */
-static pid_t dead_process(uint64_t *start, bool zombie)
-{
-    int p[2];
-    cr_assert_eq(pipe(p), 0);
-    pid_t child = fork();
-    if (child == 0) {
-        char c;
-        close(p[1]);
-        ssize_t ignored = read(p[0], &c, 1); /* until the parent has read our start time */
-        (void)ignored;
-        _exit(0);
-    }
-    close(p[0]);
-    cr_assert_eq(grey_proc_start_time(child, start), 0);
-    close(p[1]);
-    if (!zombie) {
-        waitpid(child, NULL, 0);
-    } else {
-        /* Let it exit without reaping it: it stays a zombie until the test's waitpid. */
-        char st[64], buf[256];
-        snprintf(st, sizeof st, "/proc/%d/stat", (int)child);
-        for (int i = 0; i < 1000; i++) {
-            FILE *f = fopen(st, "r");
-            if (f) {
-                size_t n = fread(buf, 1, sizeof buf - 1, f);
-                buf[n] = '\0';
-                fclose(f);
-                char *paren = strrchr(buf, ')');
-                if (paren && paren[2] == 'Z')
-                    break;
-            }
-            usleep(1000);
-        }
-    }
-    return child;
-}
-
-/* A slot as its owner would leave it: ACTIVE, bytes counted in the slot and in the device total. */
-static struct grey_slot *holding(unsigned i, pid_t pid, uint64_t start, int dev, uint64_t bytes)
+/* A slot as its owner would leave it: ACTIVE, bytes counted in the slot and in the device total;
+ * its owner alive (another process holds its lock) or dead (nobody does). */
+static struct grey_slot *holding(unsigned i, bool alive, int dev, uint64_t bytes)
 {
     struct grey_slot *s = &lg.slots[i];
-    s->pid = pid;
-    s->start_time = start;
+    s->pid = 4242;
     atomic_store(&s->state, GREY_SLOT_ACTIVE);
+    atomic_store(&s->flags, GREY_SLOT_USED_GPU);
     atomic_store(&s->dev[dev].used, bytes);
     atomic_store(&s->dev[dev].peak, bytes);
     atomic_fetch_add(&lg.header->device_used[dev], bytes);
+    if (alive)
+        hold_slot_on(others, i);
     return s;
 }
 
@@ -98,35 +70,55 @@ static uint64_t self_start(void)
 Test(retire, own_exit_returns_bytes_once_and_keeps_the_summary)
 {
     atomic_store(&lg.header->device_budget[0], 1024 * MiB);
-    struct grey_slot *s = grey_ledger_claim(&lg, getpid(), self_start(), 0, getuid(), "me");
+    struct grey_slot *s = grey_ledger_claim(&lg, getpid(), self_start(), 0, 0, getuid(), "me");
     cr_assert_not_null(s);
+    atomic_store(&s->flags, GREY_SLOT_USED_GPU);
     struct grey_quota q = {.slot = s, .budgets = lg.header};
     cr_assert_eq(quota_reserve(&q, 0, 500 * MiB), GREY_ADMITTED);
     quota_commit(&q, 0);
     cr_assert_eq(quota_reserve(&q, 0, 600 * MiB), GREY_DENIED_BUDGET);
     cr_assert_eq(atomic_load(&lg.header->device_used[0]), 500 * MiB);
 
-    cr_assert(grey_slot_retire(lg.header, s));
+    cr_assert(grey_slot_retire(&lg, s));
     cr_assert_eq(grey_slot_state(s), GREY_SLOT_EXITED);
     cr_assert_eq(atomic_load(&lg.header->device_used[0]), 0, "the budget gets the 500 MiB back");
     cr_assert_eq(atomic_load(&s->dev[0].used), 0);
     cr_assert_eq(atomic_load(&s->dev[0].peak), 500 * MiB, "peak stays for the summary");
     cr_assert_eq(atomic_load(&s->dev[0].denied), 1, "denials stay for the summary");
-    cr_assert_eq(atomic_load(&s->retirer), 0, "the retire lock is released");
+    cr_assert_eq(lg.own, (int32_t)grey_slot_index(&lg, s), "the lock stays with its owner until it is gone");
 
-    cr_assert_not(grey_slot_retire(lg.header, s), "a second retire returns nothing");
+    cr_assert_not(grey_slot_retire(&lg, s), "a second retire returns nothing");
     cr_assert_eq(atomic_load(&lg.header->device_used[0]), 0, "and the total does not go below zero");
     cr_assert_eq(grey_ledger_reclaim(&lg), 0, "nor does a reclaim find anything left");
     cr_assert_eq(atomic_load(&lg.header->reclaimed_slots), 0, "an exit is not a reclaim");
 }
 
+Test(retire, a_process_that_never_used_a_gpu_leaves_no_slot_but_a_count)
+{
+    struct grey_ledger run;
+    char err[256];
+    cr_assert_eq(grey_ledger_open(path, false, &run, err, sizeof err), 0, "%s", err);
+    uint64_t run_id;
+    cr_assert_eq(grey_ledger_run_begin(&run, &run_id), 0);
+    for (int i = 0; i < 300; i++) { /* more than the ledger has slots */
+        struct grey_slot *s = grey_ledger_claim(&lg, getpid(), self_start(), 0, run_id, getuid(), "true");
+        cr_assert_not_null(s, "process %d found no slot", i);
+        cr_assert(grey_slot_retire(&lg, s));
+        cr_assert_eq(grey_slot_state(s), GREY_SLOT_FREE);
+        cr_assert_eq(grey_ledger_new_description(&lg), 0); /* the next process */
+    }
+    cr_assert_eq(grey_ledger_run_slotless(&run, run_id), 300, "grey-run still learns they ran under the hook");
+    grey_ledger_close(&run);
+}
+
 Test(retire, exec_takeover_returns_the_old_images_bytes)
 {
     uint64_t start = self_start();
-    struct grey_slot *old = grey_ledger_claim(&lg, getpid(), start, 0, getuid(), "before exec");
+    struct grey_slot *old = grey_ledger_claim(&lg, getpid(), start, 0, 0, getuid(), "before exec");
     struct grey_quota q = {.slot = old, .budgets = lg.header};
     cr_assert_eq(quota_reserve(&q, 2, 300 * MiB), GREY_ADMITTED);
-    struct grey_slot *now = grey_ledger_claim(&lg, getpid(), start, 0, getuid(), "after exec");
+    cr_assert_eq(grey_ledger_new_description(&lg), 0); /* exec closed the old image's description */
+    struct grey_slot *now = grey_ledger_claim(&lg, getpid(), start, 0, 0, getuid(), "after exec");
     cr_assert_neq(now, old);
     cr_assert_eq(grey_slot_state(old), GREY_SLOT_EXITED);
     cr_assert_eq(atomic_load(&lg.header->device_used[2]), 0);
@@ -135,12 +127,11 @@ Test(retire, exec_takeover_returns_the_old_images_bytes)
 
 Test(retire, a_killed_process_is_reclaimed_exactly_once)
 {
-    uint64_t dstart;
-    pid_t dead = dead_process(&dstart, false);
-    struct grey_slot *d = holding(3, dead, dstart, 0, 500 * MiB);
-    struct grey_slot *live = holding(4, getpid(), self_start(), 0, 200 * MiB);
-    cr_assert(grey_slot_owner_dead(d));
-    cr_assert_not(grey_slot_owner_dead(live));
+    struct grey_slot *d = holding(3, false, 0, 500 * MiB);
+    pid_t child = holder_process(path, 4);
+    struct grey_slot *live = holding(4, false, 0, 200 * MiB);
+    cr_assert(grey_ledger_slot_dead(&lg, 3));
+    cr_assert_not(grey_ledger_slot_dead(&lg, 4));
 
     cr_assert_eq(grey_ledger_reclaim(&lg), 1);
     cr_assert_eq(atomic_load(&lg.header->device_used[0]), 200 * MiB, "only the dead process's bytes return");
@@ -151,14 +142,20 @@ Test(retire, a_killed_process_is_reclaimed_exactly_once)
     cr_assert_eq(atomic_load(&lg.header->reclaimed_bytes), 500 * MiB);
     cr_assert_eq(grey_ledger_reclaim(&lg), 0, "a second scan finds nothing");
     cr_assert_eq(atomic_load(&lg.header->device_used[0]), 200 * MiB);
+    kill_holder(child);
+    cr_assert_eq(grey_ledger_reclaim(&lg), 1, "SIGKILLed: its lock went with it");
+    cr_assert_eq(atomic_load(&lg.header->device_used[0]), 0);
 }
 
 Test(retire, a_zombie_is_dead)
 {
-    uint64_t dstart;
-    pid_t z = dead_process(&dstart, true);
-    struct grey_slot *d = holding(0, z, dstart, 1, 64 * MiB);
-    cr_assert(grey_slot_owner_dead(d), "a zombie has released its memory already");
+    pid_t z = holder_process(path, 0);
+    holding(0, false, 1, 64 * MiB);
+    kill(z, SIGKILL);
+    /* Not reaped: a zombie, whose files the kernel has closed already. */
+    for (int i = 0; i < 1000 && !grey_ledger_slot_dead(&lg, 0); i++)
+        usleep(1000);
+    cr_assert(grey_ledger_slot_dead(&lg, 0), "a zombie has released its memory already");
     cr_assert_eq(grey_ledger_reclaim(&lg), 1);
     cr_assert_eq(atomic_load(&lg.header->device_used[1]), 0);
     waitpid(z, NULL, 0);
@@ -166,29 +163,26 @@ Test(retire, a_zombie_is_dead)
 
 Test(retire, a_reused_pid_is_not_the_owner)
 {
-    /* Our own pid with another start time: the owner was an earlier process with this pid. */
-    holding(9, getpid(), self_start() - 1, 0, 10 * MiB);
+    /* Our own pid, the right start time even, but nobody holds the lock: the owner is gone. */
+    struct grey_slot *s = holding(9, false, 0, 10 * MiB);
+    s->pid = getpid();
+    s->start_time = self_start();
     cr_assert_eq(grey_ledger_reclaim(&lg), 1);
     cr_assert_eq(atomic_load(&lg.header->device_used[0]), 0);
 }
 
 Test(retire, a_retirer_killed_half_way_is_taken_over)
 {
-    uint64_t dstart, rstart;
-    pid_t owner = dead_process(&dstart, false);
-    pid_t retirer = dead_process(&rstart, false);
-    struct grey_slot *s = holding(5, owner, dstart, 0, 300 * MiB);
-    /* The retirer won the lock and the state, then died before returning the bytes. */
-    atomic_store(&s->retirer, retirer);
+    struct grey_slot *s = holding(5, false, 0, 300 * MiB);
+    /* The retirer took the lock and the state, then died before returning the bytes. */
     atomic_store(&s->state, GREY_SLOT_RETIRING);
     cr_assert_eq(grey_ledger_reclaim(&lg), 1);
     cr_assert_eq(grey_slot_state(s), GREY_SLOT_EXITED);
     cr_assert_eq(atomic_load(&lg.header->device_used[0]), 0);
-    cr_assert_eq(atomic_load(&s->retirer), 0);
+    cr_assert(grey_ledger_slot_dead(&lg, 5), "the lock is released again");
 
     /* A live retirer is left to finish its own work. */
-    struct grey_slot *t = holding(6, owner, dstart, 0, 100 * MiB);
-    atomic_store(&t->retirer, getppid());
+    struct grey_slot *t = holding(6, true, 0, 100 * MiB);
     atomic_store(&t->state, GREY_SLOT_RETIRING);
     cr_assert_eq(grey_ledger_reclaim(&lg), 0);
     cr_assert_eq(atomic_load(&t->dev[0].used), 100 * MiB);
@@ -197,12 +191,10 @@ Test(retire, a_retirer_killed_half_way_is_taken_over)
 
 Test(retire, exited_slot_with_bytes_left_by_a_dead_owner)
 {
-    uint64_t dstart;
-    pid_t dead = dead_process(&dstart, false);
     /* A thread allocated while its process ran the hook's destructor. */
-    struct grey_slot *s = holding(7, dead, dstart, 0, 50 * MiB);
+    struct grey_slot *s = holding(7, false, 0, 50 * MiB);
     atomic_store(&s->state, GREY_SLOT_EXITED);
-    struct grey_slot *alive = holding(8, getpid(), self_start(), 0, 70 * MiB);
+    struct grey_slot *alive = holding(8, true, 0, 70 * MiB);
     atomic_store(&alive->state, GREY_SLOT_EXITED); /* still running its exit: not touched */
     cr_assert_eq(grey_ledger_reclaim(&lg), 1);
     cr_assert_eq(atomic_load(&lg.header->device_used[0]), 70 * MiB);
@@ -212,12 +204,10 @@ Test(retire, exited_slot_with_bytes_left_by_a_dead_owner)
 
 Test(retire, scans_are_rate_limited_across_processes)
 {
-    uint64_t s1, s2;
-    pid_t a = dead_process(&s1, false), b = dead_process(&s2, false);
-    holding(10, a, s1, 0, MiB);
+    holding(10, false, 0, MiB);
     const uint64_t t0 = 5000000000ull, interval = 10000000ull;
     cr_assert_eq(grey_ledger_reclaim_limited(&lg, t0, interval), 1);
-    holding(11, b, s2, 0, MiB);
+    holding(11, false, 0, MiB);
     cr_assert_eq(grey_ledger_reclaim_limited(&lg, t0 + interval / 2, interval), 0, "within the interval: no scan");
     cr_assert_eq(atomic_load(&lg.header->device_used[0]), MiB);
     cr_assert_eq(grey_ledger_reclaim_limited(&lg, t0 + interval, interval), 1, "after it: a scan");
@@ -239,10 +229,9 @@ static void reclaim_cb(const struct grey_quota *q, int dev)
 Test(retire, a_budget_denial_reclaims_and_retries_once)
 {
     atomic_store(&lg.header->device_budget[0], 1024 * MiB);
-    uint64_t dstart;
-    pid_t dead = dead_process(&dstart, false);
-    holding(0, dead, dstart, 0, 500 * MiB);
-    struct grey_slot *me = grey_ledger_claim(&lg, getpid(), self_start(), 0, getuid(), "new");
+    holding(0, false, 0, 500 * MiB);
+    struct grey_slot *me = grey_ledger_claim(&lg, getpid(), self_start(), 0, 0, getuid(), "new");
+    cr_assert_neq(me, &lg.slots[0], "the dead process's slot is not free yet");
     struct grey_quota plain = {.slot = me, .budgets = lg.header};
     cr_assert_eq(quota_reserve(&plain, 0, 900 * MiB), GREY_DENIED_BUDGET, "without a reclaim the dead bytes block it");
     cr_assert_eq(atomic_load(&me->dev[0].denied), 1);
@@ -261,12 +250,9 @@ Test(retire, a_budget_denial_reclaims_and_retries_once)
 
 Test(retire, collect_retires_dead_and_frees_but_leaves_the_living)
 {
-    uint64_t dstart;
-    pid_t dead = dead_process(&dstart, false);
-    struct grey_slot *d = holding(12, dead, dstart, 0, 8 * MiB);
-    struct grey_slot *live = holding(13, getpid(), self_start(), 0, 4 * MiB);
-    cr_assert_eq(grey_ledger_live_slots(&lg, NULL), 1);
-    cr_assert_eq(grey_ledger_live_slots(&lg, live), 0);
+    struct grey_slot *d = holding(12, false, 0, 8 * MiB);
+    struct grey_slot *live = holding(13, true, 0, 4 * MiB);
+    cr_assert_eq(grey_ledger_live_slots(&lg), 1);
     grey_slot_collect(&lg, d);
     grey_slot_collect(&lg, live);
     cr_assert_eq(grey_slot_state(d), GREY_SLOT_FREE);
@@ -291,11 +277,11 @@ static void *reclaimer(void *arg)
 
 /* Fills DEAD_SLOTS slots with dead owners holding 1..DEAD_SLOTS MiB on devices 0-3, plus one
  * live slot; returns the live slot's bytes. */
-static uint64_t many_dead(pid_t dead, uint64_t dstart)
+static uint64_t many_dead(void)
 {
     for (unsigned i = 0; i < DEAD_SLOTS; i++)
-        holding(i, dead, dstart, (int)(i % 4), (i + 1) * MiB);
-    holding(DEAD_SLOTS, getpid(), self_start(), 1, 77 * MiB);
+        holding(i, false, (int)(i % 4), (i + 1) * MiB);
+    holding(DEAD_SLOTS, true, 1, 77 * MiB); /* locking it again through the same description is a no-op */
     return 77 * MiB;
 }
 
@@ -310,13 +296,12 @@ static void assert_only_live_left(uint64_t live)
 
 Test(retire, threads_racing_retire_each_slot_once)
 {
-    uint64_t dstart;
-    pid_t dead = dead_process(&dstart, false);
     for (int round = 0; round < 5; round++) {
         memset(lg.header->device_used, 0, sizeof lg.header->device_used);
         atomic_store(&lg.header->reclaimed_slots, 0);
         atomic_store(&lg.header->reclaimed_bytes, 0);
-        uint64_t live = many_dead(dead, dstart);
+        atomic_store(&lg.slots[DEAD_SLOTS].dev[1].used, 0);
+        uint64_t live = many_dead();
         atomic_store(&retired_total, 0);
         pthread_barrier_init(&barrier, NULL, THREADS);
         pthread_t t[THREADS];
@@ -333,10 +318,8 @@ Test(retire, threads_racing_retire_each_slot_once)
 
 Test(retire, processes_racing_retire_each_slot_once)
 {
-    uint64_t dstart;
-    pid_t dead = dead_process(&dstart, false);
-    uint64_t live = many_dead(dead, dstart);
-    /* Four processes map the same file and start together (a pipe as the starting gun). */
+    uint64_t live = many_dead();
+    /* Four processes open the same file (descriptions of their own) and start together. */
     int gun[2], counts[2];
     cr_assert_eq(pipe(gun), 0);
     cr_assert_eq(pipe(counts), 0);
@@ -376,19 +359,22 @@ Test(retire, bytes_no_slot_holds_return_only_when_the_ledger_is_idle)
 {
     /* A process killed between raising the device total and its own count left 7 MiB. */
     atomic_store(&lg.header->device_used[3], 7 * MiB);
-    struct grey_slot *live = holding(20, getpid(), self_start(), 0, 2 * MiB);
+    struct grey_slot *me = grey_ledger_claim(&lg, getpid(), self_start(), 0, 0, getuid(), "me");
+    atomic_store(&me->flags, GREY_SLOT_USED_GPU);
+    struct grey_quota q = {.slot = me, .budgets = lg.header};
+    cr_assert_eq(quota_reserve(&q, 0, 2 * MiB), GREY_ADMITTED);
     cr_assert_eq(grey_ledger_reclaim(&lg), 0);
     cr_assert_eq(atomic_load(&lg.header->device_used[3]), 7 * MiB, "a live process could be mid-step: kept");
     cr_assert_eq(atomic_load(&lg.header->orphaned_bytes), 0);
 
-    cr_assert(grey_slot_retire(lg.header, live));
+    cr_assert(grey_slot_retire(&lg, me));
     atomic_store(&lg.slots[21].state, GREY_SLOT_CLAIMING);
-    atomic_store(&lg.slots[21].retirer, getpid()); /* a live claimer, half-way */
+    int claimer = hold_slot(path, 21); /* a live claimer, half-way */
     grey_ledger_reclaim(&lg);
     cr_assert_eq(atomic_load(&lg.header->device_used[3]), 7 * MiB, "a claimer could be about to allocate: kept");
 
     atomic_store(&lg.slots[21].state, GREY_SLOT_FREE);
-    atomic_store(&lg.slots[21].retirer, 0);
+    close(claimer);
     grey_ledger_reclaim(&lg);
     cr_assert_eq(atomic_load(&lg.header->device_used[3]), 0, "idle: nobody can be mid-step, so they go back");
     cr_assert_eq(atomic_load(&lg.header->device_used[0]), 0);
@@ -398,12 +384,8 @@ Test(retire, bytes_no_slot_holds_return_only_when_the_ledger_is_idle)
 
 Test(retire, a_claimer_killed_half_way_frees_its_slot)
 {
-    uint64_t dstart;
-    pid_t dead = dead_process(&dstart, false);
     struct grey_slot *s = &lg.slots[30];
-    atomic_store(&s->state, GREY_SLOT_CLAIMING);
-    atomic_store(&s->retirer, dead);
+    atomic_store(&s->state, GREY_SLOT_CLAIMING); /* and nobody holds its lock */
     cr_assert_eq(grey_ledger_reclaim(&lg), 1);
     cr_assert_eq(grey_slot_state(s), GREY_SLOT_FREE, "free for the next claimer, not stuck CLAIMING");
-    cr_assert_eq(atomic_load(&s->retirer), 0);
 }

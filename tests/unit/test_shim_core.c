@@ -10,6 +10,7 @@
 #include "core/self.h"
 #include "policy/ledger.h"
 #include "policy/tracker.h"
+#include "policy/ledger_gpu.h"
 #include "shim/admission.h"
 #include "shim/launch_gate.h"
 #include "shim/pool_cache.h"
@@ -196,8 +197,19 @@ static int fake_event_elapsed(void *a, void *b, uint64_t *ns)
 }
 static void fake_event_free(void *event) { (void)event; }
 
+/* One GPU, named the way ROCm names them (the identity text is the vendor's). */
+static bool fake_identify(int ordinal, unsigned char uuid[16], struct grey_gpu_id *out)
+{
+    (void)uuid;
+    snprintf(out->uuid, sizeof out->uuid, "GPU-00000000000000%02d", ordinal);
+    out->index = -1;
+    return true;
+}
+
 static const struct grey_vendor fake_vendor = {
     .name = "fake",
+    .id = GREY_VENDOR_HIP,
+    .identify = fake_identify,
     .current = fake_current,
     .capturing = fake_capturing,
     .event_new = fake_event_new,
@@ -207,7 +219,8 @@ static const struct grey_vendor fake_vendor = {
 };
 
 /* A vendor that has no events at all (an older or partial driver). */
-static const struct grey_vendor eventless_vendor = {.name = "eventless", .current = fake_current};
+static const struct grey_vendor eventless_vendor = {
+    .name = "eventless", .id = GREY_VENDOR_HIP, .identify = fake_identify, .current = fake_current};
 
 static struct grey_ledger ledger;
 static struct grey_quota shared_quota;
@@ -220,7 +233,7 @@ static void use_ledger(void)
     char err[256];
     cr_assert_eq(grey_ledger_open(path, true, &ledger, err, sizeof err), 0, "%s", err);
     unlink(path);
-    struct grey_slot *slot = grey_ledger_claim(&ledger, getpid(), 1, 0, 0, "test");
+    struct grey_slot *slot = grey_ledger_claim(&ledger, getpid(), 1, 0, 0, 0, "test");
     cr_assert_not_null(slot);
     atomic_store(&slot->fair[0].weight, 1);
     shared_quota = (struct grey_quota){.slot = slot, .budgets = ledger.header};

@@ -118,7 +118,8 @@ Test(weights_plan, admin_weights_are_a_ceiling)
 {
     add_principal(&admin, false, "alice", 4);
     const struct grey_plan *plans[] = {&admin, &user};
-    uint32_t w[GREY_MAX_DEVICES], raised = 0;
+    uint32_t w[GREY_MAX_DEVICES];
+    grey_devmask raised = 0;
 
     grey_weights_resolve(plans, 2, &alice, 0, w, &raised);
     cr_assert_eq(w[0], 4, "the admin's weight applies when she chose none");
@@ -130,7 +131,7 @@ Test(weights_plan, admin_weights_are_a_ceiling)
 
     grey_weights_resolve(plans, 2, &alice, 9, w, &raised);
     cr_assert_eq(w[0], 4, "she may not raise it");
-    cr_assert_eq(raised, 0xffffu, "and is told so on every device");
+    cr_assert_eq(raised, ~(grey_devmask)0, "and is told so on every device");
 
     user.default_weight = 7;
     grey_weights_resolve(plans, 2, &alice, 0, w, &raised);
@@ -153,7 +154,8 @@ Test(weights_plan, per_device_admin_weights)
     admin.dev[0].present = admin.dev[1].present = true;
     admin.dev[0].weight = 2;
     const struct grey_plan *plans[] = {&admin};
-    uint32_t w[GREY_MAX_DEVICES], raised;
+    uint32_t w[GREY_MAX_DEVICES];
+    grey_devmask raised;
     grey_weights_resolve(plans, 1, &alice, 5, w, &raised);
     cr_assert_eq(w[0], 2);
     cr_assert_eq(w[1], 5, "no admin weight on device 1: her choice stands");
