@@ -15,10 +15,10 @@
 #include "policy/ledger_gpu.h"
 #include "policy/plan_gpus.h"
 
-/* The row of GPU id, bound on first sight. on_node answers whether a UUID is on this node (for
- * plans written elsewhere; NULL: unknown). -1 when id has no UUID or every row is taken: such a
+/* The row of GPU id, bound on first sight. locate says where a plan's UUIDs are on this node
+ * (policy/plan_gpus.h; NULL: nowhere known). -1 when id has no UUID or every row is taken: such a
  * device is not accounted. */
-int grey_device_bind(const struct grey_gpu_id *id, grey_uuid_on_node_fn on_node, void *arg);
+int grey_device_bind(const struct grey_gpu_id *id, grey_uuid_locate_fn locate, void *arg);
 
 /* The identity row r was bound with; false when this process never bound it. */
 bool grey_device_identity(int row, struct grey_gpu_id *out);

@@ -202,7 +202,7 @@ static void apply_row_budget(int r)
     }
 }
 
-int grey_device_bind(const struct grey_gpu_id *id, grey_uuid_on_node_fn on_node, void *arg)
+int grey_device_bind(const struct grey_gpu_id *id, grey_uuid_locate_fn locate, void *arg)
 {
     const struct grey_quota *q = grey_self();
     pthread_mutex_lock(&bind_lock);
@@ -214,7 +214,7 @@ int grey_device_bind(const struct grey_gpu_id *id, grey_uuid_on_node_fn on_node,
         atomic_store(&bound, now); /* from here on, messages name the GPU */
         for (unsigned i = 0; i < nplans; i++) {
             grey_devmask foreign;
-            grey_plan_for_rows(plan_list[i], bound_id, now, on_node, arg, &row_plans[i], &foreign);
+            grey_plan_for_rows(plan_list[i], bound_id, now, locate, arg, &row_plans[i], &foreign);
             if (foreign & GREY_DEVBIT(r)) {
                 char label[64];
                 grey_note("the plan's [device %d] is for %s, which is on no GPU of this node; it applies to %s by "

@@ -4,6 +4,9 @@
 #
 #   make ledger-integration   tests/integration/ledger_tests.sh (budgets, reclaim, caps, grey-top,
 #                             grey-exporter checked with promtool)
+#   make node-integration     tests/integration/node_tests.sh: a simulated 4-GPU node, budgets per
+#                             physical GPU through every visibility setting (CUDA and HIP), plans
+#                             by UUID and from other nodes, holders in other PID namespaces
 #   make ledger-stress        32 processes x 4 threads against one budget, 8 SIGKILLed
 #   make ledger-tsan          tests/stress/tsan_ledger.c built with -fsanitize=thread
 #   make ledger-fuzz          each fuzzer for LEDGER_FUZZ_SECONDS (default 20), in parallel
@@ -20,11 +23,15 @@ FUZZ_LEDGER   := $(BUILD)/fuzz/fuzz_ledger
 FUZZ_PLAN     := $(BUILD)/fuzz/fuzz_plan
 BENCH_LEDGER  := $(BUILD)/tests/bench/bench_ledger
 
-.PHONY: ledger-integration ledger-stress ledger-tsan ledger-fuzz bench-ledger
+.PHONY: ledger-integration node-integration ledger-stress ledger-tsan ledger-fuzz bench-ledger
 
 # ---------------------------------------------------------------- integration
 ledger-integration: all $(BUILD)/tests/integration/prog_hold
 	@bash tests/integration/ledger_tests.sh
+
+# NODE_PROBE (mk/simgpu.mk) tells the test each simulated GPU's UUIDs and PCI address.
+node-integration: all $(BUILD)/tests/integration/prog_hold $(NODE_PROBE)
+	@bash tests/integration/node_tests.sh
 
 # ---------------------------------------------------------------- stress
 $(STRESS_WORKER): $(BUILD)/obj/tests/stress/stress_alloc.o $(SIM)
@@ -89,5 +96,5 @@ $(BENCH_LEDGER): $(BUILD)/obj/tests/bench/bench_ledger.o $(POLICY_LIB)
 bench-ledger: all $(BENCH_LEDGER)
 	@bash scripts/bench_ledger.sh
 
-EXTRA_CHECKS += ledger-integration ledger-stress ledger-tsan ledger-fuzz
+EXTRA_CHECKS += ledger-integration node-integration ledger-stress ledger-tsan ledger-fuzz
 EXTRA_BENCH += bench-ledger

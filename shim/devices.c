@@ -22,28 +22,15 @@ int grey_device_row_slow(const struct grey_vendor *v, int ordinal)
     id.index = -1;
     int row = -1;
     if (v->identify && v->identify(ordinal, raw, &id)) {
-        if (v->id == GREY_VENDOR_CUDA) {
-            /* CUDA gives 16 bytes; whether they name a MIG instance only NVML can say. */
-            bool mig = false;
+        /* CUDA gives 16 bytes, which name a GPU or a MIG instance: only NVML can say which. */
+        if (v->id == GREY_VENDOR_CUDA)
             grey_uuid_format(raw, false, id.uuid);
-            id.index = grey_nvml_index_of(id.uuid, &mig);
-            if (id.index < 0) {
-                char as_mig[GREY_UUID_MAX];
-                grey_uuid_format(raw, true, as_mig);
-                int i = grey_nvml_index_of(as_mig, &mig);
-                if (i >= 0 && mig) {
-                    memcpy(id.uuid, as_mig, sizeof id.uuid);
-                    id.index = i;
-                }
-            }
-        }
         /* NVML, where it is there, numbers the boards whatever a runtime calls them; sysfs does
          * without it. A MIG instance shares its GPU's address: only its UUID places it. */
-        if (id.index < 0 && strncmp(id.uuid, "MIG-", 4) != 0)
-            id.index = grey_nvml_index_of_pci(id.pci_bus_id);
+        id.index = grey_nvml_place(id.uuid, id.pci_bus_id);
         if (id.index < 0 && strncmp(id.uuid, "MIG-", 4) != 0)
             id.index = grey_pci_index(id.pci_bus_id, pci_vendor(v), "/sys/bus/pci/devices");
-        row = grey_device_bind(&id, grey_nvml_uuid_on_node, NULL);
+        row = grey_device_bind(&id, grey_nvml_locate, NULL);
     }
     atomic_store_explicit(&grey_ordinal_rows[v->id][ordinal], (int16_t)(row >= 0 ? row + 1 : -1),
                           memory_order_release);

@@ -5,8 +5,10 @@
 #define GREY_SHIM_DEVICES_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "policy/ledger_gpu.h"
 #include "vendor.h"
 
 #define GREY_ORDINALS 64
@@ -27,11 +29,12 @@ static inline int grey_device_row(const struct grey_vendor *v, int ordinal)
     return m < 0 ? -1 : grey_device_row_slow(v, ordinal);
 }
 
-/* NVML's view of GPU identities (shim/nvml_ids.c), each false or -1 when NVML cannot say: the
- * physical index of a UUID, whether it is a MIG instance, and whether a UUID is on this node. */
-int grey_nvml_index_of(const char *uuid, bool *mig);
-bool grey_nvml_uuid_on_node(const char *uuid, void *arg);
-int grey_nvml_index_of_pci(const char *bus_id);
+/* NVML's view of GPU identities (shim/nvml_ids.c, over vendor/nvml_ids.h), each false or -1 when
+ * NVML cannot say: the physical index of a device a runtime names by uuid and PCI address
+ * (nvml_ids_place: uuid may become a "MIG-" UUID), and where a UUID is on this node (a
+ * grey_uuid_locate_fn, for plans). */
+int grey_nvml_place(char uuid[GREY_UUID_MAX], const char *bus_id);
+bool grey_nvml_locate(const char *uuid, void *arg, int *index, bool *mig);
 /* What NVML says this process holds on the GPU, 0 when it cannot tell. */
 uint64_t grey_nvml_process_bytes(const char *uuid);
 /* The NVML identity of handle's GPU, as a grey_gpu_id; false when NVML cannot say. */

@@ -26,22 +26,17 @@ static bool ready(void)
     return usable;
 }
 
-int grey_nvml_index_of(const char *uuid, bool *mig)
+int grey_nvml_place(char uuid[GREY_UUID_MAX], const char *bus_id)
 {
-    *mig = false;
-    return ready() ? nvml_ids_index_of(&nvml, uuid, mig) : -1;
+    return ready() ? nvml_ids_place(&nvml, uuid, GREY_UUID_MAX, bus_id) : -1;
 }
 
-int grey_nvml_index_of_pci(const char *bus_id)
-{
-    return ready() ? nvml_ids_index_of_pci(&nvml, bus_id) : -1;
-}
-
-bool grey_nvml_uuid_on_node(const char *uuid, void *arg)
+bool grey_nvml_locate(const char *uuid, void *arg, int *index, bool *mig)
 {
     (void)arg;
-    nvmlDevice_t h;
-    return ready() && nvml.by_uuid(uuid, &h) == NVML_SUCCESS;
+    *index = -1;
+    *mig = false;
+    return ready() && nvml_ids_locate(&nvml, uuid, index, mig);
 }
 
 bool grey_nvml_identify(struct nvmlDevice_st *handle, struct grey_gpu_id *out)

@@ -25,7 +25,7 @@ static bool capped_view(nvmlDevice_t device, uint64_t physical_total, uint64_t *
     struct grey_gpu_id id;
     if (!grey_nvml_identify(device, &id))
         return false;
-    int row = grey_device_bind(&id, grey_nvml_uuid_on_node, NULL);
+    int row = grey_device_bind(&id, grey_nvml_locate, NULL);
     const struct grey_quota *q = grey_self();
     if (!grey_self_has_device(row))
         return false;

@@ -290,20 +290,32 @@ void gpu_list_merge(struct gpu_list *list, const struct gpu_list *in)
 
 /* ---------------------------------------------------------------- order and indices */
 
-static int order_key(const struct gpu_facts *g)
+/* Plans number GPUs as NVML and nvidia-smi do, by PCI address, which is what the hook finds for
+ * each GPU it binds (NVML's index, else the GPU's place in sysfs's PCI order): never by a
+ * runtime's ordinal, which CUDA_DEVICE_ORDER, CUDA_VISIBLE_DEVICES and containers renumber. So
+ * within a vendor: NVML's own index where a source gave one, else PCI address, else the API's
+ * ordinal (a device no source could place). */
+static int order_class(const struct gpu_facts *g)
 {
-    int vendor = g->vendor == GPU_VENDOR_NVIDIA ? 0 : g->vendor == GPU_VENDOR_AMD ? 1 : 2;
-    int within = g->api_index >= 0 ? g->api_index : g->smi_index >= 0 ? 100 + g->smi_index : 200;
-    return vendor * 1000 + within;
+    return g->smi_index >= 0 ? 0 : g->pci[0] ? 1 : 2;
 }
 
 static int by_order(const void *a, const void *b)
 {
     const struct gpu_facts *x = a, *y = b;
-    int kx = order_key(x), ky = order_key(y);
-    if (kx != ky)
-        return kx < ky ? -1 : 1;
-    return strcmp(x->pci, y->pci);
+    int vx = x->vendor == GPU_VENDOR_NVIDIA ? 0 : x->vendor == GPU_VENDOR_AMD ? 1 : 2;
+    int vy = y->vendor == GPU_VENDOR_NVIDIA ? 0 : y->vendor == GPU_VENDOR_AMD ? 1 : 2;
+    if (vx != vy)
+        return vx < vy ? -1 : 1;
+    int cx = order_class(x), cy = order_class(y);
+    if (cx != cy)
+        return cx < cy ? -1 : 1;
+    if (cx == 0 && x->smi_index != y->smi_index)
+        return x->smi_index < y->smi_index ? -1 : 1;
+    int pci = strcmp(x->pci, y->pci);
+    if (pci != 0)
+        return pci;
+    return x->api_index < y->api_index ? -1 : x->api_index > y->api_index;
 }
 
 void gpu_list_finish(struct gpu_list *list)
@@ -313,7 +325,7 @@ void gpu_list_finish(struct gpu_list *list)
     for (int i = 0; i < list->n; i++) {
         struct gpu_facts *g = &list->dev[i];
         int *n = &next[g->vendor];
-        g->index = g->api_index >= 0 ? g->api_index : *n;
+        g->index = g->smi_index >= *n ? g->smi_index : *n;
         *n = g->index + 1;
     }
 }

@@ -55,7 +55,7 @@ struct gpu_facts {
     enum gpu_vendor vendor;
     int api_index;                /* CUDA ordinal / HIP index, -1 when no API listed it */
     int smi_index;                /* NVML / nvidia-smi index (PCI order), -1 when unknown */
-    int index;                    /* set by gpu_list_finish: the device number plans use */
+    int index;                    /* set by gpu_list_finish: the physical index plans use */
     char name[GREY_NAME_MAX];
     char uuid[80];
     char pci[20];                 /* "0000:18:00.0" (gpu_pci_normalize) */
@@ -116,9 +116,9 @@ int gpu_pci_normalize(const char *text, char *out, size_t len);
  * kept, confidence down, a note). in's notes are appended. */
 void gpu_list_merge(struct gpu_list *list, const struct gpu_list *in);
 
-/* Orders the devices (NVIDIA by CUDA ordinal, then AMD by HIP index, then the rest by PCI
- * address) and sets each one's index: the API's number when an API listed it, else its position
- * among its vendor's devices. */
+/* Orders the devices (NVIDIA, then AMD, then the rest; within a vendor by physical index: NVML's
+ * index, else PCI address) and sets each one's index, the physical index plans use: NVML's when
+ * a source gave it, else its position among its vendor's devices in that order. */
 void gpu_list_finish(struct gpu_list *list);
 
 /* How complete and corroborated one device's facts are, 0..1000: what the planner's confidences

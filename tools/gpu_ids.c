@@ -27,30 +27,18 @@ static bool nvml_ready(void)
     return nvml_state > 0;
 }
 
-bool tool_uuid_on_node(const char *uuid, void *arg)
+bool tool_uuid_locate(const char *uuid, void *arg, int *index, bool *mig)
 {
     (void)arg;
-    bool mig;
-    return nvml_ready() && nvml_ids_index_of(&nvml, uuid, &mig) >= 0;
+    *index = -1;
+    *mig = false;
+    return nvml_ready() && nvml_ids_locate(&nvml, uuid, index, mig);
 }
 
-/* The hook's rule (shim/devices.c): NVML's index for the UUID, a MIG instance recognised by NVML,
- * else the place in PCI order. */
+/* The hook's rule (shim/devices.c): NVML's place for the device, else its place in PCI order. */
 static void physical_index(struct grey_gpu_id *g, unsigned pci_vendor)
 {
-    bool mig = false;
-    g->index = nvml_ready() ? nvml_ids_index_of(&nvml, g->uuid, &mig) : -1;
-    if (g->index < 0 && nvml_ready() && strncmp(g->uuid, "GPU-", 4) == 0) {
-        char as_mig[GREY_UUID_MAX];
-        snprintf(as_mig, sizeof as_mig, "MIG-%s", g->uuid + 4);
-        int i = nvml_ids_index_of(&nvml, as_mig, &mig);
-        if (i >= 0 && mig) {
-            grey_copy_cut(g->uuid, sizeof g->uuid, as_mig);
-            g->index = i;
-        }
-    }
-    if (g->index < 0 && strncmp(g->uuid, "MIG-", 4) != 0 && nvml_ready())
-        g->index = nvml_ids_index_of_pci(&nvml, g->pci_bus_id);
+    g->index = nvml_ready() ? nvml_ids_place(&nvml, g->uuid, sizeof g->uuid, g->pci_bus_id) : -1;
     if (g->index < 0 && strncmp(g->uuid, "MIG-", 4) != 0)
         g->index = grey_pci_index(g->pci_bus_id, pci_vendor, "/sys/bus/pci/devices");
 }

@@ -14,8 +14,8 @@
  * (no driver, no device). */
 int tool_visible_gpus(struct grey_gpu_id *out, int max, char *err, size_t errlen);
 
-/* Whether a GPU with this UUID is on this node (NVML; false when NVML cannot say). For
+/* Where a UUID is on this node, as NVML says (false when it cannot): a grey_uuid_locate_fn for
  * policy/plan_gpus.h. */
-bool tool_uuid_on_node(const char *uuid, void *arg);
+bool tool_uuid_locate(const char *uuid, void *arg, int *index, bool *mig);
 
 #endif

@@ -51,7 +51,9 @@ static void usage(FILE *f)
 "       grey-plan install [--yes] FILE\n"
 "\n"
 "Without a command, detects the GPUs and writes a plan for libgreyhook.so (to stdout, or to\n"
-"FILE with --out; the file is replaced atomically). For each device:\n"
+"FILE with --out; the file is replaced atomically). Devices are physical GPUs, numbered as\n"
+"nvidia-smi numbers them and named by UUID, so a plan holds whatever CUDA_VISIBLE_DEVICES a job\n"
+"runs with. For each device:\n"
 "  budget       what all hooked processes on the device may use together: 90% of VRAM,\n"
 "               or --budget\n"
 "  process_cap  what one hooked process may use: by mode safe 75%, balanced 85%,\n"
@@ -347,6 +349,14 @@ static int show_json(const struct grey_plan *plan, const struct grey_plan_notes 
         cJSON_AddItemToArray(devs, o);
         cJSON_AddNumberToObject(o, "index", i);
         cJSON_AddStringToObject(o, "name", d->name);
+        if (d->uuid[0])
+            cJSON_AddStringToObject(o, "uuid", d->uuid);
+        else
+            cJSON_AddNullToObject(o, "uuid");
+        if (d->pci_bus_id[0])
+            cJSON_AddStringToObject(o, "pci_bus_id", d->pci_bus_id);
+        else
+            cJSON_AddNullToObject(o, "pci_bus_id");
         json_u64(o, "vram_bytes", d->vram);
         json_u64(o, "budget_bytes", d->budget);
         json_u64(o, "process_cap_bytes", d->process_cap);
@@ -415,8 +425,8 @@ static void show_text(const char *file, const struct grey_plan *plan)
             continue;
         if (d->vram)
             grey_size_format(d->vram, v, sizeof v);
-        printf("device %u%s%s%s: vram %s, budget %s, per-process cap %s\n", i,
-               d->name[0] ? " \"" : "", d->name, d->name[0] ? "\"" : "", v,
+        printf("device %u%s%s%s%s%s%s: vram %s, budget %s, per-process cap %s\n", i, d->uuid[0] ? " (" : "",
+               d->uuid, d->uuid[0] ? ")" : "", d->name[0] ? " \"" : "", d->name, d->name[0] ? "\"" : "", v,
                grey_size_format(d->budget, b, sizeof b),
                grey_size_format(d->process_cap, c, sizeof c));
         if (d->throttle_temp || d->cooldown_temp) {

@@ -228,7 +228,7 @@ static void job_gpus_resolve(struct job_gpus *j, struct grey_ledger *lg, const s
     const struct grey_plan *list[2];
     for (unsigned p = 0; p < nplans; p++) {
         grey_devmask foreign;
-        grey_plan_for_rows(plans[p], rows, bound, tool_uuid_on_node, NULL, &j->row_plan[p], &foreign);
+        grey_plan_for_rows(plans[p], rows, bound, tool_uuid_locate, NULL, &j->row_plan[p], &foreign);
         for (int i = 0; i < j->n; i++)
             if (j->row[i] >= 0 && (foreign & GREY_DEVBIT(j->row[i]))) {
                 char label[64];

@@ -54,6 +54,10 @@ void plan_explain(FILE *out, const char *file, const struct grey_plan *p, const 
         if (!dev->present)
             continue;
         fprintf(out, "[device %d]%s%s%s\n", d, dev->name[0] ? " \"" : "", dev->name, dev->name[0] ? "\"" : "");
+        if (dev->uuid[0])
+            row(out, "  ", n, d, "uuid", dev->uuid);
+        if (dev->pci_bus_id[0])
+            row(out, "  ", n, d, "pci_bus_id", dev->pci_bus_id);
         row_size(out, "  ", n, d, "vram", dev->vram);
         row_size(out, "  ", n, d, "budget", dev->budget);
         row_size(out, "  ", n, d, "process_cap", dev->process_cap);

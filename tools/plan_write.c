@@ -79,6 +79,16 @@ static int put_device(struct writer *w, int d, const struct grey_plan_device *de
         if (put_line(w, "name", q, "informational: the device this was planned for") != 0)
             return -1;
     }
+    if (dev->uuid[0]) {
+        quote(q, sizeof q, dev->uuid);
+        if (put_line(w, "uuid", q, "the GPU this section is for, whatever number a job sees it under") != 0)
+            return -1;
+    }
+    if (dev->pci_bus_id[0]) {
+        quote(q, sizeof q, dev->pci_bus_id);
+        if (put_line(w, "pci_bus_id", q, "informational: where that GPU sits") != 0)
+            return -1;
+    }
     if (dev->vram &&
         put_size(w, "vram", dev->vram, "physical VRAM the plan was computed for") != 0)
         return -1;
@@ -134,8 +144,10 @@ int grey_plan_write_notes(FILE *out, const struct grey_plan *plan, const struct 
     snprintf(version, sizeof version, "%d", GREY_PLAN_VERSION);
 
     if (fprintf(out,
-                "# grey plan: VRAM limits that libgreyhook.so enforces on each device.\n"
+                "# grey plan: VRAM limits that libgreyhook.so enforces on each GPU.\n"
                 "# Written by grey-plan on %s from %s.\n"
+                "# [device N] is the GPU nvidia-smi numbers N (PCI order) and applies to the GPU\n"
+                "# its uuid names, whatever number a job sees it under (CUDA_VISIBLE_DEVICES).\n"
                 "# Admins may edit it by hand; 'grey-plan check FILE' verifies it.\n"
                 "# Sizes are bytes (512MiB, 2GiB, 1.5G are accepted too). A KEY.why line gives the\n"
                 "# confidence (0..1) and the reason for KEY: edit or delete it when you change KEY.\n\n",

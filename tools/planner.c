@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "policy/ledger_gpu.h"
 #include "policy/size.h"
 
 #define MiB (1ULL << 20)
@@ -350,6 +351,15 @@ static void plan_device(const struct plan_layers *L, const struct gpu_facts *g, 
     gpu_field_sources(g, GF_VRAM_TOTAL, dp.src, sizeof dp.src);
     pd->present = true;
     snprintf(pd->name, sizeof pd->name, "%s", gpu_known(g, GF_NAME) ? g->name : "unnamed GPU");
+    /* What the hook matches a section by; a UUID no GPU could have (a tool's placeholder) is left
+     * out rather than written into a plan the hook would refuse. */
+    char src[64];
+    if (gpu_known(g, GF_UUID) && grey_uuid_valid(g->uuid) && strlen(g->uuid) < sizeof pd->uuid) {
+        snprintf(pd->uuid, sizeof pd->uuid, "%s", g->uuid);
+        why(out, dp.d, "uuid", g->conf[GF_UUID], "reported by %s", gpu_field_sources(g, GF_UUID, src, sizeof src));
+    }
+    if (gpu_known(g, GF_PCI) && grey_pci_normalize(g->pci, pd->pci_bus_id) == 0)
+        why(out, dp.d, "pci_bus_id", g->conf[GF_PCI], "reported by %s", gpu_field_sources(g, GF_PCI, src, sizeof src));
     pd->vram = g->vram_total;
     why(out, dp.d, "vram", dp.vconf, "reported by %s%s", dp.src,
         __builtin_popcount(g->src[GF_VRAM_TOTAL]) > 1 ? " (they agree)" : "");

@@ -1,5 +1,6 @@
 #include "nvml_ids.h"
 
+#include <stdio.h>
 #include <string.h>
 
 typedef nvmlReturn_t (*init_fn)(void);
@@ -62,4 +63,33 @@ int nvml_ids_index_of_pci(const struct nvml_ids *n, const char *bus_id)
     if (!n->by_pci || !bus_id[0] || n->by_pci(bus_id, &h) != NVML_SUCCESS)
         return -1;
     return nvml_ids_handle_index(n, h, &mig);
+}
+
+bool nvml_ids_locate(const struct nvml_ids *n, const char *uuid, int *index, bool *mig)
+{
+    nvmlDevice_t h;
+    *index = -1;
+    *mig = false;
+    if (!n->by_uuid || !uuid[0] || n->by_uuid(uuid, &h) != NVML_SUCCESS)
+        return false;
+    *index = nvml_ids_handle_index(n, h, mig);
+    return true;
+}
+
+int nvml_ids_place(const struct nvml_ids *n, char *uuid, unsigned len, const char *bus_id)
+{
+    bool mig;
+    int index = nvml_ids_index_of(n, uuid, &mig);
+    if (index >= 0)
+        return index;
+    if (strncmp(uuid, "GPU-", 4) == 0) {
+        char as_mig[NVML_DEVICE_UUID_V2_BUFFER_SIZE];
+        snprintf(as_mig, sizeof as_mig, "MIG-%s", uuid + 4);
+        index = nvml_ids_index_of(n, as_mig, &mig);
+        if (index >= 0 && mig && strlen(as_mig) < len) {
+            memcpy(uuid, as_mig, strlen(as_mig) + 1);
+            return index;
+        }
+    }
+    return strncmp(uuid, "MIG-", 4) != 0 && bus_id ? nvml_ids_index_of_pci(n, bus_id) : -1;
 }

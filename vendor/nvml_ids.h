@@ -33,6 +33,17 @@ int nvml_ids_index_of(const struct nvml_ids *n, const char *uuid, bool *mig);
  * NVML does not use (another vendor's name for the same board). */
 int nvml_ids_index_of_pci(const struct nvml_ids *n, const char *bus_id);
 
+/* Where a UUID is: true when NVML knows it, with *index the physical index of its GPU (a MIG
+ * instance's: its GPU's; -1 when NVML gives none) and *mig whether it names a MIG instance. */
+bool nvml_ids_locate(const struct nvml_ids *n, const char *uuid, int *index, bool *mig);
+
+/* The physical index of a device a runtime reports as uuid (len bytes) at PCI address bus_id, or
+ * -1: by UUID; else, for "GPU-" text that NVML knows as a MIG instance ("MIG-" and the same
+ * digits: CUDA gives an instance's UUID as 16 bytes, without saying which it is), uuid is
+ * rewritten to the "MIG-" form and the instance's GPU's index returned; else by PCI address (a
+ * whole GPU that another vendor's runtime names in its own way). */
+int nvml_ids_place(const struct nvml_ids *n, char *uuid, unsigned len, const char *bus_id);
+
 /* The physical index of a device handle (a MIG handle: its parent's), or -1. */
 int nvml_ids_handle_index(const struct nvml_ids *n, nvmlDevice_t h, bool *mig);
 

@@ -146,7 +146,8 @@ expect_rc 0 "$G" show --json "$tmp/aggressive.conf"
 ok "show --json gives the planned integer bytes"
 
 expect_rc 0 "$G" show "$tmp/safe.conf"
-contains "$tmp/out" 'device 1 "Grey Test GPU": vram 24.0 GiB, budget 21.6 GiB, per-process cap 18.0 GiB'
+contains "$tmp/out" '"Grey Test GPU": vram 24.0 GiB, budget 21.6 GiB, per-process cap 18.0 GiB'
+contains "$tmp/out" 'device 1 (GPU-'
 ok "show prints human sizes"
 
 expect_rc 0 "$G" check "$tmp/safe.conf"

@@ -490,26 +490,36 @@ Test(gpu_facts, sources_without_addresses_match_by_order)
     cr_assert_str_eq(all.dev[1].pci, "", "one lspci card, one match");
 }
 
-Test(gpu_facts, finish_orders_by_api_then_vendor)
+Test(gpu_facts, finish_numbers_gpus_by_physical_index_not_by_api_ordinal)
 {
     static struct gpu_list l;
     memset(&l, 0, sizeof l);
-    struct gpu_facts *amd = gpu_list_add(&l, GPU_VENDOR_AMD);
-    amd->api_index = 0;
+    struct gpu_facts *amd1 = gpu_list_add(&l, GPU_VENDOR_AMD);
+    amd1->api_index = 0; /* HIP's device 0 sits at the higher address */
+    strcpy(amd1->pci, "0000:c1:00.0");
+    struct gpu_facts *amd0 = gpu_list_add(&l, GPU_VENDOR_AMD);
+    amd0->api_index = 1;
+    strcpy(amd0->pci, "0000:41:00.0");
     struct gpu_facts *n1 = gpu_list_add(&l, GPU_VENDOR_NVIDIA);
-    n1->api_index = 1;
-    n1->smi_index = 0;
+    n1->api_index = 0; /* CUDA's fastest-first device 0 is NVML's 1 */
+    n1->smi_index = 1;
     struct gpu_facts *n0 = gpu_list_add(&l, GPU_VENDOR_NVIDIA);
-    n0->api_index = 0;
-    n0->smi_index = 1;
+    n0->api_index = 1;
+    n0->smi_index = 0;
     struct gpu_facts *hidden = gpu_list_add(&l, GPU_VENDOR_NVIDIA);
-    hidden->smi_index = 2; /* NVML sees it, CUDA does not (CUDA_VISIBLE_DEVICES) */
+    hidden->smi_index = 3; /* NVML sees it, CUDA does not (CUDA_VISIBLE_DEVICES) */
+    struct gpu_facts *unplaced = gpu_list_add(&l, GPU_VENDOR_NVIDIA);
+    unplaced->api_index = 2; /* only CUDA saw it, without an address */
     gpu_list_finish(&l);
     cr_assert_eq(l.dev[0].vendor, GPU_VENDOR_NVIDIA);
-    cr_assert_eq(l.dev[0].smi_index, 1, "CUDA's device 0 comes first whatever NVML's order");
+    cr_assert_eq(l.dev[0].smi_index, 0, "NVML's GPU 0 first, whatever CUDA calls it");
     cr_assert_eq(l.dev[0].index, 0);
     cr_assert_eq(l.dev[1].index, 1);
-    cr_assert_eq(l.dev[2].index, 2, "the next free number");
-    cr_assert_eq(l.dev[3].vendor, GPU_VENDOR_AMD);
-    cr_assert_eq(l.dev[3].index, 0);
+    cr_assert_eq(l.dev[2].index, 3, "NVML's number, even with a gap before it");
+    cr_assert_eq(l.dev[3].api_index, 2);
+    cr_assert_eq(l.dev[3].index, 4, "a GPU no source placed takes the next free number");
+    cr_assert_eq(l.dev[4].vendor, GPU_VENDOR_AMD);
+    cr_assert_str_eq(l.dev[4].pci, "0000:41:00.0", "AMD GPUs in PCI order, as sysfs numbers them");
+    cr_assert_eq(l.dev[4].index, 0);
+    cr_assert_eq(l.dev[5].index, 1);
 }
