@@ -117,13 +117,7 @@ const char *grey_device_label(int row, char *buf, size_t len)
         snprintf(buf, len, "row %d", row);
         return buf;
     }
-    char shortid[16];
-    snprintf(shortid, sizeof shortid, "%.12s", id.uuid);
-    if (id.index >= 0)
-        snprintf(buf, len, "GPU %d (%s)", id.index, shortid);
-    else
-        snprintf(buf, len, "GPU %s", shortid);
-    return buf;
+    return grey_gpu_label(&id, buf, len);
 }
 
 bool grey_device_identity(int row, struct grey_gpu_id *out)

@@ -1,10 +1,12 @@
 #include "real.h"
 
 #include <dlfcn.h>
+#include <string.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "libc_symbols.h"
 #include "log.h"
 
 typedef void *(*dlsym_fn)(void *, const char *);
@@ -12,12 +14,11 @@ typedef void *(*dlsym_fn)(void *, const char *);
 static dlsym_fn libc_dlsym;
 static pthread_once_t libc_dlsym_once = PTHREAD_ONCE_INIT;
 
+/* Not through dlvsym or dlsym: grey exports both, so asking either by name would ask grey. */
 static void find_libc_dlsym(void)
 {
-    /* glibc 2.34 moved dlsym into libc under a new version; older programs bind the old one. */
-    libc_dlsym = (dlsym_fn)dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34");
-    if (!libc_dlsym)
-        libc_dlsym = (dlsym_fn)dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
+    void *p = grey_libc_symbol("dlsym");
+    memcpy(&libc_dlsym, &p, sizeof p);
 }
 
 void *grey_real_dlsym(void *handle, const char *name)
@@ -26,6 +27,24 @@ void *grey_real_dlsym(void *handle, const char *name)
     if (!libc_dlsym)
         return NULL;
     return libc_dlsym(handle, name);
+}
+
+typedef void *(*dlvsym_fn)(void *, const char *, const char *);
+static dlvsym_fn libc_dlvsym;
+static pthread_once_t libc_dlvsym_once = PTHREAD_ONCE_INIT;
+
+static void find_libc_dlvsym(void)
+{
+    void *p = grey_libc_symbol("dlvsym");
+    memcpy(&libc_dlvsym, &p, sizeof p);
+}
+
+void *grey_real_dlvsym(void *handle, const char *name, const char *version)
+{
+    pthread_once(&libc_dlvsym_once, find_libc_dlvsym);
+    if (!libc_dlvsym)
+        return NULL;
+    return libc_dlvsym(handle, name, version);
 }
 
 /* The vendor libraries grey wraps, found on first use. Prefer the copy the program already has:
@@ -105,14 +124,45 @@ void *grey_lib_symbol_loaded(enum grey_lib lib, const char *name)
     return library_symbol(&libraries[lib], name, false);
 }
 
-void *grey_real_resolve(void **cache, enum grey_lib lib, const char *name)
+/* Names already said missing, so that several callers of one function say it once. Only the
+ * failure path comes here, once per cache. */
+#define SAID_MAX 64
+static const char *said[SAID_MAX];
+static pthread_mutex_t said_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool first_time(const char *name)
 {
-    void *fn = library_symbol(&libraries[lib], name, true);
-    if (fn)
+    pthread_mutex_lock(&said_lock);
+    bool first = true;
+    int i = 0;
+    for (; i < SAID_MAX && said[i]; i++)
+        if (strcmp(said[i], name) == 0)
+            first = false;
+    if (first && i < SAID_MAX)
+        said[i] = name; /* callers pass string literals */
+    pthread_mutex_unlock(&said_lock);
+    return first;
+}
+
+void *grey_real_resolve(void **cache, enum grey_lib lib, const char *name, bool optional)
+{
+    struct vendor_library *l = &libraries[lib];
+    void *h = library_handle(l, true);
+    void *fn = h ? grey_real_dlsym(h, name) : NULL;
+    if (fn) {
         __atomic_store_n(cache, fn, __ATOMIC_RELEASE);
-    else if (lib == GREY_LIB_HIP)
-        grey_warn("no loaded HIP runtime (libamdhip64.so.*) has %s; the call fails", name);
-    else
-        grey_warn("%s has no %s; the call fails", libraries[lib].sonames[0], name);
-    return fn;
+        return fn;
+    }
+    if (!h) { /* no library (yet: a HIP runtime the program may still load): ask again next time */
+        if (!optional && first_time(name))
+            grey_log("%s is not loaded; %s fails", lib == GREY_LIB_HIP ? "no HIP runtime (libamdhip64.so.*)" : l->sonames[0],
+                     name);
+        return NULL;
+    }
+    __atomic_store_n(cache, GREY_REAL_MISSING, __ATOMIC_RELEASE);
+    /* An optional function's caller says what it does instead, where that matters (the pacer's
+     * fallback to launch counts): one line per missing function, from whoever knows its cost. */
+    if (!optional && first_time(name))
+        grey_warn("%s has no %s; the call fails", lib == GREY_LIB_HIP ? "the HIP runtime" : l->sonames[0], name);
+    return NULL;
 }

@@ -51,7 +51,7 @@ endif
 
 # A driver that does nothing (tests/bench/null_driver.c), so the bench sees the hook alone.
 NULL_DRIVER := $(BUILD)/bench/null/libcuda.so.1
-$(NULL_DRIVER): tests/bench/null_driver.c | $(DEPS_STAMP)
+$(NULL_DRIVER): tests/bench/null_driver.c | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(call q,CC)$(CC) $(CSTD) $(WARN) -O2 -fPIC -fvisibility=hidden $(INCLUDES) $(CUDA_INC) -shared -o $@ $< \
 	    -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions

@@ -29,8 +29,9 @@ BENCH_LEDGER  := $(BUILD)/tests/bench/bench_ledger
 ledger-integration: all $(BUILD)/tests/integration/prog_hold
 	@bash tests/integration/ledger_tests.sh
 
-# NODE_PROBE (mk/simgpu.mk) tells the test each simulated GPU's UUIDs and PCI address.
-node-integration: all $(BUILD)/tests/integration/prog_hold $(NODE_PROBE)
+# node_probe (mk/simgpu.mk, included after this file: hence its path, not its variable) tells the
+# test each simulated GPU's UUIDs and PCI address.
+node-integration: all $(BUILD)/tests/integration/prog_hold $(BUILD)/tests/simgpu/node_probe
 	@bash tests/integration/node_tests.sh
 
 # ---------------------------------------------------------------- stress

@@ -181,7 +181,7 @@ static void fill(struct grey_ledger_gpu *r, const struct grey_gpu_id *id)
 int grey_gpu_row(struct grey_ledger_gpu *rows, unsigned nrows, const struct grey_gpu_id *id, int lock_fd,
                  uint64_t (*row_offset)(unsigned r))
 {
-    if (!id->uuid[0])
+    if (!id->uuid[0] && !id->pci_bus_id[0])
         return -1;
     /* In ascending order, never past a row being claimed: so a second claimer of the same GPU
      * finds the first one's row instead of claiming another. */
@@ -225,4 +225,17 @@ int grey_gpu_row(struct grey_ledger_gpu *rows, unsigned nrows, const struct grey
             return (int)r;
     }
     return -1;
+}
+
+const char *grey_gpu_label(const struct grey_gpu_id *id, char *buf, size_t len)
+{
+    if (!id->uuid[0] && id->index >= 0)
+        snprintf(buf, len, "GPU %d", id->index);
+    else if (!id->uuid[0])
+        snprintf(buf, len, "a GPU without a UUID");
+    else if (id->index >= 0)
+        snprintf(buf, len, "GPU %d (%.12s)", id->index, id->uuid);
+    else
+        snprintf(buf, len, "%.12s", id->uuid);
+    return buf;
 }

@@ -46,7 +46,8 @@ struct grey_ledger_gpu {
 void grey_copy_cut(char *dst, size_t size, const char *src);
 
 /* The row of rows[0..nrows) that is the GPU id names (by UUID, or by PCI bus id for a whole GPU:
- * one board, whatever its runtime calls it), claiming the first free row when none is: -1 when id has no UUID or the table is full. lock_fd, when >= 0, is the ledger's file
+ * one board, whatever its runtime calls it), claiming the first free row when none is: -1 when
+ * id has neither a UUID nor a PCI bus id, or the table is full. lock_fd, when >= 0, is the ledger's file
  * descriptor and row_offset(r) the file offset of row r: a claimer holds a lock on the row while
  * it fills it, so one killed half-way is seen dead and the row taken over; -1 for a table only
  * this process uses. Threads of one process share the lock's description: callers serialize
@@ -68,6 +69,10 @@ void grey_uuid_format(const unsigned char bytes[16], bool mig, char *out);
  * "GPU-" or "MIG-" and a UUID, or the older "MIG-GPU-<uuid>/<gi>/<ci>"; or as ROCm does, "GPU-"
  * and 16 hex digits. */
 bool grey_uuid_valid(const char *text);
+
+/* How messages and tables name a GPU: "GPU 2 (GPU-6e73e372)", its physical index and the start
+ * of its UUID; "GPU-6e73e372" when the index is unknown; "a GPU without a UUID". Returns buf. */
+const char *grey_gpu_label(const struct grey_gpu_id *id, char *buf, size_t len);
 
 /* Two UUIDs name the same GPU (compared without regard to case). */
 bool grey_uuid_equal(const char *a, const char *b);

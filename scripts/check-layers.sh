@@ -45,8 +45,8 @@ done
 
 # The HIP runtime is reached only through grey_hip_call.
 for f in shim/*.c; do
-  if grep -n 'grey_hip_real\b' "$f" >/dev/null; then
-    grep -n 'grey_hip_real\b' "$f" | cut -d: -f1 |
+  if grep -En 'grey_hip_(real|optional)\b' "$f" >/dev/null; then
+    grep -En 'grey_hip_(real|optional)\b' "$f" | cut -d: -f1 |
       sed "s|.*|layers: $f:&: grey_hip_real bypasses the re-entry guard (call the runtime through grey_hip_call)|"
     bad=1
   fi

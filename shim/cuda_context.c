@@ -154,10 +154,18 @@ GREY_EXPORT CUresult cuCtxCreate_v4(CUcontext *ctx, CUctxCreateParams *params, u
     return created(real(ctx, params, flags, dev), ctx, dev);
 }
 
-GREY_EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)
+/* The CUDA 2.x form, which the driver still exports: the same context. */
+GREY_EXPORT CUresult cuCtxCreate(CUcontext *ctx, unsigned int flags, CUdevice dev)
 {
     static void *real_fn;
-    PFN_cuCtxDestroy_v4000 real = grey_cuda_real(&real_fn, "cuCtxDestroy_v2");
+    CUresult (*real)(CUcontext *, unsigned int, CUdevice) = grey_cuda_real(&real_fn, "cuCtxCreate");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    return created(real(ctx, flags, dev), ctx, dev);
+}
+
+static CUresult destroy_with(PFN_cuCtxDestroy_v4000 real, CUcontext ctx)
+{
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     grey_notify_context_closing((uint64_t)(uintptr_t)ctx, true); /* fingerprints read while the memory exists */
@@ -165,6 +173,18 @@ GREY_EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)
     if (rc == CUDA_SUCCESS)
         forget_context(ctx);
     return rc;
+}
+
+GREY_EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)
+{
+    static void *real_fn;
+    return destroy_with(grey_cuda_real(&real_fn, "cuCtxDestroy_v2"), ctx);
+}
+
+GREY_EXPORT CUresult cuCtxDestroy(CUcontext ctx)
+{
+    static void *real_fn;
+    return destroy_with(grey_cuda_real(&real_fn, "cuCtxDestroy"), ctx);
 }
 
 GREY_EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)

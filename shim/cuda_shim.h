@@ -73,6 +73,15 @@ void grey_cuda_forget(bool tracked, const struct grey_buffer_info *info, CUresul
  * grey cannot track the device. */
 bool grey_cuda_current(const struct grey_quota *q, int *row, uint64_t *context, int *ordinal);
 
+/* What both forms of a memory call share (shim/cuda_memory.c): cuMemAllocPitch's admission of an
+ * estimate settled to the pitch the driver chose (call makes the driver call; undo frees what it
+ * gave when the real size no longer fits), and the capped views cuMemGetInfo (of the current
+ * device) and cuDeviceTotalMem report. */
+CUresult grey_cuda_alloc_pitched(size_t width, size_t height, CUresult (*call)(void *arg, uint64_t *ptr, uint64_t *pitch),
+                                 void *arg, void (*undo)(uint64_t ptr));
+void grey_cuda_cap_info(uint64_t *free_bytes, uint64_t *total_bytes);
+void grey_cuda_cap_total(uint64_t *bytes, int device);
+
 /* The GPU row of a CUDA device ordinal (-1: not accounted). */
 int grey_cuda_row(int ordinal);
 

@@ -67,38 +67,86 @@ GREY_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
     return rc;
 }
 
+/* An array's bytes admitted, the driver's create called, the handle tracked. Each form of the
+ * create call is a closure: its real function and arguments. */
+struct array_create {
+    void *real;
+    CUarray *array;
+    const void *desc;
+    int form; /* 2: cuArrayCreate_v2, 3: cuArray3DCreate_v2, 1 and 13: their CUDA 2.x forms */
+};
+
+static CUresult create_array(const struct array_create *c)
+{
+    switch (c->form) {
+    case 2:
+        return ((PFN_cuArrayCreate_v3020)c->real)(c->array, c->desc);
+    case 3:
+        return ((PFN_cuArray3DCreate_v3020)c->real)(c->array, c->desc);
+    case 1:
+        return ((CUresult(*)(CUarray *, const CUDA_ARRAY_DESCRIPTOR_v1 *))c->real)(c->array, c->desc);
+    default:
+        return ((CUresult(*)(CUarray *, const CUDA_ARRAY3D_DESCRIPTOR_v1 *))c->real)(c->array, c->desc);
+    }
+}
+
+static CUresult admitted_array(const struct array_create *c, uint64_t bytes, enum grey_cuda_api api)
+{
+    struct grey_admission adm;
+    if (grey_cuda_admit(&adm, bytes) != CUDA_SUCCESS)
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    CUresult rc = create_array(c);
+    grey_cuda_settle(&adm, rc, rc == CUDA_SUCCESS ? GREY_KEY_ARRAY(*c->array) : 0, api);
+    return rc;
+}
+
 GREY_EXPORT CUresult cuArrayCreate_v2(CUarray *array, const CUDA_ARRAY_DESCRIPTOR *desc)
 {
     static void *real_fn;
-    PFN_cuArrayCreate_v3020 real = grey_cuda_real(&real_fn, "cuArrayCreate_v2");
-    if (!real)
+    struct array_create c = {grey_cuda_real(&real_fn, "cuArrayCreate_v2"), array, desc, 2};
+    if (!c.real)
         return CUDA_ERROR_NOT_FOUND;
     if (!array || !desc || desc->Width == 0)
-        return real(array, desc);
-    struct grey_admission adm;
-    uint64_t bytes = array_bytes(desc->Width, desc->Height, 1, desc->NumChannels, desc->Format, 1);
-    if (grey_cuda_admit(&adm, bytes) != CUDA_SUCCESS)
-        return CUDA_ERROR_OUT_OF_MEMORY;
-    CUresult rc = real(array, desc);
-    grey_cuda_settle(&adm, rc, rc == CUDA_SUCCESS ? GREY_KEY_ARRAY(*array) : 0, GREY_API_ARRAY);
-    return rc;
+        return create_array(&c);
+    return admitted_array(&c, array_bytes(desc->Width, desc->Height, 1, desc->NumChannels, desc->Format, 1),
+                          GREY_API_ARRAY);
 }
 
 GREY_EXPORT CUresult cuArray3DCreate_v2(CUarray *array, const CUDA_ARRAY3D_DESCRIPTOR *desc)
 {
     static void *real_fn;
-    PFN_cuArray3DCreate_v3020 real = grey_cuda_real(&real_fn, "cuArray3DCreate_v2");
-    if (!real)
+    struct array_create c = {grey_cuda_real(&real_fn, "cuArray3DCreate_v2"), array, desc, 3};
+    if (!c.real)
         return CUDA_ERROR_NOT_FOUND;
     if (!array || !desc || desc->Width == 0)
-        return real(array, desc);
-    struct grey_admission adm;
-    uint64_t bytes = array_bytes(desc->Width, desc->Height, desc->Depth, desc->NumChannels, desc->Format, 1);
-    if (grey_cuda_admit(&adm, bytes) != CUDA_SUCCESS)
-        return CUDA_ERROR_OUT_OF_MEMORY;
-    CUresult rc = real(array, desc);
-    grey_cuda_settle(&adm, rc, rc == CUDA_SUCCESS ? GREY_KEY_ARRAY(*array) : 0, GREY_API_ARRAY_3D);
-    return rc;
+        return create_array(&c);
+    return admitted_array(&c, array_bytes(desc->Width, desc->Height, desc->Depth, desc->NumChannels, desc->Format, 1),
+                          GREY_API_ARRAY_3D);
+}
+
+/* The CUDA 2.x forms describe the same arrays with 32-bit sizes; the driver still exports them. */
+GREY_EXPORT CUresult cuArrayCreate(CUarray *array, const CUDA_ARRAY_DESCRIPTOR_v1 *desc)
+{
+    static void *real_fn;
+    struct array_create c = {grey_cuda_real(&real_fn, "cuArrayCreate"), array, desc, 1};
+    if (!c.real)
+        return CUDA_ERROR_NOT_FOUND;
+    if (!array || !desc || desc->Width == 0)
+        return create_array(&c);
+    return admitted_array(&c, array_bytes(desc->Width, desc->Height, 1, desc->NumChannels, desc->Format, 1),
+                          GREY_API_ARRAY);
+}
+
+GREY_EXPORT CUresult cuArray3DCreate(CUarray *array, const CUDA_ARRAY3D_DESCRIPTOR_v1 *desc)
+{
+    static void *real_fn;
+    struct array_create c = {grey_cuda_real(&real_fn, "cuArray3DCreate"), array, desc, 13};
+    if (!c.real)
+        return CUDA_ERROR_NOT_FOUND;
+    if (!array || !desc || desc->Width == 0)
+        return create_array(&c);
+    return admitted_array(&c, array_bytes(desc->Width, desc->Height, desc->Depth, desc->NumChannels, desc->Format, 1),
+                          GREY_API_ARRAY_3D);
 }
 
 GREY_EXPORT CUresult cuArrayDestroy(CUarray array)

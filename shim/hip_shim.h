@@ -101,7 +101,7 @@ static inline bool grey_hip_nested(void)
 }
 
 #define GREY_HIP_REAL(fn) static void *grey_real_##fn
-#define grey_hip_available(fn) (grey_hip_real(&grey_real_##fn, #fn) != NULL)
+#define grey_hip_available(fn) (grey_hip_optional(&grey_real_##fn, #fn) != NULL)
 #define grey_hip_call(fn, ...)                                                                   \
     __extension__({                                                                              \
         __typeof__(fn) *grey_fn_ = (__typeof__(fn) *)grey_hip_real(&grey_real_##fn, #fn);       \

@@ -8,8 +8,10 @@
  * version, and hipEventQuery is not among the calls a global-mode capture forbids in HIP, so no
  * relaxing is needed around grey's own calls. Snapshots make the buffer's device current,
  * synchronize it, copy with hipMemcpy device-to-host and restore the previous device. */
+#include "core/log.h"
 #include "hip_shim.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,11 +52,37 @@ bool grey_hip_current(int *ordinal, int *row)
     return grey_self_use_device(grey_self(), *row);
 }
 
+/* As for CUDA (shim/cuda_vendor.c): a runtime that cannot be asked is not measured either. */
 static bool capturing(void *stream)
 {
     hipStreamCaptureStatus status = hipStreamCaptureStatusNone;
+    if (!grey_hip_available(hipStreamIsCapturing))
+        return false;
     return grey_hip_call(hipStreamIsCapturing, (hipStream_t)stream, &status) != hipSuccess ||
            status != hipStreamCaptureStatusNone;
+}
+
+static bool can_time;
+static pthread_once_t can_time_once = PTHREAD_ONCE_INIT;
+
+static void check_timing(void)
+{
+    const char *missing = !grey_hip_available(hipStreamIsCapturing) ? "hipStreamIsCapturing"
+                          : !grey_hip_available(hipEventCreate)      ? "hipEventCreate"
+                          : !grey_hip_available(hipEventRecord)      ? "hipEventRecord"
+                          : !grey_hip_available(hipEventQuery)       ? "hipEventQuery"
+                          : !grey_hip_available(hipEventElapsedTime) ? "hipEventElapsedTime"
+                          : !grey_hip_available(hipEventDestroy)     ? "hipEventDestroy"
+                                                                     : NULL;
+    can_time = !missing;
+    if (missing)
+        grey_log("the HIP runtime has no %s: fair share counts launches instead of measuring device time", missing);
+}
+
+static bool measurable(void)
+{
+    pthread_once(&can_time_once, check_timing);
+    return can_time;
 }
 
 static void *event_new(void)
@@ -114,19 +142,22 @@ static void readback_leave(uint64_t saved)
 static bool identify(int ordinal, unsigned char uuid[16], struct grey_gpu_id *out)
 {
     hipUUID u;
-    if (grey_hip_call(hipDeviceGetUuid, &u, ordinal) != hipSuccess)
-        return false;
-    memcpy(uuid, u.bytes, 16);
-    char text[17];
-    for (int i = 0; i < 16; i++) {
-        char c = u.bytes[i];
-        text[i] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ? c : '0';
+    bool have_uuid = grey_hip_call(hipDeviceGetUuid, &u, ordinal) == hipSuccess;
+    if (have_uuid) {
+        memcpy(uuid, u.bytes, 16);
+        char text[17];
+        for (int i = 0; i < 16; i++) {
+            char c = u.bytes[i];
+            text[i] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ? c : '0';
+        }
+        text[16] = '\0';
+        snprintf(out->uuid, sizeof out->uuid, "GPU-%s", text);
     }
-    text[16] = '\0';
-    snprintf(out->uuid, sizeof out->uuid, "GPU-%s", text);
     char pci[32];
     if (grey_hip_call(hipDeviceGetPCIBusId, pci, (int)sizeof pci, ordinal) == hipSuccess)
         grey_pci_normalize(pci, out->pci_bus_id);
+    else if (!have_uuid)
+        return false;
     char name[256];
     if (grey_hip_call(hipDeviceGetName, name, (int)sizeof name, ordinal) == hipSuccess) {
         name[sizeof name - 1] = '\0';
@@ -144,6 +175,7 @@ const struct grey_vendor grey_hip_vendor = {
     .identify = identify,
     .current = current,
     .capturing = capturing,
+    .measurable = measurable,
     .event_new = event_new,
     .event_record = event_record,
     .event_elapsed = event_elapsed,

@@ -25,6 +25,11 @@ const struct grey_intercept grey_intercepts[] = {
     CUDA(cuMemFree_v2),
     CUDA(cuMemGetInfo_v2),
     CUDA(cuDeviceTotalMem_v2),
+    CUDA(cuMemAlloc), /* the CUDA 2.x forms, 32-bit (shim/cuda_memory.c) */
+    CUDA(cuMemAllocPitch),
+    CUDA(cuMemFree),
+    CUDA(cuMemGetInfo),
+    CUDA(cuDeviceTotalMem),
 
     /* stream-ordered allocation and pools (shim/cuda_async.c) */
     CUDA(cuMemAllocAsync),
@@ -42,6 +47,8 @@ const struct grey_intercept grey_intercepts[] = {
     CUDA(cuMemRelease),
     CUDA(cuArrayCreate_v2),
     CUDA(cuArray3DCreate_v2),
+    CUDA(cuArrayCreate),
+    CUDA(cuArray3DCreate),
     CUDA(cuArrayDestroy),
     CUDA(cuMipmappedArrayCreate),
     CUDA(cuMipmappedArrayDestroy),
@@ -60,6 +67,8 @@ const struct grey_intercept grey_intercepts[] = {
     CUDA(cuCtxCreate_v3),
     CUDA(cuCtxCreate_v4),
     CUDA(cuCtxDestroy_v2),
+    CUDA(cuCtxCreate),
+    CUDA(cuCtxDestroy),
     CUDA(cuDevicePrimaryCtxRelease_v2),
     CUDA(cuDevicePrimaryCtxReset_v2),
     CUDA(cuDevicePrimaryCtxRelease),

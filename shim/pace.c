@@ -114,14 +114,21 @@ struct grey_launch grey_pace_slow(const struct grey_quota *q, const struct grey_
     enum grey_turn turn = grey_pace_take_turn(h, slot, idx, dev, now, prev_seen);
     contended = turn == TURN_OURS;
 
-    if (!contended && !share) {
-        t.sample = grey_pace_sample_begin(vendor, dev, stream, turn == TURN_ALONE); /* one per tick */
+    bool timed = vendor && vendor->measurable && vendor->measurable();
+    if (!contended && !share) { /* one sample (or count) per tick */
+        if (timed)
+            t.sample = grey_pace_sample_begin(vendor, dev, stream, turn == TURN_ALONE);
+        else
+            grey_pace_count(slot, dev, now, turn == TURN_ALONE);
         return t;
     }
     grey_pace_countdown = multi_tick = 1; /* every launch takes its turn */
     if (--sample_countdown <= 0) {
         sample_countdown = random_stride(contended ? CONTENDED_SAMPLE_MEAN : CEILING_SAMPLE_MEAN);
-        t.sample = grey_pace_sample_begin(vendor, dev, stream, turn != TURN_SHARED);
+        if (timed)
+            t.sample = grey_pace_sample_begin(vendor, dev, stream, turn != TURN_SHARED);
+        else
+            grey_pace_count(slot, dev, now, turn != TURN_SHARED);
     }
     return t;
 }

@@ -34,6 +34,10 @@ void grey_pace_poll(struct grey_slot *slot, uint64_t now, unsigned max);
 /* Starts a sample before a launch on stream (exact: nobody else's kernels can run inside its
  * bracket); NULL when there is nothing to measure with. */
 struct grey_pace_sample *grey_pace_sample_begin(const struct grey_vendor *vendor, int dev, void *stream, bool exact);
+/* Where device time cannot be measured (a vendor without timing events): charges the launches
+ * since the last charge on dev as GREY_PACE_LAUNCH_NS each, so turns go by launch counts. */
+void grey_pace_count(struct grey_slot *slot, int dev, uint64_t now, bool exact);
+#define GREY_PACE_LAUNCH_NS 100000ull
 /* Recent device time of a slot's fair-share line, decayed to now. */
 uint64_t grey_pace_recent(const struct grey_slot_fair *sf, uint64_t now);
 void grey_pace_samples_fork_child(void);

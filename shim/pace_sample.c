@@ -32,7 +32,7 @@ uint64_t grey_pace_recent(const struct grey_slot_fair *sf, uint64_t now)
  * processes' kernels could queue ahead of ours (several processes active, nobody's turn yet)
  * times theirs too. It still counts as recent device time, which is what makes such a device
  * look busy and brings turns in. */
-static void charge(struct grey_slot *slot, int dev, uint64_t ns, uint64_t now, bool exact)
+static void charge_as(struct grey_slot *slot, int dev, uint64_t ns, uint64_t turn_ns, uint64_t now, bool exact)
 {
     struct grey_slot_fair *sf = &slot->fair[dev];
     atomic_fetch_add_explicit(&sf->busy_ns, ns, memory_order_relaxed);
@@ -43,7 +43,12 @@ static void charge(struct grey_slot *slot, int dev, uint64_t ns, uint64_t now, b
     if (!exact)
         return;
     uint32_t w = atomic_load_explicit(&sf->weight, memory_order_relaxed);
-    atomic_fetch_add_explicit(&sf->vtime, grey_pacer_charge(ns, w), memory_order_relaxed);
+    atomic_fetch_add_explicit(&sf->vtime, grey_pacer_charge(turn_ns, w), memory_order_relaxed);
+}
+
+static void charge(struct grey_slot *slot, int dev, uint64_t ns, uint64_t now, bool exact)
+{
+    charge_as(slot, dev, ns, ns, now, exact);
 }
 
 /* A thread that finds another one charging skips this round (no lock is ever waited for). */
@@ -76,6 +81,26 @@ void grey_pace_poll(struct grey_slot *slot, uint64_t now, unsigned max)
             charge(slot, s->dev, ns * s->stride, now, s->exact);
         atomic_store(&s->state, S_FREE);
     }
+    atomic_flag_clear_explicit(&charging, memory_order_release);
+}
+
+/* Without events a launch is worth GREY_PACE_LAUNCH_NS of device time in the order of turns, so
+ * that processes with equal kernels share by weight as measured ones would; as device time seen
+ * (what makes a device look busy, and what a ceiling spends) it never grows faster than the wall
+ * clock: a process that keeps launching keeps the device busy, as far as anyone here can tell,
+ * and one that launches now and then does not. */
+static _Atomic uint64_t count_at[GREY_MAX_DEVICES]; /* when launches on the device were last charged */
+
+void grey_pace_count(struct grey_slot *slot, int dev, uint64_t now, bool exact)
+{
+    if (atomic_flag_test_and_set_explicit(&charging, memory_order_acquire))
+        return; /* the next one charges these launches too */
+    uint64_t n = atomic_load_explicit(&grey_pace_launches[dev], memory_order_relaxed);
+    uint64_t last = atomic_exchange(&sample_mark[dev], n);
+    uint64_t at = atomic_exchange(&count_at[dev], now);
+    uint64_t ns = (n > last ? n - last : 1) * GREY_PACE_LAUNCH_NS;
+    uint64_t wall = at && now > at ? now - at : GREY_PACE_LAUNCH_NS;
+    charge_as(slot, dev, ns < wall ? ns : wall, ns, now, exact);
     atomic_flag_clear_explicit(&charging, memory_order_release);
 }
 

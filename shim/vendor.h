@@ -20,13 +20,17 @@ struct grey_vendor {
     const char *name;
     int id;                            /* GREY_VENDOR_CUDA or GREY_VENDOR_HIP: their ordinals differ */
     /* Which GPU the vendor's device ordinal is: its UUID (16 bytes as the vendor reports them, in
-     * *uuid), PCI bus id, name and memory; false when the vendor cannot say. */
+     * uuid, left all zero when the vendor gives none), PCI bus id, name and memory; false when the
+     * vendor can say nothing of it (no such device, or neither a UUID nor a PCI address). */
     bool (*identify)(int ordinal, unsigned char uuid[16], struct grey_gpu_id *out);
     /* The calling thread's current device ordinal and context; false when there is none. At most
      * one runtime call when the context is the one this thread saw last. */
     bool (*current)(int *dev, uint64_t *context);
     /* The launch is captured into a graph, not run now (anything unclear counts as captured). */
     bool (*capturing)(void *stream);
+    /* Whether device time can be measured here (timing events and capture queries exist); when
+     * not, the pacer counts launches instead (shim/pace_sample.c). NULL: never. */
+    bool (*measurable)(void);
     /* Timing events of the current context. */
     void *(*event_new)(void);
     bool (*event_record)(void *event, void *stream);

@@ -203,15 +203,6 @@ struct job_gpus {
     struct grey_plan row_plan[2];
 };
 
-static const char *gpu_label(const struct grey_gpu_id *g, char *buf, size_t len)
-{
-    if (g->index >= 0)
-        snprintf(buf, len, "GPU %d (%.12s)", g->index, g->uuid[0] ? g->uuid : "no UUID");
-    else
-        snprintf(buf, len, "GPU %.12s", g->uuid[0] ? g->uuid : "without a UUID");
-    return buf;
-}
-
 static void job_gpus_resolve(struct job_gpus *j, struct grey_ledger *lg, const struct grey_plan *const *plans,
                              unsigned nplans, const struct run_options *opt)
 {
@@ -234,7 +225,7 @@ static void job_gpus_resolve(struct job_gpus *j, struct grey_ledger *lg, const s
                 char label[64];
                 cli_warn(PROG, "the plan's [device %d] is for %s, which is on no GPU of this node; it applies to %s "
                          "by its index", j->id[i].index, plans[p]->dev[j->id[i].index].uuid,
-                         gpu_label(&j->id[i], label, sizeof label));
+                         grey_gpu_label(&j->id[i], label, sizeof label));
             }
         list[p] = &j->row_plan[p];
     }
@@ -254,7 +245,7 @@ static void job_gpus_resolve(struct job_gpus *j, struct grey_ledger *lg, const s
             char a[32], b[32], label[64];
             cli_warn(PROG, "--cap %s is above the admin plan's cap %s on %s; the admin cap applies",
                      grey_size_format(opt->cap, a, sizeof a), grey_size_format(caps[r], b, sizeof b),
-                     gpu_label(&j->id[i], label, sizeof label));
+                     grey_gpu_label(&j->id[i], label, sizeof label));
         }
         j->asked[i] = j->cap[i];
         j->clamped[i] = j->cap[i] != UINT64_MAX && j->id[i].total_bytes && j->cap[i] > j->id[i].total_bytes;
@@ -282,7 +273,7 @@ static void print_banner(const struct run_options *opt, const struct grey_plan *
     }
     for (int i = 0; i < j->n; i++) {
         const struct grey_gpu_id *d = &j->id[i];
-        gpu_label(d, label, sizeof label);
+        grey_gpu_label(d, label, sizeof label);
         grey_size_format(d->total_bytes, vram_buf, sizeof vram_buf);
         if (j->cap[i] == UINT64_MAX) {
             fprintf(stderr, "grey: device %d: %s \"%s\" (%s) not capped (%s); use is still recorded\n", i, label,
@@ -446,7 +437,7 @@ static void print_summary(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid
         char peak[32], cap[32], largest[32], across[48] = "", label[64];
         struct grey_gpu_id id;
         if (atomic_load(&lg->header->gpu[d].state) == GREY_GPU_ROW_READY)
-            grey_gpu_row_id(&lg->header->gpu[d], &id), gpu_label(&id, label, sizeof label);
+            grey_gpu_row_id(&lg->header->gpu[d], &id), grey_gpu_label(&id, label, sizeof label);
         else
             snprintf(label, sizeof label, "row %d", d);
         if (dev[d].processes > 1)
@@ -542,7 +533,7 @@ int main(int argc, char **argv)
             cli_warn(PROG, "ledger %s keeps its budget %s on %s (the plan says %s): other processes "
                      "using it already share that budget", ledger_path,
                      grey_size_format(atomic_load(&ledger.header->device_budget[d]), a, sizeof a),
-                     gpu_label(&id, label, sizeof label), grey_size_format(gpus.row_plan[i].dev[d].budget, b, sizeof b));
+                     grey_gpu_label(&id, label, sizeof label), grey_size_format(gpus.row_plan[i].dev[d].budget, b, sizeof b));
             break;
         }
     }

@@ -186,12 +186,7 @@ const char *grey_view_gpu_label(const struct grey_view *v, int d, char *buf, siz
         snprintf(buf, len, "row %d", d);
         return buf;
     }
-    const struct grey_gpu_id *g = &v->gpu[d];
-    if (g->index >= 0)
-        snprintf(buf, len, "GPU %d %.12s", g->index, g->uuid);
-    else
-        snprintf(buf, len, "GPU %.12s", g->uuid);
-    return buf;
+    return grey_gpu_label(&v->gpu[d], buf, len);
 }
 
 void grey_view_name_users(struct grey_view *v)

@@ -89,7 +89,7 @@ check "grey-top --json lists the four processes with their user and command" \
     jq -e '[.processes[] | select(.command | startswith("'"$HOLD"'"))] | length == 4 and all(.user != "")' "$work/top.json"
 "$TOP" --once --ledger "$L" >"$work/top.txt"
 check "grey-top --once shows the budget and the holders" \
-    grep -Eq "^GPU 0 GPU-[0-9a-f]{8} +1.0 GiB +800.0 MiB +224.0 MiB" "$work/top.txt"
+    grep -Eq "^GPU 0 \(GPU-[0-9a-f]{8}\) +1.0 GiB +800.0 MiB +224.0 MiB" "$work/top.txt"
 "$TOP" --prometheus --ledger "$L" >"$work/top.prom"
 check "promtool check metrics accepts grey-top --prometheus" promtool check metrics <"$work/top.prom"
 check "the metrics carry each holder's bytes" \

@@ -132,7 +132,7 @@ check "grey-top --json: job c's bytes are on GPU 3, not on its device number 0" 
     '[.processes[] | select(.pid == $pid) | .devices[] | select(.used_bytes > 0) | .index] == [3]' "$work/top.json"
 "$TOP" --once --ledger "$L" >"$work/top.txt"
 check "grey-top names each GPU by index and UUID" \
-    sh -c "grep -Eq '^GPU 2 +${uuid[2]:0:12} ' '$work/top.txt' && grep -Eq '^GPU 3 +${uuid[3]:0:12} ' '$work/top.txt'"
+    sh -c "grep -q '^GPU 2 (${uuid[2]:0:12}) ' '$work/top.txt' && grep -q '^GPU 3 (${uuid[3]:0:12}) ' '$work/top.txt'"
 "$TOP" --prometheus --ledger "$L" >"$work/top.prom"
 check "Prometheus: grey_device_vram_used_bytes of GPU 3 with its index, uuid and PCI address" \
     grep -Eq "^grey_device_vram_used_bytes\{gpu=\"3\",uuid=\"${uuid[3]}\",pci_bus_id=\"${pci[3]}\",device=\"nvidia3\",[^}]*\} 838860800$" \

@@ -5,7 +5,7 @@
  *
  * For each name: dlsym(dlopen(libcuda.so.1, libnvidia-ml.so.1 or libamdhip64.so.5, by the name's
  * prefix), NAME) must lie in libgreyhook.so. The audit interface's la_* entry points are the
- * dynamic linker's, not a vendor's, and are skipped like dlsym. Prints "FAIL: NAME ..." for each
+ * dynamic linker's, not a vendor's, and are skipped like dlsym and dlvsym. Prints "FAIL: NAME ..." for each
  * that does not. */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -19,7 +19,7 @@ int main(int argc, char **argv)
     int failures = 0;
     for (int i = 1; i < argc; i++) {
         const char *name = argv[i];
-        if (strcmp(name, "dlsym") == 0 || strncmp(name, "la_", 3) == 0)
+        if (strcmp(name, "dlsym") == 0 || strcmp(name, "dlvsym") == 0 || strncmp(name, "la_", 3) == 0)
             continue;
         void *lib = strncmp(name, "nvml", 4) == 0 ? nvml : strncmp(name, "hip", 3) == 0 ? hip : cuda;
         void *fn = lib ? dlsym(lib, name) : NULL;

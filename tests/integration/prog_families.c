@@ -10,6 +10,9 @@
  *         procaddr_v2 cuGetProcAddress_v2 from cuGetProcAddress at 12000, at version 13000 with
  *                     the per-thread-default-stream flag (CUDA_API_PER_THREAD_DEFAULT_STREAM
  *                     programs: the async family then gets its _ptsz entry points)
+ *         v1dlsym     the CUDA 2.x forms (32-bit pointers and sizes) by dlsym of their names
+ *                     ("cuMemAlloc", "cuMemGetInfo", ...): families alloc, pitch, array, array3d
+ *         v1procaddr  the same through cuGetProcAddress at version 2000
  * EXPECTED_CAP_BYTES: the cap the process runs under, or 0 for none.
  *
  * Checks: floor(cap / 200 MiB) blocks succeed and every further one fails with
@@ -19,6 +22,7 @@
  * to the cap. Prints "FAIL: ..." and exits 1 on any mismatch. */
 #include <cuda.h>
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +45,17 @@ static procaddr_v2_fn gpa_v2;
 
 /* The function base (e.g. "cuMemAllocAsync") as the chosen path gives it. exported is the name
  * the driver exports for the default-stream version, linked the program's own reference. */
+static bool legacy; /* a v1 path: the CUDA 2.x forms */
+
 static void *resolve(const char *base, const char *exported, void *linked)
 {
     void *p = NULL;
-    if (strcmp(path, "linked") == 0) {
+    if (strcmp(path, "v1dlsym") == 0) {
+        p = dlsym(libcuda, base);
+    } else if (strcmp(path, "v1procaddr") == 0) {
+        if (gpa_v1(base, &p, 2000, CU_GET_PROC_ADDRESS_DEFAULT) != CUDA_SUCCESS)
+            p = NULL;
+    } else if (strcmp(path, "linked") == 0) {
         p = linked;
     } else if (strcmp(path, "dlsym") == 0) {
         p = dlsym(libcuda, exported);
@@ -109,14 +120,97 @@ static CUstream stream;
 
 #define RESOLVE(var, base, exported, linked) var = (__typeof__(var))resolve(base, exported, (void *)(linked))
 
+/* The CUDA 2.x forms, and adapters that give them the current forms' types for the checks. cuda.h
+ * declares their types only for the driver's own build (__CUDA_API_VERSION_INTERNAL, which would
+ * also bind this program's linked calls to them), so they are spelled out here as cuda.h has them. */
+typedef unsigned int CUdeviceptr_v1;
+typedef struct {
+    unsigned int Width, Height;
+    CUarray_format Format;
+    unsigned int NumChannels;
+} CUDA_ARRAY_DESCRIPTOR_v1;
+typedef struct {
+    unsigned int Width, Height, Depth;
+    CUarray_format Format;
+    unsigned int NumChannels, Flags;
+} CUDA_ARRAY3D_DESCRIPTOR_v1;
+
+static CUresult (*l_alloc)(CUdeviceptr_v1 *, unsigned);
+static CUresult (*l_free)(CUdeviceptr_v1);
+static CUresult (*l_info)(unsigned *, unsigned *);
+static CUresult (*l_total)(unsigned *, CUdevice);
+static CUresult (*l_pitch)(CUdeviceptr_v1 *, unsigned *, unsigned, unsigned, unsigned);
+static CUresult (*l_array)(CUarray *, const CUDA_ARRAY_DESCRIPTOR_v1 *);
+static CUresult (*l_array3d)(CUarray *, const CUDA_ARRAY3D_DESCRIPTOR_v1 *);
+
+static CUresult a_alloc(CUdeviceptr *p, size_t n)
+{
+    CUdeviceptr_v1 v = 0;
+    CUresult rc = l_alloc(p ? &v : NULL, (unsigned)n);
+    if (p && rc == CUDA_SUCCESS)
+        *p = v;
+    return rc;
+}
+static CUresult a_free(CUdeviceptr p) { return l_free((CUdeviceptr_v1)p); }
+static CUresult a_info(size_t *f, size_t *t)
+{
+    unsigned a = 0, b = 0;
+    CUresult rc = l_info(f ? &a : NULL, t ? &b : NULL);
+    if (rc == CUDA_SUCCESS)
+        *f = a, *t = b;
+    return rc;
+}
+static CUresult a_total(size_t *bytes, CUdevice d)
+{
+    unsigned b = 0;
+    CUresult rc = l_total(bytes ? &b : NULL, d);
+    if (rc == CUDA_SUCCESS)
+        *bytes = b;
+    return rc;
+}
+static CUresult a_pitch(CUdeviceptr *p, size_t *pitch, size_t w, size_t h, unsigned e)
+{
+    CUdeviceptr_v1 v = 0;
+    unsigned pt = 0;
+    CUresult rc = l_pitch(p ? &v : NULL, pitch ? &pt : NULL, (unsigned)w, (unsigned)h, e);
+    if (rc == CUDA_SUCCESS)
+        *p = v, *pitch = pt;
+    return rc;
+}
+static CUresult a_array(CUarray *a, const CUDA_ARRAY_DESCRIPTOR *d)
+{
+    CUDA_ARRAY_DESCRIPTOR_v1 v = {(unsigned)d->Width, (unsigned)d->Height, d->Format, d->NumChannels};
+    return l_array(a, &v);
+}
+static CUresult a_array3d(CUarray *a, const CUDA_ARRAY3D_DESCRIPTOR *d)
+{
+    CUDA_ARRAY3D_DESCRIPTOR_v1 v = {(unsigned)d->Width, (unsigned)d->Height, (unsigned)d->Depth, d->Format,
+                                    d->NumChannels, d->Flags};
+    return l_array3d(a, &v);
+}
+
 static void resolve_common(void)
 {
+    if (legacy) {
+        RESOLVE(l_info, "cuMemGetInfo", "cuMemGetInfo", NULL);
+        RESOLVE(l_total, "cuDeviceTotalMem", "cuDeviceTotalMem", NULL);
+        f_info = a_info;
+        f_total = a_total;
+        return;
+    }
     RESOLVE(f_info, "cuMemGetInfo", "cuMemGetInfo_v2", cuMemGetInfo);
     RESOLVE(f_total, "cuDeviceTotalMem", "cuDeviceTotalMem_v2", cuDeviceTotalMem);
 }
 
 static void r_alloc(void)
 {
+    if (legacy) {
+        RESOLVE(l_alloc, "cuMemAlloc", "cuMemAlloc", NULL);
+        RESOLVE(l_free, "cuMemFree", "cuMemFree", NULL);
+        f_alloc = a_alloc;
+        f_free = a_free;
+        return;
+    }
     RESOLVE(f_alloc, "cuMemAlloc", "cuMemAlloc_v2", cuMemAlloc);
     RESOLVE(f_free, "cuMemFree", "cuMemFree_v2", cuMemFree);
 }
@@ -126,6 +220,11 @@ static CUresult d_free(unsigned long long h) { return f_free((CUdeviceptr)h); }
 static void r_pitch(void)
 {
     r_alloc();
+    if (legacy) {
+        RESOLVE(l_pitch, "cuMemAllocPitch", "cuMemAllocPitch", NULL);
+        f_pitch = a_pitch;
+        return;
+    }
     RESOLVE(f_pitch, "cuMemAllocPitch", "cuMemAllocPitch_v2", cuMemAllocPitch);
 }
 /* 200 MiB as 1024 rows of 200 KiB (a multiple of the pitch alignment, so no padding). */
@@ -181,7 +280,12 @@ static CUresult d_vmm(unsigned long long h) { return f_release((CUmemGenericAllo
 /* Arrays: float, one channel, rows of 32 KiB (8192 elements): 200 MiB is 6400 rows. */
 static void r_array(void)
 {
-    RESOLVE(f_array, "cuArrayCreate", "cuArrayCreate_v2", cuArrayCreate);
+    if (legacy) {
+        RESOLVE(l_array, "cuArrayCreate", "cuArrayCreate", NULL);
+        f_array = a_array;
+    } else {
+        RESOLVE(f_array, "cuArrayCreate", "cuArrayCreate_v2", cuArrayCreate);
+    }
     RESOLVE(f_array_destroy, "cuArrayDestroy", "cuArrayDestroy", cuArrayDestroy);
 }
 static CUresult m_array(unsigned long long *h, size_t n)
@@ -194,7 +298,12 @@ static CUresult d_array(unsigned long long h) { return f_array_destroy((CUarray)
 
 static void r_array3d(void)
 {
-    RESOLVE(f_array3d, "cuArray3DCreate", "cuArray3DCreate_v2", cuArray3DCreate);
+    if (legacy) {
+        RESOLVE(l_array3d, "cuArray3DCreate", "cuArray3DCreate", NULL);
+        f_array3d = a_array3d;
+    } else {
+        RESOLVE(f_array3d, "cuArray3DCreate", "cuArray3DCreate_v2", cuArray3DCreate);
+    }
     RESOLVE(f_array_destroy, "cuArrayDestroy", "cuArrayDestroy", cuArrayDestroy);
 }
 static CUresult m_array3d(unsigned long long *h, size_t n)
@@ -244,7 +353,7 @@ static size_t free_now(size_t *total)
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: prog_families FAMILY linked|dlsym|procaddr|procaddr_v2 EXPECTED_CAP_BYTES\n");
+        fprintf(stderr, "usage: prog_families FAMILY linked|dlsym|procaddr|procaddr_v2|v1dlsym|v1procaddr EXPECTED_CAP_BYTES\n");
         return 2;
     }
     const struct family *fam = NULL;
@@ -256,6 +365,7 @@ int main(int argc, char **argv)
         return 2;
     }
     path = argv[2];
+    legacy = strncmp(path, "v1", 2) == 0;
     unsigned long long cap = strtoull(argv[3], NULL, 10);
 
     CUdevice dev;

@@ -57,8 +57,17 @@ for family in $FAMILIES; do
             "$family/$path: end summary"
     done
 done
+# The CUDA 2.x forms (32-bit pointers: at most the low 2 GiB of address space, so capped runs only).
+for family in alloc pitch array array3d; do
+    for path in v1dlsym v1procaddr; do
+        expect_rc 0 "$family/$path (the CUDA 2.x form): grey-run --cap 512MiB gives exactly two" -- \
+            "$B/bin/grey-run" --cap 512MiB -- "$B/tests/integration/prog_families" $family $path $CAP
+        expect_out 'peak 400.0 MiB of 512.0 MiB on GPU 0 \(GPU-[0-9a-fA-F]{8}\); 9 allocations denied \(largest 200.0 MiB\)' \
+            "$family/$path: end summary"
+    done
+done
 expect_out 'device 0: GPU 0 \(GPU-[0-9a-fA-F]{8}\) ".*" capped at 512.0 MiB for this process \(--cap 512MiB\)' "start banner"
-for path in linked dlsym procaddr procaddr_v2; do
+for path in linked dlsym procaddr procaddr_v2 v1dlsym v1procaddr; do
     expect_rc 0 "$path: hook without grey-run (LD_PRELOAD + GREY_CAP)" -- \
         env LD_PRELOAD="$B/lib/libgreyhook.so" GREY_CAP=512MiB "$B/tests/integration/prog_families" alloc $path $CAP
 done
@@ -148,7 +157,7 @@ expect_rc 0 "existing LD_PRELOAD is kept" -- \
     env LD_PRELOAD=libm.so.6 "$B/bin/grey-run" --quiet -- sh -c 'case "$LD_PRELOAD" in libm.so.6:*libgreyhook.so) exit 0;; *) echo "$LD_PRELOAD"; exit 1;; esac'
 
 echo "== the hook's exports"
-extra=$(nm -D --defined-only "$B/lib/libgreyhook.so" | awk '{print $3}' | grep -Ev '^(cu[A-Z][A-Za-z0-9_]*|nvml[A-Z][A-Za-z0-9_]*|hip[A-Z][A-Za-z0-9_]*|dlsym|la_(version|objopen|preinit|symbind64))$' || true)
+extra=$(nm -D --defined-only "$B/lib/libgreyhook.so" | awk '{print $3}' | grep -Ev '^(cu[A-Z][A-Za-z0-9_]*|nvml[A-Z][A-Za-z0-9_]*|hip[A-Z][A-Za-z0-9_]*|dlsym|dlvsym|la_(version|objopen|preinit|symbind64))$' || true)
 if [ -z "$extra" ]; then ok "libgreyhook.so exports only the intercepted API"; else fail "extra exports: $extra"; fi
 for sym in cuMemAlloc_v2 cuMemFree_v2 cuMemGetInfo_v2 cuDeviceTotalMem_v2 cuGetProcAddress cuGetProcAddress_v2 dlsym \
            hipMalloc hipFree hipMemGetInfo hipGetProcAddress la_version la_objopen la_symbind64; do

@@ -98,6 +98,24 @@ CUresult CUDAAPI cuArray3DCreate_v2(CUarray *out, const CUDA_ARRAY3D_DESCRIPTOR 
     return array_make(out, d);
 }
 
+/* The CUDA 2.x forms: the same arrays, described with 32-bit sizes. */
+CUresult CUDAAPI cuArrayCreate(CUarray *out, const CUDA_ARRAY_DESCRIPTOR_v1 *d)
+{
+    if (!d)
+        return cuArrayCreate_v2(out, NULL);
+    CUDA_ARRAY_DESCRIPTOR d2 = {.Width = d->Width, .Height = d->Height, .Format = d->Format, .NumChannels = d->NumChannels};
+    return cuArrayCreate_v2(out, &d2);
+}
+
+CUresult CUDAAPI cuArray3DCreate(CUarray *out, const CUDA_ARRAY3D_DESCRIPTOR_v1 *d)
+{
+    if (!d)
+        return array_make(out, NULL);
+    CUDA_ARRAY3D_DESCRIPTOR d3 = {.Width = d->Width, .Height = d->Height, .Depth = d->Depth, .Format = d->Format,
+                                  .NumChannels = d->NumChannels, .Flags = d->Flags};
+    return array_make(out, &d3);
+}
+
 CUresult CUDAAPI cuArrayDestroy(CUarray a)
 {
     CUresult r = sim_check_init();

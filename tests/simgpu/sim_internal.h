@@ -86,6 +86,8 @@ CUresult sim_ctx_check(CUcontext ctx);
  * accounted against the current context's device like cuMemAlloc and the range is registered,
  * so copies and cuMemGetAddressRange work on it. Errors as cuMemAlloc's. */
 CUresult sim_mem_alloc_device(uintptr_t *out, size_t bytesize);
+/* The same below 4 GiB, for the CUDA 2.x forms whose device pointers are 32 bits. */
+CUresult sim_mem_alloc_device_low32(uintptr_t *out, size_t bytesize);
 /* Frees what sim_mem_alloc_device returned; CUDA_ERROR_INVALID_VALUE for anything else. */
 CUresult sim_mem_free_device(uintptr_t ptr);
 /* Counts n bytes against the VRAM of device dev's physical device (false when they do not fit),

@@ -190,6 +190,16 @@ CUresult sim_mem_alloc_device(uintptr_t *out, size_t bytesize)
     return mem_alloc(out, bytesize, ALLOC_DEVICE, false);
 }
 
+CUresult sim_mem_alloc_device_low32(uintptr_t *out, size_t bytesize)
+{
+    CUresult r = mem_alloc(out, bytesize, ALLOC_DEVICE, true);
+    if (r == CUDA_SUCCESS && *out > UINT_MAX) { /* MAP_32BIT is only a request; never truncate */
+        mem_free(*out, ALLOC_DEVICE);
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    return r;
+}
+
 CUresult sim_mem_free_device(uintptr_t ptr)
 {
     return mem_free(ptr, ALLOC_DEVICE);
@@ -306,11 +316,7 @@ CUresult CUDAAPI cuMemFreeHost(void *p)
 CUresult CUDAAPI cuMemAlloc(CUdeviceptr_v1 *dptr, unsigned int bytesize)
 {
     uintptr_t p = 0;
-    CUresult r = mem_alloc(dptr ? &p : NULL, bytesize, ALLOC_DEVICE, true);
-    if (r == CUDA_SUCCESS && p > UINT_MAX) { /* MAP_32BIT is only a request; never truncate */
-        mem_free(p, ALLOC_DEVICE);
-        return CUDA_ERROR_OUT_OF_MEMORY;
-    }
+    CUresult r = dptr ? sim_mem_alloc_device_low32(&p, bytesize) : mem_alloc(NULL, bytesize, ALLOC_DEVICE, true);
     if (r == CUDA_SUCCESS)
         *dptr = (CUdeviceptr_v1)p;
     return r;

@@ -92,6 +92,7 @@ static const proc_entry table[] = {
     P("cuMemGetInfo", 2000, cuMemGetInfo),
     P("cuMemGetInfo", 3020, cuMemGetInfo_v2),
     P("cuMemGetAddressRange", 3020, cuMemGetAddressRange_v2),
+    P("cuMemAllocPitch", 2000, cuMemAllocPitch),
     P("cuMemAllocPitch", 3020, cuMemAllocPitch_v2),
 
     /* managed memory and stream-ordered allocation (sim_managed.c, sim_pool.c) */
@@ -112,7 +113,9 @@ static const proc_entry table[] = {
     P("cuDeviceSetMemPool", 11020, cuDeviceSetMemPool),
 
     /* arrays (sim_array.c) */
+    P("cuArrayCreate", 2000, cuArrayCreate),
     P("cuArrayCreate", 3020, cuArrayCreate_v2),
+    P("cuArray3DCreate", 2000, cuArray3DCreate),
     P("cuArray3DCreate", 3020, cuArray3DCreate_v2),
     P("cuArrayDestroy", 2000, cuArrayDestroy),
     P("cuMipmappedArrayCreate", 5000, cuMipmappedArrayCreate),

@@ -13,6 +13,7 @@
 #include "policy/ledger_gpu.h"
 #include "shim/admission.h"
 #include "shim/launch_gate.h"
+#include "shim/pace_internal.h"
 #include "shim/pool_cache.h"
 #include "shim/vendor.h"
 
@@ -196,6 +197,8 @@ static int fake_event_elapsed(void *a, void *b, uint64_t *ns)
     return 1;
 }
 static void fake_event_free(void *event) { (void)event; }
+static bool fake_measurable(void) { return true; }
+static bool fake_unmeasurable(void) { return false; }
 
 /* One GPU, named the way ROCm names them (the identity text is the vendor's). */
 static bool fake_identify(int ordinal, unsigned char uuid[16], struct grey_gpu_id *out)
@@ -212,6 +215,7 @@ static const struct grey_vendor fake_vendor = {
     .identify = fake_identify,
     .current = fake_current,
     .capturing = fake_capturing,
+    .measurable = fake_measurable,
     .event_new = fake_event_new,
     .event_record = fake_event_record,
     .event_elapsed = fake_event_elapsed,
@@ -221,6 +225,20 @@ static const struct grey_vendor fake_vendor = {
 /* A vendor that has no events at all (an older or partial driver). */
 static const struct grey_vendor eventless_vendor = {
     .name = "eventless", .id = GREY_VENDOR_HIP, .identify = fake_identify, .current = fake_current};
+
+/* One whose events exist but that says it cannot time (a driver missing cuStreamIsCapturing). */
+static const struct grey_vendor untimed_vendor = {
+    .name = "untimed",
+    .id = GREY_VENDOR_HIP,
+    .identify = fake_identify,
+    .current = fake_current,
+    .capturing = fake_capturing,
+    .measurable = fake_unmeasurable,
+    .event_new = fake_event_new,
+    .event_record = fake_event_record,
+    .event_elapsed = fake_event_elapsed,
+    .event_free = fake_event_free,
+};
 
 static struct grey_ledger ledger;
 static struct grey_quota shared_quota;
@@ -286,12 +304,39 @@ Test(launch_gate, pending_samples_are_never_waited_for)
     cr_assert(fake.events_made <= 2 * 16, "at most the sample ring's events exist (%d)", fake.events_made);
 }
 
-Test(launch_gate, a_vendor_without_events_is_counted_only)
+/* What the launch-count fallback charged: vtime in whole launches, and device time no more than
+ * the wall clock allows. */
+static void assert_paced_by_counts(const struct grey_slot *slot, unsigned launches, uint64_t wall_ns)
+{
+    uint64_t unit = grey_pacer_charge(GREY_PACE_LAUNCH_NS, 1);
+    uint64_t vtime = atomic_load(&((struct grey_slot *)slot)->fair[0].vtime);
+    cr_assert(vtime > 0 && vtime % unit == 0, "vtime %llu is not a whole number of launches",
+              (unsigned long long)vtime);
+    cr_assert_leq(vtime / unit, launches, "more launches charged than made");
+    uint64_t busy = atomic_load(&((struct grey_slot *)slot)->fair[0].busy_ns);
+    cr_assert(busy > 0 && busy <= wall_ns + GREY_PACE_LAUNCH_NS, "device time %llu against %llu ns of wall clock",
+              (unsigned long long)busy, (unsigned long long)wall_ns);
+}
+
+Test(launch_gate, a_vendor_without_events_is_paced_by_launch_counts)
 {
     use_ledger();
+    uint64_t t0 = grey_pace_now_ns();
     launch(&eventless_vendor, 1000);
+    uint64_t wall = grey_pace_now_ns() - t0;
     cr_assert_eq(atomic_load(&shared_quota.slot->launches), 1000);
-    cr_assert_eq(atomic_load(&shared_quota.slot->fair[0].busy_ns), 0);
+    assert_paced_by_counts(shared_quota.slot, 1000, wall);
+}
+
+Test(launch_gate, a_vendor_that_cannot_time_records_no_event)
+{
+    use_ledger();
+    fake.events_recorded = 0;
+    uint64_t t0 = grey_pace_now_ns();
+    launch(&untimed_vendor, 1000);
+    uint64_t wall = grey_pace_now_ns() - t0;
+    cr_assert_eq(fake.events_recorded, 0, "no event is recorded where timing is not possible");
+    assert_paced_by_counts(shared_quota.slot, 1000, wall);
 }
 
 Test(launch_gate, a_new_context_epoch_retires_older_samples)

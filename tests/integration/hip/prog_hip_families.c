@@ -6,6 +6,7 @@
  * FAMILY: malloc extmalloc managed pitch malloc3d async frompool vmm array arraycreate
  * PATH:   linked        the exported symbols the program was linked against (hipMalloc@hip_4.2)
  *         dlsym         dlopen("libamdhip64.so.5") + dlsym of the exported names
+ *         dlvsym        the same with dlvsym and the runtime's version node, "hip_4.2"
  *         procaddr      hipGetProcAddress (from dlsym) at HIP version 600
  *         procaddr_spt  the same with the per-thread-default-stream flag
  * EXPECTED_CAP_BYTES: the cap the process runs under, or 0 for none.
@@ -62,6 +63,8 @@ static void *resolve(const char *name, void *linked)
         p = linked;
     } else if (strcmp(path, "dlsym") == 0) {
         p = dlsym(libhip, name);
+    } else if (strcmp(path, "dlvsym") == 0) {
+        p = dlvsym(libhip, name, "hip_4.2");
     } else {
         int status = -1;
         uint64_t flags = strcmp(path, "procaddr_spt") == 0 ? PROC_PER_THREAD : 0;
@@ -268,7 +271,7 @@ static void check_copy(void *block)
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: prog_hip_families FAMILY linked|dlsym|procaddr|procaddr_spt EXPECTED_CAP_BYTES\n");
+        fprintf(stderr, "usage: prog_hip_families FAMILY linked|dlsym|dlvsym|procaddr|procaddr_spt EXPECTED_CAP_BYTES\n");
         return 2;
     }
     const struct family *fam = NULL;

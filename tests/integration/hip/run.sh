@@ -36,7 +36,7 @@ expect_only() {
 MiB=$((1 << 20))
 CAP=$((512 * MiB))
 FAMILIES="malloc extmalloc managed pitch malloc3d async frompool vmm array arraycreate"
-PATHS="linked dlsym procaddr procaddr_spt"
+PATHS="linked dlsym dlvsym procaddr procaddr_spt"
 SUMMARY='peak 400.0 MiB of 512.0 MiB on GPU 0 \(GPU-[0-9a-fA-F]{8}\); 9 allocations denied \(largest 200.0 MiB\)'
 
 echo "== the simulated HIP runtime on its own"
@@ -142,7 +142,7 @@ expect_out "CUDA_ERROR_NO_DEVICE; no AMD GPU in $work/none/class/drm and no rocm
 expect_rc 0 "grey-run's banner for a HIP job on an AMD machine" -- \
     "${nocuda[@]}" GREY_SYSFS_ROOT="$FIX/sysfs" "$B/bin/grey-run" --cap 512MiB -- \
     env GREY_SIM_DEVICES=1 "$T/prog_hip_families" malloc linked $CAP
-expect_out 'grey: device 0: GPU .* "AMD Instinct MI300X" capped at 512.0 MiB for this process \(--cap 512MiB\)' \
+expect_out 'grey: device 0: (GPU [0-9]+ \(GPU-[0-9a-fA-F]{8}\)|GPU-[0-9a-fA-F]{8}) "AMD Instinct MI300X" capped at 512.0 MiB for this process \(--cap 512MiB\)' \
     "banner names the AMD GPU"
 expect_out "$SUMMARY" "and the summary follows"
 
