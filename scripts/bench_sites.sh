@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench-sites: what the buffer tracker adds to an alloc/free pair, call-site capture at each
-# depth, and (for comparison) a --dedup run.
+# depth, and (for comparison) a --dedup run; then 16-frame capture from 1, 1000 and 100 000
+# distinct stacks (more than the call-site table holds: the last figure is a full table's).
 #
 # Measured against a driver that does nothing (tests/bench/null_driver.c): on the simulated
 # driver an allocation is an mmap whose cost swings by hundreds of nanoseconds between runs, so
@@ -27,6 +28,7 @@ configs=(
     "16 frames|GREY_STACK_DEPTH=16"
     "--dedup (16 frames, fingerprints on)|GREY_DEDUP=1 GREY_DEDUP_INTERVAL=0"
 )
+stacks=(1 1000 100000)   # distinct call stacks, pair i made from stack i % n
 
 echo "bench-sites: $pairs alloc/free pairs per round on a driver that does nothing, best of $rounds rounds" >&2
 for r in $(seq "$rounds"); do
@@ -41,11 +43,16 @@ for r in $(seq "$rounds"); do
         "${hook[@]}" "$B/tests/bench/bench_hook" "$pairs" 1000 >"$work/$i.$r.shallow.json" 2>/dev/null
         "${hook[@]}" "$B/tests/bench/bench_sites" "$pairs" 24 >"$work/$i.$r.deep.json" 2>/dev/null
     done
+    for n in "${stacks[@]}"; do
+        "$B/tests/bench/bench_sites" "$pairs" 24 "$n" >"$work/stacks.plain.$n.$r.json" 2>/dev/null
+        env GREY_STACK_DEPTH=16 GREY_DIR="$work/grey" LD_PRELOAD="$B/lib/libgreyhook.so" GREY_LEDGER="$work/ledger" \
+            GREY_CAP=64GiB "$B/tests/bench/bench_sites" "$pairs" 24 "$n" >"$work/stacks.hook.$n.$r.json" 2>/dev/null
+    done
 done
 
-python3 - "$work" "$B/bench-sites.json" "$rounds" "${configs[@]}" <<'PY'
+python3 - "$work" "$B/bench-sites.json" "$rounds" "${stacks[*]}" "${configs[@]}" <<'PY'
 import json, sys
-work, out, rounds, configs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+work, out, rounds, stacks, configs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split(), sys.argv[5:]
 names = [c.split("|", 1)[0] for c in configs]
 def best(i, kind):
     return min(json.load(open(f"{work}/{i}.{r}.{kind}.json"))["alloc_free_pair_ns"] for r in range(1, rounds + 1))
@@ -61,6 +68,17 @@ for i, name in enumerate(names):
         line += f" {v - base[k]:11.1f} ns" if i else f" {v:8.1f} ns/pair"
     result[name] = row
     print(line)
+def best_file(pattern):
+    return min(json.load(open(pattern.format(r=r)))["alloc_free_pair_ns"] for r in range(1, rounds + 1))
+print(f"{'16 frames, 24 deep, distinct stacks':40}" + "".join(f" {n:>11}" for n in stacks))
+line = f"{'hook added per pair':40}"
+result["distinct stacks, 16 frames"] = {}
+for n in stacks:
+    plain = best_file(f"{work}/stacks.plain.{n}.{{r}}.json")
+    hooked = best_file(f"{work}/stacks.hook.{n}.{{r}}.json")
+    result["distinct stacks, 16 frames"][n] = {"ns": round(hooked, 1), "added_ns": round(hooked - plain, 1)}
+    line += f" {hooked - plain:8.1f} ns"
+print(line)
 json.dump(result, open(out, "w"), indent=2)
 print(f"(goal: at most 200 ns added by the hook without --dedup; written to {out})")
 PY
