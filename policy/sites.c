@@ -19,6 +19,8 @@ static struct site_slot slots[GREY_SITES_CAP];
 static uint64_t frame_pool[GREY_SITE_FRAME_POOL];
 static _Atomic uint32_t frames_used;
 static _Atomic uint64_t dropped;
+static _Atomic uint64_t waits, yields;
+static void (*_Atomic claim_hook)(void);
 
 static _Atomic uint64_t live_total, peak_total, peak_ticks, peak_epoch;
 
@@ -59,6 +61,9 @@ uint32_t sites_intern(const uint64_t *ips, unsigned depth)
              * the winner may be inserting this very stack. */
             uint64_t expected = 0;
             if (atomic_compare_exchange_strong(&s->key, &expected, h)) {
+                void (*hook)(void) = atomic_load_explicit(&claim_hook, memory_order_relaxed);
+                if (hook)
+                    hook();
                 uint32_t at = atomic_fetch_add(&frames_used, depth);
                 if (at + depth > GREY_SITE_FRAME_POOL) {
                     /* No room for the frames: the slot stays claimed but never ready, and is
@@ -81,10 +86,14 @@ uint32_t sites_intern(const uint64_t *ips, unsigned depth)
          * after a short spin give it the CPU; this happens only when two threads meet a new stack
          * at the same moment. A slot still not ready after all that is passed over, at worst
          * interning this stack twice, which the report merges. */
+        if (!atomic_load_explicit(&s->ready, memory_order_acquire))
+            atomic_fetch_add_explicit(&waits, 1, memory_order_relaxed);
         for (int spin = 0; spin < 1000 && !atomic_load_explicit(&s->ready, memory_order_acquire); spin++)
             ;
-        for (int yield = 0; yield < 10000 && !atomic_load_explicit(&s->ready, memory_order_acquire); yield++)
+        for (int yield = 0; yield < 10000 && !atomic_load_explicit(&s->ready, memory_order_acquire); yield++) {
             sched_yield();
+            atomic_fetch_add_explicit(&yields, 1, memory_order_relaxed);
+        }
         if (atomic_load_explicit(&s->ready, memory_order_acquire) && same_stack(s, ips, depth))
             return idx;
     }
@@ -212,3 +221,21 @@ void sites_reset_accounting(void)
     atomic_store(&peak_ticks, 0);
     atomic_store(&peak_epoch, 0);
 }
+
+void sites_stats(struct grey_sites_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    for (uint32_t i = 1; i < GREY_SITES_CAP; i++) {
+        if (!atomic_load_explicit(&slots[i].key, memory_order_acquire))
+            continue;
+        if (atomic_load_explicit(&slots[i].ready, memory_order_acquire))
+            out->ready++;
+        else
+            out->pending++;
+    }
+    out->frames_used = atomic_load_explicit(&frames_used, memory_order_relaxed);
+    out->waits = atomic_load_explicit(&waits, memory_order_relaxed);
+    out->yields = atomic_load_explicit(&yields, memory_order_relaxed);
+}
+
+void sites_set_claim_hook(void (*fn)(void)) { atomic_store(&claim_hook, fn); }

@@ -59,4 +59,19 @@ uint64_t sites_dropped(void);
 /* The child of a fork holds no buffers: zero every counter, keep the stacks. */
 void sites_reset_accounting(void);
 
+/* Where the table stands, for tests and diagnostics (a walk of the whole table: not for the
+ * allocation path). */
+struct grey_sites_stats {
+    uint32_t ready;        /* slots holding a stack */
+    uint32_t pending;      /* slots claimed whose frames are not published (yet) */
+    uint32_t frames_used;  /* of GREY_SITE_FRAME_POOL */
+    uint64_t waits;        /* lookups that found their stack's slot pending and waited for it */
+    uint64_t yields;       /* sched_yield calls made while waiting */
+};
+void sites_stats(struct grey_sites_stats *out);
+
+/* For tests: fn runs in every claimer between claiming a slot and publishing its frames, so a
+ * test can stop a claimer half-way. NULL (the default) for none. */
+void sites_set_claim_hook(void (*fn)(void));
+
 #endif
