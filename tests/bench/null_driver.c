@@ -4,19 +4,22 @@
  * nanoseconds from run to run, far more than what call-site capture costs; against that noise
  * no per-call figure of the hook can be read. This libcuda.so.1 answers the few calls
  * tests/bench/bench_hook makes (and the hook makes on their paths) at once: allocation hands out
- * addresses from a fixed ring without touching memory, free and launch return success. The
- * difference between a run with the hook and one without is then the hook's own cost. */
+ * addresses from a fixed ring without touching memory (skipping those still live), free and
+ * launch return success. The difference between a run with the hook and one without is then
+ * the hook's own cost. */
 #define __CUDA_API_VERSION_INTERNAL 1
 #include <cuda.h>
 #include <stddef.h>
 #include <string.h>
 
 #define EXPORT __attribute__((visibility("default")))
-#define RING 4096
+#define RING (1u << 18)  /* more addresses than a bench holds buffers (bench_hook LIVE) */
+#define BASE 0x7e0000000000ull
 
 static int ctx_token;
 static CUcontext current;
 static unsigned long long next;
+static unsigned char taken[RING]; /* live: an address is never handed out twice at once */
 
 EXPORT CUresult cuInit(unsigned int flags) { (void)flags; return CUDA_SUCCESS; }
 EXPORT CUresult cuDriverGetVersion(int *v) { *v = 13000; return CUDA_SUCCESS; }
@@ -77,10 +80,24 @@ EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *p, size_t bytes)
     if (!p || !bytes)
         return CUDA_ERROR_INVALID_VALUE;
     /* 1 MiB apart, never dereferenced: the hook only uses device addresses as keys. */
-    *p = (CUdeviceptr)(0x7e0000000000ull + (next++ % RING) * (1ull << 20));
+    for (unsigned tries = 0; tries < RING; tries++) {
+        unsigned i = (unsigned)(next++ % RING);
+        if (!taken[i]) {
+            taken[i] = 1;
+            *p = (CUdeviceptr)(BASE + (unsigned long long)i * (1ull << 20));
+            return CUDA_SUCCESS;
+        }
+    }
+    return CUDA_ERROR_OUT_OF_MEMORY;
+}
+EXPORT CUresult cuMemFree_v2(CUdeviceptr p)
+{
+    unsigned long long i = (p - BASE) >> 20;
+    if (p < BASE || i >= RING || !taken[i])
+        return CUDA_ERROR_INVALID_VALUE;
+    taken[i] = 0;
     return CUDA_SUCCESS;
 }
-EXPORT CUresult cuMemFree_v2(CUdeviceptr p) { return p ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE; }
 
 EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                                unsigned bz, unsigned shmem, CUstream s, void **params, void **extra)
