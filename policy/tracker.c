@@ -4,6 +4,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+static _Atomic uint64_t table_allocs, entry_allocs;
+#define uthash_malloc(sz) (atomic_fetch_add_explicit(&table_allocs, 1, memory_order_relaxed), malloc(sz))
 #include <uthash.h>
 
 #define TRACKER_SHARDS 64
@@ -42,6 +45,7 @@ static struct tracked_buffer *entry_get(struct tracker_shard *sh)
         sh->free_list = e->next_free;
         return e;
     }
+    atomic_fetch_add_explicit(&entry_allocs, 1, memory_order_relaxed);
     return malloc(sizeof *e);
 }
 
@@ -205,6 +209,12 @@ void tracker_totals(uint64_t *count, uint64_t *bytes)
     }
     *count = c;
     *bytes = b;
+}
+
+void tracker_stats(struct grey_tracker_stats *out)
+{
+    out->table_allocs = atomic_load_explicit(&table_allocs, memory_order_relaxed);
+    out->entry_allocs = atomic_load_explicit(&entry_allocs, memory_order_relaxed);
 }
 
 void tracker_fork_prepare(void)

@@ -96,6 +96,14 @@ void tracker_retire(const struct grey_buffer_info *info);
 /* Number of live buffers and their total bytes (for tests and the summary). */
 void tracker_totals(uint64_t *count, uint64_t *bytes);
 
+/* What the tracker allocated, for tests and diagnostics: a warm tracker allocates nothing per
+ * allocation/free pair. */
+struct grey_tracker_stats {
+    uint64_t table_allocs;  /* hash tables (or their buckets) allocated: created or resized */
+    uint64_t entry_allocs;  /* records allocated rather than taken from a free list */
+};
+void tracker_stats(struct grey_tracker_stats *out);
+
 /* fork handlers: hold every shard lock across fork so the child never inherits one held by a
  * thread that does not exist in it. The child starts with an empty table (its device memory is
  * not its parent's). */
