@@ -35,6 +35,10 @@ struct tracker_shard {
     struct tracked_buffer *free_list;
     uint64_t count;
     uint64_t bytes;
+    /* slots and bits as of the last resize, for tracker_prefetch, which reads them without the
+     * lock: at worst it prefetches a line of a table just replaced. */
+    _Atomic uintptr_t hint_slots;
+    _Atomic uint32_t hint_bits;
 } __attribute__((aligned(64)));
 
 static struct tracker_shard shards[TRACKER_SHARDS] = {
@@ -115,6 +119,8 @@ static bool resize(struct tracker_shard *sh, uint32_t bits)
     }
     sh->slots = slots;
     sh->bits = bits;
+    atomic_store_explicit(&sh->hint_slots, (uintptr_t)slots, memory_order_relaxed);
+    atomic_store_explicit(&sh->hint_bits, bits, memory_order_relaxed);
     return true;
 }
 
@@ -189,6 +195,17 @@ int tracker_add_replacing(const struct grey_buffer_info *info, struct grey_buffe
     sh->bytes += info->bytes;
     pthread_mutex_unlock(&sh->lock);
     return 0;
+}
+
+void tracker_prefetch(uint64_t addr)
+{
+    struct tracker_shard *sh = shard_for(addr);
+    uintptr_t slots = atomic_load_explicit(&sh->hint_slots, memory_order_relaxed);
+    uint32_t bits = atomic_load_explicit(&sh->hint_bits, memory_order_relaxed);
+    /* An integer, not a pointer into the array: the two loads may straddle a resize. A prefetch
+     * never faults, whatever the address. */
+    if (slots && bits)
+        __builtin_prefetch((const void *)(slots + (uintptr_t)home(addr, bits) * sizeof(struct tracker_slot)));
 }
 
 static bool tracker_lookup(uint64_t addr, struct grey_buffer_info *out, bool remove)

@@ -66,6 +66,11 @@ int tracker_add(const struct grey_buffer_info *info);
  * bytes can leave the per-site accounting. */
 int tracker_add_replacing(const struct grey_buffer_info *info, struct grey_buffer_info *old, bool *replaced);
 
+/* A hint that addr is about to be added: starts loading the line of the table it goes to, so
+ * that with many buffers live the cache miss overlaps the caller's other work (the call-site
+ * capture) rather than happening under the shard lock. Two relaxed loads and a prefetch. */
+void tracker_prefetch(uint64_t addr);
+
 /* Calls fn on addr's record in place, under its shard lock (fn must be short and must not call
  * the tracker). False when addr is not tracked. */
 bool tracker_update(uint64_t addr, void (*fn)(struct grey_buffer_info *, void *), void *arg);
