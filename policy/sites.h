@@ -5,8 +5,11 @@
  * Interning runs on every allocation, so the common case (a stack seen before) takes no lock and
  * allocates nothing: an open-addressing table of fixed size, claimed slot by slot with
  * compare-and-swap, frames in a fixed pool. When the table or the pool is full, new stacks are
- * counted as dropped and their allocations attributed to GREY_SITE_NONE: memory stays bounded in
- * the longest run.
+ * counted as dropped and their allocations attributed to GREY_SITE_NONE, at the cost of the
+ * lookup that found no room: memory stays bounded in the longest run, and time too. A thread
+ * that meets its stack still being published by another waits for it, boundedly: a claim that
+ * cannot finish is given up for good (sites_stats: abandoned), never left pending for every
+ * later lookup of that stack to wait on.
  *
  * The peak: a process total is kept with one atomic add; every new maximum starts a new peak
  * "epoch". Each site remembers its bytes at the latest epoch lazily: the first time the site
@@ -27,7 +30,8 @@
 #define GREY_SITE_FRAME_POOL (GREY_SITES_CAP * 12)
 
 /* The id of this stack (ips[0] innermost), interned on first sight. GREY_SITE_NONE when depth
- * is 0 or there is no room left. depth is clamped to GREY_SITE_MAX_DEPTH. */
+ * is 0 or there is no room left (counted in sites_dropped). depth is clamped to
+ * GREY_SITE_MAX_DEPTH. */
 uint32_t sites_intern(const uint64_t *ips, unsigned depth);
 
 /* Accounting: bytes of a tracked buffer allocated at (or freed from) site id, at time ticks. */
@@ -56,7 +60,25 @@ void sites_peak(struct grey_peak *out);
 /* Stacks not interned for lack of room. */
 uint64_t sites_dropped(void);
 
-/* The child of a fork holds no buffers: zero every counter, keep the stacks. */
+/* The child of a fork holds no buffers: zero every counter, keep the stacks. A stack another
+ * thread of the parent was still publishing never will be here: its slot is given up. */
 void sites_reset_accounting(void);
+
+/* Where the table stands, for tests and diagnostics (a walk of the whole table: not for the
+ * allocation path). */
+struct grey_sites_stats {
+    uint32_t ready;        /* slots holding a stack */
+    uint32_t pending;      /* slots claimed whose frames are not published (yet) */
+    uint32_t abandoned;    /* slots whose claim could not finish (no room for the frames, or
+                              a claimer gone), passed over for good */
+    uint32_t frames_used;  /* of GREY_SITE_FRAME_POOL */
+    uint64_t waits;        /* lookups that found their stack's slot pending and waited for it */
+    uint64_t yields;       /* sched_yield calls made while waiting */
+};
+void sites_stats(struct grey_sites_stats *out);
+
+/* For tests: fn runs in every claimer between claiming a slot and publishing its frames, so a
+ * test can stop a claimer half-way. NULL (the default) for none. */
+void sites_set_claim_hook(void (*fn)(void));
 
 #endif

@@ -5,9 +5,11 @@
  * pointer moves no counter). It also holds what the buffer report needs: when and where each
  * buffer was allocated, how it was used, and the fingerprint of its contents.
  *
- * Concurrency: the table is split into shards by address, each a uthash table behind its own
- * mutex, so threads allocating different buffers rarely meet and no lock is global. Entries are
- * recycled through a per-shard free list, so steady-state alloc/free churn calls malloc never. */
+ * Concurrency: the table is split into shards by address, each an open-addressing hash table
+ * behind its own mutex, so threads allocating different buffers rarely meet and no lock is
+ * global. Records are recycled through a per-shard free list, and a shard keeps its slots when it
+ * empties (it resizes only well past a threshold, tracker.c), so steady-state alloc/free churn
+ * calls malloc never, at one live buffer as at a hundred thousand. */
 #ifndef GREY_TRACKER_H
 #define GREY_TRACKER_H
 
@@ -64,6 +66,11 @@ int tracker_add(const struct grey_buffer_info *info);
  * bytes can leave the per-site accounting. */
 int tracker_add_replacing(const struct grey_buffer_info *info, struct grey_buffer_info *old, bool *replaced);
 
+/* A hint that addr is about to be added: starts loading the line of the table it goes to, so
+ * that with many buffers live the cache miss overlaps the caller's other work (the call-site
+ * capture) rather than happening under the shard lock. Two relaxed loads and a prefetch. */
+void tracker_prefetch(uint64_t addr);
+
 /* Calls fn on addr's record in place, under its shard lock (fn must be short and must not call
  * the tracker). False when addr is not tracked. */
 bool tracker_update(uint64_t addr, void (*fn)(struct grey_buffer_info *, void *), void *arg);
@@ -95,6 +102,14 @@ void tracker_retire(const struct grey_buffer_info *info);
 
 /* Number of live buffers and their total bytes (for tests and the summary). */
 void tracker_totals(uint64_t *count, uint64_t *bytes);
+
+/* What the tracker allocated, for tests and diagnostics: a warm tracker allocates nothing per
+ * allocation/free pair. */
+struct grey_tracker_stats {
+    uint64_t table_allocs;  /* hash tables (or their buckets) allocated: created or resized */
+    uint64_t entry_allocs;  /* records allocated rather than taken from a free list */
+};
+void tracker_stats(struct grey_tracker_stats *out);
 
 /* fork handlers: hold every shard lock across fork so the child never inherits one held by a
  * thread that does not exist in it. The child starts with an empty table (its device memory is

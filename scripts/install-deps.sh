@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential pkg-config
-  libunwind-dev uthash-dev libxxhash-dev libcjson-dev
+  libunwind-dev libxxhash-dev libcjson-dev
   libmd-dev
   libcriterion-dev
   libamdhip64-dev      # HIP's C headers (ROCm 5.2 in Debian 12) for shim/hip_*.c and the simulated runtime

@@ -30,6 +30,7 @@ int grey_track_new(struct grey_buffer_info *info)
         tracker_set_retire_hook(retired);
         atomic_store(&hook_set, true);
     }
+    tracker_prefetch(info->addr); /* its slot loads while the stack is walked */
     info->alloc_ticks = grey_ticks();
     info->site = grey_callsite_capture();
     struct grey_buffer_info old;

@@ -1,11 +1,15 @@
 /* What the hook adds per call, measured on the simulated driver.
  *
- *   bench_hook PAIRS LAUNCHES
+ *   bench_hook PAIRS LAUNCHES [LIVE]
  *
  * Times PAIRS cuMemAlloc_v2/cuMemFree_v2 pairs of 1 MiB and LAUNCHES cuLaunchKernel calls, each
  * through the linked symbols and through pointers from cuGetProcAddress_v2 (the CUDA runtime's
  * way), best of several rounds to keep scheduler noise out. scripts/bench.sh runs it with and
- * without the hook and subtracts. Output: one JSON object. */
+ * without the hook and subtracts. Output: one JSON object.
+ *
+ * LIVE (default 1) is how many buffers are live during a pair, the pair's own included: LIVE - 1
+ * of 64 KiB are allocated first and held, so the hook's tracker holds that many records while
+ * the pairs are timed (scripts/bench_sites.sh times 1, 1000 and 100 000). */
 #include <cuda.h>
 #include <dlfcn.h>
 #include <stdio.h>
@@ -67,6 +71,11 @@ int main(int argc, char **argv)
 {
     long pairs = argc > 1 ? atol(argv[1]) : 200000;
     long launches = argc > 2 ? atol(argv[2]) : 2000000;
+    long live = argc > 3 ? atol(argv[3]) : 1;
+    if (pairs < 1 || launches < 1 || live < 1) {
+        fprintf(stderr, "usage: bench_hook PAIRS LAUNCHES [LIVE]\n");
+        return 2;
+    }
     CUdevice dev;
     CUcontext ctx;
     CUmodule mod;
@@ -75,6 +84,13 @@ int main(int argc, char **argv)
         cuModuleLoadData(&mod, "bench") || cuModuleGetFunction(&k, mod, "empty")) {
         fprintf(stderr, "bench_hook: setup failed\n");
         return 1;
+    }
+    for (long i = 1; i < live; i++) { /* held to the end: the exit takes them */
+        CUdeviceptr p;
+        if (cuMemAlloc(&p, 64 << 10) != CUDA_SUCCESS) {
+            fprintf(stderr, "bench_hook: cannot hold %ld buffers\n", live - 1);
+            return 1;
+        }
     }
     procaddr_fn gpa = (procaddr_fn)dlsym(dlopen("libcuda.so.1", RTLD_NOW), "cuGetProcAddress_v2");
     void *pa = NULL, *pf = NULL, *pl = NULL;
@@ -85,8 +101,8 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("{\"alloc_free_pair_ns\": %.1f, \"alloc_free_pair_procaddr_ns\": %.1f, "
-           "\"launch_ns\": %.2f, \"launch_procaddr_ns\": %.2f}\n",
+           "\"launch_ns\": %.2f, \"launch_procaddr_ns\": %.2f, \"live\": %ld}\n",
            pairs_ns(cuMemAlloc, cuMemFree, pairs), pairs_ns((alloc_fn)pa, (free_fn)pf, pairs),
-           launches_ns(cuLaunchKernel, k, launches), launches_ns((launch_fn)pl, k, launches));
+           launches_ns(cuLaunchKernel, k, launches), launches_ns((launch_fn)pl, k, launches), live);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* The buffer tracker: address -> record, across shards and threads. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <string.h>
 
 #include "policy/tracker.h"
 
@@ -105,4 +106,115 @@ Test(tracker, removing_a_context_takes_exactly_its_buffers)
     cr_assert_eq(count, 200);
     cr_assert_eq(tracker_remove_context(0xC1, count_bytes, &bytes), 0, "a second pass finds nothing");
     cr_assert(tracker_find(0x300000000ull + 4096, NULL), "other contexts' buffers stay");
+}
+
+/* An alloc/free pair on a warm tracker allocates nothing, whatever else is live: not with one
+ * buffer live at a time (every shard empties after each pair), and not at any size on the way
+ * to a few thousand, where shards grow (a shard one pair pushed past its threshold must not
+ * shrink back when the pair's buffer goes). Addresses 1 MiB apart, cycling like a driver's. */
+#define PAIR_BASE 0x7e0000000000ull
+#define PAIR_RING 4096
+
+static uint64_t pair_at(uint64_t i) { return PAIR_BASE + (i % PAIR_RING) * (1ull << 20); }
+
+static void pairs(uint64_t from, uint64_t n)
+{
+    for (uint64_t i = from; i < from + n; i++) {
+        struct grey_buffer_info b = buf(pair_at(i), 1 << 20, 0);
+        cr_assert_eq(tracker_add(&b), 0);
+        cr_assert(tracker_remove(b.addr, NULL));
+    }
+}
+
+Test(tracker, a_warm_pair_with_one_buffer_live_allocates_nothing)
+{
+    struct grey_tracker_stats warm, after;
+    pairs(0, PAIR_RING); /* every shard has met a buffer */
+    tracker_stats(&warm);
+    pairs(PAIR_RING, 10 * PAIR_RING);
+    tracker_stats(&after);
+    cr_assert_eq(after.table_allocs, warm.table_allocs, "%llu tables allocated in %d pairs",
+                 (unsigned long long)(after.table_allocs - warm.table_allocs), 10 * PAIR_RING);
+    cr_assert_eq(after.entry_allocs, warm.entry_allocs);
+}
+
+Test(tracker, pairs_allocate_nothing_at_any_number_live)
+{
+    struct grey_tracker_stats warm, after;
+    pairs(0, PAIR_RING);
+    for (uint64_t live = 0; live < 3000; live++) {
+        struct grey_buffer_info held = buf(0x100000000000ull + live * (1ull << 20), 4096, 0);
+        cr_assert_eq(tracker_add(&held), 0);
+        pairs(live * 64, 64); /* may grow a shard the new buffer filled up */
+        tracker_stats(&warm);
+        pairs(live * 64, 64); /* the same pairs again: no shrinking back and growing again */
+        tracker_stats(&after);
+        cr_assert_eq(after.table_allocs, warm.table_allocs, "%llu live: pairs resized a table",
+                     (unsigned long long)live + 1);
+    }
+}
+
+/* Against a model: random adds, removes and lookups over keys that crowd the same slots (tagged
+ * handles that differ only in their low bits, which also share a shard) and plain addresses,
+ * through growing and shrinking; every few thousand steps a full walk must return exactly the
+ * live set, and at the end removing a context must take exactly its buffers. */
+#define MODEL_KEYS 6000
+
+static uint64_t model_key(uint32_t k)
+{
+    return k % 2 ? (3ull << 56) | k : 0x200000000ull + (uint64_t)k * 256;
+}
+
+static struct grey_buffer_info walked[MODEL_KEYS];
+
+Test(tracker, agrees_with_a_model_through_growth_shrinking_and_collisions)
+{
+    static bool live[MODEL_KEYS];
+    static uint8_t seen[MODEL_KEYS];
+    uint64_t rng = 0x1234567;
+    size_t nlive = 0;
+    for (int step = 0; step < 300000; step++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t k = (uint32_t)(rng >> 33) % MODEL_KEYS;
+        /* Phases of mostly adds and mostly removes, so tables grow and shrink again. */
+        bool adding = ((step / 40000) % 2 == 0) ? (rng >> 20) % 4 != 0 : (rng >> 20) % 4 == 0;
+        struct grey_buffer_info out;
+        if (adding) {
+            struct grey_buffer_info b = buf(model_key(k), k + 1, 0);
+            b.context = k % 3;
+            cr_assert_eq(tracker_add(&b), 0);
+            nlive += !live[k];
+            live[k] = true;
+        } else {
+            cr_assert_eq(tracker_remove(model_key(k), &out), live[k], "step %d: key %u", step, k);
+            if (live[k])
+                cr_assert_eq(out.bytes, k + 1);
+            nlive -= live[k];
+            live[k] = false;
+        }
+        uint32_t probe = (uint32_t)(rng >> 45) % MODEL_KEYS;
+        cr_assert_eq(tracker_find(model_key(probe), NULL), live[probe], "step %d: key %u", step, probe);
+        if (step % 5000 == 4999) {
+            memset(seen, 0, sizeof seen);
+            uint32_t pass = tracker_next_pass();
+            size_t n, total = 0;
+            while ((n = tracker_collect(pass, walked, 97)) > 0)
+                for (size_t i = 0; i < n; i++, total++) {
+                    uint32_t key = (uint32_t)(walked[i].bytes - 1);
+                    cr_assert(live[key] && !seen[key], "step %d: the walk returned key %u wrongly", step, key);
+                    seen[key] = 1;
+                }
+            cr_assert_eq(total, nlive, "step %d: the walk found %zu of %zu", step, total, nlive);
+        }
+    }
+    size_t in_context = 0;
+    for (uint32_t k = 0; k < MODEL_KEYS; k++)
+        in_context += live[k] && k % 3 == 1;
+    uint64_t bytes = 0;
+    cr_assert_eq(tracker_remove_context(1, count_bytes, &bytes), in_context);
+    for (uint32_t k = 0; k < MODEL_KEYS; k++)
+        cr_assert_eq(tracker_find(model_key(k), NULL), live[k] && k % 3 != 1, "key %u", k);
+    uint64_t count, left;
+    tracker_totals(&count, &left);
+    cr_assert_eq(count, nlive - in_context);
 }
