@@ -17,7 +17,8 @@ SIM_HIP_SRC := $(sort $(wildcard tests/simgpu/hip/*.c)) tests/simgpu/sim_setting
                tests/simgpu/sim_trace.c
 HIP_TEST_DIR := $(BUILD)/tests/hip
 HIP_TEST_BINS := $(HIP_TEST_DIR)/prog_hip_families $(HIP_TEST_DIR)/prog_hip_direct \
-                 $(HIP_TEST_DIR)/prog_hip_launch $(HIP_TEST_DIR)/prog_hip_none $(HIP_TEST_DIR)/prog_hip_both
+                 $(HIP_TEST_DIR)/prog_hip_launch $(HIP_TEST_DIR)/prog_hip_managed $(HIP_TEST_DIR)/prog_hip_none \
+                 $(HIP_TEST_DIR)/prog_hip_both
 
 all: $(SIM_HIP)
 
@@ -29,7 +30,8 @@ $(SIM_HIP): $(call obj,$(SIM_HIP_SRC)) $(POLICY_LIB) tests/simgpu/hip/libamdhip6
 	    -Wl,--version-script=tests/simgpu/hip/libamdhip64.map -Wl,--no-undefined -ldl -lpthread
 	@ln -sf libamdhip64.so.5 $(BUILD)/sim/libamdhip64.so
 
-$(HIP_TEST_DIR)/prog_hip_families $(HIP_TEST_DIR)/prog_hip_direct $(HIP_TEST_DIR)/prog_hip_launch: $(HIP_TEST_DIR)/%: \
+$(HIP_TEST_DIR)/prog_hip_families $(HIP_TEST_DIR)/prog_hip_direct $(HIP_TEST_DIR)/prog_hip_launch \
+    $(HIP_TEST_DIR)/prog_hip_managed: $(HIP_TEST_DIR)/%: \
     $(BUILD)/obj/tests/integration/hip/%.o $(SIM_HIP)
 	@mkdir -p $(@D)
 	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -ldl

@@ -6,14 +6,25 @@
 #include <pthread.h>
 
 #include "core/process.h"
+#include "shim/graph_table.h"
 #include "shim/pace.h"
 #include "recorder.h"
 
-static void fork_prepare(void) { grey_process_fork_prepare(); }
-static void fork_parent(void) { grey_process_fork_parent(); }
+static void fork_prepare(void)
+{
+    grey_process_fork_prepare();
+    grey_graph_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+    grey_graph_fork_parent();
+    grey_process_fork_parent();
+}
 
 static void fork_child(void)
 {
+    grey_graph_fork_child();
     grey_process_fork_child();
     grey_pace_fork_child();
 }
@@ -36,5 +47,6 @@ __attribute__((constructor)) static void grey_load(void)
 
 __attribute__((destructor)) static void grey_unload(void)
 {
+    grey_graph_log_stats();
     grey_process_exit();
 }

@@ -41,6 +41,13 @@ void grey_settle(struct grey_admission *adm, bool succeeded, uint64_t key, uint3
     grey_track_new(&info);
 }
 
+void grey_settle_part(const struct grey_admission *whole, uint64_t bytes, uint64_t key, uint32_t api)
+{
+    struct grey_admission part = *whole;
+    part.bytes = bytes;
+    grey_settle(&part, true, key, api);
+}
+
 int grey_admit_resize(struct grey_admission *adm, uint64_t actual)
 {
     if (!adm->counted)

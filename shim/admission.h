@@ -42,6 +42,11 @@ int grey_admit(struct grey_admission *adm, int dev, uint64_t bytes, uint64_t con
  * allocation family api, the shim's numbering); otherwise give the reservation back. */
 void grey_settle(struct grey_admission *adm, bool succeeded, uint64_t key, uint32_t api);
 
+/* One reservation made for several buffers at once (a graph launch: every allocation node on a
+ * device admitted together, all or none): after the vendor call succeeded, commit and track
+ * each buffer, part by part, with bytes its share; the parts add up to the whole. */
+void grey_settle_part(const struct grey_admission *whole, uint64_t bytes, uint64_t key, uint32_t api);
+
 /* The vendor chose the size itself (a pitch): the admitted estimate becomes actual. Returns
  * GREY_ADMIT_DENIED, with the whole reservation given back, when the larger actual size no
  * longer fits; the caller then frees what the vendor made and reports out of memory, exactly

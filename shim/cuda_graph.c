@@ -9,77 +9,67 @@
 
 #include <stdlib.h>
 
-#include "core/log.h"
-#include "policy/quota.h"
+#include "devices.h"
+#include "graph_table.h"
 #include "launch_gate.h"
 
 struct graph_alloc {
     CUdeviceptr addr;
     size_t bytes;
-    int dev;
+    uint8_t dev; /* index into the plan's devs */
 };
 
-/* What one executable graph does with memory; immutable once published. */
+/* A device's share of a launch: the sum of the graph's allocations on it, admitted as one. */
+struct device_total {
+    int ordinal;
+    uint64_t bytes;
+};
+
+/* What one executable graph does with memory; immutable once published (graph_table.h says how
+ * launches find it and when it is freed). At most GREY_ORDINALS devices: allocations on other
+ * ordinals are never counted (shim/devices.h), so the plan leaves them out. */
 struct mem_plan {
-    CUgraphExec exec;
-    size_t nallocs, nfrees;
+    struct grey_graph_entry entry; /* first: the table hands back &entry */
+    size_t nallocs, nfrees, ndevs;
     struct graph_alloc *allocs;
     CUdeviceptr *frees;
+    struct device_total *devs;
 };
-
-/* Executable graphs that have memory nodes, in an open-addressed table: launches look them up
- * without a lock (most graphs have no memory nodes and are never entered). */
-#define PLAN_SLOTS 1024
-static struct mem_plan *_Atomic plans[PLAN_SLOTS];
-static struct mem_plan removed; /* tombstone */
-
-static size_t plan_hash(CUgraphExec exec) { return (size_t)((((uintptr_t)exec >> 4) * 0x9E3779B97F4A7C15ull) >> 54); }
-
-static struct mem_plan *_Atomic *plan_slot(CUgraphExec exec)
-{
-    size_t h = plan_hash(exec);
-    for (size_t i = 0; i < PLAN_SLOTS; i++) {
-        struct mem_plan *_Atomic *slot = &plans[(h + i) % PLAN_SLOTS];
-        struct mem_plan *p = atomic_load_explicit(slot, memory_order_acquire);
-        if (!p)
-            return NULL;
-        if (p != &removed && p->exec == exec)
-            return slot;
-    }
-    return NULL;
-}
 
 static void plan_free(struct mem_plan *p)
 {
-    if (p && p != &removed) {
+    if (p) {
         free(p->allocs);
         free(p->frees);
+        free(p->devs);
         free(p);
     }
 }
 
-static void plan_publish(struct mem_plan *p)
+static void plan_destroy(struct grey_graph_entry *e)
 {
-    size_t h = plan_hash(p->exec);
-    for (size_t i = 0; i < PLAN_SLOTS; i++) {
-        struct mem_plan *_Atomic *slot = &plans[(h + i) % PLAN_SLOTS];
-        struct mem_plan *seen = atomic_load(slot);
-        if ((!seen || seen == &removed) && atomic_compare_exchange_strong(slot, &seen, p))
-            return;
-    }
-    grey_warn("more than %d executable graphs with memory nodes; their launches are not counted", PLAN_SLOTS);
-    plan_free(p);
+    plan_free((struct mem_plan *)e);
 }
 
-static void plan_remove(CUgraphExec exec)
+/* Adds an allocation node to p, totalled by device (none for a device grey never counts). */
+static void plan_add(struct mem_plan *p, const CUDA_MEM_ALLOC_NODE_PARAMS *params)
 {
-    struct mem_plan *_Atomic *slot = plan_slot(exec);
-    if (slot)
-        plan_free(atomic_exchange(slot, &removed));
+    int ordinal = params->poolProps.location.id;
+    if (ordinal < 0 || ordinal >= GREY_ORDINALS)
+        return;
+    size_t d = 0;
+    while (d < p->ndevs && p->devs[d].ordinal != ordinal)
+        d++;
+    if (d == p->ndevs)
+        p->devs[p->ndevs++] = (struct device_total){ordinal, 0};
+    /* Saturating: a total past 2^64 cannot be admitted, and no driver hands it out. */
+    if (__builtin_add_overflow(p->devs[d].bytes, (uint64_t)params->bytesize, &p->devs[d].bytes))
+        p->devs[d].bytes = UINT64_MAX;
+    p->allocs[p->nallocs++] = (struct graph_alloc){params->dptr, params->bytesize, (uint8_t)d};
 }
 
 /* Reads the memory nodes of graph; NULL when it has none (or they cannot be read). */
-static struct mem_plan *plan_read(CUgraphExec exec, CUgraph graph)
+static struct mem_plan *plan_read(CUgraph graph)
 {
     static void *nodes_fn, *type_fn, *alloc_fn, *free_fn;
     PFN_cuGraphGetNodes_v10000 get_nodes = grey_cuda_real(&nodes_fn, "cuGraphGetNodes");
@@ -91,21 +81,23 @@ static struct mem_plan *plan_read(CUgraphExec exec, CUgraph graph)
         return NULL;
     CUgraphNode *nodes = malloc(n * sizeof *nodes);
     struct mem_plan *p = calloc(1, sizeof *p);
-    if (p)
+    if (p) {
         p->allocs = calloc(n, sizeof *p->allocs), p->frees = calloc(n, sizeof *p->frees);
-    if (!nodes || !p || !p->allocs || !p->frees || get_nodes(graph, nodes, &n) != CUDA_SUCCESS) {
+        p->devs = calloc(n < GREY_ORDINALS ? n : GREY_ORDINALS, sizeof *p->devs);
+    }
+    if (!nodes || !p || !p->allocs || !p->frees || !p->devs || get_nodes(graph, nodes, &n) != CUDA_SUCCESS) {
         free(nodes);
         plan_free(p);
         return NULL;
     }
-    p->exec = exec;
+    p->entry.destroy = plan_destroy;
     for (size_t i = 0; i < n; i++) {
         CUgraphNodeType type;
         if (get_type(nodes[i], &type) != CUDA_SUCCESS)
             continue;
         CUDA_MEM_ALLOC_NODE_PARAMS params;
         if (type == CU_GRAPH_NODE_TYPE_MEM_ALLOC && alloc_params && alloc_params(nodes[i], &params) == CUDA_SUCCESS)
-            p->allocs[p->nallocs++] = (struct graph_alloc){params.dptr, params.bytesize, params.poolProps.location.id};
+            plan_add(p, &params);
         else if (type == CU_GRAPH_NODE_TYPE_MEM_FREE && free_params &&
                  free_params(nodes[i], &p->frees[p->nfrees]) == CUDA_SUCCESS)
             p->nfrees++;
@@ -121,10 +113,11 @@ static struct mem_plan *plan_read(CUgraphExec exec, CUgraph graph)
 static CUresult after_instantiate(CUresult rc, CUgraphExec *exec, CUgraph graph)
 {
     if (rc == CUDA_SUCCESS && exec) {
-        plan_remove(*exec); /* a recycled handle must not keep an old graph's plan */
-        struct mem_plan *p = plan_read(*exec, graph);
-        if (p)
-            plan_publish(p);
+        struct mem_plan *p = plan_read(graph);
+        if (p) /* replaces a recycled handle's old plan */
+            grey_graph_insert(&p->entry, (uintptr_t)*exec);
+        else /* a recycled handle must not keep an old graph's plan */
+            grey_graph_remove((uintptr_t)*exec);
     }
     return rc;
 }
@@ -165,7 +158,7 @@ GREY_EXPORT CUresult cuGraphExecDestroy(CUgraphExec exec)
         return CUDA_ERROR_NOT_FOUND;
     CUresult rc = real(exec);
     if (rc == CUDA_SUCCESS)
-        plan_remove(exec);
+        grey_graph_remove((uintptr_t)exec);
     return rc;
 }
 
@@ -180,29 +173,38 @@ static CUresult launch_paced(CUgraphExec exec, CUstream stream, CUstream sample_
     return rc;
 }
 
-/* The shared launch path: admit the allocations, launch, then commit them and apply the frees. */
+/* The shared launch path: admit the allocations, launch, then commit them and apply the frees.
+ * Each device's allocations are admitted as one sum (all of them run, or the launch is refused:
+ * a denial is recorded for that sum), so the work before the launch is bounded by the number of
+ * devices, and the stack by GREY_ORDINALS admissions, however many nodes the graph has. */
 static CUresult launch(CUgraphExec exec, CUstream stream, CUstream sample_stream, PFN_cuGraphLaunch_v10000 real)
 {
-    struct mem_plan *_Atomic *slot = plan_slot(exec);
-    struct mem_plan *p = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
-    if (!p || p == &removed)
+    struct grey_graph_entry *e = grey_graph_get((uintptr_t)exec);
+    if (!e)
         return launch_paced(exec, stream, sample_stream, real);
+    const struct mem_plan *p = (const struct mem_plan *)e;
 
-    struct grey_admission adm[p->nallocs ? p->nallocs : 1];
+    struct grey_admission adm[GREY_ORDINALS];
     size_t admitted = 0;
-    for (; admitted < p->nallocs; admitted++)
-        if (grey_cuda_admit_on(&adm[admitted], p->allocs[admitted].dev, p->allocs[admitted].bytes) != CUDA_SUCCESS)
+    for (; admitted < p->ndevs; admitted++)
+        if (grey_cuda_admit_on(&adm[admitted], p->devs[admitted].ordinal, p->devs[admitted].bytes) != CUDA_SUCCESS)
             break;
-    CUresult rc = admitted == p->nallocs ? launch_paced(exec, stream, sample_stream, real) : CUDA_ERROR_OUT_OF_MEMORY;
-    for (size_t i = 0; i < admitted; i++)
-        grey_cuda_settle(&adm[i], rc, (uint64_t)p->allocs[i].addr, GREY_API_GRAPH_MEM_NODE);
-    if (rc != CUDA_SUCCESS)
+    CUresult rc = admitted == p->ndevs ? launch_paced(exec, stream, sample_stream, real) : CUDA_ERROR_OUT_OF_MEMORY;
+    if (rc != CUDA_SUCCESS) {
+        for (size_t d = 0; d < admitted; d++)
+            grey_cuda_settle(&adm[d], rc, 0, GREY_API_GRAPH_MEM_NODE);
+        grey_graph_put(e);
         return rc;
+    }
+    for (size_t i = 0; i < p->nallocs; i++)
+        grey_settle_part(&adm[p->allocs[i].dev], p->allocs[i].bytes, (uint64_t)p->allocs[i].addr,
+                         GREY_API_GRAPH_MEM_NODE);
     for (size_t i = 0; i < p->nfrees; i++) {
         struct grey_buffer_info info;
         bool tracked = grey_cuda_untrack((uint64_t)p->frees[i], &info);
         grey_cuda_forget(tracked, &info, CUDA_SUCCESS);
     }
+    grey_graph_put(e);
     return rc;
 }
 

@@ -84,6 +84,22 @@ for cap_mib in 512 1024; do
 done
 expect_rc 0 "graph memory nodes count when the graph launches (by hand and captured)" -- \
     "$B/bin/grey-run" --quiet --cap 512MiB -- "$B/tests/integration/prog_accounting" graph $CAP
+churn="$B/tests/integration/prog_graph_churn"
+expect_rc 0 "10 000 graphs with memory nodes, 1500 at a time: exact counts after every batch, zero at the end" -- \
+    env GREY_LOG=1 "$B/bin/grey-run" --quiet --cap 512MiB -- "$churn" churn 10000 $CAP
+# The hook's own count (GREY_LOG, at exit): a launch's lookup walks one bucket's chain, whatever
+# number of graphs came and went before it.
+expect_out 'graph memory: 10000 executable graphs with memory nodes, at most 1500 at once, 0 left, lookups walk at most [1-9] records' \
+    "the hook's graph table: every record gone at the end, lookups walk a handful of records"
+grep '^benchmark:' "$work/out" | sed 's/^/      /'
+expect_rc 0 "a graph of 20 000 allocation nodes launches on a 256 KiB stack, and is refused whole when it does not fit" -- \
+    "$B/bin/grey-run" --quiet --cap 512MiB -- "$churn" huge 20000 $CAP
+expect_rc 0 "a graph on two devices: admitted device by device, refused whole when one has no room" -- \
+    env GREY_SIM_DEVICES=2 "$B/bin/grey-run" --cap 512MiB -- "$churn" devices 0 $CAP
+expect_out 'peak 300.0 MiB of 512.0 MiB on GPU 1 .*; 1 allocation denied \(largest 600.0 MiB\)' \
+    "the refused launch's denial is its allocations' sum on the device that had no room"
+expect_rc 0 "graphs made and destroyed while another thread launches graphs: zero at the end" -- \
+    "$B/bin/grey-run" --quiet --cap 512MiB -- "$churn" race 10000 $CAP
 expect_rc 0 "100k random allocations and frees across all families end at exactly zero" -- \
     "$B/bin/grey-run" --quiet --cap 2GiB -- "$B/tests/integration/prog_accounting" random 100000 $((2048 * MiB)) 7
 expect_out "prog_accounting random: ok" "random run completed"

@@ -98,6 +98,32 @@ Test(admission, a_resize_that_no_longer_fits_gives_everything_back)
     cr_assert_eq(atomic_load(&private_slot.dev[0].used), 0);
 }
 
+Test(admission, one_reservation_settled_in_parts_tracks_each_part)
+{
+    use_private(1000);
+    struct grey_admission whole;
+    cr_assert_eq(grey_admit(&whole, 0, 700, 5), GREY_ADMIT_OK, "a graph's 300 + 400 bytes, admitted as one");
+    grey_settle_part(&whole, 300, 0x2000, API_TEST);
+    grey_settle_part(&whole, 400, 0x3000, API_TEST);
+    cr_assert_eq(atomic_load(&private_slot.dev[0].used), 700, "the parts add up to the reservation");
+    cr_assert_eq(atomic_load(&private_slot.dev[0].allocs), 2, "each part is an allocation");
+    struct grey_buffer_info info;
+    cr_assert(tracker_find(0x3000, &info));
+    cr_assert_eq(info.bytes, 400);
+    cr_assert_eq(info.context, 5);
+    bool tracked = grey_untrack(0x2000, &info);
+    grey_forget(tracked, &info, true);
+    cr_assert_eq(atomic_load(&private_slot.dev[0].used), 400, "freeing one part gives back its share only");
+    tracked = grey_untrack(0x3000, &info);
+    grey_forget(tracked, &info, true);
+    cr_assert_eq(atomic_load(&private_slot.dev[0].used), 0);
+
+    struct grey_admission uncounted;
+    cr_assert_eq(grey_admit(&uncounted, -1, 700, 0), GREY_ADMIT_OK);
+    grey_settle_part(&uncounted, 700, 0x4000, API_TEST);
+    cr_assert_not(tracker_find(0x4000, NULL), "a part of an uncounted reservation is not tracked");
+}
+
 Test(admission, array_sizes_sum_mipmap_levels_and_refuse_overflow)
 {
     cr_assert_eq(grey_array_bytes(64, 32, 0, 4, 1), 64u * 32 * 4);

@@ -68,6 +68,16 @@ for family in managed extmalloc; do
     expect_rc 0 "$family re-enters the exported hipMalloc inside the runtime: counted once" -- \
         env LD_PRELOAD="$HOOK" GREY_CAP=512MiB "$T/prog_hip_direct" $family $CAP
 done
+# hipMallocManaged allocates through the runtime's exported hipMalloc (tests/simgpu/hip/hsim.h):
+# that inner call must never count managed memory by itself, whatever GREY_COUNT_MANAGED says.
+expect_rc 0 "managed memory counted once, beside device and stream-ordered memory" -- \
+    "$B/bin/grey-run" --quiet --cap 512MiB -- "$T/prog_hip_managed" counted $CAP
+expect_rc 0 "GREY_COUNT_MANAGED=0: managed memory not counted at all, device and stream-ordered memory still capped" -- \
+    env GREY_COUNT_MANAGED=0 "$B/bin/grey-run" --quiet --cap 512MiB -- "$T/prog_hip_managed" uncounted $CAP
+for path in $PATHS; do
+    expect_rc 0 "managed/$path: GREY_COUNT_MANAGED=0 under a 512 MiB cap gives all ten blocks" -- \
+        env GREY_COUNT_MANAGED=0 "$B/bin/grey-run" --quiet --cap 512MiB -- "$T/prog_hip_families" managed $path 0
+done
 expect_rc 0 "the hook without grey-run (LD_PRELOAD + GREY_CAP), a forked child is its own process" -- \
     env LD_PRELOAD="$HOOK" GREY_CAP=512MiB "$T/prog_hip_direct" malloc $CAP
 
@@ -88,6 +98,10 @@ for family in alloc managed async vmm; do
             env LD_AUDIT="$HOOK" GREY_CAP=512MiB "$B/tests/integration/prog_families" $family $path $CAP
     done
 done
+expect_rc 0 "managed memory counted once under LD_AUDIT" -- \
+    env LD_AUDIT="$HOOK" GREY_CAP=512MiB "$T/prog_hip_managed" counted $CAP
+expect_rc 0 "GREY_COUNT_MANAGED=0 under LD_AUDIT: managed memory not counted" -- \
+    env LD_AUDIT="$HOOK" GREY_CAP=512MiB GREY_COUNT_MANAGED=0 "$T/prog_hip_managed" uncounted $CAP
 expect_rc 0 "LD_AUDIT and LD_PRELOAD both: counted once" -- \
     env LD_AUDIT="$HOOK" LD_PRELOAD="$HOOK" GREY_CAP=512MiB "$T/prog_hip_direct" malloc $CAP
 expect_out "both preloaded and loaded through LD_AUDIT" "the audit copy says it stands aside"
@@ -157,6 +171,8 @@ else
     done
     expect_rc 0 "managed re-entering hipMalloc, a forked child, no sanitizer report" -- \
         "${asan[@]}" "$T/prog_hip_direct" managed $CAP
+    expect_rc 0 "GREY_COUNT_MANAGED=0: managed memory not counted, no sanitizer report" -- \
+        "${asan[@]}" GREY_COUNT_MANAGED=0 "$T/prog_hip_managed" uncounted $CAP
     expect_rc 0 "CUDA and HIP in one process, no sanitizer report" -- "${asan[@]}" "$T/prog_hip_both"
 fi
 
