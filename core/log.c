@@ -1,7 +1,9 @@
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 bool grey_log_enabled;
@@ -39,4 +41,25 @@ void grey_log(const char *fmt, ...)
     va_start(ap, fmt);
     log_line(fmt, ap);
     va_end(ap);
+}
+
+#define TOPICS 128
+#define TOPIC_LEN 64
+static char topics[TOPICS][TOPIC_LEN];
+static unsigned ntopics;
+static pthread_mutex_t topics_lock = PTHREAD_MUTEX_INITIALIZER;
+
+bool grey_first_time(const char *topic)
+{
+    pthread_mutex_lock(&topics_lock);
+    bool first = ntopics < TOPICS;
+    for (unsigned i = 0; i < ntopics && first; i++)
+        if (strncmp(topics[i], topic, TOPIC_LEN - 1) == 0)
+            first = false;
+    if (first) {
+        strncpy(topics[ntopics], topic, TOPIC_LEN - 1);
+        ntopics++;
+    }
+    pthread_mutex_unlock(&topics_lock);
+    return first;
 }

@@ -10,4 +10,9 @@ void grey_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void grey_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern bool grey_log_enabled;
 
+/* True the first time it is asked about topic (a function's name, say), false after: for what is
+ * said once per name rather than once per call. topic is copied (up to 63 characters); past 128
+ * topics every further one counts as said, so a flood of names cannot flood stderr. */
+bool grey_first_time(const char *topic);
+
 #endif

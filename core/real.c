@@ -124,26 +124,6 @@ void *grey_lib_symbol_loaded(enum grey_lib lib, const char *name)
     return library_symbol(&libraries[lib], name, false);
 }
 
-/* Names already said missing, so that several callers of one function say it once. Only the
- * failure path comes here, once per cache. */
-#define SAID_MAX 64
-static const char *said[SAID_MAX];
-static pthread_mutex_t said_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static bool first_time(const char *name)
-{
-    pthread_mutex_lock(&said_lock);
-    bool first = true;
-    int i = 0;
-    for (; i < SAID_MAX && said[i]; i++)
-        if (strcmp(said[i], name) == 0)
-            first = false;
-    if (first && i < SAID_MAX)
-        said[i] = name; /* callers pass string literals */
-    pthread_mutex_unlock(&said_lock);
-    return first;
-}
-
 void *grey_real_resolve(void **cache, enum grey_lib lib, const char *name, bool optional)
 {
     struct vendor_library *l = &libraries[lib];
@@ -154,7 +134,7 @@ void *grey_real_resolve(void **cache, enum grey_lib lib, const char *name, bool 
         return fn;
     }
     if (!h) { /* no library (yet: a HIP runtime the program may still load): ask again next time */
-        if (!optional && first_time(name))
+        if (!optional && grey_first_time(name))
             grey_log("%s is not loaded; %s fails", lib == GREY_LIB_HIP ? "no HIP runtime (libamdhip64.so.*)" : l->sonames[0],
                      name);
         return NULL;
@@ -162,7 +142,7 @@ void *grey_real_resolve(void **cache, enum grey_lib lib, const char *name, bool 
     __atomic_store_n(cache, GREY_REAL_MISSING, __ATOMIC_RELEASE);
     /* An optional function's caller says what it does instead, where that matters (the pacer's
      * fallback to launch counts): one line per missing function, from whoever knows its cost. */
-    if (!optional && first_time(name))
+    if (!optional && grey_first_time(name))
         grey_warn("%s has no %s; the call fails", lib == GREY_LIB_HIP ? "the HIP runtime" : l->sonames[0], name);
     return NULL;
 }

@@ -25,7 +25,8 @@ $(PARTIAL_DRIVER): tests/bench/work_driver.c | $(BUILD)/.deps-ok
 	$(call q,CC)$(CC) -DWORK_DRIVER_PARTIAL -o $@ $< $(DRIVER_CFLAGS)
 
 .PHONY: drivers-integration
-drivers-integration: all $(BENCH_BIN) $(BUILD)/tests/integration/prog_hold $(BUILD)/tests/integration/prog_launch_loop
+drivers-integration: all $(BENCH_BIN) $(BUILD)/tests/integration/prog_hold $(BUILD)/tests/integration/prog_launch_loop \
+                     $(BUILD)/tests/fairshare/fair_load
 	@WORK_DRIVER=$(abspath $(WORK_DRIVER)) PARTIAL_DRIVER=$(abspath $(PARTIAL_DRIVER)) \
 	    bash tests/integration/drivers_tests.sh
 

@@ -325,10 +325,27 @@ static uint64_t slot_return_bytes(struct grey_ledger_header *h, struct grey_slot
     return total;
 }
 
-/* With slot i's lock held and its owner gone: returns its bytes and leaves it EXITED (an owner's
- * slot) or FREE (a claim that never finished). Only the lock holder changes a slot's state, so
- * what is checked here holds until it acts. */
-static bool retire_orphan(struct grey_ledger *lg, struct grey_slot *s, uint64_t *bytes)
+/* A retired slot's last state. A process that never used a GPU needs no summary: its slot is free
+ * for others at once, and its run counts it (unless it is this process's own image before an
+ * exec, which the image after it counts), so that grey-run still knows it ran under the hook.
+ * One that used a GPU stays EXITED until its run collects it. */
+static void slot_finish(struct grey_ledger *lg, struct grey_slot *s, bool counted_elsewhere)
+{
+    if (atomic_load(&s->flags) & GREY_SLOT_USED_GPU) {
+        atomic_store(&s->state, GREY_SLOT_EXITED);
+        return;
+    }
+    int k = run_of(s->run_id);
+    if (!counted_elsewhere && k >= 0 &&
+        atomic_load(&lg->header->run[k].nonce) == (s->run_id & ((1ull << 48) - 1)))
+        atomic_fetch_add(&lg->header->run[k].processes, 1);
+    atomic_store(&s->state, GREY_SLOT_FREE);
+}
+
+/* With slot i's lock held and its owner gone: returns its bytes and finishes it (slot_finish), or
+ * frees it (a claim that never finished). Only the lock holder changes a slot's state, so what
+ * is checked here holds until it acts. own_exec: the slot is this process's before an exec. */
+static bool retire_orphan(struct grey_ledger *lg, struct grey_slot *s, uint64_t *bytes, bool own_exec)
 {
     switch (grey_slot_state(s)) {
     case GREY_SLOT_CLAIMING: /* its claimer died half-way: the slot never had an owner */
@@ -340,7 +357,7 @@ static bool retire_orphan(struct grey_ledger *lg, struct grey_slot *s, uint64_t 
         /* fall through */
     case GREY_SLOT_RETIRING: /* its retirer died half-way */
         *bytes = slot_return_bytes(lg->header, s);
-        atomic_store(&s->state, GREY_SLOT_EXITED);
+        slot_finish(lg, s, own_exec);
         return true;
     case GREY_SLOT_EXITED: /* a straggler thread's bytes, its process gone now */
         if (!slot_has_bytes(s))
@@ -361,17 +378,7 @@ bool grey_slot_retire(struct grey_ledger *lg, struct grey_slot *slot)
     if (grey_slot_state(slot) == GREY_SLOT_ACTIVE && (int32_t)grey_slot_index(lg, slot) == lg->own) {
         atomic_store(&slot->state, GREY_SLOT_RETIRING);
         slot_return_bytes(lg->header, slot);
-        /* A process that never used a GPU needs no summary: it leaves the slot free for others
-         * at once, counted in its run so that grey-run still knows it ran under the hook. */
-        bool used_gpu = atomic_load(&slot->flags) & GREY_SLOT_USED_GPU;
-        int k = run_of(slot->run_id);
-        if (!used_gpu) {
-            if (k >= 0 && atomic_load(&lg->header->run[k].nonce) == (slot->run_id & ((1ull << 48) - 1)))
-                atomic_fetch_add(&lg->header->run[k].processes, 1);
-            atomic_store(&slot->state, GREY_SLOT_FREE);
-        } else {
-            atomic_store(&slot->state, GREY_SLOT_EXITED);
-        }
+        slot_finish(lg, slot, false);
         done = true;
     }
     pthread_mutex_unlock(&local);
@@ -393,14 +400,15 @@ static bool slot_may_be_orphaned(const struct grey_slot *s)
     }
 }
 
-/* Retires slot i if its owner is dead; true when this call did it. Call with `local` held. */
-static bool reclaim_one(struct grey_ledger *lg, uint32_t i)
+/* Retires slot i if its owner is dead; true when this call did it. Call with `local` held.
+ * own_exec: slot i is this process's own before an exec. */
+static bool reclaim_one(struct grey_ledger *lg, uint32_t i, bool own_exec)
 {
     struct grey_slot *s = &lg->slots[i];
     if ((int32_t)i == lg->own || !slot_may_be_orphaned(s) || !lock_take(lg, slot_offset(i)))
         return false;
     uint64_t bytes = 0;
-    bool done = retire_orphan(lg, s, &bytes);
+    bool done = retire_orphan(lg, s, &bytes, own_exec);
     lock_drop(lg, slot_offset(i));
     if (done) {
         atomic_fetch_add(&lg->header->reclaimed_slots, 1);
@@ -435,7 +443,7 @@ static unsigned reclaim_locked(struct grey_ledger *lg)
 {
     unsigned n = 0;
     for (uint32_t i = 0; i < lg->nslots; i++)
-        n += reclaim_one(lg, i);
+        n += reclaim_one(lg, i, false);
     return_orphaned(lg);
     return n;
 }
@@ -467,7 +475,8 @@ void grey_slot_collect(struct grey_ledger *lg, struct grey_slot *slot)
     pthread_mutex_lock(&local);
     if ((int32_t)i != lg->own && lock_take(lg, slot_offset(i))) {
         uint64_t bytes = 0;
-        if (retire_orphan(lg, slot, &bytes)) {
+        /* grey-run counted it already, from the slot */
+        if (retire_orphan(lg, slot, &bytes, true)) {
             atomic_fetch_add(&lg->header->reclaimed_slots, 1);
             atomic_fetch_add(&lg->header->reclaimed_bytes, bytes);
         }
@@ -569,7 +578,7 @@ struct grey_slot *grey_ledger_claim(struct grey_ledger *lg, pid_t pid, uint64_t 
         struct grey_slot *s = &lg->slots[i];
         if (grey_slot_state(s) == GREY_SLOT_ACTIVE && OWNER_LOAD(s->pid) == pid &&
             OWNER_LOAD(s->start_time) == start_time && OWNER_LOAD(s->pidns) == pidns)
-            reclaim_one(lg, i);
+            reclaim_one(lg, i, true);
     }
     int i = slot_find_and_take(lg);
     struct grey_slot *s = NULL;

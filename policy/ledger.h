@@ -68,6 +68,9 @@
                                  * 4: devices are GPU rows named by UUID; liveness by file locks;
                                  * 64 devices; runs in the header */
 #define GREY_LEDGER_SLOTS 256
+/* The pacer's member sets are words of 64 slots, indexed with a mask (shim/launch_gate.h). */
+_Static_assert(GREY_LEDGER_SLOTS >= 64 && (GREY_LEDGER_SLOTS & (GREY_LEDGER_SLOTS - 1)) == 0,
+               "GREY_LEDGER_SLOTS must be a power of two, at least 64");
 #define GREY_LEDGER_RUNS 256
 #define GREY_COMMAND_MAX 64
 

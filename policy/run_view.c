@@ -24,9 +24,11 @@ size_t grey_run_view(const struct grey_ledger_header *header, const struct grey_
         add_holder(self, dev, out, max, &count, used_total);
         return count;
     }
-    /* The slots follow the header (policy/ledger.c's layout, checked when it was mapped). */
+    /* The slots follow the header (policy/ledger.c's layout, checked when it was mapped). The
+     * count in the header was checked then too, but anyone who may write the file may change it
+     * since: the mapping holds GREY_LEDGER_SLOTS, and that is what is read. */
     const struct grey_slot *slots = (const struct grey_slot *)(header + 1);
-    for (uint32_t i = 0; i < header->nslots; i++) {
+    for (uint32_t i = 0; i < GREY_LEDGER_SLOTS; i++) {
         const struct grey_slot *s = &slots[i];
         if (atomic_load_explicit(&s->state, memory_order_acquire) == GREY_SLOT_ACTIVE && s->run_id == self->run_id)
             add_holder(s, dev, out, max, &count, used_total);

@@ -12,8 +12,7 @@
  * than grey knows. Say so once per name; those calls are not capped. */
 static void warn_unrecognised(const char *symbol, int version)
 {
-    static _Atomic unsigned warned;
-    if (atomic_fetch_add(&warned, 1) < 8)
+    if (grey_first_time(symbol))
         grey_warn("cuGetProcAddress(%s, %d) returned a version of %s grey does not know; calls through "
                   "it are not capped", symbol, version, symbol);
 }

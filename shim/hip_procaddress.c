@@ -15,8 +15,7 @@ GREY_HIP_REAL(hipGetProcAddress_spt);
 
 static void warn_unrecognised(const char *symbol, int version)
 {
-    static _Atomic unsigned warned;
-    if (atomic_fetch_add(&warned, 1) < 8)
+    if (grey_first_time(symbol))
         grey_warn("hipGetProcAddress(%s, %d) returned a version of %s grey does not know; calls through it "
                   "are not capped", symbol, version, symbol);
 }

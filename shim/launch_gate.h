@@ -31,7 +31,9 @@ static inline bool grey_pace_fast_ok(const struct grey_quota *q)
     if (atomic_load_explicit(&f->contended, memory_order_relaxed))
         return false;
     uint32_t i = (uint32_t)(q->slot - (struct grey_slot *)(h + 1));
-    if (!((atomic_load_explicit(&f->members[(i >> 6) & 3], memory_order_relaxed) >> (i & 63)) & 1))
+    /* The word index is masked to the member array, however many slots a ledger has. */
+    if (!((atomic_load_explicit(&f->members[(i >> 6) % (GREY_LEDGER_SLOTS / 64)], memory_order_relaxed) >> (i & 63)) &
+          1))
         return false; /* not registered on the device (yet, or again after idling) */
     uint64_t n = atomic_load_explicit(&grey_pace_launches[dev], memory_order_relaxed);
     atomic_store_explicit(&grey_pace_launches[dev], n + 1, memory_order_relaxed);

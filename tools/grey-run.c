@@ -415,12 +415,26 @@ static void print_summary(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid
         grey_slot_collect(lg, s);
     }
 
+    /* Status 127 is the dynamic linker's (a missing library or symbol: its own message is on
+     * stderr already) or the shell's "not found": the hook was loaded and never got to run, or ran
+     * until the linker stopped the process. Neither is a program that escaped the hook. */
+    bool linker_stop = WIFEXITED(job_status) && WEXITSTATUS(job_status) == 127;
+    if (processes == 0 && linker_stop) {
+        fprintf(stderr, "grey: the job ended with status 127 before any of its code ran: the dynamic linker "
+                        "refused the program (a missing library or symbol) or the command was not found; it used "
+                        "no GPU\n");
+        return;
+    }
     if (processes == 0) {
         fprintf(stderr, "grey: WARNING: the job never loaded libgreyhook.so (a static or setuid program, or one "
                         "that clears LD_PRELOAD?): NO GPU limit was enforced\n");
         return;
     }
-    if (job_slot_left_active)
+    if (job_slot_left_active && linker_stop)
+        fprintf(stderr, "grey: the job's process %d was stopped with status 127 (by the dynamic linker: a symbol "
+                        "lookup error, or _exit(127)); libgreyhook.so was loaded and its limits held until then\n",
+                (int)job_pid);
+    else if (job_slot_left_active)
         fprintf(stderr, "grey: WARNING: the job's process %d ran a program that did not load libgreyhook.so "
                         "(exec with LD_PRELOAD cleared?) or left through _exit: GPU limits may not have been "
                         "enforced there\n", (int)job_pid);

@@ -9,7 +9,11 @@
  *
  * LIVE (default 1) is how many buffers are live during a pair, the pair's own included: LIVE - 1
  * of 64 KiB are allocated first and held, so the hook's tracker holds that many records while
- * the pairs are timed (scripts/bench_sites.sh times 1, 1000 and 100 000). */
+ * the pairs are timed (scripts/bench_sites.sh times 1, 1000 and 100 000).
+ *
+ * Before timing, it asks every device for its memory the way the CUDA runtime does when it
+ * starts (cuDeviceTotalMem, and cuMemGetInfo in each device's primary context), so that on a
+ * node of several GPUs the launches are timed in a process that sees them all and uses one. */
 #include <cuda.h>
 #include <dlfcn.h>
 #include <stdio.h>
@@ -85,6 +89,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_hook: setup failed\n");
         return 1;
     }
+    int ndev = 0;
+    if (cuDeviceGetCount(&ndev) != CUDA_SUCCESS)
+        ndev = 1;
+    for (int d = 0; d < ndev; d++) {
+        CUdevice other;
+        CUcontext c;
+        size_t total, free_bytes;
+        if (cuDeviceGet(&other, d) || cuDeviceTotalMem(&total, other) || cuDevicePrimaryCtxRetain(&c, other) ||
+            cuCtxSetCurrent(c) || cuMemGetInfo(&free_bytes, &total)) {
+            fprintf(stderr, "bench_hook: cannot ask device %d for its memory\n", d);
+            return 1;
+        }
+    }
+    if (cuCtxSetCurrent(ctx) != CUDA_SUCCESS) {
+        fprintf(stderr, "bench_hook: setup failed\n");
+        return 1;
+    }
     for (long i = 1; i < live; i++) { /* held to the end: the exit takes them */
         CUdeviceptr p;
         if (cuMemAlloc(&p, 64 << 10) != CUDA_SUCCESS) {
@@ -101,8 +122,8 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("{\"alloc_free_pair_ns\": %.1f, \"alloc_free_pair_procaddr_ns\": %.1f, "
-           "\"launch_ns\": %.2f, \"launch_procaddr_ns\": %.2f, \"live\": %ld}\n",
+           "\"launch_ns\": %.2f, \"launch_procaddr_ns\": %.2f, \"live\": %ld, \"devices\": %d}\n",
            pairs_ns(cuMemAlloc, cuMemFree, pairs), pairs_ns((alloc_fn)pa, (free_fn)pf, pairs),
-           launches_ns(cuLaunchKernel, k, launches), launches_ns((launch_fn)pl, k, launches), live);
+           launches_ns(cuLaunchKernel, k, launches), launches_ns((launch_fn)pl, k, launches), live, ndev);
     return 0;
 }

@@ -105,4 +105,22 @@ python3 -c "import sys; sys.exit(0 if $added <= 20 else 1)" && [ ! -s "$work/ben
     ok "a launch with the hook costs $added ns more (at most 20 ns), and nothing is printed" ||
     { fail "a launch with the hook costs $added ns more (at most 20 ns)"; head -3 "$work/bench.err" | sed 's/^/      /'; }
 
+echo "== grey-run when the dynamic linker stops the job (a program that needs the event functions)"
+FAIR=$B/tests/fairshare/fair_load
+on "$PARTIAL_DIR" env GREY_LEDGER="$work/lazy.ledger" "$B/bin/grey-run" -- "$FAIR" --from 0 --until 1 \
+    >"$work/lazy.out" 2>&1
+rc=$?
+[ $rc = 127 ] && grep -q "symbol lookup error" "$work/lazy.out" &&
+    grep -q "was stopped with status 127 (by the dynamic linker: a symbol lookup error" "$work/lazy.out" &&
+    ! grep -q "did not load libgreyhook.so" "$work/lazy.out" &&
+    ok "a symbol lookup error at the first call: grey-run says the linker stopped it, not that the hook was missing" ||
+    { fail "symbol lookup error at the call (exit $rc)"; sed 's/^/      /' "$work/lazy.out"; }
+on "$PARTIAL_DIR" env LD_BIND_NOW=1 GREY_LEDGER="$work/lazy.ledger" "$B/bin/grey-run" -- "$FAIR" --from 0 --until 1 \
+    >"$work/now.out" 2>&1
+rc=$?
+[ $rc = 127 ] && grep -q "ended with status 127 before any of its code ran" "$work/now.out" &&
+    ! grep -q "never loaded libgreyhook.so" "$work/now.out" &&
+    ok "one at load (LD_BIND_NOW=1): grey-run says the program was refused before it ran" ||
+    { fail "symbol lookup error at load (exit $rc)"; sed 's/^/      /' "$work/now.out"; }
+
 finish drivers-integration

@@ -266,6 +266,22 @@ check "and the process registered there" \
     sh -c "'$TOP' --once --json --ledger '$work/planned.ledger' | jq -e '.processes | length == 1'"
 release k1
 
+echo "== 10 000 short processes that never touch a GPU leave the ledger's slots to others"
+L=$work/short.ledger
+GREY_LEDGER="$L" "$B/bin/grey-run" -- bash -c 'for i in $(seq 10000); do /bin/true; done; exec "$0" "$@"' \
+    "$HOLD" $((100 * MiB)) "$work/short.status" "$work/short.status" >"$work/short.out" 2>&1
+rc=$?
+[ $rc = 0 ] && ! grep -q "no free slot" "$work/short.out" && grep -q "^ok " "$work/short.status" &&
+    ok "grey-run -- bash -c 'for 10 000 x true; then a GPU job': every process found a slot, the GPU job too" ||
+    { fail "10 000 short processes (exit $rc): $(grep -c 'no free slot' "$work/short.out") found no slot"
+      head -3 "$work/short.out" | sed 's/^/      /'; }
+grep -q "peak 100.0 MiB of no cap on GPU 0" "$work/short.out" && ok "and the summary has the GPU job's 100 MiB" ||
+    { fail "summary after the short processes"; tail -2 "$work/short.out" | sed 's/^/      /'; }
+GREY_LEDGER="$L" "$B/bin/grey-run" -- bash -c 'for i in $(seq 300); do /bin/true; done' >"$work/short2.out" 2>&1
+grep -q "the job made no GPU calls through the hook (302 processes)" "$work/short2.out" &&
+    ok "grey-run counts each of them once (300 + bash + seq = 302), though none kept a slot" ||
+    { fail "the count of short processes"; tail -2 "$work/short2.out" | sed 's/^/      /'; }
+
 echo "== grey-top on ledgers it must refuse"
 good=$work/shared.ledger
 size=$(stat -c %s "$good")

@@ -148,6 +148,14 @@ expect_rc 0 "a cap above the device is clamped" -- \
     env GREY_SIM_VRAM=1GiB "$B/bin/grey-run" --cap 4GiB -- "$B/tests/integration/prog_families" alloc linked $((1024 * MiB))
 expect_out "warning: the cap 4.0 GiB is more than GPU 0 \\(GPU-[0-9a-fA-F]{8}\\)'s 1.0 GiB" "clamp warning"
 expect_out "of 1.0 GiB on GPU 0" "the summary shows the clamped cap, the one enforced"
+# Enforced by the hook at the clamped cap: 3 GiB on a 2 GiB device never reaches the driver (a
+# denial grey counts is grey's, the driver's own out of memory is not counted).
+expect_rc 3 "--cap 4GiB on a 2 GiB device: 3 GiB refused by the hook" -- \
+    env GREY_SIM_VRAM=2GiB "$B/bin/grey-run" --cap 4GiB -- "$B/tests/integration/prog_hold" $((3072 * MiB)) \
+    "$work/clamp.status" "$work/clamp.status"
+expect_out "peak 0 B of 2.0 GiB on GPU 0 \(GPU-[0-9a-fA-F]{8}\); 1 allocation denied \(largest 3.0 GiB\)" \
+    "the summary counts the hook's denial against the clamped 2.0 GiB"
+grep -q '^denied ' "$work/clamp.status" && ok "the job saw CUDA_ERROR_OUT_OF_MEMORY" || fail "the job saw: $(cat "$work/clamp.status")"
 
 echo "== grey-run passes the job's status and signals through"
 expect_rc 7 "exit status" -- "$B/bin/grey-run" --quiet -- sh -c 'exit 7'

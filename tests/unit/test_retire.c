@@ -115,6 +115,7 @@ Test(retire, exec_takeover_returns_the_old_images_bytes)
 {
     uint64_t start = self_start();
     struct grey_slot *old = grey_ledger_claim(&lg, getpid(), start, 0, 0, getuid(), "before exec");
+    atomic_store(&old->flags, GREY_SLOT_USED_GPU);
     struct grey_quota q = {.slot = old, .budgets = lg.header};
     cr_assert_eq(quota_reserve(&q, 2, 300 * MiB), GREY_ADMITTED);
     cr_assert_eq(grey_ledger_new_description(&lg), 0); /* exec closed the old image's description */
@@ -123,6 +124,52 @@ Test(retire, exec_takeover_returns_the_old_images_bytes)
     cr_assert_eq(grey_slot_state(old), GREY_SLOT_EXITED);
     cr_assert_eq(atomic_load(&lg.header->device_used[2]), 0);
     cr_assert_eq(atomic_load(&old->dev[2].used), 0);
+}
+
+/* bash -c 'for ...; do true; done': each child is a fork of the hooked shell (a slot of its own)
+ * that execs a hooked true (a slot again). Neither image touches a GPU; neither slot may stay. */
+Test(retire, fork_and_exec_without_a_gpu_leave_no_slot_and_count_one_process)
+{
+    struct grey_ledger run;
+    char err[256];
+    cr_assert_eq(grey_ledger_open(path, false, &run, err, sizeof err), 0, "%s", err);
+    uint64_t run_id;
+    cr_assert_eq(grey_ledger_run_begin(&run, &run_id), 0);
+    uint64_t start = self_start();
+    for (int i = 0; i < 300; i++) {
+        struct grey_slot *forked = grey_ledger_claim(&lg, getpid(), start, 0, run_id, getuid(), "bash");
+        cr_assert_not_null(forked, "child %d found no slot", i);
+        cr_assert_eq(grey_ledger_new_description(&lg), 0); /* the exec closed the shell image's */
+        struct grey_slot *execed = grey_ledger_claim(&lg, getpid(), start, 0, run_id, getuid(), "true");
+        cr_assert_not_null(execed, "child %d's true found no slot", i);
+        unsigned taken = 0;
+        for (uint32_t k = 0; k < lg.nslots; k++)
+            taken += grey_slot_state(&lg.slots[k]) != GREY_SLOT_FREE;
+        cr_assert_eq(taken, 1, "the image before the exec left its slot free (%u taken)", taken);
+        (void)forked;
+        cr_assert(grey_slot_retire(&lg, execed));
+        cr_assert_eq(grey_slot_state(execed), GREY_SLOT_FREE);
+        cr_assert_eq(grey_ledger_new_description(&lg), 0); /* the next child */
+    }
+    cr_assert_eq(grey_ledger_run_slotless(&run, run_id), 300, "each child counted once, not once per image");
+    grey_ledger_close(&run);
+}
+
+Test(retire, a_killed_process_that_never_used_a_gpu_frees_its_slot_and_is_counted)
+{
+    struct grey_ledger run;
+    char err[256];
+    cr_assert_eq(grey_ledger_open(path, false, &run, err, sizeof err), 0, "%s", err);
+    uint64_t run_id;
+    cr_assert_eq(grey_ledger_run_begin(&run, &run_id), 0);
+    struct grey_slot *s = &lg.slots[7];
+    s->pid = 4343;
+    s->run_id = run_id;
+    atomic_store(&s->state, GREY_SLOT_ACTIVE); /* no lock held: its owner is dead */
+    cr_assert_eq(grey_ledger_reclaim(&lg), 1);
+    cr_assert_eq(grey_slot_state(s), GREY_SLOT_FREE);
+    cr_assert_eq(grey_ledger_run_slotless(&run, run_id), 1);
+    grey_ledger_close(&run);
 }
 
 Test(retire, a_killed_process_is_reclaimed_exactly_once)
