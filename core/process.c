@@ -19,6 +19,7 @@
 #include "policy/identity.h"
 #include "policy/ledger_path.h"
 #include "policy/plan.h"
+#include "policy/pacer.h"
 #include "policy/plan_gpus.h"
 #include "policy/procinfo.h"
 #include "policy/sites.h"
@@ -265,6 +266,9 @@ static bool open_ledger(char *err, size_t errlen)
  * GPUs). */
 static void apply_limits(struct grey_slot *slot)
 {
+    const struct grey_settings *set = grey_settings();
+    atomic_store(&slot->max_lead_ns, set->pace_off ? 0 : grey_pacer_max_lead(plan_list, nplans, set->have_max_lead,
+                                                                              set->max_lead_ns));
     grey_devmask b = atomic_load(&bound);
     for (int r = 0; r < GREY_MAX_DEVICES; r++)
         if (b & GREY_DEVBIT(r))

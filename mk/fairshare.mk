@@ -9,7 +9,12 @@
 #                                uncontended cost per launch (under a minute in all); and the HIP
 #                                twin of the 3:1 test (tests/fairshare/hip_fair_load.c on the
 #                                simulated HIP runtime, which shares the device timeline)
-# `make check` runs it (EXTRA_CHECKS); the per-launch cost is in `make bench` too.
+#   make fairshare-deep          tests/fairshare/deep.sh: the same when programs queue deep (issue
+#                                14): 256 and 1024 launches between synchronizes at 3:1, 1:1:2:4 at
+#                                256, --max-share 25% over 100 queued 20 ms kernels and over a graph
+#                                of 100 kernels, a 2 s burst met by a newcomer, four streams against
+#                                one, and the HIP twins (about 80 s)
+# `make check` runs both (EXTRA_CHECKS); the per-launch cost is in `make bench` too.
 
 FAIR_LOAD := $(BUILD)/tests/fairshare/fair_load
 HIP_FAIR_LOAD := $(BUILD)/tests/fairshare/hip_fair_load
@@ -26,4 +31,8 @@ $(HIP_FAIR_LOAD): $(BUILD)/obj/tests/fairshare/hip_fair_load.o $(BUILD)/sim/liba
 fairshare-integration: all $(FAIR_LOAD) $(HIP_FAIR_LOAD) $(BENCH_BIN)
 	@bash tests/fairshare/run.sh
 
-EXTRA_CHECKS += fairshare-integration
+.PHONY: fairshare-deep
+fairshare-deep: all $(FAIR_LOAD) $(HIP_FAIR_LOAD)
+	@bash tests/fairshare/deep.sh
+
+EXTRA_CHECKS += fairshare-integration fairshare-deep

@@ -95,7 +95,8 @@ struct grey_slot_device {
     _Atomic uint64_t frees;
     _Atomic uint64_t denied;
     _Atomic uint64_t largest_denied;
-    uint64_t reserved;
+    _Atomic uint64_t queued_until_ns; /* when the device time it has queued should be done, as
+                                       * the pacer last estimated (shim/pace_flight.c) */
 };
 
 /* One process's fair-share state on one device, one cache line, written only by its owner (see
@@ -125,7 +126,8 @@ struct grey_slot {
     _Atomic uint64_t heartbeat_ns;
     _Atomic grey_devmask devices_used; /* bit N: GPU row N saw an allocation or a launch */
     uint64_t pidns;               /* inode of the owner's PID namespace (0: unknown) */
-    uint64_t reserved[8];         /* pads the owner part to three cache lines */
+    _Atomic uint64_t max_lead_ns; /* the most device time it lets itself queue (0: not pacing) */
+    uint64_t reserved[7];         /* pads the owner part to three cache lines */
     struct grey_slot_device dev[GREY_MAX_DEVICES];
     struct grey_slot_fair fair[GREY_MAX_DEVICES]; /* fair share of launches (shim/pace.c) */
 };

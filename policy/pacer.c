@@ -1,5 +1,6 @@
 /* The fair-share pacer's decisions (see pacer.h for the model). */
 #include "pacer.h"
+#include "plan.h"
 
 #include "ledger.h"
 
@@ -222,4 +223,20 @@ void grey_token_unpack(uint64_t token, uint32_t *holder, uint64_t *slice_end_ns)
     uint64_t mask = (1ull << GREY_TOKEN_HOLDER_BITS) - 1;
     *holder = (uint32_t)(token & mask);
     *slice_end_ns = *holder ? token & ~mask : 0;
+}
+
+uint64_t grey_pacer_max_lead(const struct grey_plan *const *plans, unsigned nplans, bool env_given, uint64_t env_ns)
+{
+    bool any = env_given;
+    uint64_t lead = env_given && env_ns ? env_ns : UINT64_MAX;
+    for (unsigned i = 0; i < nplans; i++) {
+        if (!plans[i] || !plans[i]->has_max_lead)
+            continue;
+        any = true;
+        if (plans[i]->max_lead_ns && plans[i]->max_lead_ns < lead)
+            lead = plans[i]->max_lead_ns;
+    }
+    if (!any)
+        return GREY_MAX_LEAD_DEFAULT_NS;
+    return lead == UINT64_MAX ? 0 : lead;
 }

@@ -44,6 +44,18 @@ struct grey_pacer_params {
     uint64_t min_sleep_ns, max_sleep_ns; /* bounds of one wait before deciding again */
 };
 
+/* The lead a process may build (device time queued and not yet run, shim/pace_flight.c) when no
+ * plan or GREY_MAX_LEAD says otherwise: a newcomer to a device another process filled waits at
+ * most this long for its first kernel. */
+#define GREY_MAX_LEAD_DEFAULT_NS 50000000ull
+
+/* The lead that applies: the smallest of the plans' max_lead and GREY_MAX_LEAD (env_given,
+ * env_ns), 0 in any of them counting as no bound, which therefore applies only when all that are
+ * given say 0; the default when none is given. A user's setting may lower an admin's, never lift
+ * it. 0: no bound. */
+struct grey_plan;
+uint64_t grey_pacer_max_lead(const struct grey_plan *const *plans, unsigned nplans, bool env_given, uint64_t env_ns);
+
 /* The defaults shim/pace.c uses (see the README's "Fair share" section for why these values). */
 void grey_pacer_defaults(struct grey_pacer_params *p);
 

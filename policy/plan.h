@@ -34,8 +34,8 @@
  *   [group students]               (a group name or gid; applies to its members)
  *   process_cap = 4GiB
  *
- * What grey-plan planned for, and its hints (all optional; the hook enforces none of them, but
- * it parses them, so a typo is an error everywhere):
+ * What grey-plan planned for, and its hints (all optional; the hook enforces none of them but
+ * max_lead, and it parses them all, so a typo is an error everywhere):
  *
  *   tenants = 4                    (top level, 1..1024: processes expected to share each device)
  *   workload = training            (top level: training | inference)
@@ -43,6 +43,10 @@
  *   default_weight = 1             (top level, 1..10000: fair-share weight of a process that no
  *                                   other setting gives one)
  *   confidence = 0.85              (top level, 0..1: how sure grey-plan was of the plan as a whole)
+ *   max_lead = 50ms                (top level, a duration up to 1 h: the most device time one
+ *                                   process may have queued and not yet run, enforced by the hook's
+ *                                   pacer; the smallest of the plans' and GREY_MAX_LEAD applies;
+ *                                   default 50 ms, 0: no bound)
  *   throttle_temp = 87             ([device N], 1..150 degrees C: where the hardware slows down)
  *   cooldown_temp = 84             ([device N], below throttle_temp: where work should back off)
  *   shutdown_temp = 92             ([device N], above throttle_temp: where the hardware stops)
@@ -125,6 +129,8 @@ struct grey_plan {
     unsigned default_weight;
     bool has_confidence;
     unsigned confidence;       /* permille, 0..1000, when has_confidence */
+    bool has_max_lead;
+    uint64_t max_lead_ns;      /* max_lead: the device time a process may queue ahead, when given */
     /* Set by grey_plan_load_admin from the file itself (never by the text): the plan at the
      * admin path, owned by root and writable by nobody else, so users cannot have written it.
      * Its caps are a ceiling that GREY_CAP and user plans may lower but not raise, and its

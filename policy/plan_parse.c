@@ -10,6 +10,7 @@
  * Lines longer than PLAN_LINE_MAX are refused by both entry points, so the same text gives the
  * same answer whether it comes from memory or from a file (the file reader needs a bounded line
  * buffer on the stack). */
+#include "duration.h"
 #include "plan_parser.h"
 
 #include <stdarg.h>
@@ -34,7 +35,8 @@ static const char *const dev_key_names[DK_COUNT] = {"name", "vram", "budget", "p
                                                     "pci_bus_id"};
 static const char *const top_key_names[TK_COUNT] = {VERSION_KEY, "mode", "source", "ledger",
                                                     "ledger_group", "tenants", "workload",
-                                                    "model_size", "default_weight", "confidence"};
+                                                    "model_size", "default_weight", "confidence",
+                                                    "max_lead"};
 
 /* ---------------------------------------------------------------- errors */
 
@@ -292,6 +294,13 @@ static int set_top_key(struct grey_plan_parser *ps, struct span key, const char 
     case TK_CONFIDENCE:
         ps->out->has_confidence = true;
         return parse_confidence_value(ps, "confidence", value, &ps->out->confidence);
+    case TK_MAX_LEAD: {
+        char why[160];
+        if (grey_duration_parse(value, &ps->out->max_lead_ns, why, sizeof why) != 0)
+            return grey_plan_parser_fail(ps, ps->line, "max_lead: %s", why);
+        ps->out->has_max_lead = true;
+        return 0;
+    }
     default:
         snprintf(ps->out->source, sizeof ps->out->source, "%s", value);
         return 0;

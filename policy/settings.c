@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "duration.h"
 #include "pacer.h"
 #include "plan.h"
 #include "sites.h"
@@ -151,6 +152,11 @@ static void read_fair_share(struct grey_settings *s, grey_env_fn env)
     }
     if (s->max_share >= GREY_SHARE_ONE) /* the whole device is no ceiling */
         s->max_share = 0;
+    const char *ltext = given(env, "GREY_MAX_LEAD", false);
+    if (ltext && grey_duration_parse(ltext, &s->max_lead_ns, err, sizeof err) != 0)
+        warn(s, "GREY_MAX_LEAD: %s; using the plan's or the default", err);
+    else if (ltext)
+        s->have_max_lead = true;
 }
 
 static void read_tracking(struct grey_settings *s, grey_env_fn env, unsigned euid)

@@ -14,6 +14,8 @@
  *   GREY_LEDGER=FILE         the ledger (an admin plan's `ledger` wins: policy/ledger_path.h)
  *   GREY_WEIGHT=N            fair-share weight 1..10000; malformed: the plan's weight
  *   GREY_MAX_SHARE=P%        ceiling on each device's time; malformed or 100%: none
+ *   GREY_MAX_LEAD=DURATION   the most device time this process may queue ahead (default 50ms;
+ *                            0: no bound); malformed: the default
  *   GREY_PACE=0|off          no pacing in this process
  *   GREY_DEDUP=1             fingerprints and use tracking for the buffer report
  *   GREY_REPORT_DIR=DIR      where the raw record goes; its presence turns recording on
@@ -65,6 +67,8 @@ struct grey_settings {
 
     uint32_t weight;                       /* GREY_WEIGHT, 0 when not given */
     uint32_t max_share;                    /* GREY_MAX_SHARE in 1/10000, 0: no ceiling */
+    bool have_max_lead;                    /* GREY_MAX_LEAD was given (and well formed) */
+    uint64_t max_lead_ns;                  /* its value */
     bool pace_off;
 
     bool sites;

@@ -14,7 +14,7 @@
 __thread int32_t grey_pace_countdown __attribute__((tls_model("initial-exec")));
 _Atomic uint64_t grey_pace_launches[GREY_MAX_DEVICES];
 _Atomic uint64_t grey_pace_ceil_used[GREY_MAX_DEVICES];
-_Atomic bool grey_pace_skip_sample[GREY_MAX_DEVICES];
+_Atomic uint64_t grey_pace_skip_until[GREY_MAX_DEVICES];
 struct grey_pacer_params grey_pace_params;
 
 /* How often the slow path runs, and how often it samples, in launches (each stride is drawn at
@@ -115,20 +115,46 @@ struct grey_launch grey_pace_slow(const struct grey_quota *q, const struct grey_
     contended = turn == TURN_OURS;
 
     bool timed = vendor && vendor->measurable && vendor->measurable();
+    /* What may be queued ahead (pace_flight.c): the lead always; a quarter slice while the device is
+     * contended, so that turns act on device time, not on queue positions; about one launch under
+     * a ceiling, so that the device time charged keeps up with what was queued. */
+    /* Before any launch is measured its length is unknown, and the bound is in launches: about two
+     * samples' worth alone (a sample is taken every ~64), fewer while contended, one under a
+     * ceiling. */
+    uint64_t bound = atomic_load_explicit(&slot->max_lead_ns, memory_order_relaxed), unmeasured = 2 * TICK_MEAN;
+    if (!bound)
+        bound = UINT64_MAX;
+    if (contended && CONTENDED_FLIGHT_NS(grey_pace_params.quantum_ns) < bound)
+        bound = CONTENDED_FLIGHT_NS(grey_pace_params.quantum_ns), unmeasured = CONTENDED_SAMPLE_MEAN;
+    if (share)
+        bound = 0, unmeasured = 1; /* the launch before this one may still run: two in the queue at most */
+    if (timed && bound != UINT64_MAX)
+        grey_pace_hold_in_flight(slot, vendor, dev, stream, bound, unmeasured,
+                                 contended || share ? 1 : (uint64_t)grey_pace_countdown);
+
     if (!contended && !share) { /* one sample (or count) per tick */
         if (timed)
-            t.sample = grey_pace_sample_begin(vendor, dev, stream, turn == TURN_ALONE);
+            t.sample = grey_pace_sample_begin(vendor, dev, stream, turn == TURN_ALONE, false);
         else
             grey_pace_count(slot, dev, now, turn == TURN_ALONE);
         return t;
     }
     grey_pace_countdown = multi_tick = 1; /* every launch takes its turn */
     if (--sample_countdown <= 0) {
-        sample_countdown = random_stride(contended ? CONTENDED_SAMPLE_MEAN : CEILING_SAMPLE_MEAN);
+        /* Until launches are judged (pace_flight.c), a sample stands for its own launch only: so
+         * every launch is sampled, or what a ceiling spends would miss the ones in between. */
+        sample_countdown = !grey_pace_launch_ns(dev) ? 1
+                         : random_stride(contended ? CONTENDED_SAMPLE_MEAN : CEILING_SAMPLE_MEAN);
         if (timed)
-            t.sample = grey_pace_sample_begin(vendor, dev, stream, turn != TURN_SHARED);
+            t.sample = grey_pace_sample_begin(vendor, dev, stream, turn != TURN_SHARED, contended);
         else
             grey_pace_count(slot, dev, now, turn != TURN_SHARED);
+    }
+    /* While bounded, a launch that is not sampled is followed by a marker: what the bound learns
+     * its completions from (a sample's second event does the same). */
+    if (timed && !t.sample) {
+        uint64_t n = atomic_load_explicit(&grey_pace_launches[dev], memory_order_relaxed);
+        t.sample = grey_pace_marker_begin(vendor, dev, n);
     }
     return t;
 }
@@ -138,5 +164,6 @@ void grey_pace_fork_child(void)
     grey_contexts_changed(); /* the parent's samples belong to its contexts */
     grey_pace_samples_fork_child();
     grey_pace_turns_fork_child();
+    grey_pace_flight_fork_child();
     grey_pace_countdown = 0;
 }

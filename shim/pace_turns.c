@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 static _Atomic unsigned waiting_threads[GREY_MAX_DEVICES];
+/* While this process holds a contended device: up to when its virtual time has been charged for
+ * the holding (0: not holding). */
+static _Atomic uint64_t held_mark[GREY_MAX_DEVICES];
 static _Atomic uint64_t ceil_allowance[GREY_MAX_DEVICES], ceil_at[GREY_MAX_DEVICES];
 
 static void atomic_max_u64(_Atomic uint64_t *v, uint64_t x)
@@ -48,13 +51,14 @@ void grey_pace_join(struct grey_fair_device *f, uint32_t idx)
  * Members that exited, or have not launched for FORGET_NS, leave the set on the way (one that
  * comes back re-registers at its next launch: its fast path finds its bit gone). */
 static unsigned gather(struct grey_ledger_header *h, int dev, uint32_t self_idx, uint64_t now,
-                       struct grey_pacer_proc *out, unsigned *self_pos, bool *others_waiting)
+                       struct grey_pacer_proc *out, unsigned *self_pos, bool *others_waiting, uint64_t *others_until)
 {
     struct grey_slot *slots = (struct grey_slot *)(h + 1);
     struct grey_fair_device *f = &h->fair[dev];
     unsigned n = 0;
     *self_pos = UINT_MAX;
     *others_waiting = false;
+    *others_until = 0;
     for (uint32_t w = 0; w < GREY_LEDGER_SLOTS / 64; w++) {
         uint64_t bits = atomic_load_explicit(&f->members[w], memory_order_relaxed);
         while (bits) {
@@ -82,10 +86,14 @@ static unsigned gather(struct grey_ledger_header *h, int dev, uint32_t self_idx,
                 .waiting_since = waiting,
                 .recent_ns = grey_pace_recent(sf, now),
             };
-            if (i == self_idx)
+            if (i == self_idx) {
                 *self_pos = n;
-            else
+            } else {
                 *others_waiting |= waiting != 0;
+                uint64_t until = atomic_load_explicit(&s->dev[dev].queued_until_ns, memory_order_relaxed);
+                if (until > *others_until)
+                    *others_until = until;
+            }
             n++;
         }
     }
@@ -105,6 +113,51 @@ static unsigned gather(struct grey_ledger_header *h, int dev, uint32_t self_idx,
 }
 
 /* ------------------------------------------------------------------ turns */
+
+/* Turns on a contended device are ordered by the time each process held it, over its weight:
+ * the device is lent whole, so that is the device time its work had, whatever its kernels were
+ * (many or few, on one stream or several, graphs), and nothing a sample misjudges can tilt it.
+ * A holding begins when the last holder's queued work is done (the next holder starts its charge
+ * from then) and ends when its own queued work is done (charged once it finds the token gone).
+ * Charged at each launch the holder makes, for the time since the last one, at most a slice at a
+ * time. */
+static void charge_time(struct grey_slot *slot, int dev, uint64_t from, uint64_t to, uint64_t now)
+{
+    if (to <= from)
+        return;
+    uint64_t held = to - from;
+    if (held > grey_pace_params.quantum_ns)
+        held = grey_pace_params.quantum_ns;
+    struct grey_slot_fair *me = &slot->fair[dev];
+    uint32_t w = atomic_load_explicit(&me->weight, memory_order_relaxed);
+    atomic_fetch_add_explicit(&me->vtime, grey_pacer_charge(held, w), memory_order_relaxed);
+    grey_pace_charge_held(slot, dev, held, now); /* and how busy the device is */
+}
+
+static void charge_holding(struct grey_fair_device *f, struct grey_slot *slot, uint32_t my_id, int dev, uint64_t now,
+                           bool contended)
+{
+    uint32_t holder;
+    uint64_t slice_end;
+    grey_token_unpack(atomic_load(&f->token), &holder, &slice_end);
+    uint64_t mark = atomic_load_explicit(&held_mark[dev], memory_order_relaxed);
+    if (!contended || holder != my_id) {
+        if (mark) { /* the token went: what this process still had queued ran as its own */
+            uint64_t until = atomic_load_explicit(&slot->dev[dev].queued_until_ns, memory_order_relaxed);
+            charge_time(slot, dev, mark, until < now ? until : now, now);
+            atomic_store_explicit(&held_mark[dev], 0, memory_order_relaxed);
+        }
+        return;
+    }
+    if (!mark) {
+        atomic_store_explicit(&held_mark[dev], now, memory_order_relaxed);
+        return;
+    }
+    if (now <= mark) /* the last holder's queue is still running */
+        return;
+    atomic_store_explicit(&held_mark[dev], now, memory_order_relaxed);
+    charge_time(slot, dev, mark, now, now);
+}
 
 /* Waits until this process may launch on dev (at once unless the device is contended and it is
  * someone else's turn). Returns whether it is alone on the device, shares it without turns (the
@@ -132,7 +185,10 @@ enum grey_turn grey_pace_take_turn(struct grey_ledger_header *h, struct grey_slo
         struct grey_pacer_proc procs[GATHER_MAX];
         unsigned self;
         bool others_waiting;
-        unsigned n = gather(h, dev, idx, now, procs, &self, &others_waiting);
+        uint64_t others_until;
+        unsigned n = gather(h, dev, idx, now, procs, &self, &others_waiting, &others_until);
+        if (others_until > atomic_load_explicit(&grey_pace_skip_until[dev], memory_order_relaxed))
+            atomic_store_explicit(&grey_pace_skip_until[dev], others_until, memory_order_relaxed);
         procs[self].seen_ns = prev_seen; /* whether we are rejoining after idling */
         struct grey_pacer_device state = {.holder = holder, .slice_end_ns = slice_end, .contended = contended};
         struct grey_pacer_decision d;
@@ -152,8 +208,13 @@ enum grey_turn grey_pace_take_turn(struct grey_ledger_header *h, struct grey_slo
                 }
                 atomic_fetch_add_explicit(&f->handoffs, 1, memory_order_relaxed);
                 atomic_fetch_add(&f->seq, 1);
-                if (d.holder == my_id && holder != my_id)
-                    atomic_store(&grey_pace_skip_sample[dev], true);
+                if (d.holder == my_id && holder != my_id) {
+                    atomic_fetch_add_explicit(&grey_pace_slice[dev], 1, memory_order_relaxed);
+                    /* The device first finishes what the last holder queued: that time is its. */
+                    atomic_store_explicit(&held_mark[dev], others_until > now ? others_until : now,
+                                          memory_order_relaxed);
+                }
+
                 if (others_waiting)
                     futex_wake_all(&f->seq);
             }
@@ -178,6 +239,7 @@ enum grey_turn grey_pace_take_turn(struct grey_ledger_header *h, struct grey_slo
             atomic_store(&me->waiting_since, 0);
         atomic_fetch_add_explicit(&me->throttled_ns, now - wait_start, memory_order_relaxed);
     }
+    charge_holding(f, slot, my_id, dev, now, contended);
     return contended ? TURN_OURS : active > 1 ? TURN_SHARED : TURN_ALONE;
 }
 
@@ -188,7 +250,8 @@ void grey_pace_hold_to_ceiling(struct grey_slot *slot, int dev, uint32_t share, 
     uint64_t start = now;
     bool waited = false;
     for (;;) {
-        uint64_t used = atomic_load(&grey_pace_ceil_used[dev]);
+        uint64_t used = atomic_load(&grey_pace_ceil_used[dev]), pending = grey_pace_uncharged_ns(dev);
+        used = pending > UINT64_MAX - used ? UINT64_MAX : used + pending;
         uint64_t at = atomic_load(&ceil_at[dev]);
         uint64_t allowance = atomic_load(&ceil_allowance[dev]);
         if (at == 0) /* the first launch: a burst's worth to start with */
@@ -216,5 +279,6 @@ void grey_pace_turns_fork_child(void)
     for (int d = 0; d < GREY_MAX_DEVICES; d++) {
         atomic_store(&ceil_at[d], 0);
         atomic_store(&waiting_threads[d], 0);
+        atomic_store(&held_mark[d], 0);
     }
 }

@@ -20,6 +20,7 @@ grey_devmask grey_fair_view_read(struct grey_view_process *p, const struct grey_
 {
     uint64_t now = monotonic_ns();
     grey_devmask bits = 0;
+    p->max_lead_ns = LOAD(((struct grey_slot *)s)->max_lead_ns);
     struct grey_pacer_params params;
     grey_pacer_defaults(&params);
     for (int d = 0; d < GREY_MAX_DEVICES; d++) {
@@ -32,6 +33,8 @@ grey_devmask grey_fair_view_read(struct grey_view_process *p, const struct grey_
             o->max_share = 0;
         o->busy_ns = LOAD(sf->busy_ns);
         o->throttled_ns = LOAD(sf->throttled_ns);
+        uint64_t until = LOAD(((struct grey_slot *)s)->dev[d].queued_until_ns);
+        o->queued_ns = until > now ? until - now : 0;
         uint64_t recent = LOAD(sf->recent_ns), at = LOAD(sf->recent_at_ns);
         o->recent_ns = at && now > at ? grey_decay(recent, now - at, params.half_life_ns) : recent;
         uint64_t seen = LOAD(sf->seen_ns);

@@ -36,8 +36,8 @@ void grey_fair_print_text(FILE *f, const struct grey_view *v)
             if (!header) {
                 fprintf(f, "\nfair share (measured device time over the last ~%llu ms against the weights)\n",
                         (unsigned long long)(HALF_LIFE_NS * 3 / 1000000));
-                fprintf(f, "%8s %3s %6s %9s %9s %10s %12s %8s\n", "PID", "DEV", "WEIGHT", "ENTITLED", "MEASURED",
-                        "THROTTLED", "DEVICE TIME", "CEILING");
+                fprintf(f, "%7s %3s %6s %8s %8s %9s %9s %7s %6s %7s\n", "PID", "DEV", "WEIGHT", "ENTITLED",
+                        "MEASURED", "THROTTLED", "DEV TIME", "QUEUED", "LEAD", "CEILING");
                 header = true;
             }
             double ent, meas;
@@ -47,8 +47,13 @@ void grey_fair_print_text(FILE *f, const struct grey_view *v)
                 grey_share_format(x->max_share, ceiling, sizeof ceiling);
             if (x->active)
                 snprintf(e, sizeof e, "%.1f%%", ent * 100);
-            fprintf(f, "%8d %3d %6u %9s %8.1f%% %9.2fs %11.2fs %8s%s\n", (int)p->pid, d, x->weight, e, meas * 100,
-                    (double)x->throttled_ns / 1e9, (double)x->busy_ns / 1e9, ceiling, x->waiting ? "  waiting" : "");
+            /* QUEUED: device work it has in flight now; LEAD: the most it may have (max_lead). */
+            char lead[16] = "-";
+            if (p->max_lead_ns)
+                snprintf(lead, sizeof lead, "%.0fms", (double)p->max_lead_ns / 1e6);
+            fprintf(f, "%7d %3d %6u %8s %7.1f%% %8.2fs %8.2fs %5.1fms %6s %7s%s\n", (int)p->pid, d, x->weight, e,
+                    meas * 100, (double)x->throttled_ns / 1e9, (double)x->busy_ns / 1e9, (double)x->queued_ns / 1e6,
+                    lead, ceiling, x->waiting ? " waiting" : "");
         }
     }
 }
@@ -76,6 +81,11 @@ void grey_fair_json(cJSON *device_entry, const struct grey_view *v, unsigned i, 
     json_u64(o, "device_time_ns", x->busy_ns);
     json_u64(o, "recent_device_time_ns", x->recent_ns);
     json_u64(o, "throttled_ns", x->throttled_ns);
+    json_u64(o, "queued_ns", x->queued_ns);
+    if (v->proc[i].max_lead_ns)
+        json_u64(o, "max_lead_ns", v->proc[i].max_lead_ns);
+    else
+        cJSON_AddNullToObject(o, "max_lead_ns");
     cJSON_AddBoolToObject(o, "active", x->active);
     cJSON_AddBoolToObject(o, "waiting", x->waiting);
 }

@@ -246,6 +246,8 @@ static int print_json(const char *path, const struct grey_view *v)
         json_size_or_null(o, "budget_bytes", v->budget[d]);
         json_u64(o, "used_bytes", v->used[d]);
         cJSON_AddBoolToObject(o, "budget_from_admin_plan", (v->budget_admin >> d) & 1);
+        cJSON_AddBoolToObject(o, "contended", (v->contended >> d) & 1);
+        cJSON_AddNumberToObject(o, "handoffs", (double)v->handoffs[d]);
     }
     cJSON *procs = cJSON_AddArrayToObject(root, "processes");
     for (unsigned i = 0; i < v->nprocs; i++) {

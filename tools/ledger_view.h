@@ -24,6 +24,7 @@ struct grey_view_fair {
     uint64_t busy_ns;                   /* all device time measured */
     uint64_t recent_ns;                 /* recent device time, decayed to when the view was made */
     uint64_t throttled_ns;              /* time its launches waited at the gate */
+    uint64_t queued_ns;                 /* device time it has queued and not yet run, estimated */
     bool active, waiting;               /* launched in the last second; waiting for its turn now */
 };
 
@@ -35,6 +36,7 @@ struct grey_view_process {
     char command[GREY_COMMAND_MAX + 1]; /* printable ASCII */
     uint64_t run_id;
     uint64_t launches;
+    uint64_t max_lead_ns;               /* the most device time it lets itself queue (0: no bound) */
     grey_devmask devices;               /* bit d: the process used device d */
     struct grey_view_device dev[GREY_MAX_DEVICES];
     struct grey_view_fair fair[GREY_MAX_DEVICES];
@@ -47,6 +49,8 @@ struct grey_view {
     uint64_t budget[GREY_MAX_DEVICES];  /* UINT64_MAX: none */
     uint64_t used[GREY_MAX_DEVICES];
     grey_devmask budget_admin;          /* bit d: set by an admin plan */
+    grey_devmask contended;             /* bit d: turns are being taken on device d */
+    uint64_t handoffs[GREY_MAX_DEVICES]; /* token changes on device d */
     grey_devmask devices;               /* bit d: worth showing (a budget, bytes, or a user) */
     uint64_t reclaimed_slots, reclaimed_bytes;
     uint64_t orphaned_bytes;            /* see policy/ledger.h */

@@ -108,6 +108,21 @@ static int put_device(struct writer *w, int d, const struct grey_plan_device *de
     return 0;
 }
 
+/* A duration in the largest unit that holds it exactly, so that reading it back gives the same
+ * nanoseconds ("50ms", "1500us"). */
+static int put_duration(struct writer *w, const char *key, uint64_t ns, const char *comment)
+{
+    static const struct { uint64_t ns; const char *unit; } units[] = {
+        {1000000000ull, "s"}, {1000000ull, "ms"}, {1000ull, "us"}, {1, "ns"}};
+    char text[32] = "0";
+    for (size_t i = 0; ns && i < sizeof units / sizeof units[0]; i++)
+        if (ns % units[i].ns == 0) {
+            snprintf(text, sizeof text, "%llu%s", (unsigned long long)(ns / units[i].ns), units[i].unit);
+            break;
+        }
+    return put_line(w, key, text, comment);
+}
+
 /* The keys that say what the plan was made for, when grey-plan knew them. */
 static int put_inputs(struct writer *w, const struct grey_plan *plan)
 {
@@ -119,6 +134,9 @@ static int put_inputs(struct writer *w, const struct grey_plan *plan)
          put_size(w, "model_size", plan->model_size, "the model's weights the hints assume") != 0) ||
         put_uint(w, "default_weight", plan->default_weight,
                  "fair-share weight of a process nothing else weighs") != 0 ||
+        (plan->has_max_lead &&
+         put_duration(w, "max_lead", plan->max_lead_ns,
+                      "the most device time a process may queue ahead (0: no bound)") != 0) ||
         (plan->has_confidence &&
          put_line(w, "confidence", grey_plan_confidence_format(plan->confidence, conf, sizeof conf),
                   "0..1: how sure grey-plan was of this plan ('grey-plan explain' says why)") != 0))

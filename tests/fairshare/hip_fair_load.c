@@ -7,9 +7,11 @@
  * runtime queues on the device timeline it shares with the simulated CUDA driver) back to back
  * with hipModuleLaunchKernel (--entry launch: hipLaunchKernel, whose kernels take
  * GREY_SIM_KERNEL_US), keeping D (default 4) in flight: after each launch it records an event,
- * and before each launch it waits for the event D launches back (hipEventSynchronize sleeps).
+ * and before each launch it waits for the event D launches back (hipEventSynchronize sleeps), so
+ * D deep (up to 4096) queues the way frameworks do.
  * T0 and T1 are CLOCK_MONOTONIC ns: kernels seen complete in [T0, T1] are counted; launches stop
- * at T1. Prints one JSON object: completed (in the window), launched, max_launch_ns. */
+ * at T1. Prints one JSON object: completed (in the window), launched, max_launch_ns, and done_ns
+ * (when the last kernel was seen complete). */
 #define __HIP_PLATFORM_AMD__ 1
 #include <hip/hip_runtime_api.h>
 #include <stdbool.h>
@@ -20,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_DEPTH 64
+#define MAX_DEPTH 4096 /* as deep as frameworks queue (fair_load.c's limit too) */
 
 static uint64_t now_ns(void)
 {
@@ -63,7 +65,7 @@ int main(int argc, char **argv)
         }
     }
     if (!until || depth < 1 || depth > MAX_DEPTH) {
-        fprintf(stderr, "usage: hip_fair_load --from T0 --until T1 [--depth 1..64] [--kernel NAME] "
+        fprintf(stderr, "usage: hip_fair_load --from T0 --until T1 [--depth 1..4096] [--kernel NAME] "
                         "[--entry module|launch]\n");
         return 2;
     }
@@ -75,7 +77,9 @@ int main(int argc, char **argv)
     CK(hipModuleLoadData(&mod, "hip_fair_load"));
     CK(hipModuleGetFunction(&f, mod, kernel));
     CK(hipStreamCreate(&stream));
-    hipEvent_t ev[MAX_DEPTH];
+    hipEvent_t *ev = calloc((size_t)depth, sizeof *ev);
+    if (!ev)
+        return 1;
     for (int i = 0; i < depth; i++)
         CK(hipEventCreateWithFlags(&ev[i], hipEventDisableTiming));
     uint64_t launched = 0, completed = 0, max_launch = 0, t;
@@ -105,7 +109,8 @@ int main(int argc, char **argv)
         if (t >= from && t <= until)
             completed++;
     }
-    printf("{\"pid\": %d, \"completed\": %llu, \"launched\": %llu, \"max_launch_ns\": %llu}\n", (int)getpid(),
-           (unsigned long long)completed, (unsigned long long)launched, (unsigned long long)max_launch);
+    printf("{\"pid\": %d, \"completed\": %llu, \"launched\": %llu, \"max_launch_ns\": %llu, \"done_ns\": %llu}\n",
+           (int)getpid(), (unsigned long long)completed, (unsigned long long)launched, (unsigned long long)max_launch,
+           (unsigned long long)now_ns());
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "policy/pacer.h"
+#include "policy/plan.h"
 
 #define MS 1000000ull
 #define US 1000ull
@@ -343,4 +344,23 @@ Test(pacer, simulated_extreme_weights_never_starve)
     simulate((const uint32_t[]){1000, 1}, 2, 4000 * MS, dev_ns, &max_wait);
     cr_assert(dev_ns[1] > 0, "the light process must not starve");
     cr_assert(max_wait <= P.starve_ns + P.quantum_ns + 200 * US, "waited %llu ms", (unsigned long long)(max_wait / MS));
+}
+
+/* ------------------------------------------------------------------ the lead (max_lead) */
+
+Test(pacer, max_lead_smallest_given_wins)
+{
+    struct grey_plan admin = {0}, user = {0};
+    const struct grey_plan *both[] = {&admin, &user};
+    cr_assert_eq(grey_pacer_max_lead(both, 2, false, 0), GREY_MAX_LEAD_DEFAULT_NS, "nothing given: the default");
+    admin.has_max_lead = true, admin.max_lead_ns = 30 * MS;
+    cr_assert_eq(grey_pacer_max_lead(both, 2, false, 0), 30 * MS);
+    user.has_max_lead = true, user.max_lead_ns = 80 * MS;
+    cr_assert_eq(grey_pacer_max_lead(both, 2, false, 0), 30 * MS, "a user may not lift the admin's lead");
+    cr_assert_eq(grey_pacer_max_lead(both, 2, true, 10 * MS), 10 * MS, "GREY_MAX_LEAD may lower it");
+    cr_assert_eq(grey_pacer_max_lead(both, 2, true, 0), 30 * MS, "GREY_MAX_LEAD=0 does not lift a plan's bound");
+    user.max_lead_ns = 0;
+    admin.max_lead_ns = 0;
+    cr_assert_eq(grey_pacer_max_lead(both, 2, true, 0), 0, "0 everywhere: no bound");
+    cr_assert_eq(grey_pacer_max_lead(NULL, 0, true, 5 * MS), 5 * MS);
 }

@@ -944,3 +944,31 @@ Test(plan_hints, why_lines_for_weights)
     refused(HEAD "[user bob]\nprocess_cap = 1GiB\nweight.why = 1 \"x\"\nweight.why = 1 \"y\"\n",
             "plan.conf:5: duplicate 'weight.why' in [user bob] (first on line 4)");
 }
+
+Test(plan_parse, max_lead)
+{
+    struct grey_plan p = parse_ok("grey-plan-version = 1\nmax_lead = 20ms\n");
+    cr_assert(p.has_max_lead);
+    cr_assert_eq(p.max_lead_ns, 20000000ull);
+    p = parse_ok("grey-plan-version = 1\nmax_lead = 0\n");
+    cr_assert(p.has_max_lead, "0 is given (no bound), not absent");
+    cr_assert_eq(p.max_lead_ns, 0);
+    p = parse_ok("grey-plan-version = 1\n");
+    cr_assert(!p.has_max_lead);
+    refused("grey-plan-version = 1\nmax_lead = 20\n", "plan.conf:2: max_lead: '20' has no unit (use ns, us, ms or s)");
+    refused("grey-plan-version = 1\nmax_lead = 2min\n", "plan.conf:2: max_lead: unknown unit 'min' in '2min' (use ns, us, ms or s)");
+    refused("grey-plan-version = 1\n[device 0]\nmax_lead = 5ms\n", "plan.conf:3: key 'max_lead' in [device 0] (it belongs before the first section)");
+}
+
+Test(plan_write, max_lead_round_trip)
+{
+    struct grey_plan want = sample_plan();
+    want.has_max_lead = true;
+    want.max_lead_ns = 1500000; /* not a whole ms: written as 1500us */
+    char *text = written(&want);
+    cr_assert(strstr(text, "max_lead = 1500us"), "%s", text);
+    struct grey_plan got = parse_ok(text);
+    cr_assert(got.has_max_lead);
+    cr_assert_eq(got.max_lead_ns, 1500000);
+    cr_assert_eq(memcmp(&got, &want, sizeof got), 0, "round trip changed the plan:\n%s", text);
+}

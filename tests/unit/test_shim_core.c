@@ -187,6 +187,7 @@ static struct {
     bool capturing;
     bool pending;
     uint64_t kernel_ns;
+    uint64_t clock_ns; /* the fake device's time: kernel_ns more after every launch (launch()) */
     int events_made, events_recorded;
 } fake;
 
@@ -201,25 +202,26 @@ static bool fake_capturing(void *stream)
     (void)stream;
     return fake.capturing;
 }
-static char event_tokens[4096]; /* events are addresses in here: nothing to free */
+static uint64_t event_tokens[4096]; /* events are stamps in here: nothing to free */
 static void *fake_event_new(void)
 {
-    return &event_tokens[fake.events_made++ % sizeof event_tokens];
+    return &event_tokens[fake.events_made++ % (sizeof event_tokens / sizeof event_tokens[0])];
 }
+/* An event is stamped with the fake device's time when recorded: a bracket around one launch
+ * reads kernel_ns, the span between two samples' ends the launches in between. */
 static bool fake_event_record(void *event, void *stream)
 {
-    (void)event;
     (void)stream;
+    *(uint64_t *)event = fake.clock_ns;
     fake.events_recorded++;
     return true;
 }
 static int fake_event_elapsed(void *a, void *b, uint64_t *ns)
 {
-    (void)a;
-    (void)b;
     if (fake.pending)
         return 0;
-    *ns = fake.kernel_ns;
+    uint64_t ta = *(uint64_t *)a, tb = *(uint64_t *)b;
+    *ns = tb > ta ? tb - ta : 0;
     return 1;
 }
 static void fake_event_free(void *event) { (void)event; }
@@ -290,6 +292,7 @@ static void launch(const struct grey_vendor *v, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
         struct grey_launch t = grey_launch_begin(v, NULL);
+        fake.clock_ns += fake.kernel_ns;
         grey_launch_end(t, v, NULL, true);
     }
 }
@@ -327,7 +330,7 @@ Test(launch_gate, pending_samples_are_never_waited_for)
     fake.pending = true;
     launch(&fake_vendor, 3000);
     cr_assert_eq(atomic_load(&shared_quota.slot->fair[0].busy_ns), 0, "nothing finished, nothing charged");
-    cr_assert(fake.events_made <= 2 * 16, "at most the sample ring's events exist (%d)", fake.events_made);
+    cr_assert(fake.events_made <= 2 * SAMPLES, "at most the sample ring's events exist (%d)", fake.events_made);
 }
 
 /* What the launch-count fallback charged: vtime in whole launches, and device time no more than
