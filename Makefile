@@ -24,7 +24,9 @@ BUILD     := build
 
 WERROR   ?= -Werror
 WARN     := -Wall -Wextra $(WERROR)
-CSTD     := -std=c11 -D_GNU_SOURCE
+# The one place the version is kept: VERSION (debian/changelog must agree; mk/deb.mk checks).
+VERSION  := $(shell cat VERSION)
+CSTD     := -std=c11 -D_GNU_SOURCE -DGREY_VERSION='"$(VERSION)"'
 OPT      := -O2 -g
 INCLUDES := -iquote .
 CFLAGS_BASE := $(CSTD) $(WARN) $(OPT) -fPIC $(INCLUDES)
@@ -116,6 +118,9 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 $(BUILD)/asan/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(call q,CC)$(CC) $(CSTD) $(WARN) -O1 -g -fPIC $(INCLUDES) $(SAN) $(EXTRA_SAN_FLAGS) $(CUDA_INC) $(CJSON_CFLAGS) -MMD -MP -c $< -o $@
+
+# A new VERSION rebuilds the one object that prints it, in every variant.
+$(BUILD)/obj/tools/cli_version.o $(BUILD)/asan/obj/tools/cli_version.o $(BUILD)/fuzz/obj/tools/cli_version.o: VERSION
 
 $(POLICY_LIB): $(call obj,$(POLICY_SRC))
 $(TOOLS_LIB): $(call obj,$(TOOL_LIB_SRC))

@@ -46,7 +46,8 @@ static const char usage_text[] =
     "per device, and prints what grey saw when it ends.\n"
     "\n"
     "options:\n"
-    "  --cap SIZE     per-process cap on every device: 512MiB, 20GiB, 1.5G or a byte count.\n"
+    "  --cap SIZE     per-process cap on every device: 512MiB, 20GiB, 20Gi, 1.5G or a byte count.\n"
+    "                 Units are binary: K, Ki, KB and KiB are all 1024 (G = GB = GiB).\n"
     "                 Overrides the plan's process_cap. Above a device's memory it is clamped.\n"
     "  --plan FILE    a plan written by grey-plan (per-device process_cap and budget)\n"
     "  --weight N     fair-share weight, 1..10000 (default: the plan's, else 1): while processes\n"
@@ -57,6 +58,7 @@ static const char usage_text[] =
     "  --report FILE  write the buffer report (JSON) to FILE (default: a file in the per-user\n"
     "                 grey directory, named at exit); read it with grey-report\n"
     "  -h, --help     this text\n"
+    "  --version      print grey's version\n"
     "\n"
     "environment passed to the job: LD_PRELOAD (the hook appended), GREY_CAP, GREY_PLAN,\n"
     "GREY_RUN_ID, GREY_LEDGER, GREY_WEIGHT, GREY_MAX_SHARE. GREY_HOOK names the hook library if\n"
@@ -91,6 +93,7 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
         {"weight", required_argument, NULL, 'w'},
         {"max-share", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     memset(opt, 0, sizeof *opt);
@@ -131,6 +134,9 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
         }
         case 'h':
             fputs(usage_text, stdout);
+            exit(0);
+        case 'V':
+            cli_print_version(PROG);
             exit(0);
         case ':':
             cli_usage_error(PROG, "option '%s' needs a value", argv[optind - 1]);
