@@ -3,7 +3,7 @@
 #   make check      every test (unit, sanitizers, integration)
 #   make demo       a simulated training job under grey-run
 #   make bench      overhead figures (docs/NUMBERS.md)
-#   make install PREFIX=/usr/local [DESTDIR=...]
+#   make install PREFIX=/usr/local [DESTDIR=...]   (mk/install.mk; make uninstall undoes it)
 # A fresh machine needs Debian packages: every target below installs them first
 # (scripts/install-deps.sh, a no-op when they are present).
 #
@@ -218,13 +218,7 @@ demo: all $(DEMO_BIN)
 bench: all $(BENCH_BIN) $(EXTRA_BENCH)
 	@bash scripts/bench.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(HOOK) $(DESTDIR)$(PREFIX)/lib/libgreyhook.so
-	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
-
-uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libgreyhook.so $(patsubst $(BUILD)/bin/%,$(DESTDIR)$(PREFIX)/bin/%,$(TOOLS))
+# install and uninstall: mk/install.mk.
 
 clean:
 	rm -rf $(BUILD)

@@ -62,7 +62,7 @@ static const char usage_text[] =
     "\n"
     "environment passed to the job: LD_PRELOAD (the hook appended), GREY_CAP, GREY_PLAN,\n"
     "GREY_RUN_ID, GREY_LEDGER, GREY_WEIGHT, GREY_MAX_SHARE. GREY_HOOK names the hook library if\n"
-    "it is not in ../lib beside grey-run.\n"
+    "it is neither in ../lib/grey nor in ../lib beside grey-run.\n"
     "\n"
     "exit status: the job's (128+N when a signal N ended it); 125 when grey-run refused to start\n"
     "the job (bad option, size or plan); 126 when COMMAND cannot run; 127 when it is not found.\n";
@@ -170,7 +170,11 @@ static int find_hook(char *out, size_t outlen)
         char *slash = strrchr(self, '/');
         if (slash)
             *slash = '\0';
-        snprintf(out, outlen, "%s/../lib/libgreyhook.so", self);
+        /* ../lib/grey is the packaged layout (a private directory: the hook has no soname),
+         * ../lib the build tree's and make install's. */
+        snprintf(out, outlen, "%s/../lib/grey/libgreyhook.so", self);
+        if (access(out, R_OK) != 0)
+            snprintf(out, outlen, "%s/../lib/libgreyhook.so", self);
     }
     char resolved[PATH_MAX];
     if (!realpath(out, resolved) || access(resolved, R_OK) != 0)
