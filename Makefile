@@ -92,8 +92,9 @@ include $(sort $(wildcard mk/*.mk))
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 deps: $(DEPS_STAMP)
+# NO_DEPS=1 (a package build: Build-Depends already holds what is needed) never calls apt-get.
 $(DEPS_STAMP): scripts/install-deps.sh
-	@bash scripts/install-deps.sh
+	@$(if $(filter 1,$(NO_DEPS)),true,bash scripts/install-deps.sh)
 	@mkdir -p $(@D) && touch $@
 
 # ---------------------------------------------------------------- layers
@@ -167,7 +168,7 @@ $(HOOK): $(call obj,$(HOOK_SRC)) $(POLICY_LIB) preload/exports.map
 # points even when a preloaded library interposes the exported names.
 $(SIM): $(call obj,$(SIM_SRC)) $(POLICY_LIB)
 	@mkdir -p $(@D)
-	$(call q,CC)$(CC) -shared -o $@ $(filter %.o,$^) $(filter %.a,$^) -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions -Wl,--no-undefined -ldl -lpthread -lrt -lmd
+	$(call q,CC)$(CC) -shared -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDFLAGS) -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions -Wl,--no-undefined -ldl -lpthread -lrt -lmd
 	@ln -sf libcuda.so.1 $(BUILD)/sim/libcuda.so
 
 # ---------------------------------------------------------------- tools
@@ -195,7 +196,7 @@ $(STATIC_BIN): tests/integration/static_true.c
 
 $(DEMO_BIN) $(BENCH_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SIM)
 	@mkdir -p $(@D)
-	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -ldl -lpthread
+	$(call q,CC)$(CC) -o $@ $< $(LDFLAGS) -L$(BUILD)/sim -lcuda -ldl -lpthread
 
 unit: all $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done

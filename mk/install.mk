@@ -37,7 +37,8 @@ MAN_PAGES   := $(sort $(wildcard man/*.[158]))
 COMPLETIONS := $(sort $(wildcard completions/grey-*))
 DOCS        := README.md $(sort $(wildcard docs/*.md))
 UNIT        := $(BUILD)/systemd/grey-exporter.service
-SIM_LIBS    := $(SIM) $(SIM_NVML) $(SIM_HIP)
+# "=": SIM_NVML and SIM_HIP come from mk/nvml.mk and mk/hip.mk, read after this file.
+SIM_LIBS     = $(SIM) $(SIM_NVML) $(SIM_HIP)
 
 # The unit names the installed grey-exporter, so it is made per BINDIR (always rebuilt: cheap).
 .PHONY: $(UNIT) install-sim uninstall-sim install-tests
@@ -76,7 +77,7 @@ uninstall:
 
 # The simulated CUDA driver, NVML and HIP runtime and the demo job, for the grey-test package:
 # never on the linker's path (they would shadow a real driver); LD_LIBRARY_PATH=$(SIMDIR).
-SIM_INSTALLED := $(patsubst $(BUILD)/sim/%,$(SIMDIR)/%,$(SIM_LIBS)) $(SIMDIR)/grey-demo-train
+SIM_INSTALLED = $(patsubst $(BUILD)/sim/%,$(SIMDIR)/%,$(SIM_LIBS)) $(SIMDIR)/grey-demo-train
 install-sim: all $(DEMO_BIN)
 	install -d $(DESTDIR)$(SIMDIR)
 	install -m 0644 $(SIM_LIBS) $(DESTDIR)$(SIMDIR)/

@@ -13,6 +13,7 @@ packages=(
   curl jq prometheus   # ledger tests: grey-exporter over HTTP, grey-top --json, promtool
   python3              # fair-share and bench scripts compute shares and figures with it
   mandoc groff         # install tests: the man pages lint clean
+  debhelper dpkg-dev lintian fakeroot  # deb tests: build, lint and unpack the packages
 )
 
 missing=()

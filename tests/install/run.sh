@@ -109,6 +109,14 @@ done
 out=$(LD_LIBRARY_PATH=$B/sim "$root/usr/bin/grey-run" --cap 2GiB -- "$B/tests/demo/train" --steps 2 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -qE 'peak .* of 2.0 GiB on GPU 0' <<<"$out" && ok "the installed grey-run finds the installed hook and caps at 2 GiB" ||
     fail "installed grey-run: status $rc: $(tail -3 <<<"$out")"
+make -s install-sim DESTDIR="$root" PREFIX=/usr >"$work/install-sim.log" 2>&1 || fail "make install-sim: $(tail -5 "$work/install-sim.log")"
+for f in libcuda.so.1 libnvidia-ml.so.1 libamdhip64.so.5 grey-demo-train; do
+    [ -f "$root/usr/lib/grey/sim/$f" ] && ok "install-sim: /usr/lib/grey/sim/$f" || fail "install-sim did not install $f"
+done
+out=$(LD_LIBRARY_PATH=$root/usr/lib/grey/sim "$root/usr/bin/grey-run" --cap 2GiB -- "$root/usr/lib/grey/sim/grey-demo-train" --steps 1 2>&1)
+grep -qE 'peak .* of 2.0 GiB on GPU 0 \(GPU-' <<<"$out" && ok "the installed demo job on the installed simulators (NVML names GPU 0)" ||
+    fail "installed simulators: $(tail -3 <<<"$out")"
+make -s uninstall-sim DESTDIR="$root" PREFIX=/usr >"$work/uninstall-sim.log" 2>&1 || fail "make uninstall-sim: $(tail -5 "$work/uninstall-sim.log")"
 if make -s uninstall DESTDIR="$root" PREFIX=/usr >"$work/uninstall.log" 2>&1; then
     ok "make uninstall"
 else
