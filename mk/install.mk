@@ -6,6 +6,7 @@
 #                                       a private directory: it has no soname, nothing links it)
 #   share/man/man{1,5,8}/               man/*.{1,5,8}
 #   share/bash-completion/completions/  completions/grey-*
+#   share/zsh/vendor-completions/_grey  completions/_grey (all five tools)
 #   share/doc/grey/                     README.md, docs/*.md, the example plan
 #   lib/systemd/system/                 grey-exporter.service (/lib/systemd/system for PREFIX=/usr)
 #   etc/grey/plan.conf.example          (/etc for PREFIX=/usr) an example admin plan, not in
@@ -15,7 +16,7 @@
 # that are grey's own when they are empty; shared directories (bin, man1, ...) stay.
 #
 #   make install-tests   tests/install/run.sh: the man pages lint clean (mandoc, groff), the
-#                        completions load in bash, every tool answers --version and --help, and
+#                        completions load in bash and zsh, every tool answers --version and --help, and
 #                        install + uninstall into a scratch DESTDIR leave nothing behind.
 
 BINDIR      ?= $(PREFIX)/bin
@@ -25,6 +26,7 @@ SIMDIR      ?= $(LIBDIR)/grey/sim
 MANDIR      ?= $(PREFIX)/share/man
 DOCDIR      ?= $(PREFIX)/share/doc/grey
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
 ifeq ($(PREFIX),/usr)
 SYSCONFDIR     ?= /etc
 SYSTEMDUNITDIR ?= /lib/systemd/system
@@ -50,7 +52,7 @@ $(UNIT): systemd/grey-exporter.service.in
 INSTALLED := $(patsubst $(BUILD)/bin/%,$(BINDIR)/%,$(TOOLS)) \
              $(HOOKDIR)/libgreyhook.so \
              $(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
-             $(patsubst completions/%,$(BASHCOMPDIR)/%,$(COMPLETIONS)) \
+             $(patsubst completions/%,$(BASHCOMPDIR)/%,$(COMPLETIONS)) $(ZSHCOMPDIR)/_grey \
              $(patsubst %,$(DOCDIR)/%,$(notdir $(DOCS))) $(DOCDIR)/examples/plan.conf \
              $(SYSTEMDUNITDIR)/grey-exporter.service \
              $(SYSCONFDIR)/grey/plan.conf.example
@@ -61,11 +63,12 @@ endif
 
 install: all $(UNIT)
 	install -d $(addprefix $(DESTDIR),$(BINDIR) $(HOOKDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(MANDIR)/man8 \
-	    $(BASHCOMPDIR) $(DOCDIR)/examples $(SYSTEMDUNITDIR) $(SYSCONFDIR)/grey)
+	    $(BASHCOMPDIR) $(ZSHCOMPDIR) $(DOCDIR)/examples $(SYSTEMDUNITDIR) $(SYSCONFDIR)/grey)
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(HOOK) $(DESTDIR)$(HOOKDIR)/libgreyhook.so
 	for m in $(MAN_PAGES); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
 	install -m 0644 $(COMPLETIONS) $(DESTDIR)$(BASHCOMPDIR)/
+	install -m 0644 completions/_grey $(DESTDIR)$(ZSHCOMPDIR)/_grey
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	install -m 0644 etc/plan.conf $(DESTDIR)$(DOCDIR)/examples/plan.conf
 	install -m 0644 $(UNIT) $(DESTDIR)$(SYSTEMDUNITDIR)/grey-exporter.service

@@ -47,6 +47,7 @@ dpkg-deb -c "$testdeb" | awk '{print $6}' | sed 's|^\./|/|' >"$work/grey-test.li
 for f in /usr/bin/grey-run /usr/bin/grey-plan /usr/bin/grey-top /usr/bin/grey-report /usr/bin/grey-exporter \
          /usr/lib/grey/libgreyhook.so /usr/share/man/man1/grey-run.1.gz /usr/share/man/man5/grey-plan.5.gz \
          /usr/share/man/man8/grey-exporter.8.gz /usr/share/bash-completion/completions/grey-run \
+         /usr/share/zsh/vendor-completions/_grey \
          /lib/systemd/system/grey-exporter.service /etc/grey/plan.conf.example /usr/share/doc/grey/copyright; do
     grep -qx "$f" "$work/grey.list" && ok "grey holds $f" || fail "grey lacks $f"
 done

@@ -82,6 +82,27 @@ got=$(complete_words completions/grey-plan grey-plan --mode ba)
 got=$(complete_words completions/grey-top grey-top --pro)
 [ "$got" = "--prometheus" ] && ok "grey-top --pro<TAB> completes --prometheus" || fail "grey-top --pro: '$got'"
 
+echo "== zsh completions"
+command -v zsh >/dev/null || { echo "FAIL: zsh is missing (scripts/install-deps.sh installs it)"; exit 1; }
+got=$(zsh -f -c 'fpath=($0 $fpath); autoload -U compinit; compinit -u -d "$1/zcompdump"
+    for t in grey-run grey-plan grey-top grey-report grey-exporter; do print -r -- "$t=${_comps[$t]}"; done' \
+    "$PWD/completions" "$work")
+want=$(printf '%s=_grey\n' "${TOOLS[@]}")
+[ "$got" = "$want" ] && ok "compinit finds completions/_grey for all five tools" || fail "zsh: $got"
+for t in "${TOOLS[@]}"; do
+    specs=$(zsh -f tests/install/zsh_specs.zsh completions/_grey "$t" "$t" - 2>&1)
+    missing=
+    for opt in $("$B/bin/$t" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+        case $t:$opt in grey-plan:--json|grey-plan:--yes|grey-report:--dedup|grey-report:--report|grey-exporter:--prometheus) continue ;; esac
+        grep -qE -- "(^|[)}'])$opt\\[" <<<"$specs" || missing="$missing $opt"
+    done
+    [ -z "$missing" ] && ok "zsh completes every option of $t --help" || fail "zsh lacks for $t:$missing ($specs)"
+done
+got=$(zsh -f tests/install/zsh_specs.zsh completions/_grey grey-plan grey-plan "" | cut -d: -f1 | tr '\n' ' ')
+[ "$got" = "detect show check explain install " ] && ok "zsh offers grey-plan's commands" || fail "grey-plan commands: '$got'"
+zsh -f tests/install/zsh_specs.zsh completions/_grey grey-plan grey-plan check "" | grep -qx ':plan file:_files' &&
+    ok "zsh completes a file after grey-plan check" || fail "grey-plan check: no file"
+
 echo "== example plan and systemd unit"
 out=$("$B/bin/grey-plan" check etc/plan.conf 2>&1)
 [ "$out" = "etc/plan.conf: ok (1 device)" ] && ok "etc/plan.conf checks: $out" || fail "etc/plan.conf: $out"
@@ -96,7 +117,7 @@ fi
 for f in usr/bin/grey-run usr/bin/grey-plan usr/bin/grey-top usr/bin/grey-report usr/bin/grey-exporter \
          usr/lib/libgreyhook.so usr/share/man/man1/grey-run.1 usr/share/man/man5/grey-plan.5 \
          usr/share/man/man8/grey-exporter.8 usr/share/bash-completion/completions/grey-run \
-         usr/share/doc/grey/README.md usr/share/doc/grey/examples/plan.conf \
+         usr/share/zsh/vendor-completions/_grey usr/share/doc/grey/README.md usr/share/doc/grey/examples/plan.conf \
          lib/systemd/system/grey-exporter.service etc/grey/plan.conf.example; do
     [ -f "$root/$f" ] && ok "installed /$f" || fail "not installed: /$f"
 done
