@@ -3,7 +3,7 @@
 #   make check      every test (unit, sanitizers, integration)
 #   make demo       a simulated training job under grey-run
 #   make bench      overhead figures (docs/NUMBERS.md)
-#   make install PREFIX=/usr/local [DESTDIR=...]
+#   make install PREFIX=/usr/local [DESTDIR=...]   (mk/install.mk; make uninstall undoes it)
 # A fresh machine needs Debian packages: every target below installs them first
 # (scripts/install-deps.sh, a no-op when they are present).
 #
@@ -24,7 +24,9 @@ BUILD     := build
 
 WERROR   ?= -Werror
 WARN     := -Wall -Wextra $(WERROR)
-CSTD     := -std=c11 -D_GNU_SOURCE
+# The one place the version is kept: VERSION (debian/changelog must agree; mk/deb.mk checks).
+VERSION  := $(shell cat VERSION)
+CSTD     := -std=c11 -D_GNU_SOURCE -DGREY_VERSION='"$(VERSION)"'
 OPT      := -O2 -g
 INCLUDES := -iquote .
 CFLAGS_BASE := $(CSTD) $(WARN) $(OPT) -fPIC $(INCLUDES)
@@ -90,8 +92,9 @@ include $(sort $(wildcard mk/*.mk))
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 deps: $(DEPS_STAMP)
+# NO_DEPS=1 (a package build: Build-Depends already holds what is needed) never calls apt-get.
 $(DEPS_STAMP): scripts/install-deps.sh
-	@bash scripts/install-deps.sh
+	@$(if $(filter 1,$(NO_DEPS)),true,bash scripts/install-deps.sh)
 	@mkdir -p $(@D) && touch $@
 
 # ---------------------------------------------------------------- layers
@@ -116,6 +119,9 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 $(BUILD)/asan/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(call q,CC)$(CC) $(CSTD) $(WARN) -O1 -g -fPIC $(INCLUDES) $(SAN) $(EXTRA_SAN_FLAGS) $(CUDA_INC) $(CJSON_CFLAGS) -MMD -MP -c $< -o $@
+
+# A new VERSION rebuilds the one object that prints it, in every variant.
+$(BUILD)/obj/tools/cli_version.o $(BUILD)/asan/obj/tools/cli_version.o $(BUILD)/fuzz/obj/tools/cli_version.o: VERSION
 
 $(POLICY_LIB): $(call obj,$(POLICY_SRC))
 $(TOOLS_LIB): $(call obj,$(TOOL_LIB_SRC))
@@ -162,7 +168,7 @@ $(HOOK): $(call obj,$(HOOK_SRC)) $(POLICY_LIB) preload/exports.map
 # points even when a preloaded library interposes the exported names.
 $(SIM): $(call obj,$(SIM_SRC)) $(POLICY_LIB)
 	@mkdir -p $(@D)
-	$(call q,CC)$(CC) -shared -o $@ $(filter %.o,$^) $(filter %.a,$^) -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions -Wl,--no-undefined -ldl -lpthread -lrt -lmd
+	$(call q,CC)$(CC) -shared -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDFLAGS) -Wl,-soname,libcuda.so.1 -Wl,-Bsymbolic-functions -Wl,--no-undefined -ldl -lpthread -lrt -lmd
 	@ln -sf libcuda.so.1 $(BUILD)/sim/libcuda.so
 
 # ---------------------------------------------------------------- tools
@@ -190,7 +196,7 @@ $(STATIC_BIN): tests/integration/static_true.c
 
 $(DEMO_BIN) $(BENCH_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SIM)
 	@mkdir -p $(@D)
-	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lcuda -ldl -lpthread
+	$(call q,CC)$(CC) -o $@ $< $(LDFLAGS) -L$(BUILD)/sim -lcuda -ldl -lpthread
 
 unit: all $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
@@ -213,13 +219,7 @@ demo: all $(DEMO_BIN)
 bench: all $(BENCH_BIN) $(EXTRA_BENCH)
 	@bash scripts/bench.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(HOOK) $(DESTDIR)$(PREFIX)/lib/libgreyhook.so
-	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
-
-uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libgreyhook.so $(patsubst $(BUILD)/bin/%,$(DESTDIR)$(PREFIX)/bin/%,$(TOOLS))
+# install and uninstall: mk/install.mk.
 
 clean:
 	rm -rf $(BUILD)

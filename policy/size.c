@@ -14,15 +14,16 @@
 
 static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
 
-/* Returns the unit's shift (0, 10, 20, 30, 40) or -1 when the text is not a unit we know. */
+/* Returns the unit's shift (0, 10, 20, 30, 40) or -1 when the text is not a unit we know.
+ * "Gi" is how Kubernetes writes GiB; "GB" stays binary like "G" (see size.h for why). */
 static int unit_shift(const char *unit)
 {
     static const struct { const char *name; int shift; } units[] = {
         {"", 0},     {"b", 0},
-        {"k", 10},   {"kb", 10},  {"kib", 10},
-        {"m", 20},   {"mb", 20},  {"mib", 20},
-        {"g", 30},   {"gb", 30},  {"gib", 30},
-        {"t", 40},   {"tb", 40},  {"tib", 40},
+        {"k", 10},   {"kb", 10},  {"ki", 10},  {"kib", 10},
+        {"m", 20},   {"mb", 20},  {"mi", 20},  {"mib", 20},
+        {"g", 30},   {"gb", 30},  {"gi", 30},  {"gib", 30},
+        {"t", 40},   {"tb", 40},  {"ti", 40},  {"tib", 40},
     };
     char folded[8];
     size_t n = strlen(unit);

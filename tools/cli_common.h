@@ -22,6 +22,10 @@ int cli_error(const char *prog, const char *fmt, ...) __attribute__((format(prin
 /* Prints "PROG: warning: <message>" to stderr. */
 void cli_warn(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* --version: "PROG (grey) VERSION" and the licence line on stdout (tools/cli_version.c). */
+void cli_print_version(const char *prog);
+const char *cli_version_string(void);
+
 /* Parses the SIZE argument of option opt ("--cap") with grey_size_parse. Zero is refused too: no
  * grey option means anything by a size of zero bytes. On error prints a usage error such as
  * "grey-run: --cap: unknown unit 'XB' in '12XB' (...)" + the --help hint and returns -1; on

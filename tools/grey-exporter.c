@@ -41,6 +41,7 @@ static const char usage_text[] =
     "  --ledger FILE       the ledger (default: the admin plan's ledger, else $GREY_LEDGER,\n"
     "                      else /dev/shm/grey-UID.ledger)\n"
     "  -h, --help          this text\n"
+    "  --version           print grey's version\n"
     "\n"
     "SIGTERM or SIGINT stops it. exit status: 0 stopped by a signal, 1 cannot listen, 2 usage.\n";
 
@@ -238,7 +239,8 @@ int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, 'L'}, {"ledger", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     const char *address = NULL, *ledger_opt = NULL;
     opterr = 0;
@@ -253,6 +255,9 @@ int main(int argc, char **argv)
             break;
         case 'h':
             fputs(usage_text, stdout);
+            return CLI_EXIT_OK;
+        case 'V':
+            cli_print_version(PROG);
             return CLI_EXIT_OK;
         case ':':
             return cli_usage_error(PROG, "option '%s' needs a value", argv[optind - 1]);

@@ -81,13 +81,15 @@ static void usage(FILE *f)
 "  --tenants N        processes expected to share each device (default 1)\n"
 "  --model-size SIZE  the model's weights, for the batch and chunk hints\n"
 "  --workload W       training (assumed when not given) or inference\n"
-"  --cap SIZE         per-process cap, e.g. 20GiB, 1.5G, 512MiB or bytes\n"
+"  --cap SIZE         per-process cap, e.g. 20GiB, 20Gi, 1.5G, 512MiB or bytes; units are\n"
+"                     binary everywhere in grey: K = Ki = KB = KiB = 1024, G = GB = GiB\n"
 "  --budget SIZE      per-device budget for all hooked processes together\n"
 "  --weight N         the plan's default fair-share weight (default 1)\n"
 "  --out FILE         write the plan to FILE instead of stdout\n"
 "  --json             machine-readable output (detect, show)\n"
 "  --yes              install: really write the admin plan\n"
 "  -h, --help         this help\n"
+"  --version          print grey's version\n"
 "\n"
 "Exit status: 0 ok, 1 failure (no GPU, unreadable or malformed file), 2 usage error.\n",
           f);
@@ -198,7 +200,8 @@ static int cmd_plan(int argc, char **argv)
         {"budget", required_argument, NULL, 'b'},  {"out", required_argument, NULL, 'o'},
         {"tenants", required_argument, NULL, 't'}, {"model-size", required_argument, NULL, 's'},
         {"workload", required_argument, NULL, 'w'}, {"weight", required_argument, NULL, 'W'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
     char err[PATH_MAX + 256];
     /* The layers below the command line first: a malformed GREY_* variable is a usage error, a
      * malformed plan file a failure, and both are said before anything is detected. */
@@ -226,6 +229,9 @@ static int cmd_plan(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
+            return CLI_EXIT_OK;
+        case 'V':
+            cli_print_version(PROG);
             return CLI_EXIT_OK;
         default:
             return bad_option(c, argv);
@@ -577,6 +583,11 @@ static int cmd_install(int argc, char **argv)
 int main(int argc, char **argv)
 {
     opterr = 0;
+    /* Before the plan layers are read: --version answers even where a GREY_* setting is bad. */
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        cli_print_version(PROG);
+        return CLI_EXIT_OK;
+    }
     if (argc > 1 && strcmp(argv[1], "detect") == 0)
         return cmd_detect(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "show") == 0)

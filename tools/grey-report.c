@@ -43,6 +43,7 @@ static const char usage_text[] =
     "  --idle SECONDS  how long a buffer must sit unused before its free to be listed as freed\n"
     "                  long after its last use (default 1; raw records and --live only)\n"
     "  -h, --help      this text\n"
+    "  --version       print grey's version\n"
     "\n"
     "exit status: 0 ok; 1 the input cannot be read, is not a report, or the process cannot be\n"
     "asked; 2 bad command line.\n";
@@ -60,7 +61,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'j'},   {"html", required_argument, NULL, 'H'},
         {"live", required_argument, NULL, 'l'}, {"idle", required_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},   {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},   {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     memset(opt, 0, sizeof *opt);
     grey_dedup_default_options(&opt->dedup);
@@ -91,6 +93,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
         }
         case 'h':
             fputs(usage_text, stdout);
+            exit(CLI_EXIT_OK);
+        case 'V':
+            cli_print_version(PROG);
             exit(CLI_EXIT_OK);
         case ':':
             return cli_usage_error(PROG, "option '%s' needs a value", argv[optind - 1]);

@@ -6,7 +6,8 @@
  * asked for), detect the devices, print which cap applies where. Then run the job with the hook
  * preloaded, forward signals to it, and afterwards summarise, from the ledger slots the job's
  * processes wrote, peak use against the cap and the allocations that were denied. Exit status
- * is the job's; grey-run's own failures use 125-127 like env(1) and timeout(1). */
+ * is the job's; grey-run's own failures use 125-127 like env(1) and timeout(1). With
+ * --summary-json FILE the summary is also written as JSON (tools/run_summary.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -33,6 +34,7 @@
 #include "cli_common.h"
 #include "gpu_ids.h"
 #include "run_report.h"
+#include "run_summary.h"
 
 #define PROG "grey-run"
 #define EXIT_GREY_FAILED 125   /* grey-run itself failed; the job did not start */
@@ -46,7 +48,8 @@ static const char usage_text[] =
     "per device, and prints what grey saw when it ends.\n"
     "\n"
     "options:\n"
-    "  --cap SIZE     per-process cap on every device: 512MiB, 20GiB, 1.5G or a byte count.\n"
+    "  --cap SIZE     per-process cap on every device: 512MiB, 20GiB, 20Gi, 1.5G or a byte count.\n"
+    "                 Units are binary: K, Ki, KB and KiB are all 1024 (G = GB = GiB).\n"
     "                 Overrides the plan's process_cap. Above a device's memory it is clamped.\n"
     "  --plan FILE    a plan written by grey-plan (per-device process_cap and budget)\n"
     "  --weight N     fair-share weight, 1..10000 (default: the plan's, else 1): while processes\n"
@@ -56,11 +59,15 @@ static const char usage_text[] =
     "  --dedup        fingerprint the job's GPU buffers and report identical ones at exit\n"
     "  --report FILE  write the buffer report (JSON) to FILE (default: a file in the per-user\n"
     "                 grey directory, named at exit); read it with grey-report\n"
+    "  --summary-json FILE\n"
+    "                 when the job ends, write the summary as JSON to FILE: exit status, and\n"
+    "                 per GPU the cap, peak, denials and time throttled (sizes in bytes)\n"
     "  -h, --help     this text\n"
+    "  --version      print grey's version\n"
     "\n"
     "environment passed to the job: LD_PRELOAD (the hook appended), GREY_CAP, GREY_PLAN,\n"
     "GREY_RUN_ID, GREY_LEDGER, GREY_WEIGHT, GREY_MAX_SHARE. GREY_HOOK names the hook library if\n"
-    "it is not in ../lib beside grey-run.\n"
+    "it is neither in ../lib/grey nor in ../lib beside grey-run.\n"
     "\n"
     "exit status: the job's (128+N when a signal N ended it); 125 when grey-run refused to start\n"
     "the job (bad option, size or plan); 126 when COMMAND cannot run; 127 when it is not found.\n";
@@ -73,6 +80,7 @@ struct run_options {
     bool quiet;
     bool dedup;
     const char *report_path;
+    const char *summary_path;    /* --summary-json; NULL when not given */
     const char *weight_text;     /* --weight, checked; NULL when not given */
     const char *max_share_text;  /* --max-share, checked; NULL when not given */
     char **command;
@@ -88,9 +96,11 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
         {"quiet", no_argument, NULL, 'q'},
         {"dedup", no_argument, NULL, 'd'},
         {"report", required_argument, NULL, 'r'},
+        {"summary-json", required_argument, NULL, 's'},
         {"weight", required_argument, NULL, 'w'},
         {"max-share", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     memset(opt, 0, sizeof *opt);
@@ -117,6 +127,9 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
         case 'r':
             opt->report_path = optarg;
             break;
+        case 's':
+            opt->summary_path = optarg;
+            break;
         case 'w':
         case 'm': {
             /* Checked here with the hook's own parser, so a typo never starts the job unpaced. */
@@ -131,6 +144,9 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
         }
         case 'h':
             fputs(usage_text, stdout);
+            exit(0);
+        case 'V':
+            cli_print_version(PROG);
             exit(0);
         case ':':
             cli_usage_error(PROG, "option '%s' needs a value", argv[optind - 1]);
@@ -164,7 +180,11 @@ static int find_hook(char *out, size_t outlen)
         char *slash = strrchr(self, '/');
         if (slash)
             *slash = '\0';
-        snprintf(out, outlen, "%s/../lib/libgreyhook.so", self);
+        /* ../lib/grey is the packaged layout (a private directory: the hook has no soname),
+         * ../lib the build tree's and make install's. */
+        snprintf(out, outlen, "%s/../lib/grey/libgreyhook.so", self);
+        if (access(out, R_OK) != 0)
+            snprintf(out, outlen, "%s/../lib/libgreyhook.so", self);
     }
     char resolved[PATH_MAX];
     if (!realpath(out, resolved) || access(resolved, R_OK) != 0)
@@ -367,18 +387,13 @@ static int run_job(char **command, pid_t *job_pid, int *exit_code)
 
 /* ------------------------------------------------------------------ summary */
 
-struct device_summary {
-    uint64_t peak, cap, denied, largest_denied;
-    unsigned processes;
-};
-
 /* job_pid and its wait status let the summary tell a job that exec'd into a program without
  * the hook (env -u LD_PRELOAD, a wrapper that cleans the environment) from one that used it. */
-static void print_summary(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid, int job_status, bool quiet)
+static void print_summary(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid, int job_status, bool quiet,
+                          struct run_summary *sum)
 {
     bool job_slot_left_active = false;
-    struct device_summary dev[GREY_MAX_DEVICES];
-    memset(dev, 0, sizeof dev);
+    struct run_summary_gpu *dev = sum->gpu;
     /* Processes that never used a GPU left no slot behind, only a count (policy/ledger.h). */
     unsigned processes = (unsigned)grey_ledger_run_slotless(lg, run_id), gpu_processes = 0;
     for (uint32_t i = 0; i < lg->nslots; i++) {
@@ -408,12 +423,21 @@ static void print_summary(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid
             if (largest > dev[d].largest_denied)
                 dev[d].largest_denied = largest;
             dev[d].denied += atomic_load(&c->denied);
+            dev[d].throttled_ns += atomic_load(&s->fair[d].throttled_ns);
             dev[d].processes++;
         }
         /* Collected: the slot is free for others once its owner is gone (a killed process's
          * bytes go back to the budgets first). */
         grey_slot_collect(lg, s);
     }
+
+    sum->processes = processes;
+    sum->gpu_processes = gpu_processes;
+    for (int d = 0; d < GREY_MAX_DEVICES; d++)
+        if (dev[d].processes && atomic_load(&lg->header->gpu[d].state) == GREY_GPU_ROW_READY) {
+            grey_gpu_row_id(&lg->header->gpu[d], &dev[d].id);
+            dev[d].have_id = true;
+        }
 
     /* Status 127 is the dynamic linker's (a missing library or symbol: its own message is on
      * stderr already) or the shell's "not found": the hook was loaded and never got to run, or ran
@@ -449,9 +473,8 @@ static void print_summary(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid
         if (dev[d].processes == 0)
             continue;
         char peak[32], cap[32], largest[32], across[48] = "", label[64];
-        struct grey_gpu_id id;
-        if (atomic_load(&lg->header->gpu[d].state) == GREY_GPU_ROW_READY)
-            grey_gpu_row_id(&lg->header->gpu[d], &id), grey_gpu_label(&id, label, sizeof label);
+        if (dev[d].have_id)
+            grey_gpu_label(&dev[d].id, label, sizeof label);
         else
             snprintf(label, sizeof label, "row %d", d);
         if (dev[d].processes > 1)
@@ -468,6 +491,18 @@ static void print_summary(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid
         else
             fprintf(stderr, "grey: peak %s of %s on %s%s; no allocation denied\n", peak, cap, label, across);
     }
+}
+
+/* Writes --summary-json's FILE (when asked) and returns exit_code, which it records. A summary
+ * that cannot be written is said, but does not change the job's status. */
+static int finish_summary(FILE *f, struct run_summary *sum, const char *path, char **command, int exit_code)
+{
+    if (!f)
+        return exit_code;
+    sum->exit_code = exit_code;
+    if (run_summary_write_json(f, sum, command) != 0 || fclose(f) != 0)
+        cli_warn(PROG, "--summary-json: cannot write %s: %s", path, strerror(errno));
+    return exit_code;
 }
 
 /* ------------------------------------------------------------------ main */
@@ -583,6 +618,14 @@ int main(int argc, char **argv)
     bool want_report = opt.dedup || opt.report_path;
     if (want_report && run_report_prepare(&buffer_report, opt.dedup, opt.report_path, run_id_text) != 0)
         return EXIT_GREY_FAILED;
+    /* Opened now, so that a FILE that cannot be written stops the job before it starts. */
+    FILE *summary_file = NULL;
+    if (opt.summary_path && !(summary_file = fopen(opt.summary_path, "w"))) {
+        cli_error(PROG, "--summary-json: cannot write %s: %s; the job was not started", opt.summary_path,
+                  strerror(errno));
+        return EXIT_GREY_FAILED;
+    }
+    static struct run_summary summary;
 
     if (!opt.quiet)
         print_banner(&opt, &plan, &gpus, opt.have_cap ? opt.cap : UINT64_MAX);
@@ -592,10 +635,13 @@ int main(int argc, char **argv)
     pid_t job_pid = 0;
     int status = run_job(opt.command, &job_pid, &exit_code);
     if (status < 0)
-        return exit_code;
+        return finish_summary(summary_file, &summary, opt.summary_path, opt.command, exit_code);
+    summary.started = true;
+    summary.wait_status = status;
+    summary.ledger = have_ledger;
 
     if (have_ledger) {
-        print_summary(&ledger, run_id, job_pid, status, opt.quiet);
+        print_summary(&ledger, run_id, job_pid, status, opt.quiet, &summary);
         /* The job is over, so the ledger may be idle now: the moment bytes that a process killed
          * mid-allocation left behind can go back (policy/ledger.h). */
         grey_ledger_reclaim(&ledger);
@@ -604,8 +650,10 @@ int main(int argc, char **argv)
     if (want_report)
         run_report_finish(&buffer_report, opt.quiet);
     if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return EXIT_GREY_FAILED;
+        exit_code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        exit_code = 128 + WTERMSIG(status);
+    else
+        exit_code = EXIT_GREY_FAILED;
+    return finish_summary(summary_file, &summary, opt.summary_path, opt.command, exit_code);
 }

@@ -44,6 +44,7 @@ static const char usage_text[] =
     "  --ledger FILE  the ledger to read (default: the admin plan's ledger, else $GREY_LEDGER,\n"
     "                 else /dev/shm/grey-UID.ledger)\n"
     "  -h, --help     this text\n"
+    "  --version      print grey's version\n"
     "\n"
     "Reading the ledger also gives the bytes of processes that died without exiting (SIGKILL)\n"
     "back to the budgets, when grey-top may write the ledger.\n"
@@ -62,7 +63,8 @@ static int parse_options(int argc, char **argv, struct top_options *o)
     static const struct option longopts[] = {
         {"once", no_argument, NULL, 'o'},       {"json", no_argument, NULL, 'j'},
         {"prometheus", no_argument, NULL, 'p'}, {"ledger", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},       {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
     opterr = 0;
@@ -84,6 +86,9 @@ static int parse_options(int argc, char **argv, struct top_options *o)
             break;
         case 'h':
             fputs(usage_text, stdout);
+            exit(CLI_EXIT_OK);
+        case 'V':
+            cli_print_version(PROG);
             exit(CLI_EXIT_OK);
         case ':':
             return cli_usage_error(PROG, "option '%s' needs a value", argv[optind - 1]);

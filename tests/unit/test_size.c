@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "policy/settings.h"
 #include "policy/size.h"
 
 #define KiB 1024ULL
@@ -53,6 +54,54 @@ Test(size_parse, every_unit_and_case)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         cr_expect_eq(parse_ok(cases[i].text), cases[i].want, "%s", cases[i].text);
+}
+
+/* Kubernetes writes "20Gi"; a resource limit copied from a pod spec must mean the same here. */
+Test(size_parse, kubernetes_suffixes)
+{
+    cr_assert_eq(parse_ok("20Gi"), 20 * GiB);
+    cr_assert_eq(parse_ok("512Mi"), 512 * MiB);
+    cr_assert_eq(parse_ok("64Ki"), 64 * KiB);
+    cr_assert_eq(parse_ok("2Ti"), 2 * TiB);
+    cr_assert_eq(parse_ok("1.5Gi"), 1610612736ULL);
+    cr_assert_eq(parse_ok("3 mi"), 3 * MiB);
+    parse_refused("1Bi", "unknown unit 'Bi'");
+    parse_refused("1Pi", "unknown unit 'Pi'");
+    parse_refused("1Gib2", "unknown unit 'Gib2'");
+}
+
+/* The documented choice: GB is binary like G and GiB (never numfmt's SI 10^9). */
+Test(size_parse, gb_is_binary)
+{
+    cr_assert_eq(parse_ok("2GB"), parse_ok("2GiB"));
+    cr_assert_eq(parse_ok("2GB"), 2147483648ULL);
+    cr_assert_neq(parse_ok("2GB"), 2000000000ULL);
+    cr_assert_eq(parse_ok("1TB"), TiB);
+}
+
+static const char *env_cap_20gi(const char *name, bool secure)
+{
+    (void)secure;
+    return strcmp(name, "GREY_CAP") == 0 ? "20Gi" : NULL;
+}
+
+static const char *env_cap_bad(const char *name, bool secure)
+{
+    (void)secure;
+    return strcmp(name, "GREY_CAP") == 0 ? "20Gx" : NULL;
+}
+
+/* The hook reads GREY_CAP through policy/settings.c with this same parser: what grey-run's --cap
+ * accepts, the hook accepts, and refuses with the same words. */
+Test(size_parse, hook_settings_use_the_same_parser)
+{
+    struct grey_settings s;
+    grey_settings_read(&s, env_cap_20gi, 1000);
+    cr_assert(s.have_cap, "GREY_CAP=20Gi was not taken: %s", s.cap_error);
+    cr_assert_eq(s.cap, 20 * GiB);
+    grey_settings_read(&s, env_cap_bad, 1000);
+    cr_assert(!s.have_cap);
+    cr_assert(strstr(s.cap_error, "unknown unit 'Gx' in '20Gx'") != NULL, "%s", s.cap_error);
 }
 
 Test(size_parse, fractions_are_exact)

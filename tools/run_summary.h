@@ -1,0 +1,49 @@
+/* grey-run's end-of-job summary as data: what the job's processes left in their ledger slots,
+ * per GPU, and how the job ended. grey-run prints it for people; with --summary-json FILE it is
+ * also written as JSON for machines (a Slurm epilog, a CI step):
+ *
+ *   {"grey_version": "0.1.0", "command": ["python", "train.py"],
+ *    "exit_code": 0,              grey-run's own exit status (the job's, 128+N for signal N)
+ *    "exit_status": 0,            the job's exit status, null when a signal ended it
+ *    "signal": null,              the signal that ended the job, else null
+ *    "started": true,             false when the command could not run (exit_code 126/127)
+ *    "ledger": true,              false when grey-run had no ledger: nothing below is known
+ *    "hook_loaded": true,         some process of the job loaded libgreyhook.so
+ *    "processes": 1, "gpu_processes": 1,
+ *    "gpus": [{"row": 0, "index": 0, "uuid": "GPU-...", "pci_bus_id": "0000:17:00.0",
+ *              "name": "...", "cap_bytes": 536870912 (null: no cap), "peak_bytes": 419430400,
+ *              "denied": 3, "largest_denied_bytes": 209715200,
+ *              "throttled_seconds": 0.0,  time the job's launches waited at the fair-share gate
+ *              "processes": 1}]}
+ *
+ * Sizes are bytes. Only GPUs the job used are listed. */
+#ifndef GREY_RUN_SUMMARY_H
+#define GREY_RUN_SUMMARY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "policy/ledger_gpu.h"
+#include "policy/limits.h"
+
+struct run_summary_gpu {
+    unsigned processes;            /* 0: the job did not use this row */
+    bool have_id;
+    struct grey_gpu_id id;
+    uint64_t peak, cap, denied, largest_denied; /* cap UINT64_MAX: none */
+    uint64_t throttled_ns;
+};
+
+struct run_summary {
+    bool started, ledger;
+    int wait_status;               /* waitpid's, when started */
+    int exit_code;                 /* what grey-run exits with */
+    unsigned processes, gpu_processes;
+    struct run_summary_gpu gpu[GREY_MAX_DEVICES];
+};
+
+/* Writes s as one JSON object (and a newline) to f, which is left open. 0, or -1 with errno. */
+int run_summary_write_json(FILE *f, const struct run_summary *s, char *const *command);
+
+#endif
