@@ -12,6 +12,7 @@ packages=(
   clang llvm libclang-rt-14-dev
   curl jq prometheus   # ledger tests: grey-exporter over HTTP, grey-top --json, promtool
   python3              # fair-share and bench scripts compute shares and figures with it
+  libslurm-dev slurmctld slurmd slurm-client  # the SPANK plugin (slurm/) and its single-node Slurm test
 )
 
 missing=()

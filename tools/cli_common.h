@@ -3,6 +3,7 @@
 #ifndef GREY_CLI_COMMON_H
 #define GREY_CLI_COMMON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "policy/settings.h"
@@ -21,6 +22,10 @@ int cli_error(const char *prog, const char *fmt, ...) __attribute__((format(prin
 
 /* Prints "PROG: warning: <message>" to stderr. */
 void cli_warn(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The rule of cli_parse_size without the printing (the Slurm plugin reports through Slurm): 0, or
+ * -1 with the reason in why ("unknown unit 'XB' in '12XB' (...)"). */
+int cli_check_size(const char *text, uint64_t *out, char *why, size_t whylen);
 
 /* Parses the SIZE argument of option opt ("--cap") with grey_size_parse. Zero is refused too: no
  * grey option means anything by a size of zero bytes. On error prints a usage error such as
