@@ -92,4 +92,144 @@ out_has cap512 'ok \(2 of 10 blocks of 200 MiB\)' "the program saw two blocks"
 out_has cap512 'grey: peak 400.0 MiB of 512.0 MiB on GPU [01] \(GPU-[0-9a-f]{8}\); 9 allocations denied \(largest 200.0 MiB\)' \
     "the end summary reaches the job's stderr"
 
+# hold NAME BYTES SRUN-OPTIONS...: prog_hold in a job in the background; the job's
+# CUDA_VISIBLE_DEVICES goes to $work/NAME.gpu. Released by touching $work/NAME.release.
+hold() {
+    local name=$1 bytes=$2; shift 2
+    rm -f "$work/$name.status" "$work/$name.release" "$work/$name.gpu"
+    timeout 60 srun "$@" sh -c "echo \"\$CUDA_VISIBLE_DEVICES\" >$work/$name.gpu; exec $HOLD $bytes $work/$name.status $work/$name.release" \
+        >"$work/$name.out" 2>&1 &
+    bg_pids+=($!)
+}
+held() { # held NAME: ok / denied / error once prog_hold has tried, "timeout" after 30 s
+    local f=$work/$1.status i
+    for ((i = 0; i < 3000; i++)); do [ -e "$f" ] && break; sleep 0.01; done
+    [ -e "$f" ] && cut -d' ' -f1 "$f" || echo timeout
+}
+expect_held() { # expect_held NAME WANT DESCRIPTION
+    local got; got=$(held "$1")
+    if [ "$got" = "$2" ]; then ok "$3"; else fail "$3: $got, wanted $2"; sed 's/^/      /' "$work/$1.out"; fi
+}
+release_all() { # release_all NAME...: lets the holders go and waits for their jobs
+    local n
+    for n in "$@"; do touch "$work/$n.release"; done
+    wait "${bg_pids[@]}" 2>/dev/null
+    bg_pids=()
+}
+
+echo "== two jobs on different GPUs each take their GPU's whole budget (2 GiB)"
+hold gpuA $((2 * GiB)) --gres=gpu:1 --gpu-mem-cap=2GiB
+expect_held gpuA ok "job A holds 2 GiB, all of its GPU's budget"
+hold gpuB $((2 * GiB)) --gres=gpu:1 --gpu-mem-cap=2GiB
+expect_held gpuB ok "job B, on the other GPU, holds 2 GiB too"
+a=$(cat "$work/gpuA.gpu" 2>/dev/null); b=$(cat "$work/gpuB.gpu" 2>/dev/null)
+if [ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ]; then ok "Slurm gave them different GPUs ($a and $b)"
+else fail "the jobs' GPUs: '$a' and '$b', wanted two different ones"; fi
+hold gpuC $((1 * MiB)) --gres=gpu:1 --gpu-mem-cap=2GiB -t 1 --immediate=5
+release_all gpuA gpuB gpuC
+grep -q 'peak 2.0 GiB of 2.0 GiB' "$work/gpuA.out" && ok "job A's summary: peak 2.0 GiB of 2.0 GiB" \
+    || { fail "job A's summary"; sed 's/^/      /' "$work/gpuA.out"; }
+
+echo "== two jobs on shards of one GPU share its budget"
+hold shA $((1536 * MiB)) --gres=shard:2 --gpu-mem-cap=2GiB
+expect_held shA ok "job A (2 shards) holds 1.5 GiB of GPU's 2 GiB budget"
+hold shB $((1 * GiB)) --gres=shard:2 --gpu-mem-cap=2GiB
+expect_held shB denied "job B (2 shards of the same GPU) is denied 1 GiB: only 0.5 GiB of the budget is left"
+a=$(cat "$work/shA.gpu" 2>/dev/null); b=$(cat "$work/shB.gpu" 2>/dev/null)
+if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "both ran on shards of GPU $a"
+else fail "the shard jobs' GPUs: '$a' and '$b', wanted the same one"; fi
+release_all shA shB
+
+echo "== default caps: the admin's default_cap, and K of a GPU's N shards get K/N of its budget"
+run default srun --gres=gpu:1 "$FAMILIES" alloc linked $((768 * MiB))
+rc_is default 0 "a job without options is capped at the admin's default_cap 768 MiB (3 of 10 blocks)"
+out_has default 'peak 600.0 MiB of 768.0 MiB' "its summary says so"
+run shard2 srun --gres=shard:2 "$FAMILIES" alloc linked $((1 * GiB))
+rc_is shard2 0 "--gres=shard:2 of 4 shards: capped at half the GPU's 2 GiB budget (5 of 10 blocks)"
+run shard1 srun --gres=shard:1 "$FAMILIES" alloc linked $((512 * MiB))
+rc_is shard1 0 "--gres=shard:1 of 4 shards: capped at a quarter, 512 MiB"
+run shardcap srun --gres=shard:1 --gpu-mem-cap=1GiB "$FAMILIES" alloc linked $((1 * GiB))
+rc_is shardcap 0 "--gpu-mem-cap wins over the shard default"
+
+echo "== bad values stop the submission; the job never runs"
+for bad in "--gpu-mem-cap=12XB:unknown unit 'XB'" "--gpu-mem-cap=0:greater than zero" \
+           "--gpu-weight=0:--gpu-weight=0" "--gpu-weight=abc:--gpu-weight=abc" \
+           "--gpu-max-share=150%:--gpu-max-share=150%"; do
+    opt=${bad%%:*} why=${bad#*:}
+    rm -f "$work/ran"
+    run badsrun srun "$opt" touch "$work/ran"
+    rc_not badsrun "srun $opt is refused"
+    out_has badsrun "grey: .*$why" "srun $opt: the message names the value"
+    [ -e "$work/ran" ] && fail "srun $opt: the job ran" || ok "srun $opt: the job did not run"
+done
+rm -f "$work/ran"
+run badsbatch sbatch --wait -o "$work/bad-%j.out" --gpu-mem-cap=12XB --wrap "touch $work/ran"
+rc_not badsbatch "sbatch --gpu-mem-cap=12XB is refused"
+out_has badsbatch "grey: --gpu-mem-cap=12XB: unknown unit 'XB'" "sbatch names the value"
+[ -e "$work/ran" ] && fail "sbatch --gpu-mem-cap=12XB: the job ran" || ok "sbatch --gpu-mem-cap=12XB: the job did not run"
+
+echo "== sbatch --gpu-mem-cap=512MiB with an srun inside: capped once, the hook once in LD_PRELOAD"
+cat >"$work/batch.sh" <<SCRIPT
+#!/bin/bash
+echo "batch LD_PRELOAD=\$LD_PRELOAD"
+srun --gres=gpu:1 sh -c 'echo "step LD_PRELOAD=\$LD_PRELOAD"; exec $FAMILIES alloc linked $((512 * MiB))'
+echo "step status \$?"
+SCRIPT
+run sbatch sbatch --wait --gres=gpu:1 --gpu-mem-cap=512MiB -o "$work/batch.out" "$work/batch.sh"
+rc_is sbatch 0 "the batch job ran"
+cp "$work/batch.out" "$work/batchjob.out" 2>/dev/null || : >"$work/batchjob.out"
+out_has batchjob "^step LD_PRELOAD=$HOOK\$" "the nested step's LD_PRELOAD holds the hook exactly once"
+out_has batchjob "^batch LD_PRELOAD=$HOOK\$" "so does the batch script's"
+out_has batchjob 'ok \(2 of 10 blocks of 200 MiB\)' "the step inherited sbatch's cap: 2 of 10 blocks"
+out_has batchjob '^step status 0$' "the step's checks passed"
+out_has batchjob 'grey: peak 400.0 MiB of 512.0 MiB .*9 allocations denied' "the step's end summary is in the job's output"
+
+echo "== the never-loaded warning"
+run static srun "$STATIC"
+rc_is static 0 "a static program ran"
+out_has static 'grey: WARNING: the job never loaded libgreyhook.so' "the job's output has the loud warning"
+
+echo "== a non-root user's job"
+# The simulated GPUs' state file is root's: nobody's processes get one of their own.
+mkdir -p "$work/nobody" && chown nobody "$work/nobody"
+run nobody runuser -u nobody -- env GREY_SIM_STATE="$work/nobody/sim" srun --gres=gpu:1 --gpu-mem-cap=512MiB "$FAMILIES" alloc linked $((512 * MiB))
+rc_is nobody 0 "nobody's job is capped at 512 MiB (2 of 10 blocks)"
+out_has nobody 'grey: peak 400.0 MiB of 512.0 MiB' "nobody's job gets its end summary from the node ledger"
+run nobodyid runuser -u nobody -- srun id -un
+out_has nobodyid '^nobody$' "the job ran as nobody"
+
+echo "== a malformed plugstack.conf line fails the job with the argument named"
+plugstack hook="$HOOK" plan="$work/plan.conf" default_cap=lots
+rm -f "$work/ran"
+run badconf srun touch "$work/ran"
+rc_not badconf "srun fails"
+out_has badconf "grey: plugstack.conf: default_cap=lots" "the message names the argument"
+[ -e "$work/ran" ] && fail "the job ran under a broken plugstack.conf" || ok "the job did not run"
+plugstack hook="$HOOK" plan="$work/plan.conf" default_cap=768MiB shards_per_gpu=4
+
+if [ -z "${SLURM_SKIP_FAIR:-}" ]; then
+echo "== --gpu-weight=3 and 1 on shards of one simulated GPU: 3:1 of the device time (8 s)"
+now() { python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_MONOTONIC))'; }
+t=$(now); F=$((t + 1500000000)); U=$((F + 8000000000))
+timeout 60 srun --gres=shard:2 --gpu-weight=3 "$LOAD" --from "$F" --until "$U" >"$work/w3.json" 2>"$work/w3.err" &
+bg_pids+=($!)
+timeout 60 srun --gres=shard:2 --gpu-weight=1 "$LOAD" --from "$F" --until "$U" >"$work/w1.json" 2>"$work/w1.err" &
+bg_pids+=($!)
+wait "${bg_pids[@]}"; bg_pids=()
+out=$(python3 - "$work" <<'PY' 2>&1
+import json, sys
+w = sys.argv[1]
+a, b = (json.load(open(f"{w}/{n}.json")) for n in ("w3", "w1"))
+ratio = a["completed"] / max(b["completed"], 1)
+print(("ok" if 2.7 <= ratio <= 3.3 else "FAILED") + f": completed {a['completed']} : {b['completed']} = {ratio:.2f} : 1 (3 : 1 +-10%)")
+PY
+)
+case "$out" in
+    ok:*) ok "${out#ok: }" ;;
+    *) fail "${out#FAILED: }"; sed 's/^/      /' "$work/w3.err" "$work/w1.err" ;;
+esac
+grep -q 'launches throttled' "$work/w1.err" && ok "the weight-1 job's summary says how long its launches were throttled" \
+    || { fail "no throttled time in the weight-1 job's summary"; sed 's/^/      /' "$work/w1.err"; }
+fi
+
 finish slurm-integration
