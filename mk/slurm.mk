@@ -35,7 +35,7 @@ all: $(SPANK_PLUGIN)
 slurm-plugin: $(SPANK_PLUGIN)
 
 slurm-integration: all $(SPANK_PLUGIN) $(BUILD)/tests/integration/prog_families $(BUILD)/tests/integration/prog_hold \
-                   $(STATIC_BIN) $(BUILD)/tests/fairshare/fair_load
+                   $(BUILD)/tests/integration/prog_dedup $(STATIC_BIN) $(BUILD)/tests/fairshare/fair_load
 	@bash tests/slurm/slurm_tests.sh
 
 install: slurm-install
@@ -52,3 +52,14 @@ slurm-integration:
 endif
 
 EXTRA_CHECKS += slurm-integration
+
+# The unit test of the plugin's pure parts links them beside the usual libraries (explicit rules:
+# the objects must come before the archives they use).
+SPANK_PURE_SRC := slurm/spank_config.c slurm/spank_request.c slurm/spank_cap.c
+$(BUILD)/tests/unit/test_spank: $(BUILD)/obj/tests/unit/test_spank.o $(call obj,$(SPANK_PURE_SRC)) $(TOOLS_LIB) $(POLICY_LIB)
+	@mkdir -p $(@D)
+	$(call q,CC)$(CC) -o $@ $^ -lcriterion -lcjson -ldl -lpthread
+$(BUILD)/asan/tests/unit/test_spank: $(BUILD)/asan/obj/tests/unit/test_spank.o $(call asan_obj,$(SPANK_PURE_SRC)) \
+                                     $(TOOLS_ASAN_LIB) $(POLICY_ASAN_LIB)
+	@mkdir -p $(@D)
+	$(call q,CC)$(CC) $(SAN) -o $@ $^ -lcriterion -lcjson -ldl -lpthread

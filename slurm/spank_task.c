@@ -167,7 +167,7 @@ int spank_task_start(spank_t sp, const struct spank_config *cfg, const struct sp
     static struct run_report report;
     bool want_report = req->dedup;
     if (want_report) {
-        if (run_report_prepare(&report, true, req->dedup_file[0] ? req->dedup_file : NULL, run_text) != 0)
+        if (run_report_prepare(&report, "grey", "--gpu-dedup", true, req->dedup_file[0] ? req->dedup_file : NULL, run_text) != 0)
             return -1;
         if (put_env(sp, "GREY_REPORT_DIR", getenv("GREY_REPORT_DIR")) != 0 || put_env(sp, "GREY_DEDUP", "1") != 0)
             return -1;

@@ -475,7 +475,7 @@ int main(int argc, char **argv)
         setenv("GREY_MAX_SHARE", opt.max_share_text, 1);
     struct run_report buffer_report;
     bool want_report = opt.dedup || opt.report_path;
-    if (want_report && run_report_prepare(&buffer_report, opt.dedup, opt.report_path, run_id_text) != 0)
+    if (want_report && run_report_prepare(&buffer_report, PROG, "--report", opt.dedup, opt.report_path, run_id_text) != 0)
         return EXIT_GREY_FAILED;
 
     if (!opt.quiet)

@@ -15,6 +15,7 @@ FAMILIES=$B/tests/integration/prog_families
 HOLD=$B/tests/integration/prog_hold
 LOAD=$B/tests/fairshare/fair_load
 STATIC=$B/tests/integration/static_true
+DEDUP=$B/tests/integration/prog_dedup
 source "$root/tests/lib.sh"
 source "$root/tests/slurm/cluster.sh"
 
@@ -197,6 +198,19 @@ rc_is nobody 0 "nobody's job is capped at 512 MiB (2 of 10 blocks)"
 out_has nobody 'grey: peak 400.0 MiB of 512.0 MiB' "nobody's job gets its end summary from the node ledger"
 run nobodyid runuser -u nobody -- srun id -un
 out_has nobodyid '^nobody$' "the job ran as nobody"
+
+echo "== srun --gpu-dedup=FILE: the buffer report of the job"
+run dedup srun --gres=gpu:1 --gpu-dedup="$work/dedup.json" "$DEDUP" upload linked 1
+rc_is dedup 0 "the job ran with fingerprints"
+out_has dedup 'grey: dedup: 16.0 MiB reclaimable in 1 group; largest: 3 x 8.0 MiB from load_weights' \
+    "the three identical uploads are found"
+if jq -e '.reclaimable_bytes == 16777216' "$work/dedup.json" >/dev/null 2>&1; then ok "the JSON report is at FILE"
+else fail "no report with 16 MiB reclaimable at $work/dedup.json"; fi
+rm -f "$work/ran"
+run baddedup srun --gres=gpu:1 --gpu-dedup="$work/no/such/dir/r.json" touch "$work/ran"
+rc_not baddedup "--gpu-dedup into a missing directory fails the task"
+out_has baddedup "cannot write in $work/no/such/dir" "the message names the directory"
+[ -e "$work/ran" ] && fail "--gpu-dedup into a missing directory: the job ran" || ok "that job did not run"
 
 echo "== a malformed plugstack.conf line fails the job with the argument named"
 plugstack hook="$HOOK" plan="$work/plan.conf" default_cap=lots
