@@ -212,6 +212,19 @@ rc_not baddedup "--gpu-dedup into a missing directory fails the task"
 out_has baddedup "cannot write in $work/no/such/dir" "the message names the directory"
 [ -e "$work/ran" ] && fail "--gpu-dedup into a missing directory: the job ran" || ok "that job did not run"
 
+echo "== salloc --gpu-mem-cap=512MiB: the steps of the allocation are capped"
+run salloc salloc --gres=gpu:1 --gpu-mem-cap=512MiB srun "$FAMILIES" alloc linked $((512 * MiB))
+rc_is salloc 0 "salloc's step got 2 of 10 blocks"
+out_has salloc 'grey: peak 400.0 MiB of 512.0 MiB' "with its end summary"
+
+echo "== scancel: the cancelled job still gets its summary"
+hold cancelled $((512 * MiB)) --gres=gpu:1 --gpu-mem-cap=1GiB -J grey-cancel
+expect_held cancelled ok "the job holds 512 MiB"
+scancel -n grey-cancel
+wait "${bg_pids[@]}" 2>/dev/null; bg_pids=()
+out_has cancelled 'CANCELLED' "Slurm cancelled the step"
+out_has cancelled 'grey: peak 512.0 MiB of 1.0 GiB' "the summary came after the cancel"
+
 echo "== a malformed plugstack.conf line fails the job with the argument named"
 plugstack hook="$HOOK" plan="$work/plan.conf" default_cap=lots
 rm -f "$work/ran"
