@@ -63,3 +63,10 @@ $(BUILD)/asan/tests/unit/test_spank: $(BUILD)/asan/obj/tests/unit/test_spank.o $
                                      $(TOOLS_ASAN_LIB) $(POLICY_ASAN_LIB)
 	@mkdir -p $(@D)
 	$(call q,CC)$(CC) $(SAN) -o $@ $^ -lcriterion -lcjson -ldl -lpthread
+
+ifneq ($(SPANK_H),)
+uninstall: slurm-uninstall
+.PHONY: slurm-uninstall
+slurm-uninstall:
+	rm -f $(DESTDIR)$(SLURM_PLUGIN_DIR)/grey_spank.so
+endif

@@ -6,8 +6,8 @@
 #include "policy/size.h"
 #include "spank_cap.h"
 
-/* The GPU a shard job runs on: Slurm puts shards of one GPU in a step, and names it by its
- * index in gres.conf, which the admin plan's [device N] sections follow. -1 when not a number. */
+/* The GPU a shard job runs on: Slurm gives a step shards of one GPU and names it by its index
+ * on the node, which the admin plan's [device N] sections follow. -1 when not a number. */
 static int first_index(const char *visible)
 {
     if (!visible || !*visible)
@@ -30,7 +30,7 @@ int spank_default_cap(const struct spank_config *cfg, const struct grey_plan *pl
         if (*end || k == 0 || k > cfg->shards_per_gpu)
             snprintf(how, howlen, "SLURM_SHARDS_ON_NODE=%s is not 1..%u shards", shards, cfg->shards_per_gpu);
         else if (dev < 0)
-            snprintf(how, howlen, "CUDA_VISIBLE_DEVICES=%s names no GPU index", visible ? visible : "");
+            snprintf(how, howlen, "the task's GPU list '%s' names no GPU index", visible ? visible : "");
         else if (!plan || !plan->dev[dev].present)
             snprintf(how, howlen, "the admin plan has no [device %d] budget", dev);
         else {

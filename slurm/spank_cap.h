@@ -11,7 +11,8 @@
 #include "policy/plan.h"
 #include "spank_config.h"
 
-/* plan: the admin plan, or NULL. visible: the task's CUDA_VISIBLE_DEVICES (NULL when unset),
+/* plan: the admin plan, or NULL. visible: the node's indexes of the task's GPUs
+ * (SLURM_STEP_GPUS, else SLURM_JOB_GPUS, else CUDA_VISIBLE_DEVICES; NULL or "" when unset),
  * shards: its SLURM_SHARDS_ON_NODE (NULL when unset). Returns 1 with *cap and a phrase for
  * messages in how ("2 of GPU 0's 4 shards of its 8.0 GiB budget"), or 0 when no default applies
  * (how then says why the shard rule did not, or ""). */

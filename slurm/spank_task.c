@@ -35,6 +35,18 @@ static const char *task_env(spank_t sp, const char *name, char *buf, int len)
     return buf;
 }
 
+/* The node's indexes of the task's GPUs: Slurm's own lists first (SLURM_STEP_GPUS in a step,
+ * SLURM_JOB_GPUS in a batch script), since CUDA_VISIBLE_DEVICES is renumbered from 0 where
+ * cgroups constrain the devices; "" when none is set. */
+static const char *task_gpus(spank_t sp, char *buf, int len)
+{
+    static const char *const vars[] = {"SLURM_STEP_GPUS", "SLURM_JOB_GPUS", "CUDA_VISIBLE_DEVICES"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (*task_env(sp, vars[i], buf, len))
+            return buf;
+    return buf;
+}
+
 static int put_env(spank_t sp, const char *name, const char *value)
 {
     if (spank_setenv(sp, name, value, 1) != ESPANK_SUCCESS) {
@@ -121,7 +133,7 @@ int spank_task_start(spank_t sp, const struct spank_config *cfg, const struct sp
     if (have_cap)
         cap = req->cap;
     else
-        have_cap = spank_default_cap(cfg, nplans ? &plan : NULL, task_env(sp, "CUDA_VISIBLE_DEVICES", vis, sizeof vis),
+        have_cap = spank_default_cap(cfg, nplans ? &plan : NULL, task_gpus(sp, vis, sizeof vis),
                                      task_env(sp, "SLURM_SHARDS_ON_NODE", shards, sizeof shards), &cap, how,
                                      sizeof how) == 1;
     if (have_cap) {

@@ -27,7 +27,7 @@ cluster_start() {
     slurmd_port=$(cluster_free_port $((ctld_port + 1)))
     local files="" i
     # slurmd wants character devices: nodes like /dev/null's stand in for the GPUs.
-    for ((i = 0; i < gpus; i++)); do mknod -m 666 "$dir/dev/nvidia$i" c 1 3 || return 1; done
+    for ((i = 0; i < gpus; i++)); do rm -f "$dir/dev/nvidia$i"; mknod -m 666 "$dir/dev/nvidia$i" c 1 3 || return 1; done
     {
         echo "Name=gpu Type=sim File=$dir/dev/nvidia[0-$((gpus - 1))]"
         for ((i = 0; i < gpus; i++)); do

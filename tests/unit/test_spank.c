@@ -163,7 +163,7 @@ Test(spank_cap, shards_that_cannot_be_placed_fall_back_and_say_why)
     cr_assert_eq(cap, 768 * MiB);
     cr_assert(strstr(how, "no [device 3] budget"), "%s", how);
     cr_assert_eq(spank_default_cap(&c, &p, "GPU-abc", "1", &cap, how, sizeof how), 1);
-    cr_assert(strstr(how, "names no GPU index"), "%s", how);
+    cr_assert(strstr(how, "GPU list 'GPU-abc' names no GPU index"), "%s", how);
     cr_assert_eq(spank_default_cap(&c, &p, "0", "9", &cap, how, sizeof how), 1);
     cr_assert(strstr(how, "is not 1..4 shards"), "%s", how);
     cr_assert_eq(spank_default_cap(&c, NULL, "0", "1", &cap, how, sizeof how), 1, "no admin plan: the default");
