@@ -7,7 +7,7 @@
 #   make slurm-integration      tests/slurm/slurm_tests.sh: a single-node slurmctld + slurmd of
 #                               its own on 127.0.0.1 (a temporary slurm.conf, stopped by PID), the
 #                               plugin's options through srun and sbatch on the simulated GPUs
-#   make install                also puts the plugin in SLURM_PLUGIN_DIR
+#   make install                also puts the plugin in SLURM_PLUGIN_DIR (PREFIX/lib/slurm)
 # slurm-integration runs in `make check`; the plugin's pure parts are unit-tested in
 # tests/unit/test_spank.c (by the main Makefile, with and without sanitizers).
 #
@@ -16,8 +16,10 @@
 SPANK_H := $(wildcard /usr/include/slurm/spank.h)
 SPANK_PLUGIN := $(BUILD)/slurm/grey_spank.so
 SPANK_SRC := $(sort $(wildcard slurm/*.c))
-SLURM_PLUGIN_DIR ?= $(firstword $(wildcard /usr/lib/$(shell gcc -print-multiarch 2>/dev/null)/slurm-wlm) \
-                      $(PREFIX)/lib/slurm)
+# Under PREFIX like everything else `make install` writes (plugstack.conf names the plugin by
+# its absolute path); SLURM_PLUGIN_DIR=/usr/lib/x86_64-linux-gnu/slurm-wlm puts it beside
+# Slurm's own plugins.
+SLURM_PLUGIN_DIR ?= $(PREFIX)/lib/slurm
 
 $(BUILD)/obj/slurm/%.o: CFLAGS_EXTRA := -fvisibility=hidden $(CJSON_CFLAGS)
 

@@ -234,6 +234,19 @@ out_has badconf "grey: plugstack.conf: default_cap=lots" "the message names the 
 [ -e "$work/ran" ] && fail "the job ran under a broken plugstack.conf" || ok "the job did not run"
 plugstack hook="$HOOK" plan="$work/plan.conf" default_cap=768MiB shards_per_gpu=4
 
+echo "== make install: the installed plugin and hook"
+if (cd "$root" && make -s install PREFIX="$work/prefix" >"$work/install.out" 2>&1); then
+    ok "make install PREFIX=... (the plugin in PREFIX/lib/slurm)"
+else
+    fail "make install"; sed 's/^/      /' "$work/install.out"
+fi
+echo "required $work/prefix/lib/slurm/grey_spank.so hook=$work/prefix/lib/libgreyhook.so plan=$work/plan.conf" \
+    >"$work/plugstack.conf"
+run installed srun --gres=gpu:1 --gpu-mem-cap=512MiB sh -c "echo \"LD_PRELOAD=\$LD_PRELOAD\"; exec $FAMILIES alloc linked $((512 * MiB))"
+rc_is installed 0 "the installed plugin caps the job (2 of 10 blocks)"
+out_has installed "^LD_PRELOAD=$work/prefix/lib/libgreyhook.so\$" "with the installed hook"
+plugstack hook="$HOOK" plan="$work/plan.conf" default_cap=768MiB shards_per_gpu=4
+
 if [ -z "${SLURM_SKIP_FAIR:-}" ]; then
 echo "== --gpu-weight=3 and 1 on shards of one simulated GPU: 3:1 of the device time (8 s)"
 now() { python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_MONOTONIC))'; }
