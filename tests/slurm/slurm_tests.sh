@@ -232,6 +232,18 @@ run badconf srun touch "$work/ran"
 rc_not badconf "srun fails"
 out_has badconf "grey: plugstack.conf: default_cap=lots" "the message names the argument"
 [ -e "$work/ran" ] && fail "the job ran under a broken plugstack.conf" || ok "the job did not run"
+plugstack hook="$work/missing/libgreyhook.so" plan="$work/plan.conf"
+run nohook srun touch "$work/ran"
+rc_not nohook "a missing hook fails the task"
+out_has nohook "grey: hook=$work/missing/libgreyhook.so: No such file or directory; the task was not started" \
+    "the message names the hook's path"
+[ -e "$work/ran" ] && fail "the job ran without its hook" || ok "the job did not run"
+printf 'grey-plan-version = 1\n[device 0]\nbudget = 1GiB\nprocess_cap = 2GiB\n' >"$work/bad-plan.conf"
+plugstack hook="$HOOK" plan="$work/bad-plan.conf"
+run badplan srun touch "$work/ran"
+rc_not badplan "a malformed admin plan fails the task"
+out_has badplan "grey: plan=$work/bad-plan.conf: .*bad-plan.conf:[0-9]+" "the message names the plan and its line"
+[ -e "$work/ran" ] && fail "the job ran under a malformed admin plan" || ok "the job did not run"
 plugstack hook="$HOOK" plan="$work/plan.conf" default_cap=768MiB shards_per_gpu=4
 
 echo "== make install: the installed plugin and hook"
