@@ -20,6 +20,7 @@
 #include "policy/ledger.h"
 #include "policy/ledger_path.h"
 #include "policy/plan.h"
+#include "policy/settings.h"
 #include "policy/size.h"
 #include "tools/job_env.h"
 #include "tools/run_report.h"
@@ -54,6 +55,14 @@ static int put_env(spank_t sp, const char *name, const char *value)
         return -1;
     }
     return 0;
+}
+
+/* The plugstack's plan= as GREY_ADMIN_PLAN, for grey_settings_read's rule; nothing else. */
+static const char *admin_plan_arg;
+static const char *admin_plan_lookup(const char *name, bool secure)
+{
+    (void)secure;
+    return strcmp(name, "GREY_ADMIN_PLAN") == 0 ? admin_plan_arg : NULL;
 }
 
 static void drop_signal(int sig) { (void)sig; }
@@ -104,19 +113,27 @@ int spank_task_start(spank_t sp, const struct spank_config *cfg, const struct sp
         slurm_error("grey: hook=%s: %s; the task was not started", cfg->hook, strerror(errno));
         return -1;
     }
+    /* The admin plan the hook will read: plan=, unless the node has one at the admin path,
+     * which wins for the hook (policy/settings.h) and so here too. */
     static struct grey_plan plan;
     const struct grey_plan *plans[1];
     unsigned nplans = 0;
-    if (cfg->plan[0]) {
-        char err[512];
-        if (grey_plan_load_admin(cfg->plan, &plan, err, sizeof err) < 0) {
-            slurm_error("grey: plan=%s: %s; the task was not started", cfg->plan, err);
-            return -1;
-        }
-        plans[nplans++] = &plan;
-        if (put_env(sp, "GREY_ADMIN_PLAN", cfg->plan) != 0)
-            return -1;
+    admin_plan_arg = cfg->plan[0] ? cfg->plan : NULL;
+    static struct grey_settings set;
+    grey_settings_read(&set, admin_plan_lookup, (unsigned)geteuid());
+    if (cfg->plan[0] && strcmp(set.admin_plan, cfg->plan) != 0)
+        slurm_info("grey: %s exists and wins over plan=%s (as it does for the hook)", set.admin_plan, cfg->plan);
+    char err_plan[1024];
+    int rc = grey_plan_load_admin(set.admin_plan, &plan, err_plan, sizeof err_plan);
+    if (rc < 0 || (rc == 0 && cfg->plan[0] && strcmp(set.admin_plan, cfg->plan) == 0)) {
+        slurm_error("grey: plan=%s: %s; the task was not started", set.admin_plan,
+                    rc < 0 ? err_plan : "no such file");
+        return -1;
     }
+    if (rc > 0)
+        plans[nplans++] = &plan;
+    if (cfg->plan[0] && put_env(sp, "GREY_ADMIN_PLAN", cfg->plan) != 0)
+        return -1;
 
     /* The hook once: an srun inside an sbatch script inherits the batch step's LD_PRELOAD. */
     if (job_preload_value(task_env(sp, "LD_PRELOAD", buf, sizeof buf), cfg->hook, value, sizeof value) != 0) {
