@@ -100,7 +100,7 @@ $(DEPS_STAMP): scripts/install-deps.sh
 # ---------------------------------------------------------------- layers
 LAYER_STAMP := $(BUILD)/.layers-ok
 layers: $(LAYER_STAMP)
-$(LAYER_STAMP): scripts/check-layers.sh $(sort $(wildcard policy/*.[ch] core/*.[ch] shim/*.[ch] preload/*.[ch] tools/*.[ch] vendor/*.h))
+$(LAYER_STAMP): scripts/check-layers.sh $(sort $(wildcard policy/*.[ch] core/*.[ch] shim/*.[ch] preload/*.[ch] tools/*.[ch] slurm/*.[ch] vendor/*.h))
 	@bash scripts/check-layers.sh
 	@mkdir -p $(@D) && touch $@
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The layer rule of docs/DESIGN.md, checked on every build: data flows one way,
-#   preload/ -> shim/ -> core/ -> policy/      tools/ -> policy/
+#   preload/ -> shim/ -> core/ -> policy/      tools/ -> policy/      slurm/ -> tools/ -> policy/
 # so a file may include its own folder's headers and those of the layers below it, nothing above.
 # vendor/ holds declarations of vendor ABIs and small helpers over them (no grey state), which the
 # shims and the tools may use.
@@ -18,6 +18,7 @@ declare -A allowed=(
   [shim]="shim core policy vendor"
   [preload]="preload shim core policy"
   [tools]="tools policy vendor"
+  [slurm]="slurm tools policy"
   [vendor]="vendor"
 )
 

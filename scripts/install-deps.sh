@@ -14,6 +14,7 @@ packages=(
   python3              # fair-share and bench scripts compute shares and figures with it
   mandoc groff zsh     # install tests: the man pages lint clean, zsh completions load
   debhelper dpkg-dev lintian fakeroot  # deb tests: build, lint and unpack the packages
+  libslurm-dev slurmctld slurmd slurm-client  # the SPANK plugin (slurm/) and its single-node Slurm test
 )
 
 missing=()

@@ -41,19 +41,26 @@ void cli_warn(const char *prog, const char *fmt, ...)
     va_end(ap);
 }
 
-int cli_parse_size(const char *prog, const char *opt, const char *text, uint64_t *out)
+int cli_check_size(const char *text, uint64_t *out, char *why, size_t whylen)
 {
-    char why[160];
     uint64_t v;
-    if (grey_size_parse(text, &v, why, sizeof why) != 0) {
-        cli_usage_error(prog, "%s: %s", opt, why);
+    if (grey_size_parse(text, &v, why, whylen) != 0)
         return -1;
-    }
     if (v == 0) {
-        cli_usage_error(prog, "%s: size must be greater than zero (got '%s')", opt, text);
+        snprintf(why, whylen, "size must be greater than zero (got '%s')", text);
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+int cli_parse_size(const char *prog, const char *opt, const char *text, uint64_t *out)
+{
+    char why[200];
+    if (cli_check_size(text, out, why, sizeof why) != 0) {
+        cli_usage_error(prog, "%s: %s", opt, why);
+        return -1;
+    }
     return 0;
 }
 

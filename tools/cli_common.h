@@ -3,6 +3,7 @@
 #ifndef GREY_CLI_COMMON_H
 #define GREY_CLI_COMMON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "policy/settings.h"
@@ -25,6 +26,10 @@ void cli_warn(const char *prog, const char *fmt, ...) __attribute__((format(prin
 /* --version: "PROG (grey) VERSION" and the licence line on stdout (tools/cli_version.c). */
 void cli_print_version(const char *prog);
 const char *cli_version_string(void);
+
+/* The rule of cli_parse_size without the printing (the Slurm plugin reports through Slurm): 0, or
+ * -1 with the reason in why ("unknown unit 'XB' in '12XB' (...)"). */
+int cli_check_size(const char *text, uint64_t *out, char *why, size_t whylen);
 
 /* Parses the SIZE argument of option opt ("--cap") with grey_size_parse. Zero is refused too: no
  * grey option means anything by a size of zero bytes. On error prints a usage error such as

@@ -33,6 +33,7 @@
 #include "policy/weights.h"
 #include "cli_common.h"
 #include "gpu_ids.h"
+#include "job_env.h"
 #include "run_report.h"
 #include "run_summary.h"
 
@@ -193,17 +194,14 @@ static int find_hook(char *out, size_t outlen)
     return 0;
 }
 
-/* LD_PRELOAD keeps whatever the user had; the hook is appended once. */
+/* LD_PRELOAD keeps whatever the user had; the hook is appended once (tools/job_env.h). */
 static int set_preload(const char *hook)
 {
-    const char *old = getenv("LD_PRELOAD");
-    if (old && strstr(old, hook))
-        return 0;
     char value[8192];
-    if (old && *old)
-        snprintf(value, sizeof value, "%s:%s", old, hook);
-    else
-        snprintf(value, sizeof value, "%s", hook);
+    if (job_preload_value(getenv("LD_PRELOAD"), hook, value, sizeof value) != 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     return setenv("LD_PRELOAD", value, 1);
 }
 
@@ -387,114 +385,7 @@ static int run_job(char **command, pid_t *job_pid, int *exit_code)
 
 /* ------------------------------------------------------------------ summary */
 
-/* job_pid and its wait status let the summary tell a job that exec'd into a program without
- * the hook (env -u LD_PRELOAD, a wrapper that cleans the environment) from one that used it. */
-static void print_summary(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid, int job_status, bool quiet,
-                          struct run_summary *sum)
-{
-    bool job_slot_left_active = false;
-    struct run_summary_gpu *dev = sum->gpu;
-    /* Processes that never used a GPU left no slot behind, only a count (policy/ledger.h). */
-    unsigned processes = (unsigned)grey_ledger_run_slotless(lg, run_id), gpu_processes = 0;
-    for (uint32_t i = 0; i < lg->nslots; i++) {
-        struct grey_slot *s = &lg->slots[i];
-        uint32_t state = grey_slot_state(s);
-        if ((state != GREY_SLOT_ACTIVE && state != GREY_SLOT_EXITED) || s->run_id != run_id)
-            continue;
-        processes++;
-        /* A process that exits normally runs the hook's destructor (EXITED, or no slot at all); an
-         * exec into a hooked program retires the slot too. Still ACTIVE after a normal exit means
-         * the last program it ran never loaded the hook (or it left through _exit). */
-        if (s->pid == job_pid && state == GREY_SLOT_ACTIVE && WIFEXITED(job_status))
-            job_slot_left_active = true;
-        if (atomic_load(&s->flags) & GREY_SLOT_USED_GPU)
-            gpu_processes++;
-        grey_devmask used = atomic_load(&s->devices_used);
-        for (int d = 0; d < GREY_MAX_DEVICES; d++) {
-            if (!(used & GREY_DEVBIT(d)))
-                continue;
-            struct grey_slot_device *c = &s->dev[d];
-            uint64_t peak = atomic_load(&c->peak), cap = atomic_load(&c->cap);
-            uint64_t largest = atomic_load(&c->largest_denied);
-            if (peak > dev[d].peak)
-                dev[d].peak = peak;
-            if (cap > dev[d].cap)
-                dev[d].cap = cap;
-            if (largest > dev[d].largest_denied)
-                dev[d].largest_denied = largest;
-            dev[d].denied += atomic_load(&c->denied);
-            dev[d].throttled_ns += atomic_load(&s->fair[d].throttled_ns);
-            dev[d].processes++;
-        }
-        /* Collected: the slot is free for others once its owner is gone (a killed process's
-         * bytes go back to the budgets first). */
-        grey_slot_collect(lg, s);
-    }
-
-    sum->processes = processes;
-    sum->gpu_processes = gpu_processes;
-    for (int d = 0; d < GREY_MAX_DEVICES; d++)
-        if (dev[d].processes && atomic_load(&lg->header->gpu[d].state) == GREY_GPU_ROW_READY) {
-            grey_gpu_row_id(&lg->header->gpu[d], &dev[d].id);
-            dev[d].have_id = true;
-        }
-
-    /* Status 127 is the dynamic linker's (a missing library or symbol: its own message is on
-     * stderr already) or the shell's "not found": the hook was loaded and never got to run, or ran
-     * until the linker stopped the process. Neither is a program that escaped the hook. */
-    bool linker_stop = WIFEXITED(job_status) && WEXITSTATUS(job_status) == 127;
-    if (processes == 0 && linker_stop) {
-        fprintf(stderr, "grey: the job ended with status 127 before any of its code ran: the dynamic linker "
-                        "refused the program (a missing library or symbol) or the command was not found; it used "
-                        "no GPU\n");
-        return;
-    }
-    if (processes == 0) {
-        fprintf(stderr, "grey: WARNING: the job never loaded libgreyhook.so (a static or setuid program, or one "
-                        "that clears LD_PRELOAD?): NO GPU limit was enforced\n");
-        return;
-    }
-    if (job_slot_left_active && linker_stop)
-        fprintf(stderr, "grey: the job's process %d was stopped with status 127 (by the dynamic linker: a symbol "
-                        "lookup error, or _exit(127)); libgreyhook.so was loaded and its limits held until then\n",
-                (int)job_pid);
-    else if (job_slot_left_active)
-        fprintf(stderr, "grey: WARNING: the job's process %d ran a program that did not load libgreyhook.so "
-                        "(exec with LD_PRELOAD cleared?) or left through _exit: GPU limits may not have been "
-                        "enforced there\n", (int)job_pid);
-    if (quiet)
-        return;
-    if (gpu_processes == 0) {
-        fprintf(stderr, "grey: the job made no GPU calls through the hook (%u process%s)\n", processes,
-                processes == 1 ? "" : "es");
-        return;
-    }
-    for (int d = 0; d < GREY_MAX_DEVICES; d++) {
-        if (dev[d].processes == 0)
-            continue;
-        char peak[32], cap[32], largest[32], across[48] = "", label[64];
-        if (dev[d].have_id)
-            grey_gpu_label(&dev[d].id, label, sizeof label);
-        else
-            snprintf(label, sizeof label, "row %d", d);
-        if (dev[d].processes > 1)
-            snprintf(across, sizeof across, " (%u processes)", dev[d].processes);
-        grey_size_format(dev[d].peak, peak, sizeof peak);
-        if (dev[d].cap == UINT64_MAX)
-            snprintf(cap, sizeof cap, "no cap");
-        else
-            grey_size_format(dev[d].cap, cap, sizeof cap);
-        if (dev[d].denied)
-            fprintf(stderr, "grey: peak %s of %s on %s%s; %llu allocation%s denied (largest %s)\n", peak, cap,
-                    label, across, (unsigned long long)dev[d].denied, dev[d].denied == 1 ? "" : "s",
-                    grey_size_format(dev[d].largest_denied, largest, sizeof largest));
-        else
-            fprintf(stderr, "grey: peak %s of %s on %s%s; no allocation denied\n", peak, cap, label, across);
-    }
-}
-
-/* Writes --summary-json's FILE (when asked) and returns exit_code, which it records. A summary
- * that cannot be written is said, but does not change the job's status. */
+/* --summary-json: written last, with grey-run's own exit code (tools/run_summary.h). */
 static int finish_summary(FILE *f, struct run_summary *sum, const char *path, char **command, int exit_code)
 {
     if (!f)
@@ -616,7 +507,7 @@ int main(int argc, char **argv)
         setenv("GREY_MAX_SHARE", opt.max_share_text, 1);
     struct run_report buffer_report;
     bool want_report = opt.dedup || opt.report_path;
-    if (want_report && run_report_prepare(&buffer_report, opt.dedup, opt.report_path, run_id_text) != 0)
+    if (want_report && run_report_prepare(&buffer_report, PROG, "--report", opt.dedup, opt.report_path, run_id_text) != 0)
         return EXIT_GREY_FAILED;
     /* Opened now, so that a FILE that cannot be written stops the job before it starts. */
     FILE *summary_file = NULL;
@@ -641,7 +532,7 @@ int main(int argc, char **argv)
     summary.ledger = have_ledger;
 
     if (have_ledger) {
-        print_summary(&ledger, run_id, job_pid, status, opt.quiet, &summary);
+        run_summary_print(&ledger, run_id, job_pid, status, opt.quiet, &summary);
         /* The job is over, so the ledger may be idle now: the moment bytes that a process killed
          * mid-allocation left behind can go back (policy/ledger.h). */
         grey_ledger_reclaim(&ledger);

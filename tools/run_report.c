@@ -14,20 +14,21 @@
 #include "report_build.h"
 #include "report_text.h"
 
-#define PROG "grey-run"
 
-int run_report_prepare(struct run_report *rr, bool dedup, const char *report_path, const char *run_id)
+int run_report_prepare(struct run_report *rr, const char *prog, const char *report_opt, bool dedup,
+                       const char *report_path, const char *run_id)
 {
     memset(rr, 0, sizeof *rr);
+    rr->prog = prog;
     rr->dedup = dedup;
     char base[PATH_MAX - 64], err[PATH_MAX + 200];
     if (grey_report_base(cli_settings()->report_base, base, sizeof base, true, err, sizeof err) != 0) {
-        cli_error(PROG, "report directory: %s; the job was not started", err);
+        cli_error(prog, "report directory: %s; the job was not started", err);
         return -1;
     }
     snprintf(rr->dir, sizeof rr->dir, "%s/run-%s", base, run_id);
     if (grey_report_private_dir(rr->dir, err, sizeof err) != 0) {
-        cli_error(PROG, "%s; the job was not started", err);
+        cli_error(prog, "%s; the job was not started", err);
         return -1;
     }
     if (report_path) {
@@ -36,7 +37,7 @@ int run_report_prepare(struct run_report *rr, bool dedup, const char *report_pat
         snprintf(copy, sizeof copy, "%s", report_path);
         const char *parent = dirname(copy);
         if (access(parent, W_OK | X_OK) != 0) {
-            cli_error(PROG, "--report %s: cannot write in %s: %s; the job was not started", report_path, parent,
+            cli_error(prog, "%s %s: cannot write in %s: %s; the job was not started", report_opt, report_path, parent,
                       strerror(errno));
             rmdir(rr->dir);
             return -1;
@@ -46,7 +47,7 @@ int run_report_prepare(struct run_report *rr, bool dedup, const char *report_pat
         snprintf(rr->out, sizeof rr->out, "%s/report-%s.json", base, run_id);
     }
     if (setenv("GREY_REPORT_DIR", rr->dir, 1) != 0 || (dedup ? setenv("GREY_DEDUP", "1", 1) : unsetenv("GREY_DEDUP")) != 0) {
-        cli_error(PROG, "cannot set the job's environment: %s", strerror(errno));
+        cli_error(prog, "cannot set the job's environment: %s", strerror(errno));
         return -1;
     }
     return 0;
@@ -89,11 +90,11 @@ void run_report_finish(struct run_report *rr, bool quiet)
     cJSON *report = grey_report_build(procs, n, &opt);
     grey_report_free_raw(procs, n);
     if (!report) {
-        cli_error(PROG, "buffer report: out of memory; the raw records stay in %s", rr->dir);
+        cli_error(rr->prog, "buffer report: out of memory; the raw records stay in %s", rr->dir);
         return;
     }
     if (grey_report_write(report, rr->out, err, sizeof err) != 0) {
-        cli_error(PROG, "buffer report: %s; the raw records stay in %s", err, rr->dir);
+        cli_error(rr->prog, "buffer report: %s; the raw records stay in %s", err, rr->dir);
         cJSON_Delete(report);
         return;
     }

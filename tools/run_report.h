@@ -12,13 +12,16 @@
 #include <stdbool.h>
 
 struct run_report {
+    const char *prog;        /* who reports problems: "grey-run", or "grey" under Slurm */
     bool dedup;
     char dir[PATH_MAX];      /* the raw records */
     char out[PATH_MAX];      /* the JSON report */
 };
 
-/* 0, or -1 after printing why (the job must then not start). */
-int run_report_prepare(struct run_report *rr, bool dedup, const char *report_path, const char *run_id);
+/* 0, or -1 after printing "PROG: why" (the job must then not start); report_opt names the
+ * option that gave report_path in messages ("--report", "--gpu-dedup"). */
+int run_report_prepare(struct run_report *rr, const char *prog, const char *report_opt, bool dedup,
+                       const char *report_path, const char *run_id);
 
 /* quiet: write the report, print nothing but problems. */
 void run_report_finish(struct run_report *rr, bool quiet);

@@ -1,6 +1,8 @@
-/* grey-run's end-of-job summary as data: what the job's processes left in their ledger slots,
- * per GPU, and how the job ended. grey-run prints it for people; with --summary-json FILE it is
- * also written as JSON for machines (a Slurm epilog, a CI step):
+/* The end summary of a job run under grey (grey-run, the Slurm plugin's task watcher): from the
+ * ledger slots the run's processes wrote, the peak on each GPU against its cap, the allocations
+ * that were denied and the time launches waited at the fair-share gate; or the loud warning that
+ * the job never loaded the hook (run_summary.c). The same as data, for grey-run --summary-json
+ * (run_summary_json.c), for machines (a Slurm epilog, a CI step):
  *
  *   {"grey_version": "0.1.0", "command": ["python", "train.py"],
  *    "exit_code": 0,              grey-run's own exit status (the job's, 128+N for signal N)
@@ -23,7 +25,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
+#include "policy/ledger.h"
 #include "policy/ledger_gpu.h"
 #include "policy/limits.h"
 
@@ -42,6 +46,14 @@ struct run_summary {
     unsigned processes, gpu_processes;
     struct run_summary_gpu gpu[GREY_MAX_DEVICES];
 };
+
+/* Collects the run's slots as it reads them, so call it once, after the job's process has been
+ * waited for. job_pid and its wait status let the summary tell a job that exec'd into a program
+ * without the hook (env -u LD_PRELOAD, a wrapper that cleans the environment) from one that used
+ * it. quiet: only the warnings. Everything goes to stderr, one line per finding, "grey: ...".
+ * out, when not NULL, receives the processes and per-GPU figures (the rest is the caller's). */
+void run_summary_print(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid, int job_status, bool quiet,
+                       struct run_summary *out);
 
 /* Writes s as one JSON object (and a newline) to f, which is left open. 0, or -1 with errno. */
 int run_summary_write_json(FILE *f, const struct run_summary *s, char *const *command);

@@ -12,6 +12,8 @@ version=$(cat VERSION)
 arch=$(dpkg --print-architecture)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# This run's own simulated GPUs and ledger: other jobs on the machine must not use its memory.
+export GREY_SIM_STATE=$work/sim-state GREY_LEDGER=$work/ledger
 for tool in dpkg-buildpackage dh lintian jq; do
     command -v $tool >/dev/null || { echo "FAIL: $tool is missing (scripts/install-deps.sh installs it)"; exit 1; }
 done
@@ -37,7 +39,8 @@ else
 fi
 deb=$work/src/grey_${version}_${arch}.deb
 testdeb=$work/src/grey-test_${version}_${arch}.deb
-for f in "$deb" "$testdeb"; do
+slurmdeb=$work/src/grey-slurm_${version}_${arch}.deb
+for f in "$deb" "$testdeb" "$slurmdeb"; do
     [ -f "$f" ] && ok "built $(basename "$f")" || fail "not built: $(basename "$f")"
 done
 
@@ -55,6 +58,11 @@ for f in /usr/lib/grey/sim/libcuda.so.1 /usr/lib/grey/sim/libnvidia-ml.so.1 /usr
          /usr/lib/grey/sim/grey-demo-train; do
     grep -qx "$f" "$work/grey-test.list" && ok "grey-test holds $f" || fail "grey-test lacks $f"
 done
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+dpkg-deb -c "$slurmdeb" | awk '{print $6}' | sed 's|^\./|/|' >"$work/grey-slurm.list"
+grep -qx "/usr/lib/$multiarch/slurm-wlm/grey_spank.so" "$work/grey-slurm.list" &&
+    ok "grey-slurm puts grey_spank.so beside Debian's Slurm plugins" || fail "grey-slurm lacks grey_spank.so"
+! grep -q 'spank' "$work/grey.list" && ok "grey itself needs no Slurm" || fail "grey holds the SPANK plugin"
 ! grep -q '/sim/' "$work/grey.list" && ok "no simulated driver in grey" || fail "grey holds a simulated driver"
 ! grep -qE '^/(usr/)?lib/(x86_64-linux-gnu/)?lib(cuda|nvidia-ml|amdhip64)' "$work/grey-test.list" &&
     ok "no simulated driver on the linker's path" || fail "grey-test puts a driver on the linker's path"

@@ -11,6 +11,8 @@ TOOLS=(grey-run grey-plan grey-top grey-report grey-exporter)
 version=$(cat VERSION)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# This run's own simulated GPUs and ledger: other jobs on the machine must not use its memory.
+export GREY_SIM_STATE=$work/sim-state GREY_LEDGER=$work/ledger
 
 for tool in mandoc groff; do
     command -v $tool >/dev/null || { echo "FAIL: $tool is missing (scripts/install-deps.sh installs it)"; exit 1; }
