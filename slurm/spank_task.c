@@ -79,14 +79,13 @@ static void watch(pid_t task, struct grey_ledger *lg, bool have_ledger, uint64_t
     for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++)
         sigaction(dropped[i], &sa, NULL);
     int status;
-    while (waitpid(task, &status, 0) < 0) {
-        if (errno != EINTR) {
-            fprintf(stderr, "grey: waiting for task %d: %s\n", (int)task, strerror(errno));
-            _exit(1);
-        }
+    char comm[32];
+    if (job_wait(task, &status, comm, sizeof comm) != 0) {
+        fprintf(stderr, "grey: waiting for task %d: %s\n", (int)task, strerror(errno));
+        _exit(1);
     }
     if (have_ledger) {
-        run_summary_print(lg, run_id, task, status, false, NULL);
+        run_summary_print(lg, run_id, task, status, comm, false, NULL);
         grey_ledger_reclaim(lg);
         grey_ledger_close(lg);
     }

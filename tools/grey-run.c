@@ -333,6 +333,9 @@ static void install_forwarding(void)
 }
 
 /* Returns the job's wait status, or -1 when it could not be started (exit code in *exit_code). */
+/* The job's comm at its end (job_wait): the summary tells an _exit from an exec by it. */
+static char job_comm[32];
+
 static int run_job(char **command, pid_t *job_pid, int *exit_code)
 {
     int exec_pipe[2];
@@ -367,12 +370,10 @@ static int run_job(char **command, pid_t *job_pid, int *exit_code)
     close(exec_pipe[0]);
 
     int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            cli_error(PROG, "waitpid: %s", strerror(errno));
-            *exit_code = EXIT_GREY_FAILED;
-            return -1;
-        }
+    if (job_wait(pid, &status, job_comm, sizeof job_comm) != 0) {
+        cli_error(PROG, "waitpid: %s", strerror(errno));
+        *exit_code = EXIT_GREY_FAILED;
+        return -1;
     }
     child_pid = 0;
     if (n == (ssize_t)sizeof exec_errno) {
@@ -532,7 +533,7 @@ int main(int argc, char **argv)
     summary.ledger = have_ledger;
 
     if (have_ledger) {
-        run_summary_print(&ledger, run_id, job_pid, status, opt.quiet, &summary);
+        run_summary_print(&ledger, run_id, job_pid, status, job_comm, opt.quiet, &summary);
         /* The job is over, so the ledger may be idle now: the moment bytes that a process killed
          * mid-allocation left behind can go back (policy/ledger.h). */
         grey_ledger_reclaim(&ledger);

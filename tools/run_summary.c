@@ -7,10 +7,11 @@
 #include "policy/ledger.h"
 #include "policy/ledger_gpu.h"
 #include "policy/size.h"
+#include "job_env.h"
 #include "run_summary.h"
 
-void run_summary_print(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid, int job_status, bool quiet,
-                       struct run_summary *out)
+void run_summary_print(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid, int job_status,
+                       const char *job_comm, bool quiet, struct run_summary *out)
 {
     bool job_slot_left_active = false;
     struct run_summary local;
@@ -27,8 +28,10 @@ void run_summary_print(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid, i
         processes++;
         /* A process that exits normally runs the hook's destructor (EXITED, or no slot at all); an
          * exec into a hooked program retires the slot too. Still ACTIVE after a normal exit means
-         * the last program it ran never loaded the hook (or it left through _exit). */
-        if (s->pid == job_pid && state == GREY_SLOT_ACTIVE && WIFEXITED(job_status))
+         * the last program it ran never loaded the hook, or it left through _exit: when the
+         * kernel's name for it at its end is still the slot's program, it was the _exit. */
+        if (s->pid == job_pid && state == GREY_SLOT_ACTIVE && WIFEXITED(job_status) &&
+            !job_comm_is_command(job_comm, s->command))
             job_slot_left_active = true;
         if (atomic_load(&s->flags) & GREY_SLOT_USED_GPU)
             gpu_processes++;

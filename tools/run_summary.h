@@ -50,10 +50,12 @@ struct run_summary {
 /* Collects the run's slots as it reads them, so call it once, after the job's process has been
  * waited for. job_pid and its wait status let the summary tell a job that exec'd into a program
  * without the hook (env -u LD_PRELOAD, a wrapper that cleans the environment) from one that used
- * it. quiet: only the warnings. Everything goes to stderr, one line per finding, "grey: ...".
+ * it; job_comm (its comm before it was reaped, job_wait; NULL or "" when unknown) tells one that
+ * left through _exit (dash does, and so every #!/bin/sh job) from one that exec'd a program
+ * without the hook. quiet: only the warnings. Everything goes to stderr, one line per finding, "grey: ...".
  * out, when not NULL, receives the processes and per-GPU figures (the rest is the caller's). */
-void run_summary_print(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid, int job_status, bool quiet,
-                       struct run_summary *out);
+void run_summary_print(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid, int job_status,
+                       const char *job_comm, bool quiet, struct run_summary *out);
 
 /* Writes s as one JSON object (and a newline) to f, which is left open. 0, or -1 with errno. */
 int run_summary_write_json(FILE *f, const struct run_summary *s, char *const *command);

@@ -174,6 +174,14 @@ expect_rc 0 "a static program" -- "$B/bin/grey-run" --cap 1GiB -- "$B/tests/inte
 expect_out "WARNING: the job never loaded libgreyhook.so.*NO GPU limit was enforced" "never-loaded warning"
 expect_rc 0 "a job that execs with LD_PRELOAD cleared" -- "$B/bin/grey-run" --cap 1GiB -- env -u LD_PRELOAD true
 expect_out "WARNING: the job's process [0-9]+ ran a program that did not load libgreyhook.so" "cleared-environment warning"
+# dash leaves through _exit (no destructor runs), so its slot stays ACTIVE; its name at the end is
+# still its own program's, so it is no exec into one without the hook.
+expect_rc 0 "a /bin/sh job (dash leaves through _exit)" -- "$B/bin/grey-run" --cap 1GiB -- /bin/sh -c 'true'
+expect_no_out "did not load libgreyhook.so" "no false warning for a shell that leaves through _exit"
+expect_rc 0 "a shell that execs a program with LD_PRELOAD cleared" -- \
+    "$B/bin/grey-run" --cap 1GiB -- /bin/sh -c 'exec env -u LD_PRELOAD true'
+expect_out "WARNING: the job's process [0-9]+ ran a program that did not load libgreyhook.so" \
+    "the exec after the shell is still caught"
 expect_rc 0 "job that loads the hook but makes no GPU call" -- "$B/bin/grey-run" --cap 1GiB -- true
 expect_out "made no GPU calls through the hook" "no-GPU-call note"
 expect_no_out "never loaded" "no false never-loaded warning"

@@ -46,3 +46,18 @@ Test(job_env, a_value_that_does_not_fit_is_refused)
     char v[16];
     cr_assert_eq(job_preload_value("/a/libx.so", HOOK, v, sizeof v), -1);
 }
+
+Test(job_env, comm_matches_the_slots_program)
+{
+    cr_assert(job_comm_is_command("sh", "sh -c true"));
+    cr_assert(job_comm_is_command("sh", "/bin/sh -c true"), "a path's basename");
+    cr_assert(job_comm_is_command("true", "/usr/bin/true"));
+    cr_assert(!job_comm_is_command("true", "env -u LD_PRELOAD true"), "env exec'd another program");
+    /* comm keeps 15 bytes of the name */
+    cr_assert(job_comm_is_command("a_very_long_pro", "./a_very_long_program_name --x"));
+    cr_assert(!job_comm_is_command("a_very_long_pr", "./a_very_long_program_name"));
+    cr_assert(!job_comm_is_command("", "sh"));
+    cr_assert(!job_comm_is_command("sh", ""));
+    cr_assert(!job_comm_is_command(NULL, "sh"));
+    cr_assert(!job_comm_is_command("sh", "/bin/"), "no name after the slash");
+}
