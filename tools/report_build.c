@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "policy/safe_file.h"
 #include "symbolize.h"
 
 #define PEAK_SITES_MAX 50
@@ -441,9 +442,9 @@ int grey_report_write(const cJSON *report, const char *path, char *err, size_t e
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    /* An unpredictable name beside the report, created exclusively (policy/safe_file.h). */
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = grey_safe_temp_beside(path, grey_safe_replacement_mode(path, 0600), tmp, sizeof tmp, err, errlen);
     int rc = -1;
     if (fd >= 0) {
         size_t len = strlen(text), off = 0;
@@ -458,11 +459,11 @@ int grey_report_write(const cJSON *report, const char *path, char *err, size_t e
         ok = close(fd) == 0 && ok;
         if (ok && rename(tmp, path) == 0)
             rc = 0;
-        else
+        else {
+            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
             unlink(tmp);
+        }
     }
-    if (rc != 0)
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
     cJSON_free(text);
     return rc;
 }

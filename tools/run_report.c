@@ -71,7 +71,7 @@ static void remove_records(const char *dir)
     rmdir(dir);
 }
 
-void run_report_finish(struct run_report *rr, bool quiet)
+int run_report_finish(struct run_report *rr, bool quiet)
 {
     struct grey_raw_process *procs = NULL;
     size_t n = 0;
@@ -82,7 +82,7 @@ void run_report_finish(struct run_report *rr, bool quiet)
         if (!quiet)
             fprintf(stderr, "grey: buffer report: no GPU buffers were recorded (%s)\n", err);
         rmdir(rr->dir);
-        return;
+        return 0;
     }
     struct grey_dedup_options opt;
     grey_dedup_default_options(&opt);
@@ -90,15 +90,16 @@ void run_report_finish(struct run_report *rr, bool quiet)
     grey_report_free_raw(procs, n);
     if (!report) {
         cli_error(PROG, "buffer report: out of memory; the raw records stay in %s", rr->dir);
-        return;
+        return -1;
     }
     if (grey_report_write(report, rr->out, err, sizeof err) != 0) {
         cli_error(PROG, "buffer report: %s; the raw records stay in %s", err, rr->dir);
         cJSON_Delete(report);
-        return;
+        return -1;
     }
     remove_records(rr->dir);
     if (!quiet)
         grey_report_summary(report, rr->out, stderr);
     cJSON_Delete(report);
+    return 0;
 }

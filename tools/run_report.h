@@ -20,7 +20,8 @@ struct run_report {
 /* 0, or -1 after printing why (the job must then not start). */
 int run_report_prepare(struct run_report *rr, bool dedup, const char *report_path, const char *run_id);
 
-/* quiet: write the report, print nothing but problems. */
-void run_report_finish(struct run_report *rr, bool quiet);
+/* quiet: write the report, print nothing but problems. 0 when written (or when there was nothing
+ * to report), -1 after printing why it could not be. */
+int run_report_finish(struct run_report *rr, bool quiet);
 
 #endif

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# The attacks of issue 16, replayed as three local users of one node would (two of them in the
+# GPU group), each followed by checks that it now fails with one clear line and that nothing was
+# lost: symlinks and files planted at ledger paths and temporary names, ledgers truncated under
+# live processes or created on a full tmpfs. Needs root (it creates the users and a small tmpfs,
+# and removes them at the end). Run from the repository root after `make` (make hardening).
+set -uo pipefail
+
+root=$(pwd)
+B=$root/build
+HOOK=$B/lib/libgreyhook.so
+PROG=$B/tests/integration/prog_two_allocs
+TOP=$B/bin/grey-top
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+MiB=$((1 << 20))
+
+[ "$(id -u)" = 0 ] || { echo "FAIL: tests/hardening needs root (it creates users and mounts a tmpfs)"; exit 1; }
+
+G=greyh-gpu            # the node's GPU group
+UA=greyh-alice          # in the group: the victim
+UB=greyh-bob            # in the group
+UC=greyh-mallory        # not in the group: the attacker
+work=$(mktemp -d /tmp/grey-hardening.XXXXXX)
+cleanup() {
+    umount "$work/full" 2>/dev/null
+    for u in $UA $UB $UC; do userdel "$u" 2>/dev/null; done
+    groupdel $G 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+groupadd $G
+useradd -M -N -g users -G $G $UA
+useradd -M -N -g users -G $G $UB
+useradd -M -N -g users $UC
+GID=$(getent group $G | cut -d: -f3)
+chmod 0755 "$work"
+mkdir -m 1777 "$work/shm"        # like /dev/shm: everyone may create, only owners may remove
+for u in $UA $UB $UC; do mkdir -m 0700 "$work/$u"; chown "$u" "$work/$u"; done  # homes, and each one's sim state
+
+# as USER CMD...: runs CMD as USER (root: ROOT) with the simulated driver and its own sim state.
+as() {
+    local u=$1; shift
+    local envs=(LD_LIBRARY_PATH="$B/sim" GREY_SIM_VRAM=8GiB GREY_SIM_STATE="$work/${u/#root/.}/sim")
+    if [ "$u" = root ]; then env "${envs[@]}" "$@"; else runuser -u "$u" -- env "${envs[@]}" "$@"; fi
+}
+# hooked USER OUT VAR=VALUE... -- ARGS: prog_two_allocs ARGS under the hook; stdout to OUT.out,
+# stderr to OUT.err, exit status in $rc.
+hooked() {
+    local u=$1 out=$2; shift 2
+    local vars=()
+    while [ "$1" != "--" ]; do vars+=("$1"); shift; done
+    shift
+    as "$u" env LD_PRELOAD="$HOOK" "${vars[@]}" "$PROG" "$@" >"$work/$out.out" 2>"$work/$out.err"
+    rc=$?
+}
+# one_line OUT PATTERN: OUT.err is exactly one line, and it matches PATTERN.
+one_line() {
+    [ "$(grep -c . "$work/$1.err")" = 1 ] && grep -q -- "$2" "$work/$1.err"
+}
+show() { sed 's/^/      /' "$work/$1.err" "$work/$1.out" 2>/dev/null | head -5; }
+check() { # check NAME OUT CONDITION...
+    local name=$1 out=$2; shift 2
+    if "$@"; then ok "$name"; else fail "$name"; show "$out"; fi
+}
+
+echo "== symlinks planted at ledger paths"
+printf 'ssh-ed25519 AAAA alice\n' >"$work/$UA/keys"; chown $UA "$work/$UA/keys"; chmod 0600 "$work/$UA/keys"
+cp -p "$work/$UA/keys" "$work/keys.orig"
+intact() { cmp -s "$work/keys.orig" "$work/$UA/keys" && [ "$(stat -c '%U %a' "$work/$UA/keys")" = "$UA 600" ]; }
+as $UC ln -s "$work/$UA/keys" "$work/shm/alice.ledger"
+hooked $UA sym GREY_LEDGER="$work/shm/alice.ledger" GREY_CAP=64MiB -- $((32 * MiB)) $((48 * MiB)) /
+check "a symlink at a user's ledger path is refused with one line" sym \
+    one_line sym "alice.ledger: is a symbolic link; refusing to follow it; caps are enforced in this process only"
+check "the file it pointed to is untouched" sym intact
+check "the process ran, and its cap held privately (32 MiB ok, 48 MiB more denied)" sym \
+    sh -c "[ $rc = 0 ] && grep -qx 'first ok' '$work/sym.out' && grep -qx 'second denied' '$work/sym.out'"
+
+as $UC ln -s "$work/$UA/authorized_keys" "$work/shm/alice2.ledger"
+hooked $UA dangle GREY_LEDGER="$work/shm/alice2.ledger" -- 1 1 /
+check "a dangling symlink is refused too" dangle one_line dangle "is a symbolic link; refusing to follow it"
+check "and creates nothing where it pointed" dangle test ! -e "$work/$UA/authorized_keys"
+
+cat >"$work/admin.conf" <<CONF
+grey-plan-version = 1
+ledger = "$work/shm/node.ledger"
+ledger_group = "$G"
+[device 0]
+budget = 1GiB
+process_cap = 512MiB
+CONF
+chmod 0644 "$work/admin.conf"
+ADMIN=GREY_ADMIN_PLAN="$work/admin.conf"
+as $UC ln -s "$work/etc-passwd-like" "$work/shm/node.ledger"
+hooked root nodesym "$ADMIN" -- 1 1 /
+check "a symlink at the node ledger's path is refused by root's process" nodesym \
+    one_line nodesym "node.ledger: is a symbolic link; refusing"
+check "and no root-owned file appears where it pointed" nodesym test ! -e "$work/etc-passwd-like"
+rm -f "$work/shm/node.ledger"
+
+echo "== ledgers made by another user"
+hooked $UC mal GREY_LEDGER="$work/shm/bob.ledger" -- 1 1 /
+as $UC chmod 0666 "$work/shm/bob.ledger"
+check "(the attacker made a valid ledger at bob's path, writable by all)" mal test -s "$work/shm/bob.ledger"
+hooked $UB adopt GREY_LEDGER="$work/shm/bob.ledger" GREY_CAP=64MiB -- $((32 * MiB)) $((48 * MiB)) /
+check "bob refuses a ledger another user owns, with one line" adopt \
+    one_line adopt "bob.ledger: owned by uid $(id -u $UC), not by this user (uid $(id -u $UB)); refusing it"
+check "and keeps his cap privately" adopt \
+    sh -c "[ $rc = 0 ] && grep -qx 'second denied' '$work/adopt.out'"
+
+hooked $UA nodeabsent "$ADMIN" -- 1 1 /
+check "a member does not create the node ledger (only root does), and says so" nodeabsent \
+    one_line nodeabsent "node.ledger: does not exist yet, and only root creates the node's ledger"
+check "so no user owns the node ledger" nodeabsent test ! -e "$work/shm/node.ledger"
+
+as $UC sh -c "touch '$work/shm/node.ledger'; chmod 0666 '$work/shm/node.ledger'"
+hooked root nodeplant "$ADMIN" -- 1 1 /
+check "root refuses a node ledger planted by another user" nodeplant \
+    one_line nodeplant "node.ledger: owned by uid $(id -u $UC), not by this user (uid 0) or root; refusing it"
+check "and leaves it empty (not grown into a ledger)" nodeplant test ! -s "$work/shm/node.ledger"
+rm -f "$work/shm/node.ledger"
+
+hooked root nodemade "$ADMIN" -- 1 1 /
+check "root's first hooked process creates the node ledger root:$G 0660" nodemade \
+    sh -c "[ $rc = 0 ] && [ ! -s '$work/nodemade.err' ] && [ \"\$(stat -c '%U %G %a' '$work/shm/node.ledger')\" = 'root $G 660' ]"
+rm -f "$work/go"
+hooked $UA nodeuse "$ADMIN" -- $((100 * MiB)) $((600 * MiB)) "$work/go" &
+hp=$!
+for _ in $(seq 200); do grep -q first "$work/nodeuse.out" 2>/dev/null && break; sleep 0.05; done
+n=$("$TOP" --once --json --ledger "$work/shm/node.ledger" 2>/dev/null | jq '.processes | length')
+touch "$work/go"; wait $hp
+check "a member uses root's node ledger (registered there, the admin cap applies)" nodeuse \
+    sh -c "[ '$n' = 1 ] && [ ! -s '$work/nodeuse.err' ] && grep -qx 'first ok' '$work/nodeuse.out' && grep -qx 'second denied' '$work/nodeuse.out'"
+
+echo "== temporary names of grey-run --report and grey-plan --out"
+lastpid=$(cat /proc/sys/kernel/ns_last_pid)
+for i in $(seq $((lastpid + 1)) $((lastpid + 400))); do ln -s "$work/$UA/keys" "$work/shm/r.json.tmp.$i"; done
+chown -h $UC "$work"/shm/r.json.tmp.* 
+as $UA "$B/bin/grey-run" --quiet --report "$work/shm/r.json" -- "$PROG" $MiB $MiB / >"$work/rr.out" 2>"$work/rr.err"
+rc=$?
+check "grey-run --report follows none of the planted temporary names" rr intact
+check "and writes its report in place" rr \
+    sh -c "[ $rc = 0 ] && [ -f '$work/shm/r.json' ] && [ ! -L '$work/shm/r.json' ] && jq -e .processes '$work/shm/r.json' >/dev/null"
+check "the report is private to its owner (0600)" rr \
+    sh -c "[ \"\$(stat -c '%U %a' '$work/shm/r.json')\" = '$UA 600' ]"
+mkdir -m 0777 "$work/shm/r-dir.json"
+as $UA "$B/bin/grey-run" --quiet --report "$work/shm/r-dir.json" -- "$PROG" $MiB $MiB / >"$work/rfail.out" 2>"$work/rfail.err"
+rc=$?
+check "grey-run exits 125 when the job succeeded but the report could not be written" rfail \
+    sh -c "[ $rc = 125 ] && grep -q 'buffer report: cannot write' '$work/rfail.err'"
+
+sim_plan() { as "$1" env GREY_SIM_DEVICES=1 GREY_SIM_NAME="Grey Test GPU" "$B/bin/grey-plan" "${@:2}"; }
+as $UC ln -s "$work/$UA/keys" "$work/shm/plan.conf.tmp"
+sim_plan $UA --out "$work/shm/plan.conf" >"$work/gp.out" 2>"$work/gp.err"
+rc=$?
+check "grey-plan --out follows no planted FILE.tmp: the victim keeps its text and mode 0600" gp \
+    eval '[ $rc = 0 ] && intact'
+check "the plan is written 0644 as asked" gp \
+    sh -c "grep -q grey-plan-version '$work/shm/plan.conf' && [ \"\$(stat -c '%U %a' '$work/shm/plan.conf')\" = '$UA 644' ]"
+as $UA chmod 0600 "$work/shm/plan.conf"
+sim_plan $UA --out "$work/shm/plan.conf" >"$work/gp2.out" 2>"$work/gp2.err"
+check "rewriting a 0600 plan keeps it 0600 (never widened)" gp2 \
+    sh -c "[ \"\$(stat -c %a '$work/shm/plan.conf')\" = 600 ]"
+
+echo "== a shared ledger truncated under a live process"
+rm -f "$work/go"
+hooked $UA trunc "$ADMIN" GREY_CAP=256MiB -- $((200 * MiB)) $((300 * MiB)) "$work/go" &
+hp=$!
+for _ in $(seq 200); do grep -q first "$work/trunc.out" 2>/dev/null && break; sleep 0.05; done
+as $UB truncate -s 0 "$work/shm/node.ledger"
+truncated=$(stat -c %s "$work/shm/node.ledger")
+touch "$work/go"; wait $hp; rc=$?
+check "a member's truncate -s 0 of the node ledger ($truncated bytes left) does not kill the process" trunc \
+    sh -c "[ $rc = 0 ] && [ '$truncated' = 0 ] && grep -qx 'first ok' '$work/trunc.out' && grep -q '^second ' '$work/trunc.out'"
+check "it says so in one line, and its cap still holds (300 MiB over a 256 MiB cap denied)" trunc \
+    sh -c "grep -c . '$work/trunc.err' | grep -qx 1 && grep -q 'node.ledger was truncated by someone else; this process now enforces its caps privately' '$work/trunc.err' && grep -qx 'second denied' '$work/trunc.out'"
+hooked root after "$ADMIN" -- 1 1 /
+check "the next process refuses the truncated file with one line rather than faulting" after \
+    sh -c "[ $rc = 0 ] && grep -c . '$work/after.err' | grep -qx 1 && grep -q 'node.ledger: 0 bytes, expected [0-9]* (damaged or truncated); refusing it' '$work/after.err'"
+rm -f "$work/shm/node.ledger"
+
+echo "== a ledger on a full tmpfs"
+mkdir -m 1777 "$work/full"
+mount -t tmpfs -o size=64k,mode=1777 greyh-full "$work/full"
+dd if=/dev/zero of="$work/full/filler" bs=4k count=64 2>/dev/null
+as $UA env LD_PRELOAD="$HOOK" GREY_LEDGER="$work/full/l.ledger" ls / >"$work/ls.out" 2>"$work/ls.err"
+rc=$?
+check "ls under the hook on a full tmpfs runs (no SIGBUS), with one line" ls \
+    sh -c "[ $rc = 0 ] && grep -q '^etc\$' '$work/ls.out' && grep -c . '$work/ls.err' | grep -qx 1 && grep -q 'l.ledger: cannot allocate its bytes ([0-9]* bytes): No space left on device; caps are enforced in this process only' '$work/ls.err'"
+check "and leaves no half-made ledger behind" ls test ! -e "$work/full/l.ledger"
+hooked $UA full GREY_LEDGER="$work/full/l.ledger" GREY_CAP=64MiB -- $((32 * MiB)) $((48 * MiB)) /
+check "a GPU process there is capped privately" full \
+    sh -c "[ $rc = 0 ] && grep -qx 'second denied' '$work/full.out' && grep -c . '$work/full.err' | grep -qx 1"
+as $UA truncate -s "$(stat -c %s "$work/shm/bob.ledger")" "$work/full/sparse.ledger"
+hooked $UA sparse GREY_LEDGER="$work/full/sparse.ledger" -- 1 1 /
+check "a sparse ledger-sized file there is refused, not mapped" sparse \
+    sh -c "[ $rc = 0 ] && grep -c . '$work/sparse.err' | grep -qx 1 && grep -q 'unallocated blocks' '$work/sparse.err'"
+
+finish hardening
