@@ -90,6 +90,11 @@ static void load_limits(void)
     const struct grey_settings *s = grey_settings();
     nplans = 0;
     deny_all = false;
+    if (s->limit_error[0]) {
+        grey_warn("%s; denying every GPU allocation (fail closed)", s->limit_error);
+        deny_all = true;
+        return;
+    }
     if (!load_plan(s->admin_plan, true, true) ||
         (s->have_user_plan && !load_plan(s->user_plan, false, !s->user_plan_required))) {
         nplans = 0; /* a ledger or budget from half of the configuration would be no better */

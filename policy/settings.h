@@ -54,6 +54,10 @@ struct grey_settings {
     uint64_t cap;
     char cap_text[64];                     /* as given, for messages */
     char cap_error[200];                   /* GREY_CAP given but malformed: why ("" when fine) */
+    /* A variable naming where limits come from (GREY_PLAN, GREY_ADMIN_PLAN, GREY_LEDGER) that
+     * cannot be used as given: why ("" when fine). Ignoring it would lift a limit, so the hook
+     * denies every allocation and grey-run refuses to start. */
+    char limit_error[200];
 
     char admin_plan[GREY_SETTINGS_PATH_MAX];
     bool have_user_plan;                   /* a candidate user plan path exists in user_plan */

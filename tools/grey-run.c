@@ -484,6 +484,10 @@ int main(int argc, char **argv)
     /* The user's layer: --plan, else $GREY_PLAN, else ~/.config/grey/plan.conf when it exists
      * (policy/plan.h), the one the hook would read itself. */
     const struct grey_settings *set = cli_settings();
+    if (set->limit_error[0]) { /* the hook would deny every allocation: say it before the job */
+        cli_error(PROG, "%s; not starting the job", set->limit_error);
+        return EXIT_GREY_FAILED;
+    }
     if (!opt.plan_path && set->have_user_plan && (set->user_plan_required || access(set->user_plan, F_OK) == 0))
         opt.plan_path = set->user_plan;
     if (opt.plan_path) {
@@ -527,9 +531,11 @@ int main(int argc, char **argv)
     bool have_ledger = false;
     /* A group that does not exist would leave the job outside the budget the plan meant: the
      * hook refuses it (every allocation denied), so the job is not started at all. */
-    if (*ledger_group && grey_group_lookup(ledger_group, &ledger_gid) != 0)
-        return cli_error(PROG, "ledger %s: the plan's ledger_group '%s' does not exist; not starting the job",
-                         ledger_path, ledger_group);
+    if (*ledger_group && grey_group_lookup(ledger_group, &ledger_gid) != 0) {
+        cli_error(PROG, "ledger %s: the plan's ledger_group '%s' does not exist; not starting the job", ledger_path,
+                  ledger_group);
+        return EXIT_GREY_FAILED;
+    }
     unsigned ledger_flags = GREY_LEDGER_CREATE | (source == GREY_LEDGER_FROM_ADMIN_PLAN ? GREY_LEDGER_NODE : 0);
     have_ledger = grey_ledger_open_group(ledger_path, ledger_flags, ledger_gid, &ledger, err, sizeof err) == 0;
     if (!have_ledger)

@@ -195,4 +195,68 @@ hooked $UA sparse GREY_LEDGER="$work/full/sparse.ledger" -- 1 1 /
 check "a sparse ledger-sized file there is refused, not mapped" sparse \
     sh -c "[ $rc = 0 ] && grep -c . '$work/sparse.err' | grep -qx 1 && grep -q 'unallocated blocks' '$work/sparse.err'"
 
+echo "== admin plans seen from user namespaces"
+cat >"$work/ns-admin.conf" <<CONF
+grey-plan-version = 1
+[device 0]
+budget = 8GiB
+process_cap = 512MiB
+CONF
+chmod 0644 "$work/ns-admin.conf"
+# inns USER OUT VAR=VALUE... -- ARGS: hooked, inside `unshare -Ur` run by USER.
+inns() {
+    local u=$1 out=$2; shift 2
+    local vars=()
+    while [ "$1" != "--" ]; do vars+=("$1"); shift; done
+    shift
+    as "$u" unshare -Ur env LD_PRELOAD="$HOOK" GREY_LEDGER="$work/$u/ns.ledger" "${vars[@]}" "$PROG" "$@" \
+        >"$work/$out.out" 2>"$work/$out.err"
+    rc=$?
+}
+if as $UA unshare -Ur true 2>/dev/null; then
+    inns $UA ns GREY_ADMIN_PLAN="$work/ns-admin.conf" GREY_CAP=4GiB -- $((1000 * MiB)) 1 /
+    check "in unshare -Ur, root's plan (owner shown as the overflow uid) is still the admin plan: 1000 MiB denied" ns \
+        eval "[ $rc = 0 ] && grep -qx 'first denied' '$work/ns.out' && one_line ns 'GREY_CAP 4GiB is above the admin plan.s cap on GPU 0 .*the admin cap 512.0 MiB applies'"
+    cp "$work/ns-admin.conf" "$work/$UA/own.conf"; chown $UA "$work/$UA/own.conf"
+    inns $UA nsown GREY_ADMIN_PLAN="$work/$UA/own.conf" GREY_CAP=1GiB -- $((600 * MiB)) 1 /
+    check "and the user's own plan, shown there as uid 0, is only a user's plan (GREY_CAP 1GiB gets 600 MiB)" nsown \
+        sh -c "[ $rc = 0 ] && grep -qx 'first ok' '$work/nsown.out' && [ ! -s '$work/nsown.err' ]"
+else
+    fail "unshare -Ur does not work for $UA here: the user-namespace checks could not run"
+fi
+
+echo "== settings that cannot be used as given fail closed"
+long=/$(head -c 5000 /dev/zero | tr '\0' a)
+hooked $UA longplan GREY_PLAN="$long" GREY_LEDGER="$work/$UA/l.ledger" -- $MiB 1 /
+check "a GREY_PLAN of 5001 bytes is refused with one line, and every allocation denied" longplan \
+    eval "[ $rc = 0 ] && grep -qx 'first denied' '$work/longplan.out' && one_line longplan 'GREY_PLAN is 5001 bytes, longer than a path may be (4095); denying every GPU allocation (fail closed)'"
+as $UA env GREY_PLAN="$long" "$B/bin/grey-run" -- true >"$work/runlong.out" 2>"$work/runlong.err"
+rc=$?
+check "grey-run refuses to start the job under it (exit 125)" runlong \
+    eval "[ $rc = 125 ] && one_line runlong 'GREY_PLAN is 5001 bytes.*not starting the job'"
+hooked $UA longledger GREY_LEDGER="$long" -- $MiB 1 /
+check "so does an over-long GREY_LEDGER" longledger \
+    eval "[ $rc = 0 ] && grep -qx 'first denied' '$work/longledger.out' && one_line longledger 'GREY_LEDGER is 5001 bytes'"
+
+cat >"$work/nogroup.conf" <<CONF
+grey-plan-version = 1
+ledger = "$work/shm/nogroup.ledger"
+ledger_group = "nosuchgroup"
+[device 0]
+budget = 1GiB
+process_cap = 512MiB
+CONF
+chmod 0644 "$work/nogroup.conf"
+"$B/bin/grey-plan" check "$work/nogroup.conf" >"$work/ngcheck.out" 2>"$work/ngcheck.err"
+rc=$?
+check "grey-plan check fails on ledger_group = \"nosuchgroup\", naming it" ngcheck \
+    eval "[ $rc != 0 ] && one_line ngcheck \"nogroup.conf: ledger_group 'nosuchgroup' is not a group on this node\""
+hooked root ng GREY_ADMIN_PLAN="$work/nogroup.conf" -- $MiB 1 /
+check "the hook refuses it (denies every allocation) instead of leaving the node budget" ng \
+    eval "[ $rc = 0 ] && grep -qx 'first denied' '$work/ng.out' && one_line ng \"the plan's ledger_group 'nosuchgroup' does not exist; denying every GPU allocation (fail closed)\""
+as root env GREY_ADMIN_PLAN="$work/nogroup.conf" "$B/bin/grey-run" -- true >"$work/ngrun.out" 2>"$work/ngrun.err"
+rc=$?
+check "and grey-run does not start the job (exit 125)" ngrun \
+    eval "[ $rc = 125 ] && one_line ngrun \"ledger_group 'nosuchgroup' does not exist; not starting the job\""
+
 finish hardening
