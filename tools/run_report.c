@@ -13,6 +13,7 @@
 #include "cli_common.h"
 #include "report_build.h"
 #include "report_text.h"
+#include "text_escape.h"
 
 #define PROG "grey-run"
 
@@ -98,7 +99,7 @@ int run_report_finish(struct run_report *rr, bool quiet)
         return -1;
     }
     remove_records(rr->dir);
-    if (!quiet)
+    if (!quiet && grey_escape_controls(report)) /* program and file names may hold anything */
         grey_report_summary(report, rr->out, stderr);
     cJSON_Delete(report);
     return 0;

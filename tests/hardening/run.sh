@@ -21,7 +21,9 @@ UA=greyh-alice          # in the group: the victim
 UB=greyh-bob            # in the group
 UC=greyh-mallory        # not in the group: the attacker
 work=$(mktemp -d /tmp/grey-hardening.XXXXXX)
+bg=()                   # pid files of background helpers, ended at cleanup
 cleanup() {
+    for f in "${bg[@]}"; do [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
     umount "$work/full" 2>/dev/null
     for u in $UA $UB $UC; do userdel "$u" 2>/dev/null; done
     groupdel $G 2>/dev/null
@@ -258,5 +260,67 @@ as root env GREY_ADMIN_PLAN="$work/nogroup.conf" "$B/bin/grey-run" -- true >"$wo
 rc=$?
 check "and grey-run does not start the job (exit 125)" ngrun \
     eval "[ $rc = 125 ] && one_line ngrun \"ledger_group 'nosuchgroup' does not exist; not starting the job\""
+
+echo "== grey-report: its inputs and --live"
+jq '.processes[0].exe = "/bin/\u001b]0;owned\u0007\u001b[2Jx\r" | .processes[0].pid = 77' "$work/shm/r.json" >"$work/esc.json"
+"$B/bin/grey-report" "$work/esc.json" >"$work/esc.out" 2>"$work/esc.err"
+rc=$?
+check "control characters in a report are escaped in the text output" esc \
+    eval "[ $rc = 0 ] && ! grep -q \$'[\\x1b\\x07\\r]' '$work/esc.out' && grep -qF 'pid 77 \\x1b]0;owned\\x07\\x1b[2Jx\\x0d' '$work/esc.out'"
+"$B/bin/grey-report" --json "$work/esc.json" >"$work/escj.out" 2>"$work/escj.err"
+check "and --json prints none either" escj eval "! grep -q \$'\\x1b' '$work/escj.out' && jq -e .processes '$work/escj.out' >/dev/null"
+truncate -s 300M "$work/big.json"
+"$B/bin/grey-report" "$work/big.json" >"$work/big.out" 2>"$work/big.err"
+rc=$?
+check "a 300 MiB input is refused at once, with the limit named" big \
+    eval "[ $rc = 1 ] && one_line big 'big.json: larger than 256 MiB, the most grey-report reads'"
+mkfifo "$work/fifo.json"
+timeout 10 "$B/bin/grey-report" "$work/fifo.json" >"$work/fifo.out" 2>"$work/fifo.err"
+rc=$?
+check "a FIFO is refused, not waited on" fifo eval "[ $rc = 1 ] && one_line fifo 'fifo.json: not a regular file or a directory'"
+
+# A socket server: python3 serves "ok PATH" at SOCK, as whoever runs it, and writes its pid.
+serve() { # serve USER SOCK PATH PIDFILE
+    { as "$1" python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(4)
+open(sys.argv[3], "w").write(str(os.getpid()))
+while True:
+    c, _ = s.accept()
+    try:
+        c.recv(64); c.sendall(("ok " + sys.argv[2] + "\n").encode())
+    except OSError:
+        pass
+    c.close()
+' "$2" "$3" "$4"; } 2>/dev/null &
+    disown
+    bg+=("$4")
+    for _ in $(seq 100); do [ -s "$4" ] && [ -S "$2" ] && break; sleep 0.05; done
+}
+as $UA sh -c "printf precious >'$work/$UA/precious'"
+{ as $UA sh -c "echo \$\$ >'$work/$UA/sleep.pid'; exec sleep 60"; } 2>/dev/null &
+disown
+bg+=("$work/$UA/sleep.pid")
+for _ in $(seq 100); do [ -s "$work/$UA/sleep.pid" ] && break; sleep 0.05; done
+spid=$(cat "$work/$UA/sleep.pid")
+as $UC mkdir -m 0777 "$work/shm/grey-a" "$work/shm/grey-a/live"
+serve $UC "$work/shm/grey-a/live/$spid.sock" "$work/$UA/precious" "$work/shm/srv1.pid"
+as $UA env GREY_DIR="$work/shm/grey-a" "$B/bin/grey-report" --live "$spid" >"$work/live1.out" 2>"$work/live1.err"
+rc=$?
+check "--live refuses a report directory another user made" live1 \
+    eval "[ $rc = 1 ] && one_line live1 'grey-a belongs to another user (uid $(id -u $UC)); refusing to use it; not asking process $spid through it' && [ -e '$work/$UA/precious' ]"
+kill "$(cat "$work/shm/srv1.pid")" 2>/dev/null
+as $UA mkdir -m 0700 "$work/$UA/grey" "$work/$UA/grey/live"
+serve $UA "$work/$UA/grey/live/$spid.sock" "$work/$UA/precious" "$work/$UA/srv2.pid"
+as $UA env GREY_DIR="$work/$UA/grey" "$B/bin/grey-report" --live "$spid" >"$work/live2.out" 2>"$work/live2.err"
+rc=$?
+check "--live refuses a socket served by another process than the one asked (SO_PEERCRED)" live2 \
+    eval "[ $rc = 1 ] && one_line live2 'is served by pid $(cat "$work/$UA/srv2.pid") of uid $(id -u $UA), not by process $spid of this user' && [ -e '$work/$UA/precious' ]"
+srv=$(cat "$work/$UA/srv2.pid"); ln -s "$spid.sock" "$work/$UA/grey/live/$srv.sock"
+as $UA env GREY_DIR="$work/$UA/grey" "$B/bin/grey-report" --live "$srv" >"$work/live3.out" 2>"$work/live3.err"
+rc=$?
+check "and never reads or deletes a path the peer names" live3 \
+    eval "[ $rc = 1 ] && one_line live3 'process $srv answered with a record outside .*; refusing it' && [ \"\$(cat '$work/$UA/precious')\" = precious ]"
+kill "$srv" "$spid" 2>/dev/null
 
 finish hardening
