@@ -53,8 +53,10 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
         errno = saved;
         return;
     }
-    int expect = 0;
-    if (atomic_compare_exchange_strong(&guard_state, &expect, 1)) {
+    /* 0 or 2 (a fork child mapped the truncated file again over the replacement): replace it
+     * now. 1: another thread is at it, and the access is retried once it is done. */
+    int expect = atomic_load(&guard_state);
+    if (expect != 1 && atomic_compare_exchange_strong(&guard_state, &expect, 1)) {
         if (mmap(base, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) {
             atomic_store(&guard_state, 0);
             pass_on(sig, si, uc);
@@ -83,7 +85,6 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
         (void)ignored;
         atomic_store(&guard_state, 2);
     } else {
-        /* Another thread is replacing it: the access is retried once it is done. */
         while (atomic_load(&guard_state) == 1)
             ;
     }

@@ -120,9 +120,10 @@ static void read_cap(struct grey_settings *s, grey_env_fn env)
 static void read_plan_paths(struct grey_settings *s, grey_env_fn env)
 {
     const char *other = given(env, "GREY_ADMIN_PLAN", true);
-    if (other && strlen(other) >= GREY_SETTINGS_PATH_MAX)
+    bool honoured = other && absent(GREY_ADMIN_PLAN_PATH);
+    if (honoured && strlen(other) >= GREY_SETTINGS_PATH_MAX)
         too_long(s, "GREY_ADMIN_PLAN", other);
-    if (!other || !absent(GREY_ADMIN_PLAN_PATH) || !put_path(s->admin_plan, other))
+    if (!honoured || !put_path(s->admin_plan, other))
         put_path(s->admin_plan, GREY_ADMIN_PLAN_PATH);
 
     /* secure: a setuid program must not take its plan from the caller's settings. The XDG spec
