@@ -26,7 +26,8 @@
  *   GREY_CONTEXT_OVERHEAD=SIZE  what a context costs, instead of measuring it
  *
  * A malformed value that would only lose a feature gets a warning and the default; one that
- * would lift a limit the user believed in (GREY_CAP) makes the process deny every allocation. */
+ * would lift a limit the user believed in (GREY_CAP; GREY_PLAN, GREY_ADMIN_PLAN or GREY_LEDGER
+ * longer than a path may be) makes the process deny every allocation. */
 #ifndef GREY_SETTINGS_H
 #define GREY_SETTINGS_H
 
