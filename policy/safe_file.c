@@ -96,12 +96,16 @@ int grey_safe_open(const char *path, int access, bool create, mode_t mode, struc
         errno = e; /* callers may retry read-only on EACCES */
         return -1;
     }
-    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-        e = errno;
-        bool regular = S_ISREG(st->st_mode);
+    bool stat_ok = fstat(fd, st) == 0;
+    if (!stat_ok || !S_ISREG(st->st_mode)) {
+        e = stat_ok ? EINVAL : errno;
         close(fd);
-        return regular ? grey_error(err, errlen, "%s: cannot stat: %s", path, strerror(e))
-                       : grey_error(err, errlen, "%s: not a regular file; refusing it", path);
+        if (!stat_ok)
+            grey_error(err, errlen, "%s: cannot stat: %s", path, strerror(e));
+        else
+            grey_error(err, errlen, "%s: not a regular file; refusing it", path);
+        errno = e;
+        return -1;
     }
     /* O_NONBLOCK only kept a FIFO planted at the name from blocking the open. */
     int fl = fcntl(fd, F_GETFL);

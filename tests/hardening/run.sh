@@ -82,6 +82,11 @@ hooked $UA dangle GREY_LEDGER="$work/shm/alice2.ledger" -- 1 1 /
 check "a dangling symlink is refused too" dangle one_line dangle "is a symbolic link; refusing to follow it"
 check "and creates nothing where it pointed" dangle test ! -e "$work/$UA/authorized_keys"
 
+as $UC mkfifo -m 0666 "$work/shm/alice3.ledger"
+hooked $UA fifo0 GREY_LEDGER="$work/shm/alice3.ledger" -- 1 1 /
+check "a FIFO planted at a ledger path neither blocks the process nor is used" fifo0 \
+    eval "[ $rc = 0 ] && one_line fifo0 'alice3.ledger: not a regular file; refusing it'"
+
 cat >"$work/admin.conf" <<CONF
 grey-plan-version = 1
 ledger = "$work/shm/node.ledger"
