@@ -369,6 +369,8 @@ const struct grey_quota *grey_process_init(void)
         ledger_open = open_ledger(err, sizeof err);
         if (!ledger_open)
             grey_warn("%s", err);
+        else /* the GPU table is used even when no slot is free */
+            grey_ledger_guard_arm(ledger.header, ledger.map_size, NULL, ledger_path);
         register_process();
         grey_log("loaded: ledger %s, run %llx", ledger_open ? ledger_path : "(private)",
                  (unsigned long long)grey_settings()->run_id);
