@@ -185,6 +185,19 @@ check "the next process refuses the truncated file with one line rather than fau
     sh -c "[ $rc = 0 ] && grep -c . '$work/after.err' | grep -qx 1 && grep -q 'node.ledger: 0 bytes, expected [0-9]* (damaged or truncated); refusing it' '$work/after.err'"
 rm -f "$work/shm/node.ledger"
 
+# The guard takes only faults inside the ledger: a program's own SIGBUS is what it was.
+cat >"$work/bus.py" <<'PY'
+import mmap, os, sys
+f = open(sys.argv[1], "w+b"); f.write(b"x" * 8192); f.flush()
+m = mmap.mmap(f.fileno(), 8192)
+os.truncate(sys.argv[1], 0)
+print(m[4096])
+PY
+{ as $UA env LD_PRELOAD="$HOOK" GREY_LEDGER="$work/$UA/bus.ledger" python3 "$work/bus.py" "$work/$UA/bus.data" \
+    >"$work/bus.out" 2>"$work/bus.err"; rc=$?; } 2>/dev/null
+check "a SIGBUS of the program's own still ends it as without grey (status 135, nothing from grey)" bus \
+    eval "[ $rc = 135 ] && ! grep -q grey '$work/bus.err' && [ -s '$work/$UA/bus.ledger' ]"
+
 echo "== a ledger on a full tmpfs"
 mkdir -m 1777 "$work/full"
 mount -t tmpfs -o size=64k,mode=1777 greyh-full "$work/full"
