@@ -89,3 +89,12 @@ bool grey_group_unmapped(gid_t gid)
     unsigned long long outer;
     return !map_id(map, gid, &outer);
 }
+
+uid_t grey_outer_uid(uid_t uid)
+{
+    char map[4096];
+    unsigned long long outer;
+    if (!read_small("/proc/self/uid_map", map, sizeof map) || !map_id(map, uid, &outer) || outer > UINT32_MAX)
+        return uid;
+    return (uid_t)outer;
+}

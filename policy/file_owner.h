@@ -21,6 +21,10 @@ bool grey_owner_is_root(uid_t uid);
  * given to the file outside, by root. Always false in the initial namespace. */
 bool grey_group_unmapped(gid_t gid);
 
+/* The uid that uid is outside this user namespace (itself in the initial one, or when it is not
+ * mapped or the map cannot be read): what names a user's own files across namespaces. */
+uid_t grey_outer_uid(uid_t uid);
+
 /* The same decision from explicit inputs, for tests: map is /proc/self/uid_map's text (NULL:
  * unreadable, so uid 0 is root as in the initial namespace), overflow the overflow uid. */
 bool grey_owner_is_root_in(uid_t uid, const char *map, uid_t overflow);

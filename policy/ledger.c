@@ -288,7 +288,10 @@ int grey_ledger_open_group(const char *path, unsigned flags, gid_t gid, struct g
     bool writable = (fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDONLY;
     if (writable && !made && check_owner(&st, gid, path, err, errlen) != 0) {
         close(fd);
-        return -1;
+        /* A reader (grey-top on another user's ledger) may still look, without writing. */
+        if (create || (fd = grey_safe_open(path, O_RDONLY, false, 0, &st, &unused, why, sizeof why)) < 0)
+            return create ? -1 : grey_error(err, errlen, "ledger %s", why);
+        writable = false;
     }
     size_t size = (size_t)st.st_size;
     if (size != ledger_total_size) {

@@ -241,6 +241,16 @@ if as $UA unshare -Ur true 2>/dev/null; then
     inns $UA nsown GREY_ADMIN_PLAN="$work/$UA/own.conf" GREY_CAP=1GiB -- $((600 * MiB)) 1 /
     check "and the user's own plan, shown there as uid 0, is only a user's plan (GREY_CAP 1GiB gets 600 MiB)" nsown \
         sh -c "[ $rc = 0 ] && grep -qx 'first ok' '$work/nsown.out' && [ ! -s '$work/nsown.err' ]"
+    uledger=/dev/shm/grey-$(id -u $UA).ledger
+    rm -f "$uledger" "$work/go"
+    as $UA unshare -Ur env LD_PRELOAD="$HOOK" "$PROG" $MiB 1 "$work/go" >"$work/nsdef.out" 2>"$work/nsdef.err" &
+    hp=$!
+    for _ in $(seq 200); do grep -q first "$work/nsdef.out" 2>/dev/null && break; sleep 0.05; done
+    n=$("$TOP" --once --json --ledger "$uledger" 2>/dev/null | jq '.processes | length')
+    touch "$work/go"; wait $hp; rc=$?
+    check "a job in unshare -Ur uses its user's own ledger ($uledger), not root's" nsdef \
+        eval "[ $rc = 0 ] && [ '$n' = 1 ] && [ ! -s '$work/nsdef.err' ] && [ \"\$(stat -c %U '$uledger')\" = $UA ]"
+    rm -f "$uledger"
 else
     fail "unshare -Ur does not work for $UA here: the user-namespace checks could not run"
 fi
