@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "ledger_guard.h"
 #include "log.h"
 #include "policy/budget.h"
 #include "policy/caps.h"
@@ -90,6 +91,11 @@ static void load_limits(void)
     const struct grey_settings *s = grey_settings();
     nplans = 0;
     deny_all = false;
+    if (s->limit_error[0]) {
+        grey_warn("%s; denying every GPU allocation (fail closed)", s->limit_error);
+        deny_all = true;
+        return;
+    }
     if (!load_plan(s->admin_plan, true, true) ||
         (s->have_user_plan && !load_plan(s->user_plan, false, !s->user_plan_required))) {
         nplans = 0; /* a ledger or budget from half of the configuration would be no better */
@@ -156,7 +162,7 @@ static void apply_row_limits(struct grey_slot *slot, int r, bool say)
     if (say && (raised & GREY_DEVBIT(r)))
         grey_warn("GREY_WEIGHT %u is above the admin plan's weight on %s; the admin's %u applies", s->weight,
                   grey_device_label(r, label, sizeof label), weights[r]);
-    atomic_store(&slot->dev[r].cap, caps[r]);
+    atomic_store(&slot->dev[r].cap, grey_ledger_guard_cap(r, caps[r]));
     struct grey_slot_fair *sf = &slot->fair[r];
     atomic_store(&sf->seen_ns, 0);
     atomic_store(&sf->vtime, 0);
@@ -249,17 +255,27 @@ static void reclaim_on_denial(const struct grey_quota *q, int dev)
         grey_log("budget denial: reclaimed the slots of %u dead process%s", n, n == 1 ? "" : "es");
 }
 
-/* Opens the ledger the configuration names (see policy/ledger_path.h). */
+/* Opens the ledger the configuration names (see policy/ledger_path.h). A ledger_group that does
+ * not exist fails closed (deny_all): running outside the node budget the plan meant would lift a
+ * limit. Any other failure leaves the caps enforced privately. */
 static bool open_ledger(char *err, size_t errlen)
 {
     const char *group;
-    grey_ledger_choose_path(plan_list, nplans, grey_settings()->ledger, ledger_path, sizeof ledger_path, &group);
+    enum grey_ledger_source source =
+        grey_ledger_choose_path(plan_list, nplans, grey_settings()->ledger, ledger_path, sizeof ledger_path, &group);
     gid_t gid = (gid_t)-1;
     if (*group && grey_group_lookup(group, &gid) != 0) {
-        snprintf(err, errlen, "ledger %s: group '%s' does not exist", ledger_path, group);
+        snprintf(err, errlen, "ledger %s: the plan's ledger_group '%s' does not exist; denying every GPU "
+                 "allocation (fail closed)", ledger_path, group);
+        deny_all = true;
         return false;
     }
-    return grey_ledger_open_group(ledger_path, true, gid, &ledger, err, errlen) == 0;
+    unsigned flags = GREY_LEDGER_CREATE | (source == GREY_LEDGER_FROM_ADMIN_PLAN ? GREY_LEDGER_NODE : 0);
+    if (grey_ledger_open_group(ledger_path, flags, gid, &ledger, err, errlen) != 0) {
+        snprintf(err + strlen(err), errlen - strlen(err), "; caps are enforced in this process only");
+        return false;
+    }
+    return true;
 }
 
 /* A slot's limits for every GPU bound so far (a fork child's new slot inherits its parent's
@@ -303,6 +319,7 @@ static void register_process(void)
             apply_limits(slot);
             shared_quota.slot = slot;
             shared_quota.budgets = ledger.header;
+            grey_ledger_guard_arm(ledger.header, ledger.map_size, slot, ledger_path);
             shared_quota.reclaim = reclaim_on_denial;
             atomic_store_explicit(&grey_self_quota, &shared_quota, memory_order_release);
             return;
@@ -355,7 +372,9 @@ const struct grey_quota *grey_process_init(void)
         char err[GREY_SETTINGS_PATH_MAX + 256];
         ledger_open = open_ledger(err, sizeof err);
         if (!ledger_open)
-            grey_warn("%s; caps are enforced in this process only", err);
+            grey_warn("%s", err);
+        else /* the GPU table is used even when no slot is free */
+            grey_ledger_guard_arm(ledger.header, ledger.map_size, NULL, ledger_path);
         register_process();
         grey_log("loaded: ledger %s, run %llx", ledger_open ? ledger_path : "(private)",
                  (unsigned long long)grey_settings()->run_id);

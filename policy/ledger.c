@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -15,6 +14,8 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "file_owner.h"
+#include "safe_file.h"
 
 /* Layout checks at compile time: the slot counters must stay one cache line per device, and the
  * structures must not change size by accident (that would be a new layout version). */
@@ -115,9 +116,9 @@ int grey_ledger_validate(const void *base, size_t size, char *err, size_t errlen
     return 0;
 }
 
-/* Fills a fresh file's header. Called with the file locked and zero-filled by ftruncate, so the
- * slots are already FREE with zero counters. The magic is written last: a reader that maps the
- * file half-way through sees "not a ledger" rather than a header with missing sizes. */
+/* Fills a fresh file's header. Called on a zero-filled file (allocate_fully) that nobody else can
+ * see yet (create_ledger_file), so the slots are already FREE with zero counters. The magic is
+ * still written last, after a release fence. */
 static void ledger_init_header(struct grey_ledger_header *h)
 {
     h->version = GREY_LEDGER_VERSION;
@@ -135,7 +136,7 @@ static void ledger_init_header(struct grey_ledger_header *h)
 
 int grey_ledger_open(const char *path, bool create, struct grey_ledger *lg, char *err, size_t errlen)
 {
-    return grey_ledger_open_group(path, create, (gid_t)-1, lg, err, errlen);
+    return grey_ledger_open_group(path, create ? GREY_LEDGER_CREATE : 0, (gid_t)-1, lg, err, errlen);
 }
 
 /* A group's ledger: mode 0660 whatever the umask, owned by the group, so every member's hook can
@@ -155,51 +156,158 @@ static int open_fail(int fd, char *err, size_t errlen, const char *path, const c
     return grey_error(err, errlen, "ledger %s: %s: %s", path, what, strerror(e));
 }
 
-int grey_ledger_open_group(const char *path, bool create, gid_t gid, struct grey_ledger *lg, char *err,
+/* Whether this process may use an existing ledger file for writing: its own, or the node's
+ * ledger that root made for the plan's group (see file_owner.h for "root" inside a user
+ * namespace). Another user's file is refused: its owner could read our state, rewrite it between
+ * our checks, or delete it and so reset every budget. */
+static int check_owner(const struct stat *st, gid_t gid, const char *path, char *err, size_t errlen)
+{
+    if (st->st_uid == geteuid())
+        return 0;
+    if (gid != (gid_t)-1 && grey_owner_is_root(st->st_uid)) {
+        if (st->st_mode & S_IWOTH)
+            return grey_error(err, errlen, "ledger %s: root's, but writable by every user; refusing it", path);
+        if (st->st_gid == gid || grey_group_unmapped(st->st_gid))
+            return 0;
+        return grey_error(err, errlen, "ledger %s: root's, but its group is %u, not the plan's ledger_group (%u); "
+                          "refusing it", path, (unsigned)st->st_gid, (unsigned)gid);
+    }
+    return grey_error(err, errlen, "ledger %s: owned by uid %u, not by this user (uid %u)%s; refusing it (its "
+                      "owner could reset or forge it)", path, (unsigned)st->st_uid, (unsigned)geteuid(),
+                      gid != (gid_t)-1 ? " or root" : "");
+}
+
+/* Gives a fresh file its blocks before it is mapped: a sparse file on a full tmpfs would raise
+ * SIGBUS at the first write into a hole, inside the host program. fallocate(2) itself, not
+ * posix_fallocate: the C library's fallback writes a byte into every block, which on a live
+ * ledger would be a write nobody locked. A file system without fallocate gets zeros written. */
+static int allocate_fully(int fd, off_t size)
+{
+    if (fallocate(fd, 0, 0, size) == 0)
+        return 0;
+    if (errno != EOPNOTSUPP && errno != ENOSYS)
+        return -1;
+    static const char zeros[4096];
+    for (off_t off = 0; off < size;) {
+        size_t n = (size_t)(size - off < (off_t)sizeof zeros ? size - off : (off_t)sizeof zeros);
+        ssize_t w = pwrite(fd, zeros, n, off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        off += w;
+    }
+    return 0;
+}
+
+/* An existing ledger must have every block too (an older grey, or a crash mid-creation, may
+ * have left holes): st_blocks counts 512-byte units. Filling holes with fallocate changes no
+ * byte, so it is safe on a live file. */
+static int check_allocated(int fd, const struct stat *st, bool writable)
+{
+    /* A reader never faults on a hole (it reads the zero page); only writes need the blocks. A
+     * file system that cannot preallocate (or counts blocks compressed) cannot be judged this
+     * way, and is taken as it is. */
+    if (!writable || (uint64_t)st->st_blocks * 512u >= (uint64_t)st->st_size)
+        return 0;
+    if (fallocate(fd, 0, 0, st->st_size) == 0 || errno == EOPNOTSUPP || errno == ENOSYS)
+        return 0;
+    return -1;
+}
+
+/* Makes a complete ledger under a temporary name beside path (group, mode, every block, the
+ * header) and links it into place, so nobody ever sees a half-made one: any file of the wrong
+ * size at a ledger path is then damage, refused rather than "initialized" (which would reset
+ * every budget). Returns the open descriptor, -1 with the reason in err, or -2 when another
+ * process linked its ledger first (the caller opens that one). */
+static int create_ledger_file(const char *path, gid_t gid, char *err, size_t errlen)
+{
+    char tmp[4200], why[4300];
+    int fd = grey_safe_temp_beside(path, 0600, tmp, sizeof tmp, why, sizeof why);
+    if (fd < 0)
+        return grey_error(err, errlen, "ledger %s", why);
+    int e = 0;
+    const char *what = NULL;
+    void *base = MAP_FAILED;
+    if (gid != (gid_t)-1 && ledger_share(fd, gid) != 0)
+        what = "cannot give it to the plan's ledger_group";
+    else if (ftruncate(fd, (off_t)ledger_total_size) != 0 || allocate_fully(fd, (off_t)ledger_total_size) != 0)
+        what = "cannot allocate its bytes";
+    else if ((base = mmap(NULL, ledger_total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+        what = "cannot map";
+    if (what) {
+        e = errno;
+        close(fd);
+        unlink(tmp);
+        return grey_error(err, errlen, "ledger %s: %s (%zu bytes): %s", path, what, ledger_total_size, strerror(e));
+    }
+    ledger_init_header(base);
+    munmap(base, ledger_total_size);
+    int linked = link(tmp, path);
+    e = errno;
+    unlink(tmp);
+    if (linked == 0)
+        return fd;
+    close(fd);
+    if (e == EEXIST)
+        return -2;
+    return grey_error(err, errlen, "ledger %s: cannot put it in place: %s", path, strerror(e));
+}
+
+int grey_ledger_open_group(const char *path, unsigned flags, gid_t gid, struct grey_ledger *lg, char *err,
                            size_t errlen)
 {
     memset(lg, 0, sizeof *lg);
     lg->fd = -1;
     lg->own = lg->own_run = -1;
-    mode_t mode = gid == (gid_t)-1 ? 0600 : 0660;
-    int fd = open(path, create ? (O_RDWR | O_CREAT | O_CLOEXEC) : (O_RDWR | O_CLOEXEC), mode);
-    if (fd < 0 && !create && errno == EACCES)
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return grey_error(err, errlen, "ledger %s: cannot open: %s", path, strerror(errno));
-
-    /* The whole-file lock only serializes creation; nobody holds it while the ledger is in use
-     * (flock and the OFD record locks of the slots do not interact). */
-    if (flock(fd, LOCK_EX) != 0)
-        return open_fail(fd, err, errlen, path, "cannot lock", errno);
+    bool create = (flags & GREY_LEDGER_CREATE) != 0;
+    /* The node's ledger is made by root only: a file another user made would be theirs to reset. */
+    bool node_unmade = (flags & GREY_LEDGER_NODE) && !grey_owner_is_root(geteuid());
     struct stat st;
-    if (fstat(fd, &st) != 0)
-        return open_fail(fd, err, errlen, path, "cannot stat", errno);
-    bool fresh = create && st.st_size == 0;
-    if (fresh && gid != (gid_t)-1 && ledger_share(fd, gid) != 0) {
-        int e = errno;
-        unlink(path);
-        close(fd);
-        return grey_error(err, errlen, "ledger %s: cannot give it to group %u: %s", path, (unsigned)gid,
-                            strerror(e));
+    bool made = false, unused;
+    char why[4300];
+    int fd = -1;
+    for (int tries = 0; tries < 4 && fd < 0; tries++) {
+        fd = grey_safe_open(path, O_RDWR, false, 0, &st, &unused, why, sizeof why);
+        if (fd < 0 && !create && errno == EACCES)
+            fd = grey_safe_open(path, O_RDONLY, false, 0, &st, &unused, why, sizeof why);
+        if (fd >= 0 || errno != ENOENT || !create)
+            break;
+        if (node_unmade)
+            return grey_error(err, errlen, "ledger %s: does not exist yet, and only root creates the node's ledger "
+                              "(the admin runs one hooked command as root, e.g. at boot)", path);
+        fd = create_ledger_file(path, gid, err, errlen);
+        if (fd == -1)
+            return -1;
+        made = fd >= 0;
+        if (made && fstat(fd, &st) != 0)
+            return open_fail(fd, err, errlen, path, "cannot stat", errno);
     }
-    if (fresh && ftruncate(fd, (off_t)ledger_total_size) != 0)
-        return open_fail(fd, err, errlen, path, "cannot size", errno);
-    size_t size = fresh ? ledger_total_size : (size_t)st.st_size;
-    if (size < sizeof(struct grey_ledger_header)) {
+    if (fd < 0)
+        return grey_error(err, errlen, "ledger %s", why);
+    bool writable = (fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDONLY;
+    if (writable && !made && check_owner(&st, gid, path, err, errlen) != 0) {
         close(fd);
-        return grey_error(err, errlen, "ledger %s: truncated: %zu bytes, expected %zu", path, size,
-                            ledger_total_size);
+        /* A reader (grey-top on another user's ledger) may still look, without writing. */
+        if (create || (fd = grey_safe_open(path, O_RDONLY, false, 0, &st, &unused, why, sizeof why)) < 0)
+            return create ? -1 : grey_error(err, errlen, "ledger %s", why);
+        writable = false;
     }
-    int prot = PROT_READ | ((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY ? 0 : PROT_WRITE);
+    size_t size = (size_t)st.st_size;
+    if (size != ledger_total_size) {
+        close(fd);
+        return grey_error(err, errlen, "ledger %s: %zu bytes, expected %zu (damaged or truncated); refusing it "
+                          "(its owner may remove it)", path, size, ledger_total_size);
+    }
+    if (check_allocated(fd, &st, writable) != 0) {
+        close(fd);
+        return grey_error(err, errlen, "ledger %s: has unallocated blocks and no room to fill them (is its file "
+                          "system full?); refusing it", path);
+    }
+    int prot = PROT_READ | (writable ? PROT_WRITE : 0);
     void *base = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
     if (base == MAP_FAILED)
         return open_fail(fd, err, errlen, path, "cannot map", errno);
-    if (fresh)
-        ledger_init_header(base);
-    flock(fd, LOCK_UN);
-
-    char why[200];
     if (grey_ledger_validate(base, size, why, sizeof why) != 0) {
         munmap(base, size);
         close(fd);
@@ -209,7 +317,7 @@ int grey_ledger_open_group(const char *path, bool create, gid_t gid, struct grey
     lg->slots = (struct grey_slot *)((char *)base + sizeof(struct grey_ledger_header));
     lg->nslots = GREY_LEDGER_SLOTS;
     lg->map_size = size;
-    lg->writable = (prot & PROT_WRITE) != 0;
+    lg->writable = writable;
     lg->fd = fd;
     return 0;
 }

@@ -196,8 +196,15 @@ int grey_ledger_open(const char *path, bool create, struct grey_ledger *lg, char
 
 /* grey_ledger_open for a ledger shared by a group (an admin plan's ledger_group): a file this
  * call creates gets mode 0660 and group gid (the creator must be root or a member). gid -1 is
- * grey_ledger_open. An existing file keeps its owner and mode. */
-int grey_ledger_open_group(const char *path, bool create, gid_t gid, struct grey_ledger *lg, char *err,
+ * grey_ledger_open. An existing file keeps its owner and mode. flags: GREY_LEDGER_CREATE
+ * creates a missing file; GREY_LEDGER_NODE marks the admin plan's node ledger, which only root
+ * creates. The file is opened without following a symlink (policy/safe_file.h); opened for
+ * writing, it must be this user's, or root's with group gid (without GREY_LEDGER_CREATE, another
+ * user's file is opened read-only instead); it is fully allocated before it is mapped, and a
+ * file of another size is refused. */
+#define GREY_LEDGER_CREATE 1u
+#define GREY_LEDGER_NODE 2u
+int grey_ledger_open_group(const char *path, unsigned flags, gid_t gid, struct grey_ledger *lg, char *err,
                            size_t errlen);
 void grey_ledger_close(struct grey_ledger *lg);
 

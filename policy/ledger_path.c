@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "file_owner.h"
+
 static const struct grey_plan *first_naming(const struct grey_plan *const *plans, unsigned nplans, bool admin)
 {
     for (unsigned i = 0; i < nplans; i++)
@@ -32,6 +34,8 @@ enum grey_ledger_source grey_ledger_choose_path(const struct grey_plan *const *p
         *group = p->ledger_group;
         return GREY_LEDGER_FROM_PLAN;
     }
-    snprintf(buf, buflen, "/dev/shm/grey-%u.ledger", (unsigned)getuid());
+    /* By the uid outside any user namespace: inside `unshare -Ur` getuid() is 0, which would name
+     * root's ledger (refused: not ours) instead of the user's own. */
+    snprintf(buf, buflen, "/dev/shm/grey-%u.ledger", (unsigned)grey_outer_uid(getuid()));
     return GREY_LEDGER_DEFAULT;
 }

@@ -5,7 +5,8 @@
  *   1. the `ledger` of the first admin plan that names one (with its ledger_group);
  *   2. $GREY_LEDGER;
  *   3. the `ledger` of the first user plan that names one (with its ledger_group);
- *   4. /dev/shm/grey-UID.ledger, private to the user (mode 0600). */
+ *   4. /dev/shm/grey-UID.ledger, private to the user (mode 0600); UID as outside any user
+ *      namespace (policy/file_owner.h), so a job in `unshare -Ur` shares its user's ledger. */
 #ifndef GREY_LEDGER_PATH_H
 #define GREY_LEDGER_PATH_H
 

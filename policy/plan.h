@@ -138,7 +138,8 @@ struct grey_plan {
     bool admin;
 };
 
-/* True for a plan file owned by root and not writable by group or others. */
+/* True for a plan file owned by root (seen through user namespaces: policy/file_owner.h) and not
+ * writable by group or others. */
 bool grey_plan_file_is_admin(unsigned owner_uid, unsigned mode);
 
 /* The KEY.why lines of a plan, for the tools (grey-plan explain/show): the hook passes no notes,

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file_owner.h"
 #include "plan_parser.h"
 
 /* ---------------------------------------------------------------- loading */
@@ -141,5 +142,7 @@ int grey_plan_load_admin(const char *path, struct grey_plan *out, char *err, siz
 
 bool grey_plan_file_is_admin(unsigned owner_uid, unsigned mode)
 {
-    return owner_uid == 0 && (mode & (S_IWGRP | S_IWOTH)) == 0;
+    /* Root as the kernel's outermost namespace knows it: inside `unshare -Ur` a root-owned plan
+     * shows as the overflow uid, and the user's own files as uid 0 (policy/file_owner.h). */
+    return grey_owner_is_root((uid_t)owner_uid) && (mode & (S_IWGRP | S_IWOTH)) == 0;
 }

@@ -35,6 +35,10 @@
 #include "sites.h"
 
 #define GREY_RAW_VERSION 1
+/* What a reader accepts: a record larger than this, or with a longer line, is refused (a hooked
+ * process writes one line per buffer and site, far below either; anything bigger is not ours). */
+#define GREY_RAW_MAX_BYTES (256u << 20)
+#define GREY_RAW_MAX_LINE 65536
 
 enum grey_raw_kind {
     GREY_RAW_PTR = 0,      /* a device pointer: its contents can be read back and compared */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tracker.h"
 
@@ -192,8 +193,14 @@ static int parse_file(FILE *f, struct reader *r, struct grey_raw_process *p)
     ssize_t len;
     bool ended = false, have_pid = false, have_times = false;
     int rc = 0;
+    size_t total = 0;
     while (rc == 0 && (len = getline(&line, &linecap, f)) >= 0) {
         r->lineno++;
+        total += (size_t)len;
+        if (len > GREY_RAW_MAX_LINE || total > GREY_RAW_MAX_BYTES) {
+            rc = fail(r, "%s", len > GREY_RAW_MAX_LINE ? "line longer than 64 KiB" : "record larger than 256 MiB");
+            break;
+        }
         if (ended) {
             rc = fail(r, "text after the end line");
             break;
@@ -311,6 +318,12 @@ int grey_raw_read(const char *path, struct grey_raw_process *out, char *err, siz
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st = {0};
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > GREY_RAW_MAX_BYTES) {
+        snprintf(err, errlen, "%s: %s", path, !S_ISREG(st.st_mode) ? "not a regular file" : "larger than 256 MiB, the most a raw record may be");
+        fclose(f);
         return -1;
     }
     int rc = parse_file(f, &r, out);

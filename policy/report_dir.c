@@ -12,6 +12,11 @@ int grey_report_private_dir(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
         return -1;
     }
+    return grey_report_check_private(path, err, errlen);
+}
+
+int grey_report_check_private(const char *path, char *err, size_t errlen)
+{
     struct stat st;
     if (lstat(path, &st) != 0) {
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));

@@ -19,6 +19,10 @@ int grey_report_base(const char *base, char *out, size_t len, bool create, char 
 /* Makes path a private directory (0700, ours), or checks that it already is one. */
 int grey_report_private_dir(const char *path, char *err, size_t errlen);
 
+/* Checks, without creating anything, that path is a directory (not a symlink) of this user that
+ * nobody else may enter. 0, or -1 with the reason in err. */
+int grey_report_check_private(const char *path, char *err, size_t errlen);
+
 /* BASE/live: where hooked processes listen for grey-report --live. */
 int grey_report_live_dir(const char *base, char *out, size_t len);
 /* BASE/live/PID.sock */

@@ -73,6 +73,14 @@ static bool put_path(char *dst, const char *text)
     return true;
 }
 
+/* Says that variable name is too long to be a path; the first one said wins. */
+static void too_long(struct grey_settings *s, const char *name, const char *value)
+{
+    if (!s->limit_error[0])
+        snprintf(s->limit_error, sizeof s->limit_error, "%s is %zu bytes, longer than a path may be (%d)", name,
+                 strlen(value), GREY_SETTINGS_PATH_MAX - 1);
+}
+
 static bool absent(const char *path)
 {
     struct stat st;
@@ -113,7 +121,10 @@ static void read_cap(struct grey_settings *s, grey_env_fn env)
 static void read_plan_paths(struct grey_settings *s, grey_env_fn env)
 {
     const char *other = given(env, "GREY_ADMIN_PLAN", true);
-    if (!other || !absent(GREY_ADMIN_PLAN_PATH) || !put_path(s->admin_plan, other))
+    bool honoured = other && absent(GREY_ADMIN_PLAN_PATH);
+    if (honoured && strlen(other) >= GREY_SETTINGS_PATH_MAX)
+        too_long(s, "GREY_ADMIN_PLAN", other);
+    if (!honoured || !put_path(s->admin_plan, other))
         put_path(s->admin_plan, GREY_ADMIN_PLAN_PATH);
 
     /* secure: a setuid program must not take its plan from the caller's settings. The XDG spec
@@ -129,8 +140,11 @@ static void read_plan_paths(struct grey_settings *s, grey_env_fn env)
 
     const char *plan = given(env, "GREY_PLAN", false);
     s->user_plan_required = plan != NULL;
-    if (plan)
+    if (plan) {
         s->have_user_plan = put_path(s->user_plan, plan);
+        if (!s->have_user_plan)
+            too_long(s, "GREY_PLAN", plan);
+    }
     else
         s->have_user_plan = s->user_config[0] && put_path(s->user_plan, s->user_config);
 }
@@ -208,7 +222,7 @@ void grey_settings_read(struct grey_settings *out, grey_env_fn env, unsigned eui
     read_plan_paths(out, env);
     const char *ledger = given(env, "GREY_LEDGER", false);
     if (ledger && !put_path(out->ledger, ledger))
-        warn(out, "GREY_LEDGER is longer than %d bytes; using the default ledger", GREY_SETTINGS_PATH_MAX - 1);
+        too_long(out, "GREY_LEDGER", ledger);
     read_fair_share(out, env);
     read_tracking(out, env, euid);
     read_accounting(out, env);

@@ -28,7 +28,8 @@
  *   GREY_CONTEXT_OVERHEAD=SIZE  what a context costs, instead of measuring it
  *
  * A malformed value that would only lose a feature gets a warning and the default; one that
- * would lift a limit the user believed in (GREY_CAP) makes the process deny every allocation. */
+ * would lift a limit the user believed in (GREY_CAP; GREY_PLAN, GREY_ADMIN_PLAN or GREY_LEDGER
+ * longer than a path may be) makes the process deny every allocation. */
 #ifndef GREY_SETTINGS_H
 #define GREY_SETTINGS_H
 
@@ -56,6 +57,10 @@ struct grey_settings {
     uint64_t cap;
     char cap_text[64];                     /* as given, for messages */
     char cap_error[200];                   /* GREY_CAP given but malformed: why ("" when fine) */
+    /* A variable naming where limits come from (GREY_PLAN, GREY_ADMIN_PLAN, GREY_LEDGER) that
+     * cannot be used as given: why ("" when fine). Ignoring it would lift a limit, so the hook
+     * denies every allocation and grey-run refuses to start. */
+    char limit_error[200];
 
     char admin_plan[GREY_SETTINGS_PATH_MAX];
     bool have_user_plan;                   /* a candidate user plan path exists in user_plan */

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "policy/plan.h"
+#include "policy/safe_file.h"
 #include "policy/size.h"
 #include "cli_common.h"
 #include "detect_chain.h"
@@ -108,17 +109,17 @@ static int bad_option(int c, char **argv)
 
 /* ---------------------------------------------------------------- planning */
 
-/* Writes FILE.tmp, syncs it and renames it over FILE, so a hook starting meanwhile reads either
- * the old plan or the new one, never half of one. mode: the new file's permissions. */
+/* Writes a temporary file beside FILE (an unpredictable name, created exclusively: a name planted
+ * by another user is never followed), syncs it and renames it over FILE, so a hook starting
+ * meanwhile reads either the old plan or the new one, never half of one. mode: the new file's
+ * permissions, narrowed to an existing FILE's (a replacement never widens who may read it). */
 static int write_atomically(const char *path, const struct grey_plan *plan, const struct grey_plan_notes *notes,
                             mode_t mode)
 {
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return cli_error(PROG, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    char tmp[PATH_MAX + 16], why[PATH_MAX + 128];
+    int fd = grey_safe_temp_beside(path, grey_safe_replacement_mode(path, mode), tmp, sizeof tmp, why, sizeof why);
     if (fd < 0)
-        return cli_error(PROG, "cannot create %s: %s", tmp, strerror(errno));
+        return cli_error(PROG, "%s", why);
     FILE *f = fdopen(fd, "w");
     if (!f) {
         int e = errno;
@@ -126,7 +127,7 @@ static int write_atomically(const char *path, const struct grey_plan *plan, cons
         unlink(tmp);
         return cli_error(PROG, "cannot write %s: %s", tmp, strerror(e));
     }
-    int bad = fchmod(fd, mode) != 0 || grey_plan_write_notes(f, plan, notes) != 0 || fsync(fd) != 0;
+    int bad = grey_plan_write_notes(f, plan, notes) != 0 || fflush(f) != 0 || fsync(fd) != 0;
     int e = errno;
     if (fclose(f) != 0 && !bad) {
         bad = 1;

@@ -20,6 +20,7 @@
 #include "report_build.h"
 #include "report_html.h"
 #include "report_text.h"
+#include "text_escape.h"
 
 #define PROG "grey-report"
 #define LIVE_TIMEOUT_MS 120000
@@ -44,6 +45,9 @@ static const char usage_text[] =
     "                  long after its last use (default 1; raw records and --live only)\n"
     "  -h, --help      this text\n"
     "  --version       print grey's version\n"
+    "\n"
+    "FILE may be at most 256 MiB (a raw record: lines of at most 64 KiB). In the text output,\n"
+    "control characters from the report are shown as \\xNN.\n"
     "\n"
     "exit status: 0 ok; 1 the input cannot be read, is not a report, or the process cannot be\n"
     "asked; 2 bad command line.\n";
@@ -147,9 +151,19 @@ int main(int argc, char **argv)
     char *text = NULL;
     cJSON *report = grey_report_load(input, &opt.dedup, &text, err, sizeof err);
     if (opt.live_pid)
-        remove(live_path); /* the record was only the transport */
+        remove(live_path); /* the transport only; live_client.c accepted no other name than its own */
     if (!report)
         return cli_error(PROG, "%s", err);
+    /* Names in a report are anyone's choosing: no raw control byte reaches the terminal. */
+    if (!opt.html && !grey_escape_controls(report)) {
+        free(text);
+        cJSON_Delete(report);
+        return cli_error(PROG, "out of memory");
+    }
+    if (text && grey_has_raw_controls(text)) {
+        free(text);
+        text = NULL; /* printed again from the escaped tree instead of passed through */
+    }
 
     if (opt.html) {
         rc = write_html(report, opt.html);

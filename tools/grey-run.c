@@ -71,7 +71,8 @@ static const char usage_text[] =
     "it is neither in ../lib/grey nor in ../lib beside grey-run.\n"
     "\n"
     "exit status: the job's (128+N when a signal N ended it); 125 when grey-run refused to start\n"
-    "the job (bad option, size or plan); 126 when COMMAND cannot run; 127 when it is not found.\n";
+    "the job (bad option, size or plan), or when the job succeeded but its --report could not be\n"
+    "written; 126 when COMMAND cannot run; 127 when it is not found.\n";
 
 struct run_options {
     bool have_cap;
@@ -410,6 +411,10 @@ int main(int argc, char **argv)
     /* The user's layer: --plan, else $GREY_PLAN, else ~/.config/grey/plan.conf when it exists
      * (policy/plan.h), the one the hook would read itself. */
     const struct grey_settings *set = cli_settings();
+    if (set->limit_error[0]) { /* the hook would deny every allocation: say it before the job */
+        cli_error(PROG, "%s; not starting the job", set->limit_error);
+        return EXIT_GREY_FAILED;
+    }
     if (!opt.plan_path && set->have_user_plan && (set->user_plan_required || access(set->user_plan, F_OK) == 0))
         opt.plan_path = set->user_plan;
     if (opt.plan_path) {
@@ -446,14 +451,20 @@ int main(int argc, char **argv)
 
     char ledger_path[PATH_MAX], err[PATH_MAX + 512];
     const char *ledger_group;
-    grey_ledger_choose_path(plans, nplans, set->ledger, ledger_path, sizeof ledger_path, &ledger_group);
+    enum grey_ledger_source source =
+        grey_ledger_choose_path(plans, nplans, set->ledger, ledger_path, sizeof ledger_path, &ledger_group);
     gid_t ledger_gid = (gid_t)-1;
     static struct grey_ledger ledger;
     bool have_ledger = false;
-    if (*ledger_group && grey_group_lookup(ledger_group, &ledger_gid) != 0)
-        snprintf(err, sizeof err, "ledger %s: group '%s' does not exist", ledger_path, ledger_group);
-    else
-        have_ledger = grey_ledger_open_group(ledger_path, true, ledger_gid, &ledger, err, sizeof err) == 0;
+    /* A group that does not exist would leave the job outside the budget the plan meant: the
+     * hook refuses it (every allocation denied), so the job is not started at all. */
+    if (*ledger_group && grey_group_lookup(ledger_group, &ledger_gid) != 0) {
+        cli_error(PROG, "ledger %s: the plan's ledger_group '%s' does not exist; not starting the job", ledger_path,
+                  ledger_group);
+        return EXIT_GREY_FAILED;
+    }
+    unsigned ledger_flags = GREY_LEDGER_CREATE | (source == GREY_LEDGER_FROM_ADMIN_PLAN ? GREY_LEDGER_NODE : 0);
+    have_ledger = grey_ledger_open_group(ledger_path, ledger_flags, ledger_gid, &ledger, err, sizeof err) == 0;
     if (!have_ledger)
         cli_warn(PROG, "%s; there will be no summary", err);
 
@@ -539,10 +550,11 @@ int main(int argc, char **argv)
         grey_ledger_reclaim(&ledger);
         grey_ledger_close(&ledger);
     }
-    if (want_report)
-        run_report_finish(&buffer_report, opt.quiet);
+    /* A report asked for and not written is a failure even when the job succeeded: a script
+     * must not go on as if the file were there. */
+    bool report_lost = want_report && run_report_finish(&buffer_report, opt.quiet) != 0;
     if (WIFEXITED(status))
-        exit_code = WEXITSTATUS(status);
+        exit_code = report_lost && WEXITSTATUS(status) == 0 ? EXIT_GREY_FAILED : WEXITSTATUS(status);
     else if (WIFSIGNALED(status))
         exit_code = 128 + WTERMSIG(status);
     else

@@ -18,12 +18,19 @@ int grey_live_request(int pid, int timeout_ms, char *path, size_t pathlen, char 
         snprintf(err, errlen, "no process %d is running", pid);
         return -1;
     }
-    char base[512];
+    char base[512], live[600], why[800];
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     if (grey_report_base(cli_settings()->report_base, base, sizeof base, false, err, errlen) != 0 ||
+        grey_report_live_dir(base, live, sizeof live) != 0 ||
         grey_report_live_socket(base, pid, addr.sun_path, sizeof addr.sun_path) != 0) {
         snprintf(err, errlen, "process %d has no grey agent to ask (no report directory); it must run under "
                  "grey-run --dedup or --report, or with GREY_DEDUP=1", pid);
+        return -1;
+    }
+    /* Another user may have made /tmp/grey-UID (used when XDG_RUNTIME_DIR is unset) and put a
+     * socket of theirs in it: talk only through directories that are ours alone. */
+    if (grey_report_check_private(base, why, sizeof why) != 0 || grey_report_check_private(live, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s; not asking process %d through it", why, pid);
         return -1;
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -34,6 +41,16 @@ int grey_live_request(int pid, int timeout_ms, char *path, size_t pathlen, char 
     if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
         snprintf(err, errlen, "process %d has no grey agent at %s (%s); it must run under grey-run --dedup or "
                  "--report, or with GREY_DEDUP=1, and have allocated GPU memory", pid, addr.sun_path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    /* The answering process must be the one asked about, and ours (the kernel says who it is). */
+    struct ucred cred;
+    socklen_t credlen = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) != 0 || cred.uid != geteuid() ||
+        cred.pid != (pid_t)pid) {
+        snprintf(err, errlen, "the socket %s is served by pid %d of uid %u, not by process %d of this user (uid %u); "
+                 "refusing it", addr.sun_path, (int)cred.pid, (unsigned)cred.uid, pid, (unsigned)geteuid());
         close(fd);
         return -1;
     }
@@ -64,7 +81,20 @@ int grey_live_request(int pid, int timeout_ms, char *path, size_t pathlen, char 
     reply[got] = '\0';
     reply[strcspn(reply, "\n")] = '\0';
     if (strncmp(reply, "ok ", 3) == 0) {
-        snprintf(path, pathlen, "%s", reply + 3);
+        /* The caller reads the record and then removes it, so only the name the agent gives its
+         * records is accepted (LIVE/PID-SEQ.raw, in the directory checked above), never any
+         * path the peer chooses. */
+        const char *name = reply + 3;
+        size_t n = strlen(live);
+        int used = 0;
+        unsigned got_pid = 0, seq = 0;
+        if (strncmp(name, live, n) != 0 || name[n] != '/' ||
+            sscanf(name + n + 1, "%u-%u.raw%n", &got_pid, &seq, &used) != 2 || name[n + 1 + used] != '\0' ||
+            got_pid != (unsigned)pid || strchr(name + n + 1, '/')) {
+            snprintf(err, errlen, "process %d answered with a record outside %s; refusing it", pid, live);
+            return -1;
+        }
+        snprintf(path, pathlen, "%s", name);
         return 0;
     }
     snprintf(err, errlen, "process %d: %s", pid, strncmp(reply, "error ", 6) == 0 ? reply + 6 : "no answer");

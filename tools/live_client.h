@@ -7,7 +7,10 @@
 #include <stddef.h>
 
 /* 0 with the record's path in path, or -1 with the reason in err. timeout_ms bounds the wait
- * for the snapshot (which reads the process's buffers back). */
+ * for the snapshot (which reads the process's buffers back). Refused: a report directory (or its
+ * live/) that is not this user's alone, a socket whose peer (SO_PEERCRED) is not process pid of
+ * this user, and an answer naming any path but LIVE/PID-SEQ.raw in the directory checked, so
+ * the caller may read and remove the record it returns. */
 int grey_live_request(int pid, int timeout_ms, char *path, size_t pathlen, char *err, size_t errlen);
 
 #endif

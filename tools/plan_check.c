@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/identity.h"
+
 /* The whole file, for re-parsing; NULL when it cannot be read as a plan (the loader's message
  * then says why). */
 static char *slurp(const char *path, size_t *len)
@@ -57,8 +59,17 @@ int plan_check_file(const char *path, struct grey_plan *plan, struct grey_plan_n
     static struct grey_plan scratch;
     if (!plan)
         plan = &scratch;
-    if (grey_plan_load_notes(path, plan, notes, errs[0], PLAN_CHECK_ERR_LEN) == 0)
+    if (grey_plan_load_notes(path, plan, notes, errs[0], PLAN_CHECK_ERR_LEN) == 0) {
+        /* Valid text, but a group this node does not know makes every hooked process deny every
+         * allocation (core/process.c): found here, not by the first job. */
+        gid_t gid;
+        if (plan->ledger_group[0] && grey_group_lookup(plan->ledger_group, &gid) != 0) {
+            snprintf(errs[0], PLAN_CHECK_ERR_LEN, "%s: ledger_group '%s' is not a group on this node (hooked "
+                     "processes would deny every GPU allocation)", path, plan->ledger_group);
+            return 1;
+        }
         return 0;
+    }
     size_t len = 0;
     char *buf = slurp(path, &len);
     if (!buf)

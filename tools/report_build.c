@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "policy/safe_file.h"
 #include "symbolize.h"
 
 #define PEAK_SITES_MAX 50
@@ -343,6 +344,8 @@ cJSON *grey_report_build(const struct grey_raw_process *procs, size_t nprocs, co
 
 /* ------------------------------------------------------------------ reading and writing */
 
+/* The report's text, at most GREY_REPORT_MAX_BYTES: reports are a few MiB at most, and a reader
+ * that takes any size would let a FIFO or /dev/zero exhaust memory. */
 static char *slurp(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
@@ -350,13 +353,26 @@ static char *slurp(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return NULL;
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        fclose(f);
+        return NULL;
+    }
     size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
+    bool too_big = (uint64_t)st.st_size > GREY_REPORT_MAX_BYTES;
+    char *buf = too_big ? NULL : malloc(cap);
     while (buf) {
         size_t got = fread(buf + n, 1, cap - n - 1, f);
         n += got;
         if (n < cap - 1)
             break;
+        if (cap > GREY_REPORT_MAX_BYTES) { /* it grew while being read */
+            too_big = true;
+            free(buf);
+            buf = NULL;
+            break;
+        }
         char *p = realloc(buf, cap * 2);
         if (!p) {
             free(buf);
@@ -368,6 +384,10 @@ static char *slurp(const char *path, char *err, size_t errlen)
     }
     bool bad = ferror(f);
     fclose(f);
+    if (too_big) {
+        snprintf(err, errlen, "%s: larger than %u MiB, the most grey-report reads", path, GREY_REPORT_MAX_BYTES >> 20);
+        return NULL;
+    }
     if (!buf || bad) {
         free(buf);
         snprintf(err, errlen, "cannot read %s", path);
@@ -384,6 +404,10 @@ cJSON *grey_report_load(const char *path, const struct grey_dedup_options *opt, 
     struct stat st;
     if (stat(path, &st) != 0) {
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) { /* a FIFO or device would block or never end */
+        snprintf(err, errlen, "%s: not a regular file or a directory", path);
         return NULL;
     }
     if (S_ISDIR(st.st_mode) || grey_raw_sniff(path)) {
@@ -441,9 +465,9 @@ int grey_report_write(const cJSON *report, const char *path, char *err, size_t e
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    /* An unpredictable name beside the report, created exclusively (policy/safe_file.h). */
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = grey_safe_temp_beside(path, grey_safe_replacement_mode(path, 0600), tmp, sizeof tmp, err, errlen);
     int rc = -1;
     if (fd >= 0) {
         size_t len = strlen(text), off = 0;
@@ -458,11 +482,11 @@ int grey_report_write(const cJSON *report, const char *path, char *err, size_t e
         ok = close(fd) == 0 && ok;
         if (ok && rename(tmp, path) == 0)
             rc = 0;
-        else
+        else {
+            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
             unlink(tmp);
+        }
     }
-    if (rc != 0)
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
     cJSON_free(text);
     return rc;
 }

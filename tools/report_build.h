@@ -13,6 +13,8 @@
 #include "policy/rawlog.h"
 
 #define GREY_REPORT_VERSION 1
+/* The largest JSON report grey-report reads (its README section says so). */
+#define GREY_REPORT_MAX_BYTES (256u << 20)
 
 /* Loads one raw record, or every *.raw in a directory (a directory with none is an error).
  * 0, or -1 with the reason in err. */

@@ -13,6 +13,7 @@
 #include "cli_common.h"
 #include "report_build.h"
 #include "report_text.h"
+#include "text_escape.h"
 
 
 int run_report_prepare(struct run_report *rr, const char *prog, const char *report_opt, bool dedup,
@@ -72,7 +73,7 @@ static void remove_records(const char *dir)
     rmdir(dir);
 }
 
-void run_report_finish(struct run_report *rr, bool quiet)
+int run_report_finish(struct run_report *rr, bool quiet)
 {
     struct grey_raw_process *procs = NULL;
     size_t n = 0;
@@ -83,7 +84,7 @@ void run_report_finish(struct run_report *rr, bool quiet)
         if (!quiet)
             fprintf(stderr, "grey: buffer report: no GPU buffers were recorded (%s)\n", err);
         rmdir(rr->dir);
-        return;
+        return 0;
     }
     struct grey_dedup_options opt;
     grey_dedup_default_options(&opt);
@@ -91,15 +92,16 @@ void run_report_finish(struct run_report *rr, bool quiet)
     grey_report_free_raw(procs, n);
     if (!report) {
         cli_error(rr->prog, "buffer report: out of memory; the raw records stay in %s", rr->dir);
-        return;
+        return -1;
     }
     if (grey_report_write(report, rr->out, err, sizeof err) != 0) {
         cli_error(rr->prog, "buffer report: %s; the raw records stay in %s", err, rr->dir);
         cJSON_Delete(report);
-        return;
+        return -1;
     }
     remove_records(rr->dir);
-    if (!quiet)
+    if (!quiet && grey_escape_controls(report)) /* program and file names may hold anything */
         grey_report_summary(report, rr->out, stderr);
     cJSON_Delete(report);
+    return 0;
 }

@@ -23,7 +23,8 @@ struct run_report {
 int run_report_prepare(struct run_report *rr, const char *prog, const char *report_opt, bool dedup,
                        const char *report_path, const char *run_id);
 
-/* quiet: write the report, print nothing but problems. */
-void run_report_finish(struct run_report *rr, bool quiet);
+/* quiet: write the report, print nothing but problems. 0 when written (or when there was nothing
+ * to report), -1 after printing why it could not be. */
+int run_report_finish(struct run_report *rr, bool quiet);
 
 #endif
