@@ -13,7 +13,7 @@
 void run_summary_print(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid, int job_status,
                        const char *job_comm, bool quiet, struct run_summary *out)
 {
-    bool job_slot_left_active = false;
+    bool job_slot_left_active = false, left_by_exit = false;
     struct run_summary local;
     struct run_summary *sum = out ? out : &local;
     memset(sum->gpu, 0, sizeof sum->gpu);
@@ -30,9 +30,10 @@ void run_summary_print(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid, i
          * exec into a hooked program retires the slot too. Still ACTIVE after a normal exit means
          * the last program it ran never loaded the hook, or it left through _exit: when the
          * kernel's name for it at its end is still the slot's program, it was the _exit. */
-        if (s->pid == job_pid && state == GREY_SLOT_ACTIVE && WIFEXITED(job_status) &&
-            !job_comm_is_command(job_comm, s->command))
+        if (s->pid == job_pid && state == GREY_SLOT_ACTIVE && WIFEXITED(job_status)) {
             job_slot_left_active = true;
+            left_by_exit = job_comm_is_command(job_comm, s->command);
+        }
         if (atomic_load(&s->flags) & GREY_SLOT_USED_GPU)
             gpu_processes++;
         grey_devmask used = atomic_load(&s->devices_used);
@@ -83,7 +84,7 @@ void run_summary_print(struct grey_ledger *lg, uint64_t run_id, pid_t job_pid, i
         fprintf(stderr, "grey: the job's process %d was stopped with status 127 (by the dynamic linker: a symbol "
                         "lookup error, or _exit(127)); libgreyhook.so was loaded and its limits held until then\n",
                 (int)job_pid);
-    else if (job_slot_left_active)
+    else if (job_slot_left_active && !left_by_exit)
         fprintf(stderr, "grey: WARNING: the job's process %d ran a program that did not load libgreyhook.so "
                         "(exec with LD_PRELOAD cleared?) or left through _exit: GPU limits may not have been "
                         "enforced there\n", (int)job_pid);
