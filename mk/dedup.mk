@@ -21,7 +21,7 @@ $(HIP_DEDUP_PROG): $(BUILD)/obj/tests/integration/hip/prog_hip_dedup.o $(BUILD)/
 	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -ldl
 
 .PHONY: dedup-integration dedup-asan bench-sites
-dedup-integration: all $(DEDUP_PROG) $(HIP_DEDUP_PROG)
+dedup-integration: all $(DEDUP_PROG) $(HIP_DEDUP_PROG) $(DEMO_BIN)
 	@bash tests/integration/dedup_tests.sh
 
 EXTRA_CHECKS += dedup-integration

@@ -107,6 +107,11 @@ typedef enum sim_mem_need {
 /* CUDA_SUCCESS when [ptr, ptr+n) lies inside one live allocation (or, for SIM_MEM_ANY, in none:
  * plain host memory); CUDA_ERROR_INVALID_VALUE otherwise. */
 CUresult sim_mem_check(CUdeviceptr ptr, size_t n, sim_mem_need need);
+/* The data movement of a copy and of a memset (width 1, 2 or 4 bytes, n of them): checked again
+ * and done while no allocation can be unmapped (sim_memory.c), so a buffer freed by another
+ * thread after the caller's first check gives CUDA_ERROR_INVALID_VALUE, never a fault. */
+CUresult sim_mem_move(CUdeviceptr dst, sim_mem_need dst_need, CUdeviceptr src, sim_mem_need src_need, size_t n);
+CUresult sim_mem_fill(CUdeviceptr dst, unsigned int value, size_t width, size_t n);
 
 /* ------------------------------------------------------------------ handles (sim_handles.c) */
 /* Live opaque handles, so that bad ones are refused rather than dereferenced. take removes h and

@@ -42,7 +42,8 @@ static CUresult do_copy(copy_op op, CUstream s, bool per_thread, bool async)
     }
     if (!async)
         sim_wait_until(atomic_load(&tl->tail_ns));
-    memmove((void *)(uintptr_t)op.dst, (const void *)(uintptr_t)op.src, op.n);
+    if ((r = sim_mem_move(op.dst, op.dst_need, op.src, op.src_need, op.n)) != CUDA_SUCCESS)
+        return r;
     if (async)
         sim_timeline_enqueue(ctx, tl, 0);
     return CUDA_SUCCESS;
@@ -138,17 +139,8 @@ static CUresult do_memset(CUdeviceptr dst, uint32_t value, size_t width, size_t 
     }
     if (!async)
         sim_wait_until(atomic_load(&tl->tail_ns));
-    if (width == 1) {
-        memset((void *)(uintptr_t)dst, (int)(value & 0xff), n);
-    } else if (width == 2) {
-        uint16_t *p = (uint16_t *)(uintptr_t)dst;
-        for (size_t i = 0; i < n; i++)
-            p[i] = (uint16_t)value;
-    } else {
-        uint32_t *p = (uint32_t *)(uintptr_t)dst;
-        for (size_t i = 0; i < n; i++)
-            p[i] = value;
-    }
+    if ((r = sim_mem_fill(dst, value, width, n)) != CUDA_SUCCESS)
+        return r;
     if (async)
         sim_timeline_enqueue(ctx, tl, 0);
     return CUDA_SUCCESS;

@@ -19,6 +19,8 @@
  * CUDA_ERROR_INVALID_VALUE, as the real driver does. A doubly linked list through the same
  * records lets a context's destruction free its allocations. */
 #include "sim_internal.h"
+
+#include <string.h>
 #include "sim_settings.h"
 #include "sim_usage.h"
 
@@ -107,9 +109,17 @@ static void vram_release(CUdevice dev, uint64_t n)
     sim_usage_release(sim_devices[dev].phys, n);
 }
 
+/* Copies and memsets read and write device memory under this lock's read side, checked against
+ * the registry inside it; unmapping takes the write side. Without it, a thread that frees a buffer
+ * while another copies from it (grey's snapshot thread fingerprints buffers the program may free
+ * meanwhile) would fault on the unmapped pages, where the driver refuses the copy. */
+static pthread_rwlock_t use_lock = PTHREAD_RWLOCK_INITIALIZER;
+
 static void alloc_destroy(sim_alloc *a)
 {
+    pthread_rwlock_wrlock(&use_lock);
     munmap((void *)a->base, a->map_len);
+    pthread_rwlock_unlock(&use_lock);
     if (a->acct)
         vram_release(a->dev, a->acct);
     free(a);
@@ -238,6 +248,39 @@ CUresult sim_mem_check(CUdeviceptr ptr, size_t n, sim_mem_need need)
         ok = need == SIM_MEM_ANY && ptr != 0;
     pthread_mutex_unlock(&reg_lock);
     return ok ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+CUresult sim_mem_move(CUdeviceptr dst, sim_mem_need dst_need, CUdeviceptr src, sim_mem_need src_need, size_t n)
+{
+    pthread_rwlock_rdlock(&use_lock);
+    CUresult r = sim_mem_check(dst, n, dst_need);
+    if (r == CUDA_SUCCESS)
+        r = sim_mem_check(src, n, src_need);
+    if (r == CUDA_SUCCESS)
+        memmove((void *)(uintptr_t)dst, (const void *)(uintptr_t)src, n);
+    pthread_rwlock_unlock(&use_lock);
+    return r;
+}
+
+CUresult sim_mem_fill(CUdeviceptr dst, unsigned int value, size_t width, size_t n)
+{
+    pthread_rwlock_rdlock(&use_lock);
+    CUresult r = sim_mem_check(dst, n * width, SIM_MEM_DEVICE);
+    if (r == CUDA_SUCCESS) {
+        if (width == 1) {
+            memset((void *)(uintptr_t)dst, (int)(value & 0xff), n);
+        } else if (width == 2) {
+            uint16_t *p = (uint16_t *)(uintptr_t)dst;
+            for (size_t i = 0; i < n; i++)
+                p[i] = (uint16_t)value;
+        } else {
+            uint32_t *p = (uint32_t *)(uintptr_t)dst;
+            for (size_t i = 0; i < n; i++)
+                p[i] = value;
+        }
+    }
+    pthread_rwlock_unlock(&use_lock);
+    return r;
 }
 
 /* ------------------------------------------------------------------ API */
