@@ -45,3 +45,26 @@ sim-node-tests: all $(NODE_PROBE) $(NODE_RT)
 	@CUDA_HOME="$(CUDA_HOME)" bash tests/simgpu/check/node_tests.sh $(NODE_PROBE) $(NODE_RT)
 
 EXTRA_CHECKS += sim-node-tests
+
+#   make sim-sched-tests  tests/simgpu/sched/sched_tests.sh: GREY_SIM_SCHED=timeslice against the
+#                         FIFO default with plain processes: the model on synthetic clocks
+#                         (model_test.c), the settings and their agreement with the state file,
+#                         exact cuEventElapsedTime alone and with others' slices in it, a newcomer
+#                         behind a queued second, HIP taking turns with CUDA, an even split of two
+#                         busy processes. About 10 seconds.
+SCHED_MODEL_TEST := $(BUILD)/tests/simgpu/sched_model_test
+SCHED_LOAD       := $(BUILD)/tests/simgpu/sched_load
+
+$(SCHED_MODEL_TEST): $(call obj,tests/simgpu/sched/model_test.c tests/simgpu/sim_sched_model.c)
+	@mkdir -p $(@D)
+	$(call q,CC)$(CC) -o $@ $^
+
+$(SCHED_LOAD): $(call obj,tests/simgpu/sched/sched_load.c) $(SIM)
+	@mkdir -p $(@D)
+	$(call q,CC)$(CC) -o $@ $(call obj,tests/simgpu/sched/sched_load.c) -L$(BUILD)/sim -lcuda
+
+.PHONY: sim-sched-tests
+sim-sched-tests: all $(SCHED_MODEL_TEST) $(SCHED_LOAD) $(NODE_PROBE)
+	@bash tests/simgpu/sched/sched_tests.sh $(SCHED_MODEL_TEST) $(SCHED_LOAD) $(NODE_PROBE)
+
+EXTRA_CHECKS += sim-sched-tests

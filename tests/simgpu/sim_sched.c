@@ -69,8 +69,19 @@ static void unlock_device(struct sim_sched_device *d)
     atomic_store(&d->lock, 0);
 }
 
-/* Takes a free entry, or one whose owner was found dead (outside the lock: the liveness check
- * is a system call), for this process. SIM_SCHED_NONE when all are taken by live processes. */
+/* Frees entry i (its pending work goes with it, as a real context's does). Under the lock. */
+static void free_entry(struct sim_sched_device *d, uint32_t i)
+{
+    struct sim_sched_context *x = &d->ctx[i];
+    x->queued_ns = x->done_ns;
+    atomic_store(&x->owner, 0);
+    if (d->clock.current == i)
+        d->clock.current = SIM_SCHED_NONE; /* its slice ends with it */
+}
+
+/* Takes a free entry for this process, first freeing those whose owners were found dead (outside
+ * the lock: the liveness check is a system call), so a killed process's queue stops taking
+ * slices as soon as anyone claims. SIM_SCHED_NONE when all are taken by live processes. */
 static uint32_t claim(struct sim_sched_device *d, int slot, uint64_t word)
 {
     uint64_t dead[SIM_SCHED_CONTEXTS] = {0};
@@ -79,25 +90,31 @@ static uint32_t claim(struct sim_sched_device *d, int slot, uint64_t word)
         if (w && !sim_usage_alive((int)d->ctx[i].usage_slot, w))
             dead[i] = w;
     }
-    uint32_t got = SIM_SCHED_NONE;
+    uint32_t got = SIM_SCHED_NONE, freed = 0;
     lock_device(d);
+    sim_sched_advance(d, clock_ns());
+    for (uint32_t i = 0; i < SIM_SCHED_CONTEXTS; i++) {
+        if (dead[i] && atomic_load(&d->ctx[i].owner) == dead[i]) {
+            free_entry(d, i);
+            freed++;
+        }
+    }
     for (uint32_t i = 0; i < SIM_SCHED_CONTEXTS && got == SIM_SCHED_NONE; i++) {
-        uint64_t w = atomic_load(&d->ctx[i].owner);
-        if (w != 0 && w != dead[i])
+        if (atomic_load(&d->ctx[i].owner) != 0)
             continue;
         struct sim_sched_context *x = &d->ctx[i];
         x->queued_ns = x->done_ns = x->segments = 0;
         x->usage_slot = (uint32_t)slot;
         atomic_store(&x->owner, word);
         if (d->clock.current == i)
-            d->clock.current = SIM_SCHED_NONE; /* the dead one's slice ends with it */
+            d->clock.current = SIM_SCHED_NONE;
         if (d->clock.contexts <= i)
             d->clock.contexts = i + 1;
         got = i;
     }
     unlock_device(d);
-    if (got != SIM_SCHED_NONE && dead[got])
-        sim_trace("sched: took over the context of a dead process");
+    if (freed)
+        sim_trace("sched: freed %u context(s) of dead processes, with their pending work", freed);
     return got;
 }
 
@@ -224,10 +241,7 @@ __attribute__((destructor)) static void sched_at_exit(void)
         uint32_t c = mine[p] - 1;
         lock_device(d);
         sim_sched_advance(d, clock_ns());
-        d->ctx[c].queued_ns = d->ctx[c].done_ns;
-        atomic_store(&d->ctx[c].owner, 0);
-        if (d->clock.current == c)
-            d->clock.current = SIM_SCHED_NONE;
+        free_entry(d, c);
         unlock_device(d);
         mine[p] = 0;
     }
