@@ -50,7 +50,7 @@ EXTRA_CHECKS += sim-node-tests
 #                         FIFO default with plain processes: the model on synthetic clocks
 #                         (model_test.c), the settings and their agreement with the state file,
 #                         exact cuEventElapsedTime alone and with others' slices in it, a newcomer
-#                         behind a queued second, HIP taking turns with CUDA, an even split of two
+#                         behind a queued second, HIP taking turns with CUDA (and its event times), an even split of two
 #                         busy processes. About 10 seconds.
 SCHED_MODEL_TEST := $(BUILD)/tests/simgpu/sched_model_test
 SCHED_LOAD       := $(BUILD)/tests/simgpu/sched_load

@@ -115,6 +115,18 @@ for _ in $(seq 200); do grep -q queued "$work/q" && break; sleep 0.01; done
 k=$(awk '/^kernel-ms/ { print $2 }' "$work/h")
 check "a HIP kernel behind a CUDA process's queued second takes its turn (${k:-?} ms < 20)" test "${k:-9999}" -lt 20
 wait "${pids[-1]}"
+fresh_state
+"$P" hip-timed 0 5000 >"$work/h" 2>&1
+e=$(field elapsed-us "$work/h")
+check "hipEventElapsedTime around a 5 ms HIP kernel alone: 5000 us (${e:-?})" test "${e:-0}" = 5000
+t0=$(mono_ns)
+"$L" load "$t0" $((t0 + 1000000000)) 256 >"$work/bg" 2>&1 &
+pids+=($!)
+sleep 0.3
+"$P" hip-timed 0 5000 >"$work/h" 2>&1
+e=$(field elapsed-us "$work/h")
+check "... and beside a busy CUDA process, with its slices inside (${e:-?} us >= 9000)" test "${e:-0}" -ge 9000
+wait "${pids[-1]}"
 
 echo "== two processes with 256 kernels in flight share the device evenly"
 fresh_state
