@@ -109,6 +109,16 @@ int main(void)
     check("ring: a recent position is exact", reached(0, recent) == 2000000 * US - 2000 * US - 100 * US);
     check("ring: an even split after 2 s", dev.ctx[0].done_ns == 1000000 * US && dev.ctx[1].done_ns == 1000000 * US);
 
+    /* Far ahead (more slices than a projection plays out): still a lower bound, and close. */
+    reset(2);
+    uint64_t far_a = queue(0, 0, 20000000 * US); /* 20 s each: 10000 slices each */
+    queue(1, 0, 20000000 * US);
+    uint64_t far = sim_sched_projected(&dev, 0, far_a);
+    sim_sched_advance(&dev, 50000000 * US);
+    uint64_t real = reached(0, far_a);
+    check("far ahead: the projection is a lower bound", far <= real);
+    check("far ahead: ... within its own remaining work of the truth", real - far <= 20000000 * US);
+
     printf("%d failure(s)\n", failures);
     return failures ? 1 : 0;
 }
