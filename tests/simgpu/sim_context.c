@@ -263,7 +263,7 @@ CUresult CUDAAPI cuCtxGetFlags(unsigned int *flags)
 /* Waits for all work queued in the context (its latest completion time on any stream). */
 static CUresult ctx_synchronize(CUcontext ctx)
 {
-    sim_wait_until(atomic_load(&ctx->last_done_ns));
+    sim_timeline_wait(ctx->phys, atomic_load(&ctx->last_done_ns));
     return CUDA_SUCCESS;
 }
 

@@ -11,6 +11,7 @@
  * CUDA_ERROR_NO_DEVICE, as the driver does with an empty CUDA_VISIBLE_DEVICES. */
 #include "sim_internal.h"
 #include "sim_node.h"
+#include "sim_sched.h"
 #include "sim_settings.h"
 #include "sim_visible.h"
 
@@ -34,7 +35,7 @@ static struct sim_visible visible;
 static CUresult load_settings(void)
 {
     struct sim_settings set;
-    if (sim_settings_load(&set) != 0)
+    if (sim_settings_load(&set) != 0 || sim_sched_adopt(set.sched, set.timeslice_us) != 0)
         return CUDA_ERROR_INVALID_VALUE;
     struct sim_visible vis;
     sim_visible_cuda(&set, &vis);

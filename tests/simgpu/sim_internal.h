@@ -156,6 +156,13 @@ uint64_t sim_default_kernel_ns(void);
 void sim_timeline_after(sim_timeline *tl, uint64_t t_ns);
 /* Blocks until the monotonic clock reaches t_ns. */
 void sim_wait_until(uint64_t t_ns);
+/* Stamps (what timelines, events and contexts hold: a time, or under GREY_SIM_SCHED=timeslice a
+ * position in this process's queue on physical device phys, sim_sched.h). done: whether the work
+ * is complete, and then its completion time in *t_ns. wait: sleeps until it is, returns the time.
+ * settle: done on the stamp *stamp, replacing a reached position by its time. */
+bool sim_timeline_done(int phys, uint64_t stamp, uint64_t *t_ns);
+uint64_t sim_timeline_wait(int phys, uint64_t stamp);
+bool sim_timeline_settle(int phys, _Atomic uint64_t *stamp, uint64_t *t_ns);
 uint64_t sim_now_ns(void);
 
 /* ------------------------------------------------------------------ graphs and capture */

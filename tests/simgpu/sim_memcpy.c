@@ -8,7 +8,9 @@
  * Stream ordering: a synchronous copy first waits for the work already queued on the default
  * stream (legacy, or per-thread for the _ptds entry points); an asynchronous one is done at once
  * and queued as zero-length work on its stream, so events recorded after it complete after it.
- * The copy itself is instantaneous; only kernels take simulated time. */
+ * The copy itself is instantaneous; only kernels take simulated time. Under
+ * GREY_SIM_SCHED=timeslice the same holds: an asynchronous copy completes when the stream's
+ * earlier work does (or at once), so it occupies no slice (sim_timeline.c). */
 #include "sim_internal.h"
 
 #include <string.h>
@@ -41,7 +43,7 @@ static CUresult do_copy(copy_op op, CUstream s, bool per_thread, bool async)
             return r;
     }
     if (!async)
-        sim_wait_until(atomic_load(&tl->tail_ns));
+        sim_timeline_wait(ctx->phys, atomic_load(&tl->tail_ns));
     if ((r = sim_mem_move(op.dst, op.dst_need, op.src, op.src_need, op.n)) != CUDA_SUCCESS)
         return r;
     if (async)
@@ -138,7 +140,7 @@ static CUresult do_memset(CUdeviceptr dst, uint32_t value, size_t width, size_t 
             return r;
     }
     if (!async)
-        sim_wait_until(atomic_load(&tl->tail_ns));
+        sim_timeline_wait(ctx->phys, atomic_load(&tl->tail_ns));
     if ((r = sim_mem_fill(dst, value, width, n)) != CUDA_SUCCESS)
         return r;
     if (async)

@@ -1,5 +1,6 @@
 /* The GREY_SIM_* settings every simulator shares (sim_settings.h). */
 #include "sim_settings.h"
+#include "sim_sched.h"
 
 #include "policy/size.h"
 
@@ -86,6 +87,21 @@ static int parse_switch(const char *var, const char *text, bool *out)
     return 0;
 }
 
+static int parse_sched(const char *text, int *out)
+{
+    if (strcmp(text, "fifo") == 0) {
+        *out = SIM_SCHED_FIFO;
+        return 0;
+    }
+    if (strcmp(text, "timeslice") == 0) {
+        *out = SIM_SCHED_TIMESLICE;
+        return 0;
+    }
+    char reason[128];
+    snprintf(reason, sizeof reason, "'%s' is neither fifo nor timeslice", text);
+    return setting_error("GREY_SIM_SCHED", reason);
+}
+
 /* GREY_SIM_<WHAT>_<N>, the setting of physical GPU N alone. */
 static const char *per_gpu(const char *what, int n, char *var, size_t len)
 {
@@ -134,6 +150,14 @@ int sim_settings_load(struct sim_settings *out)
         return -1;
     if ((v = getenv("GREY_SIM_MIG_VRAM")) && parse_vram("GREY_SIM_MIG_VRAM", v, &out->mig_vram))
         return -1;
+    if ((v = getenv("GREY_SIM_SCHED")) && parse_sched(v, &out->sched))
+        return -1;
+    int slice;
+    if ((v = getenv("GREY_SIM_TIMESLICE_US"))) {
+        if (parse_int("GREY_SIM_TIMESLICE_US", v, 1, 1000000, &slice))
+            return -1;
+        out->timeslice_us = (uint32_t)slice;
+    }
     for (int i = 0; i < out->count; i++) {
         struct sim_gpu_settings *g = &out->gpu[i];
         *g = common;

@@ -13,6 +13,9 @@
  *   GREY_SIM_MIG       1: every GPU is in MIG mode with SIM_MIG_INSTANCES instances (default 0)
  *   GREY_SIM_MIG_VRAM  memory of each MIG instance (default 20GiB); the instances must fit in
  *                      their GPU
+ *   GREY_SIM_SCHED     fifo (default) or timeslice: how a device shares itself between processes
+ *                      (sim_sched.h); one model per state file
+ *   GREY_SIM_TIMESLICE_US  the time slice of the timeslice model, 1..1000000 (default 2000)
  * Physical GPU N is the N-th in PCI bus order; what a process sees of them (CUDA_VISIBLE_DEVICES,
  * ROCR_VISIBLE_DEVICES, ...) is sim_visible.h's business.
  *
@@ -46,6 +49,8 @@ struct sim_settings {
     int cc_major, cc_minor;
     bool mig;
     uint64_t mig_vram;         /* per instance */
+    int sched;                 /* enum sim_sched_mode; SIM_SCHED_UNSET: follow the state file */
+    uint32_t timeslice_us;     /* 0: not set */
     struct sim_gpu_settings gpu[SIM_SETTINGS_MAX_DEVICES];
 };
 

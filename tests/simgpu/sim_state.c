@@ -25,7 +25,7 @@ static void state_path(char *path, size_t len)
     if (env && *env)
         snprintf(path, len, "%s", env);
     else
-        snprintf(path, len, "/dev/shm/grey-sim-v3-%u", (unsigned)getuid());
+        snprintf(path, len, "/dev/shm/grey-sim-v4-%u", (unsigned)getuid());
 }
 
 /* The file must be empty, new, or ours: anything else (a version 1 state, some other file) is
@@ -52,7 +52,7 @@ static struct sim_state *map_shared(void)
         return NULL;
     }
     if (foreign(fd)) {
-        sim_trace("state %s: not a version 3 simulator state; this process keeps its own", path);
+        sim_trace("state %s: not a version 4 simulator state; this process keeps its own", path);
         close(fd);
         return NULL;
     }

@@ -1,15 +1,16 @@
 /* The state every simulated process on the machine shares: a small file (GREY_SIM_STATE, by
- * default /dev/shm/grey-sim-v3-UID) mapped by each simulator library. It holds, per physical device
- * (sim_node.h), the time its kernel queue drains (sim_timeline.c) and, per process, the bytes it
- * holds on each physical device (sim_usage.c), whose owners hold record locks on bytes past the
- * end of the file.
+ * default /dev/shm/grey-sim-v4-UID) mapped by each simulator library. It holds the scheduling model
+ * every process on the file follows (GREY_SIM_SCHED, sim_sched.h), per physical device (sim_node.h)
+ * the time its kernel FIFO drains (sim_timeline.c) or its time-slice scheduler (sim_sched.h) and,
+ * per process, the bytes it holds on each physical device (sim_usage.c), whose owners hold record
+ * locks on bytes past the end of the file.
  *
- * Layout version 3 (magic "GREYSIM3"). Earlier versions (1: one timeline per ordinal and no
- * memory; 2: the same layout with owners known by pid) are refused rather than reinterpreted, and
- * each has its own default path, so simulators of several versions can run on one machine without
- * reading each other's state. A new file is all
- * zeros, and all zeros is a valid state (every device idle, nothing held), so whichever process
- * comes first only stamps the magic. When the file cannot be used, the process keeps a private
+ * Layout version 4 (magic "GREYSIM4"). Earlier versions (1: one timeline per ordinal and no
+ * memory; 2: version 3's layout with owners known by pid; 3: FIFO only, no scheduler) are refused
+ * rather than reinterpreted, and each has its own default path, so simulators of several versions
+ * can run on one machine without reading each other's state. A new file is all
+ * zeros, and all zeros is a valid state (every device idle, nothing held, no model chosen yet),
+ * so whichever process comes first only stamps the magic (and its model: sim_sched_mode.c). When the file cannot be used, the process keeps a private
  * state of the same layout (and GREY_SIM_TRACE says why): it then shares nothing. */
 #ifndef GREY_SIM_STATE_H
 #define GREY_SIM_STATE_H
@@ -19,10 +20,11 @@
 #include <sys/types.h>
 
 #include "sim_node.h"
+#include "sim_sched.h"
 
 #pragma GCC visibility push(hidden)
 
-#define SIM_STATE_MAGIC "GREYSIM3"
+#define SIM_STATE_MAGIC "GREYSIM4"
 /* Processes that can hold device memory at once. */
 #define SIM_STATE_SLOTS 256
 
@@ -35,13 +37,20 @@ struct sim_state {
     char magic[8];
     _Atomic uint32_t slots_used;  /* slots at or past this index have never been claimed */
     uint32_t reserved0;
-    uint64_t reserved[6];
+    /* The scheduling model of every device on this file, chosen once by the first process that
+     * initializes (SIM_SCHED_UNSET until then), and the time slice it chose. */
+    _Atomic uint32_t sched_mode;
+    _Atomic uint32_t timeslice_us;
+    uint64_t reserved[5];
     struct sim_state_queue queue[SIM_PHYS_MAX];
     /* Slot s belongs to the process named by owner[s] (sim_usage.c has the encoding; 0: free),
      * which holds bytes[p][s] bytes on physical device p. Device-major, so the sum over the
      * processes on one device reads consecutive words. */
     _Atomic uint64_t owner[SIM_STATE_SLOTS];
     _Atomic uint64_t bytes[SIM_PHYS_MAX][SIM_STATE_SLOTS];
+    /* The time-slice scheduler of each physical device (GREY_SIM_SCHED=timeslice only; untouched
+     * pages of a FIFO file are never backed by memory). */
+    struct sim_sched_device sched[SIM_PHYS_MAX];
 };
 
 /* The shared state (mapped at the first call), or this process's private one. Never NULL. */

@@ -5,9 +5,10 @@
  * _ptsz/_ptds entry points; CU_STREAM_LEGACY and CU_STREAM_PER_THREAD name them explicitly.
  * (The legacy stream's implicit synchronization with blocking streams is not modelled.)
  *
- * An event records the completion time of everything queued on its stream before it; querying
- * compares that time with the clock, and the elapsed time between two events is the difference
- * of their completion times, as on hardware. Handles carry a magic number so that a wrong or
+ * An event records the completion time of everything queued on its stream before it (a stamp,
+ * sim_timeline.c: under GREY_SIM_SCHED=timeslice a position resolved once the device got there,
+ * then kept as its time); querying compares that time with the clock, and the elapsed time
+ * between two events is the difference of their completion times, as on hardware. Handles carry a magic number so that a wrong or
  * destroyed handle is refused with CUDA_ERROR_INVALID_HANDLE rather than trusted. */
 #include "sim_internal.h"
 
@@ -129,7 +130,7 @@ CUresult CUDAAPI cuStreamDestroy_v2(CUstream hStream)
     if (!hStream || hStream == CU_STREAM_LEGACY || hStream == CU_STREAM_PER_THREAD ||
         hStream->magic != SIM_STREAM_MAGIC)
         return CUDA_ERROR_INVALID_HANDLE;
-    sim_wait_until(atomic_load(&hStream->tl.tail_ns));
+    sim_timeline_wait(hStream->ctx->phys, atomic_load(&hStream->tl.tail_ns));
     hStream->magic = SIM_DEAD_MAGIC;
     free(hStream);
     return CUDA_SUCCESS;
@@ -143,7 +144,7 @@ static CUresult stream_sync(CUstream s, bool per_thread)
     sim_timeline *tl;
     CUresult r = resolve(s, per_thread, &ctx, &tl);
     if (r == CUDA_SUCCESS)
-        sim_wait_until(atomic_load(&tl->tail_ns));
+        sim_timeline_wait(ctx->phys, atomic_load(&tl->tail_ns));
     return r;
 }
 
@@ -152,7 +153,8 @@ static CUresult stream_query(CUstream s, bool per_thread)
     CUcontext ctx;
     sim_timeline *tl;
     CUresult r = resolve(s, per_thread, &ctx, &tl);
-    if (r == CUDA_SUCCESS && sim_now_ns() < atomic_load(&tl->tail_ns))
+    uint64_t t;
+    if (r == CUDA_SUCCESS && !sim_timeline_settle(ctx->phys, &tl->tail_ns, &t))
         r = CUDA_ERROR_NOT_READY;
     return r;
 }
@@ -225,7 +227,8 @@ CUresult CUDAAPI cuEventRecord_ptsz(CUevent hEvent, CUstream hStream) { return e
 CUresult CUDAAPI cuEventQuery(CUevent hEvent)
 {
     CUresult r = check_event(hEvent);
-    if (r == CUDA_SUCCESS && sim_now_ns() < atomic_load(&hEvent->done_ns))
+    uint64_t t;
+    if (r == CUDA_SUCCESS && !sim_timeline_settle(hEvent->ctx->phys, &hEvent->done_ns, &t))
         r = CUDA_ERROR_NOT_READY;
     return r;
 }
@@ -233,8 +236,11 @@ CUresult CUDAAPI cuEventQuery(CUevent hEvent)
 CUresult CUDAAPI cuEventSynchronize(CUevent hEvent)
 {
     CUresult r = check_event(hEvent);
-    if (r == CUDA_SUCCESS)
-        sim_wait_until(atomic_load(&hEvent->done_ns));
+    if (r == CUDA_SUCCESS) {
+        uint64_t t;
+        sim_timeline_wait(hEvent->ctx->phys, atomic_load(&hEvent->done_ns));
+        sim_timeline_settle(hEvent->ctx->phys, &hEvent->done_ns, &t); /* keep its time */
+    }
     return r;
 }
 
@@ -250,11 +256,11 @@ CUresult CUDAAPI cuEventElapsedTime_v2(float *pMilliseconds, CUevent hStart, CUe
         return r;
     if ((hStart->flags | hEnd->flags) & CU_EVENT_DISABLE_TIMING)
         return CUDA_ERROR_INVALID_HANDLE;
-    uint64_t t0 = atomic_load(&hStart->done_ns), t1 = atomic_load(&hEnd->done_ns);
-    if (t0 == 0 || t1 == 0)
+    if (atomic_load(&hStart->done_ns) == 0 || atomic_load(&hEnd->done_ns) == 0)
         return CUDA_ERROR_INVALID_HANDLE;
-    uint64_t now = sim_now_ns();
-    if (now < t0 || now < t1)
+    uint64_t t0, t1;
+    if (!sim_timeline_settle(hStart->ctx->phys, &hStart->done_ns, &t0) ||
+        !sim_timeline_settle(hEnd->ctx->phys, &hEnd->done_ns, &t1))
         return CUDA_ERROR_NOT_READY;
     *pMilliseconds = (float)((double)((int64_t)(t1 - t0)) / 1e6);
     return CUDA_SUCCESS;

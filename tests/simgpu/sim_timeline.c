@@ -13,8 +13,19 @@
  * queued on the device: start = max(now, stream tail, device tail), end = start + duration,
  * with one compare-and-swap on the device tail. A kernel takes GREY_SIM_KERNEL_US microseconds
  * (default 0: at once, as before) unless its name says otherwise (sim_module.c). When the state
- * file cannot be used, the device timelines are this process's own (and GREY_SIM_TRACE says why). */
+ * file cannot be used, the device timelines are this process's own (and GREY_SIM_TRACE says why).
+ *
+ * That is the FIFO model (GREY_SIM_SCHED=fifo, the default). Under GREY_SIM_SCHED=timeslice the
+ * device time-slices between processes (sim_sched.h) and a completion time is known only once the
+ * shared model has got there, so timelines, events and contexts hold *stamps*: a time, or a
+ * position in this process's queue on the device (SIM_STAMP_POS), resolved by sim_timeline_done
+ * and sim_timeline_wait. Every stamp of one process on one device is ordered by that process's
+ * queue, and its time stamps are never in the future when made, so a stream's order needs no
+ * tail of its own there: a kernel's position is after all the process's earlier work, and an
+ * event (or an asynchronous copy or memset, which take no time) completes with the position
+ * before it. FIFO stamps are always times, and everything below is exactly what it was. */
 #include "sim_internal.h"
+#include "sim_sched.h"
 #include "sim_state.h"
 
 #include <errno.h>
@@ -77,8 +88,20 @@ static void atomic_max_u64(_Atomic uint64_t *v, uint64_t x)
         ;
 }
 
+/* Timeslice mode: the stamp of work queued now on tl, raised onto tl and ctx. Positions grow
+ * and exceed every time stamp, so the maximum is always the latest work. */
+static uint64_t sliced(CUcontext ctx, sim_timeline *tl, uint64_t stamp)
+{
+    atomic_max_u64(&tl->tail_ns, stamp);
+    atomic_max_u64(&ctx->last_done_ns, stamp);
+    return stamp;
+}
+
 uint64_t sim_timeline_enqueue(CUcontext ctx, sim_timeline *tl, uint64_t duration_ns)
 {
+    if (sim_sched_mode() == SIM_SCHED_TIMESLICE)
+        return sliced(ctx, tl, duration_ns ? sim_sched_queue(ctx->phys, duration_ns)
+                                           : sim_sched_after(ctx->phys, atomic_load(&tl->tail_ns)));
     uint64_t now = sim_now_ns();
     uint64_t tail = atomic_load(&tl->tail_ns);
     uint64_t done;
@@ -91,11 +114,15 @@ uint64_t sim_timeline_enqueue(CUcontext ctx, sim_timeline *tl, uint64_t duration
 
 void sim_timeline_after(sim_timeline *tl, uint64_t t_ns)
 {
+    if (sim_sched_mode() == SIM_SCHED_TIMESLICE)
+        return; /* the process's queue orders it already (above) */
     atomic_max_u64(&tl->tail_ns, t_ns);
 }
 
 uint64_t sim_timeline_kernel(CUcontext ctx, sim_timeline *tl, uint64_t duration_ns)
 {
+    if (sim_sched_mode() == SIM_SCHED_TIMESLICE)
+        return sliced(ctx, tl, sim_sched_queue(ctx->phys, duration_ns));
     _Atomic uint64_t *dev_tail = device_tail(ctx->phys);
     uint64_t after = sim_now_ns();
     uint64_t stream_tail = atomic_load(&tl->tail_ns);
@@ -111,4 +138,30 @@ uint64_t sim_timeline_kernel(CUcontext ctx, sim_timeline *tl, uint64_t duration_
     atomic_max_u64(&tl->tail_ns, done);
     atomic_max_u64(&ctx->last_done_ns, done);
     return done;
+}
+
+bool sim_timeline_done(int phys, uint64_t stamp, uint64_t *t_ns)
+{
+    if (stamp & SIM_STAMP_POS)
+        return sim_sched_done(phys, stamp, t_ns);
+    *t_ns = stamp;
+    return sim_now_ns() >= stamp;
+}
+
+uint64_t sim_timeline_wait(int phys, uint64_t stamp)
+{
+    if (stamp & SIM_STAMP_POS)
+        return sim_sched_wait(phys, stamp);
+    sim_wait_until(stamp);
+    return stamp;
+}
+
+bool sim_timeline_settle(int phys, _Atomic uint64_t *stamp, uint64_t *t_ns)
+{
+    uint64_t s = atomic_load(stamp);
+    if (!sim_timeline_done(phys, s, t_ns))
+        return false;
+    if (s != *t_ns) /* a position becomes its time, which no longer depends on the model's ring */
+        atomic_compare_exchange_strong(stamp, &s, *t_ns);
+    return true;
 }

@@ -232,6 +232,27 @@ uint64_t sim_usage_used(int phys)
     return column_sum(s, phys);
 }
 
+int sim_usage_self(uint64_t *word)
+{
+    struct sim_state *s = sim_state();
+    int slot = my_slot(s, true);
+    *word = slot >= 0 ? atomic_load(&s->owner[slot]) : 0;
+    return slot;
+}
+
+bool sim_usage_alive(int slot, uint64_t word)
+{
+    if (slot < 0 || slot >= SIM_STATE_SLOTS)
+        return true; /* not tracked: never taken for dead */
+    struct sim_state *s = sim_state();
+    if (atomic_load(&s->owner[slot]) != word)
+        return false;
+    pthread_mutex_lock(&self_lock);
+    int fd = know_self(), mine = self_slot;
+    pthread_mutex_unlock(&self_lock);
+    return slot == mine || slot_held(fd, slot);
+}
+
 static void add_entry(struct sim_usage_entry *all, size_t *n, pid_t pid, int phys, uint64_t bytes)
 {
     for (size_t i = 0; i < *n; i++) {

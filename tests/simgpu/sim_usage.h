@@ -36,6 +36,13 @@ void sim_usage_release(int phys, uint64_t n);
 /* Bytes held on phys by live processes. */
 uint64_t sim_usage_used(int phys);
 
+/* This process's slot (claimed now if it has none yet) and the owner word it holds there, for
+ * other tables that need to know whether a process still lives (the time-slice scheduler's
+ * contexts); -1 when this process has no slot (a private state, a full table). */
+int sim_usage_self(uint64_t *word);
+/* Whether slot's owner is still the process that held word and still alive. */
+bool sim_usage_alive(int slot, uint64_t word);
+
 struct sim_usage_entry {
     pid_t pid;
     int phys;

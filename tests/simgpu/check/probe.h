@@ -8,6 +8,8 @@
  *                                           launch a US-microsecond kernel; with sync, print how
  *                                           long launch + cuCtxSynchronize took
  *   node_probe hip-list | hip-alloc ORDINAL BYTES | hip-kernel ORDINAL US    the HIP twins
+ *   node_probe hip-timed ORDINAL US   a US-us kernel between two HIP events after a 5 ms warm-up
+ *                                     kernel (the pair spans the kernel alone): "elapsed-us E"
  *   node_probe nvml-list                    every NVML GPU (and MIG instance): uuid, pci, memory
  *   node_probe nvml-procs INDEX             the processes on NVML GPU INDEX, by v1, v2 and v3
  *

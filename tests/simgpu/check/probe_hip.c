@@ -88,6 +88,32 @@ static int kernel(int ordinal, unsigned us)
     return 0;
 }
 
+/* The start event completes when the warm-up does, so hipEventElapsedTime spans the kernel and
+ * whatever else held the device meanwhile (other processes' slices under GREY_SIM_SCHED=timeslice). */
+static int timed(int ordinal, unsigned us)
+{
+    HIP(hipSetDevice(ordinal));
+    hipModule_t mod;
+    hipFunction_t warm, f;
+    char name[64];
+    snprintf(name, sizeof name, "probe_us%u", us);
+    HIP(hipModuleLoadData(&mod, "node_probe"));
+    HIP(hipModuleGetFunction(&warm, mod, "warm_us5000"));
+    HIP(hipModuleGetFunction(&f, mod, name));
+    hipEvent_t a, b;
+    HIP(hipEventCreate(&a));
+    HIP(hipEventCreate(&b));
+    HIP(hipModuleLaunchKernel(warm, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL));
+    HIP(hipEventRecord(a, NULL));
+    HIP(hipModuleLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL));
+    HIP(hipEventRecord(b, NULL));
+    HIP(hipEventSynchronize(b));
+    float ms;
+    HIP(hipEventElapsedTime(&ms, a, b));
+    printf("elapsed-us %.0f\n", (double)ms * 1000.0);
+    return 0;
+}
+
 int probe_hip(int argc, char **argv)
 {
     const char *cmd = argv[1];
@@ -97,5 +123,7 @@ int probe_hip(int argc, char **argv)
         return alloc(atoi(argv[2]), probe_bytes(argv[3]));
     if (strcmp(cmd, "hip-kernel") == 0 && argc == 4)
         return kernel(atoi(argv[2]), (unsigned)probe_bytes(argv[3]));
+    if (strcmp(cmd, "hip-timed") == 0 && argc == 4)
+        return timed(atoi(argv[2]), (unsigned)probe_bytes(argv[3]));
     FAIL("bad HIP command (see tests/simgpu/check/probe.h)");
 }

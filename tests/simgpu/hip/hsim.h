@@ -102,7 +102,7 @@ bool hsim_stream_valid(hipStream_t s);
  * work and after everything any process queued on its device, and takes GREY_SIM_KERNEL_US, or N
  * us for a hipModuleGetFunction name ending in _usN. Synchronizing sleeps until the work is done. */
 typedef struct hsim_stream {
-    _Atomic uint64_t tail_ns;  /* when the last work queued on the stream completes */
+    _Atomic uint64_t tail_ns;  /* the stamp of the last work queued on the stream (hsim_tl_*) */
     int dev;
 } hsim_stream;
 
@@ -118,8 +118,10 @@ void hsim_device_wait(int dev);
 uint64_t hsim_tl_kernel(int phys, _Atomic uint64_t *tail, uint64_t ns);
 uint64_t hsim_tl_enqueue(int phys, _Atomic uint64_t *tail, uint64_t ns);
 uint64_t hsim_tl_default_ns(void);
-uint64_t hsim_tl_now(void);
-void hsim_tl_wait(uint64_t t_ns);
+/* Stamps (a time, or under GREY_SIM_SCHED=timeslice a position resolved lazily): wait sleeps
+ * until the work is done; settle says whether it is, with its time, and keeps the time. */
+void hsim_tl_wait(int phys, uint64_t stamp);
+bool hsim_tl_settle(int phys, _Atomic uint64_t *stamp, uint64_t *t_ns);
 uint64_t hsim_tl_device_done(int phys);
 
 /* Each device's current pool (hsim_async.c), reset by hipDeviceReset. */

@@ -6,6 +6,7 @@
  * address the CUDA simulator gives it and the UUID ROCm would (../sim_node.h). */
 #include "hsim.h"
 #include "tests/simgpu/sim_node.h"
+#include "tests/simgpu/sim_sched.h"
 #include "tests/simgpu/sim_visible.h"
 
 #include <stdio.h>
@@ -27,7 +28,7 @@ static struct sim_visible visible;
 static void init_once_fn(void)
 {
     struct sim_settings set;
-    if (sim_settings_load(&set) != 0) {
+    if (sim_settings_load(&set) != 0 || sim_sched_adopt(set.sched, set.timeslice_us) != 0) {
         init_result = hipErrorInvalidValue;
         return;
     }

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 
 struct hsim_event {
-    _Atomic uint64_t done_ns;
+    _Atomic uint64_t done_ns;  /* a stamp (hsim_tl_*) */
+    _Atomic int phys;          /* the device it was recorded on: whose queue a stamp is in */
     atomic_bool recorded;
 };
 
@@ -44,7 +45,8 @@ uint64_t hsim_kernel_default_ns(void)
 
 void hsim_device_wait(int dev)
 {
-    hsim_tl_wait(hsim_tl_device_done(hsim_devices[dev].phys));
+    int phys = hsim_devices[dev].phys;
+    hsim_tl_wait(phys, hsim_tl_device_done(phys));
 }
 
 hipError_t hipStreamSynchronize(hipStream_t stream)
@@ -55,7 +57,8 @@ hipError_t hipStreamSynchronize(hipStream_t stream)
     if (!hsim_stream_valid(stream))
         return hipErrorInvalidHandle;
     int dev;
-    hsim_tl_wait(atomic_load(tail_of(stream, &dev)));
+    _Atomic uint64_t *tail = tail_of(stream, &dev);
+    hsim_tl_wait(hsim_devices[dev].phys, atomic_load(tail));
     return hipSuccess;
 }
 
@@ -67,7 +70,9 @@ hipError_t hipStreamQuery(hipStream_t stream)
     if (!hsim_stream_valid(stream))
         return hipErrorInvalidHandle;
     int dev;
-    return hsim_tl_now() >= atomic_load(tail_of(stream, &dev)) ? hipSuccess : hipErrorNotReady;
+    uint64_t t;
+    _Atomic uint64_t *tail = tail_of(stream, &dev);
+    return hsim_tl_settle(hsim_devices[dev].phys, tail, &t) ? hipSuccess : hipErrorNotReady;
 }
 
 hipError_t hipDeviceSynchronize(void)
@@ -120,6 +125,7 @@ hipError_t hipEventRecord(hipEvent_t event, hipStream_t stream)
     struct hsim_event *e = (struct hsim_event *)event;
     int dev;
     _Atomic uint64_t *tail = tail_of(stream, &dev);
+    atomic_store(&e->phys, hsim_devices[dev].phys);
     atomic_store(&e->done_ns, hsim_tl_enqueue(hsim_devices[dev].phys, tail, 0));
     atomic_store(&e->recorded, true);
     return hipSuccess;
@@ -131,14 +137,18 @@ hipError_t hipEventQuery(hipEvent_t event)
     if (!event || !hsim_handle_live(event, HSIM_H_EVENT))
         return hipErrorInvalidHandle;
     struct hsim_event *e = (struct hsim_event *)event;
-    return hsim_tl_now() >= atomic_load(&e->done_ns) ? hipSuccess : hipErrorNotReady;
+    uint64_t t;
+    return hsim_tl_settle(atomic_load(&e->phys), &e->done_ns, &t) ? hipSuccess : hipErrorNotReady;
 }
 
 hipError_t hipEventSynchronize(hipEvent_t event)
 {
     if (!event || !hsim_handle_live(event, HSIM_H_EVENT))
         return hipErrorInvalidHandle;
-    hsim_tl_wait(atomic_load(&((struct hsim_event *)event)->done_ns));
+    struct hsim_event *e = (struct hsim_event *)event;
+    uint64_t t;
+    hsim_tl_wait(atomic_load(&e->phys), atomic_load(&e->done_ns));
+    hsim_tl_settle(atomic_load(&e->phys), &e->done_ns, &t); /* keep its time */
     return hipSuccess;
 }
 
@@ -151,8 +161,9 @@ hipError_t hipEventElapsedTime(float *ms, hipEvent_t start, hipEvent_t stop)
     struct hsim_event *a = (struct hsim_event *)start, *b = (struct hsim_event *)stop;
     if (!atomic_load(&a->recorded) || !atomic_load(&b->recorded))
         return hipErrorInvalidHandle;
-    uint64_t ta = atomic_load(&a->done_ns), tb = atomic_load(&b->done_ns), now = hsim_tl_now();
-    if (now < ta || now < tb)
+    uint64_t ta, tb;
+    if (!hsim_tl_settle(atomic_load(&a->phys), &a->done_ns, &ta) ||
+        !hsim_tl_settle(atomic_load(&b->phys), &b->done_ns, &tb))
         return hipErrorNotReady;
     *ms = (float)(((double)tb - (double)ta) / 1e6);
     return hipSuccess;

@@ -7,7 +7,9 @@
  * vendors' headers are kept apart) and hands hsim_time.c plain functions (declared in hsim.h).
  * Each physical GPU a HIP process uses stands for one context of the CUDA simulator's, used only
  * for its physical id (whose timeline kernels join) and the completion time of its latest work
- * (hipDeviceSynchronize). */
+ * (hipDeviceSynchronize). Under GREY_SIM_SCHED=timeslice the values are the CUDA simulator's
+ * stamps (positions in this process's queue on the device, sim_sched.h), which only these
+ * functions interpret: hsim_time.c stores and passes them along. */
 #include "tests/simgpu/sim_internal.h"
 #include "tests/simgpu/sim_node.h"
 
@@ -16,8 +18,8 @@
 uint64_t hsim_tl_kernel(int phys, _Atomic uint64_t *tail, uint64_t ns);
 uint64_t hsim_tl_enqueue(int phys, _Atomic uint64_t *tail, uint64_t ns);
 uint64_t hsim_tl_default_ns(void);
-uint64_t hsim_tl_now(void);
-void hsim_tl_wait(uint64_t t_ns);
+void hsim_tl_wait(int phys, uint64_t stamp);
+bool hsim_tl_settle(int phys, _Atomic uint64_t *stamp, uint64_t *t_ns);
 uint64_t hsim_tl_device_done(int phys);
 
 static struct CUctx_st contexts[SIM_PHYS_MAX];
@@ -47,14 +49,14 @@ uint64_t hsim_tl_default_ns(void)
     return sim_default_kernel_ns();
 }
 
-uint64_t hsim_tl_now(void)
+void hsim_tl_wait(int phys, uint64_t stamp)
 {
-    return sim_now_ns();
+    sim_timeline_wait(phys, stamp);
 }
 
-void hsim_tl_wait(uint64_t t_ns)
+bool hsim_tl_settle(int phys, _Atomic uint64_t *stamp, uint64_t *t_ns)
 {
-    sim_wait_until(t_ns);
+    return sim_timeline_settle(phys, stamp, t_ns);
 }
 
 uint64_t hsim_tl_device_done(int phys)
