@@ -172,9 +172,10 @@ $(SIM): $(call obj,$(SIM_SRC)) $(POLICY_LIB)
 	@ln -sf libcuda.so.1 $(BUILD)/sim/libcuda.so
 
 # ---------------------------------------------------------------- tools
+# TOOL_LDLIBS: a tool's own libraries, set per program by its mk/*.mk (grey-top: ncurses).
 $(BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(TOOLS_LIB) $(POLICY_LIB)
 	@mkdir -p $(@D)
-	$(call q,CC)$(CC) -o $@ $^ $(LDFLAGS) -lcjson -ldl -lpthread
+	$(call q,CC)$(CC) -o $@ $^ $(LDFLAGS) $(TOOL_LDLIBS) -lcjson -ldl -lpthread
 
 # ---------------------------------------------------------------- tests
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(HOOK_CORE_LIB) $(TOOLS_LIB) $(POLICY_LIB)
