@@ -1,7 +1,7 @@
 # grey: build everything into build/.
 #   make            libgreyhook.so, the tools and the simulated drivers
 #   make check      every test (unit, sanitizers, integration)
-#   make demo       a simulated training job under grey-run
+#   make demo       grey's story in a minute on the simulated GPU (scripts/demo.sh)
 #   make bench      overhead figures (docs/NUMBERS.md)
 #   make install PREFIX=/usr/local [DESTDIR=...]   (mk/install.mk; make uninstall undoes it)
 # A fresh machine needs Debian packages: every target below installs them first
@@ -214,7 +214,9 @@ integration: all $(ITEST_BINS) $(DEMO_BIN) $(STATIC_BIN)
 check: unit unit-asan integration $(EXTRA_CHECKS)
 	@echo "make check: all tests passed"
 
-demo: all $(DEMO_BIN)
+# The build step prints nothing but errors (stderr), so the demo's first line is its story.
+demo:
+	@$(MAKE) --no-print-directory -s all $(DEMO_BIN) $(TOP_LOAD) >/dev/null
 	@bash scripts/demo.sh
 
 bench: all $(BENCH_BIN) $(EXTRA_BENCH)
