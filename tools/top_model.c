@@ -130,7 +130,7 @@ static struct top_row *new_row(struct top_model *m)
     return r;
 }
 
-static void add_view(struct top_model *m, const struct grey_view *v)
+void top_model_add_view(struct top_model *m, const struct grey_view *v)
 {
     int map[GREY_MAX_DEVICES]; /* ledger row -> top_gpu */
     for (int d = 0; d < GREY_MAX_DEVICES; d++) {
@@ -195,13 +195,18 @@ static void note(struct top_model *m, const char *text)
     snprintf(m->note + n, sizeof m->note - n, "%s%s", n ? "; " : "", text);
 }
 
-void top_model_load(struct top_model *m, char paths[][PATH_MAX], unsigned npaths)
+void top_model_reset(struct top_model *m, const char *first_ledger)
 {
-    static struct grey_view v; /* 2 MB: one, reused for every ledger */
     m->nledgers = m->ngpus = m->nprocs = m->stale = m->nrows = 0;
     m->stale_bytes = 0;
     m->note[0] = '\0';
-    snprintf(m->first_ledger, sizeof m->first_ledger, "%s", npaths ? paths[0] : "-");
+    snprintf(m->first_ledger, sizeof m->first_ledger, "%s", first_ledger);
+}
+
+void top_model_load(struct top_model *m, char paths[][PATH_MAX], unsigned npaths)
+{
+    static struct grey_view v; /* 2 MB: one, reused for every ledger */
+    top_model_reset(m, npaths ? paths[0] : "-");
     for (unsigned i = 0; i < npaths; i++) {
         char err[PATH_MAX + 256];
         if (access(paths[i], F_OK) != 0 && errno == ENOENT) {
@@ -217,7 +222,7 @@ void top_model_load(struct top_model *m, char paths[][PATH_MAX], unsigned npaths
         }
         grey_view_name_users(&v);
         m->nledgers++;
-        add_view(m, &v);
+        top_model_add_view(m, &v);
     }
 }
 

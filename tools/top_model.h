@@ -65,6 +65,10 @@ unsigned top_ledger_list(const char *given, const char *default_path, bool admin
  * does not exist yet or cannot be read is said in m->note, never an error: the view stays up. */
 void top_model_load(struct top_model *m, char paths[][PATH_MAX], unsigned npaths);
 
+/* The parts of top_model_load, for tests: empty m (keeping its row buffer), then add one view. */
+void top_model_reset(struct top_model *m, const char *first_ledger);
+void top_model_add_view(struct top_model *m, const struct grey_view *v);
+
 void top_model_sort(struct top_model *m, enum top_sort by);
 
 void top_model_free(struct top_model *m);
