@@ -149,4 +149,13 @@ else fail "q did not end grey-top"; fi
 ! screen | grep -q "q quits" && ok "the terminal's own screen is back, nothing of the view left on it" \
     || fail "the view stayed on the main screen"
 
+echo "== Ctrl-C"
+"${T[@]}" new-window -d -t top: -n intr "exec '$TOP' --ledger '$work/ledger'"
+"${T[@]}" set-option -t top:intr remain-on-exit on >/dev/null
+for _ in $(seq 50); do "${T[@]}" capture-pane -p -t top:intr | grep -q "q quits" && break; sleep 0.1; done
+"${T[@]}" send-keys -t top:intr C-c
+for _ in $(seq 50); do [ "$("${T[@]}" display-message -p -t top:intr '#{pane_dead}')" = 1 ] && break; sleep 0.1; done
+[ "$("${T[@]}" display-message -p -t top:intr '#{pane_dead}/#{pane_dead_status}')" = 1/0 ] &&
+    ok "Ctrl-C ends the live view with status 0" || fail "Ctrl-C did not end grey-top with status 0"
+
 finish top-terminal
