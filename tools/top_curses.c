@@ -199,30 +199,30 @@ static void draw_title(const struct top_model *m)
     attroff(A_BOLD);
 }
 
-/* "GPU 0  NAME  GPU-8f3a1c2e  80G VRAM  used 12G 30%  budget 40G": the percentage is of the
- * budget, or of the VRAM when there is none; the name takes what is left,
+/* "GPU 0  NAME  GPU-8f3a1c2e  80G VRAM  used 12G  budget 40G 30%", or "used 12G 15%  no budget"
+ * (of the VRAM); the name takes what is left,
  * the UUID is whole on a wide terminal. */
-static void draw_gpu(int y, const struct top_model *m, const struct top_gpu *g, const struct top_screen *s)
+static void draw_gpu(int y, const struct top_gpu *g, const struct top_screen *s)
 {
-    (void)m;
     char total[16] = "?", used[16], budget[16], pct[16] = "", uuid[GREY_UUID_MAX + 2];
     if (g->total)
         compact_size(g->total, total, sizeof total);
     compact_size(g->used, used, sizeof used);
     bool hot = false;
+    char tail[256];
     if (g->budget == UINT64_MAX) {
-        snprintf(budget, sizeof budget, "no budget");
         if (g->total) /* without a budget, how full the GPU itself is */
             snprintf(pct, sizeof pct, " %.0f%%", (double)g->used / (double)g->total * 100);
+        snprintf(budget, sizeof budget, "no budget");
     } else {
+        /* The share of the budget in use counts only the ledgers that set it (an admin's view
+         * may add ledgers without one). */
         char b[16];
-        snprintf(budget, sizeof budget, "budget %s", compact_size(g->budget, b, sizeof b));
-        double f = g->budget ? (double)g->used / (double)g->budget : 1;
-        snprintf(pct, sizeof pct, " %.0f%%", f * 100);
+        double f = g->budget ? (double)g->used_budgeted / (double)g->budget : 1;
+        snprintf(budget, sizeof budget, "budget %s %.0f%%", compact_size(g->budget, b, sizeof b), f * 100);
         hot = f > 0.9;
     }
     snprintf(uuid, sizeof uuid, "%.*s", COLS >= 140 ? GREY_UUID_MAX : 12, g->uuid[0] ? g->uuid : "-");
-    char tail[256];
     snprintf(tail, sizeof tail, "  %s  %s VRAM  used %s%s  %s%s%s", uuid, total, used, pct, budget,
              g->admin ? " (admin)" : "", g->contended ? "  shared" : "");
     int room = COLS - 1 - (int)strlen(g->label) - 2 - (int)strlen(tail);
@@ -283,7 +283,7 @@ void top_draw(const struct top_model *m, struct top_screen *s)
     /* The GPUs take at most a third of the screen, so the processes always show. */
     unsigned max_gpus = LINES / 3 > 1 ? (unsigned)LINES / 3 : 1;
     for (unsigned g = 0; g < m->ngpus && g < max_gpus; g++)
-        draw_gpu(y++, m, &m->gpu[g], s);
+        draw_gpu(y++, &m->gpu[g], s);
     if (m->ngpus > max_gpus) {
         char more[64];
         snprintf(more, sizeof more, "(%u more GPUs: make the terminal taller)", m->ngpus - max_gpus);

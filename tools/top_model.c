@@ -142,8 +142,10 @@ void top_model_add_view(struct top_model *m, const struct grey_view *v)
             continue;
         struct top_gpu *g = &m->gpu[map[d]];
         g->used += v->used[d];
-        if (v->budget[d] != UINT64_MAX)
+        if (v->budget[d] != UINT64_MAX) {
             g->budget = g->budget == UINT64_MAX ? v->budget[d] : g->budget + v->budget[d];
+            g->used_budgeted += v->used[d];
+        }
         g->admin |= (v->budget_admin & GREY_DEVBIT(d)) != 0;
         g->contended |= (v->contended & GREY_DEVBIT(d)) != 0;
     }

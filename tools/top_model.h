@@ -24,6 +24,7 @@ struct top_gpu {
     uint64_t total;          /* physical memory; 0 when unknown */
     uint64_t budget;         /* summed over the ledgers that set one; UINT64_MAX: none */
     uint64_t used;           /* summed over the ledgers */
+    uint64_t used_budgeted;  /* summed over the ledgers that set a budget: what the budget covers */
     bool admin;              /* a budget came from an admin plan */
     bool contended;          /* processes are taking turns on it */
 };

@@ -65,6 +65,7 @@ Test(top_model, merges_one_gpu_named_in_two_ledgers_and_sorts_rows)
     cr_assert_eq(m.ngpus, 1, "one GPU, not one per ledger row");
     cr_assert_eq(m.gpu[0].used, 800 * MiB);
     cr_assert_eq(m.gpu[0].budget, 1024 * MiB, "the one budget set");
+    cr_assert_eq(m.gpu[0].used_budgeted, 300 * MiB, "what the budget covers: its own ledger's bytes");
     cr_assert_eq(m.gpu[0].index, 3);
     cr_assert_str_eq(m.gpu[0].label, "GPU 3");
     cr_assert_str_eq(m.gpu[0].name, "Sim?GPU");
