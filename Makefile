@@ -1,7 +1,7 @@
 # grey: build everything into build/.
 #   make            libgreyhook.so, the tools and the simulated drivers
 #   make check      every test (unit, sanitizers, integration)
-#   make demo       a simulated training job under grey-run
+#   make demo       grey's story in a minute on the simulated GPU (scripts/demo.sh)
 #   make bench      overhead figures (docs/NUMBERS.md)
 #   make install PREFIX=/usr/local [DESTDIR=...]   (mk/install.mk; make uninstall undoes it)
 # A fresh machine needs Debian packages: every target below installs them first
@@ -172,9 +172,10 @@ $(SIM): $(call obj,$(SIM_SRC)) $(POLICY_LIB)
 	@ln -sf libcuda.so.1 $(BUILD)/sim/libcuda.so
 
 # ---------------------------------------------------------------- tools
+# TOOL_LDLIBS: a tool's own libraries, set per program by its mk/*.mk (grey-top: ncurses).
 $(BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(TOOLS_LIB) $(POLICY_LIB)
 	@mkdir -p $(@D)
-	$(call q,CC)$(CC) -o $@ $^ $(LDFLAGS) -lcjson -ldl -lpthread
+	$(call q,CC)$(CC) -o $@ $^ $(LDFLAGS) $(TOOL_LDLIBS) -lcjson -ldl -lpthread
 
 # ---------------------------------------------------------------- tests
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(HOOK_CORE_LIB) $(TOOLS_LIB) $(POLICY_LIB)
@@ -213,7 +214,9 @@ integration: all $(ITEST_BINS) $(DEMO_BIN) $(STATIC_BIN)
 check: unit unit-asan integration $(EXTRA_CHECKS)
 	@echo "make check: all tests passed"
 
-demo: all $(DEMO_BIN)
+# The build step prints nothing but errors (stderr), so the demo's first line is its story.
+demo:
+	@$(MAKE) --no-print-directory -s all $(DEMO_BIN) $(TOP_LOAD) >/dev/null
 	@bash scripts/demo.sh
 
 bench: all $(BENCH_BIN) $(EXTRA_BENCH)

@@ -5,7 +5,9 @@
  *
  * Each refresh reads the ledger (see ledger_view.h: a checked private copy) after retiring the
  * slots of dead processes, so a job killed with SIGKILL gives its bytes back as soon as anyone
- * looks. Exit status: 0 ok, 1 the ledger cannot be read (missing, corrupt, foreign), 2 usage. */
+ * looks. On a terminal the live view is an ncurses screen (top_live.c draws top_model.c's rows);
+ * elsewhere it prints plain frames. Exit status: 0 ok, 1 the ledger cannot be read (missing,
+ * corrupt, foreign; the live view instead says so and waits), 2 usage. */
 #include <cJSON.h>
 #include <errno.h>
 #include <getopt.h>
@@ -27,15 +29,20 @@
 #include "fair_view.h"
 #include "ledger_view.h"
 #include "metrics.h"
+#include "top_curses.h"
+#include "top_model.h"
 
 #define PROG "grey-top"
 
 static const char usage_text[] =
     "usage: grey-top [--once] [--json | --prometheus] [--ledger FILE]\n"
     "\n"
-    "Shows the VRAM that hooked processes use: per device the budget and what is in use, per\n"
-    "process the bytes in use and the peak on each device, its cap, denied allocations and kernel\n"
-    "launches. Refreshes every second; q or Ctrl-C quits.\n"
+    "Shows the VRAM that hooked processes use: per GPU its name, UUID, physical memory, the budget\n"
+    "and what is in use; per process and GPU the bytes in use, the peak, its cap, denied\n"
+    "allocations, kernel launches and its fair share (weight, entitled and measured share, queued\n"
+    "work, lead). Refreshes every second. On a terminal: m, l, s, p sort by memory, launches,\n"
+    "share, pid; arrows, PgUp, PgDn, Home, End scroll; q or Ctrl-C quits. Run as root without\n"
+    "--ledger, it reads the node ledger and every user's /dev/shm/grey-UID.ledger.\n"
     "\n"
     "options:\n"
     "  --once         print once and exit\n"
@@ -349,7 +356,15 @@ static bool quit_key(int ms)
     return n == 0 || (n == 1 && (c == 'q' || c == 'Q'));
 }
 
-static int live(const char *path)
+/* The live view on a terminal: the ledger, or for root every user's ledgers too. */
+static int live_screen(const char *given, const char *path, volatile sig_atomic_t *stop_flag)
+{
+    static char paths[TOP_MAX_LEDGERS][PATH_MAX];
+    unsigned n = top_ledger_list(given, path, geteuid() == 0, paths, TOP_MAX_LEDGERS);
+    return top_live(paths, n, stop_flag);
+}
+
+static int live(const char *given, const char *path)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -357,17 +372,24 @@ static int live(const char *path)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    raw_tty();
+    if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && live_screen(given, path, &stop) == 0)
+        return CLI_EXIT_OK;
+    raw_tty(); /* not a terminal (or one ncurses cannot drive): plain frames */
     static struct grey_view v;
     char err[PATH_MAX + 256];
     while (!stop) {
-        if (grey_view_load(path, true, &v, err, sizeof err) != 0) {
+        bool missing = access(path, F_OK) != 0 && errno == ENOENT;
+        if (!missing && grey_view_load(path, true, &v, err, sizeof err) != 0) {
             restore_tty();
             return cli_error(PROG, "%s", err);
         }
-        grey_view_name_users(&v);
         fputs("\033[H\033[2J", stdout);
-        print_text(stdout, path, &v);
+        if (missing) { /* no hooked process has run yet: wait for the first */
+            printf("grey-top  ledger %s  no ledger yet: no hooked process has run\n", path);
+        } else {
+            grey_view_name_users(&v);
+            print_text(stdout, path, &v);
+        }
         fputs("\n(q quits)\n", stdout);
         fflush(stdout);
         if (quit_key(1000))
@@ -388,7 +410,7 @@ int main(int argc, char **argv)
     else
         default_ledger(path, sizeof path);
     if (!o.once)
-        return live(path);
+        return live(o.ledger, path);
 
     static struct grey_view v;
     char err[PATH_MAX + 256];

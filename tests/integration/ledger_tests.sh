@@ -112,7 +112,7 @@ if command -v script >/dev/null; then
     # On a terminal (script gives it one): q quits at once.
     (sleep 0.5; printf q) | timeout 10 script -qfec "'$TOP' --ledger '$L'" /dev/null >"$work/live2.out" 2>&1
     rc=$?
-    [ $rc -eq 0 ] && grep -q "(q quits)" "$work/live2.out" && ok "live grey-top on a terminal: q quits" \
+    [ $rc -eq 0 ] && grep -q "q quits" "$work/live2.out" && ok "live grey-top on a terminal: q quits" \
         || fail "grey-top on a terminal: exit $rc"
 fi
 

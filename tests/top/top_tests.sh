@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# grey-top's live view on real terminals: a private tmux server (its own socket) runs grey-top at
+# 80x24 and at 200x50 while 30 hooked processes (tests/top/top_load.c under grey-run) hold memory
+# and launch kernels on the simulated GPU. Keys go in with `tmux send-keys`, the screen comes back
+# with `capture-pane`. Every wait is bounded; cleanup stops exactly the processes started here, by
+# PID. Run from the repository root after `make` (make top-terminal does both).
+set -uo pipefail
+
+root=$(pwd)
+B=$root/build
+TOP=$B/bin/grey-top
+LOAD=$B/tests/top/top_load
+NPROCS=30
+work=$(mktemp -d /tmp/grey-top-test.XXXXXX)
+export LD_LIBRARY_PATH=$B/sim${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export GREY_SIM_VRAM=80GiB GREY_SIM_NAME="Grey Simulated H100 80GB"
+export GREY_SIM_STATE=$work/sim GREY_LEDGER=$work/ledger
+T=(tmux -S "$work/tmux.sock" -f /dev/null)
+runs=()      # grey-run wrappers
+tmux_pid=""
+cleanup() {
+    local p
+    for p in "${runs[@]}"; do kill -TERM "$p" 2>/dev/null; done   # grey-run forwards it to its job
+    for p in "${runs[@]}"; do
+        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+    done
+    [ -n "$tmux_pid" ] && kill -TERM "$tmux_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+command -v tmux >/dev/null || { echo "FAIL: tmux is missing (scripts/install-deps.sh installs it)"; exit 1; }
+command -v jq >/dev/null || { echo "FAIL: jq is missing (scripts/install-deps.sh installs it)"; exit 1; }
+
+screen() { "${T[@]}" capture-pane -p -J -t top; }          # what the terminal shows, unwrapped
+# wait_for REGEX [SECONDS]: until the screen matches (default 5 s); 1 when it never did.
+wait_for() {
+    local i
+    for i in $(seq $((${2:-5} * 10))); do
+        screen | grep -Eq -- "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+key() { "${T[@]}" send-keys -t top "$@"; }
+# fits W H: every line at most W characters and exactly H lines: nothing wrapped or scrolled.
+fits() {
+    screen >"$work/screen.txt"
+    local long lines
+    long=$(awk -v w="$1" 'length($0) > w' "$work/screen.txt" | wc -l)
+    lines=$(wc -l <"$work/screen.txt")
+    [ "$long" -eq 0 ] && [ "$lines" -eq "$2" ]
+}
+# column NAME: the values of a column of the process table, read by the header's positions.
+column() {
+    screen | awk -v name="$1" '
+        /^ *PID .*COMMAND/ { head = 1; s = index($0, " " name); if (!s) exit; s++;
+                             e = s + length(name) - 1; next }
+        head && /^ *[0-9]+\*? / { v = substr($0, 1, e); sub(/.* /, "", v); if (v != "") print v }'
+}
+to_mib() { awk '{ v = $1 + 0; u = substr($1, length($1));
+                  if (u == "G") v *= 1024; else if (u == "K") v /= 1024; else if (u == "B") v /= 1048576;
+                  printf "%.3f\n", v }'; }
+sorted() { sort -c "$@" 2>/dev/null; }   # sorted [-n] [-r]: stdin already in that order
+
+echo "== grey-top before any ledger exists"
+"${T[@]}" new-session -d -s top -x 80 -y 24 "exec '$TOP' --ledger '$work/ledger'"
+"${T[@]}" set-option -t top remain-on-exit on >/dev/null
+tmux_pid=$("${T[@]}" display-message -p -t top '#{pid}')
+if wait_for "no ledger at $work/ledger yet" && sleep 1.5 &&
+   [ "$("${T[@]}" display-message -p -t top '#{pane_dead}')" = 0 ]; then
+    ok "no ledger yet: an empty view that says so, still running"
+else fail "no ledger yet: $(screen | head -3)"; fi
+[ "$("${T[@]}" display-message -p -t top '#{alternate_on}')" = 1 ] && ok "the view is on the alternate screen" \
+    || fail "grey-top draws on the main screen"
+
+echo "== $NPROCS hooked processes"
+for i in $(seq 1 $NPROCS); do
+    mib=$((100 + 10 * i)) period=$((20 + 5 * i)) cap=1GiB
+    [ "$i" -eq 7 ] && mib=950      # 950 MiB of its 1 GiB cap: over 90%, and first by memory
+    nice -n 5 "$B/bin/grey-run" --quiet --cap "$cap" --weight $((1 + i % 3)) -- "$LOAD" "$mib" "$period" \
+        >"$work/load.$i.out" 2>&1 &
+    runs+=($!)
+done
+n=0
+for _ in $(seq 200); do
+    n=$("$TOP" --once --json --ledger "$work/ledger" 2>/dev/null | jq '[.processes[] | select(.kernel_launches > 0)] | length' 2>/dev/null)
+    [ "${n:-0}" -ge $NPROCS ] && break
+    sleep 0.1
+done
+[ "${n:-0}" -eq $NPROCS ] && ok "$NPROCS processes hold memory and launch" || fail "only ${n:-0} of $NPROCS processes started"
+
+echo "== 80x24"
+if wait_for "rows 1-[0-9]+ of $NPROCS" 5 && fits 80 24; then ok "80x24: 24 lines, none over 80 columns"
+else fail "80x24 does not fit:"; sed 's/^/      |/' "$work/screen.txt"; fi
+screen >"$work/s80.txt"
+sed -n 2p "$work/s80.txt" | grep -Eq '^GPU 0  Grey Simulated.*GPU-[0-9a-f]{8}  80G VRAM  used [0-9.]+G' &&
+    ok "80x24: the GPU line names the GPU, its UUID, VRAM and what is used" || fail "GPU line: $(sed -n 2p "$work/s80.txt")"
+sed -n 3p "$work/s80.txt" | grep -Eq '^ +PID .*USED .*CAP .*WGT +ENT% +MEAS% COMMAND' &&
+    ok "80x24: the table header with the fair-share columns comes right after it" || fail "header: $(sed -n 3p "$work/s80.txt")"
+rows=$(grep -Ec '^ +[0-9]+ .* top_load [0-9]+ [0-9]+$' "$work/s80.txt")
+[ "$rows" -eq 20 ] && ok "80x24: 20 process rows, COMMAND is the basename and its arguments" \
+    || fail "80x24: $rows process rows like 'top_load MIB PERIOD'"
+tail -n 1 "$work/s80.txt" | grep -q "sort memory (m l s p).*q quits  rows 1-20 of $NPROCS" &&
+    ok "80x24: the footer shows the keys and the rows shown" || fail "footer: $(tail -n 1 "$work/s80.txt")"
+column USED | to_mib | sorted -n -r && [ "$(column USED | wc -l)" -eq 20 ] &&
+    ok "sorted by memory by default" || fail "not sorted by memory: $(column USED | tr '\n' ' ')"
+"${T[@]}" capture-pane -p -e -t top | grep -E $'\e\\[31m(\e\\[[0-9;]*m)* +[0-9]+ .*950M +1G' >/dev/null &&
+    ok "a process over 90% of its cap is red" || fail "no red row for the process at 950M of 1G"
+
+echo "== keys"
+key p
+if wait_for "^sort pid" && column PID | sorted -n && [ "$(column PID | wc -l)" -eq 20 ]; then ok "p sorts by pid"
+else fail "p: $(screen | tail -n 1); $(column PID | tr '\n' ' ')"; fi
+key l
+# The rates differ (one launch every 25 to 170 ms), so the order says something even when a busy
+# machine has let each process launch only a few times yet.
+if wait_for "^sort launches" && column LAUNCHES | sorted -n -r && [ "$(column LAUNCHES | sort -u | wc -l)" -ge 2 ]
+then ok "l sorts by launches"
+else fail "l: $(column LAUNCHES | tr '\n' ' ')"; fi
+key s
+if wait_for "^sort share" && column MEAS% | sorted -n -r; then ok "s sorts by measured share"
+else fail "s: $(column MEAS% | tr '\n' ' ')"; fi
+key NPage
+wait_for "rows 11-30 of $NPROCS" && ok "PgDn scrolls to the last page" || fail "PgDn: $(screen | tail -n 1)"
+key Up
+wait_for "rows 10-29 of $NPROCS" && ok "Up scrolls one row" || fail "Up: $(screen | tail -n 1)"
+key PPage
+wait_for "rows 1-20 of $NPROCS" && ok "PgUp goes back to the top" || fail "PgUp: $(screen | tail -n 1)"
+
+echo "== 200x50"
+"${T[@]}" resize-window -t top -x 200 -y 50
+if wait_for "rows 1-$NPROCS of $NPROCS" 5 && fits 200 50; then ok "200x50 after a resize: 50 lines, none over 200, all rows"
+else fail "200x50:"; sed 's/^/      |/' "$work/screen.txt"; fi
+screen >"$work/s200.txt"
+sed -n 2p "$work/s200.txt" | grep -Eq 'Grey Simulated H100 80GB +GPU-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' &&
+    ok "200x50: the whole GPU name and UUID" || fail "200x50 GPU line: $(sed -n 2p "$work/s200.txt")"
+sed -n 3p "$work/s200.txt" | grep -Eq 'PEAK .*DENIED .*QUEUED +LEAD +THROTTLED COMMAND' &&
+    ok "200x50: the wide terminal shows every column" || fail "200x50 header: $(sed -n 3p "$work/s200.txt")"
+"${T[@]}" resize-window -t top -x 80 -y 24
+wait_for "rows 1-20 of $NPROCS" && fits 80 24 && ok "back to 80x24: fits again" || fail "back to 80x24"
+
+echo "== q"
+key q
+for _ in $(seq 50); do [ "$("${T[@]}" display-message -p -t top '#{pane_dead}')" = 1 ] && break; sleep 0.1; done
+if [ "$("${T[@]}" display-message -p -t top '#{pane_dead}')" = 1 ] &&
+   [ "$("${T[@]}" display-message -p -t top '#{pane_dead_status}')" = 0 ]; then ok "q quits with status 0"
+else fail "q did not end grey-top"; fi
+! screen | grep -q "q quits" && ok "the terminal's own screen is back, nothing of the view left on it" \
+    || fail "the view stayed on the main screen"
+
+echo "== Ctrl-C"
+"${T[@]}" new-window -d -t top: -n intr "exec '$TOP' --ledger '$work/ledger'"
+"${T[@]}" set-option -t top:intr remain-on-exit on >/dev/null
+for _ in $(seq 50); do "${T[@]}" capture-pane -p -t top:intr | grep -q "q quits" && break; sleep 0.1; done
+"${T[@]}" send-keys -t top:intr C-c
+for _ in $(seq 50); do [ "$("${T[@]}" display-message -p -t top:intr '#{pane_dead}')" = 1 ] && break; sleep 0.1; done
+[ "$("${T[@]}" display-message -p -t top:intr '#{pane_dead}/#{pane_dead_status}')" = 1/0 ] &&
+    ok "Ctrl-C ends the live view with status 0" || fail "Ctrl-C did not end grey-top with status 0"
+
+finish top-terminal
