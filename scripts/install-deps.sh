@@ -7,6 +7,8 @@ packages=(
   build-essential pkg-config
   libunwind-dev libxxhash-dev libcjson-dev
   libmd-dev
+  libmicrohttpd-dev    # grey-exporter's HTTP server (tools only, never the hook)
+  libdw-dev            # call-site names in-process in grey-report (elfutils; tools only)
   libcriterion-dev
   libamdhip64-dev      # HIP's C headers (ROCm 5.2 in Debian 12) for shim/hip_*.c and the simulated runtime
   clang llvm libclang-rt-14-dev
