@@ -7,7 +7,7 @@
 #include <inttypes.h>
 #include <stdint.h>
 
-#include "fair_view.h"
+#include "fair_shares.h"
 #include "metrics_out.h"
 
 struct job {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "fair_view.h"
+#include "fair_shares.h"
 #include "metrics_out.h"
 
 /* The basename of argv[0]: the command is argv joined by spaces (policy/procinfo.c), so a path

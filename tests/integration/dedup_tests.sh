@@ -83,7 +83,7 @@ nobin=$work/nobin; mkdir -p "$nobin"     # an empty PATH: no addr2line, nothing 
 R=$work/inlined.json
 expect_rc 0 "inlined: grey-run --dedup --report with PATH=$nobin" -- \
     env PATH="$nobin" "$B/bin/grey-run" --dedup --report "$R" -- "$PROG" inlined
-if env PATH="$nobin" sh -c 'command -v addr2line' >/dev/null 2>&1; then fail "addr2line is still on the test's PATH"
+if (PATH="$nobin"; command -v addr2line) >/dev/null 2>&1; then fail "addr2line is still on the test's PATH"
 else ok "addr2line is not on the test's PATH"; fi
 alloc_line=$(sed -n 's/^line alloc //p' "$work/out" | head -1)
 call_line=$(sed -n 's/^line call //p' "$work/out" | head -1)
