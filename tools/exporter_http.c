@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli_common.h"
 #include "ledger_view.h"
@@ -115,11 +116,27 @@ static int make_landing(struct exporter *e)
     return fclose(f) == 0 ? 0 : -1;
 }
 
+/* libmicrohttpd's messages, at most one a second: it says one line per connection refused at
+ * the limit, and whoever fills the limit must not fill the journal too. */
 static void log_mhd(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
-    fputs("grey-exporter: libmicrohttpd: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static time_t last;
+    static unsigned long dropped;
+    time_t now = time(NULL);
+    pthread_mutex_lock(&lock);
+    if (now == last) {
+        dropped++;
+    } else {
+        last = now;
+        if (dropped)
+            fprintf(stderr, "grey-exporter: libmicrohttpd: (%lu more messages dropped)\n", dropped);
+        dropped = 0;
+        fputs("grey-exporter: libmicrohttpd: ", stderr);
+        vfprintf(stderr, fmt, ap);
+    }
+    pthread_mutex_unlock(&lock);
 }
 
 struct exporter *exporter_start(int listen_fd, const struct exporter_config *cfg)
@@ -137,7 +154,8 @@ struct exporter *exporter_start(int listen_fd, const struct exporter_config *cfg
     e->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer, e, MHD_OPTION_EXTERNAL_LOGGER,
         log_mhd, NULL, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
+        (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_END);
     if (!e->daemon) {
         fputs("grey-exporter: libmicrohttpd cannot start a server on the socket\n", stderr);

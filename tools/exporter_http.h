@@ -11,6 +11,7 @@ struct exporter_config {
     const char *ledger;                  /* read afresh at every scrape */
     struct grey_metrics_options metrics;
     unsigned max_connections;            /* open at once, all clients together */
+    unsigned max_per_ip;                 /* open at once from one address */
     unsigned timeout_s;                  /* a connection idle this long is closed */
     unsigned threads;                    /* polling threads */
 };

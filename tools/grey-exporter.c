@@ -27,6 +27,9 @@
 /* Not 9400 (dcgm-exporter's), which a GPU node likely runs already; see README, grey-exporter. */
 #define DEFAULT_LISTEN "127.0.0.1:10931"
 #define DEFAULT_MAX_CONNECTIONS 512
+/* Half the slots at most for any one address: one host trickling requests cannot take them all
+ * from the Prometheus server (unless it is the same host). */
+#define DEFAULT_MAX_PER_IP 256
 #define DEFAULT_TIMEOUT_S 10
 #define POLL_THREADS 2
 
@@ -47,6 +50,8 @@ static const char usage_text[] =
     "                         the command line)\n"
     "  --hostname NAME        the Hostname label of GPU series (default: this host's name, as DCGM)\n"
     "  --max-connections N    connections open at once, all clients together (default 512)\n"
+    "  --max-connections-per-ip N\n"
+    "                         connections open at once from one address (default 256)\n"
     "  --timeout SECONDS      close a connection idle this long (default 10)\n"
     "  -h, --help             this text\n"
     "  --version              print grey's version\n"
@@ -93,12 +98,17 @@ int main(int argc, char **argv)
         {"listen", required_argument, NULL, 'L'},   {"ledger", required_argument, NULL, 'l'},
         {"per-process", no_argument, NULL, 'P'},    {"process-names", no_argument, NULL, 'N'},
         {"hostname", required_argument, NULL, 'H'}, {"max-connections", required_argument, NULL, 'C'},
-        {"timeout", required_argument, NULL, 'T'},  {"help", no_argument, NULL, 'h'},
+        {"timeout", required_argument, NULL, 'T'},  {"max-connections-per-ip", required_argument, NULL, 'I'},
+        {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
     };
     const char *address = DEFAULT_LISTEN, *ledger_opt = NULL;
     struct exporter_config cfg = {
-        .max_connections = DEFAULT_MAX_CONNECTIONS, .timeout_s = DEFAULT_TIMEOUT_S, .threads = POLL_THREADS};
+        .max_connections = DEFAULT_MAX_CONNECTIONS,
+        .max_per_ip = DEFAULT_MAX_PER_IP,
+        .timeout_s = DEFAULT_TIMEOUT_S,
+        .threads = POLL_THREADS,
+    };
     opterr = 0;
     int c;
     long n;
@@ -123,6 +133,11 @@ int main(int argc, char **argv)
             if ((n = number_in(optarg, 4, 65536)) < 0)
                 return cli_usage_error(PROG, "--max-connections: '%s' is not a number from 4 to 65536", optarg);
             cfg.max_connections = (unsigned)n;
+            break;
+        case 'I':
+            if ((n = number_in(optarg, 1, 65536)) < 0)
+                return cli_usage_error(PROG, "--max-connections-per-ip: '%s' is not a number from 1 to 65536", optarg);
+            cfg.max_per_ip = (unsigned)n;
             break;
         case 'T':
             if ((n = number_in(optarg, 1, 3600)) < 0)

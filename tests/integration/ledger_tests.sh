@@ -207,6 +207,15 @@ stop_exporter
 [ $rc -eq 0 ] && [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 3000 ] && ok "SIGTERM stops grey-exporter (exit 0)" \
     || fail "grey-exporter after SIGTERM: exit $rc"
 
+# One address may hold at most --max-connections-per-ip slots (256 by default).
+start_exporter --max-connections-per-ip 8
+python3 tests/integration/slow_clients.py "$port" 20 3 >"$work/per-ip.out" 2>&1
+stop_exporter
+check "--max-connections-per-ip 8: 20 clients from one address, 8 held, the rest closed" \
+    grep -qx 'open 8' "$work/per-ip.out"
+check "libmicrohttpd's refusals are logged at most once a second" \
+    sh -c "[ \$(grep -c 'connection limit' '$work/exporter.err') -le 4 ]"
+
 start_exporter --per-process --process-names
 curl -s -o "$work/served-pp.prom" "http://127.0.0.1:$port/metrics"
 stop_exporter
