@@ -172,19 +172,23 @@ $(SIM): $(call obj,$(SIM_SRC)) $(POLICY_LIB)
 	@ln -sf libcuda.so.1 $(BUILD)/sim/libcuda.so
 
 # ---------------------------------------------------------------- tools
-# TOOL_LDLIBS: a tool's own libraries, set per program by its mk/*.mk (grey-top: ncurses).
+# The tools' libraries (never the hook's; a tool's own are added per program by its mk/*.mk,
+# grey-top's ncurses): elfutils' libdw names call sites in-process
+# (tools/symbolize.c); libmicrohttpd serves grey-exporter's HTTP (tools/exporter_http.c).
+TOOL_LDLIBS := -lcjson -ldw -lelf -ldl -lpthread
+$(BUILD)/bin/grey-exporter: TOOL_LDLIBS += -lmicrohttpd
 $(BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(TOOLS_LIB) $(POLICY_LIB)
 	@mkdir -p $(@D)
-	$(call q,CC)$(CC) -o $@ $^ $(LDFLAGS) $(TOOL_LDLIBS) -lcjson -ldl -lpthread
+	$(call q,CC)$(CC) -o $@ $^ $(LDFLAGS) $(TOOL_LDLIBS)
 
 # ---------------------------------------------------------------- tests
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(HOOK_CORE_LIB) $(TOOLS_LIB) $(POLICY_LIB)
 	@mkdir -p $(@D)
-	$(call q,CC)$(CC) -o $@ $^ -lcriterion -lcjson -ldl -lpthread
+	$(call q,CC)$(CC) -o $@ $^ -lcriterion $(TOOL_LDLIBS)
 
 $(BUILD)/asan/tests/unit/%: $(BUILD)/asan/obj/tests/unit/%.o $(HOOK_CORE_ASAN_LIB) $(TOOLS_ASAN_LIB) $(POLICY_ASAN_LIB)
 	@mkdir -p $(@D)
-	$(call q,CC)$(CC) $(SAN) -o $@ $^ -lcriterion -lcjson -ldl -lpthread
+	$(call q,CC)$(CC) $(SAN) -o $@ $^ -lcriterion $(TOOL_LDLIBS)
 
 $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(SIM)
 	@mkdir -p $(@D)

@@ -18,7 +18,7 @@ $(ASAN_HOOK): $(call asan_obj,$(HOOK_SRC)) $(POLICY_ASAN_LIB) preload/exports.ma
 
 $(ASAN_RUN): $(call asan_obj,tools/grey-run.c) $(TOOLS_ASAN_LIB) $(POLICY_ASAN_LIB)
 	@mkdir -p $(@D)
-	$(call q,CC)$(CC) $(SAN) -o $@ $^ -lcjson -ldl -lpthread
+	$(call q,CC)$(CC) $(SAN) -o $@ $^ $(TOOL_LDLIBS)
 
 .PHONY: integration-asan
 integration-asan: all $(ASAN_HOOK) $(ASAN_RUN) $(ITEST_BINS)

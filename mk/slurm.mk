@@ -60,11 +60,11 @@ EXTRA_CHECKS += slurm-integration
 SPANK_PURE_SRC := slurm/spank_config.c slurm/spank_request.c slurm/spank_cap.c
 $(BUILD)/tests/unit/test_spank: $(BUILD)/obj/tests/unit/test_spank.o $(call obj,$(SPANK_PURE_SRC)) $(TOOLS_LIB) $(POLICY_LIB)
 	@mkdir -p $(@D)
-	$(call q,CC)$(CC) -o $@ $^ -lcriterion -lcjson -ldl -lpthread
+	$(call q,CC)$(CC) -o $@ $^ -lcriterion $(TOOL_LDLIBS)
 $(BUILD)/asan/tests/unit/test_spank: $(BUILD)/asan/obj/tests/unit/test_spank.o $(call asan_obj,$(SPANK_PURE_SRC)) \
                                      $(TOOLS_ASAN_LIB) $(POLICY_ASAN_LIB)
 	@mkdir -p $(@D)
-	$(call q,CC)$(CC) $(SAN) -o $@ $^ -lcriterion -lcjson -ldl -lpthread
+	$(call q,CC)$(CC) $(SAN) -o $@ $^ -lcriterion $(TOOL_LDLIBS)
 
 ifneq ($(SPANK_H),)
 uninstall: slurm-uninstall

@@ -7,7 +7,7 @@
 # It runs in `make check`.
 
 NCURSES_LIBS := $(shell pkg-config --libs ncurses 2>/dev/null || echo -lncurses)
-$(BUILD)/bin/grey-top: TOOL_LDLIBS := $(NCURSES_LIBS)
+$(BUILD)/bin/grey-top: TOOL_LDLIBS += $(NCURSES_LIBS)
 
 TOP_LOAD := $(BUILD)/tests/top/top_load
 $(TOP_LOAD): $(BUILD)/obj/tests/top/top_load.o $(SIM)

@@ -7,6 +7,8 @@ packages=(
   build-essential pkg-config
   libunwind-dev libxxhash-dev libcjson-dev
   libmd-dev
+  libmicrohttpd-dev    # grey-exporter's HTTP server (tools only, never the hook)
+  libdw-dev            # call-site names in-process in grey-report (elfutils; tools only)
   libcriterion-dev
   libncurses-dev       # grey-top's live view
   tmux                 # tests/top: drives grey-top on a terminal of a chosen size

@@ -9,10 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fair_shares.h"
 #include "ledger_view.h"
-
-/* Process i's shares of device dev, in [0, 1]; entitled is 0 for a process not active there. */
-void grey_fair_shares(const struct grey_view *v, unsigned i, int dev, double *entitled, double *measured);
 
 /* A "fair share" table after grey-top's process table (nothing when no device saw launches). */
 void grey_fair_print_text(FILE *f, const struct grey_view *v);

@@ -35,7 +35,7 @@
 #define PROG "grey-top"
 
 static const char usage_text[] =
-    "usage: grey-top [--once] [--json | --prometheus] [--ledger FILE]\n"
+    "usage: grey-top [--once] [--json | --prometheus [--per-process [--process-names]]] [--ledger FILE]\n"
     "\n"
     "Shows the VRAM that hooked processes use: per GPU its name, UUID, physical memory, the budget\n"
     "and what is in use; per process and GPU the bytes in use, the peak, its cap, denied\n"
@@ -48,6 +48,8 @@ static const char usage_text[] =
     "  --once         print once and exit\n"
     "  --json         JSON (sizes in bytes); implies --once\n"
     "  --prometheus   Prometheus text format (for node_exporter's textfile collector); implies --once\n"
+    "  --per-process  with --prometheus: per-process series too (labelled pid and grey_run_id)\n"
+    "  --process-names  with --per-process: a program label, the basename of the program\n"
     "  --ledger FILE  the ledger to read (default: the admin plan's ledger, else $GREY_LEDGER,\n"
     "                 else /dev/shm/grey-UID.ledger)\n"
     "  -h, --help     this text\n"
@@ -63,6 +65,7 @@ struct top_options {
     bool once;
     enum format format;
     const char *ledger;
+    struct grey_metrics_options metrics;
 };
 
 static int parse_options(int argc, char **argv, struct top_options *o)
@@ -71,6 +74,7 @@ static int parse_options(int argc, char **argv, struct top_options *o)
         {"once", no_argument, NULL, 'o'},       {"json", no_argument, NULL, 'j'},
         {"prometheus", no_argument, NULL, 'p'}, {"ledger", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},       {"version", no_argument, NULL, 'V'},
+        {"per-process", no_argument, NULL, 'P'}, {"process-names", no_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -91,6 +95,12 @@ static int parse_options(int argc, char **argv, struct top_options *o)
         case 'l':
             o->ledger = optarg;
             break;
+        case 'P':
+            o->metrics.per_process = true;
+            break;
+        case 'N':
+            o->metrics.process_names = true;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             exit(CLI_EXIT_OK);
@@ -105,6 +115,10 @@ static int parse_options(int argc, char **argv, struct top_options *o)
     }
     if (optind < argc)
         return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+    if (o->metrics.per_process && o->format != FMT_PROMETHEUS)
+        return cli_usage_error(PROG, "--per-process goes with --prometheus");
+    if (o->metrics.process_names && !o->metrics.per_process)
+        return cli_usage_error(PROG, "--process-names goes with --per-process");
     return 0;
 }
 
@@ -421,7 +435,7 @@ int main(int argc, char **argv)
     case FMT_JSON:
         return print_json(path, &v);
     case FMT_PROMETHEUS:
-        if (grey_metrics_write(stdout, &v) != 0)
+        if (grey_metrics_write(stdout, &v, &o.metrics) != 0)
             return cli_error(PROG, "cannot write: %s", strerror(errno));
         return CLI_EXIT_OK;
     default:

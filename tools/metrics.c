@@ -1,155 +1,95 @@
-/* Prometheus text format for the ledger (see metrics.h). Metric names follow Prometheus
- * conventions: base units (bytes), _total for counters, one family per quantity with the GPU
- * as labels (gpu_labels). */
+/* Prometheus text format for the ledger (see metrics.h): the node's and the GPUs' series here,
+ * the jobs' in metrics_jobs.c, the optional per-process ones in metrics_process.c. Names follow
+ * Prometheus conventions: base units (bytes, seconds), _total for counters, one family per
+ * quantity with the GPU as labels. */
 #include "metrics.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
-struct out {
-    FILE *f;
-    bool failed;
-};
+#include "cli_common.h"
+#include "metrics_out.h"
 
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
+/* Processes of the view that use row d (bytes or launches). */
+static unsigned processes_on(const struct grey_view *v, int d)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    if (vfprintf(o->f, fmt, ap) < 0)
-        o->failed = true;
-    va_end(ap);
+    unsigned n = 0;
+    for (unsigned i = 0; i < v->nprocs; i++)
+        if (v->proc[i].devices & GREY_DEVBIT(d))
+            n++;
+    return n;
 }
 
-static void family(struct out *o, const char *name, const char *type, const char *help)
+static void device_u64(struct metrics_out *o, const struct grey_view *v, const char *name, int d, uint64_t value)
 {
-    put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    metrics_put(o, "%s{", name);
+    metrics_gpu_labels(o, v, d);
+    metrics_put(o, "} %" PRIu64 "\n", value);
 }
 
-/* A label value, escaped as the format requires (backslash, double quote, newline). Commands
- * are already printable ASCII (ledger_view.c); the escaping keeps quotes and backslashes. */
-static void label_value(struct out *o, const char *s)
+static void write_devices(struct metrics_out *o, const struct grey_view *v)
 {
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"')
-            put(o, "\\%c", *s);
-        else if (*s == '\n')
-            put(o, "\\n");
-        else
-            put(o, "%c", *s);
-    }
-}
-
-static void process_labels(struct out *o, const struct grey_view_process *p)
-{
-    put(o, "{pid=\"%" PRId32 "\",user=\"", p->pid);
-    label_value(o, p->user[0] ? p->user : "unknown");
-    put(o, "\",command=\"");
-    label_value(o, p->command);
-    put(o, "\"");
-}
-
-/* A GPU's labels: gpu (the physical index, nvidia-smi's number), uuid, pci_bus_id, device
- * ("nvidia<index>", the device node) and model_name. They carry what the DCGM exporter's gpu, UUID,
- * pci_bus_id, device and modelName carry, in the snake_case Prometheus asks of label names
- * (README, "Metrics", shows the relabelling that joins the two). */
-static void gpu_labels(struct out *o, const struct grey_view *v, int d)
-{
-    const struct grey_gpu_id *g = &v->gpu[d];
-    if (!(v->gpus & GREY_DEVBIT(d))) {
-        put(o, "gpu=\"%d\"", d);
-        return;
-    }
-    int index = g->index >= 0 ? g->index : d;
-    put(o, "gpu=\"%d\",uuid=\"", index);
-    label_value(o, g->uuid);
-    put(o, "\",pci_bus_id=\"");
-    label_value(o, g->pci_bus_id);
-    put(o, "\",device=\"nvidia%d\",model_name=\"", index);
-    label_value(o, g->name);
-    put(o, "\"");
-}
-
-/* One sample per (process, device it used) of the device counter at offset field. */
-static void per_process_device(struct out *o, const struct grey_view *v, const char *name, size_t field,
-                               bool skip_uncapped)
-{
-    for (unsigned i = 0; i < v->nprocs; i++) {
-        const struct grey_view_process *p = &v->proc[i];
-        for (int d = 0; d < GREY_MAX_DEVICES; d++) {
-            if (!(p->devices & GREY_DEVBIT(d)))
-                continue;
-            uint64_t value;
-            memcpy(&value, (const char *)&p->dev[d] + field, sizeof value);
-            if (skip_uncapped && value == UINT64_MAX)
-                continue;
-            put(o, "%s", name);
-            process_labels(o, p);
-            put(o, ",");
-            gpu_labels(o, v, d);
-            put(o, "} %" PRIu64 "\n", value);
-        }
-    }
-}
-
-#define FIELD(f) offsetof(struct grey_view_device, f)
-
-int grey_metrics_write(FILE *f, const struct grey_view *v)
-{
-    struct out o = {f, false};
-
-    family(&o, "grey_device_vram_budget_bytes", "gauge",
-           "VRAM that all hooked processes on the device may use together (absent: no budget).");
+    metrics_family(o, "grey_device_vram_budget_bytes", "gauge",
+                   "VRAM that all hooked processes on the device may use together (absent: no budget).");
     for (int d = 0; d < GREY_MAX_DEVICES; d++)
-        if ((v->devices & GREY_DEVBIT(d)) && v->budget[d] != UINT64_MAX) {
-            put(&o, "grey_device_vram_budget_bytes{");
-            gpu_labels(&o, v, d);
-            put(&o, "} %" PRIu64 "\n", v->budget[d]);
-        }
-    family(&o, "grey_device_vram_used_bytes", "gauge", "VRAM that hooked processes hold on the device now.");
+        if ((v->devices & GREY_DEVBIT(d)) && v->budget[d] != UINT64_MAX)
+            device_u64(o, v, "grey_device_vram_budget_bytes", d, v->budget[d]);
+    metrics_family(o, "grey_device_vram_used_bytes", "gauge", "VRAM that hooked processes hold on the device now.");
     for (int d = 0; d < GREY_MAX_DEVICES; d++)
-        if (v->devices & GREY_DEVBIT(d)) {
-            put(&o, "grey_device_vram_used_bytes{");
-            gpu_labels(&o, v, d);
-            put(&o, "} %" PRIu64 "\n", v->used[d]);
-        }
+        if (v->devices & GREY_DEVBIT(d))
+            device_u64(o, v, "grey_device_vram_used_bytes", d, v->used[d]);
+    metrics_family(o, "grey_device_processes", "gauge", "Live hooked processes using the device (bytes or launches).");
+    for (int d = 0; d < GREY_MAX_DEVICES; d++)
+        if (v->devices & GREY_DEVBIT(d))
+            device_u64(o, v, "grey_device_processes", d, processes_on(v, d));
+    metrics_family(o, "grey_device_contended", "gauge",
+                   "1 while processes take turns on the device (fair share is being enforced), else 0.");
+    for (int d = 0; d < GREY_MAX_DEVICES; d++)
+        if (v->devices & GREY_DEVBIT(d))
+            device_u64(o, v, "grey_device_contended", d, (v->contended & GREY_DEVBIT(d)) ? 1 : 0);
+    metrics_family(o, "grey_device_turn_handoffs_total", "counter",
+                   "Times the device's turn passed from one process to another.");
+    for (int d = 0; d < GREY_MAX_DEVICES; d++)
+        if (v->devices & GREY_DEVBIT(d))
+            device_u64(o, v, "grey_device_turn_handoffs_total", d, v->handoffs[d]);
+}
 
-    family(&o, "grey_processes", "gauge", "Live processes registered in the ledger.");
-    put(&o, "grey_processes %u\n", v->nprocs);
-    family(&o, "grey_stale_processes", "gauge",
-           "Dead processes whose bytes are still counted (this reader could not reclaim them).");
-    put(&o, "grey_stale_processes %u\n", v->stale);
-    family(&o, "grey_ledger_reclaimed_processes_total", "counter",
-           "Slots of dead processes whose bytes a reclaim gave back to the budgets.");
-    put(&o, "grey_ledger_reclaimed_processes_total %" PRIu64 "\n", v->reclaimed_slots);
-    family(&o, "grey_ledger_reclaimed_bytes_total", "counter", "Bytes that reclaims gave back to the budgets.");
-    put(&o, "grey_ledger_reclaimed_bytes_total %" PRIu64 "\n", v->reclaimed_bytes);
-    family(&o, "grey_ledger_orphaned_bytes_total", "counter",
-           "Bytes a process killed in the middle of an allocation or a free left counted, returned once "
-           "the ledger was idle.");
-    put(&o, "grey_ledger_orphaned_bytes_total %" PRIu64 "\n", v->orphaned_bytes);
+static void write_node(struct metrics_out *o, const struct grey_view *v)
+{
+    metrics_family(o, "grey_build_info", "gauge", "Always 1; the version of grey that serves these metrics.");
+    metrics_put(o, "grey_build_info{version=\"");
+    metrics_label_value(o, cli_version_string());
+    metrics_put(o, "\"} 1\n");
+    metrics_family(o, "grey_processes", "gauge", "Live processes registered in the ledger.");
+    metrics_put(o, "grey_processes %u\n", v->nprocs);
+    metrics_family(o, "grey_stale_processes", "gauge",
+                   "Dead processes whose bytes are still counted (this reader could not reclaim them).");
+    metrics_put(o, "grey_stale_processes %u\n", v->stale);
+    metrics_family(o, "grey_ledger_reclaimed_processes_total", "counter",
+                   "Slots of dead processes whose bytes a reclaim gave back to the budgets.");
+    metrics_put(o, "grey_ledger_reclaimed_processes_total %" PRIu64 "\n", v->reclaimed_slots);
+    metrics_family(o, "grey_ledger_reclaimed_bytes_total", "counter", "Bytes that reclaims gave back to the budgets.");
+    metrics_put(o, "grey_ledger_reclaimed_bytes_total %" PRIu64 "\n", v->reclaimed_bytes);
+    metrics_family(o, "grey_ledger_orphaned_bytes_total", "counter",
+                   "Bytes a process killed in the middle of an allocation or a free left counted, returned once "
+                   "the ledger was idle.");
+    metrics_put(o, "grey_ledger_orphaned_bytes_total %" PRIu64 "\n", v->orphaned_bytes);
+}
 
-    family(&o, "grey_process_vram_used_bytes", "gauge", "VRAM the process holds on the device now.");
-    per_process_device(&o, v, "grey_process_vram_used_bytes", FIELD(used), false);
-    family(&o, "grey_process_vram_peak_bytes", "gauge", "Most VRAM the process held on the device at once.");
-    per_process_device(&o, v, "grey_process_vram_peak_bytes", FIELD(peak), false);
-    family(&o, "grey_process_vram_cap_bytes", "gauge", "The process's VRAM cap on the device (absent: no cap).");
-    per_process_device(&o, v, "grey_process_vram_cap_bytes", FIELD(cap), true);
-    family(&o, "grey_process_allocations_total", "counter", "Device allocations the process made.");
-    per_process_device(&o, v, "grey_process_allocations_total", FIELD(allocs), false);
-    family(&o, "grey_process_allocations_denied_total", "counter",
-           "Device allocations grey refused because of a cap or a budget.");
-    per_process_device(&o, v, "grey_process_allocations_denied_total", FIELD(denied), false);
-
-    family(&o, "grey_process_kernel_launches_total", "counter", "Kernel launches the process made.");
-    for (unsigned i = 0; i < v->nprocs; i++) {
-        put(&o, "grey_process_kernel_launches_total");
-        process_labels(&o, &v->proc[i]);
-        put(&o, "} %" PRIu64 "\n", v->proc[i].launches);
-    }
+int grey_metrics_write(FILE *f, const struct grey_view *v, const struct grey_metrics_options *opt)
+{
+    static const struct grey_metrics_options defaults;
+    struct metrics_out o = {.f = f, .opt = opt ? opt : &defaults};
+    if (o.opt->hostname && *o.opt->hostname)
+        snprintf(o.hostname, sizeof o.hostname, "%s", o.opt->hostname);
+    else if (gethostname(o.hostname, sizeof o.hostname - 1) != 0)
+        snprintf(o.hostname, sizeof o.hostname, "localhost");
+    write_node(&o, v);
+    write_devices(&o, v);
+    metrics_write_jobs(&o, v);
+    if (o.opt->per_process)
+        metrics_write_processes(&o, v);
     if (fflush(f) != 0)
         o.failed = true;
     return o.failed ? -1 : 0;

@@ -122,6 +122,26 @@ static void add_site_frames(struct builder *b, const struct grey_raw_process *p,
     }
 }
 
+/* A frame in inlined code: the functions it was inlined into, innermost first, each with the
+ * file and line of the inlined call. */
+static void add_inlined_into(cJSON *frame, const struct grey_symbol *caller)
+{
+    cJSON *list = cJSON_AddArrayToObject(frame, "inlined_into");
+    for (; caller; caller = caller->inlined_into) {
+        cJSON *c = cJSON_CreateObject();
+        if (caller->function)
+            cJSON_AddStringToObject(c, "function", caller->function);
+        else
+            cJSON_AddNullToObject(c, "function");
+        if (caller->file)
+            cJSON_AddStringToObject(c, "file", caller->file);
+        else
+            cJSON_AddNullToObject(c, "file");
+        cJSON_AddNumberToObject(c, "line", caller->line);
+        cJSON_AddItemToArray(list, c);
+    }
+}
+
 static cJSON *site_json(struct builder *b, const struct grey_raw_process *p, uint32_t id)
 {
     cJSON *o = cJSON_CreateObject();
@@ -148,6 +168,8 @@ static cJSON *site_json(struct builder *b, const struct grey_raw_process *p, uin
         char off[24];
         snprintf(off, sizeof off, "0x%llx", (unsigned long long)s->frames[i].offset);
         cJSON_AddStringToObject(f, "offset", off);
+        if (sym->inlined_into)
+            add_inlined_into(f, sym->inlined_into);
         cJSON_AddItemToArray(frames, f);
     }
     return o;
@@ -522,7 +544,17 @@ const char *grey_report_frame_label(const cJSON *frame, char *buf, size_t len)
     const char *offset = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(frame, "offset"));
     if (fn && file) {
         const char *base = strrchr(file, '/');
-        snprintf(buf, len, "%s (%s:%d)", fn, base ? base + 1 : file, cJSON_IsNumber(line) ? line->valueint : 0);
+        int n = snprintf(buf, len, "%s (%s:%d)", fn, base ? base + 1 : file, cJSON_IsNumber(line) ? line->valueint : 0);
+        /* Inlined code: say where, as the first function it was inlined into and its line. */
+        const cJSON *into = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(frame, "inlined_into"), 0);
+        const char *ifn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(into, "function"));
+        const char *ifile = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(into, "file"));
+        const cJSON *iline = cJSON_GetObjectItemCaseSensitive(into, "line");
+        if (ifn && n >= 0 && (size_t)n < len) {
+            const char *ibase = ifile ? strrchr(ifile, '/') : NULL;
+            snprintf(buf + n, len - (size_t)n, " inlined into %s (%s:%d)", ifn,
+                     ibase ? ibase + 1 : (ifile ? ifile : "?"), cJSON_IsNumber(iline) ? iline->valueint : 0);
+        }
     } else if (fn) {
         snprintf(buf, len, "%s", fn);
     } else {

@@ -32,7 +32,7 @@ static void walk(size_t size)
     for (unsigned i = 0; i < view.nprocs; i++)
         if (strlen(view.proc[i].command) > GREY_COMMAND_MAX)
             __builtin_trap(); /* the view promised a bounded command */
-    grey_metrics_write(sink, &view);
+    grey_metrics_write(sink, &view, NULL);
 }
 
 /* A valid, empty ledger header, as grey_ledger_open would write it. */

@@ -81,8 +81,8 @@ got=$(complete_words completions/grey-plan grey-plan ch)
 [ "$got" = "check" ] && ok "grey-plan ch<TAB> completes check" || fail "grey-plan ch: '$got'"
 got=$(complete_words completions/grey-plan grey-plan --mode ba)
 [ "$got" = "balanced" ] && ok "grey-plan --mode ba<TAB> completes balanced" || fail "grey-plan --mode ba: '$got'"
-got=$(complete_words completions/grey-top grey-top --pro)
-[ "$got" = "--prometheus" ] && ok "grey-top --pro<TAB> completes --prometheus" || fail "grey-top --pro: '$got'"
+got=$(complete_words completions/grey-top grey-top --prom)
+[ "$got" = "--prometheus" ] && ok "grey-top --prom<TAB> completes --prometheus" || fail "grey-top --prom: '$got'"
 
 echo "== zsh completions"
 command -v zsh >/dev/null || { echo "FAIL: zsh is missing (scripts/install-deps.sh installs it)"; exit 1; }
@@ -124,7 +124,7 @@ for f in usr/bin/grey-run usr/bin/grey-plan usr/bin/grey-top usr/bin/grey-report
     [ -f "$root/$f" ] && ok "installed /$f" || fail "not installed: /$f"
 done
 [ ! -e "$root/etc/grey/plan.conf" ] && ok "no admin plan is put in force by install" || fail "install wrote /etc/grey/plan.conf"
-grep -qx 'ExecStart=/usr/bin/grey-exporter --listen 127.0.0.1:9400' "$root/lib/systemd/system/grey-exporter.service" &&
+grep -qx 'ExecStart=/usr/bin/grey-exporter --listen 127.0.0.1:10931' "$root/lib/systemd/system/grey-exporter.service" &&
     ok "the unit starts /usr/bin/grey-exporter" || fail "the unit's ExecStart: $(grep ExecStart "$root/lib/systemd/system/grey-exporter.service")"
 for key in 'Documentation=man:grey-exporter(8)' 'WantedBy=multi-user.target' 'ProtectSystem=strict'; do
     grep -qxF "$key" "$root/lib/systemd/system/grey-exporter.service" && ok "the unit has $key" || fail "the unit lacks $key"

@@ -78,6 +78,27 @@ jq_true "$R" '[.top_sites[] | select((.site.frames | map(select(.file != null)) 
 jq_true "$R" '.never_touched.count == 0' "every buffer was used"
 if [ -z "$(ls -A "$GREY_DIR" | grep -v '^live$' | grep -v '^report-' || true)" ]; then ok "grey-run removed the raw records"; else fail "raw records left: $(ls "$GREY_DIR")"; fi
 
+echo "== call-site names without binutils (libdw in-process; addr2line absent from PATH)"
+nobin=$work/nobin; mkdir -p "$nobin"     # an empty PATH: no addr2line, nothing else either
+R=$work/inlined.json
+expect_rc 0 "inlined: grey-run --dedup --report with PATH=$nobin" -- \
+    env PATH="$nobin" "$B/bin/grey-run" --dedup --report "$R" -- "$PROG" inlined
+if (PATH="$nobin"; command -v addr2line) >/dev/null 2>&1; then fail "addr2line is still on the test's PATH"
+else ok "addr2line is not on the test's PATH"; fi
+alloc_line=$(sed -n 's/^line alloc //p' "$work/out" | head -1)
+call_line=$(sed -n 's/^line call //p' "$work/out" | head -1)
+frame='([.groups[0].buffers[0].site.frames[] | select(.file != null)][0])'
+jq_true "$R" '(.groups | length) == 1 and .groups[0].count == 2' "inlined: the two duplicates form one group"
+jq_true "$R" "$frame | .function == \"alloc_inlined\" and (.file | endswith(\"prog_dedup.c\")) and .line == $alloc_line" \
+    "inlined: the call site is alloc_inlined at prog_dedup.c:$alloc_line (function, file:line)"
+jq_true "$R" "$frame | .inlined_into[0].function == \"load_inlined\" and (.inlined_into[0].file | endswith(\"prog_dedup.c\")) and .inlined_into[0].line == $call_line" \
+    "inlined: inlined into load_inlined at prog_dedup.c:$call_line"
+jq_true "$R" '[.groups[0].buffers[].site.frames[] | select(.function == "inlined")] | length > 0' \
+    "inlined: the next frame out is named too (inlined, in the same report)"
+env PATH="$nobin" "$B/bin/grey-report" "$R" >"$work/inlined.txt" 2>&1
+expect_in "$work/inlined.txt" "alloc_inlined \\(prog_dedup.c:$alloc_line\\) inlined into load_inlined \\(prog_dedup.c:$call_line\\)" \
+    "inlined: grey-report's text names both, with their lines"
+
 echo "== acceptance 1, HIP: hipMalloc x4, the same bytes uploaded to three with hipMemcpy"
 HIP_PROG=$B/tests/hip/prog_hip_dedup
 for variant in "htod 0" "htod 1" "default 0" "reset -"; do

@@ -25,7 +25,23 @@ check() { # check NAME CMD...: passes when CMD exits 0
     local name=$1; shift
     if "$@" >"$work/check.out" 2>&1; then ok "$name"; else fail "$name"; sed 's/^/      /' "$work/check.out"; fi
 }
-for tool in jq curl promtool; do
+# promtool_ok FILE: promtool check metrics finds no error, and no lint finding but one: its
+# style note that modelName is not snake_case. modelName is DCGM's label name, kept as DCGM
+# writes it so that grey's series join DCGM's (README, grey-exporter); it must be the only
+# label name that is not snake_case.
+promtool_ok() {
+    local out rc
+    out=$(promtool check metrics <"$1" 2>&1); rc=$?
+    [ $rc -eq 0 ] && return 0
+    [ $rc -eq 3 ] || { echo "$out"; return 1; } # 3: lint findings only, no parse error
+    if grep -v "label names should be written in 'snake_case' not 'camelCase'$" <<<"$out" | grep -q .; then
+        echo "$out"; return 1
+    fi
+    local camel
+    camel=$(grep -v '^#' "$1" | grep -oE '[{,][A-Za-z_]+=' | tr -d '{,=' | sort -u | grep -E '[a-z][A-Z]' | paste -sd' ')
+    [ "$camel" = modelName ] || { echo "camelCase label names: $camel"; return 1; }
+}
+for tool in jq curl promtool python3; do
     command -v $tool >/dev/null || { echo "FAIL: $tool is missing (scripts/install-deps.sh installs it)"; exit 1; }
 done
 
@@ -91,17 +107,31 @@ check "grey-top --json lists the four processes with their user and command" \
 check "grey-top --once shows the budget and the holders" \
     grep -Eq "^GPU 0 \(GPU-[0-9a-f]{8}\) +1.0 GiB +800.0 MiB +224.0 MiB" "$work/top.txt"
 "$TOP" --prometheus --ledger "$L" >"$work/top.prom"
-check "promtool check metrics accepts grey-top --prometheus" promtool check metrics <"$work/top.prom"
-check "the metrics carry each holder's bytes" \
-    grep -Eq "^grey_process_vram_used_bytes\{pid=\"${holders[0]}\",user=\"$(id -un)\",command=\"$HOLD .*\",gpu=\"0\",uuid=\"GPU-[0-9a-f-]{36}\",pci_bus_id=\"[0-9a-f:.]+\",device=\"nvidia0\",model_name=\"[^\"]+\"\} 419430400$" \
-    "$work/top.prom"
-check "the metrics carry the budget and the device total" \
-    grep -Eqx 'grey_device_vram_budget_bytes\{gpu="0",uuid="GPU-[0-9a-f-]{36}",[^}]*\} 1073741824' "$work/top.prom"
-grep -Eqx 'grey_device_vram_used_bytes\{gpu="0",uuid="GPU-[0-9a-f-]{36}",[^}]*\} 838860800' "$work/top.prom" && ok "device total in the metrics" \
+check "promtool check metrics accepts grey-top --prometheus" promtool_ok "$work/top.prom"
+gpu_re='gpu="0",UUID="GPU-[0-9a-f-]{36}",pci_bus_id="[0-9A-F]{8}:[0-9A-F]{2}:[0-9A-F]{2}\.[0-7]",device="nvidia0",modelName="[^"]+",Hostname="'"$(hostname)"'"'
+check "the metrics carry the budget and the device total, with DCGM's GPU labels" \
+    grep -Eqx "grey_device_vram_budget_bytes\{$gpu_re\} 1073741824" "$work/top.prom"
+grep -Eqx "grey_device_vram_used_bytes\{$gpu_re\} 838860800" "$work/top.prom" && ok "device total in the metrics" \
     || fail "device total in the metrics"
-for t in grey_process_vram_peak_bytes grey_process_allocations_denied_total grey_process_kernel_launches_total; do
-    check "$t has HELP and TYPE" grep -q "^# TYPE $t " "$work/top.prom"
+check "the holders' job (no grey-run: grey_run_id=\"\") holds their 800 MiB" \
+    grep -Eqx "grey_job_vram_used_bytes\{grey_run_id=\"\",$gpu_re\} 838860800" "$work/top.prom"
+check "no per-process series, pid, user or command by default" \
+    sh -c "! grep -Eq 'grey_process_|pid=|user=|command=|$HOLD' '$work/top.prom'"
+check "grey_build_info carries the version" grep -qx "grey_build_info{version=\"$(cat VERSION)\"} 1" "$work/top.prom"
+"$TOP" --prometheus --per-process --process-names --ledger "$L" >"$work/top-pp.prom"
+check "promtool check metrics accepts grey-top --prometheus --per-process --process-names" promtool_ok "$work/top-pp.prom"
+check "--per-process: each holder's bytes, by pid and program basename" \
+    grep -Eqx "grey_process_vram_used_bytes\{pid=\"${holders[0]}\",grey_run_id=\"\",program=\"prog_hold\",$gpu_re\} 419430400" \
+    "$work/top-pp.prom"
+check "--per-process: never the command line or the user" \
+    sh -c "! grep -Eq 'user=|command=|$work' '$work/top-pp.prom'"
+for t in grey_process_vram_peak_bytes grey_process_allocations_denied_total grey_process_kernel_launches_total \
+         grey_process_weight grey_process_entitled_share grey_process_measured_share \
+         grey_process_throttled_seconds_total grey_process_queued_device_seconds; do
+    check "$t has HELP and TYPE" grep -q "^# TYPE $t " "$work/top-pp.prom"
 done
+check "grey-top: --per-process without --prometheus is a usage error" \
+    sh -c "'$TOP' --once --per-process --ledger '$L' 2>/dev/null; [ \$? -eq 2 ]"
 
 timeout --preserve-status -s INT 2.5 "$TOP" --ledger "$L" >"$work/live.out" 2>&1
 rc=$?
@@ -117,33 +147,113 @@ if command -v script >/dev/null; then
 fi
 
 echo "== grey-exporter"
-"$B/bin/grey-exporter" --listen 127.0.0.1:0 --ledger "$L" 2>"$work/exporter.err" &
-exporter=$!
-pids+=($exporter)
-for _ in $(seq 1 500); do grep -q serving "$work/exporter.err" && break; sleep 0.01; done
-port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$work/exporter.err")
+# start_exporter ARGS...: starts it on a free port of 127.0.0.1; sets $exporter and $port.
+start_exporter() {
+    "$B/bin/grey-exporter" --listen 127.0.0.1:0 --ledger "$L" "$@" 2>"$work/exporter.err" &
+    exporter=$!
+    pids+=($exporter)
+    for _ in $(seq 1 500); do grep -q serving "$work/exporter.err" && break; sleep 0.01; done
+    port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$work/exporter.err")
+}
+# stop_exporter: SIGTERM to the one we started; its exit status in $rc.
+stop_exporter() { kill -TERM "$exporter"; wait "$exporter"; rc=$?; }
+start_exporter
 if [ -n "$port" ]; then
     code=$(curl -s -o "$work/served.prom" -w '%{http_code}' "http://127.0.0.1:$port/metrics")
     [ "$code" = 200 ] && ok "GET /metrics: 200" || fail "GET /metrics: $code"
-    check "promtool check metrics accepts what grey-exporter serves" promtool check metrics <"$work/served.prom"
+    check "promtool check metrics accepts what grey-exporter serves (a live scrape)" promtool_ok "$work/served.prom"
     check "grey-exporter serves exactly what grey-top --prometheus prints" diff "$work/top.prom" "$work/served.prom"
     check "the Content-Type is Prometheus text 0.0.4" \
         sh -c "curl -sI 'http://127.0.0.1:$port/metrics' | grep -qi '^content-type: text/plain; version=0.0.4'"
-    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")
-    [ "$code" = 404 ] && ok "GET /: 404" || fail "GET /: $code"
+    code=$(curl -s -o "$work/landing.html" -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/")
+    [ "$code" = "200 text/html; charset=utf-8" ] && grep -q '<a href="/metrics">' "$work/landing.html" &&
+        grep -q "grey $(cat VERSION)" "$work/landing.html" && ok "GET /: an HTML page linking /metrics, with the version" \
+        || fail "GET /: $code"
     code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metricsx")
     [ "$code" = 404 ] && ok "GET /metricsx: 404" || fail "GET /metricsx: $code"
     code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/metrics")
     [ "$code" = 405 ] && ok "POST /metrics: 405" || fail "POST /metrics: $code"
+    code=$(curl -s -o "$work/head.out" -w '%{http_code}' -I "http://127.0.0.1:$port/metrics")
+    [ "$code" = 200 ] && ! grep -q '^grey_' "$work/head.out" && ok "HEAD /metrics: 200, no body" || fail "HEAD /metrics: $code"
+
+    # Slow clients: 200 connections each trickling a request a byte a second, while a scrape a
+    # second for 10 s must each be answered (the old exporter served none of them).
+    python3 tests/integration/slow_clients.py "$port" 200 12 >"$work/slow.out" 2>&1 &
+    slow=$!
+    pids+=($slow)
+    for _ in $(seq 1 500); do grep -q '^connected' "$work/slow.out" && break; sleep 0.01; done
+    served=0 worst=0
+    for _ in $(seq 1 10); do
+        t0=$(date +%s%N)
+        code=$(curl -s --max-time 2 -o "$work/scrape.prom" -w '%{http_code}' "http://127.0.0.1:$port/metrics")
+        ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+        [ "$ms" -gt "$worst" ] && worst=$ms
+        [ "$code" = 200 ] && grep -q '^grey_build_info' "$work/scrape.prom" && served=$((served + 1))
+        sleep 1
+    done
+    wait "$slow"
+    grep -qx 'connected 200' "$work/slow.out" && ok "200 slow clients connected" \
+        || fail "slow clients: $(head -1 "$work/slow.out")"
+    [ "$served" -eq 10 ] && ok "with 200 slow clients, 10 of 10 scrapes served (slowest ${worst} ms)" \
+        || fail "with 200 slow clients, $served of 10 scrapes served (slowest ${worst} ms)"
+    held=$(sed -n 's/^open //p' "$work/slow.out")
+    [ "${held:-0}" -ge 190 ] && ok "the slow clients were still held open meanwhile ($held of 200)" \
+        || fail "only ${held:-?} slow clients were still open: the test did not load the exporter"
 else
     fail "grey-exporter did not start: $(cat "$work/exporter.err")"
 fi
-kill -TERM $exporter
 start=$(date +%s%N)
-wait $exporter
-rc=$?
+stop_exporter
 [ $rc -eq 0 ] && [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 3000 ] && ok "SIGTERM stops grey-exporter (exit 0)" \
     || fail "grey-exporter after SIGTERM: exit $rc"
+
+# One address may hold at most --max-connections-per-ip slots (256 by default).
+start_exporter --max-connections-per-ip 8
+python3 tests/integration/slow_clients.py "$port" 20 3 >"$work/per-ip.out" 2>&1
+stop_exporter
+check "--max-connections-per-ip 8: 20 clients from one address, 8 held, the rest closed" \
+    grep -qx 'open 8' "$work/per-ip.out"
+check "libmicrohttpd's refusals are logged at most once a second" \
+    sh -c "[ \$(grep -c 'connection limit' '$work/exporter.err') -le 4 ]"
+
+start_exporter --per-process --process-names
+curl -s -o "$work/served-pp.prom" "http://127.0.0.1:$port/metrics"
+stop_exporter
+check "grey-exporter --per-process --process-names serves what grey-top prints with them" \
+    diff "$work/top-pp.prom" "$work/served-pp.prom"
+check "grey-exporter's default address is 127.0.0.1:10931, not dcgm-exporter's 9400" \
+    sh -c "'$B/bin/grey-exporter' --help | grep -q 'default 127.0.0.1:10931'"
+check "grey-exporter --process-names without --per-process is a usage error" \
+    sh -c "'$B/bin/grey-exporter' --process-names 2>/dev/null; [ \$? -eq 2 ]"
+echo "== 30 processes, each its own job: the series stay few without --per-process"
+L30=$work/thirty.ledger
+for i in $(seq 1 30); do hold "t$i" $MiB GREY_LEDGER="$L30" GREY_RUN_ID="$(printf '%x' $((0x100 + i)))"; done
+got=0; for i in $(seq 1 30); do [ "$(status "t$i")" = ok ] && got=$((got + 1)); done
+[ "$got" -eq 30 ] && ok "30 processes hold 1 MiB each" || fail "only $got of 30 processes got their 1 MiB"
+"$TOP" --prometheus --ledger "$L30" >"$work/thirty.prom"
+series=$(grep -vc '^#' "$work/thirty.prom")
+[ "$series" -le 200 ] && ok "30 processes in 30 jobs: $series series (at most 200)" || fail "30 processes: $series series (over 200)"
+check "... and 30 jobs among them" sh -c "[ \$(grep -c '^grey_job_vram_used_bytes{' '$work/thirty.prom') -eq 30 ]"
+"$TOP" --prometheus --per-process --ledger "$L30" >"$work/thirty-pp.prom"
+pp=$(grep -vc '^#' "$work/thirty-pp.prom")
+[ "$pp" -gt "$series" ] && ok "--per-process adds the processes' own ($pp series)" || fail "--per-process: $pp series"
+for i in $(seq 1 30); do touch "$work/t$i.release"; done
+for i in $(seq 1 30); do wait "${hold_pid[t$i]}"; done
+
+echo "== contrib: alert rules, their unit tests, the Grafana dashboard"
+check "promtool check rules contrib/prometheus/grey-alerts.yml" promtool check rules contrib/prometheus/grey-alerts.yml
+check "promtool test rules contrib/prometheus/grey-alerts.test.yml" \
+    sh -c 'cd contrib/prometheus && promtool test rules grey-alerts.test.yml'
+check "the dashboard is JSON with panels that query Prometheus" \
+    jq -e '(.panels | length) > 0 and all(.panels[]; (.targets | length) > 0)' contrib/grafana/grey-dashboard.json
+# Every grey_ metric the dashboard and the alerts use is one the exporter serves.
+used=$( (jq -r '.panels[].targets[].expr, .templating.list[].definition // empty' contrib/grafana/grey-dashboard.json;
+         cat contrib/prometheus/grey-alerts.yml) | grep -oE 'grey_[a-z_]+' | grep -v '^grey_run_id$' | sort -u)
+missing=""
+for m in $used; do grep -q "^# TYPE $m " "$work/top.prom" || missing="$missing $m"; done
+[ -z "$missing" ] && ok "the dashboard and the alerts use only served metrics ($(echo $used | wc -w) of them)" \
+    || fail "the dashboard or the alerts use metrics grey does not serve:$missing"
+
 check "grey-exporter --listen without a port is a usage error" \
     sh -c "'$B/bin/grey-exporter' --listen 127.0.0.1 2>/dev/null; [ \$? -eq 2 ]"
 

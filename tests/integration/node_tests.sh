@@ -133,9 +133,11 @@ check "grey-top --json: job c's bytes are on GPU 3, not on its device number 0" 
 "$TOP" --once --ledger "$L" >"$work/top.txt"
 check "grey-top names each GPU by index and UUID" \
     sh -c "grep -q '^GPU 2 (${uuid[2]:0:12}) ' '$work/top.txt' && grep -q '^GPU 3 (${uuid[3]:0:12}) ' '$work/top.txt'"
+# dcgm_pci 0000:3b:00.0: the address as NVML and DCGM write it, 00000000:3B:00.0.
+dcgm_pci() { local d=${1%%:*} rest=${1#*:}; printf '%08X:%s' "0x$d" "${rest^^}"; }
 "$TOP" --prometheus --ledger "$L" >"$work/top.prom"
 check "Prometheus: grey_device_vram_used_bytes of GPU 3 with its index, uuid and PCI address" \
-    grep -Eq "^grey_device_vram_used_bytes\{gpu=\"3\",uuid=\"${uuid[3]}\",pci_bus_id=\"${pci[3]}\",device=\"nvidia3\",[^}]*\} 838860800$" \
+    grep -Eq "^grey_device_vram_used_bytes\{gpu=\"3\",UUID=\"${uuid[3]}\",pci_bus_id=\"$(dcgm_pci "${pci[3]}")\",device=\"nvidia3\",[^}]*\} 838860800$" \
     "$work/top.prom"
 release_all
 

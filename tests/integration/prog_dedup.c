@@ -20,6 +20,10 @@
  *                                  most) for DONE to exist.
  *   prog_dedup fork                parent and child each upload their own pair of duplicates.
  *   prog_dedup churn N             N allocate/free pairs of 4 KiB (the record keeps a bounded number).
+ *   prog_dedup inlined             two 8 MiB duplicates allocated in alloc_inlined, which is always
+ *                                  inlined into load_inlined: the call site is in inlined code. Prints
+ *                                  "line alloc N" (the allocation's line) and "line call N" (the call
+ *                                  of alloc_inlined in load_inlined).
  *
  * Prints the buffers' addresses ("buffer NAME 0x...") and "FAIL: ..." with exit 1 on any error. */
 #include <cuda.h>
@@ -304,6 +308,33 @@ static int churn(long n)
     return 0;
 }
 
+/* Always inlined: its cuMemAlloc call is an instruction of load_inlined, described by DWARF as
+ * inlined code of alloc_inlined. */
+static inline __attribute__((always_inline)) CUdeviceptr alloc_inlined(void)
+{
+    CUdeviceptr d;
+    CK(cuMemAlloc(&d, SIZE)); printf("line alloc %d\n", __LINE__);
+    return d;
+}
+
+__attribute__((noinline, noipa)) static CUdeviceptr load_inlined(void)
+{
+    CUdeviceptr d = alloc_inlined(); printf("line call %d\n", __LINE__);
+    return d;
+}
+
+static int inlined(void)
+{
+    setup();
+    unsigned char *same = malloc(SIZE);
+    fill(same, SIZE, 4);
+    CUdeviceptr a = load_inlined(), b = load_inlined();
+    CK(cuMemcpyHtoD(a, same, SIZE));
+    CK(cuMemcpyHtoD(b, same, SIZE));
+    free(same);
+    return 0; /* both left to the exit snapshot */
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -320,6 +351,8 @@ int main(int argc, char **argv)
         return forked();
     if (strcmp(mode, "churn") == 0 && argc == 3)
         return churn(atol(argv[2]));
-    fprintf(stderr, "usage: prog_dedup upload|device|kernel|live|fork|churn ...\n");
+    if (strcmp(mode, "inlined") == 0)
+        return inlined();
+    fprintf(stderr, "usage: prog_dedup upload|device|kernel|live|fork|churn|inlined ...\n");
     return 2;
 }

@@ -109,19 +109,42 @@ Test(ledger_view, metrics_escape_labels_and_skip_what_is_unset)
     char err[256];
     cr_assert_eq(grey_view_from_image(image, sizeof image, NULL, NULL, 0, &view, err, sizeof err), 0, "%s", err);
     snprintf(view.proc[0].user, sizeof view.proc[0].user, "al\"ice");
+    view.proc[0].run_id = 0xab12;
     char *text = NULL;
     size_t len = 0;
+
+    /* The defaults: no per-process series, the job's instead; DCGM's GPU labels. */
+    struct grey_metrics_options opt = {.hostname = "node\"1"};
     FILE *f = open_memstream(&text, &len);
-    cr_assert_eq(grey_metrics_write(f, &view), 0);
+    cr_assert_eq(grey_metrics_write(f, &view, &opt), 0);
     fclose(f);
-    cr_assert(strstr(text, "grey_process_vram_used_bytes{pid=\"42\",user=\"al\\\"ice\","
-                           "command=\"say \\\"hi\\\" \\\\ now\",gpu=\"2\","
-                           "uuid=\"GPU-12345678-1234-1234-1234-123456789abc\",pci_bus_id=\"0000:2a:00.0\","
-                           "device=\"nvidia2\",model_name=\"Test \\\"GPU\\\"\"} 3\n"), "%s", text);
-    cr_assert_null(strstr(text, "grey_process_vram_cap_bytes{"), "no cap, no sample");
+    const char *gpu = "gpu=\"2\",UUID=\"GPU-12345678-1234-1234-1234-123456789abc\",pci_bus_id=\"00000000:2A:00.0\","
+                      "device=\"nvidia2\",modelName=\"Test \\\"GPU\\\"\",Hostname=\"node\\\"1\"";
+    char want[1024];
+    snprintf(want, sizeof want, "grey_job_vram_used_bytes{grey_run_id=\"ab12\",%s} 3\n", gpu);
+    cr_assert(strstr(text, want), "no '%s' in:\n%s", want, text);
+    snprintf(want, sizeof want, "grey_device_vram_used_bytes{%s} ", gpu);
+    cr_assert(strstr(text, want), "no '%s' in:\n%s", want, text);
+    cr_assert_null(strstr(text, "grey_process_"), "per-process series are off by default");
+    cr_assert_null(strstr(text, "say"), "the command is not served by default");
+    cr_assert(strstr(text, "grey_build_info{version=\"" GREY_VERSION "\"} 1\n"));
     cr_assert_null(strstr(text, "grey_device_vram_budget_bytes{"), "no budget, no sample");
-    cr_assert(strstr(text, "# TYPE grey_process_kernel_launches_total counter\n"));
     cr_assert(strstr(text, "grey_processes 1\n"));
+    free(text);
+
+    /* Per-process series: a pid, the run id and the program's basename, never the arguments. */
+    opt.per_process = opt.process_names = true;
+    text = NULL;
+    f = open_memstream(&text, &len);
+    cr_assert_eq(grey_metrics_write(f, &view, &opt), 0);
+    fclose(f);
+    snprintf(want, sizeof want, "grey_process_vram_used_bytes{pid=\"42\",grey_run_id=\"ab12\",program=\"say\",%s} 3\n",
+             gpu);
+    cr_assert(strstr(text, want), "no '%s' in:\n%s", want, text);
+    cr_assert_null(strstr(text, "hi\\\""), "the arguments are never served");
+    cr_assert_null(strstr(text, "user="), "nor the user");
+    cr_assert_null(strstr(text, "grey_process_vram_cap_bytes{"), "no cap, no sample");
+    cr_assert(strstr(text, "# TYPE grey_process_kernel_launches_total counter\n"));
     free(text);
 }
 

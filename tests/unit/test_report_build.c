@@ -186,21 +186,6 @@ Test(report_build, a_written_report_loads_back_and_bad_input_is_refused)
     unlink(path);
 }
 
-Test(symbolize, addr2line_answers_are_parsed)
-{
-    struct grey_symbol s;
-    grey_symbol_parse("load_weights", "/src/prog.c:42 (discriminator 3)", &s);
-    cr_assert_str_eq(s.function, "load_weights");
-    cr_assert_str_eq(s.file, "/src/prog.c");
-    cr_assert_eq(s.line, 42);
-    free(s.function);
-    free(s.file);
-    grey_symbol_parse("??", "??:0", &s);
-    cr_assert_null(s.function);
-    cr_assert_null(s.file);
-    cr_assert_eq(s.line, 0);
-}
-
 __attribute__((noinline, noipa)) static uintptr_t where_am_i(void)
 {
     return (uintptr_t)__builtin_return_address(0);
@@ -221,10 +206,39 @@ Test(symbolize, a_frame_of_this_program_gets_its_function_name)
     grey_symbolizer_add(s, "/nonexistent/lib.so", 0x10);
     grey_symbolizer_resolve(s);
     const struct grey_symbol *sym = grey_symbolizer_get(s, exe, ret - lm->l_addr);
-    cr_assert_not_null(sym->function, "addr2line named nothing (binutils missing?)");
+    cr_assert_not_null(sym->function, "libdw named nothing");
     cr_assert(strstr(sym->function, "a_frame_of_this_program_gets_its_function_name"), "%s", sym->function);
     cr_assert_not_null(sym->file);
     cr_assert(strstr(sym->file, "test_report_build.c"), "%s", sym->file);
     cr_assert_null(grey_symbolizer_get(s, "/nonexistent/lib.so", 0x10)->function);
+    grey_symbolizer_free(s);
+}
+
+/* Always inlined: the call to where_am_i below is an instruction of the test that uses it. */
+static inline __attribute__((always_inline)) uintptr_t inlined_helper(void) { return where_am_i(); }
+
+Test(symbolize, a_frame_in_inlined_code_names_the_function_it_was_inlined_into)
+{
+    uintptr_t ret = inlined_helper(); unsigned call_line = __LINE__; /* one line: the inlined call's */
+    Dl_info info;
+    struct link_map *lm;
+    cr_assert(dladdr1((void *)ret, &info, (void **)&lm, RTLD_DL_LINKMAP));
+    char exe[512];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    cr_assert_gt(n, 0);
+    exe[n] = '\0';
+    struct grey_symbolizer *s = grey_symbolizer_new();
+    grey_symbolizer_add(s, exe, ret - lm->l_addr);
+    grey_symbolizer_resolve(s);
+    const struct grey_symbol *sym = grey_symbolizer_get(s, exe, ret - lm->l_addr);
+    cr_assert_not_null(sym->function);
+    cr_assert_str_eq(sym->function, "inlined_helper");
+    cr_assert(sym->file && strstr(sym->file, "test_report_build.c"), "%s", sym->file ? sym->file : "(none)");
+    cr_assert_not_null(sym->inlined_into, "no inlined_into for an inlined frame");
+    cr_assert(sym->inlined_into->function &&
+                  strstr(sym->inlined_into->function, "a_frame_in_inlined_code_names_the_function_it_was_inlined_into"),
+              "%s", sym->inlined_into->function ? sym->inlined_into->function : "(none)");
+    cr_assert_eq(sym->inlined_into->line, call_line);
+    cr_assert_null(sym->inlined_into->inlined_into);
     grey_symbolizer_free(s);
 }
