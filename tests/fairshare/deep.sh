@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # deep_pair DEPTH: weights 3 and 1, both queueing DEPTH launches between synchronizes, 6 s.
 deep_pair() {
     local depth=$1
-    echo "== weights 3 and 1, $depth launches queued between synchronizes, 6 s"
+    echo "== weights 3 and 1, $depth launches queued between synchronizes, 6 s${SCHED_NOTE:-}"
     t=$(now); F=$((t + $(ms 600))); U=$((F + $(ms 6000)))
     load "d$depth-w3" 3 "$F" "$U" --batch "$depth" --depth "$depth"
     load "d$depth-w1" 1 "$F" "$U" --batch "$depth" --depth "$depth"
@@ -27,11 +27,13 @@ PY
 deep_pair 256
 deep_pair 1024
 
-echo "== weights 1, 1, 2 and 4, 256 launches queued between synchronizes, 6 s"
-t=$(now); F=$((t + $(ms 800))); U=$((F + $(ms 6000)))
-for x in a:1 b:1 c:2 d:4; do load "four-${x%:*}" "${x#*:}" "$F" "$U" --batch 256 --depth 256; done
-wait
-check <<'PY'
+# four_way: weights 1, 1, 2 and 4, 256 launches queued between synchronizes, 6 s.
+four_way() {
+    echo "== weights 1, 1, 2 and 4, 256 launches queued between synchronizes, 6 s${SCHED_NOTE:-}"
+    t=$(now); F=$((t + $(ms 800))); U=$((F + $(ms 6000)))
+    for x in a:1 b:1 c:2 d:4; do load "four-${x%:*}" "${x#*:}" "$F" "$U" --batch 256 --depth 256; done
+    wait
+    check <<'PY'
 import json, sys
 w = sys.argv[1]
 weights = {"a": 1, "b": 1, "c": 2, "d": 4}
@@ -44,6 +46,8 @@ for n, wt in weights.items():
 busy = total * 200e-6 / 6.0
 print(("ok" if busy >= 0.90 else "FAILED") + f": device busy {busy:.1%} (at least 90%)")
 PY
+}
+four_way
 
 echo "== --max-share 25%: 100 kernels of 20 ms queued, one synchronize (2 s of device time)"
 t=$(now)
@@ -132,5 +136,12 @@ r = json.load(open(f"{w}/hd-ceil.json"))
 share = r["launched"] * 20e-3 / ((r["done_ns"] - t0) / 1e9)
 print(("ok" if 0.22 <= share <= 0.28 else "FAILED") + f": HIP {r['launched']} kernels of 20 ms: {share:.1%} of the device (25% +-3 points)")
 PY
+
+# A GPU time-slices between processes rather than running one FIFO for all: the same shares on
+# the simulated device's time-slice model (GREY_SIM_SCHED, a fresh state file: the mode is the
+# file's).
+export GREY_SIM_SCHED=timeslice GREY_SIM_STATE=$work/sim-timeslice SCHED_NOTE=", device time-sliced"
+deep_pair 256
+four_way
 
 finish fairshare-deep
