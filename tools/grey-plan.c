@@ -28,6 +28,7 @@
 #include "policy/plan.h"
 #include "policy/safe_file.h"
 #include "policy/size.h"
+#include "policy/thermal.h"
 #include "cli_common.h"
 #include "detect_chain.h"
 #include "detect_report.h"
@@ -416,6 +417,8 @@ static void show_text(const char *file, const struct grey_plan *plan)
            grey_plan_mode_name(plan->mode));
     if (plan->source[0])
         printf("source: %s\n", plan->source);
+    if (plan->thermal != GREY_THERMAL_UNSET)
+        printf("thermal back-off: %s\n", grey_plan_thermal_name(plan->thermal));
     if (plan->tenants || plan->workload != GREY_WORKLOAD_UNSET || plan->model_size || plan->default_weight) {
         char m[32] = "not stated";
         if (plan->model_size)

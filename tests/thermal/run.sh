@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# make thermal-integration: thermal back-off through the pacer, end to end, on a simulated
+# two-GPU node whose NVML temperature follows each GPU's busy time (docs/simgpu.md). GPU 0 heats
+# to 80 C when busy all the time, GPU 1 (a better cooler) to 50 C; the plan says cooldown_temp 60
+# and throttle_temp 75 on both; tau is 2 s so the whole script takes about 40 s.
+#   1. two saturating processes (tests/fairshare/fair_load, weights 3 and 1) on GPU 0 and one on
+#      GPU 1: GPU 0 crosses 60 C, its processes' combined share drops to about 50% with their 3:1
+#      kept, the temperature comes back under 60 C, and full speed returns; GPU 1 is untouched;
+#   2. thermal = off: GPU 0 gets as hot, nothing slows down;
+#   3. thermal = dry-run: the hook says what it would do, nothing slows down;
+#   4. the plan key is checked like any other (grey-plan check).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+B=$(pwd)/build
+LOAD=$B/tests/fairshare/fair_load
+RUN=$B/bin/grey-run
+PLAN=$B/bin/grey-plan
+NVML=$B/sim/libnvidia-ml.so.1
+HERE=tests/thermal
+source tests/lib.sh
+export LD_LIBRARY_PATH=$B/sim${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+work=$(mktemp -d /tmp/grey-thermal.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+unset GREY_WEIGHT GREY_MAX_SHARE GREY_PACE GREY_SIM_KERNEL_US
+export GREY_SIM_DEVICES=2 GREY_SIM_TEMP_IDLE=34 GREY_SIM_TEMP_BUSY=80 GREY_SIM_TEMP_BUSY_1=50 GREY_SIM_TEMP_TAU_MS=2000
+
+now() { python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_MONOTONIC))'; }
+# check: python prints "ok: ..." / "FAILED: ..." lines, each counted.
+check() {
+    local out line
+    out=$(python3 - "$work" "$@" 2>&1) || { fail "analysis crashed: $out"; return; }
+    while IFS= read -r line; do
+        case "$line" in
+            "ok: "*) ok "${line#ok: }" ;;
+            "FAILED: "*) fail "${line#FAILED: }" ;;
+            *) echo "      $line" ;;
+        esac
+    done <<<"$out"
+}
+# plan FILE [TOP-LEVEL LINE]: both GPUs with cooldown_temp 60, throttle_temp 75.
+plan() {
+    {
+        echo "grey-plan-version = 1"
+        [ -n "${2:-}" ] && echo "$2"
+        for d in 0 1; do
+            printf '[device %s]\nbudget = 80GiB\nprocess_cap = 80GiB\ncooldown_temp = 60\nthrottle_temp = 75\n' "$d"
+        done
+    } >"$1"
+}
+# fresh: a new simulated node (state file: cold GPUs) and ledger for one case.
+fresh() {
+    export GREY_SIM_STATE=$work/sim-$1 GREY_LEDGER=$work/ledger-$1
+}
+# load NAME PLAN FROM UNTIL [grey-run options...]: fair_load in the background, completions per second in NAME.bins.
+load() {
+    local name=$1 plan=$2 from=$3 until=$4
+    shift 4
+    nice -n 15 "$RUN" --quiet --plan "$plan" "$@" -- "$LOAD" --from "$from" --until "$until" --bins "$work/$name.bins" \
+        --bin-ms 1000 >"$work/$name.json" 2>"$work/$name.err" &
+}
+sample() { python3 "$HERE/sample_nvml.py" "$NVML" 2 "$1" 0.25 >"$work/$2.csv" & }
+
+echo "== thermal back-off: weights 3 and 1 on a GPU that gets hot, one process on a cool GPU, 14 s"
+fresh main
+plan "$work/on.conf"
+t=$(now); F=$((t + 500000000)); U=$((F + 14000000000))
+sample "$U" main
+load a "$work/on.conf" "$F" "$U" --weight 3
+load b "$work/on.conf" "$F" "$U" --weight 1
+CUDA_VISIBLE_DEVICES=1 load c "$work/on.conf" "$F" "$U"
+wait
+check "$F" <<'PY'
+import csv, sys
+w, start = sys.argv[1], int(sys.argv[2])
+FULL = 5000  # 200 us kernels: completions per second of a device busy all the time
+bins = {n: [int(x) for x in open(f"{w}/{n}.bins").read().split()] for n in "abc"}
+n = min(len(bins["a"]), len(bins["b"]), 14)
+temps = {0: [], 1: []}
+for r in csv.DictReader(open(f"{w}/main.csv")):
+    temps[int(r["gpu"])].append(((int(r["t_ns"]) - start) / 1e9, int(r["temp_c"])))
+both = [bins["a"][i] + bins["b"][i] for i in range(n)]
+print("      GPU 0 per second (a+b):", both)
+print("      GPU 0 temperatures:", [c for t, c in temps[0][::4]])
+peak = max(c for t, c in temps[0])
+print(("ok" if peak >= 60 else "FAILED") + f": GPU 0 reached {peak} C (crosses cooldown_temp 60)")
+first = next((t for t, c in temps[0] if c >= 60), None)
+# Throttled seconds: the whole second held to the 50% ceiling (between 30% and 60% of the device).
+held = [i for i in range(1, n) if 0.30 * FULL <= both[i] <= 0.60 * FULL]
+print(("ok" if len(held) >= 2 else "FAILED") + f": {len(held)} seconds held to about half the device "
+      f"({[both[i] for i in held]} of {FULL})")
+if held:
+    a = sum(bins["a"][i] for i in held); b = sum(bins["b"][i] for i in held)
+    ratio = a / max(b, 1)
+    print(("ok" if 2.55 <= ratio <= 3.45 else "FAILED") + f": while held, weights 3 and 1 completed {a} : {b} = {ratio:.2f} : 1 (3 : 1 +-15%)")
+    share = sum(both[i] for i in held) / len(held) / FULL
+    print(("ok" if share <= 0.60 else "FAILED") + f": combined share while held {share:.1%} (ceiling 50%)")
+    later = [t for t, c in temps[0] if first is not None and t > first + 1]
+    after = [c for t, c in temps[0] if first is not None and t > first + 1]
+    print(("ok" if after and min(after) < 60 else "FAILED") + f": GPU 0 back under 60 C after the back-off (lowest {min(after) if after else '-'} C)")
+    print(("ok" if after and max(after) <= 66 else "FAILED") + f": GPU 0 held near cooldown_temp after it (highest {max(after) if after else '-'} C, at most 66)")
+    fast = [i for i in range(held[0] + 1, n - 1) if both[i] >= 0.68 * FULL]
+    print(("ok" if fast else "FAILED") + f": full speed returns after a held second ({[both[i] for i in fast]})")
+c = bins["c"][1:n - 1]
+t1 = max(c1 for t, c1 in temps[1])
+print(("ok" if t1 < 60 else "FAILED") + f": GPU 1 stays cool (at most {t1} C)")
+print(("ok" if c and min(c) >= 0.60 * FULL else "FAILED") + f": the process on GPU 1 is untouched: {min(c) if c else '-'} to {max(c) if c else '-'} completions a second")
+PY
+grep -q "holding its processes to 50% of it together, this one (weight 3 of 4) to 37.5%" "$work/a.err" &&
+    grep -q "its full share is back" "$work/a.err" &&
+    grep -q "this one (weight 1 of 4) to 12.5%" "$work/b.err" &&
+    ok "each process said its ceiling (37.5% and 12.5% of GPU 0) and that it was lifted" ||
+    fail "the back-off messages: $(cat "$work/a.err" "$work/b.err")"
+grep -q "cooldown_temp" "$work/c.err" && fail "the process on GPU 1 was told of a back-off: $(cat "$work/c.err")" ||
+    ok "the process on GPU 1 heard of no back-off"
+
+for mode in off dry-run; do
+    echo "== thermal = $mode: GPU 0 gets as hot, nothing slows down (6 s)"
+    fresh "$mode"
+    plan "$work/$mode.conf" "thermal = $mode"
+    t=$(now); F=$((t + 500000000)); U=$((F + 6000000000))
+    sample "$U" "$mode"
+    load "m$mode" "$work/$mode.conf" "$F" "$U"
+    wait
+    check "$mode" <<'PY'
+import csv, sys
+w, mode = sys.argv[1], sys.argv[2]
+bins = [int(x) for x in open(f"{w}/m{mode}.bins").read().split()][1:5]
+peak = max(int(r["temp_c"]) for r in csv.DictReader(open(f"{w}/{mode}.csv")) if r["gpu"] == "0")
+print(("ok" if peak >= 62 else "FAILED") + f": thermal = {mode}: GPU 0 reached {peak} C")
+print(("ok" if bins and min(bins) >= 0.60 * 5000 else "FAILED") + f": thermal = {mode}: never held back ({bins} a second)")
+PY
+done
+grep -q "cooldown_temp" "$work/moff.err" && fail "thermal = off still backed off: $(cat "$work/moff.err")" ||
+    ok "thermal = off: nothing said"
+grep -q "thermal dry run: GPU 0 .* would hold its processes to 50% of it together" "$work/mdry-run.err" &&
+    ok "thermal = dry-run says what it would do" || fail "thermal = dry-run said: $(cat "$work/mdry-run.err")"
+
+echo "== the plan key"
+plan "$work/bad.conf" "thermal = sometimes"
+out=$("$PLAN" check "$work/bad.conf" 2>&1) && fail "grey-plan check accepted thermal = sometimes" ||
+    { echo "$out" | grep -q "thermal: unknown setting 'sometimes' (use on, off or dry-run)" &&
+          ok "thermal = sometimes is refused with its line" || fail "thermal = sometimes: $out"; }
+"$PLAN" check "$work/dry-run.conf" >/dev/null 2>&1 && ok "thermal = dry-run is a valid plan" ||
+    fail "grey-plan check refused thermal = dry-run"
+"$PLAN" show "$work/dry-run.conf" 2>&1 | grep -q "^thermal back-off: dry-run" && ok "grey-plan show says thermal = dry-run" ||
+    fail "grey-plan show lost the thermal key"
+
+finish thermal-integration
