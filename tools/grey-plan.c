@@ -45,7 +45,7 @@ static void usage(FILE *f)
     fputs(
 "usage: grey-plan [--mode safe|balanced|aggressive] [--tenants N] [--model-size SIZE]\n"
 "                 [--workload training|inference] [--cap SIZE] [--budget SIZE] [--weight N]\n"
-"                 [--out FILE]\n"
+"                 [--power-limit W] [--out FILE]\n"
 "       grey-plan detect [--json]\n"
 "       grey-plan show [--json] FILE\n"
 "       grey-plan check FILE\n"
@@ -87,6 +87,8 @@ static void usage(FILE *f)
 "                     binary everywhere in grey: K = Ki = KB = KiB = 1024, G = GB = GiB\n"
 "  --budget SIZE      per-device budget for all hooked processes together\n"
 "  --weight N         the plan's default fair-share weight (default 1)\n"
+"  --power-limit W    plan the batch and chunk hints for boards capped at W watts (default: the\n"
+"                     detected power limit)\n"
 "  --out FILE         write the plan to FILE instead of stdout\n"
 "  --json             machine-readable output (detect, show)\n"
 "  --yes              install: really write the admin plan\n"
@@ -202,6 +204,7 @@ static int cmd_plan(int argc, char **argv)
         {"budget", required_argument, NULL, 'b'},  {"out", required_argument, NULL, 'o'},
         {"tenants", required_argument, NULL, 't'}, {"model-size", required_argument, NULL, 's'},
         {"workload", required_argument, NULL, 'w'}, {"weight", required_argument, NULL, 'W'},
+        {"power-limit", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     char err[PATH_MAX + 256];
@@ -216,11 +219,13 @@ static int cmd_plan(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         const char *key = c == 'm' ? "mode" : c == 'c' ? "cap" : c == 'b' ? "budget" : c == 't' ? "tenants"
-                          : c == 's' ? "model-size" : c == 'w' ? "workload" : c == 'W' ? "weight" : NULL;
+                          : c == 's' ? "model-size" : c == 'w' ? "workload" : c == 'W' ? "weight"
+                          : c == 'P' ? "power-limit" : NULL;
         if (key) {
             /* The option's name outlives this loop: the reasons in the plan point at it. */
             const char *from = c == 'm' ? "--mode" : c == 'c' ? "--cap" : c == 'b' ? "--budget" : c == 't' ? "--tenants"
-                               : c == 's' ? "--model-size" : c == 'w' ? "--workload" : "--weight";
+                               : c == 's' ? "--model-size" : c == 'w' ? "--workload" : c == 'P' ? "--power-limit"
+                                                                                           : "--weight";
             if (plan_layers_set(&layers, key, optarg, from, err, sizeof err) != 0)
                 return cli_usage_error(PROG, "%s", err);
             continue;

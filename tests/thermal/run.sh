@@ -8,7 +8,8 @@
 #      kept, the temperature comes back under 60 C, and full speed returns; GPU 1 is untouched;
 #   2. thermal = off: GPU 0 gets as hot, nothing slows down;
 #   3. thermal = dry-run: the hook says what it would do, nothing slows down;
-#   4. the plan key is checked like any other (grey-plan check).
+#   4. the plan key is checked like any other (grey-plan check);
+#   5. grey-plan's batch and chunk hints follow the board's power limit (300 W against 700 W).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 B=$(pwd)/build
@@ -144,5 +145,26 @@ out=$("$PLAN" check "$work/bad.conf" 2>&1) && fail "grey-plan check accepted the
     fail "grey-plan check refused thermal = dry-run"
 "$PLAN" show "$work/dry-run.conf" 2>&1 | grep -q "^thermal back-off: dry-run" && ok "grey-plan show says thermal = dry-run" ||
     fail "grey-plan show lost the thermal key"
+
+echo "== power-aware hints: grey-plan on a 700 W and a 300 W board (NVML's limit, and --power-limit)"
+hints() { grep -E '^(batch_size|chunk_size)' "$1"; }
+fresh plan
+GREY_SIM_POWER_LIMIT_W=700 "$PLAN" --out "$work/p700.conf" 2>/dev/null
+GREY_SIM_POWER_LIMIT_W=300 "$PLAN" --out "$work/p300.conf" 2>/dev/null
+GREY_SIM_POWER_LIMIT_W=700 "$PLAN" --power-limit 300W --out "$work/pcap.conf" 2>/dev/null
+[ "$(hints "$work/p700.conf" | grep -v why)" != "$(hints "$work/p300.conf" | grep -v why)" ] &&
+    ok "300 W and 700 W give different hints: $(grep -m1 -h '^chunk_size =' "$work/p700.conf" "$work/p300.conf" | tr -s ' ' | cut -d'#' -f1 | tr '\n' ' ')" ||
+    fail "300 W and 700 W give the same hints: $(hints "$work/p300.conf")"
+grep -q '^batch_size.why = .*700 W (detected) covers 488 W for 132 SMs' "$work/p700.conf" &&
+    ok "700 W: the batch's reason says the limit covers the SMs" || fail "700 W reason: $(hints "$work/p700.conf")"
+grep -q '^batch_size.why = .*x0.61: 300 W (detected) < 488 W for 132 SMs' "$work/p300.conf" &&
+    grep -q '^chunk_size.why = .*x2: the power limit allows 61% of the SMs' "$work/p300.conf" &&
+    ok "300 W: batch and chunk reasons name the limit" || fail "300 W reasons: $(hints "$work/p300.conf")"
+grep -q '^batch_size.why = .*300 W (--power-limit)' "$work/pcap.conf" &&
+    [ "$(grep '^chunk_size =' "$work/pcap.conf")" = "$(grep '^chunk_size =' "$work/p300.conf")" ] &&
+    ok "--power-limit 300W on a 700 W board plans as for a 300 W one" || fail "--power-limit: $(hints "$work/pcap.conf")"
+out=$("$PLAN" --power-limit lots 2>&1) && fail "--power-limit lots accepted" ||
+    { echo "$out" | grep -q "'lots' is not a power limit in watts" && ok "--power-limit lots is a usage error" ||
+          fail "--power-limit lots: $out"; }
 
 finish thermal-integration
