@@ -66,7 +66,8 @@ fresh main
 plan "$work/on.conf"
 t=$(now); F=$((t + 500000000)); U=$((F + 14000000000))
 sample "$U" main
-load a "$work/on.conf" "$F" "$U" --weight 3
+mkdir -p "$work/art" && echo precious >"$work/victim" && ln -s "$work/victim" "$work/art/thermal.csv"
+load a "$work/on.conf" "$F" "$U" --weight 3 --artifacts "$work/art"
 load b "$work/on.conf" "$F" "$U" --weight 1
 CUDA_VISIBLE_DEVICES=1 load c "$work/on.conf" "$F" "$U"
 wait
@@ -113,6 +114,57 @@ grep -q "holding its processes to 50% of it together, this one (weight 3 of 4) t
     fail "the back-off messages: $(cat "$work/a.err" "$work/b.err")"
 grep -q "cooldown_temp" "$work/c.err" && fail "the process on GPU 1 was told of a back-off: $(cat "$work/c.err")" ||
     ok "the process on GPU 1 heard of no back-off"
+
+echo "== the run's artifacts (grey-run --artifacts): VRAM summary, thermal signature, fairness heat map"
+for f in vram-summary.json thermal.csv fairness.csv fairness.svg; do
+    [ -f "$work/art/$f" ] && [ ! -L "$work/art/$f" ] && ok "--artifacts wrote $f" || fail "--artifacts: no $f"
+done
+[ "$(cat "$work/victim")" = precious ] && ok "a symlink planted at thermal.csv was replaced, not followed" ||
+    fail "the file a planted symlink pointed at was written"
+check "$(grep -o '"pid": [0-9]*' "$work/a.json" | grep -o '[0-9]*$')" "$(grep -o '"pid": [0-9]*' "$work/b.json" | grep -o '[0-9]*$')" <<'PY'
+import csv, json, sys, xml.etree.ElementTree as ET
+w, pa, pb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+th = list(csv.DictReader(open(f"{w}/art/thermal.csv")))
+ok = th and list(th[0]) == ["t_s", "gpu", "temp_c", "power_w", "thermal", "ceiling_pct"]
+gpu0 = [r for r in th if r["gpu"] == "0"]
+temps = [int(r["temp_c"]) for r in gpu0]
+power = [float(r["power_w"]) for r in gpu0]
+print(("ok" if ok and len(gpu0) >= 10 and max(temps) >= 60 and max(power) > 300 else "FAILED") +
+      f": thermal.csv parses: {len(gpu0)} seconds of GPU 0, {min(temps)}..{max(temps)} C, {min(power):.0f}..{max(power):.0f} W")
+warm = [r for r in gpu0 if r["thermal"] == "warm"]
+print(("ok" if warm and all(float(r["ceiling_pct"]) == 50.0 for r in warm) and
+       any(r["thermal"] == "cool" and float(r["ceiling_pct"]) == 100.0 for r in gpu0) else "FAILED") +
+      f": thermal.csv has the ceiling grey applied: 50% in the {len(warm)} warm seconds, 100% when cool")
+fa = list(csv.DictReader(open(f"{w}/art/fairness.csv")))
+print(("ok" if fa and list(fa[0]) == ["t_s", "pid", "gpu", "weight", "entitled_pct", "measured_pct", "this_run"] else "FAILED") +
+      f": fairness.csv parses: {len(fa)} lines")
+mine = [r for r in fa if int(r["pid"]) == pa and r["this_run"] == "1"]
+other = [r for r in fa if int(r["pid"]) == pb and r["this_run"] == "0"]
+print(("ok" if len(mine) >= 8 and len(other) >= 8 else "FAILED") + f": both processes on GPU 0 in the heat map ({len(mine)} and {len(other)} seconds)")
+held = [r for r in mine if float(r["entitled_pct"]) == 37.5]
+print(("ok" if held and any(float(r["entitled_pct"]) == 75.0 for r in mine) else "FAILED") +
+      f": weight 3's entitlement is 75% when cool and 37.5% when warm ({len(held)} seconds)")
+if held:
+    got = sum(float(r["measured_pct"]) for r in held) / len(held)
+    print(("ok" if 25 <= got <= 50 else "FAILED") + f": weight 3 measured {got:.1f}% while entitled to 37.5%")
+v = json.load(open(f"{w}/art/vram-summary.json"))
+g = v["gpus"][0] if v.get("gpus") else {}
+print(("ok" if g.get("index") == 0 and "peak_bytes" in g and g.get("cap_bytes") == 80 << 30 and "denied" in g and
+       "reclaimable_bytes" in v else "FAILED") + f": vram-summary.json: GPU {g.get('index')}, cap {g.get('cap_bytes')}, "
+      f"peak {g.get('peak_bytes')}, denied {g.get('denied')}, reclaimable {v.get('reclaimable_bytes')}")
+svg = ET.parse(f"{w}/art/fairness.svg").getroot()
+cells = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if e.find("{http://www.w3.org/2000/svg}title") is not None]
+print(("ok" if len(cells) >= 16 and not any(e.tag.endswith("script") for e in svg.iter()) else "FAILED") +
+      f": fairness.svg is XML with {len(cells)} cells and no script")
+PY
+if command -v chromium >/dev/null; then
+    timeout 120 nice -n 15 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=900,300 \
+        --screenshot="$work/shot.png" "file://$work/art/fairness.svg" >"$work/chromium.log" 2>&1
+    out=$(python3 "$HERE/png_nonblank.py" "$work/shot.png" 2000 8 2>&1) && ok "fairness.svg renders in headless Chromium: $out" ||
+        fail "fairness.svg in headless Chromium: ${out:-no screenshot} $(tail -2 "$work/chromium.log")"
+else
+    skip "no chromium (Debian package chromium, scripts/install-deps.sh): the SVG was not rendered"
+fi
 
 for mode in off dry-run; do
     echo "== thermal = $mode: GPU 0 gets as hot, nothing slows down (6 s)"
