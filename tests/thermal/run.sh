@@ -166,6 +166,18 @@ else
     skip "no chromium (Debian package chromium, scripts/install-deps.sh): the SVG was not rendered"
 fi
 
+out=$("$B/bin/grey-report" --artifacts "$work/art" 2>&1)
+echo "$out" | sed 's/^/      /'
+echo "$out" | grep -q "^thermal: GPU 0: .*over cooldown_temp [1-9][0-9]* s.*held to 50% of it together at the lowest" &&
+    echo "$out" | grep -q "^fairness: pid [0-9]* on GPU 0, weight 3: entitled to" &&
+    echo "$out" | grep -q "^fairness: pid [0-9]* on GPU 0, weight 1 (another run)" &&
+    echo "$out" | grep -q "^vram: GPU 0: peak .* of a cap of 80.0 GiB" &&
+    ok "grey-report --artifacts digests the three files" || fail "grey-report --artifacts: $out"
+echo "t_s,oops" >"$work/art/fairness.csv"
+out=$("$B/bin/grey-report" --artifacts "$work/art" 2>&1) && fail "grey-report took a malformed fairness.csv" ||
+    { echo "$out" | grep -q "fairness.csv:1: not grey-run's fairness table" && ok "a malformed CSV is an error naming its line" ||
+          fail "malformed fairness.csv: $out"; }
+
 for mode in off dry-run; do
     echo "== thermal = $mode: GPU 0 gets as hot, nothing slows down (6 s)"
     fresh "$mode"
