@@ -70,6 +70,8 @@ mkdir -p "$work/art" && echo precious >"$work/victim" && ln -s "$work/victim" "$
 load a "$work/on.conf" "$F" "$U" --weight 3 --artifacts "$work/art"
 load b "$work/on.conf" "$F" "$U" --weight 1
 CUDA_VISIBLE_DEVICES=1 load c "$work/on.conf" "$F" "$U"
+sleep 9
+"$B/bin/grey-top" --once --json --ledger "$GREY_LEDGER" >"$work/top.json" 2>&1
 wait
 check "$F" <<'PY'
 import csv, sys
@@ -106,6 +108,15 @@ c = bins["c"][1:n - 1]
 t1 = max(c1 for t, c1 in temps[1])
 print(("ok" if t1 < 60 else "FAILED") + f": GPU 1 stays cool (at most {t1} C)")
 print(("ok" if c and min(c) >= 0.60 * FULL else "FAILED") + f": the process on GPU 1 is untouched: {min(c) if c else '-'} to {max(c) if c else '-'} completions a second")
+PY
+check <<'PY'
+import json, sys
+top = json.load(open(f"{sys.argv[1]}/top.json"))
+th = {d["index"]: d.get("thermal") for d in top["devices"]}
+g0, g1 = th.get(0), th.get(1)
+print(("ok" if g0 and g0["level"] in ("cool", "warm", "hot") and 50 <= g0["temp_c"] <= 75 and g0["dry_run"] is False else "FAILED") +
+      f": grey-top --json shows GPU 0's thermal state: {g0}")
+print(("ok" if g1 and g1["level"] == "cool" and g1["ceiling_pct"] == 100 else "FAILED") + f": and GPU 1 cool, no ceiling: {g1}")
 PY
 grep -q "holding its processes to 50% of it together, this one (weight 3 of 4) to 37.5%" "$work/a.err" &&
     grep -q "its full share is back" "$work/a.err" &&
