@@ -10,7 +10,8 @@
  *
  * The model's state lives in the shared state too, so every process on the node (each hooked
  * process, grey-run, grey-plan) reads one temperature. Whoever reads brings it up to date, under a
- * try-lock: a reader that finds it taken returns the last temperature rather than wait.
+ * try-lock holding its pid: a reader that finds it taken returns the last temperature rather than
+ * wait, and takes over a lock whose holder died.
  *
  * Power: idle + (busy - idle) * u of the last update, never above the enforced limit.
  *
@@ -25,6 +26,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,8 +105,12 @@ static uint64_t temperature_mc(int phys, unsigned *util)
     const struct thermal_settings *s = settings();
     struct sim_state_queue *q = &sim_state()->queue[phys];
     uint64_t idle_mc = (uint64_t)s->idle_c * 1000, busy_mc = (uint64_t)s->busy_c[phys % SIM_NODE_MAX_GPUS] * 1000;
-    uint64_t none = 0, me = (uint64_t)getpid();
-    if (atomic_compare_exchange_strong(&q->heat_lock, &none, me)) {
+    uint64_t holder = 0, me = (uint64_t)getpid();
+    bool mine = atomic_compare_exchange_strong(&q->heat_lock, &holder, me);
+    /* A holder killed mid-update would freeze the temperature for good: its lock is taken over. */
+    if (!mine && holder != me && kill((pid_t)holder, 0) != 0 && errno == ESRCH)
+        mine = atomic_compare_exchange_strong(&q->heat_lock, &holder, me);
+    if (mine) {
         uint64_t now = now_ns(), busy = busy_ns(q, now), at = atomic_load(&q->heat_at_ns);
         if (at == 0) { /* the first reading on this node: the GPU has been idle */
             atomic_store(&q->heat_mc, idle_mc);
