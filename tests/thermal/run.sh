@@ -6,7 +6,8 @@
 #   1. two saturating processes (tests/fairshare/fair_load, weights 3 and 1) on GPU 0 and one on
 #      GPU 1: GPU 0 crosses 60 C, its processes' combined share drops to about 50% with their 3:1
 #      kept, the temperature comes back under 60 C, and full speed returns; GPU 1 is untouched;
-#   2. thermal = off: GPU 0 gets as hot, nothing slows down;
+#   2. over throttle_temp (a GPU heating to 90 C, throttle_temp 60): held to 25%;
+#      thermal = off: GPU 0 gets as hot, nothing slows down;
 #   3. thermal = dry-run: the hook says what it would do, nothing slows down;
 #   4. the plan key is checked like any other (grey-plan check);
 #   5. grey-plan's batch and chunk hints follow the board's power limit (300 W against 700 W).
@@ -101,7 +102,9 @@ if held:
     later = [t for t, c in temps[0] if first is not None and t > first + 1]
     after = [c for t, c in temps[0] if first is not None and t > first + 1]
     print(("ok" if after and min(after) < 60 else "FAILED") + f": GPU 0 back under 60 C after the back-off (lowest {min(after) if after else '-'} C)")
-    print(("ok" if after and max(after) <= 66 else "FAILED") + f": GPU 0 held near cooldown_temp after it (highest {max(after) if after else '-'} C, at most 66)")
+    # Released 2 C under cooldown_temp, a GPU busy again overshoots for up to a second's sampling
+    # (about 9 C with tau 2 s) before the next back-off: never as far as throttle_temp.
+    print(("ok" if after and max(after) < 75 else "FAILED") + f": GPU 0 kept under throttle_temp 75 after the first back-off (highest {max(after) if after else '-'} C)")
     fast = [i for i in range(held[0] + 1, n - 1) if both[i] >= 0.68 * FULL]
     print(("ok" if fast else "FAILED") + f": full speed returns after a held second ({[both[i] for i in fast]})")
 c = bins["c"][1:n - 1]
@@ -188,6 +191,26 @@ echo "t_s,oops" >"$work/art/fairness.csv"
 out=$("$B/bin/grey-report" --artifacts "$work/art" 2>&1) && fail "grey-report took a malformed fairness.csv" ||
     { echo "$out" | grep -q "fairness.csv:1: not grey-run's fairness table" && ok "a malformed CSV is an error naming its line" ||
           fail "malformed fairness.csv: $out"; }
+
+echo "== throttle_temp: a GPU that heats to 90 C gets the stronger back-off (25%), 9 s"
+fresh hot
+printf 'grey-plan-version = 1\n[device 0]\nbudget = 80GiB\nprocess_cap = 80GiB\ncooldown_temp = 55\nthrottle_temp = 60\n' >"$work/hot.conf"
+t=$(now); F=$((t + 500000000)); U=$((F + 9000000000))
+GREY_SIM_TEMP_BUSY=90 sample "$U" hot
+GREY_SIM_TEMP_BUSY=90 load h "$work/hot.conf" "$F" "$U"
+wait
+check <<'PY'
+import sys
+w = sys.argv[1]
+bins = [int(x) for x in open(f"{w}/h.bins").read().split()][:9]
+print("      per second:", bins)
+# Over throttle_temp the GPU cools fast (25% settles at 48 C) and falls back to the 50% level
+# at 58 C, so seconds mix the two: the stronger one shows as seconds well under half the device.
+low = [b for b in bins[2:] if b <= 0.40 * 5000]
+print(("ok" if low else "FAILED") + f": held under 40% of the device (stronger than the 50% level) in {len(low)} seconds ({low})")
+PY
+grep -q "over throttle_temp (cooldown_temp 55, throttle_temp 60): holding its processes to 25% of it together, this one (weight 1 of 1) to 25%" "$work/h.err" &&
+    ok "over throttle_temp the process said it was held to 25%" || fail "throttle_temp: $(cat "$work/h.err")"
 
 for mode in off dry-run; do
     echo "== thermal = $mode: GPU 0 gets as hot, nothing slows down (6 s)"
