@@ -343,6 +343,8 @@ static int show_json(const struct grey_plan *plan, const struct grey_plan_notes 
     cJSON_AddStringToObject(root, "mode", grey_plan_mode_name(plan->mode));
     cJSON_AddStringToObject(root, "source", plan->source);
     json_opt(root, "tenants", plan->tenants);
+    if (plan->thermal != GREY_THERMAL_UNSET)
+        cJSON_AddStringToObject(root, "thermal", grey_plan_thermal_name(plan->thermal));
     if (plan->workload != GREY_WORKLOAD_UNSET)
         cJSON_AddStringToObject(root, "workload", grey_plan_workload_name(plan->workload));
     else

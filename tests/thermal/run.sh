@@ -241,8 +241,9 @@ out=$("$PLAN" check "$work/bad.conf" 2>&1) && fail "grey-plan check accepted the
           ok "thermal = sometimes is refused with its line" || fail "thermal = sometimes: $out"; }
 "$PLAN" check "$work/dry-run.conf" >/dev/null 2>&1 && ok "thermal = dry-run is a valid plan" ||
     fail "grey-plan check refused thermal = dry-run"
-"$PLAN" show "$work/dry-run.conf" 2>&1 | grep -q "^thermal back-off: dry-run" && ok "grey-plan show says thermal = dry-run" ||
-    fail "grey-plan show lost the thermal key"
+"$PLAN" show "$work/dry-run.conf" 2>&1 | grep -q "^thermal back-off: dry-run" &&
+    [ "$("$PLAN" show --json "$work/dry-run.conf" | python3 -c 'import json,sys; print(json.load(sys.stdin)["thermal"])')" = dry-run ] &&
+    ok "grey-plan show (text and --json) says thermal = dry-run" || fail "grey-plan show lost the thermal key"
 
 echo "== power-aware hints: grey-plan on a 700 W and a 300 W board (NVML's limit, and --power-limit)"
 hints() { grep -E '^(batch_size|chunk_size)' "$1"; }
