@@ -5,7 +5,7 @@
 
 #define CELL_W 14
 #define CELL_H 22
-#define LABEL_W 230
+#define LABEL_W 280
 #define TOP 56
 #define LEGEND_H 60
 
