@@ -26,8 +26,10 @@
 #include "policy/sites.h"
 #include "policy/size.h"
 #include "policy/tracker.h"
+#include "policy/thermal.h"
 #include "policy/weights.h"
 #include "settings.h"
+#include "thermal_config.h"
 
 /* A storm of budget denials scans the ledger for dead processes at most this often, node-wide
  * (the interval is kept in the ledger, so 32 denied processes still make one scan). */
@@ -173,6 +175,10 @@ static void apply_row_limits(struct grey_slot *slot, int r, bool say)
     atomic_store(&sf->throttled_ns, 0);
     atomic_store(&sf->weight, weights[r]);
     atomic_store(&sf->max_share, s->max_share);
+    /* What the thermal watcher (shim/thermal.c) holds this row to. */
+    struct grey_thermal_config th = {.mode = grey_thermal_mode(plan_list, nplans)};
+    grey_thermal_limits(list, nplans, r, &th.cooldown_c, &th.throttle_c);
+    grey_thermal_config_set(r, &th);
     if (say) {
         char sh[16];
         grey_log("%s is row %d: cap %s, weight %u%s%s%s", grey_device_label(r, label, sizeof label), r,

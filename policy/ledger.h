@@ -141,7 +141,8 @@ struct grey_fair_device {
     _Atomic uint32_t contended; /* 1 while several processes keep the device busy */
     _Atomic uint32_t seq;       /* bumped at every token change: the futex waiters sleep on */
     _Atomic uint64_t handoffs;  /* token changes, for the tools */
-    uint64_t reserved;
+    _Atomic uint64_t thermal;   /* the GPU's temperature and thermal back-off, packed
+                                 * (policy/thermal.h; 0: never sampled), in what was a reserved word */
 };
 #define GREY_TOKEN_HOLDER_BITS 12
 

@@ -35,7 +35,7 @@
  *   process_cap = 4GiB
  *
  * What grey-plan planned for, and its hints (all optional; the hook enforces none of them but
- * max_lead, and it parses them all, so a typo is an error everywhere):
+ * max_lead and the temperatures, and it parses them all, so a typo is an error everywhere):
  *
  *   tenants = 4                    (top level, 1..1024: processes expected to share each device)
  *   workload = training            (top level: training | inference)
@@ -47,8 +47,14 @@
  *                                   process may have queued and not yet run, enforced by the hook's
  *                                   pacer; the smallest of the plans' and GREY_MAX_LEAD applies;
  *                                   default 50 ms, 0: no bound)
- *   throttle_temp = 87             ([device N], 1..150 degrees C: where the hardware slows down)
- *   cooldown_temp = 84             ([device N], below throttle_temp: where work should back off)
+ *   thermal = on                   (top level: on | off | dry-run; default on. Above a device's
+ *                                   cooldown_temp the hook lowers the ceilings of the processes on
+ *                                   it, and more at throttle_temp (shim/thermal.c); dry-run only
+ *                                   logs what it would do. An admin plan's setting wins over a
+ *                                   user's.)
+ *   throttle_temp = 87             ([device N], 1..150 degrees C: where the hardware slows down;
+ *                                   the hook backs off harder here)
+ *   cooldown_temp = 84             ([device N], below throttle_temp: where work backs off)
  *   shutdown_temp = 92             ([device N], above throttle_temp: where the hardware stops)
  *   batch_size = 32                ([device N], 1..1048576: a starting batch size per process)
  *   chunk_size = 2GiB              ([device N], at most process_cap: a tensor chunk size)
@@ -100,6 +106,9 @@ struct grey_plan_device {
 
 enum grey_plan_workload { GREY_WORKLOAD_UNSET = 0, GREY_WORKLOAD_TRAINING, GREY_WORKLOAD_INFERENCE };
 
+/* thermal = on | off | dry-run: whether the hook backs a hot GPU's processes off (shim/thermal.c). */
+enum grey_plan_thermal { GREY_THERMAL_UNSET = 0, GREY_THERMAL_ON, GREY_THERMAL_OFF, GREY_THERMAL_DRY_RUN };
+
 #define GREY_PLAN_PRINCIPALS 32     /* [user] and [group] sections together */
 #define GREY_PRINCIPAL_NAME_MAX 33  /* names up to 32 characters, like useradd's */
 
@@ -131,6 +140,7 @@ struct grey_plan {
     unsigned confidence;       /* permille, 0..1000, when has_confidence */
     bool has_max_lead;
     uint64_t max_lead_ns;      /* max_lead: the device time a process may queue ahead, when given */
+    enum grey_plan_thermal thermal; /* GREY_THERMAL_UNSET when not given */
     /* Set by grey_plan_load_admin from the file itself (never by the text): the plan at the
      * admin path, owned by root and writable by nobody else, so users cannot have written it.
      * Its caps are a ceiling that GREY_CAP and user plans may lower but not raise, and its

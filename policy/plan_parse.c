@@ -12,6 +12,7 @@
  * buffer on the stack). */
 #include "duration.h"
 #include "plan_parser.h"
+#include "thermal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,7 +37,7 @@ static const char *const dev_key_names[DK_COUNT] = {"name", "vram", "budget", "p
 static const char *const top_key_names[TK_COUNT] = {VERSION_KEY, "mode", "source", "ledger",
                                                     "ledger_group", "tenants", "workload",
                                                     "model_size", "default_weight", "confidence",
-                                                    "max_lead"};
+                                                    "max_lead", "thermal"};
 
 /* ---------------------------------------------------------------- errors */
 
@@ -299,6 +300,13 @@ static int set_top_key(struct grey_plan_parser *ps, struct span key, const char 
         if (grey_duration_parse(value, &ps->out->max_lead_ns, why, sizeof why) != 0)
             return grey_plan_parser_fail(ps, ps->line, "max_lead: %s", why);
         ps->out->has_max_lead = true;
+        return 0;
+    }
+    case TK_THERMAL: {
+        int t = grey_plan_thermal_parse(value);
+        if (t < 0)
+            return grey_plan_parser_fail(ps, ps->line, "thermal: unknown setting '%s' (use on, off or dry-run)", value);
+        ps->out->thermal = (enum grey_plan_thermal)t;
         return 0;
     }
     default:

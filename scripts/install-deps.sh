@@ -16,6 +16,7 @@ packages=(
   clang llvm libclang-rt-14-dev
   curl jq prometheus   # ledger tests: grey-exporter over HTTP, grey-top --json, promtool
   python3              # fair-share and bench scripts compute shares and figures with it
+  chromium             # thermal tests: the fairness heat map's SVG renders (a headless screenshot)
   mandoc groff zsh     # install tests: the man pages lint clean, zsh completions load
   debhelper dpkg-dev lintian fakeroot  # deb tests: build, lint and unpack the packages
   libslurm-dev slurmctld slurmd slurm-client  # the SPANK plugin (slurm/) and its single-node Slurm test

@@ -10,6 +10,7 @@
 #include "core/self.h"
 #include "core/settings.h"
 #include "devices.h"
+#include "thermal.h"
 
 __thread int32_t grey_pace_countdown __attribute__((tls_model("initial-exec")));
 _Atomic uint64_t grey_pace_launches[GREY_MAX_DEVICES];
@@ -90,7 +91,12 @@ struct grey_launch grey_pace_slow(const struct grey_quota *q, const struct grey_
     if (idx >= GREY_LEDGER_SLOTS)
         return t;
     struct grey_fair_device *f = &h->fair[dev];
+    /* The ceiling: --max-share, or the thermal watcher's while the GPU is hot, the lower. */
     uint32_t share = set->max_share;
+    uint32_t thermal = atomic_load_explicit(&grey_thermal_share[dev], memory_order_relaxed);
+    if (thermal && (!share || thermal < share))
+        share = thermal;
+    grey_thermal_maybe_start();
     uint64_t member_bit = 1ull << (idx & 63);
     bool member = atomic_load_explicit(&f->members[idx >> 6], memory_order_relaxed) & member_bit;
     bool contended = atomic_load_explicit(&f->contended, memory_order_relaxed) != 0;
@@ -110,6 +116,8 @@ struct grey_launch grey_pace_slow(const struct grey_quota *q, const struct grey_
     if (share) {
         grey_pace_hold_to_ceiling(slot, dev, share, now);
         now = grey_pace_now_ns();
+    } else {
+        grey_pace_ceiling_off(dev);
     }
     enum grey_turn turn = grey_pace_take_turn(h, slot, idx, dev, now, prev_seen);
     contended = turn == TURN_OURS;
@@ -165,5 +173,6 @@ void grey_pace_fork_child(void)
     grey_pace_samples_fork_child();
     grey_pace_turns_fork_child();
     grey_pace_flight_fork_child();
+    grey_thermal_fork_child();
     grey_pace_countdown = 0;
 }

@@ -100,6 +100,8 @@ enum grey_turn grey_pace_take_turn(struct grey_ledger_header *h, struct grey_slo
                                    uint64_t now, uint64_t prev_seen);
 /* Over the ceiling: sleeps until the device time used is back within share of the time passed. */
 void grey_pace_hold_to_ceiling(struct grey_slot *slot, int dev, uint32_t share, uint64_t now);
+/* No ceiling applies now: the next one starts afresh (the thermal one comes and goes). */
+void grey_pace_ceiling_off(int dev);
 void grey_pace_turns_fork_child(void);
 
 #endif

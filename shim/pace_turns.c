@@ -274,6 +274,15 @@ void grey_pace_hold_to_ceiling(struct grey_slot *slot, int dev, uint32_t share, 
         atomic_fetch_add_explicit(&slot->fair[dev].throttled_ns, now - start, memory_order_relaxed);
 }
 
+/* No ceiling now (a thermal one was lifted): the device time used meanwhile is not owed, so the
+ * next ceiling starts afresh with a burst's worth, as the first one did. Without this a process
+ * that ran at full speed for seconds would sleep that debt off when the GPU next got hot. */
+void grey_pace_ceiling_off(int dev)
+{
+    if (atomic_load_explicit(&ceil_at[dev], memory_order_relaxed))
+        atomic_store(&ceil_at[dev], 0);
+}
+
 void grey_pace_turns_fork_child(void)
 {
     for (int d = 0; d < GREY_MAX_DEVICES; d++) {

@@ -28,6 +28,7 @@
 #include "policy/plan.h"
 #include "policy/safe_file.h"
 #include "policy/size.h"
+#include "policy/thermal.h"
 #include "cli_common.h"
 #include "detect_chain.h"
 #include "detect_report.h"
@@ -44,7 +45,7 @@ static void usage(FILE *f)
     fputs(
 "usage: grey-plan [--mode safe|balanced|aggressive] [--tenants N] [--model-size SIZE]\n"
 "                 [--workload training|inference] [--cap SIZE] [--budget SIZE] [--weight N]\n"
-"                 [--out FILE]\n"
+"                 [--power-limit W] [--out FILE]\n"
 "       grey-plan detect [--json]\n"
 "       grey-plan show [--json] FILE\n"
 "       grey-plan check FILE\n"
@@ -60,7 +61,8 @@ static void usage(FILE *f)
 "  process_cap  what one hooked process may use: by mode safe 75%, balanced 85%,\n"
 "               aggressive 90% of VRAM; with --tenants N at most budget/N (x1.25 balanced,\n"
 "               x1.5 aggressive), never below 1 GiB or the model; never above the budget; or --cap\n"
-"  throttle_temp, cooldown_temp, shutdown_temp, batch_size, chunk_size: hints\n"
+"  throttle_temp, cooldown_temp  where the hook backs the device's processes off (thermal)\n"
+"  shutdown_temp, batch_size, chunk_size: hints (the batch and chunk from the power limit too)\n"
 "Every value has a KEY.why line: a confidence (0..1) and the reason ('explain' prints them).\n"
 "A summary goes to stderr. --cap and --budget apply to every device and are clamped to its\n"
 "VRAM (with a warning); a cap above the budget is lowered to the budget.\n"
@@ -86,6 +88,8 @@ static void usage(FILE *f)
 "                     binary everywhere in grey: K = Ki = KB = KiB = 1024, G = GB = GiB\n"
 "  --budget SIZE      per-device budget for all hooked processes together\n"
 "  --weight N         the plan's default fair-share weight (default 1)\n"
+"  --power-limit W    plan the batch and chunk hints for boards capped at W watts (default: the\n"
+"                     detected power limit)\n"
 "  --out FILE         write the plan to FILE instead of stdout\n"
 "  --json             machine-readable output (detect, show)\n"
 "  --yes              install: really write the admin plan\n"
@@ -201,6 +205,7 @@ static int cmd_plan(int argc, char **argv)
         {"budget", required_argument, NULL, 'b'},  {"out", required_argument, NULL, 'o'},
         {"tenants", required_argument, NULL, 't'}, {"model-size", required_argument, NULL, 's'},
         {"workload", required_argument, NULL, 'w'}, {"weight", required_argument, NULL, 'W'},
+        {"power-limit", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     char err[PATH_MAX + 256];
@@ -215,11 +220,13 @@ static int cmd_plan(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         const char *key = c == 'm' ? "mode" : c == 'c' ? "cap" : c == 'b' ? "budget" : c == 't' ? "tenants"
-                          : c == 's' ? "model-size" : c == 'w' ? "workload" : c == 'W' ? "weight" : NULL;
+                          : c == 's' ? "model-size" : c == 'w' ? "workload" : c == 'W' ? "weight"
+                          : c == 'P' ? "power-limit" : NULL;
         if (key) {
             /* The option's name outlives this loop: the reasons in the plan point at it. */
             const char *from = c == 'm' ? "--mode" : c == 'c' ? "--cap" : c == 'b' ? "--budget" : c == 't' ? "--tenants"
-                               : c == 's' ? "--model-size" : c == 'w' ? "--workload" : "--weight";
+                               : c == 's' ? "--model-size" : c == 'w' ? "--workload" : c == 'P' ? "--power-limit"
+                                                                                           : "--weight";
             if (plan_layers_set(&layers, key, optarg, from, err, sizeof err) != 0)
                 return cli_usage_error(PROG, "%s", err);
             continue;
@@ -336,6 +343,8 @@ static int show_json(const struct grey_plan *plan, const struct grey_plan_notes 
     cJSON_AddStringToObject(root, "mode", grey_plan_mode_name(plan->mode));
     cJSON_AddStringToObject(root, "source", plan->source);
     json_opt(root, "tenants", plan->tenants);
+    if (plan->thermal != GREY_THERMAL_UNSET)
+        cJSON_AddStringToObject(root, "thermal", grey_plan_thermal_name(plan->thermal));
     if (plan->workload != GREY_WORKLOAD_UNSET)
         cJSON_AddStringToObject(root, "workload", grey_plan_workload_name(plan->workload));
     else
@@ -416,6 +425,8 @@ static void show_text(const char *file, const struct grey_plan *plan)
            grey_plan_mode_name(plan->mode));
     if (plan->source[0])
         printf("source: %s\n", plan->source);
+    if (plan->thermal != GREY_THERMAL_UNSET)
+        printf("thermal back-off: %s\n", grey_plan_thermal_name(plan->thermal));
     if (plan->tenants || plan->workload != GREY_WORKLOAD_UNSET || plan->model_size || plan->default_weight) {
         char m[32] = "not stated";
         if (plan->model_size)

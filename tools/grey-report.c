@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "artifacts_report.h"
 #include "cli_common.h"
 #include "live_client.h"
 #include "report_build.h"
@@ -28,6 +29,7 @@
 static const char usage_text[] =
     "usage: grey-report [--json | --html OUT] [--idle SECONDS] FILE\n"
     "       grey-report --live PID [--json | --html OUT] [--idle SECONDS]\n"
+    "       grey-report --artifacts DIR\n"
     "\n"
     "Shows the buffer report of a run: groups of GPU buffers that held identical bytes and the\n"
     "VRAM deduplication would give back (largest first), the call sites that held the most at the\n"
@@ -41,6 +43,9 @@ static const char usage_text[] =
     "  --html OUT      write the report as one self-contained HTML page to OUT\n"
     "  --live PID      ask the running process PID (under grey-run --dedup/--report, or with\n"
     "                  GREY_DEDUP=1) for its buffers now\n"
+    "  --artifacts DIR a digest of what grey-run --artifacts DIR left: VRAM per GPU, each GPU's\n"
+    "                  temperatures, power and time held back for heat, each process's share\n"
+    "                  against its entitlement (the heat map is DIR/fairness.svg, for a browser)\n"
     "  --idle SECONDS  how long a buffer must sit unused before its free to be listed as freed\n"
     "                  long after its last use (default 1; raw records and --live only)\n"
     "  -h, --help      this text\n"
@@ -57,6 +62,7 @@ struct options {
     const char *html;
     int live_pid;
     const char *file;
+    const char *artifacts;      /* --artifacts DIR */
     struct grey_dedup_options dedup;
 };
 
@@ -66,6 +72,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
         {"json", no_argument, NULL, 'j'},   {"html", required_argument, NULL, 'H'},
         {"live", required_argument, NULL, 'l'}, {"idle", required_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},   {"version", no_argument, NULL, 'V'},
+        {"artifacts", required_argument, NULL, 'A'},
         {NULL, 0, NULL, 0},
     };
     memset(opt, 0, sizeof *opt);
@@ -80,6 +87,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
             break;
         case 'H':
             opt->html = optarg;
+            break;
+        case 'A':
+            opt->artifacts = optarg;
             break;
         case 'l': {
             long pid = strtol(optarg, &end, 10);
@@ -109,6 +119,11 @@ static int parse_options(int argc, char **argv, struct options *opt)
     }
     if (opt->json && opt->html)
         return cli_usage_error(PROG, "--json and --html cannot be combined");
+    if (opt->artifacts) {
+        if (opt->json || opt->html || opt->live_pid || optind < argc)
+            return cli_usage_error(PROG, "--artifacts DIR takes nothing else (the files themselves are the data)");
+        return CLI_EXIT_OK;
+    }
     if (opt->live_pid) {
         if (optind < argc)
             return cli_usage_error(PROG, "--live takes no FILE (got '%s')", argv[optind]);
@@ -142,6 +157,11 @@ int main(int argc, char **argv)
         return rc;
 
     char err[4600], live_path[1024];
+    if (opt.artifacts) {
+        if (artifacts_report(opt.artifacts, stdout, err, sizeof err) != 0)
+            return cli_error(PROG, "%s", err);
+        return fflush(stdout) == 0 ? CLI_EXIT_OK : cli_error(PROG, "cannot write the output: %s", strerror(errno));
+    }
     const char *input = opt.file;
     if (opt.live_pid) {
         if (grey_live_request(opt.live_pid, LIVE_TIMEOUT_MS, live_path, sizeof live_path, err, sizeof err) != 0)

@@ -35,6 +35,8 @@
 #include "gpu_ids.h"
 #include "job_env.h"
 #include "run_report.h"
+#include "ledger_view.h"
+#include "run_artifacts.h"
 #include "run_summary.h"
 
 #define PROG "grey-run"
@@ -63,6 +65,11 @@ static const char usage_text[] =
     "  --summary-json FILE\n"
     "                 when the job ends, write the summary as JSON to FILE: exit status, and\n"
     "                 per GPU the cap, peak, denials and time throttled (sizes in bytes)\n"
+    "  --artifacts DIR\n"
+    "                 when the job ends, write to DIR (created if missing) vram-summary.json,\n"
+    "                 thermal.csv (each GPU's temperature, power and the ceiling grey applied,\n"
+    "                 each second), fairness.csv and fairness.svg (each process's device share\n"
+    "                 against its entitlement, each second); grey-report --artifacts DIR reads them\n"
     "  -h, --help     this text\n"
     "  --version      print grey's version\n"
     "\n"
@@ -83,6 +90,7 @@ struct run_options {
     bool dedup;
     const char *report_path;
     const char *summary_path;    /* --summary-json; NULL when not given */
+    const char *artifacts_dir;   /* --artifacts; NULL when not given */
     const char *weight_text;     /* --weight, checked; NULL when not given */
     const char *max_share_text;  /* --max-share, checked; NULL when not given */
     char **command;
@@ -99,6 +107,7 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
         {"dedup", no_argument, NULL, 'd'},
         {"report", required_argument, NULL, 'r'},
         {"summary-json", required_argument, NULL, 's'},
+        {"artifacts", required_argument, NULL, 'a'},
         {"weight", required_argument, NULL, 'w'},
         {"max-share", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
@@ -131,6 +140,9 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             break;
         case 's':
             opt->summary_path = optarg;
+            break;
+        case 'a':
+            opt->artifacts_dir = optarg;
             break;
         case 'w':
         case 'm': {
@@ -387,6 +399,17 @@ static int run_job(char **command, pid_t *job_pid, int *exit_code)
 
 /* ------------------------------------------------------------------ summary */
 
+/* The ledger's bytes that dead processes still hold (stale slots, orphaned bytes): what a
+ * reclaim would give back, for --artifacts' VRAM summary. */
+static uint64_t reclaimable_bytes(const char *ledger_path)
+{
+    static struct grey_view v; /* large */
+    char why[256];
+    if (grey_view_load(ledger_path, false, &v, why, sizeof why) != 0)
+        return 0;
+    return v.stale_bytes + v.orphaned_bytes;
+}
+
 /* --summary-json: written last, with grey-run's own exit code (tools/run_summary.h). */
 static int finish_summary(FILE *f, struct run_summary *sum, const char *path, char **command, int exit_code)
 {
@@ -529,6 +552,14 @@ int main(int argc, char **argv)
         return EXIT_GREY_FAILED;
     }
     static struct run_summary summary;
+    /* Checked now too: a directory that cannot be written stops the job before it starts. */
+    struct run_artifacts *artifacts = NULL;
+    if (opt.artifacts_dir && !(artifacts = run_artifacts_prepare(opt.artifacts_dir, err, sizeof err))) {
+        cli_error(PROG, "%s; the job was not started", err);
+        return EXIT_GREY_FAILED;
+    }
+    if (artifacts)
+        run_artifacts_start(artifacts, have_ledger ? ledger_path : NULL, run_id);
 
     if (!opt.quiet)
         print_banner(&opt, &plan, &gpus, opt.have_cap ? opt.cap : UINT64_MAX);
@@ -545,11 +576,19 @@ int main(int argc, char **argv)
 
     if (have_ledger) {
         run_summary_print(&ledger, run_id, job_pid, status, job_comm, opt.quiet, &summary);
+        if (artifacts) {
+            bool lost = run_artifacts_finish(artifacts, &summary, reclaimable_bytes(ledger_path), err, sizeof err) != 0;
+            artifacts = NULL;
+            if (lost)
+                cli_warn(PROG, "%s", err);
+        }
         /* The job is over, so the ledger may be idle now: the moment bytes that a process killed
          * mid-allocation left behind can go back (policy/ledger.h). */
         grey_ledger_reclaim(&ledger);
         grey_ledger_close(&ledger);
     }
+    if (artifacts && run_artifacts_finish(artifacts, &summary, 0, err, sizeof err) != 0)
+        cli_warn(PROG, "%s", err);
     /* A report asked for and not written is a failure even when the job succeeded: a script
      * must not go on as if the file were there. */
     bool report_lost = want_report && run_report_finish(&buffer_report, opt.quiet) != 0;

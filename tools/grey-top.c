@@ -31,6 +31,7 @@
 #include "metrics.h"
 #include "top_curses.h"
 #include "top_model.h"
+#include "thermal_json.h"
 
 #define PROG "grey-top"
 
@@ -274,6 +275,7 @@ static int print_json(const char *path, const struct grey_view *v)
         cJSON_AddBoolToObject(o, "budget_from_admin_plan", (v->budget_admin >> d) & 1);
         cJSON_AddBoolToObject(o, "contended", (v->contended >> d) & 1);
         cJSON_AddNumberToObject(o, "handoffs", (double)v->handoffs[d]);
+        grey_thermal_json(o, v->thermal[d]);
     }
     cJSON *procs = cJSON_AddArrayToObject(root, "processes");
     for (unsigned i = 0; i < v->nprocs; i++) {

@@ -75,6 +75,7 @@ int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive
         if (LOAD(((struct grey_ledger_header *)h)->fair[d].contended))
             out->contended |= GREY_DEVBIT(d);
         out->handoffs[d] = LOAD(((struct grey_ledger_header *)h)->fair[d].handoffs);
+        out->thermal[d] = LOAD(((struct grey_ledger_header *)h)->fair[d].thermal);
         out->budget[d] = LOAD(((struct grey_ledger_header *)h)->device_budget[d]);
         out->used[d] = LOAD(((struct grey_ledger_header *)h)->device_used[d]);
         if (out->budget[d] != UINT64_MAX || out->used[d])

@@ -51,6 +51,7 @@ struct grey_view {
     grey_devmask budget_admin;          /* bit d: set by an admin plan */
     grey_devmask contended;             /* bit d: turns are being taken on device d */
     uint64_t handoffs[GREY_MAX_DEVICES]; /* token changes on device d */
+    uint64_t thermal[GREY_MAX_DEVICES];  /* device d's thermal word (policy/thermal.h; 0: never sampled) */
     grey_devmask devices;               /* bit d: worth showing (a budget, bytes, or a user) */
     uint64_t reclaimed_slots, reclaimed_bytes;
     uint64_t orphaned_bytes;            /* see policy/ledger.h */

@@ -51,6 +51,18 @@ int plan_layers_set(struct plan_layers *L, const char *key, const char *text, co
             return set_fail(err, errlen, from, "unknown workload '%s' (use training or inference)", text);
         s->workload = (enum grey_plan_workload)w;
         s->workload_from = from;
+    } else if (strcmp(key, "power-limit") == 0) {
+        char watts[16];
+        size_t n = strlen(text);
+        if (n > 1 && n < sizeof watts && (text[n - 1] == 'W' || text[n - 1] == 'w')) {
+            memcpy(watts, text, n - 1);
+            watts[n - 1] = '\0';
+            text = watts;
+        }
+        if (parse_count(text, 100000, &s->power_limit_w) != 0)
+            return set_fail(err, errlen, from, "'%s' is not a power limit in watts (1..100000, e.g. 300 or 300W)",
+                            n < sizeof watts ? text : "(too long)");
+        s->power_limit_from = from;
     } else if (strcmp(key, "weight") == 0) {
         if (parse_count(text, 10000, &s->weight) != 0)
             return set_fail(err, errlen, from, "'%s' is not a weight (1..10000)", text);

@@ -37,6 +37,8 @@ struct plan_settings {
     const char *budget_from;
     unsigned weight;
     const char *weight_from;
+    unsigned power_limit_w;        /* --power-limit: plan for boards capped at this; 0: as detected */
+    const char *power_limit_from;
 };
 
 struct plan_layers {
@@ -58,7 +60,7 @@ struct plan_layers {
 int plan_layers_load(struct plan_layers *L, char *err, size_t errlen);
 
 /* The command line's layer: the same parsing as the variables, from = "--tenants" etc. key is one
- * of mode, tenants, model-size, workload, cap, budget, weight. Returns 0, or -1 with err set. */
+ * of mode, tenants, model-size, workload, cap, budget, weight, power-limit (watts, "300" or "300W"). Returns 0, or -1 with err set. */
 int plan_layers_set(struct plan_layers *L, const char *key, const char *text, const char *from, char *err,
                     size_t errlen);
 

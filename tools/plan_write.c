@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "policy/size.h"
+#include "policy/thermal.h"
 
 /* Writes s as a quoted string the parser reads back. Line breaks (which the format cannot hold)
  * become spaces. */
@@ -137,6 +138,9 @@ static int put_inputs(struct writer *w, const struct grey_plan *plan)
         (plan->has_max_lead &&
          put_duration(w, "max_lead", plan->max_lead_ns,
                       "the most device time a process may queue ahead (0: no bound)") != 0) ||
+        (plan->thermal != GREY_THERMAL_UNSET &&
+         put_line(w, "thermal", grey_plan_thermal_name(plan->thermal),
+                  "on, off or dry-run: back off a GPU's processes above cooldown_temp") != 0) ||
         (plan->has_confidence &&
          put_line(w, "confidence", grey_plan_confidence_format(plan->confidence, conf, sizeof conf),
                   "0..1: how sure grey-plan was of this plan ('grey-plan explain' says why)") != 0))

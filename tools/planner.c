@@ -33,6 +33,12 @@ static const unsigned mode_chunk_divisor[] = {[GREY_MODE_SAFE] = 8, [GREY_MODE_B
 #define CHUNK_MIN (512 * MiB)
 #define COOLDOWN_MARGIN 3      /* degrees C below the slowdown point (the earlier project's rule) */
 #define REFERENCE_SMS 108      /* an A100: the batch table's reference GPU */
+/* What an SM of the reference draws at full clocks: an A100 SXM's 400 W over its 108 SMs. A board
+ * whose power limit is below its SMs' count times this cannot keep them at full clocks: its
+ * kernels run longer, so a batch sized for its SMs would take longer a step than the table means. */
+#define REFERENCE_W_PER_SM 3.7
+#define REFERENCE_W 400        /* the same A100, for a board whose SM count nobody reported */
+#define POWER_CHUNK_HALF 0.75  /* held below this fraction of that power: half the chunk too */
 
 /* Vendor defaults when the hardware reports no thresholds: (throttle, cooldown) in degrees C,
  * from the earlier project's table. */
@@ -283,6 +289,36 @@ static uint64_t activation_memory(const struct plan_settings *s, uint64_t cap, c
     return cap > fp ? cap - fp : 0;
 }
 
+/* The batch's scale for the board's power limit (--power-limit, else the detected one): the limit
+ * over what its SMs draw at the reference's watts per SM, at most 1 (more power than the SMs use
+ * changes nothing), at least 0.25. Says why in note. */
+static double power_factor(const struct plan_settings *s, const struct gpu_facts *g, char *note, size_t len)
+{
+    unsigned watts = s->power_limit_w;
+    const char *from = s->power_limit_from;
+    if (!watts && gpu_known(g, GF_POWER_LIMIT) && g->power_limit_mw)
+        watts = (g->power_limit_mw + 500) / 1000, from = "detected";
+    if (!watts) {
+        snprintf(note, len, ", power limit unknown");
+        return 1;
+    }
+    bool sms = gpu_known(g, GF_SM_COUNT) && g->sm_count > 0;
+    double need = sms ? REFERENCE_W_PER_SM * g->sm_count : REFERENCE_W;
+    double f = watts / need;
+    f = f < 0.25 ? 0.25 : f > 1 ? 1 : f;
+    /* Short: the batch reason already holds the VRAM and SM steps. */
+    char what[40];
+    if (sms)
+        snprintf(what, sizeof what, "%.0f W for %u SMs", need, g->sm_count);
+    else
+        snprintf(what, sizeof what, "an A100's %d W", REFERENCE_W);
+    if (f < 1)
+        snprintf(note, len, ", x%.2f: %u W (%s) < %s", f, watts, from, what);
+    else
+        snprintf(note, len, ", %u W (%s) covers %s", watts, from, what);
+    return f;
+}
+
 static void plan_hints(const struct plan_layers *L, const struct devplan *dp, struct planner_result *out)
 {
     const struct plan_settings *s = &L->s;
@@ -303,7 +339,7 @@ static void plan_hints(const struct plan_layers *L, const struct devplan *dp, st
     }
     unsigned base = act <= 4 * GiB ? 8 : act <= 8 * GiB ? 16 : act <= 16 * GiB ? 32 : act <= 24 * GiB ? 64 : 128;
     double batch = base;
-    char steps[128] = "";
+    char steps[200] = "";
     size_t o = 0;
     if (s->workload == GREY_WORKLOAD_INFERENCE) {
         batch *= 2; /* no activations kept for a backward pass, no gradients */
@@ -322,13 +358,20 @@ static void plan_hints(const struct plan_layers *L, const struct devplan *dp, st
                               g->sm_count, REFERENCE_SMS);
         conf += 100;
     } else if (o < sizeof steps) {
-        snprintf(steps + o, sizeof steps - o, ", SM count unknown");
+        o += (size_t)snprintf(steps + o, sizeof steps - o, ", SM count unknown");
     }
+    double pf = power_factor(s, g, steps + (o < sizeof steps ? o : sizeof steps - 1),
+                             o < sizeof steps ? sizeof steps - o : 1);
+    batch *= pf;
     pd->batch_size = round_pow2(batch);
     why(out, dp->d, "batch_size", times(dp->vconf, conf), "%s left for activations (%s): %u from the VRAM table%s",
         sz(act, a), what, base, steps);
 
-    uint64_t chunk = mib_floor(act / mode_chunk_divisor[s->mode]);
+    unsigned divisor = mode_chunk_divisor[s->mode] * (pf < POWER_CHUNK_HALF ? 2 : 1);
+    char power_note[96] = "";
+    if (pf < POWER_CHUNK_HALF)
+        snprintf(power_note, sizeof power_note, ", x2: the power limit allows %.0f%% of the SMs' full power", pf * 100);
+    uint64_t chunk = mib_floor(act / divisor);
     const char *floor_note = "";
     if (chunk < CHUNK_MIN) {
         chunk = CHUNK_MIN;
@@ -337,8 +380,8 @@ static void plan_hints(const struct plan_layers *L, const struct devplan *dp, st
     if (chunk > pd->process_cap)
         chunk = pd->process_cap;
     pd->chunk_size = chunk;
-    why(out, dp->d, "chunk_size", times(dp->vconf, base_conf - 50), "%s for activations / %u (%s)%s: %s", sz(act, a),
-        mode_chunk_divisor[s->mode], grey_plan_mode_name(s->mode), floor_note, sz(chunk, b));
+    why(out, dp->d, "chunk_size", times(dp->vconf, base_conf - 50), "%s for activations / %u (%s%s)%s: %s", sz(act, a),
+        divisor, grey_plan_mode_name(s->mode), power_note, floor_note, sz(chunk, b));
 }
 
 /* ---------------------------------------------------------------- one device, all devices */

@@ -15,8 +15,10 @@
  *   batch_size    from the memory left for activations (cap minus the model's footprint: weights
  *                 x 1.2 for inference, x 4 for training with Adam): <=4 GiB 8, <=8 GiB 16,
  *                 <=16 GiB 32, <=24 GiB 64, more 128; x2 for inference, x2 aggressive, scaled by
- *                 SM count against an A100's 108 (0.5x..2x), a power of two
- *   chunk_size    that activation memory / 8 (safe), / 6 (balanced), / 4 (aggressive), at least
+ *                 SM count against an A100's 108 (0.5x..2x), x the power limit over what the SMs
+ *                 draw at full clocks (3.7 W each, 0.25x..1x), a power of two
+ *   chunk_size    that activation memory / 8 (safe), / 6 (balanced), / 4 (aggressive), halved
+ *                 again when the power limit is below 75% of what the SMs draw, at least
  *                 512 MiB, at most the cap */
 #ifndef GREY_PLANNER_H
 #define GREY_PLANNER_H

@@ -30,8 +30,17 @@
 
 struct sim_state_queue {          /* one cache line per physical device */
     _Atomic uint64_t tail_ns;     /* when everything queued on the device completes */
-    uint64_t reserved[7];
+    _Atomic uint64_t queued_ns;   /* all kernel time ever queued on the device: with tail_ns, the
+                                   * time it has been busy (sim_timeline.c) */
+    /* The temperature model (nvml/nvml_thermal.c), all zeros until NVML first reads it: */
+    _Atomic uint64_t heat_lock;   /* 0, or the pid updating the three words below */
+    _Atomic uint64_t heat_at_ns;  /* when the temperature was last brought up to date */
+    _Atomic uint64_t heat_busy_ns;/* the busy time (as above) at heat_at_ns */
+    _Atomic uint64_t heat_mc;     /* the temperature then, in thousandths of a degree C */
+    _Atomic uint64_t heat_util;   /* the busy fraction of the last update, in 1/10000 (power) */
+    uint64_t reserved[1];
 };
+_Static_assert(sizeof(struct sim_state_queue) == 64, "one cache line per device: the layout is version 3's");
 
 struct sim_state {
     char magic[8];

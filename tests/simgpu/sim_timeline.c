@@ -135,6 +135,10 @@ uint64_t sim_timeline_kernel(CUcontext ctx, sim_timeline *tl, uint64_t duration_
         if (duration_ns == 0 && tail <= after)
             break;
     } while (!atomic_compare_exchange_weak(dev_tail, &tail, done));
+    /* What the device will have been busy for, for NVML's temperature model (nvml_thermal.c). */
+    if (duration_ns)
+        atomic_fetch_add_explicit(&sim_state()->queue[ctx->phys >= 0 && ctx->phys < SIM_PHYS_MAX ? ctx->phys : 0].queued_ns,
+                                  duration_ns, memory_order_relaxed);
     atomic_max_u64(&tl->tail_ns, done);
     atomic_max_u64(&ctx->last_done_ns, done);
     return done;

@@ -212,6 +212,33 @@ Test(planner, sm_count_scales_the_batch)
     cr_assert_lt(res.plan.dev[0].batch_size, res.plan.dev[1].batch_size);
 }
 
+/* A board's power limit scales the hints: 300 W cannot feed 132 SMs at full clocks (an A100's
+ * 3.7 W per SM: 488 W), 700 W can. */
+Test(planner, power_limit_shapes_the_hints)
+{
+    struct gpu_facts *g = add_gpu(80 * GiB, 132, 89);
+    g->power_limit_mw = 700000;
+    gpu_mark(g, GF_POWER_LIMIT, GPU_SRC_NVML, 950);
+    cr_assert_eq(plan_with(GREY_MODE_SAFE, 0), 1);
+    unsigned batch700 = res.plan.dev[0].batch_size;
+    uint64_t chunk700 = res.plan.dev[0].chunk_size;
+    cr_assert(strstr(why(0, "batch_size")->reason, "700 W (detected) covers 488 W for 132 SMs"), "%s",
+              why(0, "batch_size")->reason);
+    layers.s.power_limit_w = 300;
+    layers.s.power_limit_from = "--power-limit";
+    cr_assert_eq(plan_with(GREY_MODE_SAFE, 0), 1);
+    cr_assert(strstr(why(0, "batch_size")->reason, "x0.61: 300 W (--power-limit) < 488 W for 132 SMs"), "%s",
+              why(0, "batch_size")->reason);
+    cr_assert_eq(res.plan.dev[0].chunk_size, chunk700 / 2, "a capped board gets half the chunk");
+    cr_assert(strstr(why(0, "chunk_size")->reason, "the power limit allows 61% of the SMs' full power"), "%s",
+              why(0, "chunk_size")->reason);
+    cr_assert_leq(res.plan.dev[0].batch_size, batch700);
+    layers.s.power_limit_w = 150;
+    cr_assert_eq(plan_with(GREY_MODE_SAFE, 0), 1);
+    cr_assert_lt(res.plan.dev[0].batch_size, batch700, "150 W: a smaller batch");
+    round_trip();
+}
+
 Test(planner, mig_plans_for_the_instance)
 {
     struct gpu_facts *g = add_gpu(40 * GiB, 108, 88);

@@ -1,5 +1,5 @@
 /* What a simulated NVML device is: name, UUID, PCI address, and the facts grey-plan detects
- * (compute capability, power limit, clocks, temperatures, driver versions). */
+ * (compute capability, clocks, driver versions); temperatures and power are nvml_thermal.c's. */
 #include "nvml_sim.h"
 
 #include <stdio.h>
@@ -83,15 +83,6 @@ EXPORT nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t d, int *majo
     return NVML_SUCCESS;
 }
 
-EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t d, unsigned int *mw)
-{
-    nvmlReturn_t r = nvml_sim_check_arg(d, false, mw);
-    if (r != NVML_SUCCESS)
-        return r;
-    *mw = 700000;
-    return NVML_SUCCESS;
-}
-
 EXPORT nvmlReturn_t nvmlDeviceGetMaxClockInfo(nvmlDevice_t d, unsigned int type, unsigned int *mhz)
 {
     nvmlReturn_t r = nvml_sim_check_arg(d, false, mhz);
@@ -103,33 +94,6 @@ EXPORT nvmlReturn_t nvmlDeviceGetMaxClockInfo(nvmlDevice_t d, unsigned int type,
     case NVML_CLOCK_MEM: *mhz = 2619; return NVML_SUCCESS;
     default: return NVML_ERROR_NOT_SUPPORTED;
     }
-}
-
-/* GREY_SIM_NVML_THRESHOLDS=0 makes the thresholds unsupported, as on some virtual GPUs. */
-EXPORT nvmlReturn_t nvmlDeviceGetTemperatureThreshold(nvmlDevice_t d, unsigned int type, unsigned int *c)
-{
-    nvmlReturn_t r = nvml_sim_check_arg(d, false, c);
-    if (r != NVML_SUCCESS)
-        return r;
-    const char *off = getenv("GREY_SIM_NVML_THRESHOLDS");
-    if (off && strcmp(off, "0") == 0)
-        return NVML_ERROR_NOT_SUPPORTED;
-    switch (type) {
-    case NVML_TEMPERATURE_THRESHOLD_SHUTDOWN: *c = 92; return NVML_SUCCESS;
-    case NVML_TEMPERATURE_THRESHOLD_SLOWDOWN: *c = 89; return NVML_SUCCESS;
-    default: return NVML_ERROR_NOT_SUPPORTED;
-    }
-}
-
-EXPORT nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t d, unsigned int sensor, unsigned int *c)
-{
-    nvmlReturn_t r = nvml_sim_check(d, false);
-    if (r != NVML_SUCCESS)
-        return r;
-    if (!c || sensor != NVML_TEMPERATURE_GPU)
-        return NVML_ERROR_INVALID_ARGUMENT;
-    *c = 34;
-    return NVML_SUCCESS;
 }
 
 EXPORT nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length)

@@ -6,7 +6,9 @@
  * with GREY_SIM_MIG=1, SIM_MIG_INSTANCES MIG instances per GPU with their own "MIG-" UUIDs and
  * memory. Memory used and the processes using it come from the machine-wide table every simulated
  * process keeps its allocations in (../sim_usage.h); the facts grey-plan detects are an H100 SXM's
- * (700 W, 1980/2619 MHz, slowdown 89 C, shutdown 92 C), the compute capability GREY_SIM_CC's.
+ * (700 W, 1980/2619 MHz, slowdown 89 C, shutdown 92 C; the power limit and thresholds can be
+ * set), the compute capability GREY_SIM_CC's, and the temperature and power follow the device's
+ * busy time (nvml_thermal.c).
  *
  * Everything but the nvml* entry points is hidden (-fvisibility is not used for this library, so
  * EXPORT marks them). */
