@@ -6,6 +6,8 @@
  *                                       "NAME refused" or "NAME SUCCEEDED"
  *   prog_noded_attack SOCKET raise      rewrites every budget in the (writable) ledger header
  *                                       and every slot's cap to "no limit"; prints "raised"
+ *   prog_noded_attack SOCKET forget     sets every device total to 0 (bytes the slots still
+ *                                       hold); prints "forgotten"
  *
  * Exit status: 0 when it could ask (whatever the attacks did), 1 when the service gave nothing. */
 #include <errno.h>
@@ -94,10 +96,24 @@ static int raise_all(int ledger)
     return 0;
 }
 
+static int forget_all(int ledger)
+{
+    struct grey_ledger lg;
+    char err[256];
+    if (grey_ledger_open_fd(ledger, "attack", &lg, err, sizeof err) != 0) {
+        fprintf(stderr, "prog_noded_attack: %s\n", err);
+        return 1;
+    }
+    for (int d = 0; d < GREY_MAX_DEVICES; d++)
+        atomic_store(&lg.header->device_used[d], 0);
+    printf("forgotten\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: prog_noded_attack SOCKET seals|raise\n");
+        fprintf(stderr, "usage: prog_noded_attack SOCKET seals|raise|forget\n");
         return 2;
     }
     int ledger, limits;
@@ -106,7 +122,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "prog_noded_attack: %s\n", err);
         return 1;
     }
-    int rc = strcmp(argv[2], "raise") == 0 ? raise_all(ledger) : seals(ledger, limits);
+    int rc = strcmp(argv[2], "raise") == 0    ? raise_all(ledger)
+             : strcmp(argv[2], "forget") == 0 ? forget_all(ledger)
+                                              : seals(ledger, limits);
     fflush(stdout);
     return rc;
 }
