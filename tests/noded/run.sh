@@ -175,6 +175,41 @@ kill -KILL "$pid_c"; wait "$pid_c" 2>/dev/null
 wait_for "$work/noded.log" "reclaimed the slots of 1 dead process" 5 && ok "the service retires a SIGKILLed job's slot" \
     || { fail "the service retires a SIGKILLed job's slot"; show "$work/noded.log"; }
 
+echo "== other policies: log, and signal; a GPU over its budget"
+# restart_with POLICY: the plan's watchdog policy becomes POLICY and a fresh service starts.
+restart_with() {
+    kill -TERM "$noded_pid"; wait "$noded_pid" 2>/dev/null
+    sed -i "s/^watchdog = .*/watchdog = $1/" "$work/plan.conf"
+    start_noded
+}
+restart_with log && ok "the service restarts with watchdog = log" || { fail "restart with log"; show "$work/noded.log"; }
+hold_bg() { # hold_bg NAME BYTES: an unhooked holder in the background; its pid in $held
+    setpriv --reuid=$UA --regid=users --init-groups env -u LD_PRELOAD "${ENVS[@]}" \
+        "$HOLD" "$2" "$work/out/$1.status" "$work/out/$1.release" 2>"$work/$1.err" &
+    held=$!; pids+=("$held")
+    wait_for "$work/out/$1.status" "^ok" 10
+}
+hold_bg l1 $((400 * MiB)); p1=$held
+hold_bg l2 $((400 * MiB)); p2=$held
+hold_bg l3 $((450 * MiB)); p3=$held
+wait_for "$work/noded.log" "watchdog: pid $p3 (prog_hold, user $UA) holds 450.0 MiB on GPU 0 (GPU-[0-9a-f]*), over the GPU's budget 1.0 GiB (all processes hold 1.2 GiB): logged (policy log)" 5 \
+    && ok "three holders within their caps but over the GPU's budget: the largest is logged" \
+    || { fail "the budget overrun is logged"; show "$work/noded.log"; }
+sleep 0.5
+kill -0 $p1 && kill -0 $p2 && kill -0 $p3 && ok "policy log ends nobody" || fail "policy log ends nobody"
+[ "$(grep -c "watchdog: pid $p3 " "$work/noded.log")" = 1 ] && ok "a process is dealt with once, not every round" \
+    || fail "a process is dealt with once"
+touch "$work/out/l1.release" "$work/out/l2.release" "$work/out/l3.release"
+wait $p1 $p2 $p3
+restart_with signal && ok "the service restarts with watchdog = signal" || { fail "restart with signal"; show "$work/noded.log"; }
+hold_bg s1 $((700 * MiB)); p1=$held
+{ wait "$p1"; } 2>/dev/null
+rc=$?
+[ $rc = 0 ] && ok "policy signal: the process over its cap got SIGTERM and exited by itself (status 0)" \
+    || fail "policy signal: SIGTERM (status $rc)"
+grep -q "watchdog: pid $p1 (prog_hold, user $UA) holds 700.0 MiB .*: sent SIGTERM (policy signal)" "$work/noded.log" \
+    && ok "the signal is logged" || { fail "the signal is logged"; show "$work/noded.log"; }
+
 echo "== the service stops: everything as before"
 kill -TERM "$noded_pid"
 wait "$noded_pid"
