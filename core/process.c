@@ -147,7 +147,7 @@ bool grey_device_identity(int row, struct grey_gpu_id *out)
 
 /* Row r's sealed ceilings (see sealed_budget): the admin plan's budget and this process's cap as
  * it resolved them, each lowered to the service's row for the GPU's UUID when it has one. */
-static void seal_row_limits(int r, uint64_t cap)
+static void seal_row_limits(int r, uint64_t cap, bool say)
 {
     uint64_t budget = UINT64_MAX;
     for (unsigned i = 0; i < nplans; i++)
@@ -162,6 +162,13 @@ static void seal_row_limits(int r, uint64_t cap)
     }
     sealed_budget[r] = budget;
     sealed_cap[r] = cap;
+    if (say) {
+        char a[32], b[32], label[64];
+        grey_log("%s: sealed limits (grey-noded%s): cap %s, budget %s", grey_device_label(r, label, sizeof label),
+                 k >= 0 ? "'s row and the admin plan" : " knows no such GPU: the admin plan",
+                 cap == UINT64_MAX ? "none" : grey_size_format(cap, a, sizeof a),
+                 budget == UINT64_MAX ? "none" : grey_size_format(budget, b, sizeof b));
+    }
 }
 
 /* The process's limits for row r in slot: its cap, weight and ceiling. */
@@ -193,7 +200,7 @@ static void apply_row_limits(struct grey_slot *slot, int r, bool say)
                   grey_device_label(r, label, sizeof label), weights[r]);
     atomic_store(&slot->dev[r].cap, grey_ledger_guard_cap(r, caps[r]));
     if (ledger_from_service)
-        seal_row_limits(r, caps[r]);
+        seal_row_limits(r, caps[r], say);
     struct grey_slot_fair *sf = &slot->fair[r];
     atomic_store(&sf->seen_ns, 0);
     atomic_store(&sf->vtime, 0);

@@ -210,6 +210,16 @@ rc=$?
 grep -q "watchdog: pid $p1 (prog_hold, user $UA) holds 700.0 MiB .*: sent SIGTERM (policy signal)" "$work/noded.log" \
     && ok "the signal is logged" || { fail "the signal is logged"; show "$work/noded.log"; }
 
+echo "== the job's limits are the service's: an admin plan edited under a running service"
+sed -i 's/^process_cap = 512MiB/process_cap = 2GiB/; s/^budget = 1GiB/budget = 4GiB/' "$work/plan.conf"
+as $UA env LD_PRELOAD="$HOOK" GREY_LOG=1 "$TWO" $((400 * MiB)) $((200 * MiB)) /dev/null >"$work/edit.out" 2>"$work/edit.err"
+grep -q "sealed limits (grey-noded's row and the admin plan): cap 512.0 MiB, budget 1.0 GiB" "$work/edit.err" \
+    && ok "the job says its sealed limits: the service's 512 MiB, not the edited plan's 2 GiB (budget 4 GiB)" \
+    || { fail "the job's sealed limits"; show "$work/edit.err"; }
+grep -qx 'second denied' "$work/edit.out" && ok "and is held to them (400 MiB ok, 200 MiB more denied)" \
+    || { fail "the job is held to the service's cap"; show "$work/edit.out"; }
+sed -i 's/^process_cap = 2GiB/process_cap = 512MiB/; s/^budget = 4GiB/budget = 1GiB/' "$work/plan.conf"
+
 echo "== the service stops: everything as before"
 kill -TERM "$noded_pid"
 wait "$noded_pid"
