@@ -76,7 +76,7 @@ static int connect_service(const char *path, char *err, size_t errlen)
                           e == ENOENT || e == ECONNREFUSED ? "not running" : strerror(e));
     }
     /* Only root's service is believed: anyone else could have bound a socket somewhere. */
-    struct ucred cred;
+    struct ucred cred = {.uid = (uid_t)-1};
     socklen_t len = sizeof cred;
     if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != 0) {
         close(sock);
