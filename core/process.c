@@ -293,9 +293,6 @@ static void reclaim_on_denial(const struct grey_quota *q, int dev)
         grey_log("budget denial: reclaimed the slots of %u dead process%s", n, n == 1 ? "" : "es");
 }
 
-/* Opens the ledger the configuration names (see policy/ledger_path.h). A ledger_group that does
- * not exist fails closed (deny_all): running outside the node budget the plan meant would lift a
- * limit. Any other failure leaves the caps enforced privately. */
 /* The admin plan's node_service: the socket of the service that owns the node ledger ("" none).
  * Only an admin plan names it: the sealed ledger is the node's, never a user's choice. */
 static const char *node_service(void)
@@ -325,6 +322,10 @@ static bool open_service_ledger(void)
     return true;
 }
 
+/* Opens the ledger the configuration names (see policy/ledger_path.h): grey-noded's sealed
+ * one when the admin plan names the service and it answers, else the file. A ledger_group that
+ * does not exist fails closed (deny_all): running outside the node budget the plan meant would
+ * lift a limit. Any other failure leaves the caps enforced privately. */
 static bool open_ledger(char *err, size_t errlen)
 {
     if (open_service_ledger())
