@@ -2,9 +2,10 @@
  *
  * The ledger is a MAP_SHARED mapping of a file that every member of the node's group may write;
  * `truncate -s 0` on it makes every later access to the mapping raise SIGBUS, which would kill
- * the program grey was loaded into. Sealing (memfd F_SEAL_SHRINK) would forbid the truncation,
- * but a memfd can only be shared by passing it, which needs the node service that does not exist
- * yet. So the hook installs one SIGBUS handler, for that case alone: a fault whose address lies
+ * the program grey was loaded into. Sealing (memfd F_SEAL_SHRINK) forbids the truncation, and
+ * the ledger grey-noded hands out is sealed so (tools/noded_ledger.h); but a memfd can only be
+ * shared by passing it, so the file ledger (no service, or the service down) cannot be. So the
+ * hook installs one SIGBUS handler, for that case alone: a fault whose address lies
  * in the ledger's mapping is answered by mapping private zeroed memory at the same address (every
  * pointer into the ledger stays valid), writing this process's own caps into it and lifting the
  * (lost) device budgets; the faulting access then proceeds. Any other SIGBUS goes to whatever

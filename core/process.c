@@ -19,6 +19,8 @@
 #include "policy/history.h"
 #include "policy/identity.h"
 #include "policy/ledger_path.h"
+#include "policy/node_client.h"
+#include "policy/node_wire.h"
 #include "policy/plan.h"
 #include "policy/pacer.h"
 #include "policy/plan_gpus.h"
@@ -43,6 +45,14 @@ static char ledger_path[GREY_SETTINGS_PATH_MAX];
 static struct grey_slot private_slot;     /* used when the ledger is unavailable, and after exit */
 static struct grey_quota shared_quota;    /* slot in the ledger + the ledger's device budgets */
 static struct grey_quota private_quota = {.slot = &private_slot, .budgets = NULL};
+/* With grey-noded: the ledger came sealed from the service, and these are this process's own
+ * copies of the limits nobody can rewrite (policy/quota.h), per GPU row, set when the row is
+ * bound: the smaller of the service's sealed row (by UUID) and what this process read itself in
+ * the root-owned admin plan. */
+static bool ledger_from_service;
+static struct grey_node_limits service_limits;
+static uint64_t sealed_budget[GREY_MAX_DEVICES];
+static uint64_t sealed_cap[GREY_MAX_DEVICES];
 /* The admin plan and the user's plan (core/settings.h says which files), numbered by physical
  * index as written; static because they are large and the constructor may run on a small stack. */
 static struct grey_plan plans[2];
@@ -137,6 +147,32 @@ bool grey_device_identity(int row, struct grey_gpu_id *out)
     return true;
 }
 
+/* Row r's sealed ceilings (see sealed_budget): the admin plan's budget and this process's cap as
+ * it resolved them, each lowered to the service's row for the GPU's UUID when it has one. */
+static void seal_row_limits(int r, uint64_t cap, bool say)
+{
+    uint64_t budget = UINT64_MAX;
+    for (unsigned i = 0; i < nplans; i++)
+        if (plan_list[i]->admin && row_plans[i].dev[r].present && row_plans[i].dev[r].budget < budget)
+            budget = row_plans[i].dev[r].budget;
+    int k = grey_node_limits_find(&service_limits, bound_id[r].uuid);
+    if (k >= 0) {
+        if (service_limits.row[k].budget < budget)
+            budget = service_limits.row[k].budget;
+        if (service_limits.row[k].process_cap < cap)
+            cap = service_limits.row[k].process_cap;
+    }
+    sealed_budget[r] = budget;
+    sealed_cap[r] = cap;
+    if (say) {
+        char a[32], b[32], label[64];
+        grey_log("%s: sealed limits (grey-noded%s): cap %s, budget %s", grey_device_label(r, label, sizeof label),
+                 k >= 0 ? "'s row and the admin plan" : " knows no such GPU: the admin plan",
+                 cap == UINT64_MAX ? "none" : grey_size_format(cap, a, sizeof a),
+                 budget == UINT64_MAX ? "none" : grey_size_format(budget, b, sizeof b));
+    }
+}
+
 /* The process's limits for row r in slot: its cap, weight and ceiling. */
 static void apply_row_limits(struct grey_slot *slot, int r, bool say)
 {
@@ -165,6 +201,8 @@ static void apply_row_limits(struct grey_slot *slot, int r, bool say)
         grey_warn("GREY_WEIGHT %u is above the admin plan's weight on %s; the admin's %u applies", s->weight,
                   grey_device_label(r, label, sizeof label), weights[r]);
     atomic_store(&slot->dev[r].cap, grey_ledger_guard_cap(r, caps[r]));
+    if (ledger_from_service)
+        seal_row_limits(r, caps[r], say);
     struct grey_slot_fair *sf = &slot->fair[r];
     atomic_store(&sf->seen_ns, 0);
     atomic_store(&sf->vtime, 0);
@@ -229,8 +267,8 @@ int grey_device_bind(const struct grey_gpu_id *id, grey_uuid_locate_fn locate, v
                           grey_device_label(r, label, sizeof label));
             }
         }
-        if (ledger_open && q == &shared_quota)
-            apply_row_budget(r);
+        if (ledger_open && q == &shared_quota && !ledger_from_service)
+            apply_row_budget(r); /* the service writes a sealed ledger's budgets itself */
         apply_row_limits(q->slot, r, true);
     } else if (r < 0) {
         static bool said;
@@ -261,11 +299,43 @@ static void reclaim_on_denial(const struct grey_quota *q, int dev)
         grey_log("budget denial: reclaimed the slots of %u dead process%s", n, n == 1 ? "" : "es");
 }
 
-/* Opens the ledger the configuration names (see policy/ledger_path.h). A ledger_group that does
- * not exist fails closed (deny_all): running outside the node budget the plan meant would lift a
- * limit. Any other failure leaves the caps enforced privately. */
+/* The admin plan's node_service: the socket of the service that owns the node ledger ("" none).
+ * Only an admin plan names it: the sealed ledger is the node's, never a user's choice. */
+static const char *node_service(void)
+{
+    for (unsigned i = 0; i < nplans; i++)
+        if (plan_list[i]->admin && plan_list[i]->node_service[0])
+            return plan_list[i]->node_service;
+    return "";
+}
+
+/* The sealed ledger from grey-noded, when the admin plan names the service and it answers in
+ * time; otherwise one line, and the ledger is opened as without a service. */
+static bool open_service_ledger(void)
+{
+    const char *sock = node_service();
+    if (!*sock)
+        return false;
+    char err[GREY_SETTINGS_PATH_MAX + 256];
+    if (grey_node_ledger_open(sock, GREY_NODE_TIMEOUT_MS, &ledger, &service_limits, err, sizeof err) != 0) {
+        grey_warn("%s; using the ledger as without the service", err);
+        return false;
+    }
+    for (int r = 0; r < GREY_MAX_DEVICES; r++)
+        sealed_budget[r] = sealed_cap[r] = UINT64_MAX;
+    snprintf(ledger_path, sizeof ledger_path, "grey-noded:%s", sock);
+    ledger_from_service = true;
+    return true;
+}
+
+/* Opens the ledger the configuration names (see policy/ledger_path.h): grey-noded's sealed
+ * one when the admin plan names the service and it answers, else the file. A ledger_group that
+ * does not exist fails closed (deny_all): running outside the node budget the plan meant would
+ * lift a limit. Any other failure leaves the caps enforced privately. */
 static bool open_ledger(char *err, size_t errlen)
 {
+    if (open_service_ledger())
+        return true;
     const char *group;
     enum grey_ledger_source source =
         grey_ledger_choose_path(plan_list, nplans, grey_settings()->ledger, ledger_path, sizeof ledger_path, &group);
@@ -327,6 +397,8 @@ static void register_process(void)
             shared_quota.budgets = ledger.header;
             grey_ledger_guard_arm(ledger.header, ledger.map_size, slot, ledger_path);
             shared_quota.reclaim = reclaim_on_denial;
+            shared_quota.budget_ceiling = ledger_from_service ? sealed_budget : NULL;
+            shared_quota.cap_ceiling = ledger_from_service ? sealed_cap : NULL;
             atomic_store_explicit(&grey_self_quota, &shared_quota, memory_order_release);
             return;
         }

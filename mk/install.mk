@@ -8,7 +8,8 @@
 #   share/bash-completion/completions/  completions/grey-*
 #   share/zsh/vendor-completions/_grey  completions/_grey (all five tools)
 #   share/doc/grey/                     README.md, docs/*.md, the example plan
-#   lib/systemd/system/                 grey-exporter.service (/lib/systemd/system for PREFIX=/usr)
+#   lib/systemd/system/                 grey-exporter.service, grey-noded.service (/lib/systemd/system
+#                                       for PREFIX=/usr)
 #   etc/grey/plan.conf.example          (/etc for PREFIX=/usr) an example admin plan, not in
 #                                       force: /etc/grey/plan.conf itself is the admin's to write
 #
@@ -39,12 +40,13 @@ MAN_PAGES   := $(sort $(wildcard man/*.[158]))
 COMPLETIONS := $(sort $(wildcard completions/grey-*))
 DOCS        := README.md $(sort $(wildcard docs/*.md))
 UNIT        := $(BUILD)/systemd/grey-exporter.service
+NODED_UNIT  := $(BUILD)/systemd/grey-noded.service
 # "=": SIM_NVML and SIM_HIP come from mk/nvml.mk and mk/hip.mk, read after this file.
 SIM_LIBS     = $(SIM) $(SIM_NVML) $(SIM_HIP)
 
 # The unit names the installed grey-exporter, so it is made per BINDIR (always rebuilt: cheap).
-.PHONY: $(UNIT) install-sim uninstall-sim install-tests
-$(UNIT): systemd/grey-exporter.service.in
+.PHONY: $(UNIT) $(NODED_UNIT) install-sim uninstall-sim install-tests
+$(UNIT) $(NODED_UNIT): $(BUILD)/systemd/%: systemd/%.in
 	@mkdir -p $(@D)
 	@sed 's|@BINDIR@|$(BINDIR)|g' $< >$@
 
@@ -54,14 +56,14 @@ INSTALLED := $(patsubst $(BUILD)/bin/%,$(BINDIR)/%,$(TOOLS)) \
              $(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
              $(patsubst completions/%,$(BASHCOMPDIR)/%,$(COMPLETIONS)) $(ZSHCOMPDIR)/_grey \
              $(patsubst %,$(DOCDIR)/%,$(notdir $(DOCS))) $(DOCDIR)/examples/plan.conf \
-             $(SYSTEMDUNITDIR)/grey-exporter.service \
+             $(SYSTEMDUNITDIR)/grey-exporter.service $(SYSTEMDUNITDIR)/grey-noded.service \
              $(SYSCONFDIR)/grey/plan.conf.example
 OWN_DIRS := $(DOCDIR)/examples $(DOCDIR) $(SYSCONFDIR)/grey
 ifneq ($(HOOKDIR),$(LIBDIR))
 OWN_DIRS += $(HOOKDIR)
 endif
 
-install: all $(UNIT)
+install: all $(UNIT) $(NODED_UNIT)
 	install -d $(addprefix $(DESTDIR),$(BINDIR) $(HOOKDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(MANDIR)/man8 \
 	    $(BASHCOMPDIR) $(ZSHCOMPDIR) $(DOCDIR)/examples $(SYSTEMDUNITDIR) $(SYSCONFDIR)/grey)
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
@@ -72,6 +74,7 @@ install: all $(UNIT)
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	install -m 0644 etc/plan.conf $(DESTDIR)$(DOCDIR)/examples/plan.conf
 	install -m 0644 $(UNIT) $(DESTDIR)$(SYSTEMDUNITDIR)/grey-exporter.service
+	install -m 0644 $(NODED_UNIT) $(DESTDIR)$(SYSTEMDUNITDIR)/grey-noded.service
 	install -m 0644 etc/plan.conf $(DESTDIR)$(SYSCONFDIR)/grey/plan.conf.example
 
 uninstall:

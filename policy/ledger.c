@@ -134,6 +134,8 @@ static void ledger_init_header(struct grey_ledger_header *h)
     memcpy(h->magic, GREY_LEDGER_MAGIC, sizeof h->magic);
 }
 
+void grey_ledger_format(void *base) { ledger_init_header(base); }
+
 int grey_ledger_open(const char *path, bool create, struct grey_ledger *lg, char *err, size_t errlen)
 {
     return grey_ledger_open_group(path, create ? GREY_LEDGER_CREATE : 0, (gid_t)-1, lg, err, errlen);

@@ -209,6 +209,17 @@ int grey_ledger_open_group(const char *path, unsigned flags, gid_t gid, struct g
                            size_t errlen);
 void grey_ledger_close(struct grey_ledger *lg);
 
+/* Writes a fresh header into a zero-filled region of GREY_LEDGER_TOTAL_SIZE bytes that nobody
+ * else can see yet (grey-noded's new memory file). */
+void grey_ledger_format(void *base);
+
+/* Maps a ledger handed over as a descriptor (grey-noded's sealed memory file, policy/node_wire.h)
+ * read-write: it must carry the ledger seals (policy/node_limits.h: nobody can truncate or grow
+ * it) and be exactly a ledger's size, and is validated as grey_ledger_open does. lg owns fd on
+ * success (closed by grey_ledger_close); on failure fd is left to the caller. path names it in
+ * messages. 0, or -1 with one line in err. */
+int grey_ledger_open_fd(int fd, const char *name, struct grey_ledger *lg, char *err, size_t errlen);
+
 /* Gives lg an open file description of its own on the same file (lg->own becomes -1): what a
  * fork child does first, since the one it inherited is its parent's and carries its parent's
  * locks. 0, or -1 (lg->fd is then -1 and no lock can be taken). */

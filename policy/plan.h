@@ -13,6 +13,13 @@
  *   ledger_group = "gpu"           (optional, needs ledger: a ledger this plan creates is mode
  *                                   0660 and owned by that group)
  *
+ *   node_service = "/run/grey/noded.sock" (optional, absolute path of at most 107 characters: the
+ *                                   socket of grey-noded, the node service that owns the node
+ *                                   ledger and hands it out sealed; the hook asks it first and
+ *                                   falls back to `ledger` when it does not answer)
+ *   watchdog = log                 (optional: log | signal | kill, what grey-noded does to a process
+ *                                   NVML shows above its cap or its GPU's budget; default log)
+ *
  *   [device 0]                     (0 .. GREY_MAX_DEVICES-1, each at most once: the GPU's physical
  *                                   index, as NVML and nvidia-smi number GPUs)
  *   uuid = "GPU-8f3a..."           (optional: the GPU the section is for, whatever number it has;
@@ -104,6 +111,10 @@ struct grey_plan_device {
     char pci_bus_id[GREY_PCI_ID_MAX]; /* normalized; informational */
 };
 
+/* What grey-noded's watchdog does to a process over its cap or budget (tools/noded_watchdog.h). */
+enum grey_watchdog_policy { GREY_WATCHDOG_LOG = 0, GREY_WATCHDOG_SIGNAL, GREY_WATCHDOG_KILL };
+#define GREY_NODE_SERVICE_MAX 108 /* sizeof sockaddr_un.sun_path */
+
 enum grey_plan_workload { GREY_WORKLOAD_UNSET = 0, GREY_WORKLOAD_TRAINING, GREY_WORKLOAD_INFERENCE };
 
 /* thermal = on | off | dry-run: whether the hook backs a hot GPU's processes off (shim/thermal.c). */
@@ -129,6 +140,8 @@ struct grey_plan {
     struct grey_plan_device dev[GREY_MAX_DEVICES];
     char ledger[GREY_NAME_MAX];                     /* "" when not given */
     char ledger_group[GREY_PRINCIPAL_NAME_MAX];     /* "" when not given */
+    char node_service[GREY_NODE_SERVICE_MAX];       /* "" when not given */
+    enum grey_watchdog_policy watchdog;             /* GREY_WATCHDOG_LOG when not given */
     unsigned nprincipals;
     struct grey_plan_principal principal[GREY_PLAN_PRINCIPALS];
     /* What the plan was made for; 0 / GREY_WORKLOAD_UNSET when not given. */
@@ -229,6 +242,10 @@ const char *grey_plan_principal_kind(const struct grey_plan_principal *pr);
 const char *grey_plan_workload_name(enum grey_plan_workload w);
 /* "training" / "inference" -> the workload; -1 for anything else. */
 int grey_plan_workload_parse(const char *text);
+
+/* "log" / "signal" / "kill" and back; parse returns -1 for anything else. */
+const char *grey_watchdog_policy_name(enum grey_watchdog_policy p);
+int grey_watchdog_policy_parse(const char *text);
 
 const char *grey_plan_mode_name(enum grey_plan_mode mode);
 /* "safe" -> GREY_MODE_SAFE ...; returns -1 for anything else. */

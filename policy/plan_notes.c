@@ -93,3 +93,26 @@ int grey_plan_mode_parse(const char *text)
             return m;
     return -1;
 }
+
+const char *grey_watchdog_policy_name(enum grey_watchdog_policy p)
+{
+    switch (p) {
+    case GREY_WATCHDOG_LOG: return "log";
+    case GREY_WATCHDOG_SIGNAL: return "signal";
+    case GREY_WATCHDOG_KILL: return "kill";
+    }
+    return "log";
+}
+
+int grey_watchdog_policy_parse(const char *text)
+{
+    if (!text)
+        return -1;
+    if (strcmp(text, "log") == 0)
+        return GREY_WATCHDOG_LOG;
+    if (strcmp(text, "signal") == 0)
+        return GREY_WATCHDOG_SIGNAL;
+    if (strcmp(text, "kill") == 0)
+        return GREY_WATCHDOG_KILL;
+    return -1;
+}

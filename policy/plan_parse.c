@@ -37,7 +37,7 @@ static const char *const dev_key_names[DK_COUNT] = {"name", "vram", "budget", "p
 static const char *const top_key_names[TK_COUNT] = {VERSION_KEY, "mode", "source", "ledger",
                                                     "ledger_group", "tenants", "workload",
                                                     "model_size", "default_weight", "confidence",
-                                                    "max_lead", "thermal"};
+                                                    "max_lead", "thermal", "node_service", "watchdog"};
 
 /* ---------------------------------------------------------------- errors */
 
@@ -249,6 +249,21 @@ static int set_top_key(struct grey_plan_parser *ps, struct span key, const char 
             return grey_plan_parser_fail(ps, ps->line, "ledger: '%s' is not an absolute path", value);
         snprintf(ps->out->ledger, sizeof ps->out->ledger, "%s", value);
         return 0;
+    case TK_NODE_SERVICE:
+        /* A socket path must fit sockaddr_un's sun_path (108 bytes with its NUL). */
+        if (value[0] != '/' || strlen(value) >= GREY_NODE_SERVICE_MAX)
+            return grey_plan_parser_fail(ps, ps->line, "node_service: '%s' is not an absolute path of at most %d "
+                                         "characters", value, GREY_NODE_SERVICE_MAX - 1);
+        memcpy(ps->out->node_service, value, strlen(value) + 1);
+        return 0;
+    case TK_WATCHDOG: {
+        int w = grey_watchdog_policy_parse(value);
+        if (w < 0)
+            return grey_plan_parser_fail(ps, ps->line, "watchdog: unknown policy '%s' (use log, signal or kill)",
+                                         value);
+        ps->out->watchdog = (enum grey_watchdog_policy)w;
+        return 0;
+    }
     case TK_LEDGER_GROUP:
         if (!valid_principal_name(value, strlen(value)))
             return grey_plan_parser_fail(ps, ps->line, "ledger_group: '%s' is not a group name", value);

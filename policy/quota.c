@@ -29,16 +29,31 @@ static void record_denial(struct grey_slot_device *d, uint64_t bytes)
 }
 
 /* The device budget binds all processes together: one CAS on the shared total. */
+static uint64_t budget_of(const struct grey_quota *q, int dev)
+{
+    if (q->budget_ceiling)
+        return q->budget_ceiling[dev];
+    return atomic_load_explicit(&q->budgets->device_budget[dev], RELAXED);
+}
+
 static bool budget_add(const struct grey_quota *q, int dev, uint64_t bytes)
 {
-    uint64_t budget = atomic_load_explicit(&q->budgets->device_budget[dev], RELAXED);
-    return add_within(&q->budgets->device_used[dev], bytes, budget);
+    return add_within(&q->budgets->device_used[dev], bytes, budget_of(q, dev));
+}
+
+/* The process's cap: its slot's, under the service's ceiling when there is one. */
+static uint64_t cap_of(const struct grey_quota *q, const struct grey_slot_device *d, int dev)
+{
+    uint64_t cap = atomic_load_explicit(&((struct grey_slot_device *)d)->cap, RELAXED);
+    if (q->cap_ceiling && q->cap_ceiling[dev] < cap)
+        cap = q->cap_ceiling[dev];
+    return cap;
 }
 
 enum grey_denial quota_reserve(const struct grey_quota *q, int dev, uint64_t bytes)
 {
     struct grey_slot_device *d = &q->slot->dev[dev];
-    uint64_t cap = atomic_load_explicit(&d->cap, RELAXED);
+    uint64_t cap = cap_of(q, d, dev);
     uint64_t used = atomic_load_explicit(&d->used, RELAXED);
     /* A process at its cap is refused without touching the shared cache line. */
     if (bytes > cap || used > cap - bytes) {
@@ -88,11 +103,11 @@ void quota_view(const struct grey_quota *q, int dev, uint64_t phys_free, uint64_
                 uint64_t *free_out, uint64_t *total_out)
 {
     const struct grey_slot_device *d = &q->slot->dev[dev];
-    uint64_t cap = atomic_load_explicit(&d->cap, RELAXED);
+    uint64_t cap = cap_of(q, d, dev);
     uint64_t used = atomic_load_explicit(&d->used, RELAXED);
     uint64_t left = used >= cap ? 0 : cap - used;
     if (q->budgets) {
-        uint64_t budget = atomic_load_explicit(&q->budgets->device_budget[dev], RELAXED);
+        uint64_t budget = budget_of(q, dev);
         uint64_t all = atomic_load_explicit(&q->budgets->device_used[dev], RELAXED);
         uint64_t budget_left = all >= budget ? 0 : budget - all;
         if (budget_left < left)

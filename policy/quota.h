@@ -28,6 +28,13 @@ struct grey_quota {
     struct grey_slot *slot;
     struct grey_ledger_header *budgets;
     void (*reclaim)(const struct grey_quota *q, int dev);
+    /* With grey-noded (policy/node_limits.h): per GPU row, the service's sealed budget and cap
+     * ceiling, copied into this process's own memory. The ledger is writable by every member of
+     * the node's group, so its device_budget and the slot's cap could have been raised by one;
+     * these cannot. When set, the budget is budget_ceiling[dev] (the ledger's is not consulted)
+     * and the cap is the smaller of the slot's and cap_ceiling[dev]. NULL: no service. */
+    const uint64_t *budget_ceiling;
+    const uint64_t *cap_ceiling;
 };
 
 /* Why quota_reserve said no. */

@@ -192,6 +192,15 @@ int grey_plan_write_notes(FILE *out, const struct grey_plan *plan, const struct 
         if (put_line(&w, "ledger_group", q, "the ledger is created 0660 for this group") != 0)
             return -1;
     }
+    if (plan->node_service[0]) {
+        quote(q, sizeof q, plan->node_service);
+        if (put_line(&w, "node_service", q, "grey-noded's socket: the sealed node ledger comes from it") != 0)
+            return -1;
+    }
+    if (plan->watchdog != GREY_WATCHDOG_LOG &&
+        put_line(&w, "watchdog", grey_watchdog_policy_name(plan->watchdog),
+                 "what grey-noded does to a process over its cap: log, signal or kill") != 0)
+        return -1;
     for (int d = 0; d < GREY_MAX_DEVICES; d++)
         if (plan->dev[d].present && put_device(&w, d, &plan->dev[d]) != 0)
             return -1;

@@ -129,6 +129,13 @@ grep -qx 'ExecStart=/usr/bin/grey-exporter --listen 127.0.0.1:10931' "$root/lib/
 for key in 'Documentation=man:grey-exporter(8)' 'WantedBy=multi-user.target' 'ProtectSystem=strict'; do
     grep -qxF "$key" "$root/lib/systemd/system/grey-exporter.service" && ok "the unit has $key" || fail "the unit lacks $key"
 done
+noded_unit=$root/lib/systemd/system/grey-noded.service
+[ -x "$root/usr/bin/grey-noded" ] && [ -f "$root/usr/share/man/man8/grey-noded.8" ] &&
+    ok "installed /usr/bin/grey-noded and grey-noded(8)" || fail "grey-noded or its man page not installed"
+for key in 'ExecStart=/usr/bin/grey-noded --foreground' 'Documentation=man:grey-noded(8)' 'RuntimeDirectory=grey' \
+           'WantedBy=multi-user.target' 'ProtectSystem=strict'; do
+    grep -qxF "$key" "$noded_unit" 2>/dev/null && ok "grey-noded.service has $key" || fail "grey-noded.service lacks $key"
+done
 out=$(LD_LIBRARY_PATH=$B/sim "$root/usr/bin/grey-run" --cap 2GiB -- "$B/tests/demo/train" --steps 2 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -qE 'peak .* of 2.0 GiB on GPU 0' <<<"$out" && ok "the installed grey-run finds the installed hook and caps at 2 GiB" ||
     fail "installed grey-run: status $rc: $(tail -3 <<<"$out")"

@@ -555,6 +555,8 @@ Test(plan_principals, writer_round_trips_them)
     struct grey_plan want = sample_plan();
     snprintf(want.ledger, sizeof want.ledger, "/var/run/grey \"node\".ledger");
     snprintf(want.ledger_group, sizeof want.ledger_group, "gpu");
+    snprintf(want.node_service, sizeof want.node_service, "/run/grey/noded.sock");
+    want.watchdog = GREY_WATCHDOG_KILL;
     want.nprincipals = 2;
     want.principal[0] = (struct grey_plan_principal){.is_group = false, .name = "bob", .process_cap = 3 * GiB};
     want.principal[1] = (struct grey_plan_principal){.is_group = true, .name = "ml.team", .process_cap = 5 * GiB + 1};
@@ -562,6 +564,27 @@ Test(plan_principals, writer_round_trips_them)
     struct grey_plan got = parse_ok(text);
     cr_assert_eq(memcmp(&got, &want, sizeof got), 0, "round trip differs:\n%s", text);
     free(text);
+}
+
+Test(plan_principals, node_service_and_watchdog)
+{
+    struct grey_plan p = parse_ok(HEAD "node_service = \"/run/grey/noded.sock\"\nwatchdog = signal\n");
+    cr_assert_str_eq(p.node_service, "/run/grey/noded.sock");
+    cr_assert_eq(p.watchdog, GREY_WATCHDOG_SIGNAL);
+    cr_assert_eq(parse_ok(HEAD "watchdog = kill\n").watchdog, GREY_WATCHDOG_KILL);
+    struct grey_plan d = parse_ok(HEAD);
+    cr_assert_str_eq(d.node_service, "", "no service unless the plan names one");
+    cr_assert_eq(d.watchdog, GREY_WATCHDOG_LOG, "the watchdog only logs unless told otherwise");
+    refused(HEAD "node_service = run/noded.sock\n",
+            "plan.conf:2: node_service: 'run/noded.sock' is not an absolute path of at most 107 characters");
+    char longer[400];
+    snprintf(longer, sizeof longer, HEAD "node_service = /%0108d\n", 0);
+    struct grey_plan out;
+    char err[256];
+    cr_assert_eq(grey_plan_parse(longer, strlen(longer), "plan.conf", &out, err, sizeof err), -1,
+                 "a path sun_path cannot hold is refused");
+    refused(HEAD "watchdog = shoot\n", "plan.conf:2: watchdog: unknown policy 'shoot' (use log, signal or kill)");
+    refused(HEAD "watchdog = log\nwatchdog = kill\n", "plan.conf:3: duplicate key 'watchdog' (first set on line 2)");
 }
 
 Test(plan_principals, errors_name_file_and_line)

@@ -137,3 +137,29 @@ Test(quota, concurrent_reservations_never_cross_cap_or_budget)
                     atomic_load(&other_slot.dev[0].denied);
     cr_assert_eq(done, (uint64_t)THREADS * ROUNDS);
 }
+
+/* grey-noded's sealed limits (policy/node_limits.h) bind even when the writable ledger was
+ * rewritten: a budget or cap raised in shared memory by a group member changes nothing. */
+Test(quota, service_ceilings_outrank_a_rewritten_ledger)
+{
+    fresh(1000, 5000);
+    uint64_t budget_ceiling[GREY_MAX_DEVICES], cap_ceiling[GREY_MAX_DEVICES];
+    for (int d = 0; d < GREY_MAX_DEVICES; d++)
+        budget_ceiling[d] = cap_ceiling[d] = UINT64_MAX;
+    budget_ceiling[0] = 800;
+    cap_ceiling[0] = 600;
+    struct grey_quota sealed = {.slot = &slot, .budgets = &header, .budget_ceiling = budget_ceiling,
+                                .cap_ceiling = cap_ceiling};
+    struct grey_quota sealed_other = {.slot = &other_slot, .budgets = &header, .budget_ceiling = budget_ceiling,
+                                      .cap_ceiling = cap_ceiling};
+    atomic_store(&header.device_budget[0], UINT64_MAX); /* the attack: budget lifted in the ledger */
+    atomic_store(&slot.dev[0].cap, UINT64_MAX);          /* and the cap */
+    cr_assert_eq(quota_reserve(&sealed, 0, 601), GREY_DENIED_CAP, "the sealed cap still applies");
+    cr_assert_eq(quota_reserve(&sealed, 0, 600), GREY_ADMITTED);
+    cr_assert_eq(quota_reserve(&sealed_other, 0, 300), GREY_DENIED_BUDGET, "the sealed budget still applies");
+    cr_assert_eq(quota_reserve(&sealed_other, 0, 200), GREY_ADMITTED);
+    uint64_t free_bytes, total;
+    quota_view(&sealed, 0, 1u << 30, 1u << 30, &free_bytes, &total);
+    cr_assert_eq(total, 600, "the view shows the sealed cap");
+    cr_assert_eq(free_bytes, 0, "the sealed budget is spent");
+}
