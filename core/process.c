@@ -393,6 +393,7 @@ static void register_process(void)
                                                    (uint32_t)getuid(), command);
         if (slot) {
             apply_limits(slot);
+            atomic_store(&slot->batch_job_id, grey_settings()->batch_job_id);
             shared_quota.slot = slot;
             shared_quota.budgets = ledger.header;
             grey_ledger_guard_arm(ledger.header, ledger.map_size, slot, ledger_path);

@@ -127,7 +127,8 @@ struct grey_slot {
     _Atomic grey_devmask devices_used; /* bit N: GPU row N saw an allocation or a launch */
     uint64_t pidns;               /* inode of the owner's PID namespace (0: unknown) */
     _Atomic uint64_t max_lead_ns; /* the most device time it lets itself queue (0: not pacing) */
-    uint64_t reserved[7];         /* pads the owner part to three cache lines */
+    _Atomic uint64_t batch_job_id; /* SLURM_JOB_ID of the batch job it runs in (0: none) */
+    uint64_t reserved[6];         /* pads the owner part to three cache lines */
     struct grey_slot_device dev[GREY_MAX_DEVICES];
     struct grey_slot_fair fair[GREY_MAX_DEVICES]; /* fair share of launches (shim/pace.c) */
 };

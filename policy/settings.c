@@ -101,6 +101,20 @@ static void read_run_id(struct grey_settings *s, grey_env_fn env)
     s->run_id = v;
 }
 
+/* Slurm's job id, only to label what the tools show: anything but a plain positive number leaves
+ * it unset, silently (it is Slurm's variable, not grey's setting). */
+static void read_batch_job_id(struct grey_settings *s, grey_env_fn env)
+{
+    const char *text = given(env, "SLURM_JOB_ID", false);
+    if (!text || *text < '1' || *text > '9')
+        return;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*end == '\0' && errno == 0)
+        s->batch_job_id = v;
+}
+
 static void read_cap(struct grey_settings *s, grey_env_fn env)
 {
     const char *text = given(env, "GREY_CAP", false);
@@ -218,6 +232,7 @@ void grey_settings_read(struct grey_settings *out, grey_env_fn env, unsigned eui
     const char *log = env("GREY_LOG", false);
     out->log = log && *log && strcmp(log, "0") != 0;
     read_run_id(out, env);
+    read_batch_job_id(out, env);
     read_cap(out, env);
     read_plan_paths(out, env);
     const char *ledger = given(env, "GREY_LEDGER", false);

@@ -52,6 +52,7 @@
 struct grey_settings {
     bool log;
     uint64_t run_id;                       /* 0: not under a grey-run */
+    uint64_t batch_job_id;                 /* SLURM_JOB_ID, for the tools' job labels (0: none) */
 
     bool have_cap;                         /* GREY_CAP given and valid */
     uint64_t cap;

@@ -36,6 +36,7 @@ static void add_process(struct grey_view *v, const struct grey_slot *s, uint64_t
     p->other_pidns = my_pidns && s->pidns && s->pidns != my_pidns;
     p->uid = s->uid;
     p->run_id = s->run_id;
+    p->batch_job_id = LOAD(((struct grey_slot *)s)->batch_job_id);
     copy_command(p->command, s->command);
     p->launches = LOAD(((struct grey_slot *)s)->launches);
     grey_devmask bits = LOAD(((struct grey_slot *)s)->devices_used);

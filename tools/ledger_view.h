@@ -35,6 +35,7 @@ struct grey_view_process {
     char user[33];                      /* "" until grey_view_name_users fills it */
     char command[GREY_COMMAND_MAX + 1]; /* printable ASCII */
     uint64_t run_id;
+    uint64_t batch_job_id;              /* SLURM_JOB_ID the process ran in (0: none) */
     uint64_t launches;
     uint64_t max_lead_ns;               /* the most device time it lets itself queue (0: no bound) */
     grey_devmask devices;               /* bit d: the process used device d */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "policy/thermal.h"
 #include "cli_common.h"
 #include "metrics_out.h"
 
@@ -55,6 +56,36 @@ static void write_devices(struct metrics_out *o, const struct grey_view *v)
             device_u64(o, v, "grey_device_turn_handoffs_total", d, v->handoffs[d]);
 }
 
+/* The thermal back-off (policy/thermal.h), for the GPUs whose temperature a hooked process
+ * sampled: the temperature, the level (0 cool, 1 over cooldown_temp, 2 over throttle_temp; a dry
+ * run decides the level and applies nothing) and the share of the GPU its processes may use
+ * together (1 when nothing is imposed). */
+static void write_thermal(struct metrics_out *o, const struct grey_view *v)
+{
+    static const char *const names[] = {"grey_device_temperature_celsius", "grey_device_thermal_level",
+                                        "grey_device_thermal_ceiling_ratio"};
+    static const char *const help[] = {
+        "The GPU's temperature as the hooked processes last sampled it (at most once a second).",
+        "Thermal back-off: 0 cool, 1 over the plan's cooldown_temp, 2 over its throttle_temp.",
+        "Share of the GPU its hooked processes may use together under the thermal back-off (1: no limit)."};
+    for (int k = 0; k < 3; k++) {
+        metrics_family(o, names[k], "gauge", help[k]);
+        for (int d = 0; d < GREY_MAX_DEVICES; d++) {
+            struct grey_thermal_word w = grey_thermal_unpack(v->thermal[d]);
+            if (!(v->devices & GREY_DEVBIT(d)) || !w.sampled)
+                continue;
+            metrics_put(o, "%s{", names[k]);
+            metrics_gpu_labels(o, v, d);
+            if (k == 0)
+                metrics_put(o, "} %u\n", w.temp_c);
+            else if (k == 1)
+                metrics_put(o, ",dry_run=\"%s\"} %d\n", w.dry_run ? "true" : "false", (int)w.level);
+            else
+                metrics_put(o, "} %.4g\n", w.dry_run || !w.device_share ? 1.0 : w.device_share / 10000.0);
+        }
+    }
+}
+
 static void write_node(struct metrics_out *o, const struct grey_view *v)
 {
     metrics_family(o, "grey_build_info", "gauge", "Always 1; the version of grey that serves these metrics.");
@@ -87,6 +118,7 @@ int grey_metrics_write(FILE *f, const struct grey_view *v, const struct grey_met
         snprintf(o.hostname, sizeof o.hostname, "localhost");
     write_node(&o, v);
     write_devices(&o, v);
+    write_thermal(&o, v);
     metrics_write_jobs(&o, v);
     if (o.opt->per_process)
         metrics_write_processes(&o, v);

@@ -1,9 +1,8 @@
 /* Per-job series: a job is the processes one grey-run started (its grey_run_id; processes not
  * started by grey-run share grey_run_id=""), summed per GPU. A job keeps its series while any of
  * its processes lives, so the series count follows jobs, not pids: six per job and GPU.
- *
- * The Slurm job id is not here: the ledger slot has no field for it (policy/ledger.h), and a
- * slot's layout is the hook's ABI; grey_run_id is what joins a series to a grey-run report. */
+ * grey_run_id joins a series to a grey-run report; slurm_job_id (SLURM_JOB_ID in the job's
+ * environment, "" outside Slurm) to the batch system's accounting. */
 #include <inttypes.h>
 #include <stdint.h>
 
@@ -12,6 +11,7 @@
 
 struct job {
     uint64_t run_id;
+    uint64_t batch_job_id; /* the first of its processes that ran in a Slurm job */
     uint64_t used;
     uint32_t weight;
     double entitled, measured;
@@ -32,6 +32,8 @@ static unsigned jobs_on(const struct grey_view *v, int d, struct job *jobs)
         if (j == n)
             jobs[n++] = (struct job){.run_id = p->run_id};
         struct job *x = &jobs[j];
+        if (!x->batch_job_id)
+            x->batch_job_id = p->batch_job_id;
         const struct grey_view_fair *f = &p->fair[d];
         double ent, meas;
         grey_fair_shares(v, i, d, &ent, &meas);
@@ -69,6 +71,9 @@ static void sample(struct metrics_out *o, const struct grey_view *v, int d, cons
     metrics_put(o, "%s{grey_run_id=\"", family_of[q].name);
     if (j->run_id)
         metrics_put(o, "%" PRIx64, j->run_id); /* hex, as grey-run writes GREY_RUN_ID and its report */
+    metrics_put(o, "\",slurm_job_id=\"");
+    if (j->batch_job_id)
+        metrics_put(o, "%" PRIu64, j->batch_job_id);
     metrics_put(o, "\",");
     metrics_gpu_labels(o, v, d);
     switch (q) {

@@ -114,7 +114,7 @@ check "the metrics carry the budget and the device total, with DCGM's GPU labels
 grep -Eqx "grey_device_vram_used_bytes\{$gpu_re\} 838860800" "$work/top.prom" && ok "device total in the metrics" \
     || fail "device total in the metrics"
 check "the holders' job (no grey-run: grey_run_id=\"\") holds their 800 MiB" \
-    grep -Eqx "grey_job_vram_used_bytes\{grey_run_id=\"\",$gpu_re\} 838860800" "$work/top.prom"
+    grep -Eqx "grey_job_vram_used_bytes\{grey_run_id=\"\",slurm_job_id=\"\",$gpu_re\} 838860800" "$work/top.prom"
 check "no per-process series, pid, user or command by default" \
     sh -c "! grep -Eq 'grey_process_|pid=|user=|command=|$HOLD' '$work/top.prom'"
 check "grey_build_info carries the version" grep -qx "grey_build_info{version=\"$(cat VERSION)\"} 1" "$work/top.prom"
@@ -227,13 +227,20 @@ check "grey-exporter --process-names without --per-process is a usage error" \
     sh -c "'$B/bin/grey-exporter' --process-names 2>/dev/null; [ \$? -eq 2 ]"
 echo "== 30 processes, each its own job: the series stay few without --per-process"
 L30=$work/thirty.ledger
-for i in $(seq 1 30); do hold "t$i" $MiB GREY_LEDGER="$L30" GREY_RUN_ID="$(printf '%x' $((0x100 + i)))"; done
+# Each its own grey-run, the first inside a Slurm job: its series carry the job's id.
+for i in $(seq 1 30); do
+    if [ $i = 1 ]; then slurm=(SLURM_JOB_ID=4242); else slurm=(); fi
+    hold "t$i" $MiB GREY_LEDGER="$L30" GREY_RUN_ID="$(printf '%x' $((0x100 + i)))" "${slurm[@]}"
+done
 got=0; for i in $(seq 1 30); do [ "$(status "t$i")" = ok ] && got=$((got + 1)); done
 [ "$got" -eq 30 ] && ok "30 processes hold 1 MiB each" || fail "only $got of 30 processes got their 1 MiB"
 "$TOP" --prometheus --ledger "$L30" >"$work/thirty.prom"
 series=$(grep -vc '^#' "$work/thirty.prom")
 [ "$series" -le 200 ] && ok "30 processes in 30 jobs: $series series (at most 200)" || fail "30 processes: $series series (over 200)"
 check "... and 30 jobs among them" sh -c "[ \$(grep -c '^grey_job_vram_used_bytes{' '$work/thirty.prom') -eq 30 ]"
+check "the job in Slurm is labelled with its SLURM_JOB_ID, the others with none" \
+    sh -c "grep -q '^grey_job_vram_used_bytes{grey_run_id=\"101\",slurm_job_id=\"4242\",' '$work/thirty.prom' &&
+           [ \$(grep -c '^grey_job_vram_used_bytes{[^}]*slurm_job_id=\"\",' '$work/thirty.prom') -eq 29 ]"
 "$TOP" --prometheus --per-process --ledger "$L30" >"$work/thirty-pp.prom"
 pp=$(grep -vc '^#' "$work/thirty-pp.prom")
 [ "$pp" -gt "$series" ] && ok "--per-process adds the processes' own ($pp series)" || fail "--per-process: $pp series"

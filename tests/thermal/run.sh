@@ -73,6 +73,7 @@ load b "$work/on.conf" "$F" "$U" --weight 1
 CUDA_VISIBLE_DEVICES=1 load c "$work/on.conf" "$F" "$U"
 sleep 9
 "$B/bin/grey-top" --once --json --ledger "$GREY_LEDGER" >"$work/top.json" 2>&1
+"$B/bin/grey-top" --prometheus --ledger "$GREY_LEDGER" >"$work/top.prom" 2>&1
 wait
 check "$F" <<'PY'
 import csv, sys
@@ -121,6 +122,12 @@ print(("ok" if g0 and g0["level"] in ("cool", "warm", "hot") and 50 <= g0["temp_
       f": grey-top --json shows GPU 0's thermal state: {g0}")
 print(("ok" if g1 and g1["level"] == "cool" and g1["ceiling_pct"] == 100 else "FAILED") + f": and GPU 1 cool, no ceiling: {g1}")
 PY
+# The same state in the metrics: GPU 0's temperature and level, GPU 1 cool with no ceiling.
+grep -Eq '^grey_device_temperature_celsius\{gpu="0",[^}]*\} (5[0-9]|6[0-9]|7[0-5])$' "$work/top.prom" &&
+    grep -Eq '^grey_device_thermal_level\{gpu="0",[^}]*dry_run="false"\} [012]$' "$work/top.prom" &&
+    grep -Eq '^grey_device_thermal_ceiling_ratio\{gpu="1",[^}]*\} 1$' "$work/top.prom" &&
+    ok "the metrics show each GPU's temperature, back-off level and the share imposed" ||
+    fail "thermal metrics: $(grep -E 'temperature|thermal' "$work/top.prom" | head -6)"
 grep -q "holding its processes to 50% of it together, this one (weight 3 of 4) to 37.5%" "$work/a.err" &&
     grep -q "its full share is back" "$work/a.err" &&
     grep -q "this one (weight 1 of 4) to 12.5%" "$work/b.err" &&
