@@ -107,6 +107,8 @@ typedef enum sim_mem_need {
 /* CUDA_SUCCESS when [ptr, ptr+n) lies inside one live allocation (or, for SIM_MEM_ANY, in none:
  * plain host memory); CUDA_ERROR_INVALID_VALUE otherwise. */
 CUresult sim_mem_check(CUdeviceptr ptr, size_t n, sim_mem_need need);
+/* [ptr, ptr+n) lies inside one live cuMemMap mapping (sim_vmm.c). */
+bool sim_vmm_mapped_range(CUdeviceptr ptr, size_t n);
 
 /* ------------------------------------------------------------------ handles (sim_handles.c) */
 /* Live opaque handles, so that bad ones are refused rather than dereferenced. take removes h and

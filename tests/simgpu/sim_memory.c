@@ -237,6 +237,8 @@ CUresult sim_mem_check(CUdeviceptr ptr, size_t n, sim_mem_need need)
     else
         ok = need == SIM_MEM_ANY && ptr != 0;
     pthread_mutex_unlock(&reg_lock);
+    if (!a && !ok)
+        ok = sim_vmm_mapped_range(ptr, n); /* VMM mappings are device memory too */
     return ok ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 

@@ -1,0 +1,38 @@
+/* Which virtual-memory (VMM) physical allocations are still mapped, vendor-neutral: CUDA's
+ * cuMemCreate/cuMemMap/cuMemUnmap/cuMemRelease and HIP's twins. The drivers keep physical memory
+ * alive until its handle is released AND its last mapping is unmapped (the CUDA driver API
+ * reference, cuMemRelease and cuMemUnmap), and the programming guide releases the handle right
+ * after mapping it. So the bytes counted at create stay counted until that same point: a
+ * release of a mapped handle only marks it, and the unmap that drops its last mapping gives the
+ * bytes back.
+ *
+ * Keys are the tracker keys of the handles (GREY_KEY_VMM, GREY_KEY_HIP_VMM); a handle grey never
+ * counted (imported from another process) may be mapped too: its key is simply not tracked, so
+ * untracking it moves nothing.
+ *
+ * The VMM calls are rare and slow in the driver, so the shims hold one lock across the whole
+ * create / map / unmap / release, driver call included: no handle value can then be freed and
+ * handed out again by the driver between the driver's decision and grey's. */
+#ifndef GREY_VMM_TABLE_H
+#define GREY_VMM_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+void grey_vmm_lock(void);
+void grey_vmm_unlock(void);
+
+/* Everything below is called with the lock held. */
+
+/* The handle key has at least one live mapping: releasing it now must not give its bytes back. */
+bool grey_vmm_mapped(uint64_t key);
+/* The handle key was released while mapped: its last unmap frees it. */
+void grey_vmm_mark_released(uint64_t key);
+/* A mapping of key at [va, va + size) that the driver made. -1 when out of memory (the mapping
+ * is then unknown to grey, and its memory goes back at the release, as if unmapped). */
+int grey_vmm_add_mapping(uint64_t va, uint64_t size, uint64_t key);
+/* After the driver unmapped [va, va + size): forgets the mappings inside it, and calls freed(key)
+ * for each released handle whose last mapping that was. */
+void grey_vmm_remove_range(uint64_t va, uint64_t size, void (*freed)(uint64_t key));
+
+#endif
