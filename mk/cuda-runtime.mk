@@ -41,3 +41,16 @@ cuda-runtime-tests: all $(CUDA_RT_BINS)
 	    bash tests/integration/cuda/run.sh $(CUDA_RT_BINS)
 
 EXTRA_CHECKS += cuda-runtime-tests
+
+# Pinned host memory and cudaFree(0) through the real runtime (tests/integration/cuda/rt_pinned.cu,
+# tests/integration/cuda/pinned_run.sh): pinned bytes are not VRAM, for the simulator or the cap.
+CUDA_RT_PINNED := $(CUDA_RT_DIR)/rt_pinned
+$(CUDA_RT_PINNED): tests/integration/cuda/rt_pinned.cu
+	@mkdir -p $(@D)
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $<
+
+.PHONY: cuda-pinned-tests
+cuda-pinned-tests: all $(CUDA_RT_PINNED)
+	@CUDA_HOME="$(CUDA_HOME)" bash tests/integration/cuda/pinned_run.sh $(CUDA_RT_PINNED)
+
+EXTRA_CHECKS += cuda-pinned-tests

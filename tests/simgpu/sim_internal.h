@@ -107,6 +107,14 @@ typedef enum sim_mem_need {
 /* CUDA_SUCCESS when [ptr, ptr+n) lies inside one live allocation (or, for SIM_MEM_ANY, in none:
  * plain host memory); CUDA_ERROR_INVALID_VALUE otherwise. */
 CUresult sim_mem_check(CUdeviceptr ptr, size_t n, sim_mem_need need);
+/* Pinned host memory in the registry (sim_memory.c), for sim_host_memory.c: allocated by the
+ * simulator with its CU_MEMHOSTALLOC_* flags, or the program's own memory registered with its
+ * CU_MEMHOSTREGISTER_* flags. find: the allocation containing p, its flags, which kind. */
+CUresult sim_mem_host_alloc(void **pp, size_t bytesize, unsigned flags);
+CUresult sim_mem_host_free(void *p);
+CUresult sim_mem_host_register(void *p, size_t bytesize, unsigned flags);
+CUresult sim_mem_host_unregister(void *p);
+bool sim_mem_host_find(const void *p, unsigned *flags, bool *registered);
 /* [ptr, ptr+n) lies inside one live cuMemMap mapping (sim_vmm.c). */
 bool sim_vmm_mapped_range(CUdeviceptr ptr, size_t n);
 

@@ -130,9 +130,16 @@ static const proc_entry table[] = {
     P("cuMemMap", 10020, cuMemMap),
     P("cuMemUnmap", 10020, cuMemUnmap),
     P("cuMemSetAccess", 10020, cuMemSetAccess),
+    /* pinned host memory (sim_host_memory.c) */
     P("cuMemAllocHost", 2000, cuMemAllocHost),
     P("cuMemAllocHost", 3020, cuMemAllocHost_v2),
     P("cuMemFreeHost", 2000, cuMemFreeHost),
+    P("cuMemHostAlloc", 2020, cuMemHostAlloc),
+    P("cuMemHostRegister", 4000, cuMemHostRegister),
+    P("cuMemHostRegister", 6050, cuMemHostRegister_v2),
+    P("cuMemHostUnregister", 4000, cuMemHostUnregister),
+    P("cuMemHostGetDevicePointer", 3020, cuMemHostGetDevicePointer_v2),
+    P("cuMemHostGetFlags", 2030, cuMemHostGetFlags),
 
     /* copies and memsets: _ptds for synchronous ones, _ptsz for those taking a stream */
     P("cuMemcpyHtoD", 3020, cuMemcpyHtoD_v2),
