@@ -115,6 +115,9 @@ CUresult sim_mem_host_free(void *p);
 CUresult sim_mem_host_register(void *p, size_t bytesize, unsigned flags);
 CUresult sim_mem_host_unregister(void *p);
 bool sim_mem_host_find(const void *p, unsigned *flags, bool *registered);
+/* With GREY_SIM_STUB_MISSING=1, a self-naming stub for an entry point the simulator lacks; else
+ * NULL (sim_missing.c). */
+void *sim_missing_stub(const char *symbol);
 /* [ptr, ptr+n) lies inside one live cuMemMap mapping (sim_vmm.c). */
 bool sim_vmm_mapped_range(CUdeviceptr ptr, size_t n);
 

@@ -9,6 +9,7 @@
  * As with modules, no image is parsed: every kernel name resolves. A library keeps one module
  * per context in which it has been used, made on first use, and the kernels it has handed out;
  * looking a name up twice returns the same CUkernel. cuLibraryUnload frees all of it. */
+#include "sim_fatbin.h"
 #include "sim_internal.h"
 
 #include <stdio.h>
@@ -35,12 +36,36 @@ struct CUkern_st {
     struct CUkern_st *next;
 };
 
+/* A global variable of the library's image (sim_fatbin.c), given device memory (zeroed: the
+ * image's initial values are not copied) the first time it is looked up. */
+typedef struct lib_global {
+    char *name;
+    size_t bytes;
+    uintptr_t dptr;
+    struct lib_global *next;
+} lib_global;
+
 struct CUlib_st {
     uint64_t magic;
-    pthread_mutex_t lock; /* guards kernels and modules */
+    pthread_mutex_t lock; /* guards kernels, modules and globals */
     struct CUkern_st *kernels;
     lib_module *modules;
+    lib_global *globals;
 };
+
+static void add_global(void *arg, const char *name, size_t bytes)
+{
+    CUlibrary lib = arg;
+    lib_global *g = calloc(1, sizeof *g);
+    if (!g || !(g->name = strdup(name))) {
+        free(g);
+        return;
+    }
+    g->bytes = bytes;
+    sim_trace("library %p: global %s, %zu bytes", (void *)lib, name, bytes);
+    g->next = lib->globals;
+    lib->globals = g;
+}
 
 static CUresult check_library(CUlibrary lib)
 {
@@ -104,6 +129,8 @@ CUresult CUDAAPI cuLibraryLoadData(CUlibrary *library, const void *code, CUjit_o
         return CUDA_ERROR_OUT_OF_MEMORY;
     lib->magic = SIM_LIBRARY_MAGIC;
     pthread_mutex_init(&lib->lock, NULL);
+    size_t globals = sim_image_globals(code, add_global, lib);
+    sim_trace("cuLibraryLoadData: %zu global variables in the image", globals);
     *library = lib;
     return CUDA_SUCCESS;
 }
@@ -133,6 +160,13 @@ CUresult CUDAAPI cuLibraryUnload(CUlibrary library)
     if (r != CUDA_SUCCESS)
         return r;
     library->magic = SIM_DEAD_MAGIC;
+    for (lib_global *g = library->globals, *next; g; g = next) {
+        next = g->next;
+        if (g->dptr)
+            sim_mem_free_device(g->dptr); /* already gone if its context was destroyed first */
+        free(g->name);
+        free(g);
+    }
     for (struct CUkern_st *k = library->kernels, *next; k; k = next) {
         next = k->next;
         k->magic = SIM_DEAD_MAGIC;
@@ -201,16 +235,33 @@ CUresult CUDAAPI cuLibraryGetKernelCount(unsigned int *count, CUlibrary lib)
     return CUDA_SUCCESS;
 }
 
-/* No image is parsed, so no global variable is known. */
+/* The variables the image's cubin declares (sim_fatbin.c); dptr and bytes are each optional, as
+ * for cuModuleGetGlobal. The memory is made in the context current at the first lookup. */
 CUresult CUDAAPI cuLibraryGetGlobal(CUdeviceptr *dptr, size_t *bytes, CUlibrary library,
                                     const char *name)
 {
-    (void)dptr;
-    (void)bytes;
     CUresult r = check_library(library);
     if (r != CUDA_SUCCESS)
         return r;
-    return name ? CUDA_ERROR_NOT_FOUND : CUDA_ERROR_INVALID_VALUE;
+    if (!name)
+        return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&library->lock);
+    lib_global *g = library->globals;
+    while (g && strcmp(g->name, name) != 0)
+        g = g->next;
+    if (!g) {
+        sim_trace("cuLibraryGetGlobal: no global %s in the library's image", name);
+        r = CUDA_ERROR_NOT_FOUND;
+    } else if (!g->dptr)
+        r = sim_mem_alloc_device(&g->dptr, g->bytes);
+    if (r == CUDA_SUCCESS) {
+        if (dptr)
+            *dptr = (CUdeviceptr)g->dptr;
+        if (bytes)
+            *bytes = g->bytes;
+    }
+    pthread_mutex_unlock(&library->lock);
+    return r;
 }
 
 CUresult CUDAAPI cuLibraryGetManaged(CUdeviceptr *dptr, size_t *bytes, CUlibrary library,

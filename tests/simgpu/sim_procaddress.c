@@ -255,6 +255,16 @@ static const proc_entry table[] = {
     P("cuKernelGetName", 12030, cuKernelGetName),
     P("cuKernelGetAttribute", 12000, cuKernelGetAttribute),
     P("cuKernelSetAttribute", 12000, cuKernelSetAttribute),
+
+    /* occupancy (sim_occupancy.c) */
+    P("cuOccupancyMaxActiveBlocksPerMultiprocessor", 6050, cuOccupancyMaxActiveBlocksPerMultiprocessor),
+    P("cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags", 7000,
+      cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags),
+    P("cuOccupancyMaxPotentialBlockSize", 6050, cuOccupancyMaxPotentialBlockSize),
+    P("cuOccupancyMaxPotentialBlockSizeWithFlags", 7000, cuOccupancyMaxPotentialBlockSizeWithFlags),
+    P("cuOccupancyAvailableDynamicSMemPerBlock", 10020, cuOccupancyAvailableDynamicSMemPerBlock),
+    P("cuOccupancyMaxActiveClusters", 11070, cuOccupancyMaxActiveClusters),
+    P("cuOccupancyMaxPotentialClusterSize", 11070, cuOccupancyMaxPotentialClusterSize),
     P("cuKernelSetCacheConfig", 12000, cuKernelSetCacheConfig),
 
     /* streams and events */
@@ -324,6 +334,11 @@ static CUresult lookup(const char *symbol, void **pfn, int cudaVersion, cuuint64
     if (!e) {
         sim_trace("cuGetProcAddress miss: %s version %d flags %llu%s", symbol, cudaVersion,
                   (unsigned long long)flags, known(symbol) ? " (version not sufficient)" : "");
+        if ((*pfn = sim_missing_stub(symbol)) != NULL) { /* GREY_SIM_STUB_MISSING=1 (sim_missing.c) */
+            if (status)
+                *status = CU_GET_PROC_ADDRESS_SUCCESS;
+            return CUDA_SUCCESS;
+        }
         return CUDA_ERROR_NOT_FOUND;
     }
     *pfn = e->fn;
