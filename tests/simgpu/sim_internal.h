@@ -115,6 +115,15 @@ CUresult sim_mem_host_free(void *p);
 CUresult sim_mem_host_register(void *p, size_t bytesize, unsigned flags);
 CUresult sim_mem_host_unregister(void *p);
 bool sim_mem_host_find(const void *p, unsigned *flags, bool *registered);
+/* The allocation containing p (sim_memory.c), for cuPointerGetAttribute: false when none. */
+typedef struct sim_mem_desc {
+    uintptr_t base;
+    size_t size;
+    CUcontext ctx;
+    CUdevice dev;
+    bool host; /* pinned or registered host memory */
+} sim_mem_desc;
+bool sim_mem_describe(uintptr_t p, sim_mem_desc *out);
 /* With GREY_SIM_STUB_MISSING=1, a self-naming stub for an entry point the simulator lacks; else
  * NULL (sim_missing.c). */
 void *sim_missing_stub(const char *symbol);

@@ -372,6 +372,17 @@ CUresult sim_mem_host_unregister(void *p)
     return CUDA_SUCCESS;
 }
 
+bool sim_mem_describe(uintptr_t p, sim_mem_desc *out)
+{
+    pthread_mutex_lock(&reg_lock);
+    const sim_alloc *a = p ? reg_find(p) : NULL;
+    if (a && p - a->base < a->size)
+        *out = (sim_mem_desc){.base = a->base, .size = a->size, .ctx = a->ctx, .dev = a->dev,
+                              .host = a->kind != ALLOC_DEVICE};
+    pthread_mutex_unlock(&reg_lock);
+    return a && p - a->base < a->size;
+}
+
 bool sim_mem_host_find(const void *p, unsigned *flags, bool *registered)
 {
     pthread_mutex_lock(&reg_lock);

@@ -168,3 +168,17 @@ CUresult CUDAAPI cuModuleGetFunction(CUfunction *hfunc, CUmodule hmod, const cha
     *hfunc = f;
     return CUDA_SUCCESS;
 }
+
+/* Module images are not read (cuLibraryGetGlobal reads library images: sim_fatbin.c), so a
+ * module has no global variable to find. */
+CUresult CUDAAPI cuModuleGetGlobal_v2(CUdeviceptr *dptr, size_t *bytes, CUmodule hmod, const char *name)
+{
+    (void)dptr;
+    (void)bytes;
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!hmod || hmod->magic != SIM_MODULE_MAGIC)
+        return CUDA_ERROR_INVALID_HANDLE;
+    return name ? CUDA_ERROR_NOT_FOUND : CUDA_ERROR_INVALID_VALUE;
+}

@@ -1,0 +1,55 @@
+/* 2D copies (cuMemcpy2D_v2, cuMemcpy2DUnaligned_v2, cuMemcpy2DAsync_v2): Height rows of
+ * WidthInBytes, each row a 1D copy through cuMemcpy / cuMemcpyAsync (sim_memcpy.c), so every row
+ * is range-checked and stream-ordered like any copy. Host, device and unified ends are
+ * supported; array ends are not (CUDA_ERROR_NOT_SUPPORTED): simulated arrays have no storage a
+ * copy could address. The reference requires each pitch to be at least WidthInBytes
+ * (CUDA_ERROR_INVALID_VALUE otherwise); a pitch of 0 with one row is taken as WidthInBytes. */
+#include "sim_internal.h"
+
+/* The address of byte (x, y) of one end, or 0 for an end the simulator cannot address. */
+static CUdeviceptr end_address(CUmemorytype type, const void *host, CUdeviceptr dev, size_t x, size_t y,
+                               size_t pitch)
+{
+    CUdeviceptr base;
+    switch (type) {
+    case CU_MEMORYTYPE_HOST: base = (CUdeviceptr)(uintptr_t)host; break;
+    case CU_MEMORYTYPE_DEVICE:
+    case CU_MEMORYTYPE_UNIFIED: base = dev; break;
+    default: return 0;
+    }
+    return base ? base + y * pitch + x : 0;
+}
+
+static CUresult copy_2d(const CUDA_MEMCPY2D *p, CUstream stream, bool async)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!p)
+        return CUDA_ERROR_INVALID_VALUE;
+    if (p->srcMemoryType == CU_MEMORYTYPE_ARRAY || p->dstMemoryType == CU_MEMORYTYPE_ARRAY)
+        return CUDA_ERROR_NOT_SUPPORTED;
+    size_t src_pitch = p->srcPitch ? p->srcPitch : (p->Height <= 1 ? p->WidthInBytes : 0);
+    size_t dst_pitch = p->dstPitch ? p->dstPitch : (p->Height <= 1 ? p->WidthInBytes : 0);
+    if (src_pitch < p->WidthInBytes || dst_pitch < p->WidthInBytes)
+        return CUDA_ERROR_INVALID_VALUE;
+    for (size_t row = 0; row < p->Height && p->WidthInBytes; row++) {
+        CUdeviceptr src = end_address(p->srcMemoryType, p->srcHost, p->srcDevice, p->srcXInBytes, p->srcY + row,
+                                      src_pitch);
+        CUdeviceptr dst = end_address(p->dstMemoryType, p->dstHost, p->dstDevice, p->dstXInBytes, p->dstY + row,
+                                      dst_pitch);
+        if (!src || !dst)
+            return CUDA_ERROR_INVALID_VALUE;
+        r = async ? cuMemcpyAsync(dst, src, p->WidthInBytes, stream) : cuMemcpy(dst, src, p->WidthInBytes);
+        if (r != CUDA_SUCCESS)
+            return r;
+    }
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuMemcpy2D_v2(const CUDA_MEMCPY2D *pCopy) { return copy_2d(pCopy, NULL, false); }
+CUresult CUDAAPI cuMemcpy2DUnaligned_v2(const CUDA_MEMCPY2D *pCopy) { return copy_2d(pCopy, NULL, false); }
+CUresult CUDAAPI cuMemcpy2DAsync_v2(const CUDA_MEMCPY2D *pCopy, CUstream hStream)
+{
+    return copy_2d(pCopy, hStream, true);
+}
