@@ -54,3 +54,21 @@ cuda-pinned-tests: all $(CUDA_RT_PINNED)
 	@CUDA_HOME="$(CUDA_HOME)" bash tests/integration/cuda/pinned_run.sh $(CUDA_RT_PINNED)
 
 EXTRA_CHECKS += cuda-pinned-tests
+
+# NVIDIA's libraries through the real runtime (tests/integration/cuda/rt_curand.cu, rt_cudnn.cu,
+# libs_run.sh): under grey-run --cap they work, and under a cap too small for their own device
+# memory they report their own allocation failure. cuDNN is in $(CUDA_HOME) on this machine.
+CUDA_RT_CURAND := $(CUDA_RT_DIR)/rt_curand
+CUDA_RT_CUDNN  := $(CUDA_RT_DIR)/rt_cudnn
+$(CUDA_RT_CURAND): tests/integration/cuda/rt_curand.cu
+	@mkdir -p $(@D)
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcurand
+$(CUDA_RT_CUDNN): tests/integration/cuda/rt_cudnn.cu
+	@mkdir -p $(@D)
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcudnn
+
+.PHONY: cuda-libs-tests
+cuda-libs-tests: all $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN)
+	@CUDA_HOME="$(CUDA_HOME)" bash tests/integration/cuda/libs_run.sh $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN)
+
+EXTRA_CHECKS += cuda-libs-tests
