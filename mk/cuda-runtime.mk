@@ -60,6 +60,10 @@ EXTRA_CHECKS += cuda-pinned-tests
 # memory they report their own allocation failure. cuDNN is in $(CUDA_HOME) on this machine.
 CUDA_RT_CURAND := $(CUDA_RT_DIR)/rt_curand
 CUDA_RT_CUDNN  := $(CUDA_RT_DIR)/rt_cudnn
+CUDA_RT_CUBLAS := $(CUDA_RT_DIR)/rt_cublas
+$(CUDA_RT_CUBLAS): tests/integration/cuda/rt_cublas.cu
+	@mkdir -p $(@D)
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcublas
 $(CUDA_RT_CURAND): tests/integration/cuda/rt_curand.cu
 	@mkdir -p $(@D)
 	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcurand
@@ -68,7 +72,8 @@ $(CUDA_RT_CUDNN): tests/integration/cuda/rt_cudnn.cu
 	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcudnn
 
 .PHONY: cuda-libs-tests
-cuda-libs-tests: all $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN)
-	@CUDA_HOME="$(CUDA_HOME)" bash tests/integration/cuda/libs_run.sh $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN)
+cuda-libs-tests: all $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN) $(CUDA_RT_CUBLAS)
+	@CUDA_HOME="$(CUDA_HOME)" bash tests/integration/cuda/libs_run.sh $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN) \
+	    $(CUDA_RT_CUBLAS)
 
 EXTRA_CHECKS += cuda-libs-tests

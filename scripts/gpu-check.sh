@@ -30,7 +30,7 @@ fi
 have_nvcc=0
 if [ -x "$CUDA_HOME/bin/nvcc" ]; then
     if make -j"$jobs" NVCC="$CUDA_HOME/bin/nvcc" "$B/tests/cuda/rt_basic" "$B/tests/cuda/rt_pinned" \
-        "$B/tests/cuda/rt_curand" "$B/tests/cuda/rt_cudnn" >>"$B/gpu-check-build.log" 2>&1; then
+        "$B/tests/cuda/rt_curand" "$B/tests/cuda/rt_cudnn" "$B/tests/cuda/rt_cublas" >>"$B/gpu-check-build.log" 2>&1; then
         have_nvcc=1
     else
         echo "gpu-check: the nvcc programs did not build (see $B/gpu-check-build.log); their suites fail" >&2
@@ -93,7 +93,9 @@ if [ "$have_nvcc" -eq 1 ]; then
     run "rt_curand small" '^rt_curand: ok$' 128KiB -- "$B/tests/cuda/rt_curand" small
     run "rt_cudnn fits" '^rt_cudnn: ok$' 256MiB -- "$B/tests/cuda/rt_cudnn" fits
     run "rt_cudnn small" '^rt_cudnn: ok$' 4KiB -- "$B/tests/cuda/rt_cudnn" small
+    run "rt_cublas fits" '^rt_cublas: ok$' 256MiB -- "$B/tests/cuda/rt_cublas" fits
+    run "rt_cublas small" '^rt_cublas: ok$' 1MiB -- "$B/tests/cuda/rt_cublas" small
 fi
-suite "libraries (cuRAND, cuDNN under a cap)"
+suite "libraries (cuRAND, cuDNN, cuBLAS under a cap)"
 
 [ "$failed_suites" -eq 0 ]

@@ -293,6 +293,15 @@ static const proc_entry table[] = {
     P("cuGraphExecKernelNodeSetParams", 10010, cuGraphExecKernelNodeSetParams),
     P("cuGraphExecKernelNodeSetParams", 12000, cuGraphExecKernelNodeSetParams_v2),
 
+    /* context limits and preferences (sim_ctx_limits.c) */
+    P("cuCtxGetLimit", 3010, cuCtxGetLimit),
+    P("cuCtxSetLimit", 3010, cuCtxSetLimit),
+    P("cuCtxGetCacheConfig", 3020, cuCtxGetCacheConfig),
+    P("cuCtxSetCacheConfig", 3020, cuCtxSetCacheConfig),
+    P("cuCtxGetSharedMemConfig", 4020, cuCtxGetSharedMemConfig),
+    P("cuCtxSetSharedMemConfig", 4020, cuCtxSetSharedMemConfig),
+    P("cuFuncSetSharedMemConfig", 4020, cuFuncSetSharedMemConfig),
+
     /* occupancy (sim_occupancy.c) */
     P("cuOccupancyMaxActiveBlocksPerMultiprocessor", 6050, cuOccupancyMaxActiveBlocksPerMultiprocessor),
     P("cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags", 7000,

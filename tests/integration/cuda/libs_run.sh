@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # NVIDIA's libraries on the simulated driver (make cuda-libs-tests):
-#   libs_run.sh RT_CURAND RT_CUDNN   (from the repository root, after make)
+#   libs_run.sh RT_CURAND RT_CUDNN RT_CUBLAS   (from the repository root, after make)
 # Each program runs under grey-run --cap 256MiB (everything succeeds) and under a cap too small
 # for the library's own device memory (the library's own allocation-failure status, no crash).
-# cuBLAS and cuFFT are not here yet: on the simulator cublasCreate still fails with
-# CUBLAS_STATUS_INTERNAL_ERROR and cufftPlan1d with CUFFT_INTERNAL_ERROR (README, "CUDA runtime
-# on the simulator").
+# cuBLAS is checked up to its handle (cublasSgemm still answers CUBLAS_STATUS_NOT_SUPPORTED on
+# the simulator) and cuFFT not at all (cufftPlan1d: CUFFT_INTERNAL_ERROR); see
+# docs/cuda-runtime-on-simgpu.md.
 set -uo pipefail
 
 root=$(pwd)
@@ -32,4 +32,6 @@ check rt_curand 256MiB "$1" fits
 check rt_curand 128KiB "$1" small   # the 64 KiB output fits, the generator's state does not
 check rt_cudnn 256MiB "$2" fits
 check rt_cudnn 4KiB "$2" small      # the handle's 24.8 KiB do not fit
+check rt_cublas 256MiB "$3" fits
+check rt_cublas 1MiB "$3" small     # the 64 MiB workspace does not fit
 finish "cuda library tests"
