@@ -232,6 +232,8 @@ CUgraph sim_capture_graph(sim_timeline *tl);
 const void *sim_table_rt_interface(void);    /* sim_rt_interface.c */
 const void *sim_table_ctx_storage(void);     /* sim_ctx_storage.c */
 const void *sim_table_integrity(void);       /* sim_integrity.c */
+const void *sim_table_fft(void);             /* sim_fft_table.c */
+const void *sim_table_fft2(void);            /* sim_fft_table.c */
 const void *sim_table_tools_tls(void);       /* sim_small_tables.c */
 const void *sim_table_tools_hooks(void);     /* sim_small_tables.c */
 const void *sim_table_ctx_checks(void);      /* sim_small_tables.c */
