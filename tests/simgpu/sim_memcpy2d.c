@@ -53,3 +53,24 @@ CUresult CUDAAPI cuMemcpy2DAsync_v2(const CUDA_MEMCPY2D *pCopy, CUstream hStream
 {
     return copy_2d(pCopy, hStream, true);
 }
+
+/* cuMemsetD2D8: Height rows of Width bytes, dstPitch apart, each a cuMemsetD8 (range-checked,
+ * ordered like any memset). */
+static CUresult memset_2d(CUdeviceptr dst, size_t pitch, unsigned char uc, size_t width, size_t height, CUstream s,
+                          bool async)
+{
+    if (height > 1 && pitch < width)
+        return CUDA_ERROR_INVALID_VALUE;
+    for (size_t row = 0; row < height && width; row++) {
+        CUresult r = async ? cuMemsetD8Async(dst + row * pitch, uc, width, s) : cuMemsetD8_v2(dst + row * pitch, uc, width);
+        if (r != CUDA_SUCCESS)
+            return r;
+    }
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuMemsetD2D8_v2(CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height)
+{ return memset_2d(dstDevice, dstPitch, uc, Width, Height, NULL, false); }
+CUresult CUDAAPI cuMemsetD2D8Async(CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width,
+                                   size_t Height, CUstream hStream)
+{ return memset_2d(dstDevice, dstPitch, uc, Width, Height, hStream, true); }

@@ -58,3 +58,28 @@ CUresult CUDAAPI cuCtxDisablePeerAccess(CUcontext peerContext)
         return r;
     return peerContext ? CUDA_ERROR_PEER_ACCESS_NOT_ENABLED : CUDA_ERROR_INVALID_HANDLE;
 }
+
+/* Copies between two contexts' memory: all of it is host memory here, so a peer copy is a
+ * unified copy once both contexts are known to be live (the reference: CUDA_ERROR_INVALID_CONTEXT
+ * otherwise). Peer access need not be enabled for these, as the reference says. */
+CUresult CUDAAPI cuMemcpyPeer(CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice,
+                              CUcontext srcContext, size_t ByteCount)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (sim_ctx_check(dstContext) != CUDA_SUCCESS || sim_ctx_check(srcContext) != CUDA_SUCCESS)
+        return CUDA_ERROR_INVALID_CONTEXT;
+    return cuMemcpy(dstDevice, srcDevice, ByteCount);
+}
+
+CUresult CUDAAPI cuMemcpyPeerAsync(CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice,
+                                   CUcontext srcContext, size_t ByteCount, CUstream hStream)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (sim_ctx_check(dstContext) != CUDA_SUCCESS || sim_ctx_check(srcContext) != CUDA_SUCCESS)
+        return CUDA_ERROR_INVALID_CONTEXT;
+    return cuMemcpyAsync(dstDevice, srcDevice, ByteCount, hStream);
+}

@@ -19,6 +19,8 @@
  * behaves, and what grey's hook relies on to find the real functions). */
 #include "sim_internal.h"
 
+#include <cudaProfiler.h>
+
 #include <string.h>
 
 typedef struct proc_entry {
@@ -301,6 +303,33 @@ static const proc_entry table[] = {
     P("cuCtxGetSharedMemConfig", 4020, cuCtxGetSharedMemConfig),
     P("cuCtxSetSharedMemConfig", 4020, cuCtxSetSharedMemConfig),
     P("cuFuncSetSharedMemConfig", 4020, cuFuncSetSharedMemConfig),
+
+    /* stream properties and host functions (sim_stream_event.c), fixed answers (sim_small_calls.c),
+     * 2D memsets (sim_memcpy2d.c), peer copies (sim_peer.c) */
+    P("cuStreamGetFlags", 5050, cuStreamGetFlags),
+    PT("cuStreamGetFlags", 7000, cuStreamGetFlags_ptsz),
+    P("cuStreamGetPriority", 5050, cuStreamGetPriority),
+    PT("cuStreamGetPriority", 7000, cuStreamGetPriority_ptsz),
+    P("cuStreamGetId", 12000, cuStreamGetId),
+    PT("cuStreamGetId", 12000, cuStreamGetId_ptsz),
+    P("cuStreamGetDevice", 12080, cuStreamGetDevice),
+    PT("cuStreamGetDevice", 12080, cuStreamGetDevice_ptsz),
+    P("cuEventRecordWithFlags", 11010, cuEventRecordWithFlags),
+    PT("cuEventRecordWithFlags", 11010, cuEventRecordWithFlags_ptsz),
+    P("cuLaunchHostFunc", 10000, cuLaunchHostFunc),
+    PT("cuLaunchHostFunc", 10000, cuLaunchHostFunc_ptsz),
+    P("cuStreamAddCallback", 5000, cuStreamAddCallback),
+    PT("cuStreamAddCallback", 7000, cuStreamAddCallback_ptsz),
+    P("cuProfilerInitialize", 4000, cuProfilerInitialize),
+    P("cuProfilerStart", 4000, cuProfilerStart),
+    P("cuProfilerStop", 4000, cuProfilerStop),
+    P("cuCtxResetPersistingL2Cache", 11000, cuCtxResetPersistingL2Cache),
+    P("cuFlushGPUDirectRDMAWrites", 11030, cuFlushGPUDirectRDMAWrites),
+    P("cuDeviceGetTexture1DLinearMaxWidth", 11010, cuDeviceGetTexture1DLinearMaxWidth),
+    P("cuMemsetD2D8", 3020, cuMemsetD2D8_v2),
+    P("cuMemsetD2D8Async", 3020, cuMemsetD2D8Async),
+    P("cuMemcpyPeer", 4000, cuMemcpyPeer),
+    P("cuMemcpyPeerAsync", 4000, cuMemcpyPeerAsync),
 
     /* occupancy (sim_occupancy.c) */
     P("cuOccupancyMaxActiveBlocksPerMultiprocessor", 6050, cuOccupancyMaxActiveBlocksPerMultiprocessor),
