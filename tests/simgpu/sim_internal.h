@@ -124,6 +124,9 @@ typedef struct sim_mem_desc {
     bool host; /* pinned or registered host memory */
 } sim_mem_desc;
 bool sim_mem_describe(uintptr_t p, sim_mem_desc *out);
+/* The answer of an entry point the simulator has but does not model (sim_unmodelled_*.c):
+ * traced, CUDA_ERROR_NOT_SUPPORTED (sim_missing.c). */
+CUresult sim_not_modelled(const char *name);
 /* With GREY_SIM_STUB_MISSING=1, a self-naming stub for an entry point the simulator lacks; else
  * NULL (sim_missing.c). */
 void *sim_missing_stub(const char *symbol);

@@ -36,6 +36,15 @@ STUB64(0) STUB64(1) STUB64(2) STUB64(3) STUB64(4) STUB64(5) STUB64(6) STUB64(7)
 static CUresult (*const stubs[SLOTS])(void) = {REF64(0) REF64(1) REF64(2) REF64(3) REF64(4) REF64(5) REF64(6)
                                                    REF64(7)};
 
+CUresult sim_not_modelled(const char *name)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    sim_trace("%s: not modelled by the simulator, CUDA_ERROR_NOT_SUPPORTED", name);
+    return CUDA_ERROR_NOT_SUPPORTED;
+}
+
 static bool stub_missing_on(void)
 {
     const char *v = getenv("GREY_SIM_STUB_MISSING");

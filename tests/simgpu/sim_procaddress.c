@@ -18,6 +18,7 @@
  * returns, even when a preloaded library exports the same name (which is how the real driver
  * behaves, and what grey's hook relies on to find the real functions). */
 #include "sim_internal.h"
+#include "sim_unmodelled.h"
 
 #include <cudaProfiler.h>
 
@@ -330,6 +331,9 @@ static const proc_entry table[] = {
     P("cuMemsetD2D8Async", 3020, cuMemsetD2D8Async),
     P("cuMemcpyPeer", 4000, cuMemcpyPeer),
     P("cuMemcpyPeerAsync", 4000, cuMemcpyPeerAsync),
+
+    /* present but not modelled: CUDA_ERROR_NOT_SUPPORTED (sim_unmodelled_*.c) */
+#include "sim_unmodelled_rows.h"
 
     /* occupancy (sim_occupancy.c) */
     P("cuOccupancyMaxActiveBlocksPerMultiprocessor", 6050, cuOccupancyMaxActiveBlocksPerMultiprocessor),
