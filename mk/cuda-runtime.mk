@@ -61,6 +61,10 @@ EXTRA_CHECKS += cuda-pinned-tests
 CUDA_RT_CURAND := $(CUDA_RT_DIR)/rt_curand
 CUDA_RT_CUDNN  := $(CUDA_RT_DIR)/rt_cudnn
 CUDA_RT_CUBLAS := $(CUDA_RT_DIR)/rt_cublas
+CUDA_RT_SYMBOL := $(CUDA_RT_DIR)/rt_symbol
+$(CUDA_RT_SYMBOL): tests/integration/cuda/rt_symbol.cu
+	@mkdir -p $(@D)
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $<
 $(CUDA_RT_CUBLAS): tests/integration/cuda/rt_cublas.cu
 	@mkdir -p $(@D)
 	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcublas
@@ -72,8 +76,8 @@ $(CUDA_RT_CUDNN): tests/integration/cuda/rt_cudnn.cu
 	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcudnn
 
 .PHONY: cuda-libs-tests
-cuda-libs-tests: all $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN) $(CUDA_RT_CUBLAS)
+cuda-libs-tests: all $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN) $(CUDA_RT_CUBLAS) $(CUDA_RT_SYMBOL)
 	@CUDA_HOME="$(CUDA_HOME)" bash tests/integration/cuda/libs_run.sh $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN) \
-	    $(CUDA_RT_CUBLAS)
+	    $(CUDA_RT_CUBLAS) $(CUDA_RT_SYMBOL)
 
 EXTRA_CHECKS += cuda-libs-tests
