@@ -17,14 +17,42 @@ struct vmm_handle {
     bool released;
 };
 
-static pthread_mutex_t vmm_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t vmm_mutex;
+static pthread_once_t vmm_once = PTHREAD_ONCE_INIT;
 static struct vmm_mapping *mappings;
 static size_t mapping_count, mapping_cap;
 static struct vmm_handle *handles;
 static size_t handle_count, handle_cap;
 
-void grey_vmm_lock(void) { pthread_mutex_lock(&vmm_mutex); }
+static void vmm_mutex_init(void)
+{
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&vmm_mutex, &attr);
+    pthread_mutexattr_destroy(&attr);
+}
+
+void grey_vmm_lock(void)
+{
+    pthread_once(&vmm_once, vmm_mutex_init);
+    pthread_mutex_lock(&vmm_mutex);
+}
+
 void grey_vmm_unlock(void) { pthread_mutex_unlock(&vmm_mutex); }
+
+void grey_vmm_fork_prepare(void) { grey_vmm_lock(); }
+void grey_vmm_fork_parent(void) { grey_vmm_unlock(); }
+
+void grey_vmm_fork_child(void)
+{
+    free(mappings);
+    free(handles);
+    mappings = NULL;
+    handles = NULL;
+    mapping_count = mapping_cap = handle_count = handle_cap = 0;
+    vmm_mutex_init(); /* the forking thread held it; a fresh one is simpler than unlocking */
+}
 
 static struct vmm_handle *handle_of(uint64_t key)
 {

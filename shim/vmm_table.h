@@ -12,7 +12,9 @@
  *
  * The VMM calls are rare and slow in the driver, so the shims hold one lock across the whole
  * create / map / unmap / release, driver call included: no handle value can then be freed and
- * handed out again by the driver between the driver's decision and grey's. */
+ * handed out again by the driver between the driver's decision and grey's. The lock is
+ * recursive, so a driver that reached its own exported VMM functions (through grey's) from
+ * inside one would not deadlock. */
 #ifndef GREY_VMM_TABLE_H
 #define GREY_VMM_TABLE_H
 
@@ -21,6 +23,13 @@
 
 void grey_vmm_lock(void);
 void grey_vmm_unlock(void);
+
+/* fork (preload/init.c): the lock is taken around the fork, so no child inherits it held; the
+ * child starts with an empty table, as it forgets its parent's buffers (a CUDA or HIP process's
+ * mappings are of no use in its child). */
+void grey_vmm_fork_prepare(void);
+void grey_vmm_fork_parent(void);
+void grey_vmm_fork_child(void);
 
 /* Everything below is called with the lock held. */
 
