@@ -1,6 +1,6 @@
 /* 2D copies (cuMemcpy2D_v2, cuMemcpy2DUnaligned_v2, cuMemcpy2DAsync_v2): Height rows of
- * WidthInBytes, each row a 1D copy through cuMemcpy / cuMemcpyAsync (sim_memcpy.c), so every row
- * is range-checked and stream-ordered like any copy. Host, device and unified ends are
+ * WidthInBytes, each row a 1D copy of the ends' kinds (sim_memcpy.c), so every row is
+ * range-checked and stream-ordered like any copy. Host, device and unified ends are
  * supported; array ends are not (CUDA_ERROR_NOT_SUPPORTED): simulated arrays have no storage a
  * copy could address. The reference requires each pitch to be at least WidthInBytes
  * (CUDA_ERROR_INVALID_VALUE otherwise); a pitch of 0 with one row is taken as WidthInBytes. */
@@ -18,6 +18,24 @@ static CUdeviceptr end_address(CUmemorytype type, const void *host, CUdeviceptr 
     default: return 0;
     }
     return base ? base + y * pitch + x : 0;
+}
+
+/* One row, through the 1D copy of the ends' kinds, so that a device end is checked against its
+ * allocation (a unified copy would take an address past it for host memory). */
+static CUresult copy_row(CUmemorytype dt, CUdeviceptr dst, CUmemorytype st, CUdeviceptr src, size_t n, CUstream s,
+                         bool async)
+{
+    bool dd = dt == CU_MEMORYTYPE_DEVICE, sd = st == CU_MEMORYTYPE_DEVICE;
+    bool dh = dt == CU_MEMORYTYPE_HOST, sh = st == CU_MEMORYTYPE_HOST;
+    void *dst_host = (void *)(uintptr_t)dst;
+    const void *src_host = (const void *)(uintptr_t)src;
+    if (dd && sh)
+        return async ? cuMemcpyHtoDAsync_v2(dst, src_host, n, s) : cuMemcpyHtoD_v2(dst, src_host, n);
+    if (dh && sd)
+        return async ? cuMemcpyDtoHAsync_v2(dst_host, src, n, s) : cuMemcpyDtoH_v2(dst_host, src, n);
+    if (dd && sd)
+        return async ? cuMemcpyDtoDAsync_v2(dst, src, n, s) : cuMemcpyDtoD_v2(dst, src, n);
+    return async ? cuMemcpyAsync(dst, src, n, s) : cuMemcpy(dst, src, n); /* host or unified ends */
 }
 
 static CUresult copy_2d(const CUDA_MEMCPY2D *p, CUstream stream, bool async)
@@ -40,7 +58,7 @@ static CUresult copy_2d(const CUDA_MEMCPY2D *p, CUstream stream, bool async)
                                       dst_pitch);
         if (!src || !dst)
             return CUDA_ERROR_INVALID_VALUE;
-        r = async ? cuMemcpyAsync(dst, src, p->WidthInBytes, stream) : cuMemcpy(dst, src, p->WidthInBytes);
+        r = copy_row(p->dstMemoryType, dst, p->srcMemoryType, src, p->WidthInBytes, stream, async);
         if (r != CUDA_SUCCESS)
             return r;
     }

@@ -60,7 +60,7 @@ CUresult CUDAAPI cuCtxDisablePeerAccess(CUcontext peerContext)
 }
 
 /* Copies between two contexts' memory: all of it is host memory here, so a peer copy is a
- * unified copy once both contexts are known to be live (the reference: CUDA_ERROR_INVALID_CONTEXT
+ * device-to-device copy once both contexts are known to be live (the reference: CUDA_ERROR_INVALID_CONTEXT
  * otherwise). Peer access need not be enabled for these, as the reference says. */
 CUresult CUDAAPI cuMemcpyPeer(CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice,
                               CUcontext srcContext, size_t ByteCount)
@@ -70,7 +70,7 @@ CUresult CUDAAPI cuMemcpyPeer(CUdeviceptr dstDevice, CUcontext dstContext, CUdev
         return r;
     if (sim_ctx_check(dstContext) != CUDA_SUCCESS || sim_ctx_check(srcContext) != CUDA_SUCCESS)
         return CUDA_ERROR_INVALID_CONTEXT;
-    return cuMemcpy(dstDevice, srcDevice, ByteCount);
+    return cuMemcpyDtoD_v2(dstDevice, srcDevice, ByteCount);
 }
 
 CUresult CUDAAPI cuMemcpyPeerAsync(CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice,
@@ -81,5 +81,5 @@ CUresult CUDAAPI cuMemcpyPeerAsync(CUdeviceptr dstDevice, CUcontext dstContext, 
         return r;
     if (sim_ctx_check(dstContext) != CUDA_SUCCESS || sim_ctx_check(srcContext) != CUDA_SUCCESS)
         return CUDA_ERROR_INVALID_CONTEXT;
-    return cuMemcpyAsync(dstDevice, srcDevice, ByteCount, hStream);
+    return cuMemcpyDtoDAsync_v2(dstDevice, srcDevice, ByteCount, hStream);
 }
