@@ -9,6 +9,9 @@
 # test programs (nvcc ones too when nvcc is there), runs them on the real driver (build/sim is
 # never on the library path) and prints one line per suite, "NAME: N passed, N failed", then
 # exits 0 only when no suite failed. Needs about 1 GiB of free device memory on GPU 0.
+#
+# GPU_CHECK_ON_SIM=1 runs the same checks on the simulated driver instead (build/sim first on the
+# library path, an 80 GiB simulated GPU): a test of this script itself on a machine without a GPU.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
@@ -16,13 +19,20 @@ root=$(pwd)
 B=$root/build
 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
 
-if [ ! -e /dev/nvidia0 ] || ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then
+on_sim=${GPU_CHECK_ON_SIM:-0}
+if [ "$on_sim" != 1 ] &&
+    { [ ! -e /dev/nvidia0 ] || ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; }; then
     echo "gpu-check: no NVIDIA GPU on this machine (/dev/nvidia0 or nvidia-smi -L missing); nothing was run" >&2
     exit 2
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
-echo "gpu-check: $(nvidia-smi -L | head -1)"
+if [ "$on_sim" = 1 ]; then
+    jobs=2
+    echo "gpu-check: GPU_CHECK_ON_SIM=1, on the simulated driver"
+else
+    echo "gpu-check: $(nvidia-smi -L | head -1)"
+fi
 if ! make -j"$jobs" all "$B/tests/integration/prog_families" "$B/tests/integration/prog_vmm_release" >"$B/gpu-check-build.log" 2>&1; then
     echo "gpu-check: the build failed, see $B/gpu-check-build.log" >&2
     exit 1
@@ -30,7 +40,7 @@ fi
 have_nvcc=0
 if [ -x "$CUDA_HOME/bin/nvcc" ]; then
     if make -j"$jobs" NVCC="$CUDA_HOME/bin/nvcc" "$B/tests/cuda/rt_basic" "$B/tests/cuda/rt_pinned" \
-        "$B/tests/cuda/rt_curand" "$B/tests/cuda/rt_cudnn" "$B/tests/cuda/rt_cublas" >>"$B/gpu-check-build.log" 2>&1; then
+        "$B/tests/cuda/rt_curand" "$B/tests/cuda/rt_cudnn" "$B/tests/cuda/rt_cublas" "$B/tests/cuda/rt_symbol" >>"$B/gpu-check-build.log" 2>&1; then
         have_nvcc=1
     else
         echo "gpu-check: the nvcc programs did not build (see $B/gpu-check-build.log); their suites fail" >&2
@@ -41,7 +51,14 @@ work=$(mktemp -d /tmp/grey-gpucheck.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export GREY_LEDGER=$work/ledger
 export LD_LIBRARY_PATH=$CUDA_HOME/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+if [ "$on_sim" = 1 ]; then
+    export LD_LIBRARY_PATH=$B/sim:$LD_LIBRARY_PATH GREY_SIM_VRAM=80GiB
+fi
 unset GREY_CAP GREY_PLAN LD_PRELOAD LD_AUDIT
+# A real context costs hundreds of MiB, which grey would count against these small caps (README,
+# cuDevicePrimaryCtxRetain); the checks are about the programs' own allocations, as on the
+# simulator, so the context is counted as nothing.
+export GREY_CONTEXT_OVERHEAD=0
 CAP=$((512 << 20))
 failed_suites=0
 passed=0 failed=0
@@ -87,6 +104,11 @@ if [ "$have_nvcc" -eq 1 ]; then
     run "rt_pinned: pinned host memory is not counted" '^rt_pinned: ok$' 256MiB -- "$B/tests/cuda/rt_pinned" $((256 << 20))
 fi
 suite "pinned (cudaFree(0), cudaMallocHost, cudaHostRegister)"
+
+if [ "$have_nvcc" -eq 1 ]; then
+    run "rt_symbol: __device__ and __constant__ variables" '^rt_symbol: ok$' 256MiB -- "$B/tests/cuda/rt_symbol"
+fi
+suite "symbols (cudaMemcpyToSymbol and friends)"
 
 if [ "$have_nvcc" -eq 1 ]; then
     run "rt_curand fits" '^rt_curand: ok$' 256MiB -- "$B/tests/cuda/rt_curand" fits
