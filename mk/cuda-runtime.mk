@@ -62,9 +62,15 @@ CUDA_RT_CURAND := $(CUDA_RT_DIR)/rt_curand
 CUDA_RT_CUDNN  := $(CUDA_RT_DIR)/rt_cudnn
 CUDA_RT_CUBLAS := $(CUDA_RT_DIR)/rt_cublas
 CUDA_RT_SYMBOL := $(CUDA_RT_DIR)/rt_symbol
+CUDA_RT_MODULE := $(CUDA_RT_DIR)/module_globals.fatbin
 $(CUDA_RT_SYMBOL): tests/integration/cuda/rt_symbol.cu
 	@mkdir -p $(@D)
-	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $<
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcuda
+# A cubin for sm_90 (read by the simulator) and PTX for any later GPU (JIT on real hardware).
+$(CUDA_RT_MODULE): tests/integration/cuda/module_globals.cu
+	@mkdir -p $(@D)
+	$(call q,NVCC)$(NVCC) -fatbin -gencode arch=compute_90,code=sm_90 -gencode arch=compute_75,code=compute_75 \
+	    -o $@ $<
 $(CUDA_RT_CUBLAS): tests/integration/cuda/rt_cublas.cu
 	@mkdir -p $(@D)
 	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcublas
@@ -76,8 +82,8 @@ $(CUDA_RT_CUDNN): tests/integration/cuda/rt_cudnn.cu
 	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcudnn
 
 .PHONY: cuda-libs-tests
-cuda-libs-tests: all $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN) $(CUDA_RT_CUBLAS) $(CUDA_RT_SYMBOL)
+cuda-libs-tests: all $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN) $(CUDA_RT_CUBLAS) $(CUDA_RT_SYMBOL) $(CUDA_RT_MODULE)
 	@CUDA_HOME="$(CUDA_HOME)" bash tests/integration/cuda/libs_run.sh $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN) \
-	    $(CUDA_RT_CUBLAS) $(CUDA_RT_SYMBOL)
+	    $(CUDA_RT_CUBLAS) $(CUDA_RT_SYMBOL) $(CUDA_RT_MODULE)
 
 EXTRA_CHECKS += cuda-libs-tests

@@ -40,7 +40,7 @@ fi
 have_nvcc=0
 if [ -x "$CUDA_HOME/bin/nvcc" ]; then
     if make -j"$jobs" NVCC="$CUDA_HOME/bin/nvcc" "$B/tests/cuda/rt_basic" "$B/tests/cuda/rt_pinned" \
-        "$B/tests/cuda/rt_curand" "$B/tests/cuda/rt_cudnn" "$B/tests/cuda/rt_cublas" "$B/tests/cuda/rt_symbol" >>"$B/gpu-check-build.log" 2>&1; then
+        "$B/tests/cuda/rt_curand" "$B/tests/cuda/rt_cudnn" "$B/tests/cuda/rt_cublas" "$B/tests/cuda/rt_symbol" "$B/tests/cuda/module_globals.fatbin" >>"$B/gpu-check-build.log" 2>&1; then
         have_nvcc=1
     else
         echo "gpu-check: the nvcc programs did not build (see $B/gpu-check-build.log); their suites fail" >&2
@@ -106,7 +106,8 @@ fi
 suite "pinned (cudaFree(0), cudaMallocHost, cudaHostRegister)"
 
 if [ "$have_nvcc" -eq 1 ]; then
-    run "rt_symbol: __device__ and __constant__ variables" '^rt_symbol: ok$' 256MiB -- "$B/tests/cuda/rt_symbol"
+    run "rt_symbol: __device__ and __constant__ variables" '^rt_symbol: ok$' 256MiB -- "$B/tests/cuda/rt_symbol" \
+        "$B/tests/cuda/module_globals.fatbin"
 fi
 suite "symbols (cudaMemcpyToSymbol and friends)"
 

@@ -9,7 +9,7 @@
  * As with modules, no image is parsed: every kernel name resolves. A library keeps one module
  * per context in which it has been used, made on first use, and the kernels it has handed out;
  * looking a name up twice returns the same CUkernel. cuLibraryUnload frees all of it. */
-#include "sim_fatbin.h"
+#include "sim_globals.h"
 #include "sim_internal.h"
 
 #include <stdio.h>
@@ -36,36 +36,13 @@ struct CUkern_st {
     struct CUkern_st *next;
 };
 
-/* A global variable of the library's image (sim_fatbin.c), given device memory (zeroed: the
- * image's initial values are not copied) the first time it is looked up. */
-typedef struct lib_global {
-    char *name;
-    size_t bytes;
-    uintptr_t dptr;
-    struct lib_global *next;
-} lib_global;
-
 struct CUlib_st {
     uint64_t magic;
     pthread_mutex_t lock; /* guards kernels, modules and globals */
     struct CUkern_st *kernels;
     lib_module *modules;
-    lib_global *globals;
+    sim_globals globals; /* the image's variables (sim_globals.h) */
 };
-
-static void add_global(void *arg, const char *name, size_t bytes)
-{
-    CUlibrary lib = arg;
-    lib_global *g = calloc(1, sizeof *g);
-    if (!g || !(g->name = strdup(name))) {
-        free(g);
-        return;
-    }
-    g->bytes = bytes;
-    sim_trace("library %p: global %s, %zu bytes", (void *)lib, name, bytes);
-    g->next = lib->globals;
-    lib->globals = g;
-}
 
 static CUresult check_library(CUlibrary lib)
 {
@@ -129,8 +106,7 @@ CUresult CUDAAPI cuLibraryLoadData(CUlibrary *library, const void *code, CUjit_o
         return CUDA_ERROR_OUT_OF_MEMORY;
     lib->magic = SIM_LIBRARY_MAGIC;
     pthread_mutex_init(&lib->lock, NULL);
-    size_t globals = sim_image_globals(code, add_global, lib);
-    sim_trace("cuLibraryLoadData: %zu global variables in the image", globals);
+    sim_globals_read(&lib->globals, code);
     *library = lib;
     return CUDA_SUCCESS;
 }
@@ -150,7 +126,8 @@ CUresult CUDAAPI cuLibraryLoadFromFile(CUlibrary *library, const char *fileName,
     if (!f)
         return CUDA_ERROR_FILE_NOT_FOUND;
     fclose(f);
-    return cuLibraryLoadData(library, fileName, jitOptions, jitOptionsValues, numJitOptions,
+    /* The file's contents are not read: its globals are unknown. */
+    return cuLibraryLoadData(library, library_image, jitOptions, jitOptionsValues, numJitOptions,
                              libraryOptions, libraryOptionValues, numLibraryOptions);
 }
 
@@ -160,13 +137,7 @@ CUresult CUDAAPI cuLibraryUnload(CUlibrary library)
     if (r != CUDA_SUCCESS)
         return r;
     library->magic = SIM_DEAD_MAGIC;
-    for (lib_global *g = library->globals, *next; g; g = next) {
-        next = g->next;
-        if (g->dptr)
-            sim_mem_free_device(g->dptr); /* already gone if its context was destroyed first */
-        free(g->name);
-        free(g);
-    }
+    sim_globals_free(&library->globals);
     for (struct CUkern_st *k = library->kernels, *next; k; k = next) {
         next = k->next;
         k->magic = SIM_DEAD_MAGIC;
@@ -246,20 +217,7 @@ CUresult CUDAAPI cuLibraryGetGlobal(CUdeviceptr *dptr, size_t *bytes, CUlibrary 
     if (!name)
         return CUDA_ERROR_INVALID_VALUE;
     pthread_mutex_lock(&library->lock);
-    lib_global *g = library->globals;
-    while (g && strcmp(g->name, name) != 0)
-        g = g->next;
-    if (!g) {
-        sim_trace("cuLibraryGetGlobal: no global %s in the library's image", name);
-        r = CUDA_ERROR_NOT_FOUND;
-    } else if (!g->dptr)
-        r = sim_mem_alloc_device(&g->dptr, g->bytes);
-    if (r == CUDA_SUCCESS) {
-        if (dptr)
-            *dptr = (CUdeviceptr)g->dptr;
-        if (bytes)
-            *bytes = g->bytes;
-    }
+    r = sim_globals_lookup(&library->globals, name, dptr, bytes);
     pthread_mutex_unlock(&library->lock);
     return r;
 }

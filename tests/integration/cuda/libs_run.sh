@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # NVIDIA's libraries on the simulated driver (make cuda-libs-tests):
-#   libs_run.sh RT_CURAND RT_CUDNN RT_CUBLAS RT_SYMBOL   (from the repository root, after make)
+#   libs_run.sh RT_CURAND RT_CUDNN RT_CUBLAS RT_SYMBOL MODULE_FATBIN   (from the repository root)
 # rt_symbol checks the program's own __device__/__constant__ variables, which the libraries'
 # start-up also needs (cuLibraryGetGlobal).
 # Each program runs under grey-run --cap 256MiB (everything succeeds) and under a cap too small
@@ -36,7 +36,7 @@ check rt_cudnn 256MiB "$2" fits
 check rt_cudnn 4KiB "$2" small      # the handle's 24.8 KiB do not fit
 check rt_cublas 256MiB "$3" fits
 check rt_cublas 1MiB "$3" small     # the 64 MiB workspace does not fit
-if "$4" >"$work/out" 2>&1 && grep -q '^rt_symbol: ok$' "$work/out"; then ok "rt_symbol: no hook"
+if "$4" "$5" >"$work/out" 2>&1 && grep -q '^rt_symbol: ok$' "$work/out"; then ok "rt_symbol: no hook"
 else fail "rt_symbol: no hook"; sed 's/^/      /' "$work/out"; fi
-check rt_symbol 256MiB "$4" ""
+check rt_symbol 256MiB "$4" "$5"
 finish "cuda library tests"

@@ -3,8 +3,15 @@
 // cudaMemcpyToSymbol / cudaMemcpyFromSymbol round-trip through them (at an offset too),
 // cudaGetSymbolAddress gives an address cudaMemcpy can use, and a copy past the end is
 // refused. The simulator finds the variables in the program's cubin (tests/simgpu/sim_fatbin.c).
+//
+//   rt_symbol [FATBIN]
+//
+// With FATBIN (module_globals.fatbin), also through the driver API: cuModuleLoadData of it,
+// cuModuleGetGlobal of `counters` (32 doubles) and of a name it does not have.
 // Prints "rt_symbol: ok".
+#include <cuda.h>
 #include <cuda_runtime.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,7 +28,33 @@ static int failures;
         }                                                                                          \
     } while (0)
 
-int main(void)
+/* The driver API on an image read from a file: cuModuleGetGlobal finds its variable. */
+static void module_globals(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL, "cannot open %s", path);
+    if (!f)
+        return;
+    static char image[1 << 20];
+    size_t n = fread(image, 1, sizeof image, f);
+    fclose(f);
+    CHECK(n > 0 && n < sizeof image, "read %zu bytes of %s", n, path);
+    CUmodule mod;
+    CUresult r = cuModuleLoadData(&mod, image);
+    CHECK(r == CUDA_SUCCESS, "cuModuleLoadData: %d", (int)r);
+    if (r != CUDA_SUCCESS)
+        return;
+    CUdeviceptr d = 0;
+    size_t bytes = 0;
+    r = cuModuleGetGlobal(&d, &bytes, mod, "counters");
+    CHECK(r == CUDA_SUCCESS && d && bytes == 32 * sizeof(double), "cuModuleGetGlobal(counters): %d, %zu bytes",
+          (int)r, bytes);
+    r = cuModuleGetGlobal(&d, &bytes, mod, "no_such_variable");
+    CHECK(r == CUDA_ERROR_NOT_FOUND, "cuModuleGetGlobal of an unknown name: %d", (int)r);
+    CHECK(cuModuleUnload(mod) == CUDA_SUCCESS, "cuModuleUnload");
+}
+
+int main(int argc, char **argv)
 {
     size_t size = 0;
     cudaError_t err = cudaGetSymbolSize(&size, table);
@@ -54,6 +87,8 @@ int main(void)
     err = cudaMemcpyToSymbol(weights, w, sizeof w, 14 * sizeof(float));
     CHECK(err != cudaSuccess, "a copy past the end of weights was accepted");
     (void)cudaGetLastError();
+    if (argc > 1 && argv[1][0])
+        module_globals(argv[1]);
     if (!failures)
         printf("rt_symbol: ok\n");
     return failures ? 1 : 0;
