@@ -1,10 +1,10 @@
 /* The private tables cuFFT 12 (CUDA 13) asks for in cufftPlan1d, 21318c60-9714-3248-8ca6-
  * 41ff7324c8f2 and then 6e163fbe-b958-444d-835c-e182aff1991e. Nothing about them is documented,
  * not even by ZLUDA's dark_api, which lists the runtime's tables only. Without the first,
- * cufftPlan1d fails with CUFFT_INTERNAL_ERROR at once; with it, it asks for the second. The simulator answers with a table of
- * traced stubs that fail with CUDA_ERROR_NOT_SUPPORTED, and a size word as the runtime's tables
- * have (a guess: whether this table has one is not known), so that GREY_SIM_TRACE=1 shows which
- * entries cuFFT calls. */
+ * cufftPlan1d fails with CUFFT_INTERNAL_ERROR at once; with it, it asks for the second. The
+ * simulator answers each with a table of traced stubs that fail with CUDA_ERROR_NOT_SUPPORTED,
+ * and a size word as the runtime's tables have (a guess: whether these have one is not known),
+ * so that GREY_SIM_TRACE=1 shows which entries cuFFT calls. */
 #include "sim_internal.h"
 
 SIM_UNKNOWN_ENTRY(fft, 1)

@@ -80,7 +80,8 @@ static CUresult memset_2d(CUdeviceptr dst, size_t pitch, unsigned char uc, size_
     if (height > 1 && pitch < width)
         return CUDA_ERROR_INVALID_VALUE;
     for (size_t row = 0; row < height && width; row++) {
-        CUresult r = async ? cuMemsetD8Async(dst + row * pitch, uc, width, s) : cuMemsetD8_v2(dst + row * pitch, uc, width);
+        CUdeviceptr at = dst + row * pitch;
+        CUresult r = async ? cuMemsetD8Async(at, uc, width, s) : cuMemsetD8_v2(at, uc, width);
         if (r != CUDA_SUCCESS)
             return r;
     }

@@ -362,7 +362,8 @@ static CUresult host_call(CUstream s, bool per_thread, CUhostFn fn, void *data, 
         cb(s, CUDA_SUCCESS, data);
     return CUDA_SUCCESS;
 }
-CUresult CUDAAPI cuLaunchHostFunc(CUstream h, CUhostFn fn, void *data) { return host_call(h, false, fn, data, NULL, 0); }
+CUresult CUDAAPI cuLaunchHostFunc(CUstream h, CUhostFn fn, void *data)
+{ return host_call(h, false, fn, data, NULL, 0); }
 CUresult CUDAAPI cuLaunchHostFunc_ptsz(CUstream h, CUhostFn fn, void *data)
 { return host_call(h, true, fn, data, NULL, 0); }
 CUresult CUDAAPI cuStreamAddCallback(CUstream h, CUstreamCallback cb, void *data, unsigned int flags)

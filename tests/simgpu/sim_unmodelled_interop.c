@@ -34,7 +34,10 @@ CUresult CUDAAPI cuEGLStreamConsumerAcquireFrame(void) { return sim_not_modelled
 
 CUresult CUDAAPI cuEGLStreamConsumerConnect(void) { return sim_not_modelled("cuEGLStreamConsumerConnect"); }
 
-CUresult CUDAAPI cuEGLStreamConsumerConnectWithFlags(void) { return sim_not_modelled("cuEGLStreamConsumerConnectWithFlags"); }
+CUresult CUDAAPI cuEGLStreamConsumerConnectWithFlags(void)
+{
+    return sim_not_modelled("cuEGLStreamConsumerConnectWithFlags");
+}
 
 CUresult CUDAAPI cuEGLStreamConsumerDisconnect(void) { return sim_not_modelled("cuEGLStreamConsumerDisconnect"); }
 
@@ -48,7 +51,8 @@ CUresult CUDAAPI cuEGLStreamProducerPresentFrame(void) { return sim_not_modelled
 
 CUresult CUDAAPI cuEGLStreamProducerReturnFrame(void) { return sim_not_modelled("cuEGLStreamProducerReturnFrame"); }
 
-CUresult CUDAAPI cuExternalMemoryGetMappedBuffer(CUdeviceptr *devPtr, CUexternalMemory extMem, const CUDA_EXTERNAL_MEMORY_BUFFER_DESC *bufferDesc)
+CUresult CUDAAPI cuExternalMemoryGetMappedBuffer(CUdeviceptr *devPtr, CUexternalMemory extMem,
+                                                 const CUDA_EXTERNAL_MEMORY_BUFFER_DESC *bufferDesc)
 {
     (void)devPtr;
     (void)extMem;
@@ -56,7 +60,8 @@ CUresult CUDAAPI cuExternalMemoryGetMappedBuffer(CUdeviceptr *devPtr, CUexternal
     return sim_not_modelled("cuExternalMemoryGetMappedBuffer");
 }
 
-CUresult CUDAAPI cuExternalMemoryGetMappedMipmappedArray(CUmipmappedArray *mipmap, CUexternalMemory extMem, const CUDA_EXTERNAL_MEMORY_MIPMAPPED_ARRAY_DESC *mipmapDesc)
+CUresult CUDAAPI cuExternalMemoryGetMappedMipmappedArray(CUmipmappedArray *mipmap, CUexternalMemory extMem,
+                                                         const CUDA_EXTERNAL_MEMORY_MIPMAPPED_ARRAY_DESC *mipmapDesc)
 {
     (void)mipmap;
     (void)extMem;
@@ -98,16 +103,21 @@ CUresult CUDAAPI cuGraphicsMapResources(unsigned int count, CUgraphicsResource *
     return sim_not_modelled("cuGraphicsMapResources");
 }
 
-CUresult CUDAAPI cuGraphicsResourceGetMappedEglFrame(void) { return sim_not_modelled("cuGraphicsResourceGetMappedEglFrame"); }
+CUresult CUDAAPI cuGraphicsResourceGetMappedEglFrame(void)
+{
+    return sim_not_modelled("cuGraphicsResourceGetMappedEglFrame");
+}
 
-CUresult CUDAAPI cuGraphicsResourceGetMappedMipmappedArray(CUmipmappedArray *pMipmappedArray, CUgraphicsResource resource)
+CUresult CUDAAPI cuGraphicsResourceGetMappedMipmappedArray(CUmipmappedArray *pMipmappedArray,
+                                                           CUgraphicsResource resource)
 {
     (void)pMipmappedArray;
     (void)resource;
     return sim_not_modelled("cuGraphicsResourceGetMappedMipmappedArray");
 }
 
-CUresult CUDAAPI cuGraphicsResourceGetMappedPointer(CUdeviceptr_v1 *pDevPtr, unsigned int *pSize, CUgraphicsResource resource)
+CUresult CUDAAPI cuGraphicsResourceGetMappedPointer(CUdeviceptr_v1 *pDevPtr, unsigned int *pSize,
+                                                    CUgraphicsResource resource)
 {
     (void)pDevPtr;
     (void)pSize;
@@ -122,7 +132,8 @@ CUresult CUDAAPI cuGraphicsResourceSetMapFlags(CUgraphicsResource resource, unsi
     return sim_not_modelled("cuGraphicsResourceSetMapFlags");
 }
 
-CUresult CUDAAPI cuGraphicsSubResourceGetMappedArray(CUarray *pArray, CUgraphicsResource resource, unsigned int arrayIndex, unsigned int mipLevel)
+CUresult CUDAAPI cuGraphicsSubResourceGetMappedArray(CUarray *pArray, CUgraphicsResource resource,
+                                                     unsigned int arrayIndex, unsigned int mipLevel)
 {
     (void)pArray;
     (void)resource;
@@ -145,18 +156,26 @@ CUresult CUDAAPI cuGraphicsUnregisterResource(CUgraphicsResource resource)
     return sim_not_modelled("cuGraphicsUnregisterResource");
 }
 
-CUresult CUDAAPI cuGraphicsVDPAURegisterOutputSurface(void) { return sim_not_modelled("cuGraphicsVDPAURegisterOutputSurface"); }
+CUresult CUDAAPI cuGraphicsVDPAURegisterOutputSurface(void)
+{
+    return sim_not_modelled("cuGraphicsVDPAURegisterOutputSurface");
+}
 
-CUresult CUDAAPI cuGraphicsVDPAURegisterVideoSurface(void) { return sim_not_modelled("cuGraphicsVDPAURegisterVideoSurface"); }
+CUresult CUDAAPI cuGraphicsVDPAURegisterVideoSurface(void)
+{
+    return sim_not_modelled("cuGraphicsVDPAURegisterVideoSurface");
+}
 
-CUresult CUDAAPI cuImportExternalMemory(CUexternalMemory *extMem_out, const CUDA_EXTERNAL_MEMORY_HANDLE_DESC *memHandleDesc)
+CUresult CUDAAPI cuImportExternalMemory(CUexternalMemory *extMem_out,
+                                        const CUDA_EXTERNAL_MEMORY_HANDLE_DESC *memHandleDesc)
 {
     (void)extMem_out;
     (void)memHandleDesc;
     return sim_not_modelled("cuImportExternalMemory");
 }
 
-CUresult CUDAAPI cuImportExternalSemaphore(CUexternalSemaphore *extSem_out, const CUDA_EXTERNAL_SEMAPHORE_HANDLE_DESC *semHandleDesc)
+CUresult CUDAAPI cuImportExternalSemaphore(CUexternalSemaphore *extSem_out,
+                                           const CUDA_EXTERNAL_SEMAPHORE_HANDLE_DESC *semHandleDesc)
 {
     (void)extSem_out;
     (void)semHandleDesc;
@@ -198,7 +217,9 @@ CUresult CUDAAPI cuIpcOpenMemHandle(CUdeviceptr *pdptr, CUipcMemHandle handle, u
     return sim_not_modelled("cuIpcOpenMemHandle");
 }
 
-CUresult CUDAAPI cuSignalExternalSemaphoresAsync(const CUexternalSemaphore *extSemArray, const CUDA_EXTERNAL_SEMAPHORE_SIGNAL_PARAMS *paramsArray, unsigned int numExtSems, CUstream stream)
+CUresult CUDAAPI cuSignalExternalSemaphoresAsync(const CUexternalSemaphore *extSemArray,
+                                                 const CUDA_EXTERNAL_SEMAPHORE_SIGNAL_PARAMS *paramsArray,
+                                                 unsigned int numExtSems, CUstream stream)
 {
     (void)extSemArray;
     (void)paramsArray;
@@ -211,7 +232,9 @@ CUresult CUDAAPI cuVDPAUCtxCreate(void) { return sim_not_modelled("cuVDPAUCtxCre
 
 CUresult CUDAAPI cuVDPAUGetDevice(void) { return sim_not_modelled("cuVDPAUGetDevice"); }
 
-CUresult CUDAAPI cuWaitExternalSemaphoresAsync(const CUexternalSemaphore *extSemArray, const CUDA_EXTERNAL_SEMAPHORE_WAIT_PARAMS *paramsArray, unsigned int numExtSems, CUstream stream)
+CUresult CUDAAPI cuWaitExternalSemaphoresAsync(const CUexternalSemaphore *extSemArray,
+                                               const CUDA_EXTERNAL_SEMAPHORE_WAIT_PARAMS *paramsArray,
+                                               unsigned int numExtSems, CUstream stream)
 {
     (void)extSemArray;
     (void)paramsArray;

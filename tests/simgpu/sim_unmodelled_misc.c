@@ -12,7 +12,8 @@ CUresult CUDAAPI cuCtxDetach(CUcontext ctx)
     return sim_not_modelled("cuCtxDetach");
 }
 
-CUresult CUDAAPI cuDeviceGetHostAtomicCapabilities(unsigned int* capabilities, const CUatomicOperation* operations, unsigned int count, CUdevice dev)
+CUresult CUDAAPI cuDeviceGetHostAtomicCapabilities(unsigned int* capabilities, const CUatomicOperation* operations,
+                                                   unsigned int count, CUdevice dev)
 {
     (void)capabilities;
     (void)operations;
@@ -21,7 +22,8 @@ CUresult CUDAAPI cuDeviceGetHostAtomicCapabilities(unsigned int* capabilities, c
     return sim_not_modelled("cuDeviceGetHostAtomicCapabilities");
 }
 
-CUresult CUDAAPI cuDeviceGetP2PAtomicCapabilities(unsigned int* capabilities, const CUatomicOperation* operations, unsigned int count, CUdevice srcDevice, CUdevice dstDevice)
+CUresult CUDAAPI cuDeviceGetP2PAtomicCapabilities(unsigned int* capabilities, const CUatomicOperation* operations,
+                                                  unsigned int count, CUdevice srcDevice, CUdevice dstDevice)
 {
     (void)capabilities;
     (void)operations;
@@ -31,7 +33,8 @@ CUresult CUDAAPI cuDeviceGetP2PAtomicCapabilities(unsigned int* capabilities, co
     return sim_not_modelled("cuDeviceGetP2PAtomicCapabilities");
 }
 
-CUresult CUDAAPI cuDeviceRegisterAsyncNotification(CUdevice device, CUasyncCallback callbackFunc, void *userData, CUasyncCallbackHandle *callback)
+CUresult CUDAAPI cuDeviceRegisterAsyncNotification(CUdevice device, CUasyncCallback callbackFunc, void *userData,
+                                                   CUasyncCallbackHandle *callback)
 {
     (void)device;
     (void)callbackFunc;
