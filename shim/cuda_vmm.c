@@ -1,9 +1,10 @@
 /* Virtual memory management (cuMemCreate, cuMemMap, cuMemUnmap, cuMemRelease).
  *
  * Physical memory is what costs VRAM: cuMemCreate counts its size. The driver frees it only when
- * the handle is released and its last mapping is unmapped, and the programming guide's pattern
- * releases the handle right after mapping it; so a release of a mapped handle keeps the bytes
- * counted, and the unmap that drops the last mapping gives them back (shim/vmm_table.h).
+ * the handle is released (as often as cuMemRetainAllocationHandle handed it out again) and its
+ * last mapping is unmapped, and the programming guide's pattern releases the handle right after
+ * mapping it; so the bytes stay counted until whichever of the last release and the last unmap
+ * comes second (shim/vmm_table.h).
  * Reserving address space costs nothing and passes straight through. */
 #include "core/log.h"
 #include "cuda_shim.h"
@@ -29,6 +30,14 @@ GREY_EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t si
     return rc;
 }
 
+/* Nothing keeps the memory of key any more (no reference, no mapping): the driver freed it. */
+static void vmm_freed(uint64_t key)
+{
+    struct grey_buffer_info info;
+    bool tracked = grey_cuda_untrack(key, &info);
+    grey_cuda_forget(tracked, &info, CUDA_SUCCESS);
+}
+
 GREY_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 {
     static void *real_fn;
@@ -38,10 +47,10 @@ GREY_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
     uint64_t key = GREY_KEY_VMM(handle);
     grey_vmm_lock();
     CUresult rc;
-    if (grey_vmm_mapped(key)) { /* still mapped: the driver keeps the memory, grey its count */
+    if (grey_vmm_known(key)) { /* mapped or retained: the memory goes when nothing keeps it */
         rc = real(handle);
-        if (rc == CUDA_SUCCESS)
-            grey_vmm_mark_released(key);
+        if (rc == CUDA_SUCCESS && grey_vmm_released(key))
+            vmm_freed(key);
     } else {
         struct grey_buffer_info info;
         bool tracked = grey_cuda_untrack(key, &info);
@@ -67,12 +76,19 @@ GREY_EXPORT CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset, CUmem
     return rc;
 }
 
-/* The last mapping of a released handle went: the driver freed its memory. */
-static void vmm_freed(uint64_t key)
+/* The handle of a mapped address, handed out again: one more cuMemRelease before it is freed. */
+GREY_EXPORT CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle, void *addr)
 {
-    struct grey_buffer_info info;
-    bool tracked = grey_cuda_untrack(key, &info);
-    grey_cuda_forget(tracked, &info, CUDA_SUCCESS);
+    static void *real_fn;
+    PFN_cuMemRetainAllocationHandle_v11000 real = grey_cuda_real(&real_fn, "cuMemRetainAllocationHandle");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    grey_vmm_lock();
+    CUresult rc = real(handle, addr);
+    if (rc == CUDA_SUCCESS)
+        grey_vmm_retained(GREY_KEY_VMM(*handle));
+    grey_vmm_unlock();
+    return rc;
 }
 
 GREY_EXPORT CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)

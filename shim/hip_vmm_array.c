@@ -55,6 +55,14 @@ GREY_EXPORT hipError_t hipMemCreate(hipMemGenericAllocationHandle_t *handle, siz
     return rc;
 }
 
+/* Nothing keeps the memory of key any more (no reference, no mapping): the runtime freed it. */
+static void vmm_freed(uint64_t key)
+{
+    struct grey_buffer_info info;
+    bool tracked = grey_untrack(key, &info);
+    grey_forget(tracked, &info, true);
+}
+
 GREY_EXPORT hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle)
 {
     if (!grey_hip_available(hipMemRelease))
@@ -64,10 +72,10 @@ GREY_EXPORT hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle)
     uint64_t key = GREY_KEY_HIP_VMM(handle);
     hipError_t rc;
     grey_vmm_lock();
-    if (grey_vmm_mapped(key)) { /* still mapped: the runtime keeps the memory, grey its count */
+    if (grey_vmm_known(key)) { /* mapped: the memory goes when nothing keeps it */
         rc = grey_hip_call(hipMemRelease, handle);
-        if (rc == hipSuccess)
-            grey_vmm_mark_released(key);
+        if (rc == hipSuccess && grey_vmm_released(key))
+            vmm_freed(key);
     } else {
         struct grey_buffer_info info;
         bool tracked = grey_untrack(key, &info);
@@ -91,14 +99,6 @@ GREY_EXPORT hipError_t hipMemMap(void *ptr, size_t size, size_t offset, hipMemGe
         grey_log("out of memory recording a VMM mapping: its bytes go back at hipMemRelease");
     grey_vmm_unlock();
     return rc;
-}
-
-/* The last mapping of a released handle went: the runtime freed its memory. */
-static void vmm_freed(uint64_t key)
-{
-    struct grey_buffer_info info;
-    bool tracked = grey_untrack(key, &info);
-    grey_forget(tracked, &info, true);
 }
 
 GREY_EXPORT hipError_t hipMemUnmap(void *ptr, size_t size)

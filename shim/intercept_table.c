@@ -47,6 +47,7 @@ const struct grey_intercept grey_intercepts[] = {
     CUDA(cuMemRelease),
     CUDA(cuMemMap),
     CUDA(cuMemUnmap),
+    CUDA(cuMemRetainAllocationHandle),
     CUDA(cuArrayCreate_v2),
     CUDA(cuArray3DCreate_v2),
     CUDA(cuArrayCreate),

@@ -10,11 +10,11 @@ struct vmm_mapping {
     uint64_t va, size, key;
 };
 
-/* A handle with live mappings: how many, and whether the program already released it. */
+/* A handle the table follows: its live mappings and its unreleased references. */
 struct vmm_handle {
     uint64_t key;
     uint32_t maps;
-    bool released;
+    uint32_t refs;
 };
 
 static pthread_mutex_t vmm_mutex;
@@ -76,13 +76,32 @@ static bool make_room(void **array, size_t count, size_t *cap, size_t element)
     return true;
 }
 
-bool grey_vmm_mapped(uint64_t key) { return handle_of(key) != NULL; }
+bool grey_vmm_known(uint64_t key) { return handle_of(key) != NULL; }
 
-void grey_vmm_mark_released(uint64_t key)
+/* Drops the entry once nothing keeps the memory; true when it did. */
+static bool drop_if_unused(struct vmm_handle *h)
+{
+    if (h->maps || h->refs)
+        return false;
+    *h = handles[--handle_count];
+    return true;
+}
+
+bool grey_vmm_released(uint64_t key)
+{
+    struct vmm_handle *h = handle_of(key);
+    if (!h)
+        return true;
+    if (h->refs)
+        h->refs--;
+    return drop_if_unused(h);
+}
+
+void grey_vmm_retained(uint64_t key)
 {
     struct vmm_handle *h = handle_of(key);
     if (h)
-        h->released = true;
+        h->refs++;
 }
 
 int grey_vmm_add_mapping(uint64_t va, uint64_t size, uint64_t key)
@@ -94,7 +113,7 @@ int grey_vmm_add_mapping(uint64_t va, uint64_t size, uint64_t key)
         if (!make_room((void **)&handles, handle_count, &handle_cap, sizeof *handles))
             return -1;
         h = &handles[handle_count++];
-        *h = (struct vmm_handle){.key = key};
+        *h = (struct vmm_handle){.key = key, .refs = 1}; /* the create's reference */
     }
     h->maps++;
     mappings[mapping_count++] = (struct vmm_mapping){va, size, key};
@@ -112,11 +131,9 @@ void grey_vmm_remove_range(uint64_t va, uint64_t size, void (*freed)(uint64_t ke
         uint64_t key = m->key;
         *m = mappings[--mapping_count];
         struct vmm_handle *h = handle_of(key);
-        if (!h || --h->maps)
-            continue;
-        bool released = h->released;
-        *h = handles[--handle_count];
-        if (released)
+        if (h && h->maps)
+            h->maps--;
+        if (h && drop_if_unused(h))
             freed(key);
     }
 }

@@ -31,17 +31,22 @@ void grey_vmm_fork_prepare(void);
 void grey_vmm_fork_parent(void);
 void grey_vmm_fork_child(void);
 
-/* Everything below is called with the lock held. */
+/* Everything below is called with the lock held. A handle enters the table at its first mapping
+ * with one reference (the create's); cuMemRetainAllocationHandle adds one, each release takes
+ * one, and the memory is freed when no reference and no mapping is left. */
 
-/* The handle key has at least one live mapping: releasing it now must not give its bytes back. */
-bool grey_vmm_mapped(uint64_t key);
-/* The handle key was released while mapped: its last unmap frees it. */
-void grey_vmm_mark_released(uint64_t key);
+/* The table follows the handle key (it was mapped): its releases go through grey_vmm_released. */
+bool grey_vmm_known(uint64_t key);
+/* After the driver released key: true when that freed the memory (no reference and no mapping
+ * left; the entry is gone), false while a mapping or another reference keeps it. */
+bool grey_vmm_released(uint64_t key);
+/* After cuMemRetainAllocationHandle handed out key again: one more reference to release. */
+void grey_vmm_retained(uint64_t key);
 /* A mapping of key at [va, va + size) that the driver made. -1 when out of memory (the mapping
  * is then unknown to grey, and its memory goes back at the release, as if unmapped). */
 int grey_vmm_add_mapping(uint64_t va, uint64_t size, uint64_t key);
 /* After the driver unmapped [va, va + size): forgets the mappings inside it, and calls freed(key)
- * for each released handle whose last mapping that was. */
+ * for each handle left with no reference and no mapping. */
 void grey_vmm_remove_range(uint64_t va, uint64_t size, void (*freed)(uint64_t key));
 
 #endif

@@ -8,10 +8,12 @@
  * next cuMemCreate fails with CUDA_ERROR_OUT_OF_MEMORY; that a released block's memory still
  * holds what was written into it; that a partial unmap is refused; that unmapping one block lets
  * the next create succeed; that a create released before any mapping gives its bytes back at
- * once; and that unmapping everything brings cuMemGetInfo's free bytes back to where they
+ * once; that a handle handed out again by cuMemRetainAllocationHandle keeps the memory until its
+ * second release, whether that comes before or after the unmap; and that unmapping everything brings cuMemGetInfo's free bytes back to where they
  * started. Run it under a 512 MiB simulated device (the driver's own count) and under
  * grey-run --cap 512MiB on a large one (grey's count): EXPECT is 8 in both. */
 #include <cuda.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +96,27 @@ int main(int argc, char **argv)
         CHECK(cuMemCreate(&h, BLOCK, &prop, 0) == CUDA_SUCCESS, "create into the freed block");
         CHECK(cuMemRelease(h) == CUDA_SUCCESS, "release of an unmapped handle");
         CHECK(map_released(&va[mapped - 1]) == CUDA_SUCCESS, "its bytes came back at once");
+    }
+
+    /* cuMemRetainAllocationHandle: one more reference, released last or before the unmap. */
+    if (mapped > 0) {
+        CUmemGenericAllocationHandle again;
+        CHECK(cuMemRetainAllocationHandle(&again, (void *)(uintptr_t)(va[0] + 4096)) == CUDA_SUCCESS,
+              "cuMemRetainAllocationHandle");
+        unmap(va[0]);
+        CHECK(cuMemCreate(&(CUmemGenericAllocationHandle){0}, BLOCK, &prop, 0) == CUDA_ERROR_OUT_OF_MEMORY,
+              "the retained handle still holds its block after the unmap");
+        CHECK(cuMemRelease(again) == CUDA_SUCCESS, "release of the retained handle");
+        CHECK(map_released(&va[0]) == CUDA_SUCCESS, "its block came back at that release");
+
+        CHECK(cuMemRetainAllocationHandle(&again, (void *)(uintptr_t)va[0]) == CUDA_SUCCESS,
+              "cuMemRetainAllocationHandle of a released, mapped handle");
+        CHECK(cuMemRelease(again) == CUDA_SUCCESS, "its release");
+        CHECK(cuMemCreate(&(CUmemGenericAllocationHandle){0}, BLOCK, &prop, 0) == CUDA_ERROR_OUT_OF_MEMORY,
+              "still mapped, still counted");
+        CUmemGenericAllocationHandle none;
+        int local;
+        CHECK(cuMemRetainAllocationHandle(&none, &local) != CUDA_SUCCESS, "an address not mapped is refused");
     }
 
     for (int i = 0; i < mapped; i++)

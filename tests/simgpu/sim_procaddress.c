@@ -133,6 +133,7 @@ static const proc_entry table[] = {
     P("cuMemMap", 10020, cuMemMap),
     P("cuMemUnmap", 10020, cuMemUnmap),
     P("cuMemSetAccess", 10020, cuMemSetAccess),
+    P("cuMemRetainAllocationHandle", 11000, cuMemRetainAllocationHandle),
     /* pinned host memory (sim_host_memory.c) */
     P("cuMemAllocHost", 2000, cuMemAllocHost),
     P("cuMemAllocHost", 3020, cuMemAllocHost_v2),

@@ -1,6 +1,6 @@
 /* Virtual memory management: physical allocations (cuMemCreate) are memfd-backed and counted
- * against VRAM from the create until the handle is released AND its last mapping is unmapped,
- * as the driver API reference says of cuMemRelease ("freed when all outstanding mappings to the
+ * against VRAM from the create until the handle is released (once for cuMemCreate and once per
+ * cuMemRetainAllocationHandle) AND its last mapping is unmapped, as the driver API reference says of cuMemRelease ("freed when all outstanding mappings to the
  * memory are unmapped and when all outstanding references to the handle ... are also released")
  * and of cuMemUnmap. Address ranges (cuMemAddressReserve) are PROT_NONE reservations; cuMemMap
  * maps the physical memory into them, so two mappings of one handle really share bytes.
@@ -23,7 +23,7 @@ struct sim_physical {
     int fd;
     size_t size;
     CUdevice dev;
-    bool released; /* cuMemRelease done: the handle is dead, the memory lives while mapped */
+    unsigned refs; /* unreleased references: 1 from cuMemCreate, +1 per cuMemRetainAllocationHandle */
     unsigned maps; /* live mappings of it */
 };
 
@@ -41,7 +41,7 @@ static pthread_mutex_t vmm_lock = PTHREAD_MUTEX_INITIALIZER;
 /* The memory goes back to the device once nothing refers to it any more. Under vmm_lock. */
 static void physical_free_if_unused(struct sim_physical *p)
 {
-    if (!p->released || p->maps)
+    if (p->refs || p->maps)
         return;
     p->magic = 0;
     close(p->fd);
@@ -102,7 +102,7 @@ CUresult CUDAAPI cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size, 
         sim_vram_release(prop->location.id, size);
         return CUDA_ERROR_OUT_OF_MEMORY;
     }
-    *p = (struct sim_physical){.magic = SIM_VMM_MAGIC, .fd = fd, .size = size, .dev = prop->location.id};
+    *p = (struct sim_physical){.magic = SIM_VMM_MAGIC, .fd = fd, .size = size, .dev = prop->location.id, .refs = 1};
     sim_handle_add(p);
     *handle = (CUmemGenericAllocationHandle)(uintptr_t)p;
     return CUDA_SUCCESS;
@@ -115,11 +115,12 @@ CUresult CUDAAPI cuMemRelease(CUmemGenericAllocationHandle handle)
         return r;
     pthread_mutex_lock(&vmm_lock);
     struct sim_physical *p = physical_from(handle);
-    if (!p || !sim_handle_take(p)) {
+    if (!p || p->refs == 0) {
         pthread_mutex_unlock(&vmm_lock);
         return CUDA_ERROR_INVALID_VALUE;
     }
-    p->released = true;
+    if (--p->refs == 0) /* the handle dies with its last reference; the memory with its last mapping */
+        sim_handle_take(p);
     physical_free_if_unused(p);
     pthread_mutex_unlock(&vmm_lock);
     return CUDA_SUCCESS;
@@ -227,6 +228,34 @@ CUresult CUDAAPI cuMemUnmap(CUdeviceptr ptr, size_t size)
     }
     pthread_mutex_unlock(&vmm_lock);
     return CUDA_SUCCESS;
+}
+
+/* The handle mapped at addr, again (the reference: "the same handle value used to map the
+ * memory"), with one more reference for cuMemRelease to drop; an address that is not mapped
+ * fails (the reference does not name the error: CUDA_ERROR_INVALID_VALUE). A handle whose
+ * references were all released while still mapped comes back to life. */
+CUresult CUDAAPI cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle, void *addr)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!handle)
+        return CUDA_ERROR_INVALID_VALUE;
+    uintptr_t a = (uintptr_t)addr;
+    r = CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&vmm_lock);
+    for (size_t i = 0; i < mapping_count; i++) {
+        struct sim_physical *p = mappings[i].phys;
+        if (a < mappings[i].va || a - mappings[i].va >= mappings[i].size)
+            continue;
+        if (p->refs++ == 0)
+            sim_handle_add(p);
+        *handle = (CUmemGenericAllocationHandle)(uintptr_t)p;
+        r = CUDA_SUCCESS;
+        break;
+    }
+    pthread_mutex_unlock(&vmm_lock);
+    return r;
 }
 
 CUresult CUDAAPI cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmemAccessDesc *desc, size_t count)
