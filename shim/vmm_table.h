@@ -1,10 +1,10 @@
-/* Which virtual-memory (VMM) physical allocations are still mapped, vendor-neutral: CUDA's
- * cuMemCreate/cuMemMap/cuMemUnmap/cuMemRelease and HIP's twins. The drivers keep physical memory
- * alive until its handle is released AND its last mapping is unmapped (the CUDA driver API
- * reference, cuMemRelease and cuMemUnmap), and the programming guide releases the handle right
- * after mapping it. So the bytes counted at create stay counted until that same point: a
- * release of a mapped handle only marks it, and the unmap that drops its last mapping gives the
- * bytes back.
+/* Which virtual-memory (VMM) physical allocations are still mapped or referenced,
+ * vendor-neutral: CUDA's cuMemCreate/cuMemMap/cuMemUnmap/cuMemRelease/cuMemRetainAllocationHandle
+ * and HIP's twins. The drivers keep physical memory alive until every reference to its handle is
+ * released AND its last mapping is unmapped (the CUDA driver API reference, cuMemRelease and
+ * cuMemUnmap), and the programming guide releases the handle right after mapping it. So the
+ * bytes counted at create stay counted until that same point: whichever of the last release and
+ * the last unmap comes second gives them back.
  *
  * Keys are the tracker keys of the handles (GREY_KEY_VMM, GREY_KEY_HIP_VMM); a handle grey never
  * counted (imported from another process) may be mapped too: its key is simply not tracked, so
