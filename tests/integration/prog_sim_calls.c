@@ -155,6 +155,30 @@ static void test_copies_2d(CUcontext ctx)
     up.srcPitch = W;
     up.Height = H + 1;
     EXPECT(cuMemcpy2D(&up), CUDA_ERROR_INVALID_VALUE); /* past the end of the allocation */
+    /* 3D: 3 slices of H rows into a device volume of pitch PITCH and height H + 2. */
+    CUdeviceptr vol;
+    OK(cuMemAlloc(&vol, PITCH * (H + 2) * 3));
+    static unsigned char cube[3][H][W], cube_back[3][H][W];
+    for (int z = 0; z < 3; z++)
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                cube[z][y][x] = (unsigned char)(z * 31 + y * 7 + x);
+    CUDA_MEMCPY3D c3 = {.srcMemoryType = CU_MEMORYTYPE_HOST, .srcHost = cube, .srcPitch = W, .srcHeight = H,
+                        .dstMemoryType = CU_MEMORYTYPE_DEVICE, .dstDevice = vol, .dstPitch = PITCH,
+                        .dstHeight = H + 2, .WidthInBytes = W, .Height = H, .Depth = 3};
+    OK(cuMemcpy3D(&c3));
+    unsigned char probe = 0;
+    OK(cuMemcpyDtoH(&probe, vol + (2 * (H + 2) + 1) * PITCH + 5, 1));
+    CHECK(probe == cube[2][1][5], "3D copy: slice 2, row 1, byte 5 landed at its pitched place");
+    CUDA_MEMCPY3D b3 = {.srcMemoryType = CU_MEMORYTYPE_DEVICE, .srcDevice = vol, .srcPitch = PITCH,
+                        .srcHeight = H + 2, .dstMemoryType = CU_MEMORYTYPE_HOST, .dstHost = cube_back,
+                        .dstPitch = W, .dstHeight = H, .WidthInBytes = W, .Height = H, .Depth = 3};
+    OK(cuMemcpy3DAsync(&b3, NULL));
+    OK(cuCtxSynchronize());
+    CHECK(memcmp(cube, cube_back, sizeof cube) == 0, "3D round trip");
+    c3.Depth = 4;
+    EXPECT(cuMemcpy3D(&c3), CUDA_ERROR_INVALID_VALUE); /* a fourth slice is past the volume */
+    OK(cuMemFree(vol));
     CUdeviceptr e;
     OK(cuMemAlloc(&e, 64));
     OK(cuMemcpyPeer(e, ctx, d, ctx, 64));

@@ -1,5 +1,5 @@
-/* 2D copies (cuMemcpy2D_v2, cuMemcpy2DUnaligned_v2, cuMemcpy2DAsync_v2): Height rows of
- * WidthInBytes, each row a 1D copy of the ends' kinds (sim_memcpy.c), so every row is
+/* 2D and 3D copies (cuMemcpy2D_v2, cuMemcpy2DUnaligned_v2, cuMemcpy2DAsync_v2; 3D below):
+ * Height rows of WidthInBytes, each row a 1D copy of the ends' kinds (sim_memcpy.c), so every row is
  * range-checked and stream-ordered like any copy. Host, device and unified ends are
  * supported; array ends are not (CUDA_ERROR_NOT_SUPPORTED): simulated arrays have no storage a
  * copy could address. The reference requires each pitch to be at least WidthInBytes
@@ -93,3 +93,46 @@ CUresult CUDAAPI cuMemsetD2D8_v2(CUdeviceptr dstDevice, size_t dstPitch, unsigne
 CUresult CUDAAPI cuMemsetD2D8Async(CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width,
                                    size_t Height, CUstream hStream)
 { return memset_2d(dstDevice, dstPitch, uc, Width, Height, hStream, true); }
+
+/* 3D copies (cuMemcpy3D_v2, cuMemcpy3DAsync_v2): Depth slices of Height rows, each row a 1D copy
+ * of the ends' kinds, at x + (z * height + y) * pitch. Array ends and LODs are not supported
+ * (CUDA_ERROR_NOT_SUPPORTED), as for 2D copies; reserved0/1 must be NULL and each pitch at least
+ * WidthInBytes, and a height at least Height when there is more than one slice (the reference:
+ * "may be 0 if Depth == 1"). */
+static CUresult copy_3d(const CUDA_MEMCPY3D *p, CUstream stream, bool async)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!p || p->reserved0 || p->reserved1)
+        return CUDA_ERROR_INVALID_VALUE;
+    if (p->srcMemoryType == CU_MEMORYTYPE_ARRAY || p->dstMemoryType == CU_MEMORYTYPE_ARRAY || p->srcLOD ||
+        p->dstLOD)
+        return CUDA_ERROR_NOT_SUPPORTED;
+    size_t rows = p->Height ? p->Height : 1, slices = p->Depth ? p->Depth : 1;
+    size_t src_pitch = p->srcPitch ? p->srcPitch : p->WidthInBytes;
+    size_t dst_pitch = p->dstPitch ? p->dstPitch : p->WidthInBytes;
+    size_t src_height = p->srcHeight ? p->srcHeight : rows, dst_height = p->dstHeight ? p->dstHeight : rows;
+    if ((rows > 1 && (src_pitch < p->WidthInBytes || dst_pitch < p->WidthInBytes)) ||
+        (slices > 1 && (src_height < rows || dst_height < rows)))
+        return CUDA_ERROR_INVALID_VALUE;
+    for (size_t z = 0; z < slices && p->WidthInBytes; z++)
+        for (size_t y = 0; y < rows; y++) {
+            CUdeviceptr src = end_address(p->srcMemoryType, p->srcHost, p->srcDevice, p->srcXInBytes,
+                                          (p->srcZ + z) * src_height + p->srcY + y, src_pitch);
+            CUdeviceptr dst = end_address(p->dstMemoryType, p->dstHost, p->dstDevice, p->dstXInBytes,
+                                          (p->dstZ + z) * dst_height + p->dstY + y, dst_pitch);
+            if (!src || !dst)
+                return CUDA_ERROR_INVALID_VALUE;
+            r = copy_row(p->dstMemoryType, dst, p->srcMemoryType, src, p->WidthInBytes, stream, async);
+            if (r != CUDA_SUCCESS)
+                return r;
+        }
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuMemcpy3D_v2(const CUDA_MEMCPY3D *pCopy) { return copy_3d(pCopy, NULL, false); }
+CUresult CUDAAPI cuMemcpy3DAsync_v2(const CUDA_MEMCPY3D *pCopy, CUstream hStream)
+{
+    return copy_3d(pCopy, hStream, true);
+}

@@ -277,6 +277,8 @@ static const proc_entry table[] = {
     P("cuMemcpy2D", 3020, cuMemcpy2D_v2),
     P("cuMemcpy2DUnaligned", 3020, cuMemcpy2DUnaligned_v2),
     P("cuMemcpy2DAsync", 3020, cuMemcpy2DAsync_v2),
+    P("cuMemcpy3D", 3020, cuMemcpy3D_v2), /* the 2.0 forms stay not modelled (sim_unmodelled_memory.c) */
+    P("cuMemcpy3DAsync", 3020, cuMemcpy3DAsync_v2),
     P("cuPointerGetAttribute", 4000, cuPointerGetAttribute),
     P("cuPointerGetAttributes", 7000, cuPointerGetAttributes),
     P("cuStreamGetCtx", 9020, cuStreamGetCtx),
