@@ -21,7 +21,7 @@ $(ASAN_RUN): $(call asan_obj,tools/grey-run.c) $(TOOLS_ASAN_LIB) $(POLICY_ASAN_L
 	$(call q,CC)$(CC) $(SAN) -o $@ $^ $(TOOL_LDLIBS)
 
 .PHONY: integration-asan
-integration-asan: all $(ASAN_HOOK) $(ASAN_RUN) $(ITEST_BINS)
+integration-asan: all $(ASAN_HOOK) $(ASAN_RUN) $(ITEST_BINS) $(BUILD)/tests/hip/prog_hip_vmm_release
 	@ASAN_RUNTIME=$(ASAN_RUNTIME) bash tests/integration/asan.sh
 
 EXTRA_CHECKS += integration-asan

@@ -41,3 +41,49 @@ cuda-runtime-tests: all $(CUDA_RT_BINS)
 	    bash tests/integration/cuda/run.sh $(CUDA_RT_BINS)
 
 EXTRA_CHECKS += cuda-runtime-tests
+
+# Pinned host memory and cudaFree(0) through the real runtime (tests/integration/cuda/rt_pinned.cu,
+# tests/integration/cuda/pinned_run.sh): pinned bytes are not VRAM, for the simulator or the cap.
+CUDA_RT_PINNED := $(CUDA_RT_DIR)/rt_pinned
+$(CUDA_RT_PINNED): tests/integration/cuda/rt_pinned.cu
+	@mkdir -p $(@D)
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $<
+
+.PHONY: cuda-pinned-tests
+cuda-pinned-tests: all $(CUDA_RT_PINNED)
+	@CUDA_HOME="$(CUDA_HOME)" bash tests/integration/cuda/pinned_run.sh $(CUDA_RT_PINNED)
+
+EXTRA_CHECKS += cuda-pinned-tests
+
+# NVIDIA's libraries through the real runtime (tests/integration/cuda/rt_curand.cu, rt_cudnn.cu,
+# libs_run.sh): under grey-run --cap they work, and under a cap too small for their own device
+# memory they report their own allocation failure. cuDNN is in $(CUDA_HOME) on this machine.
+CUDA_RT_CURAND := $(CUDA_RT_DIR)/rt_curand
+CUDA_RT_CUDNN  := $(CUDA_RT_DIR)/rt_cudnn
+CUDA_RT_CUBLAS := $(CUDA_RT_DIR)/rt_cublas
+CUDA_RT_SYMBOL := $(CUDA_RT_DIR)/rt_symbol
+CUDA_RT_MODULE := $(CUDA_RT_DIR)/module_globals.fatbin
+$(CUDA_RT_SYMBOL): tests/integration/cuda/rt_symbol.cu
+	@mkdir -p $(@D)
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcuda
+# A cubin for sm_90 (read by the simulator) and PTX for any later GPU (JIT on real hardware).
+$(CUDA_RT_MODULE): tests/integration/cuda/module_globals.cu
+	@mkdir -p $(@D)
+	$(call q,NVCC)$(NVCC) -fatbin -gencode arch=compute_90,code=sm_90 -gencode arch=compute_75,code=compute_75 \
+	    -o $@ $<
+$(CUDA_RT_CUBLAS): tests/integration/cuda/rt_cublas.cu
+	@mkdir -p $(@D)
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcublas
+$(CUDA_RT_CURAND): tests/integration/cuda/rt_curand.cu
+	@mkdir -p $(@D)
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcurand
+$(CUDA_RT_CUDNN): tests/integration/cuda/rt_cudnn.cu
+	@mkdir -p $(@D)
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcudnn
+
+.PHONY: cuda-libs-tests
+cuda-libs-tests: all $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN) $(CUDA_RT_CUBLAS) $(CUDA_RT_SYMBOL) $(CUDA_RT_MODULE)
+	@CUDA_HOME="$(CUDA_HOME)" bash tests/integration/cuda/libs_run.sh $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN) \
+	    $(CUDA_RT_CUBLAS) $(CUDA_RT_SYMBOL) $(CUDA_RT_MODULE)
+
+EXTRA_CHECKS += cuda-libs-tests

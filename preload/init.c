@@ -8,22 +8,26 @@
 #include "core/process.h"
 #include "shim/graph_table.h"
 #include "shim/pace.h"
+#include "shim/vmm_table.h"
 #include "recorder.h"
 
 static void fork_prepare(void)
 {
     grey_process_fork_prepare();
     grey_graph_fork_prepare();
+    grey_vmm_fork_prepare();
 }
 
 static void fork_parent(void)
 {
+    grey_vmm_fork_parent();
     grey_graph_fork_parent();
     grey_process_fork_parent();
 }
 
 static void fork_child(void)
 {
+    grey_vmm_fork_child();
     grey_graph_fork_child();
     grey_process_fork_child();
     grey_pace_fork_child();

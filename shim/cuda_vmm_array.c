@@ -1,11 +1,6 @@
-/* Virtual memory management and CUDA arrays.
+/* CUDA arrays (virtual memory management is shim/cuda_vmm.c).
  *
- * VMM: physical memory is what costs VRAM, so cuMemCreate counts its size and cuMemRelease gives
- * it back; reserving address space (cuMemAddressReserve) and mapping (cuMemMap/cuMemUnmap) cost
- * nothing and pass straight through. The driver keeps released memory alive while it is still
- * mapped; grey gives it back at the release, when the program has let go of it.
- *
- * Arrays: their size follows from the descriptor (width x height x depth x channels x element
+ * Their size follows from the descriptor (width x height x depth x channels x element
  * size, summed over mipmap levels). The driver pads arrays to its texture alignment, so this is
  * a lower bound of what the device spends. */
 #include "cuda_shim.h"
@@ -34,37 +29,6 @@ static uint64_t array_bytes(size_t width, size_t height, size_t depth, unsigned 
                             unsigned levels)
 {
     return grey_array_bytes(width, height, depth, (uint64_t)(channels ? channels : 1) * format_bytes(format), levels);
-}
-
-GREY_EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size, const CUmemAllocationProp *prop,
-                                 unsigned long long flags)
-{
-    static void *real_fn;
-    PFN_cuMemCreate_v10020 real = grey_cuda_real(&real_fn, "cuMemCreate");
-    if (!real)
-        return CUDA_ERROR_NOT_FOUND;
-    /* Only device memory counts; pinned host memory made through VMM does not. */
-    if (!handle || !prop || size == 0 || prop->location.type != CU_MEM_LOCATION_TYPE_DEVICE)
-        return real(handle, size, prop, flags);
-    struct grey_admission adm;
-    if (grey_cuda_admit_on(&adm, prop->location.id, size) != CUDA_SUCCESS)
-        return CUDA_ERROR_OUT_OF_MEMORY;
-    CUresult rc = real(handle, size, prop, flags);
-    grey_cuda_settle(&adm, rc, rc == CUDA_SUCCESS ? GREY_KEY_VMM(*handle) : 0, GREY_API_MEM_CREATE);
-    return rc;
-}
-
-GREY_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
-{
-    static void *real_fn;
-    PFN_cuMemRelease_v10020 real = grey_cuda_real(&real_fn, "cuMemRelease");
-    if (!real)
-        return CUDA_ERROR_NOT_FOUND;
-    struct grey_buffer_info info;
-    bool tracked = grey_cuda_untrack(GREY_KEY_VMM(handle), &info);
-    CUresult rc = real(handle);
-    grey_cuda_forget(tracked, &info, rc);
-    return rc;
 }
 
 /* An array's bytes admitted, the driver's create called, the handle tracked. Each form of the

@@ -1,15 +1,21 @@
 /* HIP's virtual memory management and arrays.
  *
  * VMM: physical memory is what costs VRAM, so hipMemCreate counts its size on the device the
- * allocation properties name, and hipMemRelease gives it back; reserving and mapping address
- * space cost nothing and pass straight through. ROCm 6.0 moved the fields of hipMemAllocationProp
+ * allocation properties name, until the handle is released and its last mapping unmapped (as
+ * CUDA's twins, shim/vmm_table.h): hipMemRelease of a mapped handle keeps the count, the
+ * hipMemUnmap that drops the last mapping gives it back. Reserving address space costs nothing
+ * and passes straight through. ROCm 6.0 moved the fields of hipMemAllocationProp
  * (to CUDA's layout); which layout the program passed follows from the runtime's version.
  *
  * Arrays: width x height x depth x element size (a lower bound: the runtime pads arrays). */
+#include "core/log.h"
 #include "hip_shim.h"
+#include "vmm_table.h"
 
 GREY_HIP_REAL(hipMemCreate);
 GREY_HIP_REAL(hipMemRelease);
+GREY_HIP_REAL(hipMemMap);
+GREY_HIP_REAL(hipMemUnmap);
 GREY_HIP_REAL(hipMallocArray);
 GREY_HIP_REAL(hipArrayCreate);
 GREY_HIP_REAL(hipFreeArray);
@@ -42,9 +48,19 @@ GREY_EXPORT hipError_t hipMemCreate(hipMemGenericAllocationHandle_t *handle, siz
     struct grey_admission adm;
     if (grey_hip_admit(&adm, dev, size) != hipSuccess)
         return hipErrorOutOfMemory;
+    grey_vmm_lock(); /* a handle value freed by a concurrent unmap is tracked again only after it */
     hipError_t rc = grey_hip_call(hipMemCreate, handle, size, prop, flags);
     grey_settle(&adm, rc == hipSuccess, rc == hipSuccess ? GREY_KEY_HIP_VMM(*handle) : 0, GREY_API_HIP_MEM_CREATE);
+    grey_vmm_unlock();
     return rc;
+}
+
+/* Nothing keeps the memory of key any more (no reference, no mapping): the runtime freed it. */
+static void vmm_freed(uint64_t key)
+{
+    struct grey_buffer_info info;
+    bool tracked = grey_untrack(key, &info);
+    grey_forget(tracked, &info, true);
 }
 
 GREY_EXPORT hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle)
@@ -53,10 +69,49 @@ GREY_EXPORT hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle)
         return hipErrorNotFound;
     if (grey_hip_nested())
         return grey_hip_call(hipMemRelease, handle);
-    struct grey_buffer_info info;
-    bool tracked = grey_untrack(GREY_KEY_HIP_VMM(handle), &info);
-    hipError_t rc = grey_hip_call(hipMemRelease, handle);
-    grey_forget(tracked, &info, rc == hipSuccess);
+    uint64_t key = GREY_KEY_HIP_VMM(handle);
+    hipError_t rc;
+    grey_vmm_lock();
+    if (grey_vmm_known(key)) { /* mapped: the memory goes when nothing keeps it */
+        rc = grey_hip_call(hipMemRelease, handle);
+        if (rc == hipSuccess && grey_vmm_released(key))
+            vmm_freed(key);
+    } else {
+        struct grey_buffer_info info;
+        bool tracked = grey_untrack(key, &info);
+        rc = grey_hip_call(hipMemRelease, handle);
+        grey_forget(tracked, &info, rc == hipSuccess);
+    }
+    grey_vmm_unlock();
+    return rc;
+}
+
+GREY_EXPORT hipError_t hipMemMap(void *ptr, size_t size, size_t offset, hipMemGenericAllocationHandle_t handle,
+                                 unsigned long long flags)
+{
+    if (!grey_hip_available(hipMemMap))
+        return hipErrorNotFound;
+    if (grey_hip_nested())
+        return grey_hip_call(hipMemMap, ptr, size, offset, handle, flags);
+    grey_vmm_lock();
+    hipError_t rc = grey_hip_call(hipMemMap, ptr, size, offset, handle, flags);
+    if (rc == hipSuccess && grey_vmm_add_mapping((uintptr_t)ptr, size, GREY_KEY_HIP_VMM(handle)) != 0)
+        grey_log("out of memory recording a VMM mapping: its bytes go back at hipMemRelease");
+    grey_vmm_unlock();
+    return rc;
+}
+
+GREY_EXPORT hipError_t hipMemUnmap(void *ptr, size_t size)
+{
+    if (!grey_hip_available(hipMemUnmap))
+        return hipErrorNotFound;
+    if (grey_hip_nested())
+        return grey_hip_call(hipMemUnmap, ptr, size);
+    grey_vmm_lock();
+    hipError_t rc = grey_hip_call(hipMemUnmap, ptr, size);
+    if (rc == hipSuccess)
+        grey_vmm_remove_range((uintptr_t)ptr, size, vmm_freed);
+    grey_vmm_unlock();
     return rc;
 }
 

@@ -42,9 +42,12 @@ const struct grey_intercept grey_intercepts[] = {
     CUDA(cuMemPoolSetAttribute),
     CUDA(cuMemPoolDestroy),
 
-    /* virtual memory management and arrays (shim/cuda_vmm_array.c) */
+    /* virtual memory management (shim/cuda_vmm.c) and arrays (shim/cuda_vmm_array.c) */
     CUDA(cuMemCreate),
     CUDA(cuMemRelease),
+    CUDA(cuMemMap),
+    CUDA(cuMemUnmap),
+    CUDA(cuMemRetainAllocationHandle),
     CUDA(cuArrayCreate_v2),
     CUDA(cuArray3DCreate_v2),
     CUDA(cuArrayCreate),
@@ -146,6 +149,8 @@ const struct grey_intercept grey_intercepts[] = {
     /* HIP virtual memory and arrays (shim/hip_vmm_array.c) */
     HIP(hipMemCreate),
     HIP(hipMemRelease),
+    HIP(hipMemMap),
+    HIP(hipMemUnmap),
     HIP(hipMallocArray),
     HIP(hipArrayCreate),
     HIP(hipFreeArray),

@@ -29,6 +29,10 @@ for family in alloc pitch managed async frompool vmm array mipmap; do
             "$B/tests/integration/prog_families" $family $path $CAP
     done
 done
+run "asan: VMM released while mapped (CUDA)" "$B/asan/bin/grey-run" --quiet --cap 512MiB -- \
+    "$B/tests/integration/prog_vmm_release" 8
+run "asan: VMM released while mapped (HIP)" "$B/asan/bin/grey-run" --quiet --cap 512MiB -- \
+    "$B/tests/hip/prog_hip_vmm_release" 8
 run "asan: pool cache" "$B/asan/bin/grey-run" --quiet --cap 512MiB -- "$B/tests/integration/prog_accounting" pool-cache $CAP
 run "asan: graphs" "$B/asan/bin/grey-run" --quiet --cap 512MiB -- "$B/tests/integration/prog_accounting" graph $CAP
 run "asan: 10 000 graphs with memory nodes made and destroyed" "$B/asan/bin/grey-run" --quiet --cap 512MiB -- \

@@ -44,6 +44,7 @@ expect_out 'shim/hip_x.c:1: .*grey_hip_call' "a HIP call around the re-entry gua
 
 echo "== simulated driver"
 expect_rc 0 "simulated driver behaves like the driver API" -- "$B/tests/integration/prog_sim_driver"
+expect_rc 0 "the calls the runtime and libraries need behave as documented" -- "$B/tests/integration/prog_sim_calls"
 
 echo "== caps through every allocation family and every way of reaching the driver"
 FAMILIES=${GREY_TEST_FAMILIES:-"alloc pitch managed async frompool vmm array array3d mipmap"}

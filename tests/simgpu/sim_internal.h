@@ -112,6 +112,31 @@ CUresult sim_mem_check(CUdeviceptr ptr, size_t n, sim_mem_need need);
  * thread after the caller's first check gives CUDA_ERROR_INVALID_VALUE, never a fault. */
 CUresult sim_mem_move(CUdeviceptr dst, sim_mem_need dst_need, CUdeviceptr src, sim_mem_need src_need, size_t n);
 CUresult sim_mem_fill(CUdeviceptr dst, unsigned int value, size_t width, size_t n);
+/* Pinned host memory in the registry (sim_memory.c), for sim_host_memory.c: allocated by the
+ * simulator with its CU_MEMHOSTALLOC_* flags, or the program's own memory registered with its
+ * CU_MEMHOSTREGISTER_* flags. find: the allocation containing p, its flags, which kind. */
+CUresult sim_mem_host_alloc(void **pp, size_t bytesize, unsigned flags);
+CUresult sim_mem_host_free(void *p);
+CUresult sim_mem_host_register(void *p, size_t bytesize, unsigned flags);
+CUresult sim_mem_host_unregister(void *p);
+bool sim_mem_host_find(const void *p, unsigned *flags, bool *registered);
+/* The allocation containing p (sim_memory.c), for cuPointerGetAttribute: false when none. */
+typedef struct sim_mem_desc {
+    uintptr_t base;
+    size_t size;
+    CUcontext ctx;
+    CUdevice dev;
+    bool host; /* pinned or registered host memory */
+} sim_mem_desc;
+bool sim_mem_describe(uintptr_t p, sim_mem_desc *out);
+/* The answer of an entry point the simulator has but does not model (sim_unmodelled_*.c):
+ * traced, CUDA_ERROR_NOT_SUPPORTED (sim_missing.c). */
+CUresult sim_not_modelled(const char *name);
+/* With GREY_SIM_STUB_MISSING=1, a self-naming stub for an entry point the simulator lacks; else
+ * NULL (sim_missing.c). */
+void *sim_missing_stub(const char *symbol);
+/* [ptr, ptr+n) lies inside one live cuMemMap mapping (sim_vmm.c). */
+bool sim_vmm_mapped_range(CUdeviceptr ptr, size_t n);
 
 /* ------------------------------------------------------------------ handles (sim_handles.c) */
 /* Live opaque handles, so that bad ones are refused rather than dereferenced. take removes h and
@@ -222,6 +247,8 @@ CUgraph sim_capture_graph(sim_timeline *tl);
 const void *sim_table_rt_interface(void);    /* sim_rt_interface.c */
 const void *sim_table_ctx_storage(void);     /* sim_ctx_storage.c */
 const void *sim_table_integrity(void);       /* sim_integrity.c */
+const void *sim_table_fft(void);             /* sim_fft_table.c */
+const void *sim_table_fft2(void);            /* sim_fft_table.c */
 const void *sim_table_tools_tls(void);       /* sim_small_tables.c */
 const void *sim_table_tools_hooks(void);     /* sim_small_tables.c */
 const void *sim_table_ctx_checks(void);      /* sim_small_tables.c */

@@ -9,6 +9,7 @@
  * As with modules, no image is parsed: every kernel name resolves. A library keeps one module
  * per context in which it has been used, made on first use, and the kernels it has handed out;
  * looking a name up twice returns the same CUkernel. cuLibraryUnload frees all of it. */
+#include "sim_globals.h"
 #include "sim_internal.h"
 
 #include <stdio.h>
@@ -37,9 +38,10 @@ struct CUkern_st {
 
 struct CUlib_st {
     uint64_t magic;
-    pthread_mutex_t lock; /* guards kernels and modules */
+    pthread_mutex_t lock; /* guards kernels, modules and globals */
     struct CUkern_st *kernels;
     lib_module *modules;
+    sim_globals globals; /* the image's variables (sim_globals.h) */
 };
 
 static CUresult check_library(CUlibrary lib)
@@ -104,6 +106,7 @@ CUresult CUDAAPI cuLibraryLoadData(CUlibrary *library, const void *code, CUjit_o
         return CUDA_ERROR_OUT_OF_MEMORY;
     lib->magic = SIM_LIBRARY_MAGIC;
     pthread_mutex_init(&lib->lock, NULL);
+    sim_globals_read(&lib->globals, code);
     *library = lib;
     return CUDA_SUCCESS;
 }
@@ -123,7 +126,8 @@ CUresult CUDAAPI cuLibraryLoadFromFile(CUlibrary *library, const char *fileName,
     if (!f)
         return CUDA_ERROR_FILE_NOT_FOUND;
     fclose(f);
-    return cuLibraryLoadData(library, fileName, jitOptions, jitOptionsValues, numJitOptions,
+    /* The file's contents are not read: its globals are unknown. */
+    return cuLibraryLoadData(library, library_image, jitOptions, jitOptionsValues, numJitOptions,
                              libraryOptions, libraryOptionValues, numLibraryOptions);
 }
 
@@ -133,6 +137,7 @@ CUresult CUDAAPI cuLibraryUnload(CUlibrary library)
     if (r != CUDA_SUCCESS)
         return r;
     library->magic = SIM_DEAD_MAGIC;
+    sim_globals_free(&library->globals);
     for (struct CUkern_st *k = library->kernels, *next; k; k = next) {
         next = k->next;
         k->magic = SIM_DEAD_MAGIC;
@@ -201,16 +206,20 @@ CUresult CUDAAPI cuLibraryGetKernelCount(unsigned int *count, CUlibrary lib)
     return CUDA_SUCCESS;
 }
 
-/* No image is parsed, so no global variable is known. */
+/* The variables the image's cubin declares (sim_fatbin.c); dptr and bytes are each optional, as
+ * for cuModuleGetGlobal. The memory is made in the context current at the first lookup. */
 CUresult CUDAAPI cuLibraryGetGlobal(CUdeviceptr *dptr, size_t *bytes, CUlibrary library,
                                     const char *name)
 {
-    (void)dptr;
-    (void)bytes;
     CUresult r = check_library(library);
     if (r != CUDA_SUCCESS)
         return r;
-    return name ? CUDA_ERROR_NOT_FOUND : CUDA_ERROR_INVALID_VALUE;
+    if (!name)
+        return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&library->lock);
+    r = sim_globals_lookup(&library->globals, name, dptr, bytes);
+    pthread_mutex_unlock(&library->lock);
+    return r;
 }
 
 CUresult CUDAAPI cuLibraryGetManaged(CUdeviceptr *dptr, size_t *bytes, CUlibrary library,

@@ -31,7 +31,10 @@
 
 #define SIM_ALLOC_GRANULARITY SIM_ACCOUNT_GRANULARITY
 
-typedef enum { ALLOC_DEVICE, ALLOC_HOST } alloc_kind;
+/* ALLOC_HOST: pinned host memory the simulator mapped (cuMemAllocHost, cuMemHostAlloc);
+ * ALLOC_REGISTERED: the program's own memory, page-locked by cuMemHostRegister (never unmapped
+ * here). Neither counts against VRAM. */
+typedef enum { ALLOC_DEVICE, ALLOC_HOST, ALLOC_REGISTERED } alloc_kind;
 
 typedef struct sim_alloc {
     uintptr_t base;
@@ -41,6 +44,7 @@ typedef struct sim_alloc {
     CUdevice dev;
     CUcontext ctx;
     alloc_kind kind;
+    unsigned host_flags; /* pinned host memory: the CU_MEMHOSTALLOC_* or CU_MEMHOSTREGISTER_* flags */
     struct sim_alloc *prev, *next;
 } sim_alloc;
 
@@ -118,7 +122,8 @@ static pthread_rwlock_t use_lock = PTHREAD_RWLOCK_INITIALIZER;
 static void alloc_destroy(sim_alloc *a)
 {
     pthread_rwlock_wrlock(&use_lock);
-    munmap((void *)a->base, a->map_len);
+    if (a->kind != ALLOC_REGISTERED) /* registered memory is the program's own: it stays mapped */
+        munmap((void *)a->base, a->map_len);
     pthread_rwlock_unlock(&use_lock);
     if (a->acct)
         vram_release(a->dev, a->acct);
@@ -247,6 +252,8 @@ CUresult sim_mem_check(CUdeviceptr ptr, size_t n, sim_mem_need need)
     else
         ok = need == SIM_MEM_ANY && ptr != 0;
     pthread_mutex_unlock(&reg_lock);
+    if (!a && !ok)
+        ok = sim_vmm_mapped_range(ptr, n); /* VMM mappings are device memory too */
     return ok ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
@@ -294,8 +301,14 @@ CUresult CUDAAPI cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
     return r;
 }
 
+/* The driver API reference does not say what cuMemFree does with 0; the runtime documents
+ * cudaFree(0) as "no operation" and CUDA 13's runtime passes the 0 down (cudaFree(0) is the idiom
+ * that starts it), so 0 is accepted as a no-op once a context is current (docs/simgpu.md). */
 CUresult CUDAAPI cuMemFree_v2(CUdeviceptr dptr)
 {
+    CUcontext ctx;
+    if (dptr == 0)
+        return sim_ctx_require(&ctx);
     return mem_free((uintptr_t)dptr, ALLOC_DEVICE);
 }
 
@@ -334,24 +347,96 @@ CUresult CUDAAPI cuMemGetAddressRange_v2(CUdeviceptr *pbase, size_t *psize, CUde
     return r;
 }
 
-/* Page-locked host memory: host memory the device can reach. Not counted against VRAM. */
-CUresult CUDAAPI cuMemAllocHost_v2(void **pp, size_t bytesize)
+/* ------------------------------------------------------------------ pinned host memory
+ * The registry's part of sim_host_memory.c: host memory the device can reach, never counted
+ * against VRAM. */
+
+CUresult sim_mem_host_alloc(void **pp, size_t bytesize, unsigned flags)
 {
     uintptr_t p = 0;
     CUresult r = mem_alloc(pp ? &p : NULL, bytesize, ALLOC_HOST, false);
-    if (r == CUDA_SUCCESS)
-        *pp = (void *)p;
-    return r;
+    if (r != CUDA_SUCCESS)
+        return r;
+    pthread_mutex_lock(&reg_lock);
+    reg_find(p)->host_flags = flags;
+    pthread_mutex_unlock(&reg_lock);
+    *pp = (void *)p;
+    return CUDA_SUCCESS;
 }
 
-CUresult CUDAAPI cuMemAllocHost(void **pp, unsigned int bytesize)
-{
-    return cuMemAllocHost_v2(pp, bytesize);
-}
-
-CUresult CUDAAPI cuMemFreeHost(void *p)
+CUresult sim_mem_host_free(void *p)
 {
     return mem_free((uintptr_t)p, ALLOC_HOST);
+}
+
+CUresult sim_mem_host_register(void *p, size_t bytesize, unsigned flags)
+{
+    CUcontext ctx;
+    CUresult r = sim_ctx_require(&ctx);
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!p || bytesize == 0 || (uintptr_t)p > UINTPTR_MAX - bytesize)
+        return CUDA_ERROR_INVALID_VALUE;
+    sim_alloc *a = calloc(1, sizeof *a);
+    if (!a)
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    *a = (sim_alloc){.base = (uintptr_t)p, .size = bytesize, .map_len = bytesize, .dev = ctx->dev, .ctx = ctx,
+                     .kind = ALLOC_REGISTERED, .host_flags = flags};
+    pthread_mutex_lock(&reg_lock);
+    sim_alloc key = {.base = (uintptr_t)p, .map_len = bytesize};
+    bool taken = tfind(&key, &reg_root, range_cmp) != NULL; /* overlaps a live range */
+    pthread_mutex_unlock(&reg_lock);
+    if (taken) {
+        free(a);
+        return CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED;
+    }
+    if (!reg_insert(a)) {
+        free(a);
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    return CUDA_SUCCESS;
+}
+
+CUresult sim_mem_host_unregister(void *p)
+{
+    CUcontext ctx;
+    CUresult r = sim_ctx_require(&ctx);
+    if (r != CUDA_SUCCESS)
+        return r;
+    pthread_mutex_lock(&reg_lock);
+    sim_alloc *a = p ? reg_find((uintptr_t)p) : NULL;
+    if (!a || a->base != (uintptr_t)p || a->kind != ALLOC_REGISTERED) {
+        pthread_mutex_unlock(&reg_lock);
+        return CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED;
+    }
+    reg_remove(a);
+    pthread_mutex_unlock(&reg_lock);
+    alloc_destroy(a);
+    return CUDA_SUCCESS;
+}
+
+bool sim_mem_describe(uintptr_t p, sim_mem_desc *out)
+{
+    pthread_mutex_lock(&reg_lock);
+    const sim_alloc *a = p ? reg_find(p) : NULL;
+    if (a && p - a->base < a->size)
+        *out = (sim_mem_desc){.base = a->base, .size = a->size, .ctx = a->ctx, .dev = a->dev,
+                              .host = a->kind != ALLOC_DEVICE};
+    pthread_mutex_unlock(&reg_lock);
+    return a && p - a->base < a->size;
+}
+
+bool sim_mem_host_find(const void *p, unsigned *flags, bool *registered)
+{
+    pthread_mutex_lock(&reg_lock);
+    const sim_alloc *a = p ? reg_find((uintptr_t)p) : NULL;
+    bool found = a && (a->kind == ALLOC_HOST || a->kind == ALLOC_REGISTERED);
+    if (found) {
+        *flags = a->host_flags;
+        *registered = a->kind == ALLOC_REGISTERED;
+    }
+    pthread_mutex_unlock(&reg_lock);
+    return found;
 }
 
 /* ------------------------------------------------------------------ CUDA 2.x (32-bit) forms */

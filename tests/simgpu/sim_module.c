@@ -4,6 +4,7 @@
  * parsed) and any kernel name resolves. A function handle remembers its name, so launches can be
  * told apart in logs and on the device timeline, and the name may say how long the kernel runs. Looking the same name up twice returns the same
  * handle, as the real driver does. Unloading a module frees its functions. */
+#include "sim_globals.h"
 #include "sim_internal.h"
 
 #include <stdio.h>
@@ -48,8 +49,9 @@ uint64_t sim_function_duration_ns(CUfunction f)
 struct CUmod_st {
     uint64_t magic;
     CUcontext ctx;
-    pthread_mutex_t lock; /* guards funcs: several threads may look up kernels at once */
+    pthread_mutex_t lock; /* guards funcs and globals: several threads may look things up at once */
     struct CUfunc_st *funcs;
+    sim_globals globals; /* the image's variables, when it was handed over (sim_globals.h) */
 };
 
 CUresult sim_function_check(CUfunction f)
@@ -100,7 +102,10 @@ CUresult CUDAAPI cuModuleLoadData(CUmodule *module, const void *image)
         return r;
     if (!module || !image)
         return CUDA_ERROR_INVALID_VALUE;
-    return module_new(module);
+    r = module_new(module);
+    if (r == CUDA_SUCCESS)
+        sim_globals_read(&(*module)->globals, image);
+    return r;
 }
 
 /* JIT options are accepted and ignored: there is nothing to compile. */
@@ -125,6 +130,7 @@ CUresult CUDAAPI cuModuleUnload(CUmodule hmod)
     if (!hmod || hmod->magic != SIM_MODULE_MAGIC)
         return CUDA_ERROR_INVALID_HANDLE;
     hmod->magic = SIM_DEAD_MAGIC;
+    sim_globals_free(&hmod->globals);
     for (struct CUfunc_st *f = hmod->funcs, *next; f; f = next) {
         next = f->next;
         f->magic = SIM_DEAD_MAGIC;
@@ -167,4 +173,21 @@ CUresult CUDAAPI cuModuleGetFunction(CUfunction *hfunc, CUmodule hmod, const cha
         return CUDA_ERROR_OUT_OF_MEMORY;
     *hfunc = f;
     return CUDA_SUCCESS;
+}
+
+/* The variables of the image given to cuModuleLoadData/Ex/FatBinary (sim_globals.h); a module
+ * loaded from a file (cuModuleLoad) has none: the file is not read. */
+CUresult CUDAAPI cuModuleGetGlobal_v2(CUdeviceptr *dptr, size_t *bytes, CUmodule hmod, const char *name)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!hmod || hmod->magic != SIM_MODULE_MAGIC)
+        return CUDA_ERROR_INVALID_HANDLE;
+    if (!name)
+        return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&hmod->lock);
+    r = sim_globals_lookup(&hmod->globals, name, dptr, bytes);
+    pthread_mutex_unlock(&hmod->lock);
+    return r;
 }

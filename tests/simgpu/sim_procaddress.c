@@ -18,6 +18,9 @@
  * returns, even when a preloaded library exports the same name (which is how the real driver
  * behaves, and what grey's hook relies on to find the real functions). */
 #include "sim_internal.h"
+#include "sim_unmodelled.h"
+
+#include <cudaProfiler.h>
 
 #include <string.h>
 
@@ -130,9 +133,17 @@ static const proc_entry table[] = {
     P("cuMemMap", 10020, cuMemMap),
     P("cuMemUnmap", 10020, cuMemUnmap),
     P("cuMemSetAccess", 10020, cuMemSetAccess),
+    P("cuMemRetainAllocationHandle", 11000, cuMemRetainAllocationHandle),
+    /* pinned host memory (sim_host_memory.c) */
     P("cuMemAllocHost", 2000, cuMemAllocHost),
     P("cuMemAllocHost", 3020, cuMemAllocHost_v2),
     P("cuMemFreeHost", 2000, cuMemFreeHost),
+    P("cuMemHostAlloc", 2020, cuMemHostAlloc),
+    P("cuMemHostRegister", 4000, cuMemHostRegister),
+    P("cuMemHostRegister", 6050, cuMemHostRegister_v2),
+    P("cuMemHostUnregister", 4000, cuMemHostUnregister),
+    P("cuMemHostGetDevicePointer", 3020, cuMemHostGetDevicePointer_v2),
+    P("cuMemHostGetFlags", 2030, cuMemHostGetFlags),
 
     /* copies and memsets: _ptds for synchronous ones, _ptsz for those taking a stream */
     P("cuMemcpyHtoD", 3020, cuMemcpyHtoD_v2),
@@ -248,6 +259,94 @@ static const proc_entry table[] = {
     P("cuKernelGetName", 12030, cuKernelGetName),
     P("cuKernelGetAttribute", 12000, cuKernelGetAttribute),
     P("cuKernelSetAttribute", 12000, cuKernelSetAttribute),
+
+    /* libraries' start-up needs (cuFFT resolves all of these): sim_peer.c, sim_link.c,
+     * sim_memcpy2d.c, sim_pointer.c, sim_stream_extra.c, sim_graph_params.c, sim_module.c */
+    P("cuDeviceCanAccessPeer", 4000, cuDeviceCanAccessPeer),
+    P("cuDeviceGetP2PAttribute", 8000, cuDeviceGetP2PAttribute),
+    P("cuCtxEnablePeerAccess", 4000, cuCtxEnablePeerAccess),
+    P("cuCtxDisablePeerAccess", 4000, cuCtxDisablePeerAccess),
+    P("cuLinkCreate", 5050, cuLinkCreate_v2),
+    P("cuLinkCreate", 6050, cuLinkCreate_v2),
+    P("cuLinkAddData", 5050, cuLinkAddData_v2),
+    P("cuLinkAddData", 6050, cuLinkAddData_v2),
+    P("cuLinkAddFile", 5050, cuLinkAddFile_v2),
+    P("cuLinkAddFile", 6050, cuLinkAddFile_v2),
+    P("cuLinkComplete", 5050, cuLinkComplete),
+    P("cuLinkDestroy", 5050, cuLinkDestroy),
+    P("cuMemcpy2D", 3020, cuMemcpy2D_v2),
+    P("cuMemcpy2DUnaligned", 3020, cuMemcpy2DUnaligned_v2),
+    P("cuMemcpy2DAsync", 3020, cuMemcpy2DAsync_v2),
+    P("cuMemcpy3D", 3020, cuMemcpy3D_v2), /* the 2.0 forms stay not modelled (sim_unmodelled_memory.c) */
+    P("cuMemcpy3DAsync", 3020, cuMemcpy3DAsync_v2),
+    P("cuPointerGetAttribute", 4000, cuPointerGetAttribute),
+    P("cuPointerGetAttributes", 7000, cuPointerGetAttributes),
+    P("cuStreamGetCtx", 9020, cuStreamGetCtx),
+    PT("cuStreamGetCtx", 9020, cuStreamGetCtx_ptsz),
+    P("cuMemPrefetchAsync", 8000, cuMemPrefetchAsync),
+    P("cuMemPrefetchAsync", 12020, cuMemPrefetchAsync_v2),
+    P("cuMemAdvise", 8000, cuMemAdvise),
+    P("cuMemAdvise", 12020, cuMemAdvise_v2),
+    P("cuStreamWaitValue32", 8000, cuStreamWaitValue32),
+    P("cuStreamWaitValue32", 11070, cuStreamWaitValue32_v2),
+    P("cuStreamWriteValue32", 8000, cuStreamWriteValue32),
+    P("cuStreamWriteValue32", 11070, cuStreamWriteValue32_v2),
+    P("cuStreamBatchMemOp", 8000, cuStreamBatchMemOp),
+    P("cuStreamBatchMemOp", 11070, cuStreamBatchMemOp_v2),
+    P("cuModuleGetGlobal", 3020, cuModuleGetGlobal_v2),
+    P("cuGraphKernelNodeGetParams", 10000, cuGraphKernelNodeGetParams),
+    P("cuGraphKernelNodeGetParams", 12000, cuGraphKernelNodeGetParams_v2),
+    P("cuGraphExecKernelNodeSetParams", 10010, cuGraphExecKernelNodeSetParams),
+    P("cuGraphExecKernelNodeSetParams", 12000, cuGraphExecKernelNodeSetParams_v2),
+
+    /* context limits and preferences (sim_ctx_limits.c) */
+    P("cuCtxGetLimit", 3010, cuCtxGetLimit),
+    P("cuCtxSetLimit", 3010, cuCtxSetLimit),
+    P("cuCtxGetCacheConfig", 3020, cuCtxGetCacheConfig),
+    P("cuCtxSetCacheConfig", 3020, cuCtxSetCacheConfig),
+    P("cuCtxGetSharedMemConfig", 4020, cuCtxGetSharedMemConfig),
+    P("cuCtxSetSharedMemConfig", 4020, cuCtxSetSharedMemConfig),
+    P("cuFuncSetSharedMemConfig", 4020, cuFuncSetSharedMemConfig),
+
+    /* stream properties and host functions (sim_stream_event.c), fixed answers (sim_small_calls.c),
+     * 2D memsets (sim_memcpy2d.c), peer copies (sim_peer.c) */
+    P("cuStreamGetFlags", 5050, cuStreamGetFlags),
+    PT("cuStreamGetFlags", 7000, cuStreamGetFlags_ptsz),
+    P("cuStreamGetPriority", 5050, cuStreamGetPriority),
+    PT("cuStreamGetPriority", 7000, cuStreamGetPriority_ptsz),
+    P("cuStreamGetId", 12000, cuStreamGetId),
+    PT("cuStreamGetId", 12000, cuStreamGetId_ptsz),
+    P("cuStreamGetDevice", 12080, cuStreamGetDevice),
+    PT("cuStreamGetDevice", 12080, cuStreamGetDevice_ptsz),
+    P("cuEventRecordWithFlags", 11010, cuEventRecordWithFlags),
+    PT("cuEventRecordWithFlags", 11010, cuEventRecordWithFlags_ptsz),
+    P("cuLaunchHostFunc", 10000, cuLaunchHostFunc),
+    PT("cuLaunchHostFunc", 10000, cuLaunchHostFunc_ptsz),
+    P("cuStreamAddCallback", 5000, cuStreamAddCallback),
+    PT("cuStreamAddCallback", 7000, cuStreamAddCallback_ptsz),
+    P("cuProfilerInitialize", 4000, cuProfilerInitialize),
+    P("cuProfilerStart", 4000, cuProfilerStart),
+    P("cuProfilerStop", 4000, cuProfilerStop),
+    P("cuCtxResetPersistingL2Cache", 11000, cuCtxResetPersistingL2Cache),
+    P("cuFlushGPUDirectRDMAWrites", 11030, cuFlushGPUDirectRDMAWrites),
+    P("cuDeviceGetTexture1DLinearMaxWidth", 11010, cuDeviceGetTexture1DLinearMaxWidth),
+    P("cuMemsetD2D8", 3020, cuMemsetD2D8_v2),
+    P("cuMemsetD2D8Async", 3020, cuMemsetD2D8Async),
+    P("cuMemcpyPeer", 4000, cuMemcpyPeer),
+    P("cuMemcpyPeerAsync", 4000, cuMemcpyPeerAsync),
+
+    /* present but not modelled: CUDA_ERROR_NOT_SUPPORTED (sim_unmodelled_*.c) */
+#include "sim_unmodelled_rows.h"
+
+    /* occupancy (sim_occupancy.c) */
+    P("cuOccupancyMaxActiveBlocksPerMultiprocessor", 6050, cuOccupancyMaxActiveBlocksPerMultiprocessor),
+    P("cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags", 7000,
+      cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags),
+    P("cuOccupancyMaxPotentialBlockSize", 6050, cuOccupancyMaxPotentialBlockSize),
+    P("cuOccupancyMaxPotentialBlockSizeWithFlags", 7000, cuOccupancyMaxPotentialBlockSizeWithFlags),
+    P("cuOccupancyAvailableDynamicSMemPerBlock", 10020, cuOccupancyAvailableDynamicSMemPerBlock),
+    P("cuOccupancyMaxActiveClusters", 11070, cuOccupancyMaxActiveClusters),
+    P("cuOccupancyMaxPotentialClusterSize", 11070, cuOccupancyMaxPotentialClusterSize),
     P("cuKernelSetCacheConfig", 12000, cuKernelSetCacheConfig),
 
     /* streams and events */
@@ -317,6 +416,11 @@ static CUresult lookup(const char *symbol, void **pfn, int cudaVersion, cuuint64
     if (!e) {
         sim_trace("cuGetProcAddress miss: %s version %d flags %llu%s", symbol, cudaVersion,
                   (unsigned long long)flags, known(symbol) ? " (version not sufficient)" : "");
+        if ((*pfn = sim_missing_stub(symbol)) != NULL) { /* GREY_SIM_STUB_MISSING=1 (sim_missing.c) */
+            if (status)
+                *status = CU_GET_PROC_ADDRESS_SUCCESS;
+            return CUDA_SUCCESS;
+        }
         return CUDA_ERROR_NOT_FOUND;
     }
     *pfn = e->fn;

@@ -282,3 +282,97 @@ CUresult CUDAAPI cuEventDestroy_v2(CUevent hEvent)
 }
 
 CUresult CUDAAPI cuEventDestroy(CUevent hEvent) { return cuEventDestroy_v2(hEvent); }
+
+/* ------------------------------------------------------------------ stream properties */
+/* What a stream was made with; the default streams report what the reference gives for them:
+ * flags 0 (the legacy stream; the per-thread one is non-blocking only towards other streams,
+ * flags 0 too) and priority 0. cuStreamGetId numbers created streams by address (unique while
+ * they live) and the default streams 0 and 1. */
+static CUresult stream_props(CUstream s, bool per_thread, unsigned *flags, int *priority, unsigned long long *id)
+{
+    CUcontext ctx;
+    sim_timeline *tl;
+    CUresult r = resolve(s, per_thread, &ctx, &tl);
+    if (r != CUDA_SUCCESS)
+        return r;
+    bool special = s == NULL || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD;
+    if (flags)
+        *flags = special ? 0 : s->flags;
+    if (priority)
+        *priority = special ? 0 : s->priority;
+    if (id)
+        *id = special ? (tl == &per_thread_stream ? 1 : 0) : (unsigned long long)(uintptr_t)s;
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuStreamGetFlags(CUstream h, unsigned int *flags)
+{ return flags ? stream_props(h, false, flags, NULL, NULL) : CUDA_ERROR_INVALID_VALUE; }
+CUresult CUDAAPI cuStreamGetFlags_ptsz(CUstream h, unsigned int *flags)
+{ return flags ? stream_props(h, true, flags, NULL, NULL) : CUDA_ERROR_INVALID_VALUE; }
+CUresult CUDAAPI cuStreamGetPriority(CUstream h, int *priority)
+{ return priority ? stream_props(h, false, NULL, priority, NULL) : CUDA_ERROR_INVALID_VALUE; }
+CUresult CUDAAPI cuStreamGetPriority_ptsz(CUstream h, int *priority)
+{ return priority ? stream_props(h, true, NULL, priority, NULL) : CUDA_ERROR_INVALID_VALUE; }
+CUresult CUDAAPI cuStreamGetId(CUstream h, unsigned long long *id)
+{ return id ? stream_props(h, false, NULL, NULL, id) : CUDA_ERROR_INVALID_VALUE; }
+CUresult CUDAAPI cuStreamGetId_ptsz(CUstream h, unsigned long long *id)
+{ return id ? stream_props(h, true, NULL, NULL, id) : CUDA_ERROR_INVALID_VALUE; }
+
+static CUresult stream_device(CUstream s, bool per_thread, CUdevice *dev)
+{
+    CUcontext ctx;
+    sim_timeline *tl;
+    if (!dev)
+        return CUDA_ERROR_INVALID_VALUE;
+    CUresult r = resolve(s, per_thread, &ctx, &tl);
+    if (r == CUDA_SUCCESS)
+        *dev = ctx->dev;
+    return r;
+}
+CUresult CUDAAPI cuStreamGetDevice(CUstream h, CUdevice *dev) { return stream_device(h, false, dev); }
+CUresult CUDAAPI cuStreamGetDevice_ptsz(CUstream h, CUdevice *dev) { return stream_device(h, true, dev); }
+
+/* The flags (CU_EVENT_RECORD_DEFAULT, CU_EVENT_RECORD_EXTERNAL) change nothing without graphs'
+ * external event nodes, which the simulator does not model. */
+CUresult CUDAAPI cuEventRecordWithFlags(CUevent hEvent, CUstream hStream, unsigned int flags)
+{
+    if (flags & ~(unsigned)CU_EVENT_RECORD_EXTERNAL)
+        return CUDA_ERROR_INVALID_VALUE;
+    return event_record(hEvent, hStream, false);
+}
+CUresult CUDAAPI cuEventRecordWithFlags_ptsz(CUevent hEvent, CUstream hStream, unsigned int flags)
+{
+    if (flags & ~(unsigned)CU_EVENT_RECORD_EXTERNAL)
+        return CUDA_ERROR_INVALID_VALUE;
+    return event_record(hEvent, hStream, true);
+}
+
+/* Host functions on a stream (cuLaunchHostFunc, cuStreamAddCallback): the reference runs them
+ * after the work before them completes and holds later work back until they return. The
+ * simulator waits for the stream and calls them at once, on the calling thread (a real driver
+ * uses a thread of its own; a function that blocks on later work of its stream would deadlock
+ * there too, since the reference forbids CUDA calls in it). */
+static CUresult host_call(CUstream s, bool per_thread, CUhostFn fn, void *data, CUstreamCallback cb, unsigned flags)
+{
+    CUcontext ctx;
+    sim_timeline *tl;
+    if ((!fn && !cb) || flags != 0)
+        return CUDA_ERROR_INVALID_VALUE;
+    CUresult r = resolve(s, per_thread, &ctx, &tl);
+    if (r != CUDA_SUCCESS)
+        return r;
+    sim_wait_until(atomic_load(&tl->tail_ns));
+    if (fn)
+        fn(data);
+    else
+        cb(s, CUDA_SUCCESS, data);
+    return CUDA_SUCCESS;
+}
+CUresult CUDAAPI cuLaunchHostFunc(CUstream h, CUhostFn fn, void *data)
+{ return host_call(h, false, fn, data, NULL, 0); }
+CUresult CUDAAPI cuLaunchHostFunc_ptsz(CUstream h, CUhostFn fn, void *data)
+{ return host_call(h, true, fn, data, NULL, 0); }
+CUresult CUDAAPI cuStreamAddCallback(CUstream h, CUstreamCallback cb, void *data, unsigned int flags)
+{ return host_call(h, false, NULL, data, cb, flags); }
+CUresult CUDAAPI cuStreamAddCallback_ptsz(CUstream h, CUstreamCallback cb, void *data, unsigned int flags)
+{ return host_call(h, true, NULL, data, cb, flags); }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# NVIDIA's libraries on the simulated driver (make cuda-libs-tests):
+#   libs_run.sh RT_CURAND RT_CUDNN RT_CUBLAS RT_SYMBOL MODULE_FATBIN   (from the repository root)
+# rt_symbol checks the program's own __device__/__constant__ variables, which the libraries'
+# start-up also needs (cuLibraryGetGlobal).
+# Each program runs under grey-run --cap 256MiB (everything succeeds) and under a cap too small
+# for the library's own device memory (the library's own allocation-failure status, no crash).
+# cuBLAS is checked up to its handle (cublasSgemm still answers CUBLAS_STATUS_NOT_SUPPORTED on
+# the simulator) and cuFFT not at all (cufftPlan1d: CUFFT_INTERNAL_ERROR); see
+# docs/cuda-runtime-on-simgpu.md.
+set -uo pipefail
+
+root=$(pwd)
+B=$root/build
+CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
+export LD_LIBRARY_PATH=$B/sim:$CUDA_HOME/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export GREY_SIM_VRAM=80GiB
+unset GREY_CAP GREY_PLAN LD_PRELOAD LD_AUDIT
+work=$(mktemp -d /tmp/grey-cudalibs.XXXXXX)
+export GREY_LEDGER=$work/ledger
+trap 'rm -rf "$work"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib.sh"
+
+# check NAME CAP BIN MODE: under grey-run --cap CAP, BIN MODE exits 0 and prints "NAME: ok".
+check() {
+    local name=$1 cap=$2 bin=$3 mode=$4
+    if "$B/bin/grey-run" --cap "$cap" -- "$bin" "$mode" >"$work/out" 2>&1 && grep -q "^$name: ok$" "$work/out"; then
+        ok "$name $mode: grey-run --cap $cap"
+    else
+        fail "$name $mode: grey-run --cap $cap"; sed 's/^/      /' "$work/out"
+    fi
+}
+check rt_curand 256MiB "$1" fits
+check rt_curand 128KiB "$1" small   # the 64 KiB output fits, the generator's state does not
+check rt_cudnn 256MiB "$2" fits
+check rt_cudnn 4KiB "$2" small      # the handle's 24.8 KiB do not fit
+check rt_cublas 256MiB "$3" fits
+check rt_cublas 1MiB "$3" small     # the 64 MiB workspace does not fit
+if "$4" "$5" >"$work/out" 2>&1 && grep -q '^rt_symbol: ok$' "$work/out"; then ok "rt_symbol: no hook"
+else fail "rt_symbol: no hook"; sed 's/^/      /' "$work/out"; fi
+check rt_symbol 256MiB "$4" "$5"
+finish "cuda library tests"

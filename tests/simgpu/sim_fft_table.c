@@ -1,0 +1,52 @@
+/* The private tables cuFFT 12 (CUDA 13) asks for in cufftPlan1d, 21318c60-9714-3248-8ca6-
+ * 41ff7324c8f2 and then 6e163fbe-b958-444d-835c-e182aff1991e. Nothing about them is documented,
+ * not even by ZLUDA's dark_api, which lists the runtime's tables only. Without the first,
+ * cufftPlan1d fails with CUFFT_INTERNAL_ERROR at once; with it, it asks for the second. The
+ * simulator answers each with a table of traced stubs that fail with CUDA_ERROR_NOT_SUPPORTED,
+ * and a size word as the runtime's tables have (a guess: whether these have one is not known),
+ * so that GREY_SIM_TRACE=1 shows which entries cuFFT calls. */
+#include "sim_internal.h"
+
+SIM_UNKNOWN_ENTRY(fft, 1)
+SIM_UNKNOWN_ENTRY(fft, 2)
+SIM_UNKNOWN_ENTRY(fft, 3)
+SIM_UNKNOWN_ENTRY(fft, 4)
+SIM_UNKNOWN_ENTRY(fft, 5)
+SIM_UNKNOWN_ENTRY(fft, 6)
+SIM_UNKNOWN_ENTRY(fft, 7)
+SIM_UNKNOWN_ENTRY(fft, 8)
+SIM_UNKNOWN_ENTRY(fft, 9)
+SIM_UNKNOWN_ENTRY(fft, 10)
+SIM_UNKNOWN_ENTRY(fft, 11)
+SIM_UNKNOWN_ENTRY(fft, 12)
+SIM_UNKNOWN_ENTRY(fft, 13)
+SIM_UNKNOWN_ENTRY(fft, 14)
+SIM_UNKNOWN_ENTRY(fft, 15)
+
+static const void *const fft_table[16] = {
+    (const void *)(sizeof(void *) * 16),
+    (const void *)unknown_fft_1, (const void *)unknown_fft_2, (const void *)unknown_fft_3,
+    (const void *)unknown_fft_4, (const void *)unknown_fft_5, (const void *)unknown_fft_6,
+    (const void *)unknown_fft_7, (const void *)unknown_fft_8, (const void *)unknown_fft_9,
+    (const void *)unknown_fft_10, (const void *)unknown_fft_11, (const void *)unknown_fft_12,
+    (const void *)unknown_fft_13, (const void *)unknown_fft_14, (const void *)unknown_fft_15,
+};
+
+const void *sim_table_fft(void) { return fft_table; }
+
+SIM_UNKNOWN_ENTRY(fft2, 1)
+SIM_UNKNOWN_ENTRY(fft2, 2)
+SIM_UNKNOWN_ENTRY(fft2, 3)
+SIM_UNKNOWN_ENTRY(fft2, 4)
+SIM_UNKNOWN_ENTRY(fft2, 5)
+SIM_UNKNOWN_ENTRY(fft2, 6)
+SIM_UNKNOWN_ENTRY(fft2, 7)
+
+static const void *const fft2_table[8] = {
+    (const void *)(sizeof(void *) * 8),
+    (const void *)unknown_fft2_1, (const void *)unknown_fft2_2, (const void *)unknown_fft2_3,
+    (const void *)unknown_fft2_4, (const void *)unknown_fft2_5, (const void *)unknown_fft2_6,
+    (const void *)unknown_fft2_7,
+};
+
+const void *sim_table_fft2(void) { return fft2_table; }
