@@ -110,6 +110,7 @@ Test(ledger_view, metrics_escape_labels_and_skip_what_is_unset)
     cr_assert_eq(grey_view_from_image(image, sizeof image, NULL, NULL, 0, &view, err, sizeof err), 0, "%s", err);
     snprintf(view.proc[0].user, sizeof view.proc[0].user, "al\"ice");
     view.proc[0].run_id = 0xab12;
+    view.proc[0].batch_job_id = 777;
     char *text = NULL;
     size_t len = 0;
 
@@ -121,7 +122,7 @@ Test(ledger_view, metrics_escape_labels_and_skip_what_is_unset)
     const char *gpu = "gpu=\"2\",UUID=\"GPU-12345678-1234-1234-1234-123456789abc\",pci_bus_id=\"00000000:2A:00.0\","
                       "device=\"nvidia2\",modelName=\"Test \\\"GPU\\\"\",Hostname=\"node\\\"1\"";
     char want[1024];
-    snprintf(want, sizeof want, "grey_job_vram_used_bytes{grey_run_id=\"ab12\",%s} 3\n", gpu);
+    snprintf(want, sizeof want, "grey_job_vram_used_bytes{grey_run_id=\"ab12\",slurm_job_id=\"777\",%s} 3\n", gpu);
     cr_assert(strstr(text, want), "no '%s' in:\n%s", want, text);
     snprintf(want, sizeof want, "grey_device_vram_used_bytes{%s} ", gpu);
     cr_assert(strstr(text, want), "no '%s' in:\n%s", want, text);
