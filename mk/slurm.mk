@@ -25,11 +25,13 @@ $(BUILD)/obj/slurm/%.o: CFLAGS_EXTRA := -fvisibility=hidden $(CJSON_CFLAGS)
 
 # The plugin is loaded into srun, sbatch and slurmstepd: the version script keeps grey's symbols
 # out of their namespace. Slurm's own functions (spank_*, slurm_error) come from the program that
-# loads the plugin, so no -lslurm and no --no-undefined.
+# loads the plugin, so no -lslurm and no --no-undefined: a library the tools' code needs
+# (TOOL_LDLIBS: libdw names the --gpu-dedup report's call sites) shows only at dlopen, which the
+# Slurm suite does first.
 $(SPANK_PLUGIN): $(call obj,$(SPANK_SRC)) $(TOOLS_LIB) $(POLICY_LIB) slurm/exports.map
 	@mkdir -p $(@D)
 	$(call q,CC)$(CC) -shared -o $@ $(filter %.o %.a,$^) $(LDFLAGS) -Wl,--version-script=slurm/exports.map \
-	    -Wl,-z,now -lcjson -ldl -lpthread
+	    -Wl,-z,now $(TOOL_LDLIBS)
 
 .PHONY: slurm-plugin slurm-integration slurm-install
 ifneq ($(SPANK_H),)

@@ -47,6 +47,8 @@ static struct spank_option options[] = {
      SPANK_OPT_MAX_SHARE, on_option},
     {"gpu-dedup", "FILE", "[grey] report identical GPU buffers at exit (JSON to FILE if given)", 2,
      SPANK_OPT_DEDUP, on_option},
+    {"gpu-artifacts", "DIR", "[grey] at each task's end, its VRAM summary, thermal signature and fairness heat map "
+     "in DIR/JOB.STEP.TASK", 1, SPANK_OPT_ARTIFACTS, on_option},
     SPANK_OPTIONS_TABLE_END,
 };
 

@@ -43,6 +43,17 @@ int spank_request_set(struct spank_request *req, int id, const char *value, char
         }
         req->dedup = true;
         return 0;
+    case SPANK_OPT_ARTIFACTS:
+        if (!value || !*value) {
+            snprintf(err, errlen, "--gpu-artifacts: needs a DIR");
+            return -1;
+        }
+        if (strlen(value) >= sizeof req->artifacts_dir - 64) { /* room for /JOB.STEP.TASK */
+            snprintf(err, errlen, "--gpu-artifacts=%s: the path is too long", value);
+            return -1;
+        }
+        snprintf(req->artifacts_dir, sizeof req->artifacts_dir, "%s", value);
+        return 0;
     default:
         snprintf(err, errlen, "unknown option id %d", id);
         return -1;

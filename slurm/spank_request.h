@@ -5,7 +5,8 @@
  *   --gpu-mem-cap=SIZE    GREY_CAP          (grey-run --cap)
  *   --gpu-weight=N        GREY_WEIGHT       (grey-run --weight)
  *   --gpu-max-share=P%    GREY_MAX_SHARE    (grey-run --max-share)
- *   --gpu-dedup[=FILE]    GREY_DEDUP, report to FILE (grey-run --dedup [--report FILE]) */
+ *   --gpu-dedup[=FILE]    GREY_DEDUP, report to FILE (grey-run --dedup [--report FILE])
+ *   --gpu-artifacts=DIR   the run's artifacts in DIR/JOB.STEP.TASK (grey-run --artifacts DIR) */
 #ifndef GREY_SPANK_REQUEST_H
 #define GREY_SPANK_REQUEST_H
 
@@ -19,6 +20,7 @@ enum spank_option_id {
     SPANK_OPT_WEIGHT,
     SPANK_OPT_MAX_SHARE,
     SPANK_OPT_DEDUP,
+    SPANK_OPT_ARTIFACTS,
 };
 
 struct spank_request {
@@ -28,6 +30,7 @@ struct spank_request {
     char max_share[16];
     bool dedup;
     char dedup_file[PATH_MAX]; /* "" when --gpu-dedup gave no FILE */
+    char artifacts_dir[PATH_MAX]; /* --gpu-artifacts; "" when not given */
 };
 
 /* Records option id's value (NULL for --gpu-dedup without FILE). Setting one again replaces it:

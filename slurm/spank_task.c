@@ -7,6 +7,7 @@
  * directly; the watcher drops its own copies (to live long enough for the summary) and forwards
  * none, which would deliver them twice. */
 #include <errno.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "policy/settings.h"
 #include "policy/size.h"
 #include "tools/job_env.h"
+#include "tools/run_artifacts.h"
 #include "tools/run_report.h"
 #include "tools/run_summary.h"
 #include "spank_cap.h"
@@ -69,7 +71,8 @@ static void drop_signal(int sig) { (void)sig; }
 
 /* Never returns: the watcher ends as the task ended, so Slurm reports the task's status. */
 static void watch(pid_t task, struct grey_ledger *lg, bool have_ledger, uint64_t run_id,
-                  struct run_report *report, bool want_report)
+                  struct run_report *report, bool want_report, struct run_artifacts *artifacts,
+                  const char *ledger_path)
 {
     static const int dropped[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
     struct sigaction sa;
@@ -84,11 +87,19 @@ static void watch(pid_t task, struct grey_ledger *lg, bool have_ledger, uint64_t
         fprintf(stderr, "grey: waiting for task %d: %s\n", (int)task, strerror(errno));
         _exit(1);
     }
+    static struct run_summary sum;
+    sum.started = true;
+    sum.wait_status = status;
+    sum.ledger = have_ledger;
     if (have_ledger) {
-        run_summary_print(lg, run_id, task, status, comm, false, NULL);
+        run_summary_print(lg, run_id, task, status, comm, false, &sum);
         grey_ledger_reclaim(lg);
         grey_ledger_close(lg);
     }
+    char err[512];
+    if (artifacts && run_artifacts_finish(artifacts, &sum, have_ledger ? run_artifacts_reclaimable(ledger_path) : 0,
+                                          err, sizeof err) != 0)
+        fprintf(stderr, "grey: --gpu-artifacts: %s\n", err);
     if (want_report)
         run_report_finish(report, false);
     fflush(NULL);
@@ -200,6 +211,24 @@ int spank_task_start(spank_t sp, const struct spank_config *cfg, const struct sp
         if (put_env(sp, "GREY_REPORT_DIR", getenv("GREY_REPORT_DIR")) != 0 || put_env(sp, "GREY_DEDUP", "1") != 0)
             return -1;
     }
+    /* The artifacts of each task in a directory of its own: the tasks of a step share DIR. */
+    struct run_artifacts *artifacts = NULL;
+    if (req->artifacts_dir[0]) {
+        char dir[PATH_MAX + 96], job[24], step[24], proc[24];
+        snprintf(dir, sizeof dir, "%s/%s.%s.%s", req->artifacts_dir,
+                 *task_env(sp, "SLURM_JOB_ID", job, sizeof job) ? job : "job",
+                 *task_env(sp, "SLURM_STEP_ID", step, sizeof step) ? step : "step",
+                 *task_env(sp, "SLURM_PROCID", proc, sizeof proc) ? proc : "0");
+        char why[512];
+        if (mkdir(req->artifacts_dir, 0755) != 0 && errno != EEXIST) {
+            fprintf(stderr, "grey: --gpu-artifacts=%s: %s\n", req->artifacts_dir, strerror(errno));
+            return -1;
+        }
+        if (!(artifacts = run_artifacts_prepare(dir, why, sizeof why))) {
+            fprintf(stderr, "grey: --gpu-artifacts: %s\n", why);
+            return -1;
+        }
+    }
     if (have_cap)
         slurm_debug("grey: task capped at %s (%s)", grey_size_format(cap, buf, sizeof buf),
                     req->have_cap ? "--gpu-mem-cap" : how);
@@ -214,6 +243,8 @@ int spank_task_start(spank_t sp, const struct spank_config *cfg, const struct sp
     }
     if (task == 0)
         return 0;
-    watch(task, &ledger, have_ledger, run_id, &report, want_report);
+    if (artifacts)
+        run_artifacts_start(artifacts, have_ledger ? ledger_path : NULL, run_id);
+    watch(task, &ledger, have_ledger, run_id, &report, want_report, artifacts, ledger_path);
     return 0; /* not reached */
 }

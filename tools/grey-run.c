@@ -399,17 +399,6 @@ static int run_job(char **command, pid_t *job_pid, int *exit_code)
 
 /* ------------------------------------------------------------------ summary */
 
-/* The ledger's bytes that dead processes still hold (stale slots, orphaned bytes): what a
- * reclaim would give back, for --artifacts' VRAM summary. */
-static uint64_t reclaimable_bytes(const char *ledger_path)
-{
-    static struct grey_view v; /* large */
-    char why[256];
-    if (grey_view_load(ledger_path, false, &v, why, sizeof why) != 0)
-        return 0;
-    return v.stale_bytes + v.orphaned_bytes;
-}
-
 /* --summary-json: written last, with grey-run's own exit code (tools/run_summary.h). */
 static int finish_summary(FILE *f, struct run_summary *sum, const char *path, char **command, int exit_code)
 {
@@ -577,7 +566,7 @@ int main(int argc, char **argv)
     if (have_ledger) {
         run_summary_print(&ledger, run_id, job_pid, status, job_comm, opt.quiet, &summary);
         if (artifacts) {
-            bool lost = run_artifacts_finish(artifacts, &summary, reclaimable_bytes(ledger_path), err, sizeof err) != 0;
+            bool lost = run_artifacts_finish(artifacts, &summary, run_artifacts_reclaimable(ledger_path), err, sizeof err) != 0;
             artifacts = NULL;
             if (lost)
                 cli_warn(PROG, "%s", err);

@@ -385,3 +385,12 @@ int run_artifacts_finish(struct run_artifacts *a, const struct run_summary *sum,
     free(a);
     return rc;
 }
+
+uint64_t run_artifacts_reclaimable(const char *ledger_path)
+{
+    static struct grey_view v; /* large */
+    char why[256];
+    if (!ledger_path || grey_view_load(ledger_path, false, &v, why, sizeof why) != 0)
+        return 0;
+    return v.stale_bytes + v.orphaned_bytes;
+}

@@ -40,4 +40,8 @@ void run_artifacts_start(struct run_artifacts *a, const char *ledger_path, uint6
 int run_artifacts_finish(struct run_artifacts *a, const struct run_summary *sum, uint64_t reclaimable, char *err,
                          size_t errlen);
 
+/* The ledger's bytes that dead processes still hold (stale slots, orphaned bytes): what a
+ * reclaim would give back, for the VRAM summary; 0 when the ledger cannot be read. */
+uint64_t run_artifacts_reclaimable(const char *ledger_path);
+
 #endif

@@ -70,17 +70,20 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=2000 Gres=gpu:sim:$gp
 PartitionName=test Nodes=$host Default=YES MaxTime=10 State=UP OverSubscribe=YES
 CONF
     export SLURM_CONF=$dir/slurm.conf
-    slurmctld -f "$dir/slurm.conf" -c -i || return 1
-    slurmd -f "$dir/slurm.conf" -c || return 1
-    # Read the PIDs now: the files vanish before the processes exit.
-    local t
-    for ((t = 0; t < 100; t++)); do
-        [ -s "$dir/slurmctld.pid" ] && [ -s "$dir/slurmd.pid" ] && break
-        sleep 0.1
+    # Each daemon's PID is recorded as soon as it has one, before the next is started, so that
+    # cluster_stop stops whatever did start when the other did not. The files vanish before the
+    # processes exit: read them now.
+    local t daemon
+    for daemon in slurmctld slurmd; do
+        if [ $daemon = slurmctld ]; then slurmctld -f "$dir/slurm.conf" -c -i || return 1
+        else slurmd -f "$dir/slurm.conf" -c || return 1; fi
+        for ((t = 0; t < 100; t++)); do
+            [ -s "$dir/$daemon.pid" ] && break
+            sleep 0.1
+        done
+        [ -s "$dir/$daemon.pid" ] || { echo "cluster: $daemon wrote no PID file in 10 s" >&2; return 1; }
+        cluster_pids+=("$(cat "$dir/$daemon.pid")")
     done
-    [ -s "$dir/slurmctld.pid" ] && cluster_pids+=("$(cat "$dir/slurmctld.pid")")
-    [ -s "$dir/slurmd.pid" ] && cluster_pids+=("$(cat "$dir/slurmd.pid")")
-    [ ${#cluster_pids[@]} -eq 2 ] || return 1
     for ((t = 0; t < 200; t++)); do
         sinfo -h -o %t 2>/dev/null | grep -qx idle && return 0
         sleep 0.1

@@ -211,6 +211,23 @@ rc_not baddedup "--gpu-dedup into a missing directory fails the task"
 out_has baddedup "cannot write in $work/no/such/dir" "the message names the directory"
 [ -e "$work/ran" ] && fail "--gpu-dedup into a missing directory: the job ran" || ok "that job did not run"
 
+echo "== srun --gpu-artifacts=DIR: each task's artifacts in DIR/JOB.STEP.TASK"
+run artifacts srun --gres=gpu:1 --ntasks=2 --gpu-mem-cap=512MiB --gpu-artifacts="$work/art" \
+    "$FAMILIES" alloc linked $((512 * MiB))
+rc_is artifacts 0 "two tasks ran, capped"
+arts=("$work"/art/*.*.0 "$work"/art/*.*.1)
+if [ -d "${arts[0]}" ] && [ -d "${arts[1]}" ] && [ "${arts[0]%.0}" = "${arts[1]%.1}" ]; then
+    ok "one directory per task of the step: $(basename "${arts[0]}"), $(basename "${arts[1]}")"
+else fail "no per-task artifact directories in $work/art: $(ls "$work/art" 2>&1 | tr '\n' ' ')"; fi
+for f in vram-summary.json thermal.csv fairness.csv fairness.svg; do
+    [ -s "${arts[0]}/$f" ] && ok "task 0 left $f" || fail "task 0 has no $f"
+done
+jq -e '[.gpus[]? // .devices[]? // empty] | length >= 1' "${arts[0]}/vram-summary.json" >/dev/null 2>&1 &&
+    grep -q '536870912\|512' "${arts[0]}/vram-summary.json" &&
+    ok "the VRAM summary names the GPU and the 512 MiB cap" || fail "vram-summary.json: $(head -c 300 "${arts[0]}/vram-summary.json")"
+run badart srun --gres=gpu:1 --gpu-artifacts= true
+rc_not badart "--gpu-artifacts without a DIR is refused"
+
 echo "== salloc --gpu-mem-cap=512MiB: the steps of the allocation are capped"
 run salloc salloc --gres=gpu:1 --gpu-mem-cap=512MiB srun "$FAMILIES" alloc linked $((512 * MiB))
 rc_is salloc 0 "salloc's step got 2 of 10 blocks"
