@@ -45,10 +45,13 @@ static bool charge_context(CUcontext ctx, CUdevice dev)
         return true;
     const struct grey_quota *q = grey_self();
     int row = grey_cuda_row((int)dev);
-    if (!grey_self_use_device(q, row))
+    if (!grey_self_has_device(row))
         return true;
+    /* A context that costs nothing does not make its device one this process uses: the CUDA
+     * runtime retains every device's primary context, and a one-GPU job marked as using them
+     * all would leave the launch fast path (and list them all in its summary). */
     uint64_t bytes = context_overhead(q, row);
-    if (bytes == 0)
+    if (bytes == 0 || !grey_self_use_device(q, row))
         return true;
     struct grey_admission adm;
     if (grey_cuda_admit_on(&adm, (int)dev, bytes) != CUDA_SUCCESS)
