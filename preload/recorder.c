@@ -95,6 +95,25 @@ static void to_raw(const struct write_ctx *wc, const struct grey_buffer_info *in
     out->fp_source = info->fp_source;
     out->fp_ns = grey_ticks_to_ns(info->fp_ticks, &wc->a, &wc->b);
     out->fp_stale = info->fp_stale;
+    if (grey_settings()->dedup) { /* uses are seen only then */
+        const struct grey_buffer_use *u = &info->use;
+        struct grey_raw_use *r = &out->use;
+        out->has_use = true;
+        r->alloc_launch = u->alloc_launch;
+        r->free_launch = live ? atomic_load_explicit(&grey_dedup_launches, memory_order_relaxed) : u->free_launch;
+        r->first_launch = u->first_launch;
+        r->last_launch = u->last_launch;
+        r->uses = u->uses;
+        r->first_ns = u->uses ? grey_ticks_to_ns(u->first_ticks, &wc->a, &wc->b) : 0;
+        r->gap_launches = u->gap_launches;
+        if (u->gap_launches) {
+            r->gap_end_ns = grey_ticks_to_ns(u->gap_end_ticks, &wc->a, &wc->b);
+            uint64_t start = grey_ticks_to_ns(u->gap_end_ticks - u->gap_ticks, &wc->a, &wc->b);
+            r->gap_ns = r->gap_end_ns > start ? r->gap_end_ns - start : 0;
+        }
+        r->dead_writes = u->dead_writes;
+        r->dead_bytes = u->dead_bytes;
+    }
 }
 
 static void write_freed(const struct grey_freed *f, void *arg)
@@ -145,6 +164,15 @@ static void write_record(int fd, const char *reason)
     sites_peak(&peak);
     h.peak_ns = grey_ticks_to_ns(peak.ticks, &wc.a, &wc.b);
     h.peak_bytes = peak.bytes;
+    if (cfg->dedup) {
+        struct grey_kernel_peak kp;
+        grey_dedup_kernel_peak(&kp);
+        h.has_launches = true;
+        h.launches = atomic_load_explicit(&grey_dedup_launches, memory_order_relaxed);
+        h.kernel_peak_bytes = kp.bytes;
+        h.kernel_peak_launch = kp.launch;
+        h.kernel_peak_ns = kp.bytes ? grey_ticks_to_ns(kp.ticks, &wc.a, &wc.b) : 0;
+    }
     grey_raw_write_header(&writer, &h);
     for (unsigned i = 0; i < nsnapshots; i++)
         grey_raw_write_snapshot(&writer, &snapshots[i]);

@@ -5,6 +5,9 @@
 #ifndef GREY_DEDUP_SHIM_H
 #define GREY_DEDUP_SHIM_H
 
+#include <stdatomic.h>
+#include <stdint.h>
+
 #include "core/settings.h"
 #include "cuda_shim.h"
 
@@ -24,6 +27,17 @@ void grey_dedup_read(CUdeviceptr src, size_t n);
 bool grey_dedup_is_device(CUdeviceptr p);
 /* A kernel launch: its pointer-sized arguments that are tracked buffers were touched. */
 void grey_dedup_kernel_args(CUfunction f, void **params, void **extra);
+/* The launch clock (policy/buffer_use.h): every launch grey_dedup_kernel_args or
+ * grey_dedup_launch_uses saw. Read with a relaxed load. */
+extern _Atomic uint64_t grey_dedup_launches;
+/* A launch whose used device addresses are known (a graph's kernels, copies and memsets, a HIP
+ * launch): one tick of the clock, each address (or a pointer into a buffer) used. */
+void grey_dedup_launch_uses(const uint64_t *addrs, size_t n);
+/* The most bytes one launch was given (the "optimal peak"), with its launch number and time. */
+struct grey_kernel_peak {
+    uint64_t bytes, launch, ticks;
+};
+void grey_dedup_kernel_peak(struct grey_kernel_peak *out);
 /* Launches whose arguments could not be inspected (the driver has no cuFuncGetParamInfo). */
 uint64_t grey_dedup_kernel_args_unknown(void);
 

@@ -10,6 +10,7 @@
 #include "policy/sites.h"
 #include "policy/ticks.h"
 #include "cuda_shim.h"
+#include "dedup.h"
 #include "hip_shim.h"
 #include "vendor.h"
 
@@ -18,8 +19,11 @@
 static void retired(const struct grey_buffer_info *info)
 {
     sites_free(info->site, info->bytes);
-    if (grey_settings()->record)
-        history_push(info, grey_ticks());
+    if (grey_settings()->record) {
+        struct grey_buffer_info rec = *info;
+        rec.use.free_launch = atomic_load_explicit(&grey_dedup_launches, memory_order_relaxed);
+        history_push(&rec, grey_ticks());
+    }
 }
 
 static atomic_bool hook_set;
@@ -33,6 +37,9 @@ int grey_track_new(struct grey_buffer_info *info)
     tracker_prefetch(info->addr); /* its slot loads while the stack is walked */
     info->alloc_ticks = grey_ticks();
     info->site = grey_callsite_capture();
+    if (grey_settings()->record) /* the report's waste patterns place it on the launch clock */
+        info->use = (struct grey_buffer_use){
+            .alloc_launch = atomic_load_explicit(&grey_dedup_launches, memory_order_relaxed)};
     struct grey_buffer_info old;
     bool replaced;
     if (tracker_add_replacing(info, &old, &replaced) != 0)

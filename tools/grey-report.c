@@ -26,12 +26,14 @@
 #define LIVE_TIMEOUT_MS 120000
 
 static const char usage_text[] =
-    "usage: grey-report [--json | --html OUT] [--idle SECONDS] FILE\n"
-    "       grey-report --live PID [--json | --html OUT] [--idle SECONDS]\n"
+    "usage: grey-report [--json | --html OUT] [--idle SECONDS] [--early N] [--late N] [--gap N] FILE\n"
+    "       grey-report --live PID [--json | --html OUT] [--idle SECONDS] [--early N] [--late N] [--gap N]\n"
     "\n"
     "Shows the buffer report of a run: groups of GPU buffers that held identical bytes and the\n"
     "VRAM deduplication would give back (largest first), the call sites that held the most at the\n"
-    "peak, buffers never used, and buffers freed long after their last use.\n"
+    "peak, buffers never used, buffers freed long after their last use, and the waste patterns\n"
+    "counted in kernel launches (early allocation, late deallocation, temporary idle, unused and\n"
+    "redundant allocations, dead writes, leaks) with the optimal peak beside the real one.\n"
     "\n"
     "FILE is the report grey-run --dedup or --report wrote (JSON), a raw record a hooked process\n"
     "wrote (*.raw), or a directory of raw records.\n"
@@ -43,6 +45,12 @@ static const char usage_text[] =
     "                  GREY_DEDUP=1) for its buffers now\n"
     "  --idle SECONDS  how long a buffer must sit unused before its free to be listed as freed\n"
     "                  long after its last use (default 1; raw records and --live only)\n"
+    "  --early N       report an early allocation from N kernel launches between allocation\n"
+    "                  and first use (default 10; raw records and --live only)\n"
+    "  --late N        report a late deallocation from N launches between last use and free\n"
+    "                  (default 10; raw records and --live only)\n"
+    "  --gap N         report a temporary idle buffer from N launches between two uses\n"
+    "                  (default 10; raw records and --live only)\n"
     "  -h, --help      this text\n"
     "  --version       print grey's version\n"
     "\n"
@@ -65,6 +73,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'j'},   {"html", required_argument, NULL, 'H'},
         {"live", required_argument, NULL, 'l'}, {"idle", required_argument, NULL, 'i'},
+        {"early", required_argument, NULL, 'E'}, {"late", required_argument, NULL, 'L'},
+        {"gap", required_argument, NULL, 'G'},
         {"help", no_argument, NULL, 'h'},   {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
@@ -93,6 +103,18 @@ static int parse_options(int argc, char **argv, struct options *opt)
             if (*end || end == optarg || !(s >= 0) || s > 1e6)
                 return cli_usage_error(PROG, "--idle: '%s' is not a number of seconds", optarg);
             opt->dedup.idle_min_ns = (uint64_t)(s * 1e9);
+            break;
+        }
+        case 'E':
+        case 'L':
+        case 'G': {
+            unsigned long long n = strtoull(optarg, &end, 10);
+            if (*end || end == optarg || optarg[0] == '-' || n == 0 || n > 1000000000000ull)
+                return cli_usage_error(PROG, "--%s: '%s' is not a number of launches (1 or more)",
+                                       c == 'E' ? "early" : c == 'L' ? "late" : "gap", optarg);
+            uint64_t *to = c == 'E' ? &opt->dedup.early_launches
+                           : c == 'L' ? &opt->dedup.late_launches : &opt->dedup.idle_launches;
+            *to = n;
             break;
         }
         case 'h':

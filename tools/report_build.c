@@ -10,11 +10,12 @@
 #include <unistd.h>
 
 #include "policy/safe_file.h"
+#include "report_builder.h"
 #include "symbolize.h"
 
 #define PEAK_SITES_MAX 50
 #define TOP_SITES 10
-#define LIST_MAX 50
+#define LIST_MAX GREY_REPORT_LIST_MAX
 
 /* ------------------------------------------------------------------ loading raw records */
 
@@ -97,13 +98,9 @@ void grey_report_free_raw(struct grey_raw_process *procs, size_t nprocs)
 
 /* ------------------------------------------------------------------ building */
 
-struct builder {
-    const struct grey_raw_process *procs;
-    size_t nprocs;
-    struct grey_symbolizer *sym;
-};
+#define builder grey_report_builder
 
-static double rel_s(const struct grey_raw_process *p, uint64_t ns)
+double grey_report_rel_s(const struct grey_raw_process *p, uint64_t ns)
 {
     return ns > p->hdr.start_ns ? (double)(ns - p->hdr.start_ns) / 1e9 : 0.0;
 }
@@ -155,7 +152,7 @@ static cJSON *site_json(struct builder *b, const struct grey_raw_process *p, uin
 
 static const char *const touch_names[] = {"upload", "copy_in", "copy_out", "memset", "kernel"};
 
-static cJSON *buffer_json(struct builder *b, struct grey_buf_ref ref)
+cJSON *grey_report_buffer_json(struct builder *b, struct grey_buf_ref ref)
 {
     const struct grey_raw_process *p = &b->procs[ref.proc];
     const struct grey_raw_buffer *buf = &p->buffers[ref.buf];
@@ -167,14 +164,14 @@ static cJSON *buffer_json(struct builder *b, struct grey_buf_ref ref)
     cJSON_AddNumberToObject(o, "bytes", (double)buf->bytes);
     cJSON_AddNumberToObject(o, "device", buf->device);
     cJSON_AddStringToObject(o, "api", buf->api);
-    cJSON_AddNumberToObject(o, "alloc_time_s", rel_s(p, buf->alloc_ns));
+    cJSON_AddNumberToObject(o, "alloc_time_s", grey_report_rel_s(p, buf->alloc_ns));
     if (buf->live)
         cJSON_AddNullToObject(o, "free_time_s");
     else
-        cJSON_AddNumberToObject(o, "free_time_s", rel_s(p, buf->free_ns));
+        cJSON_AddNumberToObject(o, "free_time_s", grey_report_rel_s(p, buf->free_ns));
     cJSON_AddBoolToObject(o, "alive_at_end", buf->live);
     if (buf->last_use_ns)
-        cJSON_AddNumberToObject(o, "last_use_s", rel_s(p, buf->last_use_ns));
+        cJSON_AddNumberToObject(o, "last_use_s", grey_report_rel_s(p, buf->last_use_ns));
     else
         cJSON_AddNullToObject(o, "last_use_s");
     cJSON *touched = cJSON_AddArrayToObject(o, "touched");
@@ -182,6 +179,16 @@ static cJSON *buffer_json(struct builder *b, struct grey_buf_ref ref)
         if (buf->touched & (1u << i))
             cJSON_AddItemToArray(touched, cJSON_CreateString(touch_names[i]));
     cJSON_AddStringToObject(o, "fingerprint_source", grey_fp_source_name(buf->has_fp ? buf->fp_source : 0));
+    if (buf->has_use) { /* on the launch clock (policy/buffer_use.h) */
+        cJSON *l = cJSON_AddObjectToObject(o, "launch_clock");
+        cJSON_AddNumberToObject(l, "alloc", (double)buf->use.alloc_launch);
+        cJSON_AddNumberToObject(l, "free", (double)buf->use.free_launch);
+        cJSON_AddNumberToObject(l, "uses", (double)buf->use.uses);
+        if (buf->use.uses) {
+            cJSON_AddNumberToObject(l, "first_use", (double)buf->use.first_launch);
+            cJSON_AddNumberToObject(l, "last_use", (double)buf->use.last_launch);
+        }
+    }
     cJSON_AddItemToObject(o, "site", site_json(b, p, buf->site));
     return o;
 }
@@ -203,7 +210,7 @@ static cJSON *groups_json(struct builder *b, const struct grey_dedup_result *r)
         cJSON_AddNumberToObject(o, "max_alive_together", (double)gr->max_alive);
         cJSON *bufs = cJSON_AddArrayToObject(o, "buffers");
         for (size_t i = 0; i < gr->count; i++)
-            cJSON_AddItemToArray(bufs, buffer_json(b, r->members[gr->first + i]));
+            cJSON_AddItemToArray(bufs, grey_report_buffer_json(b, r->members[gr->first + i]));
         cJSON_AddItemToArray(arr, o);
     }
     return arr;
@@ -234,12 +241,12 @@ static cJSON *process_json(const struct grey_raw_process *p)
     snprintf(run, sizeof run, "%llx", (unsigned long long)p->hdr.run_id);
     cJSON_AddStringToObject(o, "run_id", run);
     cJSON_AddStringToObject(o, "recorded_at", p->hdr.reason);
-    cJSON_AddNumberToObject(o, "duration_s", rel_s(p, p->hdr.end_ns));
+    cJSON_AddNumberToObject(o, "duration_s", grey_report_rel_s(p, p->hdr.end_ns));
     cJSON_AddBoolToObject(o, "dedup", p->hdr.dedup);
     cJSON_AddBoolToObject(o, "sites", p->hdr.sites);
     cJSON_AddNumberToObject(o, "stack_depth", p->hdr.depth);
     cJSON_AddNumberToObject(o, "peak_bytes", (double)p->hdr.peak_bytes);
-    cJSON_AddNumberToObject(o, "peak_time_s", rel_s(p, p->hdr.peak_ns));
+    cJSON_AddNumberToObject(o, "peak_time_s", grey_report_rel_s(p, p->hdr.peak_ns));
     cJSON_AddNumberToObject(o, "buffers_recorded", (double)p->nbuffers);
     cJSON_AddNumberToObject(o, "freed_records_dropped", (double)p->counts.freed_dropped);
     cJSON_AddNumberToObject(o, "sites_dropped", (double)p->counts.sites_dropped);
@@ -248,7 +255,7 @@ static cJSON *process_json(const struct grey_raw_process *p)
     for (size_t i = 0; i < p->nsnapshots; i++) {
         cJSON *s = cJSON_CreateObject();
         cJSON_AddStringToObject(s, "source", grey_fp_source_name(p->snapshots[i].source));
-        cJSON_AddNumberToObject(s, "time_s", rel_s(p, p->snapshots[i].ns));
+        cJSON_AddNumberToObject(s, "time_s", grey_report_rel_s(p, p->snapshots[i].ns));
         cJSON_AddNumberToObject(s, "buffers", (double)p->snapshots[i].buffers);
         cJSON_AddNumberToObject(s, "bytes", (double)p->snapshots[i].bytes);
         cJSON_AddNumberToObject(s, "failed", (double)p->snapshots[i].failed);
@@ -267,7 +274,7 @@ static cJSON *list_json(struct builder *b, const struct grey_buf_ref *refs, size
     cJSON_AddNumberToObject(o, "bytes", (double)bytes);
     cJSON *arr = cJSON_AddArrayToObject(o, "buffers");
     for (size_t i = 0; i < n && i < LIST_MAX; i++) {
-        cJSON *bj = buffer_json(b, refs[i]);
+        cJSON *bj = grey_report_buffer_json(b, refs[i]);
         if (idle) {
             const struct grey_raw_buffer *buf = &b->procs[refs[i].proc].buffers[refs[i].buf];
             cJSON_AddNumberToObject(bj, "idle_s", (double)(buf->free_ns - buf->last_use_ns) / 1e9);
@@ -275,6 +282,12 @@ static cJSON *list_json(struct builder *b, const struct grey_buf_ref *refs, size
         cJSON_AddItemToArray(arr, bj);
     }
     return o;
+}
+
+void grey_report_add_buffer_frames(struct builder *b, struct grey_buf_ref ref)
+{
+    const struct grey_raw_process *p = &b->procs[ref.proc];
+    add_site_frames(b, p, grey_raw_site(p, p->buffers[ref.buf].site));
 }
 
 /* Every frame the report will name, handed to the symbolizer before anything is built. */
@@ -302,8 +315,14 @@ cJSON *grey_report_build(const struct grey_raw_process *procs, size_t nprocs, co
     struct grey_dedup_result r;
     if (grey_dedup_analyze(procs, nprocs, opt, &r) != 0)
         return NULL;
+    struct grey_waste_result w;
+    if (grey_waste_analyze(procs, nprocs, opt, &w) != 0) {
+        grey_dedup_result_free(&r);
+        return NULL;
+    }
     struct builder b = {procs, nprocs, grey_symbolizer_new()};
     collect_frames(&b, &r);
+    grey_report_waste_frames(&b, &w);
     grey_symbolizer_resolve(b.sym);
 
     cJSON *root = cJSON_CreateObject();
@@ -324,7 +343,7 @@ cJSON *grey_report_build(const struct grey_raw_process *procs, size_t nprocs, co
         const struct grey_raw_process *p = &procs[r.peak_proc];
         cJSON *peak = cJSON_AddObjectToObject(root, "peak");
         cJSON_AddNumberToObject(peak, "pid", p->hdr.pid);
-        cJSON_AddNumberToObject(peak, "time_s", rel_s(p, p->hdr.peak_ns));
+        cJSON_AddNumberToObject(peak, "time_s", grey_report_rel_s(p, p->hdr.peak_ns));
         cJSON_AddNumberToObject(peak, "bytes", (double)p->hdr.peak_bytes);
         cJSON_AddItemToObject(peak, "sites", sites_at_peak(&b, p, PEAK_SITES_MAX));
         cJSON_AddItemToObject(root, "top_sites", sites_at_peak(&b, p, TOP_SITES));
@@ -336,7 +355,9 @@ cJSON *grey_report_build(const struct grey_raw_process *procs, size_t nprocs, co
     cJSON *idle = list_json(&b, r.idle, r.nidle, true);
     cJSON_AddNumberToObject(idle, "idle_threshold_s", (double)opt->idle_min_ns / 1e9);
     cJSON_AddItemToObject(root, "freed_long_after_last_use", idle);
+    grey_report_add_waste(&b, root, &w, opt);
 
+    grey_waste_result_free(&w);
     grey_symbolizer_free(b.sym);
     grey_dedup_result_free(&r);
     return root;
