@@ -65,3 +65,12 @@ bench-sites: all $(BENCH_SITES_BIN) $(NULL_DRIVER)
 	@bash scripts/bench_sites.sh
 
 EXTRA_BENCH += bench-sites
+
+# The waste patterns (policy/waste.h): one program per pattern and a clean one
+# (tests/integration/prog_waste.c), checked in the report's JSON, text and HTML.
+WASTE_PROG := $(BUILD)/tests/integration/prog_waste
+.PHONY: waste-integration
+waste-integration: all $(WASTE_PROG)
+	@bash tests/integration/waste_tests.sh
+
+EXTRA_CHECKS += waste-integration

@@ -10,4 +10,7 @@
 
 void grey_report_html(const cJSON *report, FILE *out);
 
+/* Writes s with &, <, >, " and ' as entities: text from the report is escaped wherever it lands. */
+void grey_html_escape(FILE *out, const char *s);
+
 #endif

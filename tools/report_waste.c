@@ -3,6 +3,17 @@
 #include <stdio.h>
 
 #include "report_builder.h"
+#include "report_waste.h"
+
+const char *const grey_report_waste_keys[GREY_REPORT_WASTE_PATTERNS] = {
+    "early_allocation", "late_deallocation", "temporary_idle", "unused_allocation",
+    "redundant_allocation", "dead_write", "memory_leak",
+};
+const char *const grey_report_waste_titles[GREY_REPORT_WASTE_PATTERNS] = {
+    "Early allocation", "Late deallocation", "Temporary idle", "Unused allocation",
+    "Redundant allocation", "Dead write", "Memory leak",
+};
+_Static_assert(GREY_REPORT_WASTE_PATTERNS == GREY_WASTE_KINDS, "one key per pattern");
 
 void grey_report_waste_frames(struct grey_report_builder *b, const struct grey_waste_result *w)
 {
