@@ -2,7 +2,7 @@
 #include "buffer_use.h"
 
 void grey_use_note(struct grey_buffer_use *u, enum grey_use_kind kind, uint64_t before, uint64_t after,
-                   uint64_t now, uint64_t last_ticks, uint64_t bytes)
+                   uint64_t now, uint64_t last_ticks, uint64_t offset, uint64_t bytes)
 {
     if (u->uses == 0) {
         u->first_launch = before;
@@ -21,12 +21,14 @@ void grey_use_note(struct grey_buffer_use *u, enum grey_use_kind kind, uint64_t 
     if (after > u->last_launch)
         u->last_launch = after;
     if (kind == GREY_USE_WRITE) {
-        /* A write over bytes nobody used since the previous write: that write was for nothing. */
-        if (u->pending_bytes) {
+        /* A write over all the bytes of a write nobody used since: that write was for nothing. */
+        if (u->pending_bytes && offset <= u->pending_offset &&
+            offset + bytes >= u->pending_offset + u->pending_bytes) {
             if (u->dead_writes != UINT32_MAX)
                 u->dead_writes++;
             u->dead_bytes += u->pending_bytes;
         }
+        u->pending_offset = offset;
         u->pending_bytes = bytes ? bytes : 1;
     } else {
         u->pending_bytes = 0;

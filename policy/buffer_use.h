@@ -23,7 +23,8 @@ struct grey_buffer_use {
     uint32_t uses;             /* uses seen (saturating) */
     uint32_t dead_writes;      /* writes overwritten by a later write before any use */
     uint64_t dead_bytes;       /* bytes those dead writes wrote */
-    uint64_t pending_bytes;    /* bytes of the latest write no use has seen yet; 0: none */
+    uint64_t pending_offset;   /* the latest write no use has seen yet: its offset in the buffer */
+    uint64_t pending_bytes;    /* and its bytes; 0: none */
 };
 
 enum grey_use_kind {
@@ -32,9 +33,10 @@ enum grey_use_kind {
 };
 
 /* Notes one use at launch positions [before, after] and time now; last_ticks is the previous
- * use's time (0: none). bytes: how many bytes a write wrote. Pure; called under the tracker's
- * shard lock. */
+ * use's time (0: none). A write wrote bytes at offset into the buffer: it kills the pending
+ * write only when it covers all of it (a buffer filled in parts is not written twice). Pure;
+ * called under the tracker's shard lock. */
 void grey_use_note(struct grey_buffer_use *u, enum grey_use_kind kind, uint64_t before, uint64_t after,
-                   uint64_t now, uint64_t last_ticks, uint64_t bytes);
+                   uint64_t now, uint64_t last_ticks, uint64_t offset, uint64_t bytes);
 
 #endif

@@ -29,7 +29,7 @@ struct touch {
     struct grey_fp fp;
     enum grey_use_kind use;
     uint64_t before, after; /* launch clock positions (buffer_use.h) */
-    uint64_t bytes;         /* bytes a write wrote */
+    uint64_t offset, bytes; /* where in the buffer a write wrote, and how much (0: all of it) */
     uint64_t found_bytes;   /* out: the buffer's size, 0 when no record matched */
 };
 
@@ -38,7 +38,7 @@ static void apply(struct grey_buffer_info *info, void *arg)
     struct touch *t = arg;
     if (t->alloc_ticks && info->alloc_ticks != t->alloc_ticks)
         return;
-    grey_use_note(&info->use, t->use, t->before, t->after, t->now, info->last_use_ticks,
+    grey_use_note(&info->use, t->use, t->before, t->after, t->now, info->last_use_ticks, t->offset,
                   t->bytes ? t->bytes : info->bytes);
     t->found_bytes = info->bytes;
     info->touched |= t->how;
@@ -91,6 +91,7 @@ static void touch(CUdeviceptr p, uint32_t how, bool write, size_t n)
     if (!owner(p, &base))
         return;
     struct touch t = between_launches(how, write, n);
+    t.offset = (uint64_t)p - base;
     tracker_update(base, apply, &t);
 }
 

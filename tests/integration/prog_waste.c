@@ -11,6 +11,9 @@
  *   prog_waste redundant   two 2 MiB buffers, the second allocated after the first was freed
  *   prog_waste deadwrite   a 1 MiB buffer set twice before a kernel reads it
  *   prog_waste leak        a 1 MiB buffer never freed
+ *   prog_waste pitched     a dead write through the pitched API: a 1 MiB buffer set with
+ *                          cuMemsetD2D8, overwritten whole by cuMemcpy2D, read back by
+ *                          cuMemcpy3D and copied by cuMemcpyPeer into the work buffer
  *   prog_waste clean       none of them: 4 MiB and 1 MiB buffers, each used as soon as
  *                          allocated and freed after its last use (the optimal peak 4 MiB, one
  *                          kernel's, under the real 5 MiB)
@@ -124,13 +127,26 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "leak") == 0) {
         s = alloc_subject(MiB);
         use(s);
+    } else if (strcmp(mode, "pitched") == 0) {
+        s = alloc_subject(MiB);
+        CK(cuMemsetD2D8(s, 1024, 0, 1024, 1024));
+        CUDA_MEMCPY2D up = {.srcMemoryType = CU_MEMORYTYPE_HOST, .srcHost = host, .srcPitch = 1024,
+                            .dstMemoryType = CU_MEMORYTYPE_DEVICE, .dstDevice = s, .dstPitch = 1024,
+                            .WidthInBytes = 1024, .Height = 1024};
+        CK(cuMemcpy2D(&up)); /* over all of the memset, which nothing read: dead */
+        CUDA_MEMCPY3D down = {.srcMemoryType = CU_MEMORYTYPE_DEVICE, .srcDevice = s, .srcPitch = 1024,
+                              .srcHeight = 512, .dstMemoryType = CU_MEMORYTYPE_HOST, .dstHost = host,
+                              .dstPitch = 1024, .dstHeight = 512, .WidthInBytes = 1024, .Height = 512,
+                              .Depth = 2};
+        CK(cuMemcpy3D(&down));
+        CK(cuMemcpyPeer(work + MiB, ctx, s, ctx, MiB));
     } else if (strcmp(mode, "clean") == 0) {
         s = alloc_subject(MiB);
         CK(cuMemcpyHtoD(s, host, MiB));
         use(s);
         CK(cuMemcpyDtoH(host, s, MiB));
     } else {
-        fprintf(stderr, "usage: prog_waste early|late|idle|unused|redundant|deadwrite|leak|clean\n");
+        fprintf(stderr, "usage: prog_waste early|late|idle|unused|redundant|deadwrite|leak|pitched|clean\n");
         return 2;
     }
     show("subject", s);

@@ -80,6 +80,13 @@ only dead_write deadwrite alloc_subject
 jq_true "$work/deadwrite.json" ".waste.dead_write.buffers[0] | .dead_writes == 1 and .wasted_bytes == $MiB" \
     "dead write: one memset of 1 MiB overwritten unused"
 
+run pitched
+only dead_write pitched alloc_subject
+jq_true "$work/pitched.json" ".waste.dead_write.buffers[0] | .dead_writes == 1 and .wasted_bytes == $MiB and
+    (.touched | index(\"memset\") != null and index(\"copy_in\") != null and index(\"copy_out\") != null)" \
+    "pitched: cuMemsetD2D8 overwritten by cuMemcpy2D, read by cuMemcpy3D and cuMemcpyPeer"
+jq_true "$work/pitched.json" "[.waste.dead_write.buffers[0].launch_clock.uses] == [4]" "pitched: four uses of the subject"
+
 run leak
 only memory_leak leak alloc_subject
 jq_true "$work/leak.json" ".waste.memory_leak.buffers[0] | .wasted_bytes == $MiB and .free_time_s == null" \

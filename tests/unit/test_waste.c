@@ -17,11 +17,11 @@
 Test(buffer_use, first_last_gap_and_dead_writes)
 {
     struct grey_buffer_use u = {.alloc_launch = 3};
-    grey_use_note(&u, GREY_USE_WRITE, 5, 5, 100, 0, MiB);   /* a memset */
-    grey_use_note(&u, GREY_USE_WRITE, 5, 5, 110, 100, MiB); /* overwritten unused: dead */
-    grey_use_note(&u, GREY_USE_READ, 5, 6, 120, 110, 0);    /* launch 6 reads it */
-    grey_use_note(&u, GREY_USE_READ, 30, 31, 400, 120, 0);  /* 24 launches later */
-    grey_use_note(&u, GREY_USE_WRITE, 31, 31, 410, 400, MiB); /* a write, then nothing: not dead */
+    grey_use_note(&u, GREY_USE_WRITE, 5, 5, 100, 0, 0, MiB);   /* a memset */
+    grey_use_note(&u, GREY_USE_WRITE, 5, 5, 110, 100, 0, MiB); /* overwritten unused: dead */
+    grey_use_note(&u, GREY_USE_READ, 5, 6, 120, 110, 0, 0);    /* launch 6 reads it */
+    grey_use_note(&u, GREY_USE_READ, 30, 31, 400, 120, 0, 0);  /* 24 launches later */
+    grey_use_note(&u, GREY_USE_WRITE, 31, 31, 410, 400, 0, MiB); /* a write, then nothing: not dead */
     cr_assert_eq(u.first_launch, 5);
     cr_assert_eq(u.first_ticks, 100);
     cr_assert_eq(u.last_launch, 31);
@@ -29,6 +29,17 @@ Test(buffer_use, first_last_gap_and_dead_writes)
     cr_assert_eq(u.gap_launches, 24);
     cr_assert_eq(u.gap_ticks, 280);
     cr_assert_eq(u.gap_end_ticks, 400);
+    cr_assert_eq(u.dead_writes, 1);
+    cr_assert_eq(u.dead_bytes, MiB);
+}
+
+Test(buffer_use, a_buffer_filled_in_parts_is_no_dead_write)
+{
+    struct grey_buffer_use u = {0};
+    grey_use_note(&u, GREY_USE_WRITE, 0, 0, 1, 0, 0, MiB);        /* first half */
+    grey_use_note(&u, GREY_USE_WRITE, 0, 0, 2, 1, MiB, MiB);      /* second half */
+    cr_assert_eq(u.dead_writes, 0);
+    grey_use_note(&u, GREY_USE_WRITE, 0, 0, 3, 2, 0, 2 * MiB);    /* all of it, over the second */
     cr_assert_eq(u.dead_writes, 1);
     cr_assert_eq(u.dead_bytes, MiB);
 }
