@@ -74,3 +74,11 @@ waste-integration: all $(WASTE_PROG)
 	@bash tests/integration/waste_tests.sh
 
 EXTRA_CHECKS += waste-integration
+
+# grey-report's exports (tools/export.h): a Perfetto trace checked against a JSON schema of the
+# trace-event format, a PyTorch memory snapshot unpickled by Python.
+.PHONY: export-integration
+export-integration: all $(DEDUP_PROG) $(WASTE_PROG)
+	@bash tests/integration/export_tests.sh
+
+EXTRA_CHECKS += export-integration

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cli_common.h"
+#include "export.h"
 #include "live_client.h"
 #include "report_build.h"
 #include "report_html.h"
@@ -26,8 +27,10 @@
 #define LIVE_TIMEOUT_MS 120000
 
 static const char usage_text[] =
-    "usage: grey-report [--json | --html OUT] [--idle SECONDS] [--early N] [--late N] [--gap N] FILE\n"
-    "       grey-report --live PID [--json | --html OUT] [--idle SECONDS] [--early N] [--late N] [--gap N]\n"
+    "usage: grey-report [--json | --html OUT | --perfetto OUT | --pytorch OUT] [--idle SECONDS]\n"
+    "                   [--early N] [--late N] [--gap N] FILE\n"
+    "       grey-report --live PID [--json | --html OUT | --perfetto OUT | --pytorch OUT] [--idle SECONDS]\n"
+    "                   [--early N] [--late N] [--gap N]\n"
     "\n"
     "Shows the buffer report of a run: groups of GPU buffers that held identical bytes and the\n"
     "VRAM deduplication would give back (largest first), the call sites that held the most at the\n"
@@ -41,6 +44,10 @@ static const char usage_text[] =
     "options:\n"
     "  --json          print the report as JSON (a JSON report is passed through unchanged)\n"
     "  --html OUT      write the report as one self-contained HTML page to OUT\n"
+    "  --perfetto OUT  write a Chrome/Perfetto trace (trace-event JSON) to OUT: bytes held per\n"
+    "                  process and device, buffers as slices, duplicates and peaks marked\n"
+    "  --pytorch OUT   write a PyTorch memory snapshot (the pickle pytorch.org/memory_viz\n"
+    "                  opens) of the process of the peak to OUT\n"
     "  --live PID      ask the running process PID (under grey-run --dedup/--report, or with\n"
     "                  GREY_DEDUP=1) for its buffers now\n"
     "  --idle SECONDS  how long a buffer must sit unused before its free to be listed as freed\n"
@@ -63,6 +70,7 @@ static const char usage_text[] =
 struct options {
     bool json;
     const char *html;
+    const char *perfetto, *pytorch;
     int live_pid;
     const char *file;
     struct grey_dedup_options dedup;
@@ -74,7 +82,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
         {"json", no_argument, NULL, 'j'},   {"html", required_argument, NULL, 'H'},
         {"live", required_argument, NULL, 'l'}, {"idle", required_argument, NULL, 'i'},
         {"early", required_argument, NULL, 'E'}, {"late", required_argument, NULL, 'L'},
-        {"gap", required_argument, NULL, 'G'},
+        {"gap", required_argument, NULL, 'G'},   {"perfetto", required_argument, NULL, 'P'},
+        {"pytorch", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},   {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
@@ -90,6 +99,12 @@ static int parse_options(int argc, char **argv, struct options *opt)
             break;
         case 'H':
             opt->html = optarg;
+            break;
+        case 'P':
+            opt->perfetto = optarg;
+            break;
+        case 'T':
+            opt->pytorch = optarg;
             break;
         case 'l': {
             long pid = strtol(optarg, &end, 10);
@@ -129,8 +144,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
             return cli_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (opt->json && opt->html)
-        return cli_usage_error(PROG, "--json and --html cannot be combined");
+    if (opt->json + !!opt->html + !!opt->perfetto + !!opt->pytorch > 1)
+        return cli_usage_error(PROG, "choose one of --json, --html, --perfetto and --pytorch");
     if (opt->live_pid) {
         if (optind < argc)
             return cli_usage_error(PROG, "--live takes no FILE (got '%s')", argv[optind]);
@@ -144,14 +159,27 @@ static int parse_options(int argc, char **argv, struct options *opt)
     return CLI_EXIT_OK;
 }
 
-static int write_html(const cJSON *report, const char *path)
+enum output { OUT_HTML, OUT_PERFETTO, OUT_PYTORCH };
+
+static int write_output(const cJSON *report, const char *path, enum output kind)
 {
-    FILE *f = fopen(path, "w");
+    FILE *f = fopen(path, kind == OUT_PYTORCH ? "wb" : "w");
     if (!f)
         return cli_error(PROG, "cannot write %s: %s", path, strerror(errno));
-    grey_report_html(report, f);
-    if (fclose(f) != 0)
+    char err[256] = "";
+    int rc = 0;
+    if (kind == OUT_HTML)
+        grey_report_html(report, f);
+    else if (kind == OUT_PERFETTO)
+        rc = grey_export_trace(report, f, err, sizeof err);
+    else
+        rc = grey_export_snapshot(report, f, err, sizeof err);
+    if (fclose(f) != 0 && rc == 0)
         return cli_error(PROG, "cannot write %s: %s", path, strerror(errno));
+    if (rc != 0) {
+        remove(path);
+        return cli_error(PROG, "%s: %s", path, err);
+    }
     fprintf(stderr, "%s: wrote %s\n", PROG, path);
     return CLI_EXIT_OK;
 }
@@ -188,7 +216,11 @@ int main(int argc, char **argv)
     }
 
     if (opt.html) {
-        rc = write_html(report, opt.html);
+        rc = write_output(report, opt.html, OUT_HTML);
+    } else if (opt.perfetto) {
+        rc = write_output(report, opt.perfetto, OUT_PERFETTO);
+    } else if (opt.pytorch) {
+        rc = write_output(report, opt.pytorch, OUT_PYTORCH);
     } else if (opt.json) {
         if (text) {
             fputs(text, stdout);

@@ -119,7 +119,7 @@ static void add_site_frames(struct builder *b, const struct grey_raw_process *p,
     }
 }
 
-static cJSON *site_json(struct builder *b, const struct grey_raw_process *p, uint32_t id)
+cJSON *grey_report_site_json(struct builder *b, const struct grey_raw_process *p, uint32_t id)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", id);
@@ -189,7 +189,7 @@ cJSON *grey_report_buffer_json(struct builder *b, struct grey_buf_ref ref)
             cJSON_AddNumberToObject(l, "last_use", (double)buf->use.last_launch);
         }
     }
-    cJSON_AddItemToObject(o, "site", site_json(b, p, buf->site));
+    cJSON_AddItemToObject(o, "site", grey_report_site_json(b, p, buf->site));
     return o;
 }
 
@@ -226,7 +226,7 @@ static cJSON *sites_at_peak(struct builder *b, const struct grey_raw_process *p,
         cJSON_AddNumberToObject(o, "pid", p->hdr.pid);
         cJSON_AddNumberToObject(o, "bytes", (double)top[i]->peak_bytes);
         cJSON_AddNumberToObject(o, "buffers", (double)top[i]->peak_count);
-        cJSON_AddItemToObject(o, "site", site_json(b, p, top[i]->id));
+        cJSON_AddItemToObject(o, "site", grey_report_site_json(b, p, top[i]->id));
         cJSON_AddItemToArray(arr, o);
     }
     return arr;
@@ -306,7 +306,7 @@ static void collect_frames(struct builder *b, const struct grey_dedup_result *r)
         }
     for (size_t p = 0; p < b->nprocs; p++)
         for (size_t s = 0; s < b->procs[p].nsites; s++)
-            if (b->procs[p].sites[s].peak_bytes)
+            if (b->procs[p].sites[s].peak_bytes || b->procs[p].sites[s].allocs) /* the timeline names all */
                 add_site_frames(b, &b->procs[p], &b->procs[p].sites[s]);
 }
 
@@ -356,6 +356,7 @@ cJSON *grey_report_build(const struct grey_raw_process *procs, size_t nprocs, co
     cJSON_AddNumberToObject(idle, "idle_threshold_s", (double)opt->idle_min_ns / 1e9);
     cJSON_AddItemToObject(root, "freed_long_after_last_use", idle);
     grey_report_add_waste(&b, root, &w, opt);
+    grey_report_add_timeline(&b, root, &r);
 
     grey_waste_result_free(&w);
     grey_symbolizer_free(b.sym);
