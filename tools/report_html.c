@@ -160,6 +160,8 @@ void grey_report_html(const cJSON *report, FILE *out)
           "svg.chart .site rect{fill:#74a9cf}svg.chart .site.dup rect,svg.chart rect.dup{fill:#e8590c}\n"
           ".summary{font-size:1.2em}\n"
           ".waste h3{margin-bottom:.2em}\n"
+          ".pictures{display:flex;flex-wrap:wrap;gap:2em}.panel{flex:0 1 auto}\n"
+          "svg.timeline text{font:12px monospace;fill:#222}svg.timeline .band{stroke:none}\n"
           "</style></head><body>\n<h1>grey buffer report</h1>\n", out);
     fprintf(out, "<p class=\"summary\">Reclaimable by deduplication: <strong>%s</strong> in %d group(s).</p>\n",
             size(num(report, "reclaimable_bytes"), a, sizeof a),
@@ -173,7 +175,12 @@ void grey_report_html(const cJSON *report, FILE *out)
         fputs(")", out);
     }
     fputs("</p>\n", out);
+    /* The peak's bar chart and the memory over time side by side (wrapping on a narrow screen). */
+    fputs("<div class=\"pictures\"><div class=\"panel\">\n", out);
     chart(report, out);
+    fputs("</div>\n", out);
+    grey_report_html_timeline(report, out);
+    fputs("</div>\n", out);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "dedup"))) {
         groups(report, out);
         list(report, "never_touched", "Never touched by a copy, memset or kernel", out, false);

@@ -78,6 +78,23 @@ marks = [e["name"] for e in ev if e["ph"] == "i"]
 assert any(m.startswith("peak 32.0 MiB") for m in marks), marks
 PY
 
+echo "== the HTML page's memory over time"
+if "$B/bin/grey-report" --html "$work/dedup.html" "$R" 2>"$work/err"; then ok "--html writes the page"; else fail "--html"; cat "$work/err"; fi
+py "memory over time: bands by call site, the duplicates' band orange at 24 of 32 MiB, the top at the peak, self-contained" -- "$work/dedup.html" <<'PY'
+import re, sys
+h = open(sys.argv[1]).read()
+assert '<div class="pictures">' in h and 'class="chart"' in h and 'class="timeline"' in h, "both pictures side by side"
+bands = re.findall(r'<polygon class="([^"]*)" fill="([^"]*)" points="([^"]*)"><title>([^<]*)</title>', h)
+assert len(bands) == 2, [b[3] for b in bands]          # load_weights (its three stacks merged) and load_other
+top = {title: min(float(p.split(",")[1]) for p in pts.split()) for cls, fill, pts, title in bands}
+dup = [b for b in bands if b[0] == "band dup"]
+assert len(dup) == 1 and dup[0][3].startswith("load_weights (prog_dedup.c:") and dup[0][1] == "#e8590c", dup
+assert abs(top[dup[0][3]] - 220 * (1 - 24 / 32)) < 0.5, top   # 3 x 8 MiB of a 32 MiB peak, drawn first
+assert min(top.values()) == 0.0, top                           # the stack reaches the peak
+assert "Memory over time by call site (peak 32.0 MiB" in h
+assert not re.search(r'<script|<link|<img|src=|href="http', h), "nothing external"
+PY
+
 echo "== a PyTorch snapshot of a job that leaks one buffer (prog_waste leak)"
 L=$work/leak.json
 "$B/bin/grey-run" --quiet --dedup --report "$L" -- "$B/tests/integration/prog_waste" leak >"$work/leak.out" 2>&1 ||
