@@ -6,6 +6,7 @@
  * nothing; the next snapshot reads the buffer back. Arrays are not tracked as addressable memory
  * and are left alone. */
 #include "dedup.h"
+#include "vendor.h"
 
 #define WRAP(name, pfn, params, args, observe)                                                   \
     GREY_EXPORT CUresult name params                                                             \
@@ -19,6 +20,12 @@
             observe;                                                                             \
         return rc;                                                                               \
     }
+
+/* An async form: captured into a graph (not run now, seen when the graph is launched:
+ * shim/cuda_graph.c) it is not observed here. The _ptsz forms' NULL stream is the thread's. */
+#define WRAP_ASYNC(name, pfn, params, args, stream, observe)                                     \
+    WRAP(name, pfn, params, args, if (!grey_cuda_vendor.capturing(stream)) observe)
+#define PTSZ(s) ((s) ? (s) : CU_STREAM_PER_THREAD)
 
 /* The first byte of one end and the bytes from it to the last, for an end in device memory
  * (unified addressing: the driver is asked whether the address is the device's). */
@@ -71,12 +78,12 @@ WRAP(cuMemcpy2D_v2, PFN_cuMemcpy2D_v3020, C2, (c), copy_2d(c))
 WRAP(cuMemcpy2D_v2_ptds, PFN_cuMemcpy2D_v7000_ptds, C2, (c), copy_2d(c))
 WRAP(cuMemcpy2DUnaligned_v2, PFN_cuMemcpy2DUnaligned_v3020, C2, (c), copy_2d(c))
 WRAP(cuMemcpy2DUnaligned_v2_ptds, PFN_cuMemcpy2DUnaligned_v7000_ptds, C2, (c), copy_2d(c))
-WRAP(cuMemcpy2DAsync_v2, PFN_cuMemcpy2DAsync_v3020, C2A, (c, st), copy_2d(c))
-WRAP(cuMemcpy2DAsync_v2_ptsz, PFN_cuMemcpy2DAsync_v7000_ptsz, C2A, (c, st), copy_2d(c))
+WRAP_ASYNC(cuMemcpy2DAsync_v2, PFN_cuMemcpy2DAsync_v3020, C2A, (c, st), st, copy_2d(c))
+WRAP_ASYNC(cuMemcpy2DAsync_v2_ptsz, PFN_cuMemcpy2DAsync_v7000_ptsz, C2A, (c, st), PTSZ(st), copy_2d(c))
 WRAP(cuMemcpy3D_v2, PFN_cuMemcpy3D_v3020, C3, (c), copy_3d(c))
 WRAP(cuMemcpy3D_v2_ptds, PFN_cuMemcpy3D_v7000_ptds, C3, (c), copy_3d(c))
-WRAP(cuMemcpy3DAsync_v2, PFN_cuMemcpy3DAsync_v3020, C3A, (c, st), copy_3d(c))
-WRAP(cuMemcpy3DAsync_v2_ptsz, PFN_cuMemcpy3DAsync_v7000_ptsz, C3A, (c, st), copy_3d(c))
+WRAP_ASYNC(cuMemcpy3DAsync_v2, PFN_cuMemcpy3DAsync_v3020, C3A, (c, st), st, copy_3d(c))
+WRAP_ASYNC(cuMemcpy3DAsync_v2_ptsz, PFN_cuMemcpy3DAsync_v7000_ptsz, C3A, (c, st), PTSZ(st), copy_3d(c))
 
 /* ------------------------------------------------------------------ peer copies */
 static void peer(CUdeviceptr dst, CUdeviceptr src, size_t n)
@@ -89,8 +96,8 @@ static void peer(CUdeviceptr dst, CUdeviceptr src, size_t n)
 #define PEER_PA (CUdeviceptr dst, CUcontext dc, CUdeviceptr src, CUcontext sc, size_t n, CUstream st)
 WRAP(cuMemcpyPeer, PFN_cuMemcpyPeer_v4000, PEER_P, (dst, dc, src, sc, n), peer(dst, src, n))
 WRAP(cuMemcpyPeer_ptds, PFN_cuMemcpyPeer_v7000_ptds, PEER_P, (dst, dc, src, sc, n), peer(dst, src, n))
-WRAP(cuMemcpyPeerAsync, PFN_cuMemcpyPeerAsync_v4000, PEER_PA, (dst, dc, src, sc, n, st), peer(dst, src, n))
-WRAP(cuMemcpyPeerAsync_ptsz, PFN_cuMemcpyPeerAsync_v7000_ptsz, PEER_PA, (dst, dc, src, sc, n, st), peer(dst, src, n))
+WRAP_ASYNC(cuMemcpyPeerAsync, PFN_cuMemcpyPeerAsync_v4000, PEER_PA, (dst, dc, src, sc, n, st), st, peer(dst, src, n))
+WRAP_ASYNC(cuMemcpyPeerAsync_ptsz, PFN_cuMemcpyPeerAsync_v7000_ptsz, PEER_PA, (dst, dc, src, sc, n, st), PTSZ(st), peer(dst, src, n))
 
 /* ------------------------------------------------------------------ 2D memsets */
 #define SET2_P(T) (CUdeviceptr dst, size_t pitch, T value, size_t w, size_t h)
@@ -104,12 +111,9 @@ WRAP(cuMemsetD2D16_v2, PFN_cuMemsetD2D16_v3020, SET2_P(unsigned short), (dst, pi
 WRAP(cuMemsetD2D16_v2_ptds, PFN_cuMemsetD2D16_v7000_ptds, SET2_P(unsigned short), (dst, pitch, value, w, h), SET2(2))
 WRAP(cuMemsetD2D32_v2, PFN_cuMemsetD2D32_v3020, SET2_P(unsigned int), (dst, pitch, value, w, h), SET2(4))
 WRAP(cuMemsetD2D32_v2_ptds, PFN_cuMemsetD2D32_v7000_ptds, SET2_P(unsigned int), (dst, pitch, value, w, h), SET2(4))
-WRAP(cuMemsetD2D8Async, PFN_cuMemsetD2D8Async_v3020, SET2_PA(unsigned char), (dst, pitch, value, w, h, st), SET2(1))
-WRAP(cuMemsetD2D8Async_ptsz, PFN_cuMemsetD2D8Async_v7000_ptsz, SET2_PA(unsigned char), (dst, pitch, value, w, h, st),
-     SET2(1))
-WRAP(cuMemsetD2D16Async, PFN_cuMemsetD2D16Async_v3020, SET2_PA(unsigned short), (dst, pitch, value, w, h, st), SET2(2))
-WRAP(cuMemsetD2D16Async_ptsz, PFN_cuMemsetD2D16Async_v7000_ptsz, SET2_PA(unsigned short),
-     (dst, pitch, value, w, h, st), SET2(2))
-WRAP(cuMemsetD2D32Async, PFN_cuMemsetD2D32Async_v3020, SET2_PA(unsigned int), (dst, pitch, value, w, h, st), SET2(4))
-WRAP(cuMemsetD2D32Async_ptsz, PFN_cuMemsetD2D32Async_v7000_ptsz, SET2_PA(unsigned int),
-     (dst, pitch, value, w, h, st), SET2(4))
+WRAP_ASYNC(cuMemsetD2D8Async, PFN_cuMemsetD2D8Async_v3020, SET2_PA(unsigned char), (dst, pitch, value, w, h, st), st, SET2(1))
+WRAP_ASYNC(cuMemsetD2D8Async_ptsz, PFN_cuMemsetD2D8Async_v7000_ptsz, SET2_PA(unsigned char), (dst, pitch, value, w, h, st), PTSZ(st), SET2(1))
+WRAP_ASYNC(cuMemsetD2D16Async, PFN_cuMemsetD2D16Async_v3020, SET2_PA(unsigned short), (dst, pitch, value, w, h, st), st, SET2(2))
+WRAP_ASYNC(cuMemsetD2D16Async_ptsz, PFN_cuMemsetD2D16Async_v7000_ptsz, SET2_PA(unsigned short), (dst, pitch, value, w, h, st), PTSZ(st), SET2(2))
+WRAP_ASYNC(cuMemsetD2D32Async, PFN_cuMemsetD2D32Async_v3020, SET2_PA(unsigned int), (dst, pitch, value, w, h, st), st, SET2(4))
+WRAP_ASYNC(cuMemsetD2D32Async_ptsz, PFN_cuMemsetD2D32Async_v7000_ptsz, SET2_PA(unsigned int), (dst, pitch, value, w, h, st), PTSZ(st), SET2(4))

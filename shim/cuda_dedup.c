@@ -305,4 +305,16 @@ void grey_dedup_kernel_args(CUfunction f, void **params, void **extra)
     launch_done(&l);
 }
 
+size_t grey_dedup_kernel_pointers(CUfunction f, void **params, uint64_t *out, size_t max)
+{
+    const struct layout *lay = params ? layout_of(f) : NULL;
+    size_t n = 0;
+    if (!lay || lay->state != 1)
+        return 0;
+    for (uint32_t i = 0; i < lay->nparams && n < max; i++)
+        if ((lay->ptr_mask >> i & 1) && params[i])
+            memcpy(&out[n++], params[i], sizeof *out);
+    return n;
+}
+
 uint64_t grey_dedup_kernel_args_unknown(void) { return atomic_load_explicit(&args_unknown, memory_order_relaxed); }

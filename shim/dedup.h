@@ -38,6 +38,9 @@ struct grey_kernel_peak {
     uint64_t bytes, launch, ticks;
 };
 void grey_dedup_kernel_peak(struct grey_kernel_peak *out);
+/* The pointer-sized argument values of a kernel given params (a graph's kernel node), at most
+ * max of them into out; 0 when the driver cannot describe f. */
+size_t grey_dedup_kernel_pointers(CUfunction f, void **params, uint64_t *out, size_t max);
 /* Launches whose arguments could not be inspected (the driver has no cuFuncGetParamInfo). */
 uint64_t grey_dedup_kernel_args_unknown(void);
 

@@ -14,6 +14,10 @@
  *   prog_waste pitched     a dead write through the pitched API: a 1 MiB buffer set with
  *                          cuMemsetD2D8, overwritten whole by cuMemcpy2D, read back by
  *                          cuMemcpy3D and copied by cuMemcpyPeer into the work buffer
+ *   prog_waste graph       an early allocation seen through a CUDA graph: a 1 MiB buffer whose
+ *                          memset and kernel are captured into a graph (not run then), first
+ *                          used when the graph is launched 20 launches later; and a second
+ *                          graph built by hand (cuGraphAddKernelNode) using the work buffer
  *   prog_waste clean       none of them: 4 MiB and 1 MiB buffers, each used as soon as
  *                          allocated and freed after its last use (the optimal peak 4 MiB, one
  *                          kernel's, under the real 5 MiB)
@@ -140,13 +144,41 @@ int main(int argc, char **argv)
                               .Depth = 2};
         CK(cuMemcpy3D(&down));
         CK(cuMemcpyPeer(work + MiB, ctx, s, ctx, MiB));
+    } else if (strcmp(mode, "graph") == 0) {
+        s = alloc_subject(MiB);
+        CUstream st;
+        CUgraph g, by_hand;
+        CUgraphExec exec, exec_by_hand;
+        CK(cuStreamCreate(&st, CU_STREAM_NON_BLOCKING));
+        CK(cuStreamBeginCapture(st, CU_STREAM_CAPTURE_MODE_GLOBAL));
+        CK(cuMemsetD8Async(s, 0, MiB, st));
+        void *params[] = {&s};
+        CK(cuLaunchKernel(one, 1, 1, 1, 32, 1, 1, 0, st, params, NULL)); /* captured: not run now */
+        CK(cuStreamEndCapture(st, &g));
+        CK(cuGraphInstantiateWithFlags(&exec, g, 0));
+        CK(cuGraphCreate(&by_hand, 0));
+        CUgraphNode node;
+        void *work_params[] = {&work};
+        CUDA_KERNEL_NODE_PARAMS k = {.func = one, .gridDimX = 1, .gridDimY = 1, .gridDimZ = 1, .blockDimX = 32,
+                                     .blockDimY = 1, .blockDimZ = 1, .kernelParams = work_params};
+        CK(cuGraphAddKernelNode(&node, by_hand, NULL, 0, &k));
+        CK(cuGraphInstantiateWithFlags(&exec_by_hand, by_hand, 0));
+        for (int i = 0; i < FILLER; i++) /* the work buffer used by a graph each time */
+            CK(cuGraphLaunch(exec_by_hand, st));
+        CK(cuGraphLaunch(exec, st));
+        CK(cuStreamSynchronize(st));
+        CK(cuGraphExecDestroy(exec));
+        CK(cuGraphExecDestroy(exec_by_hand));
+        CK(cuGraphDestroy(g));
+        CK(cuGraphDestroy(by_hand));
+        CK(cuStreamDestroy(st));
     } else if (strcmp(mode, "clean") == 0) {
         s = alloc_subject(MiB);
         CK(cuMemcpyHtoD(s, host, MiB));
         use(s);
         CK(cuMemcpyDtoH(host, s, MiB));
     } else {
-        fprintf(stderr, "usage: prog_waste early|late|idle|unused|redundant|deadwrite|leak|pitched|clean\n");
+        fprintf(stderr, "usage: prog_waste early|late|idle|unused|redundant|deadwrite|leak|pitched|graph|clean\n");
         return 2;
     }
     show("subject", s);

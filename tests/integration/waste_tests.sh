@@ -87,6 +87,14 @@ jq_true "$work/pitched.json" ".waste.dead_write.buffers[0] | .dead_writes == 1 a
     "pitched: cuMemsetD2D8 overwritten by cuMemcpy2D, read by cuMemcpy3D and cuMemcpyPeer"
 jq_true "$work/pitched.json" "[.waste.dead_write.buffers[0].launch_clock.uses] == [4]" "pitched: four uses of the subject"
 
+run graph
+only early_allocation graph alloc_subject
+jq_true "$work/graph.json" ".waste.early_allocation.buffers[0] | .launches == 20 and (.touched | index(\"kernel\") != null) and .launch_clock.uses == 1" \
+    "graph: first used 20 graph launches later by its captured memset and kernel (one use: one launch), not at capture"
+jq_true "$work/graph.json" ".waste.launches == 23" "graph: 21 graph launches and 2 direct ones counted, the captured kernel not"
+jq_true "$work/graph.json" "[.timeline.buffers[] | select(.[2] == $((4 * MiB)))] | length == 1" "graph: one work buffer"
+jq_true "$work/graph.json" ".waste.temporary_idle.count == 0" "graph: the work buffer used by the hand-made graph's kernel node each time"
+
 run leak
 only memory_leak leak alloc_subject
 jq_true "$work/leak.json" ".waste.memory_leak.buffers[0] | .wasted_bytes == $MiB and .free_time_s == null" \
