@@ -69,8 +69,12 @@ EXTRA_BENCH += bench-sites
 # The waste patterns (policy/waste.h): one program per pattern and a clean one
 # (tests/integration/prog_waste.c), checked in the report's JSON, text and HTML.
 WASTE_PROG := $(BUILD)/tests/integration/prog_waste
+HIP_WASTE_PROG := $(BUILD)/tests/hip/prog_hip_waste
+$(HIP_WASTE_PROG): $(BUILD)/obj/tests/integration/hip/prog_hip_waste.o $(BUILD)/sim/libamdhip64.so.5
+	@mkdir -p $(@D)
+	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -ldl
 .PHONY: waste-integration
-waste-integration: all $(WASTE_PROG)
+waste-integration: all $(WASTE_PROG) $(HIP_WASTE_PROG)
 	@bash tests/integration/waste_tests.sh
 
 EXTRA_CHECKS += waste-integration

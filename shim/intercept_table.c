@@ -159,7 +159,10 @@ const struct grey_intercept grey_intercepts[] = {
     HIP(hipMemGetInfo),
     HIP(hipDeviceTotalMem),
     HIP(hipDeviceReset),
-    HIP(hipMemcpy), /* GREY_DEDUP's uploads (shim/hip_dedup.c) */
+    HIP(hipMemcpy), /* GREY_DEDUP's uploads and uses (shim/hip_dedup.c) */
+    HIP(hipMemcpyAsync),
+    HIP(hipMemset),
+    HIP(hipMemsetAsync),
 
     /* HIP stream-ordered allocation and pools (shim/hip_async.c) */
     HIP(hipMallocAsync),

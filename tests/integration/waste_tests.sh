@@ -108,6 +108,23 @@ jq_true "$work/clean.json" ".waste.launches == 3" "clean: three launches counted
 jq_true "$work/clean.json" ".optimal_peak.bytes == $((4 * MiB)) and .peak.bytes == $((5 * MiB))" \
     "clean: the optimal peak (4 MiB, one kernel's) beside the real one (5 MiB)"
 
+echo "== HIP: the launch clock, hipMemcpy(Async), hipMemset(Async)"
+PROG=$B/tests/hip/prog_hip_waste
+run early
+mv "$work/early.json" "$work/hip-early.json"; cp "$work/early.out" "$work/hip-early.out"
+subject=$(sed -n 's/^buffer subject //p' "$work/hip-early.out")
+jq_true "$work/hip-early.json" ".waste.early_allocation.count == 1 and .waste.early_allocation.buffers[0].address == \"$subject\" and
+    .waste.early_allocation.buffers[0].launches == 20" "HIP early: 20 hipModuleLaunchKernel launches before the upload"
+jq_true "$work/hip-early.json" ".waste.early_allocation.buffers[0] | $site_fn == \"alloc_hip_subject\"" "HIP early: at alloc_hip_subject"
+run deadwrite
+jq_true "$work/deadwrite.json" ".waste.dead_write.count == 1 and .waste.dead_write.buffers[0].dead_writes == 1 and
+    .waste.dead_write.buffers[0].wasted_bytes == $MiB and .waste.dead_write.buffers[0].address == \"$subject\"" \
+    "HIP dead write: hipMemset overwritten by hipMemsetAsync before hipMemcpyAsync read it"
+run clean
+jq_true "$work/clean.json" "[.waste | to_entries[] | select((.value | type) == \"object\" and (.value | has(\"count\"))) | .value.count] | add == 0" \
+    "HIP clean: no waste"
+PROG=$B/tests/integration/prog_waste
+
 echo "== thresholds"
 raw_dir=$work/rawdir; mkdir -p "$raw_dir"
 if GREY_DEDUP=1 GREY_REPORT_DIR=$raw_dir LD_PRELOAD=$B/lib/libgreyhook.so "$PROG" early >/dev/null 2>&1 &&
@@ -122,6 +139,7 @@ fi
 if "$B/bin/grey-report" --gap 0 "$raw_dir" >/dev/null 2>"$work/err"; then fail "--gap 0 refused"; else
     grep -q -- "--gap: '0'" "$work/err" && ok "--gap 0 refused with the value named" || fail "--gap 0 message"; fi
 
+run early >/dev/null # the CUDA early report again, for the text and HTML checks
 echo "== text and HTML"
 "$B/bin/grey-report" "$work/early.json" >"$work/early.txt" 2>&1
 grep -A1 'early allocation: 1 buffer' "$work/early.txt" | grep -Eq 'alloc_subject \(prog_waste\.c:[0-9]+\)' &&
