@@ -19,11 +19,8 @@
 static void retired(const struct grey_buffer_info *info)
 {
     sites_free(info->site, info->bytes);
-    if (grey_settings()->record) {
-        struct grey_buffer_info rec = *info;
-        rec.use.free_launch = atomic_load_explicit(&grey_dedup_launches, memory_order_relaxed);
-        history_push(&rec, grey_ticks());
-    }
+    if (grey_settings()->record)
+        history_push(info, grey_ticks(), atomic_load_explicit(&grey_dedup_launches, memory_order_relaxed));
 }
 
 static atomic_bool hook_set;
