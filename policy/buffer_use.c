@@ -2,35 +2,33 @@
 #include "buffer_use.h"
 
 void grey_use_note(struct grey_buffer_use *u, enum grey_use_kind kind, uint64_t before, uint64_t after,
-                   uint64_t now, uint64_t last_ticks, uint64_t offset, uint64_t bytes)
+                   uint64_t now, uint64_t last_ticks, bool whole, uint64_t bytes)
 {
+    uint32_t start = grey_use_delta(u, before), end = grey_use_delta(u, after);
     if (u->uses == 0) {
-        u->first_launch = before;
+        u->first_delta = start;
         u->first_ticks = now;
     } else {
         /* The gap since the previous use ended: launches that ran while the buffer sat idle. */
-        uint64_t gap = before > u->last_launch ? before - u->last_launch : 0;
+        uint32_t gap = start > u->last_delta ? start - u->last_delta : 0;
         if (gap > u->gap_launches) {
             u->gap_launches = gap;
             u->gap_ticks = now > last_ticks ? now - last_ticks : 0;
-            u->gap_end_ticks = now;
         }
     }
-    if (u->uses != UINT32_MAX)
+    if (u->uses != UINT16_MAX)
         u->uses++;
-    if (after > u->last_launch)
-        u->last_launch = after;
+    if (end > u->last_delta)
+        u->last_delta = end;
     if (kind == GREY_USE_WRITE) {
-        /* A write over all the bytes of a write nobody used since: that write was for nothing. */
-        if (u->pending_bytes && offset <= u->pending_offset &&
-            offset + bytes >= u->pending_offset + u->pending_bytes) {
-            if (u->dead_writes != UINT32_MAX)
+        /* A whole write over a whole write nobody used since: that write was for nothing. */
+        if (u->pending && whole) {
+            if (u->dead_writes != UINT16_MAX)
                 u->dead_writes++;
-            u->dead_bytes += u->pending_bytes;
+            u->dead_bytes += bytes;
         }
-        u->pending_offset = offset;
-        u->pending_bytes = bytes ? bytes : 1;
+        u->pending = whole;
     } else {
-        u->pending_bytes = 0;
+        u->pending = 0;
     }
 }

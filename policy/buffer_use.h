@@ -9,23 +9,32 @@
 #ifndef GREY_BUFFER_USE_H
 #define GREY_BUFFER_USE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+/* 56 bytes, kept small because every tracked record carries it (the alloc/free path copies the
+ * record): launch positions are deltas from the allocation's, saturating, and a pending write is
+ * one flag for a write that covered the whole buffer. */
 struct grey_buffer_use {
     uint64_t alloc_launch;     /* launches issued before the allocation */
-    uint64_t free_launch;      /* launches issued before the free (0 while live) */
-    uint64_t first_launch;     /* launches issued before the first use */
-    uint64_t last_launch;      /* launches issued by the end of the latest use */
     uint64_t first_ticks;      /* grey_ticks() of the first use */
-    uint64_t gap_launches;     /* the longest gap between two consecutive uses ... */
-    uint64_t gap_ticks;        /* ... and its length in ticks */
-    uint64_t gap_end_ticks;    /* when it ended (the use after it) */
-    uint32_t uses;             /* uses seen (saturating) */
-    uint32_t dead_writes;      /* writes overwritten by a later write before any use */
-    uint64_t dead_bytes;       /* bytes those dead writes wrote */
-    uint64_t pending_offset;   /* the latest write no use has seen yet: its offset in the buffer */
-    uint64_t pending_bytes;    /* and its bytes; 0: none */
+    uint64_t gap_ticks;        /* the longest gap between two consecutive uses, in ticks */
+    uint64_t dead_bytes;       /* bytes of writes overwritten whole before any use */
+    uint32_t first_delta;      /* launches from the allocation to the first use */
+    uint32_t last_delta;       /* ... to the end of the latest use */
+    uint32_t gap_launches;     /* launches in the longest gap between two uses */
+    uint32_t free_delta;       /* ... to the free (set in the freed history) */
+    uint16_t uses;             /* uses seen (saturating) */
+    uint16_t dead_writes;      /* writes overwritten whole before any use (saturating) */
+    uint8_t pending;           /* the latest write covered the whole buffer and nothing used it yet */
 };
+
+/* Launches from the allocation to position at, saturating at UINT32_MAX. */
+static inline uint32_t grey_use_delta(const struct grey_buffer_use *u, uint64_t at)
+{
+    uint64_t d = at > u->alloc_launch ? at - u->alloc_launch : 0;
+    return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
 
 enum grey_use_kind {
     GREY_USE_READ = 0,   /* a kernel argument or a copy's source: uses what was written */
@@ -33,10 +42,11 @@ enum grey_use_kind {
 };
 
 /* Notes one use at launch positions [before, after] and time now; last_ticks is the previous
- * use's time (0: none). A write wrote bytes at offset into the buffer: it kills the pending
- * write only when it covers all of it (a buffer filled in parts is not written twice). Pure;
- * called under the tracker's shard lock. */
+ * use's time (0: none). A write says whether it covered the whole buffer (whole) and how many
+ * bytes the buffer has: a whole write over a whole write nobody used is a dead write; a partial
+ * write ends the pending one without counting it (a buffer filled in parts is not written twice,
+ * and a partly overwritten write was partly used). Pure; called under the tracker's shard lock. */
 void grey_use_note(struct grey_buffer_use *u, enum grey_use_kind kind, uint64_t before, uint64_t after,
-                   uint64_t now, uint64_t last_ticks, uint64_t offset, uint64_t bytes);
+                   uint64_t now, uint64_t last_ticks, bool whole, uint64_t bytes);
 
 #endif

@@ -21,7 +21,7 @@
  *                                              MOD -1: OFFSET is an address in no module
  *   buf live|freed KIND API ADDR BYTES DEVICE SITE ALLOC_NS FREE_NS TOUCHED LAST_NS FP SOURCE FP_NS STALE
  *                                              KIND ptr | handle | context; FP 32 hex or -
- *   use ALLOC_L FREE_L FIRST_L LAST_L USES FIRST_NS GAP_L GAP_NS GAP_END_NS DEAD_WRITES DEAD_BYTES
+ *   use ALLOC_L FREE_L FIRST_L LAST_L USES FIRST_NS GAP_L GAP_NS DEAD_WRITES DEAD_BYTES
  *                                              the buf line before it on the launch clock
  *                                              (buffer_use.h); optional, written with dedup=1
  *   dropped freed=N sites=N kernel_args=N
@@ -66,7 +66,7 @@ struct grey_raw_site {
 /* A buffer on the launch clock (the use line; launch counts as in buffer_use.h, times in ns). */
 struct grey_raw_use {
     uint64_t alloc_launch, free_launch, first_launch, last_launch, uses;
-    uint64_t first_ns, gap_launches, gap_ns, gap_end_ns, dead_writes, dead_bytes;
+    uint64_t first_ns, gap_launches, gap_ns, dead_writes, dead_bytes;
 };
 
 struct grey_raw_buffer {

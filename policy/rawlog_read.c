@@ -168,7 +168,7 @@ static int parse_use(struct reader *r, char **tok, size_t n, struct grey_raw_use
 {
     uint64_t *fields[] = {&u->alloc_launch, &u->free_launch, &u->first_launch, &u->last_launch,
                           &u->uses, &u->first_ns, &u->gap_launches, &u->gap_ns,
-                          &u->gap_end_ns, &u->dead_writes, &u->dead_bytes};
+                          &u->dead_writes, &u->dead_bytes};
     size_t want = sizeof fields / sizeof fields[0];
     if (n != want + 1)
         return fail(r, "use line has %zu fields, wants %zu", n, want + 1);

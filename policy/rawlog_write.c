@@ -138,10 +138,10 @@ void grey_raw_write_buffer(struct grey_raw_writer *w, const struct grey_raw_buff
          (unsigned long long)b->fp_ns, b->fp_stale ? 1 : 0);
     if (b->has_use) {
         const struct grey_raw_use *u = &b->use;
-        line(w, "use %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n", (unsigned long long)u->alloc_launch,
+        line(w, "use %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n", (unsigned long long)u->alloc_launch,
              (unsigned long long)u->free_launch, (unsigned long long)u->first_launch,
              (unsigned long long)u->last_launch, (unsigned long long)u->uses, (unsigned long long)u->first_ns,
-             (unsigned long long)u->gap_launches, (unsigned long long)u->gap_ns, (unsigned long long)u->gap_end_ns,
+             (unsigned long long)u->gap_launches, (unsigned long long)u->gap_ns,
              (unsigned long long)u->dead_writes, (unsigned long long)u->dead_bytes);
     }
 }

@@ -100,16 +100,17 @@ static void to_raw(const struct write_ctx *wc, const struct grey_buffer_info *in
         struct grey_raw_use *r = &out->use;
         out->has_use = true;
         r->alloc_launch = u->alloc_launch;
-        r->free_launch = live ? atomic_load_explicit(&grey_dedup_launches, memory_order_relaxed) : u->free_launch;
-        r->first_launch = u->first_launch;
-        r->last_launch = u->last_launch;
+        r->free_launch = live ? atomic_load_explicit(&grey_dedup_launches, memory_order_relaxed)
+                              : u->alloc_launch + u->free_delta;
+        r->first_launch = u->alloc_launch + u->first_delta;
+        r->last_launch = u->alloc_launch + u->last_delta;
         r->uses = u->uses;
         r->first_ns = u->uses ? grey_ticks_to_ns(u->first_ticks, &wc->a, &wc->b) : 0;
         r->gap_launches = u->gap_launches;
-        if (u->gap_launches) {
-            r->gap_end_ns = grey_ticks_to_ns(u->gap_end_ticks, &wc->a, &wc->b);
-            uint64_t start = grey_ticks_to_ns(u->gap_end_ticks - u->gap_ticks, &wc->a, &wc->b);
-            r->gap_ns = r->gap_end_ns > start ? r->gap_end_ns - start : 0;
+        if (u->gap_launches) { /* a duration: the ticks' length in ns, measured from the allocation */
+            uint64_t from = grey_ticks_to_ns(info->alloc_ticks, &wc->a, &wc->b);
+            uint64_t to = grey_ticks_to_ns(info->alloc_ticks + u->gap_ticks, &wc->a, &wc->b);
+            r->gap_ns = to > from ? to - from : 0;
         }
         r->dead_writes = u->dead_writes;
         r->dead_bytes = u->dead_bytes;

@@ -38,8 +38,8 @@ static void apply(struct grey_buffer_info *info, void *arg)
     struct touch *t = arg;
     if (t->alloc_ticks && info->alloc_ticks != t->alloc_ticks)
         return;
-    grey_use_note(&info->use, t->use, t->before, t->after, t->now, info->last_use_ticks, t->offset,
-                  t->bytes ? t->bytes : info->bytes);
+    bool whole = t->offset == 0 && (t->bytes == 0 || t->bytes >= info->bytes);
+    grey_use_note(&info->use, t->use, t->before, t->after, t->now, info->last_use_ticks, whole, info->bytes);
     t->found_bytes = info->bytes;
     info->touched |= t->how;
     info->last_use_ticks = t->now;

@@ -20,7 +20,8 @@ static void retired(const struct grey_buffer_info *info)
 {
     sites_free(info->site, info->bytes);
     if (grey_settings()->record)
-        history_push(info, grey_ticks(), atomic_load_explicit(&grey_dedup_launches, memory_order_relaxed));
+        history_push(info, grey_ticks(),
+                     grey_use_delta(&info->use, atomic_load_explicit(&grey_dedup_launches, memory_order_relaxed)));
 }
 
 static atomic_bool hook_set;

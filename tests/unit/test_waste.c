@@ -17,18 +17,17 @@
 Test(buffer_use, first_last_gap_and_dead_writes)
 {
     struct grey_buffer_use u = {.alloc_launch = 3};
-    grey_use_note(&u, GREY_USE_WRITE, 5, 5, 100, 0, 0, MiB);   /* a memset */
-    grey_use_note(&u, GREY_USE_WRITE, 5, 5, 110, 100, 0, MiB); /* overwritten unused: dead */
-    grey_use_note(&u, GREY_USE_READ, 5, 6, 120, 110, 0, 0);    /* launch 6 reads it */
-    grey_use_note(&u, GREY_USE_READ, 30, 31, 400, 120, 0, 0);  /* 24 launches later */
-    grey_use_note(&u, GREY_USE_WRITE, 31, 31, 410, 400, 0, MiB); /* a write, then nothing: not dead */
-    cr_assert_eq(u.first_launch, 5);
+    grey_use_note(&u, GREY_USE_WRITE, 5, 5, 100, 0, true, MiB);    /* a memset of all of it */
+    grey_use_note(&u, GREY_USE_WRITE, 5, 5, 110, 100, true, MiB);  /* overwritten unused: dead */
+    grey_use_note(&u, GREY_USE_READ, 5, 6, 120, 110, false, MiB);  /* launch 6 reads it */
+    grey_use_note(&u, GREY_USE_READ, 30, 31, 400, 120, false, MiB); /* 24 launches later */
+    grey_use_note(&u, GREY_USE_WRITE, 31, 31, 410, 400, true, MiB); /* a write, then nothing: not dead */
+    cr_assert_eq(u.first_delta, 2);
     cr_assert_eq(u.first_ticks, 100);
-    cr_assert_eq(u.last_launch, 31);
+    cr_assert_eq(u.last_delta, 28);
     cr_assert_eq(u.uses, 5);
     cr_assert_eq(u.gap_launches, 24);
     cr_assert_eq(u.gap_ticks, 280);
-    cr_assert_eq(u.gap_end_ticks, 400);
     cr_assert_eq(u.dead_writes, 1);
     cr_assert_eq(u.dead_bytes, MiB);
 }
@@ -36,12 +35,21 @@ Test(buffer_use, first_last_gap_and_dead_writes)
 Test(buffer_use, a_buffer_filled_in_parts_is_no_dead_write)
 {
     struct grey_buffer_use u = {0};
-    grey_use_note(&u, GREY_USE_WRITE, 0, 0, 1, 0, 0, MiB);        /* first half */
-    grey_use_note(&u, GREY_USE_WRITE, 0, 0, 2, 1, MiB, MiB);      /* second half */
+    grey_use_note(&u, GREY_USE_WRITE, 0, 0, 1, 0, false, 2 * MiB);  /* first half */
+    grey_use_note(&u, GREY_USE_WRITE, 0, 0, 2, 1, false, 2 * MiB);  /* second half */
     cr_assert_eq(u.dead_writes, 0);
-    grey_use_note(&u, GREY_USE_WRITE, 0, 0, 3, 2, 0, 2 * MiB);    /* all of it, over the second */
+    grey_use_note(&u, GREY_USE_WRITE, 0, 0, 3, 2, true, 2 * MiB);   /* all of it, over two halves: not counted */
+    cr_assert_eq(u.dead_writes, 0, "a partial write pending is never counted dead");
+    grey_use_note(&u, GREY_USE_WRITE, 0, 0, 4, 3, true, 2 * MiB);   /* all of it again, over the whole one */
     cr_assert_eq(u.dead_writes, 1);
-    cr_assert_eq(u.dead_bytes, MiB);
+    cr_assert_eq(u.dead_bytes, 2 * MiB);
+}
+
+Test(buffer_use, launch_deltas_saturate)
+{
+    struct grey_buffer_use u = {.alloc_launch = 10};
+    cr_assert_eq(grey_use_delta(&u, 5), 0, "before the allocation: 0");
+    cr_assert_eq(grey_use_delta(&u, 10 + (1ull << 40)), UINT32_MAX);
 }
 
 /* ------------------------------------------------------------------ patterns */
