@@ -333,7 +333,8 @@ static int parse_file(FILE *f, struct reader *r, struct grey_raw_process *p)
         return fail(r, "truncated: no end line (the process may have died while writing)");
     if (!have_pid || !have_times)
         return fail(r, "the pid or times line is missing");
-    qsort(p->sites, p->nsites, sizeof *p->sites, cmp_site);
+    if (p->nsites > 1) /* qsort of no array (a record without site lines) is undefined */
+        qsort(p->sites, p->nsites, sizeof *p->sites, cmp_site);
     for (size_t i = 1; i < p->nsites; i++)
         if (p->sites[i].id == p->sites[i - 1].id)
             return fail(r, "site %u appears twice", p->sites[i].id);
