@@ -30,6 +30,7 @@ int grey_track_new(struct grey_buffer_info *info)
 {
     if (__builtin_expect(!atomic_load_explicit(&hook_set, memory_order_relaxed), 0)) {
         tracker_set_retire_hook(retired);
+        tracker_keep_use(grey_settings()->record);
         atomic_store(&hook_set, true);
     }
     tracker_prefetch(info->addr); /* its slot loads while the stack is walked */
