@@ -132,10 +132,13 @@ static void marker(cJSON *events, const cJSON *report, const char *key, const ch
         return;
     int pid = (int)num(m, "pid"), device = 0;
     double offset = 0;
+    const cJSON *procs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "timeline"), "processes");
     const cJSON *p;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "timeline"),
-                                                           "processes")) if ((int)num(p, "pid") == pid) offset =
-        num(p, "offset_s");
+    cJSON_ArrayForEach(p, procs)
+    {
+        if ((int)num(p, "pid") == pid)
+            offset = num(p, "offset_s");
+    }
     for (size_t i = 0; i < t->n; i++)
         if (t->buffers[i].pid == pid) {
             device = t->buffers[i].device;

@@ -19,10 +19,17 @@ struct grey_timeline_buffer {
     uint32_t group;           /* 1-based duplicate group, 0: none */
 };
 
+struct grey_timeline_site_ref {
+    int pid;
+    uint32_t id;
+    const cJSON *site;
+};
+
 struct grey_timeline {
     struct grey_timeline_buffer *buffers; /* in the report's order */
     size_t n;
-    const cJSON *sites;                   /* the timeline's site objects */
+    struct grey_timeline_site_ref *sites; /* the timeline's sites, sorted by (pid, id) */
+    size_t nsites;
     double end_s;                         /* the last process's end */
 };
 
@@ -30,7 +37,7 @@ struct grey_timeline {
 bool grey_timeline_read(const cJSON *report, struct grey_timeline *out);
 void grey_timeline_free(struct grey_timeline *t);
 
-/* The site object of pid's site id, or NULL. */
+/* The site object of pid's site id, or NULL (a binary search: exporters ask once per buffer). */
 const cJSON *grey_timeline_site(const struct grey_timeline *t, int pid, uint32_t id);
 
 #endif

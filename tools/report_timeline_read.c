@@ -20,12 +20,37 @@ static void process_clock(const cJSON *procs, int pid, double *offset, double *e
 {
     const cJSON *p;
     *offset = 0, *end = 0;
-    cJSON_ArrayForEach(p, procs) if ((int)num(p, "pid") == pid)
+    cJSON_ArrayForEach(p, procs)
     {
-        *offset = num(p, "offset_s");
-        *end = num(p, "end_s");
-        return;
+        if ((int)num(p, "pid") == pid) {
+            *offset = num(p, "offset_s");
+            *end = num(p, "end_s");
+            return;
+        }
     }
+}
+
+static int cmp_site_ref(const void *a, const void *b)
+{
+    const struct grey_timeline_site_ref *x = a, *y = b;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static bool index_sites(const cJSON *sites, struct grey_timeline *out)
+{
+    int n = cJSON_GetArraySize(sites);
+    out->sites = calloc(n > 0 ? (size_t)n : 1, sizeof *out->sites);
+    if (!out->sites)
+        return false;
+    const cJSON *s;
+    cJSON_ArrayForEach(s, sites)
+    {
+        out->sites[out->nsites++] = (struct grey_timeline_site_ref){(int)num(s, "pid"), (uint32_t)num(s, "id"), s};
+    }
+    qsort(out->sites, out->nsites, sizeof *out->sites, cmp_site_ref);
+    return true;
 }
 
 bool grey_timeline_read(const cJSON *report, struct grey_timeline *out)
@@ -38,9 +63,10 @@ bool grey_timeline_read(const cJSON *report, struct grey_timeline *out)
         return false;
     int n = cJSON_GetArraySize(rows);
     out->buffers = calloc(n > 0 ? (size_t)n : 1, sizeof *out->buffers);
-    if (!out->buffers)
+    if (!out->buffers || !index_sites(cJSON_GetObjectItemCaseSensitive(t, "sites"), out)) {
+        grey_timeline_free(out);
         return false;
-    out->sites = cJSON_GetObjectItemCaseSensitive(t, "sites");
+    }
     const cJSON *p;
     cJSON_ArrayForEach(p, procs)
     {
@@ -74,12 +100,14 @@ bool grey_timeline_read(const cJSON *report, struct grey_timeline *out)
 void grey_timeline_free(struct grey_timeline *t)
 {
     free(t->buffers);
+    free(t->sites);
     *t = (struct grey_timeline){0};
 }
 
 const cJSON *grey_timeline_site(const struct grey_timeline *t, int pid, uint32_t id)
 {
-    const cJSON *s;
-    cJSON_ArrayForEach(s, t->sites) if ((int)num(s, "pid") == pid && (uint32_t)num(s, "id") == id) return s;
-    return NULL;
+    struct grey_timeline_site_ref key = {pid, id, NULL};
+    const struct grey_timeline_site_ref *r =
+        t->nsites ? bsearch(&key, t->sites, t->nsites, sizeof *t->sites, cmp_site_ref) : NULL;
+    return r ? r->site : NULL;
 }
