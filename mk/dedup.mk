@@ -14,6 +14,8 @@
 # report_build}.c) are picked up by the main Makefile, with and without sanitizers.
 
 DEDUP_PROG := $(BUILD)/tests/integration/prog_dedup
+# The waste patterns' programs (tests/integration/prog_waste.c), also run under the ASan hook.
+WASTE_PROG := $(BUILD)/tests/integration/prog_waste
 # The HIP twin (tests/integration/hip/prog_hip_dedup.c, on the simulated HIP runtime of mk/hip.mk).
 HIP_DEDUP_PROG := $(BUILD)/tests/hip/prog_hip_dedup
 $(HIP_DEDUP_PROG): $(BUILD)/obj/tests/integration/hip/prog_hip_dedup.o $(BUILD)/sim/libamdhip64.so.5
@@ -44,7 +46,7 @@ EXTRA_CHECKS += dedup-cuda-runtime
 
 # Only where the sanitizer build of the hook exists (mk/asan-hook.mk defines it).
 ifneq ($(ASAN_HOOK),)
-dedup-asan: all $(ASAN_HOOK) $(ASAN_RUN) $(DEDUP_PROG) $(DEDUP_RT_BINS)
+dedup-asan: all $(ASAN_HOOK) $(ASAN_RUN) $(DEDUP_PROG) $(WASTE_PROG) $(DEDUP_RT_BINS)
 	@ASAN_RUNTIME=$(ASAN_RUNTIME) CUDA_HOME="$(CUDA_HOME)" bash tests/integration/dedup_asan.sh
 EXTRA_CHECKS += dedup-asan
 endif
@@ -68,7 +70,6 @@ EXTRA_BENCH += bench-sites
 
 # The waste patterns (policy/waste.h): one program per pattern and a clean one
 # (tests/integration/prog_waste.c), checked in the report's JSON, text and HTML.
-WASTE_PROG := $(BUILD)/tests/integration/prog_waste
 HIP_WASTE_PROG := $(BUILD)/tests/hip/prog_hip_waste
 $(HIP_WASTE_PROG): $(BUILD)/obj/tests/integration/hip/prog_hip_waste.o $(BUILD)/sim/libamdhip64.so.5
 	@mkdir -p $(@D)
