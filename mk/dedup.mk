@@ -87,3 +87,11 @@ export-integration: all $(DEDUP_PROG) $(WASTE_PROG)
 	@bash tests/integration/export_tests.sh
 
 EXTRA_CHECKS += export-integration
+
+# Duplicates across jobs (policy/fp_table.h, grey-report --node): two live grey-run jobs with
+# the same bytes, one job alone, ended jobs, a planted symlink, a damaged table.
+.PHONY: node-dedup-integration
+node-dedup-integration: all $(DEDUP_PROG)
+	@bash tests/integration/node_dedup_tests.sh
+
+EXTRA_CHECKS += node-dedup-integration

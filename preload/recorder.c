@@ -22,6 +22,7 @@
 #include "shim/dedup.h"
 #include "shim/track.h"
 #include "agent.h"
+#include "fp_publish.h"
 
 _Atomic bool grey_recorder_started;
 static bool atexit_registered;           /* inherited by fork children, whose exit runs it too */
@@ -54,6 +55,7 @@ static void snapshot_locked(uint32_t source, uint64_t context)
         nsnapshots--;
     }
     snapshots[nsnapshots++] = s;
+    grey_fp_publish(); /* the node's table: what this snapshot fingerprinted */
     grey_log("snapshot (%s): %llu buffers, %llu bytes read back, %llu failed", grey_fp_source_name(source),
              (unsigned long long)s.buffers, (unsigned long long)s.bytes, (unsigned long long)s.failed);
 }
@@ -320,6 +322,7 @@ static void fork_child(void)
     live_seq = 0;
     atomic_store(&exited, false);
     grey_agent_fork_child();
+    grey_fp_publish_fork_child();
     atomic_store(&grey_recorder_started, false); /* its first buffer starts its own agent */
 }
 

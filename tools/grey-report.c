@@ -20,6 +20,7 @@
 #include "live_client.h"
 #include "report_build.h"
 #include "report_html.h"
+#include "report_node.h"
 #include "report_text.h"
 #include "text_escape.h"
 
@@ -31,6 +32,7 @@ static const char usage_text[] =
     "                   [--early N] [--late N] [--gap N] FILE\n"
     "       grey-report --live PID [--json | --html OUT | --perfetto OUT | --pytorch OUT] [--idle SECONDS]\n"
     "                   [--early N] [--late N] [--gap N]\n"
+    "       grey-report --node [--json] [LEDGER]\n"
     "\n"
     "Shows the buffer report of a run: groups of GPU buffers that held identical bytes and the\n"
     "VRAM deduplication would give back (largest first), the call sites that held the most at the\n"
@@ -48,6 +50,9 @@ static const char usage_text[] =
     "                  process and device, buffers as slices, duplicates and peaks marked\n"
     "  --pytorch OUT   write a PyTorch memory snapshot (the pickle pytorch.org/memory_viz\n"
     "                  opens) of the process of the peak to OUT\n"
+    "  --node          identical large buffers (1 MiB and more) held by different jobs of this\n"
+    "                  node now, from the fingerprints the recording processes publish beside\n"
+    "                  LEDGER (default: the ledger the hooks use)\n"
     "  --live PID      ask the running process PID (under grey-run --dedup/--report, or with\n"
     "                  GREY_DEDUP=1) for its buffers now\n"
     "  --idle SECONDS  how long a buffer must sit unused before its free to be listed as freed\n"
@@ -71,6 +76,7 @@ struct options {
     bool json;
     const char *html;
     const char *perfetto, *pytorch;
+    bool node;
     int live_pid;
     const char *file;
     struct grey_dedup_options dedup;
@@ -83,7 +89,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
         {"live", required_argument, NULL, 'l'}, {"idle", required_argument, NULL, 'i'},
         {"early", required_argument, NULL, 'E'}, {"late", required_argument, NULL, 'L'},
         {"gap", required_argument, NULL, 'G'},   {"perfetto", required_argument, NULL, 'P'},
-        {"pytorch", required_argument, NULL, 'T'},
+        {"pytorch", required_argument, NULL, 'T'}, {"node", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},   {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
@@ -105,6 +111,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
             break;
         case 'T':
             opt->pytorch = optarg;
+            break;
+        case 'N':
+            opt->node = true;
             break;
         case 'l': {
             long pid = strtol(optarg, &end, 10);
@@ -146,7 +155,13 @@ static int parse_options(int argc, char **argv, struct options *opt)
     }
     if (opt->json + !!opt->html + !!opt->perfetto + !!opt->pytorch > 1)
         return cli_usage_error(PROG, "choose one of --json, --html, --perfetto and --pytorch");
-    if (opt->live_pid) {
+    if (opt->node) {
+        if (opt->html || opt->perfetto || opt->pytorch || opt->live_pid)
+            return cli_usage_error(PROG, "--node takes only --json");
+        if (optind + 1 < argc)
+            return cli_usage_error(PROG, "--node takes one LEDGER at most (got '%s' too)", argv[optind + 1]);
+        opt->file = optind < argc ? argv[optind] : NULL;
+    } else if (opt->live_pid) {
         if (optind < argc)
             return cli_usage_error(PROG, "--live takes no FILE (got '%s')", argv[optind]);
     } else {
@@ -192,6 +207,16 @@ int main(int argc, char **argv)
         return rc;
 
     char err[4600], live_path[1024];
+    if (opt.node) {
+        char ledger[4096];
+        if (opt.file)
+            snprintf(ledger, sizeof ledger, "%s", opt.file);
+        else
+            grey_report_default_ledger(ledger, sizeof ledger);
+        if (grey_report_node(ledger, opt.json, stdout, err, sizeof err) != 0)
+            return cli_error(PROG, "%s", err);
+        return fflush(stdout) == 0 ? CLI_EXIT_OK : cli_error(PROG, "cannot write the output: %s", strerror(errno));
+    }
     const char *input = opt.file;
     if (opt.live_pid) {
         if (grey_live_request(opt.live_pid, LIVE_TIMEOUT_MS, live_path, sizeof live_path, err, sizeof err) != 0)

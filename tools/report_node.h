@@ -1,0 +1,17 @@
+/* grey-report --node: identical large buffers held by different jobs of one node, from the
+ * fingerprint table beside the ledger (policy/fp_table.h) and the ledger's live processes. */
+#ifndef GREY_REPORT_NODE_H
+#define GREY_REPORT_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Prints the groups (text, or JSON with json) for the ledger at ledger_path. 0, or -1 with the
+ * reason in err (no table, a damaged one, an unreadable ledger). */
+int grey_report_node(const char *ledger_path, bool json, FILE *out, char *err, size_t errlen);
+
+/* The ledger the hooks of this node use, by the hook's own rule (policy/ledger_path.h), in buf. */
+void grey_report_default_ledger(char *buf, size_t len);
+
+#endif
