@@ -27,6 +27,7 @@
 #include "fair_view.h"
 #include "ledger_view.h"
 #include "metrics.h"
+#include "top_node_dups.h"
 
 #define PROG "grey-top"
 
@@ -241,6 +242,7 @@ static int print_json(const char *path, const struct grey_view *v)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "ledger", path);
+    grey_top_add_node_duplicates(root, path); /* tools/top_node_dups.h */
     cJSON *devs = cJSON_AddArrayToObject(root, "devices");
     for (int d = 0; d < GREY_MAX_DEVICES; d++) {
         if (!(v->devices & GREY_DEVBIT(d)))

@@ -151,21 +151,21 @@ static void text(const cJSON *root, FILE *out)
     }
 }
 
-int grey_report_node(const char *ledger_path, bool json, FILE *out, char *err, size_t errlen)
+cJSON *grey_node_duplicates(const char *ledger_path, char *err, size_t errlen)
 {
     char path[4200];
     if (!grey_fpt_path(ledger_path, path, sizeof path)) {
         snprintf(err, errlen, "ledger path too long");
-        return -1;
+        return NULL;
     }
     static struct grey_view v;
     if (grey_view_load(ledger_path, false, &v, err, errlen) != 0)
-        return -1;
+        return NULL;
     struct stat st;
     bool created;
     int fd = grey_safe_open(path, O_RDONLY, false, 0, &st, &created, err, errlen);
     if (fd < 0)
-        return -1;
+        return NULL;
     size_t len = (size_t)st.st_size;
     /* Read in place: sections are seqlocks (a reader killed by a truncation is the reader). */
     void *table = len >= sizeof(struct grey_fpt_header) ? mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
@@ -175,14 +175,14 @@ int grey_report_node(const char *ledger_path, bool json, FILE *out, char *err, s
         snprintf(err, errlen, "%s: %s", path, bad);
         if (table != MAP_FAILED)
             munmap(table, len);
-        return -1;
+        return NULL;
     }
     size_t n = 0;
     struct member *m = collect(table, &v, &n);
     munmap(table, len);
     if (!m) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return NULL;
     }
     qsort(m, n, sizeof *m, cmp_member);
     size_t procs = 0;
@@ -201,6 +201,14 @@ int grey_report_node(const char *ledger_path, bool json, FILE *out, char *err, s
     cJSON_AddNumberToObject(root, "reclaimable_bytes", (double)total);
     cJSON_AddItemToObject(root, "groups", groups);
     free(m);
+    return root;
+}
+
+int grey_report_node(const char *ledger_path, bool json, FILE *out, char *err, size_t errlen)
+{
+    cJSON *root = grey_node_duplicates(ledger_path, err, errlen);
+    if (!root)
+        return -1;
     if (json) {
         char *s = cJSON_Print(root);
         if (s)

@@ -3,9 +3,15 @@
 #ifndef GREY_REPORT_NODE_H
 #define GREY_REPORT_NODE_H
 
+#include <cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+/* The groups as JSON: table, processes, buffers, reclaimable_bytes, groups (each bytes_each,
+ * count, jobs, reclaimable_bytes, gpu_row, gpu, fingerprint, buffers: pid, run_id, address).
+ * NULL with the reason in err. */
+cJSON *grey_node_duplicates(const char *ledger_path, char *err, size_t errlen);
 
 /* Prints the groups (text, or JSON with json) for the ledger at ledger_path. 0, or -1 with the
  * reason in err (no table, a damaged one, an unreadable ledger). */

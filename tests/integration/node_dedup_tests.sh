@@ -49,6 +49,9 @@ jq_true "$work/node.json" '[.groups[0].buffers[].run_id] | unique | length == 2'
 grep -q "24.0 MiB reclaimable: 4 identical buffers of 8.0 MiB in 2 jobs on GPU 0" "$work/node.txt" &&
     ok "text: the group, its jobs and its GPU" || { fail "text"; cat "$work/node.txt"; }
 [ "$(stat -c %a "$work/ledger.fp")" = 600 ] && ok "the table is the user's alone (0600)" || fail "table mode"
+"$B/bin/grey-top" --once --json --ledger "$work/ledger" >"$work/top.json" 2>"$work/err" || { fail "grey-top --json"; cat "$work/err"; }
+jq_true "$work/top.json" ".node_duplicates.reclaimable_bytes == $((24 * MiB)) and (.node_duplicates.groups | length) == 1" \
+    "grey-top --json carries the same group (node_duplicates)"
 jobs_end
 "$B/bin/grey-report" --node --json "$work/ledger" >"$work/after.json" 2>"$work/err"
 jq_true "$work/after.json" '.processes == 0 and (.groups | length) == 0' "jobs that ended are not counted (their sections stay, unused)"
@@ -60,6 +63,9 @@ jq_true "$work/one.json" '.processes == 1 and (.groups | length) == 0' "duplicat
 jobs_end
 
 echo "== refusals"
+GREY_LEDGER=$work/l0 "$B/bin/grey-run" --quiet -- true >/dev/null 2>&1
+"$B/bin/grey-top" --once --json --ledger "$work/l0" >"$work/top0.json" 2>"$work/err"
+jq_true "$work/top0.json" '.node_duplicates == null' "grey-top: node_duplicates is null for a ledger without a table"
 mkdir -p "$work/l2"
 ln -s "$work/victim" "$work/l2/ledger.fp"
 GREY_LEDGER=$work/l2/ledger GREY_LOG=1 "$B/bin/grey-run" --quiet --dedup --report "$work/l2.json" -- \
