@@ -70,6 +70,14 @@ void grey_recorder_snapshot(uint32_t source, uint64_t context)
     pthread_mutex_unlock(&lock);
 }
 
+int grey_recorder_read(uint64_t addr, uint64_t offset, void *dst, size_t n)
+{
+    pthread_mutex_lock(&lock);
+    int rc = atomic_load(&exited) ? -1 : grey_dedup_read_buffer(addr, offset, dst, n);
+    pthread_mutex_unlock(&lock);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ writing */
 
 struct write_ctx {

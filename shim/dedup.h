@@ -44,6 +44,11 @@ size_t grey_dedup_kernel_pointers(CUfunction f, void **params, uint64_t *out, si
 /* Launches whose arguments could not be inspected (the driver has no cuFuncGetParamInfo). */
 uint64_t grey_dedup_kernel_args_unknown(void);
 
+/* Reads n bytes at offset into the tracked device buffer at addr (grey-report --node --verify,
+ * through the agent). 0, or -1 when addr is no such buffer, the range lies outside it or the
+ * device cannot be read. Callers serialize with snapshots (preload/recorder.c). */
+int grey_dedup_read_buffer(uint64_t addr, uint64_t offset, void *dst, size_t n);
+
 /* Reads back every fingerprintable buffer of context (0: of every context) in bounded chunks
  * and records its fingerprint as coming from source. Callers serialize (preload/recorder.c). */
 void grey_dedup_snapshot(uint32_t source, uint64_t context, uint64_t *buffers, uint64_t *bytes, uint64_t *failed);

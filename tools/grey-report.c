@@ -32,7 +32,7 @@ static const char usage_text[] =
     "                   [--early N] [--late N] [--gap N] FILE\n"
     "       grey-report --live PID [--json | --html OUT | --perfetto OUT | --pytorch OUT] [--idle SECONDS]\n"
     "                   [--early N] [--late N] [--gap N]\n"
-    "       grey-report --node [--json] [LEDGER]\n"
+    "       grey-report --node [--verify] [--json] [LEDGER]\n"
     "\n"
     "Shows the buffer report of a run: groups of GPU buffers that held identical bytes and the\n"
     "VRAM deduplication would give back (largest first), the call sites that held the most at the\n"
@@ -53,6 +53,8 @@ static const char usage_text[] =
     "  --node          identical large buffers (1 MiB and more) held by different jobs of this\n"
     "                  node now, from the fingerprints the recording processes publish beside\n"
     "                  LEDGER (default: the ledger the hooks use)\n"
+    "  --verify        with --node: read every member back through its process and compare\n"
+    "                  its bytes with the group's first\n"
     "  --live PID      ask the running process PID (under grey-run --dedup/--report, or with\n"
     "                  GREY_DEDUP=1) for its buffers now\n"
     "  --idle SECONDS  how long a buffer must sit unused before its free to be listed as freed\n"
@@ -76,7 +78,7 @@ struct options {
     bool json;
     const char *html;
     const char *perfetto, *pytorch;
-    bool node;
+    bool node, verify;
     int live_pid;
     const char *file;
     struct grey_dedup_options dedup;
@@ -90,6 +92,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
         {"early", required_argument, NULL, 'E'}, {"late", required_argument, NULL, 'L'},
         {"gap", required_argument, NULL, 'G'},   {"perfetto", required_argument, NULL, 'P'},
         {"pytorch", required_argument, NULL, 'T'}, {"node", no_argument, NULL, 'N'},
+        {"verify", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},   {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
@@ -114,6 +117,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
             break;
         case 'N':
             opt->node = true;
+            break;
+        case 'v':
+            opt->verify = true;
             break;
         case 'l': {
             long pid = strtol(optarg, &end, 10);
@@ -155,9 +161,11 @@ static int parse_options(int argc, char **argv, struct options *opt)
     }
     if (opt->json + !!opt->html + !!opt->perfetto + !!opt->pytorch > 1)
         return cli_usage_error(PROG, "choose one of --json, --html, --perfetto and --pytorch");
+    if (opt->verify && !opt->node)
+        return cli_usage_error(PROG, "--verify goes with --node");
     if (opt->node) {
         if (opt->html || opt->perfetto || opt->pytorch || opt->live_pid)
-            return cli_usage_error(PROG, "--node takes only --json");
+            return cli_usage_error(PROG, "--node takes only --json and --verify");
         if (optind + 1 < argc)
             return cli_usage_error(PROG, "--node takes one LEDGER at most (got '%s' too)", argv[optind + 1]);
         opt->file = optind < argc ? argv[optind] : NULL;
@@ -213,7 +221,7 @@ int main(int argc, char **argv)
             snprintf(ledger, sizeof ledger, "%s", opt.file);
         else
             grey_report_default_ledger(ledger, sizeof ledger);
-        if (grey_report_node(ledger, opt.json, stdout, err, sizeof err) != 0)
+        if (grey_report_node(ledger, opt.json, opt.verify, stdout, err, sizeof err) != 0)
             return cli_error(PROG, "%s", err);
         return fflush(stdout) == 0 ? CLI_EXIT_OK : cli_error(PROG, "cannot write the output: %s", strerror(errno));
     }

@@ -15,11 +15,14 @@
 
 #include "cli_common.h"
 #include "ledger_view.h"
+#include "live_client.h"
 #include "policy/fp_table.h"
 #include "policy/ledger_path.h"
 #include "policy/plan.h"
 #include "policy/safe_file.h"
 #include "policy/size.h"
+
+#define VERIFY_TIMEOUT_MS 20000
 
 struct member {
     struct grey_fpt_entry e;
@@ -133,13 +136,18 @@ static void text(const cJSON *root, FILE *out)
     const cJSON *g;
     cJSON_ArrayForEach(g, groups)
     {
-        fprintf(out, "\n  %s reclaimable: %d identical buffers of %s in %d jobs on %s\n    fingerprint %s\n",
+        const cJSON *ve = cJSON_GetObjectItemCaseSensitive(g, "verified_equal");
+        char verified[64] = "";
+        if (cJSON_IsNumber(ve))
+            snprintf(verified, sizeof verified, " (verified: %d of %d equal to the first)", (int)ve->valuedouble,
+                     (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(g, "count")) - 1);
+        fprintf(out, "\n  %s reclaimable: %d identical buffers of %s in %d jobs on %s%s\n    fingerprint %s\n",
                 grey_size_format((uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(g, "reclaimable_bytes")), a,
                                  sizeof a),
                 (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(g, "count")),
                 grey_size_format((uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(g, "bytes_each")), b, sizeof b),
                 (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(g, "jobs")),
-                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "gpu")),
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "gpu")), verified,
                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "fingerprint")));
         const cJSON *m;
         cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(g, "buffers"))
@@ -204,11 +212,60 @@ cJSON *grey_node_duplicates(const char *ledger_path, char *err, size_t errlen)
     return root;
 }
 
-int grey_report_node(const char *ledger_path, bool json, FILE *out, char *err, size_t errlen)
+/* Whether two members hold the same bytes: read back through both agents, 1 MiB at a time. */
+static bool same_bytes(int pid_a, uint64_t addr_a, int pid_b, uint64_t addr_b, uint64_t bytes, char *why, size_t len)
+{
+    static unsigned char a[GREY_LIVE_READ_MAX], b[GREY_LIVE_READ_MAX];
+    for (uint64_t off = 0; off < bytes; off += GREY_LIVE_READ_MAX) {
+        size_t n = bytes - off < GREY_LIVE_READ_MAX ? (size_t)(bytes - off) : GREY_LIVE_READ_MAX;
+        if (grey_live_read(pid_a, addr_a, off, a, n, VERIFY_TIMEOUT_MS, why, len) != 0 ||
+            grey_live_read(pid_b, addr_b, off, b, n, VERIFY_TIMEOUT_MS, why, len) != 0)
+            return false;
+        if (memcmp(a, b, n) != 0) {
+            snprintf(why, len, "the bytes differ at offset %llu", (unsigned long long)off);
+            return false;
+        }
+    }
+    return true;
+}
+
+void grey_node_verify(cJSON *root)
+{
+    cJSON *g;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(root, "groups"))
+    {
+        cJSON *bufs = cJSON_GetObjectItemCaseSensitive(g, "buffers");
+        const cJSON *first = cJSON_GetArrayItem(bufs, 0);
+        uint64_t bytes = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(g, "bytes_each"));
+        int pid0 = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(first, "pid"));
+        const char *a0 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first, "address"));
+        int equal = 0;
+        cJSON *b;
+        cJSON_ArrayForEach(b, bufs)
+        {
+            if (b == first)
+                continue;
+            const char *a = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "address"));
+            char why[600] = "";
+            bool same = a0 && a &&
+                        same_bytes(pid0, strtoull(a0, NULL, 16), (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(b, "pid")),
+                                   strtoull(a, NULL, 16), bytes, why, sizeof why);
+            cJSON_AddBoolToObject(b, "verified", same);
+            if (!same)
+                cJSON_AddStringToObject(b, "verify_error", why[0] ? why : "unreadable");
+            equal += same;
+        }
+        cJSON_AddNumberToObject(g, "verified_equal", equal); /* members equal to the first, of count - 1 */
+    }
+}
+
+int grey_report_node(const char *ledger_path, bool json, bool verify, FILE *out, char *err, size_t errlen)
 {
     cJSON *root = grey_node_duplicates(ledger_path, err, errlen);
     if (!root)
         return -1;
+    if (verify)
+        grey_node_verify(root);
     if (json) {
         char *s = cJSON_Print(root);
         if (s)

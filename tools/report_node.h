@@ -13,9 +13,14 @@
  * NULL with the reason in err. */
 cJSON *grey_node_duplicates(const char *ledger_path, char *err, size_t errlen);
 
-/* Prints the groups (text, or JSON with json) for the ledger at ledger_path. 0, or -1 with the
- * reason in err (no table, a damaged one, an unreadable ledger). */
-int grey_report_node(const char *ledger_path, bool json, FILE *out, char *err, size_t errlen);
+/* --verify: reads every member back through its process's agent (tools/live_client.h) and
+ * compares its bytes with the group's first member; adds "verified" (and "verify_error") to each
+ * buffer after the first and "verified_equal" to each group. */
+void grey_node_verify(cJSON *root);
+
+/* Prints the groups (text, or JSON with json), verified when verify, for the ledger at
+ * ledger_path. 0, or -1 with the reason in err (no table, a damaged one, an unreadable ledger). */
+int grey_report_node(const char *ledger_path, bool json, bool verify, FILE *out, char *err, size_t errlen);
 
 /* The ledger the hooks of this node use, by the hook's own rule (policy/ledger_path.h), in buf. */
 void grey_report_default_ledger(char *buf, size_t len);

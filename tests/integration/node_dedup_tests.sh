@@ -49,6 +49,11 @@ jq_true "$work/node.json" '[.groups[0].buffers[].run_id] | unique | length == 2'
 grep -q "24.0 MiB reclaimable: 4 identical buffers of 8.0 MiB in 2 jobs on GPU 0" "$work/node.txt" &&
     ok "text: the group, its jobs and its GPU" || { fail "text"; cat "$work/node.txt"; }
 [ "$(stat -c %a "$work/ledger.fp")" = 600 ] && ok "the table is the user's alone (0600)" || fail "table mode"
+"$B/bin/grey-report" --node --verify --json "$work/ledger" >"$work/verify.json" 2>"$work/err" || { fail "--verify"; cat "$work/err"; }
+jq_true "$work/verify.json" '.groups[0].verified_equal == 3 and ([.groups[0].buffers[1:][].verified] | all)' \
+    "--verify: the three others read back through their processes' agents, byte for byte equal to the first"
+"$B/bin/grey-report" --node --verify "$work/ledger" >"$work/verify.txt" 2>&1
+grep -q "verified: 3 of 3 equal to the first" "$work/verify.txt" && ok "--verify in the text" || { fail "--verify text"; cat "$work/verify.txt"; }
 "$B/bin/grey-top" --once --json --ledger "$work/ledger" >"$work/top.json" 2>"$work/err" || { fail "grey-top --json"; cat "$work/err"; }
 jq_true "$work/top.json" ".node_duplicates.reclaimable_bytes == $((24 * MiB)) and (.node_duplicates.groups | length) == 1" \
     "grey-top --json carries the same group (node_duplicates)"
@@ -79,5 +84,8 @@ if "$B/bin/grey-report" --node "$work/ledger" 2>"$work/err"; then fail "a damage
     grep -q "not a grey fingerprint table" "$work/err" && ok "a damaged table is refused with one line" || { fail "message"; cat "$work/err"; }; fi
 if "$B/bin/grey-report" --node --html x "$work/ledger" 2>"$work/err"; then fail "--node --html refused"; else
     grep -q "takes only --json" "$work/err" && ok "--node with --html is a usage error" || fail "usage message"; fi
+
+if "$B/bin/grey-report" --verify "$work/ledger" 2>"$work/err"; then fail "--verify alone refused"; else
+    grep -q "goes with --node" "$work/err" && ok "--verify without --node is a usage error" || fail "--verify message"; fi
 
 finish node-dedup-integration
