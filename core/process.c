@@ -442,6 +442,19 @@ void grey_process_fork_child(void)
     register_process();
 }
 
+bool grey_process_ledger_slot(char *path, size_t len, uint32_t *index, uint32_t *nslots)
+{
+    const struct grey_quota *q = atomic_load_explicit(&grey_self_quota, memory_order_acquire);
+    if (q != &shared_quota || !shared_quota.slot || !ledger.slots)
+        return false;
+    int n = snprintf(path, len, "%s", ledger_path);
+    if (n < 0 || (size_t)n >= len)
+        return false;
+    *index = grey_slot_index(&ledger, shared_quota.slot);
+    *nslots = ledger.nslots;
+    return true;
+}
+
 const struct grey_quota *grey_process_init(void)
 {
     pthread_mutex_lock(&init_lock);

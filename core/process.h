@@ -24,4 +24,8 @@ void grey_process_exit(void);
  * fork). */
 const struct grey_tick_ref *grey_process_t0(void);
 
+/* The shared ledger this process holds a slot in: its path, the slot's index and the ledger's
+ * slot count (for the node's fingerprint table, policy/fp_table.h). False for a private slot. */
+bool grey_process_ledger_slot(char *path, size_t len, uint32_t *index, uint32_t *nslots);
+
 #endif

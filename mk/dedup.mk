@@ -14,6 +14,8 @@
 # report_build}.c) are picked up by the main Makefile, with and without sanitizers.
 
 DEDUP_PROG := $(BUILD)/tests/integration/prog_dedup
+# The waste patterns' programs (tests/integration/prog_waste.c), also run under the ASan hook.
+WASTE_PROG := $(BUILD)/tests/integration/prog_waste
 # The HIP twin (tests/integration/hip/prog_hip_dedup.c, on the simulated HIP runtime of mk/hip.mk).
 HIP_DEDUP_PROG := $(BUILD)/tests/hip/prog_hip_dedup
 $(HIP_DEDUP_PROG): $(BUILD)/obj/tests/integration/hip/prog_hip_dedup.o $(BUILD)/sim/libamdhip64.so.5
@@ -44,7 +46,7 @@ EXTRA_CHECKS += dedup-cuda-runtime
 
 # Only where the sanitizer build of the hook exists (mk/asan-hook.mk defines it).
 ifneq ($(ASAN_HOOK),)
-dedup-asan: all $(ASAN_HOOK) $(ASAN_RUN) $(DEDUP_PROG) $(DEDUP_RT_BINS)
+dedup-asan: all $(ASAN_HOOK) $(ASAN_RUN) $(DEDUP_PROG) $(WASTE_PROG) $(DEDUP_RT_BINS)
 	@ASAN_RUNTIME=$(ASAN_RUNTIME) CUDA_HOME="$(CUDA_HOME)" bash tests/integration/dedup_asan.sh
 EXTRA_CHECKS += dedup-asan
 endif
@@ -65,3 +67,31 @@ bench-sites: all $(BENCH_SITES_BIN) $(NULL_DRIVER)
 	@bash scripts/bench_sites.sh
 
 EXTRA_BENCH += bench-sites
+
+# The waste patterns (policy/waste.h): one program per pattern and a clean one
+# (tests/integration/prog_waste.c), checked in the report's JSON, text and HTML.
+HIP_WASTE_PROG := $(BUILD)/tests/hip/prog_hip_waste
+$(HIP_WASTE_PROG): $(BUILD)/obj/tests/integration/hip/prog_hip_waste.o $(BUILD)/sim/libamdhip64.so.5
+	@mkdir -p $(@D)
+	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -ldl
+.PHONY: waste-integration
+waste-integration: all $(WASTE_PROG) $(HIP_WASTE_PROG)
+	@bash tests/integration/waste_tests.sh
+
+EXTRA_CHECKS += waste-integration
+
+# grey-report's exports (tools/export.h): a Perfetto trace checked against a JSON schema of the
+# trace-event format, a PyTorch memory snapshot unpickled by Python.
+.PHONY: export-integration
+export-integration: all $(DEDUP_PROG) $(WASTE_PROG)
+	@bash tests/integration/export_tests.sh
+
+EXTRA_CHECKS += export-integration
+
+# Duplicates across jobs (policy/fp_table.h, grey-report --node): two live grey-run jobs with
+# the same bytes, one job alone, ended jobs, a planted symlink, a damaged table.
+.PHONY: node-dedup-integration
+node-dedup-integration: all $(DEDUP_PROG)
+	@bash tests/integration/node_dedup_tests.sh
+
+EXTRA_CHECKS += node-dedup-integration

@@ -7,6 +7,9 @@ void grey_dedup_default_options(struct grey_dedup_options *opt)
 {
     opt->idle_min_ns = GREY_DEDUP_IDLE_MIN_NS;
     opt->idle_fraction = GREY_DEDUP_IDLE_FRACTION;
+    opt->early_launches = GREY_WASTE_EARLY_LAUNCHES;
+    opt->late_launches = GREY_WASTE_LATE_LAUNCHES;
+    opt->idle_launches = GREY_WASTE_IDLE_LAUNCHES;
 }
 
 uint64_t grey_dedup_end_ns(const struct grey_raw_process *p, const struct grey_raw_buffer *b)

@@ -22,9 +22,18 @@
 #define GREY_DEDUP_IDLE_MIN_NS 1000000000ull
 #define GREY_DEDUP_IDLE_FRACTION 0.5
 
+/* The waste patterns' thresholds in kernel launches (waste.h): early allocation, late
+ * deallocation and temporary idle are reported from this many launches on. 10: a training
+ * step is tens to thousands of launches, so ten is well inside one step and still more than
+ * the launches between a buffer's allocation and use in code that allocates where it uses. */
+#define GREY_WASTE_EARLY_LAUNCHES 10
+#define GREY_WASTE_LATE_LAUNCHES 10
+#define GREY_WASTE_IDLE_LAUNCHES 10
+
 struct grey_dedup_options {
     uint64_t idle_min_ns;
     double idle_fraction;
+    uint64_t early_launches, late_launches, idle_launches;
 };
 
 /* A buffer: process index and buffer index in it. */

@@ -13,7 +13,7 @@ static struct entry ring[GREY_HISTORY_CAP];
 static _Atomic uint64_t head; /* records ever pushed */
 static _Atomic uint64_t base; /* head when the ring was last emptied: older records are not ours */
 
-void history_push(const struct grey_buffer_info *info, uint64_t free_ticks)
+void history_push(const struct grey_buffer_info *info, uint64_t free_ticks, uint32_t free_delta)
 {
     uint64_t n = atomic_fetch_add_explicit(&head, 1, memory_order_relaxed);
     struct entry *e = &ring[n % GREY_HISTORY_CAP];
@@ -21,6 +21,7 @@ void history_push(const struct grey_buffer_info *info, uint64_t free_ticks)
     atomic_thread_fence(memory_order_release);
     e->rec.info = *info;
     e->rec.free_ticks = free_ticks;
+    e->rec.info.use.free_delta = free_delta; /* in place: the free path copies the record once */
     atomic_store_explicit(&e->seq, n + 1, memory_order_release);
 }
 

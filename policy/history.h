@@ -19,7 +19,8 @@ struct grey_freed {
     uint64_t free_ticks;
 };
 
-void history_push(const struct grey_buffer_info *info, uint64_t free_ticks);
+/* free_delta: launches from the allocation to the free (buffer_use.h), stored into the copy's use. */
+void history_push(const struct grey_buffer_info *info, uint64_t free_ticks, uint32_t free_delta);
 
 /* Calls fn on each record still in the ring, oldest first (entries being overwritten while
  * this runs are skipped). Returns how many were passed to fn. */

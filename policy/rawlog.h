@@ -13,12 +13,17 @@
  *   times START_NS END_NS                      CLOCK_MONOTONIC: hook loaded, file written
  *   config dedup=1 sites=1 depth=8
  *   peak NS BYTES                              the most bytes live at once, and when
+ *   launches N KPEAK_BYTES KPEAK_LAUNCH KPEAK_NS  launches seen; the most bytes one launch was
+ *                                              given, which launch and when (optional)
  *   snapshot SOURCE NS BUFFERS BYTES FAILED    one line per snapshot taken
  *   module ID PATH                             ids 0, 1, 2, ... in order
  *   site ID LIVE_B LIVE_N PEAK_B PEAK_N ALLOCS ALLOC_B DEPTH MOD:OFFSET...
  *                                              MOD -1: OFFSET is an address in no module
  *   buf live|freed KIND API ADDR BYTES DEVICE SITE ALLOC_NS FREE_NS TOUCHED LAST_NS FP SOURCE FP_NS STALE
  *                                              KIND ptr | handle | context; FP 32 hex or -
+ *   use ALLOC_L FREE_L FIRST_L LAST_L USES FIRST_NS GAP_L GAP_NS DEAD_WRITES DEAD_BYTES
+ *                                              the buf line before it on the launch clock
+ *                                              (buffer_use.h); optional, written with dedup=1
  *   dropped freed=N sites=N kernel_args=N
  *   end
  *
@@ -58,6 +63,12 @@ struct grey_raw_site {
     uint64_t live_bytes, live_count, peak_bytes, peak_count, allocs, alloc_bytes;
 };
 
+/* A buffer on the launch clock (the use line; launch counts as in buffer_use.h, times in ns). */
+struct grey_raw_use {
+    uint64_t alloc_launch, free_launch, first_launch, last_launch, uses;
+    uint64_t first_ns, gap_launches, gap_ns, dead_writes, dead_bytes;
+};
+
 struct grey_raw_buffer {
     bool live;             /* still allocated when the record was written */
     uint8_t kind;          /* enum grey_raw_kind */
@@ -67,6 +78,8 @@ struct grey_raw_buffer {
     uint64_t alloc_ns, free_ns, last_use_ns, fp_ns;
     bool has_fp, fp_stale;
     struct grey_fp fp;
+    bool has_use;          /* a use line followed */
+    struct grey_raw_use use;
 };
 
 struct grey_raw_snapshot {
@@ -83,6 +96,8 @@ struct grey_raw_header {
     bool dedup, sites;
     unsigned depth;
     uint64_t peak_ns, peak_bytes;
+    bool has_launches;     /* a launches line was there */
+    uint64_t launches, kernel_peak_bytes, kernel_peak_launch, kernel_peak_ns;
 };
 
 struct grey_raw_counts {
@@ -105,6 +120,7 @@ void grey_raw_write_header(struct grey_raw_writer *w, const struct grey_raw_head
 void grey_raw_write_snapshot(struct grey_raw_writer *w, const struct grey_raw_snapshot *s);
 void grey_raw_write_module(struct grey_raw_writer *w, uint32_t id, const char *path);
 void grey_raw_write_site(struct grey_raw_writer *w, const struct grey_raw_site *s);
+/* Writes the buf line, and its use line when b->has_use. */
 void grey_raw_write_buffer(struct grey_raw_writer *w, const struct grey_raw_buffer *b);
 /* Writes the counts and the end line, flushes. 0, or -1 when any write failed. */
 int grey_raw_write_end(struct grey_raw_writer *w, const struct grey_raw_counts *c);

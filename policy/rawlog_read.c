@@ -164,6 +164,22 @@ static int parse_buffer(struct reader *r, char **tok, size_t n, struct grey_raw_
     return 0;
 }
 
+static int parse_use(struct reader *r, char **tok, size_t n, struct grey_raw_use *u)
+{
+    uint64_t *fields[] = {&u->alloc_launch, &u->free_launch, &u->first_launch, &u->last_launch,
+                          &u->uses, &u->first_ns, &u->gap_launches, &u->gap_ns,
+                          &u->dead_writes, &u->dead_bytes};
+    size_t want = sizeof fields / sizeof fields[0];
+    if (n != want + 1)
+        return fail(r, "use line has %zu fields, wants %zu", n, want + 1);
+    for (size_t i = 0; i < want; i++)
+        if (!parse_u64(tok[i + 1], 10, fields[i]))
+            return fail(r, "malformed use line");
+    if (u->uses && (u->first_launch < u->alloc_launch || u->last_launch < u->first_launch))
+        return fail(r, "use line: its launches are out of order");
+    return 0;
+}
+
 static int cmp_site(const void *a, const void *b)
 {
     uint32_t x = ((const struct grey_raw_site *)a)->id, y = ((const struct grey_raw_site *)b)->id;
@@ -258,6 +274,19 @@ static int parse_file(FILE *f, struct reader *r, struct grey_raw_process *p)
         } else if (strcmp(key, "peak") == 0) {
             if (n != 3 || !parse_u64(tok[1], 10, &p->hdr.peak_ns) || !parse_u64(tok[2], 10, &p->hdr.peak_bytes))
                 rc = fail(r, "malformed peak");
+        } else if (strcmp(key, "launches") == 0) {
+            if (n != 5 || !parse_u64(tok[1], 10, &p->hdr.launches) || !parse_u64(tok[2], 10, &p->hdr.kernel_peak_bytes) ||
+                !parse_u64(tok[3], 10, &p->hdr.kernel_peak_launch) || !parse_u64(tok[4], 10, &p->hdr.kernel_peak_ns))
+                rc = fail(r, "malformed launches line");
+            p->hdr.has_launches = true;
+        } else if (strcmp(key, "use") == 0) {
+            struct grey_raw_buffer *b = p->nbuffers ? &p->buffers[p->nbuffers - 1] : NULL;
+            if (!b || b->has_use)
+                rc = fail(r, "a use line that follows no buf line");
+            else
+                rc = parse_use(r, tok, n, &b->use);
+            if (rc == 0)
+                b->has_use = true;
         } else if (strcmp(key, "snapshot") == 0) {
             struct grey_raw_snapshot *s = grow((void **)&p->snapshots, &p->nsnapshots, &cap_snap, sizeof *s);
             if (!s)
@@ -304,7 +333,8 @@ static int parse_file(FILE *f, struct reader *r, struct grey_raw_process *p)
         return fail(r, "truncated: no end line (the process may have died while writing)");
     if (!have_pid || !have_times)
         return fail(r, "the pid or times line is missing");
-    qsort(p->sites, p->nsites, sizeof *p->sites, cmp_site);
+    if (p->nsites > 1) /* qsort of no array (a record without site lines) is undefined */
+        qsort(p->sites, p->nsites, sizeof *p->sites, cmp_site);
     for (size_t i = 1; i < p->nsites; i++)
         if (p->sites[i].id == p->sites[i - 1].id)
             return fail(r, "site %u appears twice", p->sites[i].id);

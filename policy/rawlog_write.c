@@ -85,6 +85,10 @@ void grey_raw_write_header(struct grey_raw_writer *w, const struct grey_raw_head
     line(w, "times %llu %llu\n", (unsigned long long)h->start_ns, (unsigned long long)h->end_ns);
     line(w, "config dedup=%d sites=%d depth=%u\n", h->dedup, h->sites, h->depth);
     line(w, "peak %llu %llu\n", (unsigned long long)h->peak_ns, (unsigned long long)h->peak_bytes);
+    if (h->has_launches)
+        line(w, "launches %llu %llu %llu %llu\n", (unsigned long long)h->launches,
+             (unsigned long long)h->kernel_peak_bytes, (unsigned long long)h->kernel_peak_launch,
+             (unsigned long long)h->kernel_peak_ns);
 }
 
 void grey_raw_write_snapshot(struct grey_raw_writer *w, const struct grey_raw_snapshot *s)
@@ -132,6 +136,14 @@ void grey_raw_write_buffer(struct grey_raw_writer *w, const struct grey_raw_buff
          b->device, b->site, (unsigned long long)b->alloc_ns, (unsigned long long)b->free_ns, b->touched,
          (unsigned long long)b->last_use_ns, fp, grey_fp_source_name(b->has_fp ? b->fp_source : GREY_FP_NONE),
          (unsigned long long)b->fp_ns, b->fp_stale ? 1 : 0);
+    if (b->has_use) {
+        const struct grey_raw_use *u = &b->use;
+        line(w, "use %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n", (unsigned long long)u->alloc_launch,
+             (unsigned long long)u->free_launch, (unsigned long long)u->first_launch,
+             (unsigned long long)u->last_launch, (unsigned long long)u->uses, (unsigned long long)u->first_ns,
+             (unsigned long long)u->gap_launches, (unsigned long long)u->gap_ns,
+             (unsigned long long)u->dead_writes, (unsigned long long)u->dead_bytes);
+    }
 }
 
 int grey_raw_write_end(struct grey_raw_writer *w, const struct grey_raw_counts *c)

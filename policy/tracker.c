@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,25 @@ struct tracked_buffer {
     uint32_t pass;     /* the last tracker_collect pass that copied this record */
     struct tracked_buffer *next_free;
 };
+
+/* Whether records carry their use on the launch clock (buffer_use.h): set by a recording process
+ * before its first buffer. Without it adds and lookups copy a record without its use (the last
+ * member), so a plain process's alloc/free path copies no more than it did before the use
+ * existed; the use bytes of its records are then never read. */
+static bool keep_use;
+_Static_assert(offsetof(struct grey_buffer_info, use) + sizeof(struct grey_buffer_use) <= sizeof(struct grey_buffer_info) &&
+                   sizeof(struct grey_buffer_info) - offsetof(struct grey_buffer_info, use) < sizeof(struct grey_buffer_use) + 8,
+               "use is the record's last member");
+
+void tracker_keep_use(bool on) { keep_use = on; }
+
+static inline void copy_record(struct grey_buffer_info *dst, const struct grey_buffer_info *src)
+{
+    if (keep_use)
+        *dst = *src;
+    else
+        memcpy(dst, src, offsetof(struct grey_buffer_info, use));
+}
 
 struct tracker_slot {
     uint64_t addr;
@@ -179,7 +199,7 @@ int tracker_add_replacing(const struct grey_buffer_info *info, struct grey_buffe
     struct tracked_buffer *e;
     if (s) {
         e = s->e;
-        *old = e->info;
+        copy_record(old, &e->info);
         *replaced = true;
         sh->bytes -= e->info.bytes;
     } else {
@@ -190,7 +210,7 @@ int tracker_add_replacing(const struct grey_buffer_info *info, struct grey_buffe
         slot_put(sh->slots, sh->bits, info->addr, e);
         sh->count++;
     }
-    e->info = *info;
+    copy_record(&e->info, info);
     e->pass = 0;
     sh->bytes += info->bytes;
     pthread_mutex_unlock(&sh->lock);
@@ -215,7 +235,7 @@ static bool tracker_lookup(uint64_t addr, struct grey_buffer_info *out, bool rem
     struct tracker_slot *s = slot_find(sh, addr);
     if (s) {
         if (out)
-            *out = s->e->info;
+            copy_record(out, &s->e->info);
         if (remove) {
             take(sh, s);
             maybe_shrink(sh);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buffer_use.h"
 #include "fingerprint.h"
 
 /* How the program used a buffer (grey_buffer_info.touched), recorded with GREY_DEDUP on. */
@@ -55,7 +56,13 @@ struct grey_buffer_info {
     uint64_t fp_ticks;
     uint32_t fp_source;      /* enum grey_fp_source; GREY_FP_NONE: no fingerprint */
     uint32_t fp_stale;       /* written since the fingerprint was taken */
+    /* Last, so that a plain process copies records without it (tracker_keep_use). */
+    struct grey_buffer_use use; /* on the launch clock, for the waste patterns (GREY_DEDUP) */
 };
+
+/* Whether records keep their use (the last member, grey_buffer_info.use): on in a recording
+ * process, set before its first buffer; off, records are copied without it (tracker.c). */
+void tracker_keep_use(bool on);
 
 /* Records a live buffer. Returns 0, or -1 when memory for the entry could not be had (the
  * caller then cannot account the buffer and should undo the allocation). An address already

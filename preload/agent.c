@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -71,6 +72,41 @@ static void reply(int fd, const char *text)
     }
 }
 
+/* "read ADDR OFFSET N\n" -> "ok N\n" and the N bytes at OFFSET in the tracked buffer at ADDR
+ * (hexadecimal address; N at most 1 MiB, read into one buffer mapped at the first request), or
+ * "error WHY\n": what grey-report --node --verify compares. */
+static void serve_read(int fd, const char *args)
+{
+    static unsigned char *buf;
+    unsigned long long addr, offset, n;
+    int used = 0;
+    if (sscanf(args, "%llx %llu %llu%n", &addr, &offset, &n, &used) != 3 || (args[used] != '\n' && args[used]) ||
+        n == 0 || n > (1u << 20)) {
+        reply(fd, "error malformed read request\n");
+        return;
+    }
+    if (!buf) {
+        void *m = mmap(NULL, 1u << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        buf = m == MAP_FAILED ? NULL : m;
+    }
+    if (!buf || grey_recorder_read(addr, offset, buf, n) != 0) {
+        reply(fd, "error no such tracked buffer, or it cannot be read\n");
+        return;
+    }
+    char head[32];
+    snprintf(head, sizeof head, "ok %llu\n", n);
+    reply(fd, head);
+    size_t off = 0;
+    while (off < n) {
+        ssize_t k = write(fd, buf + off, n - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return;
+        off += (size_t)k;
+    }
+}
+
 /* One request: "snapshot\n" -> "ok PATH\n" (a raw record written now) or "error WHY\n". Only
  * the same user may ask (the directory is private; the peer's uid is checked as well). */
 static void serve(int fd)
@@ -93,6 +129,10 @@ static void serve(int fd)
             break;
     }
     req[got] = '\0';
+    if (strncmp(req, "read ", 5) == 0) {
+        serve_read(fd, req + 5);
+        return;
+    }
     if (strncmp(req, "snapshot", 8) != 0) {
         reply(fd, "error unknown request\n");
         return;

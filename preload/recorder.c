@@ -22,6 +22,7 @@
 #include "shim/dedup.h"
 #include "shim/track.h"
 #include "agent.h"
+#include "fp_publish.h"
 
 _Atomic bool grey_recorder_started;
 static bool atexit_registered;           /* inherited by fork children, whose exit runs it too */
@@ -54,6 +55,7 @@ static void snapshot_locked(uint32_t source, uint64_t context)
         nsnapshots--;
     }
     snapshots[nsnapshots++] = s;
+    grey_fp_publish(); /* the node's table: what this snapshot fingerprinted */
     grey_log("snapshot (%s): %llu buffers, %llu bytes read back, %llu failed", grey_fp_source_name(source),
              (unsigned long long)s.buffers, (unsigned long long)s.bytes, (unsigned long long)s.failed);
 }
@@ -66,6 +68,14 @@ void grey_recorder_snapshot(uint32_t source, uint64_t context)
     if (!atomic_load(&exited) || source == GREY_FP_EXIT)
         snapshot_locked(source, context);
     pthread_mutex_unlock(&lock);
+}
+
+int grey_recorder_read(uint64_t addr, uint64_t offset, void *dst, size_t n)
+{
+    pthread_mutex_lock(&lock);
+    int rc = atomic_load(&exited) ? -1 : grey_dedup_read_buffer(addr, offset, dst, n);
+    pthread_mutex_unlock(&lock);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ writing */
@@ -95,6 +105,26 @@ static void to_raw(const struct write_ctx *wc, const struct grey_buffer_info *in
     out->fp_source = info->fp_source;
     out->fp_ns = grey_ticks_to_ns(info->fp_ticks, &wc->a, &wc->b);
     out->fp_stale = info->fp_stale;
+    if (grey_settings()->dedup) { /* uses are seen only then */
+        const struct grey_buffer_use *u = &info->use;
+        struct grey_raw_use *r = &out->use;
+        out->has_use = true;
+        r->alloc_launch = u->alloc_launch;
+        r->free_launch = live ? atomic_load_explicit(&grey_dedup_launches, memory_order_relaxed)
+                              : u->alloc_launch + u->free_delta;
+        r->first_launch = u->alloc_launch + u->first_delta;
+        r->last_launch = u->alloc_launch + u->last_delta;
+        r->uses = u->uses;
+        r->first_ns = u->uses ? grey_ticks_to_ns(u->first_ticks, &wc->a, &wc->b) : 0;
+        r->gap_launches = u->gap_launches;
+        if (u->gap_launches) { /* a duration: the ticks' length in ns, measured from the allocation */
+            uint64_t from = grey_ticks_to_ns(info->alloc_ticks, &wc->a, &wc->b);
+            uint64_t to = grey_ticks_to_ns(info->alloc_ticks + u->gap_ticks, &wc->a, &wc->b);
+            r->gap_ns = to > from ? to - from : 0;
+        }
+        r->dead_writes = u->dead_writes;
+        r->dead_bytes = u->dead_bytes;
+    }
 }
 
 static void write_freed(const struct grey_freed *f, void *arg)
@@ -145,6 +175,15 @@ static void write_record(int fd, const char *reason)
     sites_peak(&peak);
     h.peak_ns = grey_ticks_to_ns(peak.ticks, &wc.a, &wc.b);
     h.peak_bytes = peak.bytes;
+    if (cfg->dedup) {
+        struct grey_kernel_peak kp;
+        grey_dedup_kernel_peak(&kp);
+        h.has_launches = true;
+        h.launches = atomic_load_explicit(&grey_dedup_launches, memory_order_relaxed);
+        h.kernel_peak_bytes = kp.bytes;
+        h.kernel_peak_launch = kp.launch;
+        h.kernel_peak_ns = kp.bytes ? grey_ticks_to_ns(kp.ticks, &wc.a, &wc.b) : 0;
+    }
     grey_raw_write_header(&writer, &h);
     for (unsigned i = 0; i < nsnapshots; i++)
         grey_raw_write_snapshot(&writer, &snapshots[i]);
@@ -291,6 +330,7 @@ static void fork_child(void)
     live_seq = 0;
     atomic_store(&exited, false);
     grey_agent_fork_child();
+    grey_fp_publish_fork_child();
     atomic_store(&grey_recorder_started, false); /* its first buffer starts its own agent */
 }
 

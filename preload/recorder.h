@@ -38,4 +38,8 @@ int grey_recorder_write(const char *reason, char *out, size_t outlen, char *err,
 /* True once the exit snapshot was taken: later teardowns need no snapshot of their own. */
 bool grey_recorder_exited(void);
 
+/* A tracked buffer's bytes for grey-report --node --verify (the agent's "read" request),
+ * serialized with snapshots. 0, or -1. */
+int grey_recorder_read(uint64_t addr, uint64_t offset, void *dst, size_t n);
+
 #endif

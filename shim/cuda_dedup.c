@@ -1,10 +1,22 @@
 /* GREY_DEDUP's bookkeeping on the copy, memset and launch paths (see dedup.h). */
 #include "dedup.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "policy/ticks.h"
 #include "track.h"
+
+/* The launch clock of the waste patterns (policy/buffer_use.h): kernel launches seen while
+ * GREY_DEDUP is on. */
+_Atomic uint64_t grey_dedup_launches;
+
+/* The "optimal peak": the most bytes one launch was given, and which launch that was. Updated
+ * under a lock only when a launch beats it, which stops happening once the job is in its loop. */
+static _Atomic uint64_t kernel_peak_bytes;
+static struct grey_kernel_peak kernel_peak;
+static pthread_mutex_t kernel_peak_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* What one touch does to a record. alloc_ticks names the allocation the caller looked up: an
  * address freed and handed out again meanwhile is another buffer, left alone. */
@@ -15,13 +27,20 @@ struct touch {
     uint64_t alloc_ticks; /* 0: whatever buffer is at the address now */
     uint64_t now;
     struct grey_fp fp;
+    enum grey_use_kind use;
+    uint64_t before, after; /* launch clock positions (buffer_use.h) */
+    uint64_t offset, bytes; /* where in the buffer a write wrote, and how much (0: all of it) */
+    uint64_t found_bytes;   /* out: the buffer's size, 0 when no record matched */
 };
 
 static void apply(struct grey_buffer_info *info, void *arg)
 {
-    const struct touch *t = arg;
+    struct touch *t = arg;
     if (t->alloc_ticks && info->alloc_ticks != t->alloc_ticks)
         return;
+    bool whole = t->offset == 0 && (t->bytes == 0 || t->bytes >= info->bytes);
+    grey_use_note(&info->use, t->use, t->before, t->after, t->now, info->last_use_ticks, whole, info->bytes);
+    t->found_bytes = info->bytes;
     info->touched |= t->how;
     info->last_use_ticks = t->now;
     if (t->set_fp) {
@@ -52,17 +71,28 @@ static bool owner(CUdeviceptr p, uint64_t *base)
     return true;
 }
 
+/* A copy or memset sits between launches: both of its clock positions are the launches so far. */
+static struct touch between_launches(uint32_t how, bool write, uint64_t bytes)
+{
+    uint64_t c = atomic_load_explicit(&grey_dedup_launches, memory_order_relaxed);
+    return (struct touch){.how = how, .write = write, .now = grey_ticks(),
+                          .use = write ? GREY_USE_WRITE : GREY_USE_READ, .before = c, .after = c, .bytes = bytes};
+}
+
 void grey_dedup_touch_at(uint64_t base, uint32_t how, bool write)
 {
-    struct touch t = {.how = how, .write = write, .now = grey_ticks()};
+    struct touch t = between_launches(how, write, 0);
     tracker_update(base, apply, &t);
 }
 
-static void touch(CUdeviceptr p, uint32_t how, bool write)
+static void touch(CUdeviceptr p, uint32_t how, bool write, size_t n)
 {
     uint64_t base;
-    if (owner(p, &base))
-        grey_dedup_touch_at(base, how, write);
+    if (!owner(p, &base))
+        return;
+    struct touch t = between_launches(how, write, n);
+    t.offset = (uint64_t)p - base;
+    tracker_update(base, apply, &t);
 }
 
 bool grey_dedup_upload_whole(uint64_t dst, const void *src, size_t n)
@@ -71,9 +101,10 @@ bool grey_dedup_upload_whole(uint64_t dst, const void *src, size_t n)
     if (!src || !tracker_find(dst, &info) || info.bytes != n || grey_api_kind(info.api) != GREY_RAW_PTR)
         return false;
     /* The host side as it passes: the buffer now holds exactly these bytes. */
-    struct touch t = {.how = GREY_TOUCH_UPLOAD, .write = true, .set_fp = true,
-                      .alloc_ticks = info.alloc_ticks, .fp = grey_fp_bytes(src, n)};
-    t.now = grey_ticks();
+    struct touch t = between_launches(GREY_TOUCH_UPLOAD, true, n);
+    t.set_fp = true;
+    t.alloc_ticks = info.alloc_ticks;
+    t.fp = grey_fp_bytes(src, n);
     tracker_update(dst, apply, &t);
     return true;
 }
@@ -81,19 +112,17 @@ bool grey_dedup_upload_whole(uint64_t dst, const void *src, size_t n)
 void grey_dedup_upload(CUdeviceptr dst, const void *src, size_t n)
 {
     if (!grey_dedup_upload_whole((uint64_t)dst, src, n))
-        touch(dst, GREY_TOUCH_UPLOAD, true);
+        touch(dst, GREY_TOUCH_UPLOAD, true, n);
 }
 
 void grey_dedup_written(CUdeviceptr dst, size_t n, uint32_t how)
 {
-    (void)n;
-    touch(dst, how, true);
+    touch(dst, how, true, n);
 }
 
 void grey_dedup_read(CUdeviceptr src, size_t n)
 {
-    (void)n;
-    touch(src, GREY_TOUCH_COPY_OUT, false);
+    touch(src, GREY_TOUCH_COPY_OUT, false, n);
 }
 
 bool grey_dedup_is_device(CUdeviceptr p)
@@ -172,27 +201,91 @@ static const struct layout *layout_of(CUfunction f)
     return NULL;
 }
 
-static void kernel_touch(uint64_t value, uint64_t now)
+/* One launch's arguments: which buffers it was given (each counted once, however many of its
+ * arguments point into it) and their bytes. */
+#define LAUNCH_BUFFERS 64
+struct launch_uses {
+    uint64_t before, now, bytes;
+    uint64_t bases[LAUNCH_BUFFERS];
+    size_t n;
+};
+
+static void kernel_touch(struct launch_uses *l, uint64_t value)
 {
-    struct touch t = {.how = GREY_TOUCH_KERNEL, .write = true, .now = now};
-    tracker_update(value, apply, &t); /* an exact tracked address, or nothing */
+    if (value < 4096) /* small integers and NULL: never a device address */
+        return;
+    uint64_t base = value;
+    struct touch t = {.how = GREY_TOUCH_KERNEL, .write = true, .now = l->now, .use = GREY_USE_READ,
+                      .before = l->before, .after = l->before + 1};
+    for (size_t i = 0; i < l->n; i++)
+        if (l->bases[i] == value)
+            return;
+    if (!tracker_update(value, apply, &t)) {
+        /* A pointer into a buffer: the driver names its base (a word that is no device address
+         * is refused by the driver and costs one call). */
+        if (!owner((CUdeviceptr)value, &base) || base == value)
+            return;
+        for (size_t i = 0; i < l->n; i++)
+            if (l->bases[i] == base)
+                return;
+        tracker_update(base, apply, &t);
+    }
+    if (!t.found_bytes)
+        return;
+    if (l->n < LAUNCH_BUFFERS)
+        l->bases[l->n++] = base;
+    l->bytes += t.found_bytes;
+}
+
+static struct launch_uses launch_begin(void)
+{
+    return (struct launch_uses){.before = atomic_fetch_add_explicit(&grey_dedup_launches, 1, memory_order_relaxed),
+                                .now = grey_ticks()};
+}
+
+static void launch_done(const struct launch_uses *l)
+{
+    if (l->bytes <= atomic_load_explicit(&kernel_peak_bytes, memory_order_relaxed))
+        return;
+    pthread_mutex_lock(&kernel_peak_lock);
+    if (l->bytes > kernel_peak.bytes) {
+        kernel_peak = (struct grey_kernel_peak){.bytes = l->bytes, .launch = l->before + 1, .ticks = l->now};
+        atomic_store_explicit(&kernel_peak_bytes, l->bytes, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&kernel_peak_lock);
+}
+
+void grey_dedup_kernel_peak(struct grey_kernel_peak *out)
+{
+    pthread_mutex_lock(&kernel_peak_lock);
+    *out = kernel_peak;
+    pthread_mutex_unlock(&kernel_peak_lock);
+}
+
+void grey_dedup_launch_uses(const uint64_t *addrs, size_t n)
+{
+    struct launch_uses l = launch_begin();
+    for (size_t i = 0; i < n; i++)
+        kernel_touch(&l, addrs[i]);
+    launch_done(&l);
 }
 
 void grey_dedup_kernel_args(CUfunction f, void **params, void **extra)
 {
-    uint64_t now = grey_ticks();
+    struct launch_uses l = launch_begin();
     if (params) {
-        const struct layout *l = layout_of(f);
-        if (!l || l->state != 1) {
+        const struct layout *lay = layout_of(f);
+        if (!lay || lay->state != 1) {
             atomic_fetch_add_explicit(&args_unknown, 1, memory_order_relaxed);
             return;
         }
-        for (uint32_t i = 0; i < l->nparams; i++)
-            if ((l->ptr_mask >> i & 1) && params[i]) {
+        for (uint32_t i = 0; i < lay->nparams; i++)
+            if ((lay->ptr_mask >> i & 1) && params[i]) {
                 uint64_t v;
                 memcpy(&v, params[i], sizeof v);
-                kernel_touch(v, now);
+                kernel_touch(&l, v);
             }
+        launch_done(&l);
         return;
     }
     /* The packed form: every aligned pointer-sized word of the argument buffer. */
@@ -207,8 +300,21 @@ void grey_dedup_kernel_args(CUfunction f, void **params, void **extra)
     for (size_t off = 0; buf && off + sizeof(uint64_t) <= size; off += sizeof(uint64_t)) {
         uint64_t v;
         memcpy(&v, buf + off, sizeof v);
-        kernel_touch(v, now);
+        kernel_touch(&l, v);
     }
+    launch_done(&l);
+}
+
+size_t grey_dedup_kernel_pointers(CUfunction f, void **params, uint64_t *out, size_t max)
+{
+    const struct layout *lay = params ? layout_of(f) : NULL;
+    size_t n = 0;
+    if (!lay || lay->state != 1)
+        return 0;
+    for (uint32_t i = 0; i < lay->nparams && n < max; i++)
+        if ((lay->ptr_mask >> i & 1) && params[i])
+            memcpy(&out[n++], params[i], sizeof *out);
+    return n;
 }
 
 uint64_t grey_dedup_kernel_args_unknown(void) { return atomic_load_explicit(&args_unknown, memory_order_relaxed); }

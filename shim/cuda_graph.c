@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 
+#include "dedup.h"
 #include "devices.h"
 #include "graph_table.h"
 #include "launch_gate.h"
@@ -30,10 +31,11 @@ struct device_total {
  * ordinals are never counted (shim/devices.h), so the plan leaves them out. */
 struct mem_plan {
     struct grey_graph_entry entry; /* first: the table hands back &entry */
-    size_t nallocs, nfrees, ndevs;
+    size_t nallocs, nfrees, ndevs, nuses;
     struct graph_alloc *allocs;
     CUdeviceptr *frees;
     struct device_total *devs;
+    uint64_t *uses; /* with GREY_DEDUP: device addresses its kernels, copies and memsets use */
 };
 
 static void plan_free(struct mem_plan *p)
@@ -42,6 +44,7 @@ static void plan_free(struct mem_plan *p)
         free(p->allocs);
         free(p->frees);
         free(p->devs);
+        free(p->uses);
         free(p);
     }
 }
@@ -68,7 +71,37 @@ static void plan_add(struct mem_plan *p, const CUDA_MEM_ALLOC_NODE_PARAMS *param
     p->allocs[p->nallocs++] = (struct graph_alloc){params->dptr, params->bytesize, (uint8_t)d};
 }
 
-/* Reads the memory nodes of graph; NULL when it has none (or they cannot be read). */
+/* With GREY_DEDUP, what the work nodes use: a kernel's pointer arguments, a copy's device ends,
+ * a memset's destination (the waste patterns see them at each launch of the graph). */
+#define USES_PER_NODE 16
+static void plan_uses(struct mem_plan *p, CUgraphNode node, CUgraphNodeType type)
+{
+    static void *kernel_fn, *copy_fn, *set_fn;
+    uint64_t *out = p->uses + p->nuses;
+    if (type == CU_GRAPH_NODE_TYPE_KERNEL) {
+        PFN_cuGraphKernelNodeGetParams_v12000 get = grey_cuda_real(&kernel_fn, "cuGraphKernelNodeGetParams_v2");
+        CUDA_KERNEL_NODE_PARAMS k;
+        if (get && get(node, &k) == CUDA_SUCCESS)
+            p->nuses += grey_dedup_kernel_pointers(k.func, k.kernelParams, out, USES_PER_NODE);
+    } else if (type == CU_GRAPH_NODE_TYPE_MEMCPY) {
+        PFN_cuGraphMemcpyNodeGetParams_v10000 get = grey_cuda_real(&copy_fn, "cuGraphMemcpyNodeGetParams");
+        CUDA_MEMCPY3D c;
+        if (get && get(node, &c) == CUDA_SUCCESS) {
+            if (c.srcMemoryType == CU_MEMORYTYPE_DEVICE || c.srcMemoryType == CU_MEMORYTYPE_UNIFIED)
+                p->uses[p->nuses++] = c.srcDevice;
+            if (c.dstMemoryType == CU_MEMORYTYPE_DEVICE || c.dstMemoryType == CU_MEMORYTYPE_UNIFIED)
+                p->uses[p->nuses++] = c.dstDevice;
+        }
+    } else if (type == CU_GRAPH_NODE_TYPE_MEMSET) {
+        PFN_cuGraphMemsetNodeGetParams_v10000 get = grey_cuda_real(&set_fn, "cuGraphMemsetNodeGetParams");
+        CUDA_MEMSET_NODE_PARAMS m;
+        if (get && get(node, &m) == CUDA_SUCCESS)
+            p->uses[p->nuses++] = m.dst;
+    }
+}
+
+/* Reads the memory nodes of graph (and with GREY_DEDUP what its work nodes use); NULL when it
+ * has none (or they cannot be read). */
 static struct mem_plan *plan_read(CUgraph graph)
 {
     static void *nodes_fn, *type_fn, *alloc_fn, *free_fn;
@@ -84,6 +117,8 @@ static struct mem_plan *plan_read(CUgraph graph)
     if (p) {
         p->allocs = calloc(n, sizeof *p->allocs), p->frees = calloc(n, sizeof *p->frees);
         p->devs = calloc(n < GREY_ORDINALS ? n : GREY_ORDINALS, sizeof *p->devs);
+        if (grey_dedup_on() && n <= SIZE_MAX / USES_PER_NODE / sizeof *p->uses)
+            p->uses = malloc(n * USES_PER_NODE * sizeof *p->uses);
     }
     if (!nodes || !p || !p->allocs || !p->frees || !p->devs || get_nodes(graph, nodes, &n) != CUDA_SUCCESS) {
         free(nodes);
@@ -101,9 +136,11 @@ static struct mem_plan *plan_read(CUgraph graph)
         else if (type == CU_GRAPH_NODE_TYPE_MEM_FREE && free_params &&
                  free_params(nodes[i], &p->frees[p->nfrees]) == CUDA_SUCCESS)
             p->nfrees++;
+        else if (p->uses)
+            plan_uses(p, nodes[i], type);
     }
     free(nodes);
-    if (p->nallocs == 0 && p->nfrees == 0) {
+    if (p->nallocs == 0 && p->nfrees == 0 && p->nuses == 0) {
         plan_free(p);
         return NULL;
     }
@@ -165,9 +202,12 @@ GREY_EXPORT CUresult cuGraphExecDestroy(CUgraphExec exec)
 /* A graph launch passes the launch gate as one launch (the fair-share pacer weighs it by the
  * device time it measures, whatever the graph holds); sample_stream is where its timing events
  * go (the per-thread stream for _ptsz). */
-static CUresult launch_paced(CUgraphExec exec, CUstream stream, CUstream sample_stream, PFN_cuGraphLaunch_v10000 real)
+static CUresult launch_paced(CUgraphExec exec, CUstream stream, CUstream sample_stream, PFN_cuGraphLaunch_v10000 real,
+                             const struct mem_plan *p)
 {
     struct grey_launch t = grey_launch_begin(&grey_cuda_vendor, sample_stream);
+    if (grey_dedup_on()) /* one tick of the waste patterns' launch clock, with what its nodes use */
+        grey_dedup_launch_uses(p ? p->uses : NULL, p ? p->nuses : 0);
     CUresult rc = real(exec, stream);
     grey_launch_end(t, &grey_cuda_vendor, sample_stream, rc == CUDA_SUCCESS);
     return rc;
@@ -181,7 +221,7 @@ static CUresult launch(CUgraphExec exec, CUstream stream, CUstream sample_stream
 {
     struct grey_graph_entry *e = grey_graph_get((uintptr_t)exec);
     if (!e)
-        return launch_paced(exec, stream, sample_stream, real);
+        return launch_paced(exec, stream, sample_stream, real, NULL);
     const struct mem_plan *p = (const struct mem_plan *)e;
 
     struct grey_admission adm[GREY_ORDINALS];
@@ -189,7 +229,7 @@ static CUresult launch(CUgraphExec exec, CUstream stream, CUstream sample_stream
     for (; admitted < p->ndevs; admitted++)
         if (grey_cuda_admit_on(&adm[admitted], p->devs[admitted].ordinal, p->devs[admitted].bytes) != CUDA_SUCCESS)
             break;
-    CUresult rc = admitted == p->ndevs ? launch_paced(exec, stream, sample_stream, real) : CUDA_ERROR_OUT_OF_MEMORY;
+    CUresult rc = admitted == p->ndevs ? launch_paced(exec, stream, sample_stream, real, p) : CUDA_ERROR_OUT_OF_MEMORY;
     if (rc != CUDA_SUCCESS) {
         for (size_t d = 0; d < admitted; d++)
             grey_cuda_settle(&adm[d], rc, 0, GREY_API_GRAPH_MEM_NODE);

@@ -8,6 +8,8 @@
 #include "launch_gate.h"
 
 #define OPS (&grey_cuda_vendor)
+/* With GREY_DEDUP, which tracked buffers a kernel was given; not for a launch captured into a
+ * graph, which runs (and is seen, shim/cuda_graph.c) when the graph is launched. */
 /* For the _ptsz entry points the NULL stream is the calling thread's per-thread stream: events
  * that time their kernels must be recorded there, not on the legacy stream. */
 #define PER_THREAD(s) ((s) ? (s) : CU_STREAM_PER_THREAD)
@@ -21,7 +23,7 @@ GREY_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int 
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     struct grey_launch t = grey_launch_begin(OPS, stream);
-    if (grey_dedup_on()) /* opt-in: which tracked buffers the kernel was given */
+    if (grey_dedup_on() && !OPS->capturing(stream))
         grey_dedup_kernel_args(f, params, extra);
     CUresult rc = real(f, gx, gy, gz, bx, by, bz, shared_mem, stream, params, extra);
     grey_launch_end(t, OPS, stream, rc == CUDA_SUCCESS);
@@ -38,7 +40,7 @@ GREY_EXPORT CUresult cuLaunchKernel_ptsz(CUfunction f, unsigned int gx, unsigned
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     struct grey_launch t = grey_launch_begin(OPS, PER_THREAD(stream));
-    if (grey_dedup_on()) /* opt-in: which tracked buffers the kernel was given */
+    if (grey_dedup_on() && !OPS->capturing(PER_THREAD(stream)))
         grey_dedup_kernel_args(f, params, extra);
     CUresult rc = real(f, gx, gy, gz, bx, by, bz, shared_mem, stream, params, extra);
     grey_launch_end(t, OPS, PER_THREAD(stream), rc == CUDA_SUCCESS);
@@ -59,7 +61,7 @@ GREY_EXPORT CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f
         return CUDA_ERROR_NOT_FOUND;
     CUstream stream = config_stream(config);
     struct grey_launch t = grey_launch_begin(OPS, stream);
-    if (grey_dedup_on())
+    if (grey_dedup_on() && !OPS->capturing(stream))
         grey_dedup_kernel_args(f, params, extra);
     CUresult rc = real(config, f, params, extra);
     grey_launch_end(t, OPS, stream, rc == CUDA_SUCCESS);
@@ -74,7 +76,7 @@ GREY_EXPORT CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig *config, CUfunct
         return CUDA_ERROR_NOT_FOUND;
     CUstream stream = PER_THREAD(config_stream(config));
     struct grey_launch t = grey_launch_begin(OPS, stream);
-    if (grey_dedup_on())
+    if (grey_dedup_on() && !OPS->capturing(stream))
         grey_dedup_kernel_args(f, params, extra);
     CUresult rc = real(config, f, params, extra);
     grey_launch_end(t, OPS, stream, rc == CUDA_SUCCESS);
@@ -90,7 +92,7 @@ GREY_EXPORT CUresult cuLaunchCooperativeKernel(CUfunction f, unsigned int gx, un
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     struct grey_launch t = grey_launch_begin(OPS, stream);
-    if (grey_dedup_on())
+    if (grey_dedup_on() && !OPS->capturing(stream))
         grey_dedup_kernel_args(f, params, NULL);
     CUresult rc = real(f, gx, gy, gz, bx, by, bz, shared_mem, stream, params);
     grey_launch_end(t, OPS, stream, rc == CUDA_SUCCESS);
@@ -106,7 +108,7 @@ GREY_EXPORT CUresult cuLaunchCooperativeKernel_ptsz(CUfunction f, unsigned int g
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     struct grey_launch t = grey_launch_begin(OPS, PER_THREAD(stream));
-    if (grey_dedup_on())
+    if (grey_dedup_on() && !OPS->capturing(PER_THREAD(stream)))
         grey_dedup_kernel_args(f, params, NULL);
     CUresult rc = real(f, gx, gy, gz, bx, by, bz, shared_mem, stream, params);
     grey_launch_end(t, OPS, PER_THREAD(stream), rc == CUDA_SUCCESS);

@@ -5,6 +5,7 @@
  * timed with HIP events on its stream (shim/hip_vendor.c), like CUDA's launches. A launch the
  * runtime makes on its own behalf, from inside another HIP call, is not counted twice. The
  * _spt forms' NULL stream is the per-thread stream, which is what grey's events are recorded on. */
+#include "dedup.h"
 #include "hip_shim.h"
 #include "launch_gate.h"
 
@@ -21,6 +22,10 @@ static inline struct grey_launch gate(void *stream)
 {
     if (grey_hip_nested())
         return (struct grey_launch){NULL};
+    /* With GREY_DEDUP, one tick of the waste patterns' launch clock (HIP gives no parameter
+     * layout, so a HIP kernel's arguments are not read: the buffers it uses are not marked). */
+    if (grey_dedup_on() && !grey_hip_vendor.capturing(stream))
+        grey_dedup_launch_uses(NULL, 0);
     return grey_launch_begin(&grey_hip_vendor, stream);
 }
 

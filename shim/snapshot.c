@@ -112,3 +112,18 @@ void grey_dedup_snapshot(uint32_t source, uint64_t context, uint64_t *buffers, u
     }
     leave(&r);
 }
+
+int grey_dedup_read_buffer(uint64_t addr, uint64_t offset, void *dst, size_t n)
+{
+    struct grey_buffer_info info;
+    if (!tracker_find(addr, &info) || grey_api_kind(info.api) != GREY_RAW_PTR || offset > info.bytes ||
+        n > info.bytes - offset)
+        return -1;
+    const struct grey_vendor *vendor = grey_api_vendor(info.api);
+    if (!vendor)
+        return -1;
+    struct readback r = {0};
+    bool ok = enter(&r, vendor, info.context) && vendor->readback(dst, addr + offset, n);
+    leave(&r);
+    return ok ? 0 : -1;
+}

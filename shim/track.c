@@ -10,6 +10,7 @@
 #include "policy/sites.h"
 #include "policy/ticks.h"
 #include "cuda_shim.h"
+#include "dedup.h"
 #include "hip_shim.h"
 #include "vendor.h"
 
@@ -19,7 +20,8 @@ static void retired(const struct grey_buffer_info *info)
 {
     sites_free(info->site, info->bytes);
     if (grey_settings()->record)
-        history_push(info, grey_ticks());
+        history_push(info, grey_ticks(),
+                     grey_use_delta(&info->use, atomic_load_explicit(&grey_dedup_launches, memory_order_relaxed)));
 }
 
 static atomic_bool hook_set;
@@ -28,11 +30,15 @@ int grey_track_new(struct grey_buffer_info *info)
 {
     if (__builtin_expect(!atomic_load_explicit(&hook_set, memory_order_relaxed), 0)) {
         tracker_set_retire_hook(retired);
+        tracker_keep_use(grey_settings()->record);
         atomic_store(&hook_set, true);
     }
     tracker_prefetch(info->addr); /* its slot loads while the stack is walked */
     info->alloc_ticks = grey_ticks();
     info->site = grey_callsite_capture();
+    if (grey_settings()->record) /* the report's waste patterns place it on the launch clock */
+        info->use = (struct grey_buffer_use){
+            .alloc_launch = atomic_load_explicit(&grey_dedup_launches, memory_order_relaxed)};
     struct grey_buffer_info old;
     bool replaced;
     if (tracker_add_replacing(info, &old, &replaced) != 0)

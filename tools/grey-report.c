@@ -17,9 +17,11 @@
 
 #include "artifacts_report.h"
 #include "cli_common.h"
+#include "export.h"
 #include "live_client.h"
 #include "report_build.h"
 #include "report_html.h"
+#include "report_node.h"
 #include "report_text.h"
 #include "text_escape.h"
 
@@ -27,13 +29,18 @@
 #define LIVE_TIMEOUT_MS 120000
 
 static const char usage_text[] =
-    "usage: grey-report [--json | --html OUT] [--idle SECONDS] FILE\n"
-    "       grey-report --live PID [--json | --html OUT] [--idle SECONDS]\n"
+    "usage: grey-report [--json | --html OUT | --perfetto OUT | --pytorch OUT] [--idle SECONDS]\n"
+    "                   [--early N] [--late N] [--gap N] FILE\n"
+    "       grey-report --live PID [--json | --html OUT | --perfetto OUT | --pytorch OUT] [--idle SECONDS]\n"
+    "                   [--early N] [--late N] [--gap N]\n"
+    "       grey-report --node [--verify] [--json] [LEDGER]\n"
     "       grey-report --artifacts DIR\n"
     "\n"
     "Shows the buffer report of a run: groups of GPU buffers that held identical bytes and the\n"
     "VRAM deduplication would give back (largest first), the call sites that held the most at the\n"
-    "peak, buffers never used, and buffers freed long after their last use.\n"
+    "peak, buffers never used, buffers freed long after their last use, and the waste patterns\n"
+    "counted in kernel launches (early allocation, late deallocation, temporary idle, unused and\n"
+    "redundant allocations, dead writes, leaks) with the optimal peak beside the real one.\n"
     "\n"
     "FILE is the report grey-run --dedup or --report wrote (JSON), a raw record a hooked process\n"
     "wrote (*.raw), or a directory of raw records.\n"
@@ -41,6 +48,15 @@ static const char usage_text[] =
     "options:\n"
     "  --json          print the report as JSON (a JSON report is passed through unchanged)\n"
     "  --html OUT      write the report as one self-contained HTML page to OUT\n"
+    "  --perfetto OUT  write a Chrome/Perfetto trace (trace-event JSON) to OUT: bytes held per\n"
+    "                  process and device, buffers as slices, duplicates and peaks marked\n"
+    "  --pytorch OUT   write a PyTorch memory snapshot (the pickle pytorch.org/memory_viz\n"
+    "                  opens) of the process of the peak to OUT\n"
+    "  --node          identical large buffers (1 MiB and more) held by different jobs of this\n"
+    "                  node now, from the fingerprints the recording processes publish beside\n"
+    "                  LEDGER (default: the ledger the hooks use)\n"
+    "  --verify        with --node: read every member back through its process and compare\n"
+    "                  its bytes with the group's first\n"
     "  --live PID      ask the running process PID (under grey-run --dedup/--report, or with\n"
     "                  GREY_DEDUP=1) for its buffers now\n"
     "  --artifacts DIR a digest of what grey-run --artifacts DIR left: VRAM per GPU, each GPU's\n"
@@ -48,6 +64,12 @@ static const char usage_text[] =
     "                  against its entitlement (the heat map is DIR/fairness.svg, for a browser)\n"
     "  --idle SECONDS  how long a buffer must sit unused before its free to be listed as freed\n"
     "                  long after its last use (default 1; raw records and --live only)\n"
+    "  --early N       report an early allocation from N kernel launches between allocation\n"
+    "                  and first use (default 10; raw records and --live only)\n"
+    "  --late N        report a late deallocation from N launches between last use and free\n"
+    "                  (default 10; raw records and --live only)\n"
+    "  --gap N         report a temporary idle buffer from N launches between two uses\n"
+    "                  (default 10; raw records and --live only)\n"
     "  -h, --help      this text\n"
     "  --version       print grey's version\n"
     "\n"
@@ -60,6 +82,8 @@ static const char usage_text[] =
 struct options {
     bool json;
     const char *html;
+    const char *perfetto, *pytorch;
+    bool node, verify;
     int live_pid;
     const char *file;
     const char *artifacts;      /* --artifacts DIR */
@@ -71,6 +95,10 @@ static int parse_options(int argc, char **argv, struct options *opt)
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'j'},   {"html", required_argument, NULL, 'H'},
         {"live", required_argument, NULL, 'l'}, {"idle", required_argument, NULL, 'i'},
+        {"early", required_argument, NULL, 'E'}, {"late", required_argument, NULL, 'L'},
+        {"gap", required_argument, NULL, 'G'},   {"perfetto", required_argument, NULL, 'P'},
+        {"pytorch", required_argument, NULL, 'T'}, {"node", no_argument, NULL, 'N'},
+        {"verify", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},   {"version", no_argument, NULL, 'V'},
         {"artifacts", required_argument, NULL, 'A'},
         {NULL, 0, NULL, 0},
@@ -91,6 +119,18 @@ static int parse_options(int argc, char **argv, struct options *opt)
         case 'A':
             opt->artifacts = optarg;
             break;
+        case 'P':
+            opt->perfetto = optarg;
+            break;
+        case 'T':
+            opt->pytorch = optarg;
+            break;
+        case 'N':
+            opt->node = true;
+            break;
+        case 'v':
+            opt->verify = true;
+            break;
         case 'l': {
             long pid = strtol(optarg, &end, 10);
             if (*end || pid <= 0 || pid > 0x7fffffff)
@@ -105,6 +145,18 @@ static int parse_options(int argc, char **argv, struct options *opt)
             opt->dedup.idle_min_ns = (uint64_t)(s * 1e9);
             break;
         }
+        case 'E':
+        case 'L':
+        case 'G': {
+            unsigned long long n = strtoull(optarg, &end, 10);
+            if (*end || end == optarg || optarg[0] == '-' || n == 0 || n > 1000000000000ull)
+                return cli_usage_error(PROG, "--%s: '%s' is not a number of launches (1 or more)",
+                                       c == 'E' ? "early" : c == 'L' ? "late" : "gap", optarg);
+            uint64_t *to = c == 'E' ? &opt->dedup.early_launches
+                           : c == 'L' ? &opt->dedup.late_launches : &opt->dedup.idle_launches;
+            *to = n;
+            break;
+        }
         case 'h':
             fputs(usage_text, stdout);
             exit(CLI_EXIT_OK);
@@ -117,14 +169,22 @@ static int parse_options(int argc, char **argv, struct options *opt)
             return cli_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (opt->json && opt->html)
-        return cli_usage_error(PROG, "--json and --html cannot be combined");
+    if (opt->json + !!opt->html + !!opt->perfetto + !!opt->pytorch > 1)
+        return cli_usage_error(PROG, "choose one of --json, --html, --perfetto and --pytorch");
     if (opt->artifacts) {
-        if (opt->json || opt->html || opt->live_pid || optind < argc)
+        if (opt->json || opt->html || opt->perfetto || opt->pytorch || opt->node || opt->live_pid || optind < argc)
             return cli_usage_error(PROG, "--artifacts DIR takes nothing else (the files themselves are the data)");
         return CLI_EXIT_OK;
     }
-    if (opt->live_pid) {
+    if (opt->verify && !opt->node)
+        return cli_usage_error(PROG, "--verify goes with --node");
+    if (opt->node) {
+        if (opt->html || opt->perfetto || opt->pytorch || opt->live_pid)
+            return cli_usage_error(PROG, "--node takes only --json and --verify");
+        if (optind + 1 < argc)
+            return cli_usage_error(PROG, "--node takes one LEDGER at most (got '%s' too)", argv[optind + 1]);
+        opt->file = optind < argc ? argv[optind] : NULL;
+    } else if (opt->live_pid) {
         if (optind < argc)
             return cli_usage_error(PROG, "--live takes no FILE (got '%s')", argv[optind]);
     } else {
@@ -137,14 +197,27 @@ static int parse_options(int argc, char **argv, struct options *opt)
     return CLI_EXIT_OK;
 }
 
-static int write_html(const cJSON *report, const char *path)
+enum output { OUT_HTML, OUT_PERFETTO, OUT_PYTORCH };
+
+static int write_output(const cJSON *report, const char *path, enum output kind)
 {
-    FILE *f = fopen(path, "w");
+    FILE *f = fopen(path, kind == OUT_PYTORCH ? "wb" : "w");
     if (!f)
         return cli_error(PROG, "cannot write %s: %s", path, strerror(errno));
-    grey_report_html(report, f);
-    if (fclose(f) != 0)
+    char err[256] = "";
+    int rc = 0;
+    if (kind == OUT_HTML)
+        grey_report_html(report, f);
+    else if (kind == OUT_PERFETTO)
+        rc = grey_export_trace(report, f, err, sizeof err);
+    else
+        rc = grey_export_snapshot(report, f, err, sizeof err);
+    if (fclose(f) != 0 && rc == 0)
         return cli_error(PROG, "cannot write %s: %s", path, strerror(errno));
+    if (rc != 0) {
+        remove(path);
+        return cli_error(PROG, "%s: %s", path, err);
+    }
     fprintf(stderr, "%s: wrote %s\n", PROG, path);
     return CLI_EXIT_OK;
 }
@@ -159,6 +232,16 @@ int main(int argc, char **argv)
     char err[4600], live_path[1024];
     if (opt.artifacts) {
         if (artifacts_report(opt.artifacts, stdout, err, sizeof err) != 0)
+            return cli_error(PROG, "%s", err);
+        return fflush(stdout) == 0 ? CLI_EXIT_OK : cli_error(PROG, "cannot write the output: %s", strerror(errno));
+    }
+    if (opt.node) {
+        char ledger[4096];
+        if (opt.file)
+            snprintf(ledger, sizeof ledger, "%s", opt.file);
+        else
+            grey_report_default_ledger(ledger, sizeof ledger);
+        if (grey_report_node(ledger, opt.json, opt.verify, stdout, err, sizeof err) != 0)
             return cli_error(PROG, "%s", err);
         return fflush(stdout) == 0 ? CLI_EXIT_OK : cli_error(PROG, "cannot write the output: %s", strerror(errno));
     }
@@ -186,7 +269,11 @@ int main(int argc, char **argv)
     }
 
     if (opt.html) {
-        rc = write_html(report, opt.html);
+        rc = write_output(report, opt.html, OUT_HTML);
+    } else if (opt.perfetto) {
+        rc = write_output(report, opt.perfetto, OUT_PERFETTO);
+    } else if (opt.pytorch) {
+        rc = write_output(report, opt.pytorch, OUT_PYTORCH);
     } else if (opt.json) {
         if (text) {
             fputs(text, stdout);

@@ -32,6 +32,7 @@
 #include "top_curses.h"
 #include "top_model.h"
 #include "thermal_json.h"
+#include "top_node_dups.h"
 
 #define PROG "grey-top"
 
@@ -263,6 +264,7 @@ static int print_json(const char *path, const struct grey_view *v)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "ledger", path);
+    grey_top_add_node_duplicates(root, path); /* tools/top_node_dups.h */
     cJSON *devs = cJSON_AddArrayToObject(root, "devices");
     for (int d = 0; d < GREY_MAX_DEVICES; d++) {
         if (!(v->devices & GREY_DEVBIT(d)))

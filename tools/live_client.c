@@ -12,7 +12,10 @@
 #include "policy/report_dir.h"
 #include "cli_common.h"
 
-int grey_live_request(int pid, int timeout_ms, char *path, size_t pathlen, char *err, size_t errlen)
+/* A connection to process pid's agent, checked: only through directories that are ours alone,
+ * only to a socket the kernel says process pid of this user serves. The descriptor, or -1. The
+ * agent's live directory goes to live (livelen bytes). */
+static int connect_agent(int pid, char *live_out, size_t livelen, char *err, size_t errlen)
 {
     if (pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH)) {
         snprintf(err, errlen, "no process %d is running", pid);
@@ -54,6 +57,16 @@ int grey_live_request(int pid, int timeout_ms, char *path, size_t pathlen, char 
         close(fd);
         return -1;
     }
+    snprintf(live_out, livelen, "%s", live);
+    return fd;
+}
+
+int grey_live_request(int pid, int timeout_ms, char *path, size_t pathlen, char *err, size_t errlen)
+{
+    char live[600];
+    int fd = connect_agent(pid, live, sizeof live, err, errlen);
+    if (fd < 0)
+        return -1;
     static const char req[] = "snapshot\n";
     if (write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) {
         snprintf(err, errlen, "process %d: cannot send the request: %s", pid, strerror(errno));
@@ -98,5 +111,57 @@ int grey_live_request(int pid, int timeout_ms, char *path, size_t pathlen, char 
         return 0;
     }
     snprintf(err, errlen, "process %d: %s", pid, strncmp(reply, "error ", 6) == 0 ? reply + 6 : "no answer");
+    return -1;
+}
+
+/* Reads exactly n bytes from fd within timeout_ms each. */
+static bool read_all(int fd, void *dst, size_t n, int timeout_ms)
+{
+    size_t got = 0;
+    while (got < n) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, timeout_ms);
+        if (r < 0 && errno == EINTR)
+            continue;
+        ssize_t k = r > 0 ? read(fd, (char *)dst + got, n - got) : -1;
+        if (k <= 0)
+            return false;
+        got += (size_t)k;
+    }
+    return true;
+}
+
+int grey_live_read(int pid, uint64_t addr, uint64_t offset, void *dst, size_t n, int timeout_ms, char *err,
+                   size_t errlen)
+{
+    char live[600], req[96], line[512];
+    if (n > GREY_LIVE_READ_MAX) {
+        snprintf(err, errlen, "a read of %zu bytes is larger than an agent answers", n);
+        return -1;
+    }
+    int fd = connect_agent(pid, live, sizeof live, err, errlen);
+    if (fd < 0)
+        return -1;
+    int len = snprintf(req, sizeof req, "read %llx %llu %zu\n", (unsigned long long)addr, (unsigned long long)offset, n);
+    if (write(fd, req, (size_t)len) != len) {
+        snprintf(err, errlen, "process %d: cannot send the request: %s", pid, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    /* "ok N\n" and exactly N bytes, or "error WHY\n". */
+    size_t got = 0;
+    while (got < sizeof line - 1 && (got == 0 || line[got - 1] != '\n') && read_all(fd, line + got, 1, timeout_ms))
+        got++;
+    line[got] = '\0';
+    line[strcspn(line, "\n")] = '\0';
+    unsigned long long answered = 0;
+    int used = 0;
+    if (sscanf(line, "ok %llu%n", &answered, &used) == 1 && line[used] == '\0' && answered == n &&
+        read_all(fd, dst, n, timeout_ms)) {
+        close(fd);
+        return 0;
+    }
+    close(fd);
+    snprintf(err, errlen, "process %d: %s", pid, strncmp(line, "error ", 6) == 0 ? line + 6 : "no answer");
     return -1;
 }

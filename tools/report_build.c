@@ -10,11 +10,12 @@
 #include <unistd.h>
 
 #include "policy/safe_file.h"
+#include "report_builder.h"
 #include "symbolize.h"
 
 #define PEAK_SITES_MAX 50
 #define TOP_SITES 10
-#define LIST_MAX 50
+#define LIST_MAX GREY_REPORT_LIST_MAX
 
 /* ------------------------------------------------------------------ loading raw records */
 
@@ -97,13 +98,9 @@ void grey_report_free_raw(struct grey_raw_process *procs, size_t nprocs)
 
 /* ------------------------------------------------------------------ building */
 
-struct builder {
-    const struct grey_raw_process *procs;
-    size_t nprocs;
-    struct grey_symbolizer *sym;
-};
+#define builder grey_report_builder
 
-static double rel_s(const struct grey_raw_process *p, uint64_t ns)
+double grey_report_rel_s(const struct grey_raw_process *p, uint64_t ns)
 {
     return ns > p->hdr.start_ns ? (double)(ns - p->hdr.start_ns) / 1e9 : 0.0;
 }
@@ -142,7 +139,7 @@ static void add_inlined_into(cJSON *frame, const struct grey_symbol *caller)
     }
 }
 
-static cJSON *site_json(struct builder *b, const struct grey_raw_process *p, uint32_t id)
+cJSON *grey_report_site_json(struct builder *b, const struct grey_raw_process *p, uint32_t id)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", id);
@@ -177,7 +174,7 @@ static cJSON *site_json(struct builder *b, const struct grey_raw_process *p, uin
 
 static const char *const touch_names[] = {"upload", "copy_in", "copy_out", "memset", "kernel"};
 
-static cJSON *buffer_json(struct builder *b, struct grey_buf_ref ref)
+cJSON *grey_report_buffer_json(struct builder *b, struct grey_buf_ref ref)
 {
     const struct grey_raw_process *p = &b->procs[ref.proc];
     const struct grey_raw_buffer *buf = &p->buffers[ref.buf];
@@ -189,14 +186,14 @@ static cJSON *buffer_json(struct builder *b, struct grey_buf_ref ref)
     cJSON_AddNumberToObject(o, "bytes", (double)buf->bytes);
     cJSON_AddNumberToObject(o, "device", buf->device);
     cJSON_AddStringToObject(o, "api", buf->api);
-    cJSON_AddNumberToObject(o, "alloc_time_s", rel_s(p, buf->alloc_ns));
+    cJSON_AddNumberToObject(o, "alloc_time_s", grey_report_rel_s(p, buf->alloc_ns));
     if (buf->live)
         cJSON_AddNullToObject(o, "free_time_s");
     else
-        cJSON_AddNumberToObject(o, "free_time_s", rel_s(p, buf->free_ns));
+        cJSON_AddNumberToObject(o, "free_time_s", grey_report_rel_s(p, buf->free_ns));
     cJSON_AddBoolToObject(o, "alive_at_end", buf->live);
     if (buf->last_use_ns)
-        cJSON_AddNumberToObject(o, "last_use_s", rel_s(p, buf->last_use_ns));
+        cJSON_AddNumberToObject(o, "last_use_s", grey_report_rel_s(p, buf->last_use_ns));
     else
         cJSON_AddNullToObject(o, "last_use_s");
     cJSON *touched = cJSON_AddArrayToObject(o, "touched");
@@ -204,7 +201,17 @@ static cJSON *buffer_json(struct builder *b, struct grey_buf_ref ref)
         if (buf->touched & (1u << i))
             cJSON_AddItemToArray(touched, cJSON_CreateString(touch_names[i]));
     cJSON_AddStringToObject(o, "fingerprint_source", grey_fp_source_name(buf->has_fp ? buf->fp_source : 0));
-    cJSON_AddItemToObject(o, "site", site_json(b, p, buf->site));
+    if (buf->has_use) { /* on the launch clock (policy/buffer_use.h) */
+        cJSON *l = cJSON_AddObjectToObject(o, "launch_clock");
+        cJSON_AddNumberToObject(l, "alloc", (double)buf->use.alloc_launch);
+        cJSON_AddNumberToObject(l, "free", (double)buf->use.free_launch);
+        cJSON_AddNumberToObject(l, "uses", (double)buf->use.uses);
+        if (buf->use.uses) {
+            cJSON_AddNumberToObject(l, "first_use", (double)buf->use.first_launch);
+            cJSON_AddNumberToObject(l, "last_use", (double)buf->use.last_launch);
+        }
+    }
+    cJSON_AddItemToObject(o, "site", grey_report_site_json(b, p, buf->site));
     return o;
 }
 
@@ -225,7 +232,7 @@ static cJSON *groups_json(struct builder *b, const struct grey_dedup_result *r)
         cJSON_AddNumberToObject(o, "max_alive_together", (double)gr->max_alive);
         cJSON *bufs = cJSON_AddArrayToObject(o, "buffers");
         for (size_t i = 0; i < gr->count; i++)
-            cJSON_AddItemToArray(bufs, buffer_json(b, r->members[gr->first + i]));
+            cJSON_AddItemToArray(bufs, grey_report_buffer_json(b, r->members[gr->first + i]));
         cJSON_AddItemToArray(arr, o);
     }
     return arr;
@@ -241,7 +248,7 @@ static cJSON *sites_at_peak(struct builder *b, const struct grey_raw_process *p,
         cJSON_AddNumberToObject(o, "pid", p->hdr.pid);
         cJSON_AddNumberToObject(o, "bytes", (double)top[i]->peak_bytes);
         cJSON_AddNumberToObject(o, "buffers", (double)top[i]->peak_count);
-        cJSON_AddItemToObject(o, "site", site_json(b, p, top[i]->id));
+        cJSON_AddItemToObject(o, "site", grey_report_site_json(b, p, top[i]->id));
         cJSON_AddItemToArray(arr, o);
     }
     return arr;
@@ -256,12 +263,12 @@ static cJSON *process_json(const struct grey_raw_process *p)
     snprintf(run, sizeof run, "%llx", (unsigned long long)p->hdr.run_id);
     cJSON_AddStringToObject(o, "run_id", run);
     cJSON_AddStringToObject(o, "recorded_at", p->hdr.reason);
-    cJSON_AddNumberToObject(o, "duration_s", rel_s(p, p->hdr.end_ns));
+    cJSON_AddNumberToObject(o, "duration_s", grey_report_rel_s(p, p->hdr.end_ns));
     cJSON_AddBoolToObject(o, "dedup", p->hdr.dedup);
     cJSON_AddBoolToObject(o, "sites", p->hdr.sites);
     cJSON_AddNumberToObject(o, "stack_depth", p->hdr.depth);
     cJSON_AddNumberToObject(o, "peak_bytes", (double)p->hdr.peak_bytes);
-    cJSON_AddNumberToObject(o, "peak_time_s", rel_s(p, p->hdr.peak_ns));
+    cJSON_AddNumberToObject(o, "peak_time_s", grey_report_rel_s(p, p->hdr.peak_ns));
     cJSON_AddNumberToObject(o, "buffers_recorded", (double)p->nbuffers);
     cJSON_AddNumberToObject(o, "freed_records_dropped", (double)p->counts.freed_dropped);
     cJSON_AddNumberToObject(o, "sites_dropped", (double)p->counts.sites_dropped);
@@ -270,7 +277,7 @@ static cJSON *process_json(const struct grey_raw_process *p)
     for (size_t i = 0; i < p->nsnapshots; i++) {
         cJSON *s = cJSON_CreateObject();
         cJSON_AddStringToObject(s, "source", grey_fp_source_name(p->snapshots[i].source));
-        cJSON_AddNumberToObject(s, "time_s", rel_s(p, p->snapshots[i].ns));
+        cJSON_AddNumberToObject(s, "time_s", grey_report_rel_s(p, p->snapshots[i].ns));
         cJSON_AddNumberToObject(s, "buffers", (double)p->snapshots[i].buffers);
         cJSON_AddNumberToObject(s, "bytes", (double)p->snapshots[i].bytes);
         cJSON_AddNumberToObject(s, "failed", (double)p->snapshots[i].failed);
@@ -289,7 +296,7 @@ static cJSON *list_json(struct builder *b, const struct grey_buf_ref *refs, size
     cJSON_AddNumberToObject(o, "bytes", (double)bytes);
     cJSON *arr = cJSON_AddArrayToObject(o, "buffers");
     for (size_t i = 0; i < n && i < LIST_MAX; i++) {
-        cJSON *bj = buffer_json(b, refs[i]);
+        cJSON *bj = grey_report_buffer_json(b, refs[i]);
         if (idle) {
             const struct grey_raw_buffer *buf = &b->procs[refs[i].proc].buffers[refs[i].buf];
             cJSON_AddNumberToObject(bj, "idle_s", (double)(buf->free_ns - buf->last_use_ns) / 1e9);
@@ -297,6 +304,12 @@ static cJSON *list_json(struct builder *b, const struct grey_buf_ref *refs, size
         cJSON_AddItemToArray(arr, bj);
     }
     return o;
+}
+
+void grey_report_add_buffer_frames(struct builder *b, struct grey_buf_ref ref)
+{
+    const struct grey_raw_process *p = &b->procs[ref.proc];
+    add_site_frames(b, p, grey_raw_site(p, p->buffers[ref.buf].site));
 }
 
 /* Every frame the report will name, handed to the symbolizer before anything is built. */
@@ -315,7 +328,7 @@ static void collect_frames(struct builder *b, const struct grey_dedup_result *r)
         }
     for (size_t p = 0; p < b->nprocs; p++)
         for (size_t s = 0; s < b->procs[p].nsites; s++)
-            if (b->procs[p].sites[s].peak_bytes)
+            if (b->procs[p].sites[s].peak_bytes || b->procs[p].sites[s].allocs) /* the timeline names all */
                 add_site_frames(b, &b->procs[p], &b->procs[p].sites[s]);
 }
 
@@ -324,8 +337,14 @@ cJSON *grey_report_build(const struct grey_raw_process *procs, size_t nprocs, co
     struct grey_dedup_result r;
     if (grey_dedup_analyze(procs, nprocs, opt, &r) != 0)
         return NULL;
+    struct grey_waste_result w;
+    if (grey_waste_analyze(procs, nprocs, opt, &w) != 0) {
+        grey_dedup_result_free(&r);
+        return NULL;
+    }
     struct builder b = {procs, nprocs, grey_symbolizer_new()};
     collect_frames(&b, &r);
+    grey_report_waste_frames(&b, &w);
     grey_symbolizer_resolve(b.sym);
 
     cJSON *root = cJSON_CreateObject();
@@ -346,7 +365,7 @@ cJSON *grey_report_build(const struct grey_raw_process *procs, size_t nprocs, co
         const struct grey_raw_process *p = &procs[r.peak_proc];
         cJSON *peak = cJSON_AddObjectToObject(root, "peak");
         cJSON_AddNumberToObject(peak, "pid", p->hdr.pid);
-        cJSON_AddNumberToObject(peak, "time_s", rel_s(p, p->hdr.peak_ns));
+        cJSON_AddNumberToObject(peak, "time_s", grey_report_rel_s(p, p->hdr.peak_ns));
         cJSON_AddNumberToObject(peak, "bytes", (double)p->hdr.peak_bytes);
         cJSON_AddItemToObject(peak, "sites", sites_at_peak(&b, p, PEAK_SITES_MAX));
         cJSON_AddItemToObject(root, "top_sites", sites_at_peak(&b, p, TOP_SITES));
@@ -358,7 +377,10 @@ cJSON *grey_report_build(const struct grey_raw_process *procs, size_t nprocs, co
     cJSON *idle = list_json(&b, r.idle, r.nidle, true);
     cJSON_AddNumberToObject(idle, "idle_threshold_s", (double)opt->idle_min_ns / 1e9);
     cJSON_AddItemToObject(root, "freed_long_after_last_use", idle);
+    grey_report_add_waste(&b, root, &w, opt);
+    grey_report_add_timeline(&b, root, &r);
 
+    grey_waste_result_free(&w);
     grey_symbolizer_free(b.sym);
     grey_dedup_result_free(&r);
     return root;

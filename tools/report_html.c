@@ -6,6 +6,7 @@
 
 #include "policy/size.h"
 #include "report_build.h"
+#include "report_waste.h"
 
 #define BAR_WIDTH 560
 #define LABEL_WIDTH 420
@@ -24,7 +25,7 @@ static const char *size(double bytes, char *buf, size_t len)
 }
 
 /* Text from the report (program paths, function names) is escaped wherever it lands. */
-static void esc(FILE *out, const char *s)
+void grey_html_escape(FILE *out, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -37,6 +38,8 @@ static void esc(FILE *out, const char *s)
         }
     }
 }
+
+static void esc(FILE *out, const char *s) { grey_html_escape(out, s); }
 
 static const char *label_of(const cJSON *holder, char *buf, size_t len)
 {
@@ -156,6 +159,9 @@ void grey_report_html(const cJSON *report, FILE *out)
           "svg.chart text{font:12px monospace;fill:#222}\n"
           "svg.chart .site rect{fill:#74a9cf}svg.chart .site.dup rect,svg.chart rect.dup{fill:#e8590c}\n"
           ".summary{font-size:1.2em}\n"
+          ".waste h3{margin-bottom:.2em}\n"
+          ".pictures{display:flex;flex-wrap:wrap;gap:2em}.panel{flex:0 1 auto}\n"
+          "svg.timeline text{font:12px monospace;fill:#222}svg.timeline .band{stroke:none}\n"
           "</style></head><body>\n<h1>grey buffer report</h1>\n", out);
     fprintf(out, "<p class=\"summary\">Reclaimable by deduplication: <strong>%s</strong> in %d group(s).</p>\n",
             size(num(report, "reclaimable_bytes"), a, sizeof a),
@@ -169,11 +175,17 @@ void grey_report_html(const cJSON *report, FILE *out)
         fputs(")", out);
     }
     fputs("</p>\n", out);
+    /* The peak's bar chart and the memory over time side by side (wrapping on a narrow screen). */
+    fputs("<div class=\"pictures\"><div class=\"panel\">\n", out);
     chart(report, out);
+    fputs("</div>\n", out);
+    grey_report_html_timeline(report, out);
+    fputs("</div>\n", out);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "dedup"))) {
         groups(report, out);
         list(report, "never_touched", "Never touched by a copy, memset or kernel", out, false);
         list(report, "freed_long_after_last_use", "Freed long after their last use", out, true);
+        grey_report_waste_html(report, out);
     } else {
         fputs("<p>Fingerprints were off for this run (grey-run --dedup finds identical buffers).</p>\n", out);
     }

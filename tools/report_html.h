@@ -10,4 +10,10 @@
 
 void grey_report_html(const cJSON *report, FILE *out);
 
+/* The memory-over-time picture (report_html_timeline.c), drawn beside the bar chart. */
+void grey_report_html_timeline(const cJSON *report, FILE *out);
+
+/* Writes s with &, <, >, " and ' as entities: text from the report is escaped wherever it lands. */
+void grey_html_escape(FILE *out, const char *s);
+
 #endif

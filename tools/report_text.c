@@ -6,6 +6,7 @@
 
 #include "policy/size.h"
 #include "report_build.h"
+#include "report_waste.h"
 
 static double num(const cJSON *o, const char *key)
 {
@@ -35,7 +36,7 @@ static int cmp_group(const void *a, const void *b)
     return x > y ? -1 : x < y;
 }
 
-static void buffer_line(const cJSON *buf, FILE *out)
+void grey_report_text_buffer_line(const cJSON *buf, FILE *out)
 {
     char s[32], label[600];
     fprintf(out, "    %-16s %10s  %-24s pid %-7d %s\n", str(buf, "address", "?"), size(num(buf, "bytes"), s, sizeof s),
@@ -69,7 +70,7 @@ static void groups(const cJSON *report, FILE *out)
                                                                            : "never alive together"));
         fprintf(out, "    fingerprint %s\n", str(g, "fingerprint", "?"));
         const cJSON *buf;
-        cJSON_ArrayForEach(buf, cJSON_GetObjectItemCaseSensitive(g, "buffers")) buffer_line(buf, out);
+        cJSON_ArrayForEach(buf, cJSON_GetObjectItemCaseSensitive(g, "buffers")) grey_report_text_buffer_line(buf, out);
     }
     free(sorted);
 }
@@ -109,7 +110,7 @@ static void list(const cJSON *report, const char *key, const char *title, FILE *
     const cJSON *buf;
     cJSON_ArrayForEach(buf, cJSON_GetObjectItemCaseSensitive(l, "buffers"))
     {
-        buffer_line(buf, out);
+        grey_report_text_buffer_line(buf, out);
         const cJSON *idle = cJSON_GetObjectItemCaseSensitive(buf, "idle_s");
         if (cJSON_IsNumber(idle))
             fprintf(out, "      idle %.2f s before its free\n", idle->valuedouble);
@@ -144,6 +145,7 @@ void grey_report_text(const cJSON *report, FILE *out)
         char title[96];
         snprintf(title, sizeof title, "freed long after their last use (idle at least %.1f s)", num(idle, "idle_threshold_s"));
         list(report, "freed_long_after_last_use", title, out);
+        grey_report_waste_text(report, out);
     }
     cJSON_ArrayForEach(p, procs)
     {

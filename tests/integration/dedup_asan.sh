@@ -32,6 +32,14 @@ run "asan: device duplicates, primary context reset" '.groups[0].count == 3' dev
 run "asan: kernel arguments and idle buffers" '.never_touched.count == 1 and .freed_long_after_last_use.count == 1' kernel
 run "asan: fork" '(.processes | length) == 2' fork
 run "asan: 20000 allocations" '.processes[0].freed_records_dropped > 0' churn 20000
+# The waste patterns' bookkeeping in the hook: kernel arguments through address ranges, pitched
+# copies, graph nodes read at instantiation (tests/integration/prog_waste.c).
+PROG=$B/tests/integration/prog_waste
+run "asan: waste, an interior kernel argument" '.waste.temporary_idle.count == 1' idle
+run "asan: waste, pitched copies and memsets" '.waste.dead_write.count == 1' pitched
+run "asan: waste, a captured and a hand-made graph" '.waste.early_allocation.count == 1' graph
+run "asan: waste, a leak" '.waste.memory_leak.count == 1' leak
+PROG=$B/tests/integration/prog_dedup
 # The real CUDA runtime, whose exit teardown races grey's exit snapshot (make dedup-asan builds them).
 export LD_LIBRARY_PATH=$LD_LIBRARY_PATH:${CUDA_HOME:-/usr/local/cuda}/lib64
 for PROG in "$B/tests/cuda/rt_dedup" "$B/tests/cuda/rt_dedup_shared"; do

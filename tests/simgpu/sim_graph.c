@@ -33,6 +33,7 @@ struct CUgraphNode_st {
     sim_node_op op;
     CUgraphNode *deps;
     size_t ndeps;
+    void *argp[SIM_NODE_ARGS]; /* kernelParams as cuGraphKernelNodeGetParams hands them out */
 };
 
 struct CUgraph_st {
@@ -95,7 +96,9 @@ CUresult sim_graph_append(CUgraph g, const sim_node_op *op, const CUgraphNode *d
     }
     if (ndeps)
         memcpy(d, deps, ndeps * sizeof *d);
-    *n = (struct CUgraphNode_st){SIM_NODE_MAGIC, g, *op, d, ndeps};
+    *n = (struct CUgraphNode_st){SIM_NODE_MAGIC, g, *op, d, ndeps, {0}};
+    for (unsigned i = 0; i < n->op.nargs; i++)
+        n->argp[i] = &n->op.args[i];
     pthread_mutex_lock(&g->lock);
     if (g->count == g->cap) {
         size_t cap = g->cap ? 2 * g->cap : 8;
@@ -161,6 +164,7 @@ CUresult CUDAAPI cuGraphAddKernelNode_v2(CUgraphNode *phGraphNode, CUgraph hGrap
                       .grid = {nodeParams->gridDimX, nodeParams->gridDimY, nodeParams->gridDimZ},
                       .block = {nodeParams->blockDimX, nodeParams->blockDimY, nodeParams->blockDimZ},
                       .shmem = nodeParams->sharedMemBytes};
+    op.nargs = sim_kernel_args(f, nodeParams->kernelParams, op.args);
     return sim_graph_append(hGraph, &op, dependencies, numDependencies, phGraphNode);
 }
 
@@ -181,6 +185,7 @@ CUresult CUDAAPI cuGraphAddKernelNode(CUgraphNode *phGraphNode, CUgraph hGraph,
     p.blockDimY = nodeParams->blockDimY;
     p.blockDimZ = nodeParams->blockDimZ;
     p.sharedMemBytes = nodeParams->sharedMemBytes;
+    p.kernelParams = nodeParams->kernelParams;
     return cuGraphAddKernelNode_v2(phGraphNode, hGraph, dependencies, numDependencies, &p);
 }
 
@@ -261,6 +266,62 @@ CUresult CUDAAPI cuGraphNodeGetType(CUgraphNode hNode, CUgraphNodeType *type)
     case SIM_NODE_MEM_FREE: *type = CU_GRAPH_NODE_TYPE_MEM_FREE; break;
     default: *type = CU_GRAPH_NODE_TYPE_EMPTY; break;
     }
+    return CUDA_SUCCESS;
+}
+
+/* What a node was made with, read back as the driver's getters give it. The simulator's copies
+ * and memsets are linear, so a copy is a 3D copy of one row and a memset one of height 1. */
+static CUresult node_of(CUgraphNode n, sim_node_kind kind, const void *out)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!n || n->magic != SIM_NODE_MAGIC || !out || n->op.kind != kind)
+        return CUDA_ERROR_INVALID_VALUE;
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuGraphKernelNodeGetParams_v2(CUgraphNode hNode, CUDA_KERNEL_NODE_PARAMS *p)
+{
+    CUresult r = node_of(hNode, SIM_NODE_KERNEL, p);
+    if (r != CUDA_SUCCESS)
+        return r;
+    memset(p, 0, sizeof *p);
+    p->func = hNode->op.f;
+    p->gridDimX = hNode->op.grid[0], p->gridDimY = hNode->op.grid[1], p->gridDimZ = hNode->op.grid[2];
+    p->blockDimX = hNode->op.block[0], p->blockDimY = hNode->op.block[1], p->blockDimZ = hNode->op.block[2];
+    p->sharedMemBytes = hNode->op.shmem;
+    p->kernelParams = hNode->op.nargs ? hNode->argp : NULL;
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuGraphMemcpyNodeGetParams(CUgraphNode hNode, CUDA_MEMCPY3D *p)
+{
+    CUresult r = node_of(hNode, SIM_NODE_MEMCPY, p);
+    if (r != CUDA_SUCCESS)
+        return r;
+    memset(p, 0, sizeof *p);
+    p->srcMemoryType = p->dstMemoryType = CU_MEMORYTYPE_UNIFIED;
+    p->srcDevice = hNode->op.src;
+    p->dstDevice = hNode->op.dst;
+    p->WidthInBytes = hNode->op.n;
+    p->srcPitch = p->dstPitch = hNode->op.n;
+    p->Height = p->Depth = 1;
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuGraphMemsetNodeGetParams(CUgraphNode hNode, CUDA_MEMSET_NODE_PARAMS *p)
+{
+    CUresult r = node_of(hNode, SIM_NODE_MEMSET, p);
+    if (r != CUDA_SUCCESS)
+        return r;
+    memset(p, 0, sizeof *p);
+    p->dst = hNode->op.dst;
+    p->value = hNode->op.value;
+    p->elementSize = hNode->op.width;
+    p->width = hNode->op.n;
+    p->height = 1;
+    p->pitch = hNode->op.n * hNode->op.width;
     return CUDA_SUCCESS;
 }
 

@@ -18,8 +18,6 @@ static CUresult not_modelled(const char *name, const void *node, const void *par
 
 CUresult CUDAAPI cuGraphKernelNodeGetParams(CUgraphNode hNode, CUDA_KERNEL_NODE_PARAMS_v1 *nodeParams)
 { return not_modelled("cuGraphKernelNodeGetParams", hNode, nodeParams); }
-CUresult CUDAAPI cuGraphKernelNodeGetParams_v2(CUgraphNode hNode, CUDA_KERNEL_NODE_PARAMS *nodeParams)
-{ return not_modelled("cuGraphKernelNodeGetParams_v2", hNode, nodeParams); }
 CUresult CUDAAPI cuGraphExecKernelNodeSetParams(CUgraphExec e, CUgraphNode hNode, const CUDA_KERNEL_NODE_PARAMS_v1 *p)
 { return not_modelled("cuGraphExecKernelNodeSetParams", e ? hNode : NULL, p); }
 CUresult CUDAAPI cuGraphExecKernelNodeSetParams_v2(CUgraphExec e, CUgraphNode hNode, const CUDA_KERNEL_NODE_PARAMS *p)

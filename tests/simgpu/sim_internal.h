@@ -201,15 +201,25 @@ typedef enum sim_node_kind {
     SIM_NODE_MEM_FREE,  /* dst: the address a graph allocation node made */
 } sim_node_kind;
 
+/* A kernel node keeps the values of its first parameters (each up to 8 bytes) so that
+ * cuGraphKernelNodeGetParams can hand them back, as the driver keeps a node's arguments. */
+#define SIM_NODE_ARGS 16
+
 typedef struct sim_node_op {
     sim_node_kind kind;
     CUfunction f;
+    uint64_t args[SIM_NODE_ARGS];
+    unsigned nargs;
     unsigned int grid[3], block[3], shmem;
     CUdeviceptr dst, src;
     uint32_t value;
     unsigned int width;
     size_t n;
 } sim_node_op;
+
+/* sim_param_info.c: the values of f's parameters from a launch's params (each zero-extended
+ * to 8 bytes; at most SIM_NODE_ARGS); 0 when f's layout is unknown or params is NULL. */
+unsigned sim_kernel_args(CUfunction f, void **params, uint64_t *out);
 
 /* sim_graph.c: an empty graph; a node appended after its dependencies (which must be nodes of
  * the same graph). out may be NULL. */

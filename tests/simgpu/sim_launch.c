@@ -49,6 +49,7 @@ static CUresult launch(CUfunction f, unsigned int gx, unsigned int gy, unsigned 
     if (sim_capturing()) { /* a capturing stream records the launch (sim_capture.c) */
         sim_node_op op = {.kind = SIM_NODE_KERNEL, .f = f, .grid = {gx, gy, gz},
                           .block = {bx, by, bz}, .shmem = shmem};
+        op.nargs = sim_kernel_args(f, params, op.args);
         if (sim_capture_op(tl, &op, &r))
             return r;
     }

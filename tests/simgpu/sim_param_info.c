@@ -45,3 +45,15 @@ CUresult CUDAAPI cuFuncGetParamInfo(CUfunction func, size_t paramIndex, size_t *
     }
     return CUDA_ERROR_INVALID_VALUE;
 }
+
+unsigned sim_kernel_args(CUfunction f, void **params, uint64_t *out)
+{
+    unsigned n = 0;
+    size_t offset, size;
+    for (; params && n < SIM_NODE_ARGS && cuFuncGetParamInfo(f, n, &offset, &size) == CUDA_SUCCESS; n++) {
+        out[n] = 0;
+        if (params[n])
+            memcpy(&out[n], params[n], size < 8 ? size : 8);
+    }
+    return n;
+}

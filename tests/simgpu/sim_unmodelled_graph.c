@@ -386,25 +386,11 @@ CUresult CUDAAPI cuGraphKernelNodeSetParams(CUgraphNode hNode, const CUDA_KERNEL
     return sim_not_modelled("cuGraphKernelNodeSetParams");
 }
 
-CUresult CUDAAPI cuGraphMemcpyNodeGetParams(CUgraphNode hNode, CUDA_MEMCPY3D *nodeParams)
-{
-    (void)hNode;
-    (void)nodeParams;
-    return sim_not_modelled("cuGraphMemcpyNodeGetParams");
-}
-
 CUresult CUDAAPI cuGraphMemcpyNodeSetParams(CUgraphNode hNode, const CUDA_MEMCPY3D *nodeParams)
 {
     (void)hNode;
     (void)nodeParams;
     return sim_not_modelled("cuGraphMemcpyNodeSetParams");
-}
-
-CUresult CUDAAPI cuGraphMemsetNodeGetParams(CUgraphNode hNode, CUDA_MEMSET_NODE_PARAMS *nodeParams)
-{
-    (void)hNode;
-    (void)nodeParams;
-    return sim_not_modelled("cuGraphMemsetNodeGetParams");
 }
 
 CUresult CUDAAPI cuGraphMemsetNodeSetParams(CUgraphNode hNode, const CUDA_MEMSET_NODE_PARAMS *nodeParams)

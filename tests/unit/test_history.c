@@ -23,7 +23,7 @@ static void collect(const struct grey_freed *f, void *arg)
 static void push(uint64_t n)
 {
     struct grey_buffer_info info = {.addr = n, .bytes = 4096};
-    history_push(&info, n * 10);
+    history_push(&info, n * 10, n);
 }
 
 Test(history, keeps_every_record_while_there_is_room)

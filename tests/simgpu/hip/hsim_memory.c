@@ -270,6 +270,20 @@ hipError_t hipMemset(void *dst, int value, size_t n)
     return hipSuccess;
 }
 
+/* The stream-ordered forms: done at once (copies and memsets take no simulated time, as in the
+ * CUDA simulator), after the device's earlier work for a copy, as hipMemcpy is. */
+hipError_t hipMemcpyAsync(void *dst, const void *src, size_t n, hipMemcpyKind kind, hipStream_t stream)
+{
+    (void)stream;
+    return hipMemcpy(dst, src, n, kind);
+}
+
+hipError_t hipMemsetAsync(void *dst, int value, size_t n, hipStream_t stream)
+{
+    (void)stream;
+    return hipMemset(dst, value, n);
+}
+
 /* Every allocation on the current device is gone afterwards, and so are its pools' contents. */
 hipError_t hipDeviceReset(void)
 {
