@@ -273,6 +273,15 @@ static unsigned round_pow2(double v)
     return p;
 }
 
+/* The largest power of two at most v (at least 1). */
+static unsigned floor_pow2(double v)
+{
+    unsigned p = 1;
+    while (p < 4096 && (double)p * 2 <= v)
+        p *= 2;
+    return p;
+}
+
 /* Memory left for activations in one process; *what describes it for reasons. */
 static uint64_t activation_memory(const struct plan_settings *s, uint64_t cap, char *what, size_t len)
 {
@@ -362,8 +371,14 @@ static void plan_hints(const struct plan_layers *L, const struct devplan *dp, st
     }
     double pf = power_factor(s, g, steps + (o < sizeof steps ? o : sizeof steps - 1),
                              o < sizeof steps ? sizeof steps - o : 1);
+    o = strlen(steps); /* power_factor's note is in steps now */
     batch *= pf;
-    pd->batch_size = round_pow2(batch);
+    /* A board held below its SMs' power runs slower per SM: round its batch down, so that the
+     * power limit shows in the hint rather than vanishing in the rounding (x0.61 of 156 is 95,
+     * which rounds to the same 128 as the unlimited board's). */
+    pd->batch_size = pf < 1 ? floor_pow2(batch) : round_pow2(batch);
+    if (pf < 1 && o < sizeof steps)
+        o += (size_t)snprintf(steps + o, sizeof steps - o, ", rounded down");
     why(out, dp->d, "batch_size", times(dp->vconf, conf), "%s left for activations (%s): %u from the VRAM table%s",
         sz(act, a), what, base, steps);
 
