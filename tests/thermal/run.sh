@@ -257,6 +257,7 @@ fresh plan
 GREY_SIM_POWER_LIMIT_W=700 "$PLAN" --out "$work/p700.conf" 2>/dev/null
 GREY_SIM_POWER_LIMIT_W=300 "$PLAN" --out "$work/p300.conf" 2>/dev/null
 GREY_SIM_POWER_LIMIT_W=700 "$PLAN" --power-limit 300W --out "$work/pcap.conf" 2>/dev/null
+hints() { grep -E '^(batch_size|chunk_size)' "$1"; }
 b700=$(grep -m1 '^batch_size =' "$work/p700.conf" | awk '{print $3}')
 b300=$(grep -m1 '^batch_size =' "$work/p300.conf" | awk '{print $3}')
 c700=$(grep -m1 '^chunk_size =' "$work/p700.conf" | awk '{print $3}')
