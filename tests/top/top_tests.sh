@@ -144,7 +144,7 @@ wait_for "rows 1-20 of $NPROCS" && fits 80 24 && ok "back to 80x24: fits again" 
 
 echo "== q"
 key q
-for _ in $(seq 50); do [ "$("${T[@]}" display-message -p -t top '#{pane_dead}')" = 1 ] && break; sleep 0.1; done
+for _ in $(seq 150); do [ "$("${T[@]}" display-message -p -t top '#{pane_dead}')" = 1 ] && break; sleep 0.1; done
 if [ "$("${T[@]}" display-message -p -t top '#{pane_dead}')" = 1 ] &&
    [ "$("${T[@]}" display-message -p -t top '#{pane_dead_status}')" = 0 ]; then ok "q quits with status 0"
 else fail "q did not end grey-top"; fi
@@ -152,9 +152,13 @@ else fail "q did not end grey-top"; fi
     || fail "the view stayed on the main screen"
 
 echo "== Ctrl-C"
+# remain-on-exit before the window exists (so its exit status is kept however soon it comes),
+# and C-c only once the view is drawn: before curses takes the terminal, C-c is a plain SIGINT.
+"${T[@]}" set-option -g remain-on-exit on >/dev/null
 "${T[@]}" new-window -d -t top: -n intr "exec '$TOP' --ledger '$work/ledger'"
-"${T[@]}" set-option -t top:intr remain-on-exit on >/dev/null
-for _ in $(seq 50); do "${T[@]}" capture-pane -p -t top:intr | grep -q "q quits" && break; sleep 0.1; done
+drawn=0
+for _ in $(seq 150); do "${T[@]}" capture-pane -p -t top:intr | grep -q "q quits" && { drawn=1; break; }; sleep 0.1; done
+[ $drawn = 1 ] || fail "the second live view was not drawn within 15 s"
 "${T[@]}" send-keys -t top:intr C-c
 for _ in $(seq 50); do [ "$("${T[@]}" display-message -p -t top:intr '#{pane_dead}')" = 1 ] && break; sleep 0.1; done
 [ "$("${T[@]}" display-message -p -t top:intr '#{pane_dead}/#{pane_dead_status}')" = 1/0 ] &&
