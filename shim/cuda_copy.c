@@ -4,28 +4,7 @@
  * records that the buffer was used, and when. cuMemcpy and cuMemcpyAsync take either end in host
  * or device memory (unified addressing): the driver is asked which. Every entry point with a
  * per-thread-default-stream variant is wrapped in both forms. */
-#include "dedup.h"
-#include "vendor.h"
-
-/* One wrapper: look the real function up once, call it, observe a success. */
-#define WRAP(name, pfn, params, args, observe)                                                   \
-    GREY_EXPORT CUresult name params                                                             \
-    {                                                                                            \
-        static void *real_fn;                                                                    \
-        pfn real = grey_cuda_real(&real_fn, #name);                                                   \
-        if (!real)                                                                               \
-            return CUDA_ERROR_NOT_FOUND;                                                         \
-        CUresult rc = real args;                                                                 \
-        if (rc == CUDA_SUCCESS && grey_dedup_on())                                               \
-            observe;                                                                             \
-        return rc;                                                                               \
-    }
-
-/* An async form: captured into a graph (not run now, seen when the graph is launched:
- * shim/cuda_graph.c) it is not observed here. The _ptsz forms' NULL stream is the thread's. */
-#define WRAP_ASYNC(name, pfn, params, args, stream, observe)                                     \
-    WRAP(name, pfn, params, args, if (!grey_cuda_vendor.capturing(stream)) observe)
-#define PTSZ(s) ((s) ? (s) : CU_STREAM_PER_THREAD)
+#include "cuda_copy_wrap.h"
 
 #define HTOD_P (CUdeviceptr dst, const void *src, size_t n)
 #define HTOD_PA (CUdeviceptr dst, const void *src, size_t n, CUstream s)

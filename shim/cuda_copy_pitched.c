@@ -5,27 +5,7 @@
  * fills a whole buffer in one contiguous run the upload fingerprint could hash, so it fingerprints
  * nothing; the next snapshot reads the buffer back. Arrays are not tracked as addressable memory
  * and are left alone. */
-#include "dedup.h"
-#include "vendor.h"
-
-#define WRAP(name, pfn, params, args, observe)                                                   \
-    GREY_EXPORT CUresult name params                                                             \
-    {                                                                                            \
-        static void *real_fn;                                                                    \
-        pfn real = grey_cuda_real(&real_fn, #name);                                              \
-        if (!real)                                                                               \
-            return CUDA_ERROR_NOT_FOUND;                                                         \
-        CUresult rc = real args;                                                                 \
-        if (rc == CUDA_SUCCESS && grey_dedup_on())                                               \
-            observe;                                                                             \
-        return rc;                                                                               \
-    }
-
-/* An async form: captured into a graph (not run now, seen when the graph is launched:
- * shim/cuda_graph.c) it is not observed here. The _ptsz forms' NULL stream is the thread's. */
-#define WRAP_ASYNC(name, pfn, params, args, stream, observe)                                     \
-    WRAP(name, pfn, params, args, if (!grey_cuda_vendor.capturing(stream)) observe)
-#define PTSZ(s) ((s) ? (s) : CU_STREAM_PER_THREAD)
+#include "cuda_copy_wrap.h"
 
 /* The first byte of one end and the bytes from it to the last, for an end in device memory
  * (unified addressing: the driver is asked whether the address is the device's). */

@@ -17,3 +17,19 @@ finish() {
     echo "$line"
     [ "$t_failed" -eq 0 ] && [ "$t_passed" -gt 0 ]
 }
+
+# The monotonic clock in ns, as the load programs take --from/--until.
+now_ns() { python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_MONOTONIC))'; }
+# check_py [ARGS...]: runs the Python on stdin with $work and ARGS; each line it prints as
+# "ok: ..." or "FAILED: ..." is counted, others are shown indented.
+check_py() {
+    local out line
+    out=$(python3 - "$work" "$@" 2>&1) || { fail "analysis crashed: $out"; return; }
+    while IFS= read -r line; do
+        case "$line" in
+            "ok: "*) ok "${line#ok: }" ;;
+            "FAILED: "*) fail "${line#FAILED: }" ;;
+            *) echo "      $line" ;;
+        esac
+    done <<<"$out"
+}

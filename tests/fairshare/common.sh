@@ -13,20 +13,10 @@ export GREY_SIM_STATE=$work/sim GREY_LEDGER=$work/ledger
 unset GREY_WEIGHT GREY_MAX_SHARE GREY_PACE GREY_SIM_KERNEL_US
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-now() { python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_MONOTONIC))'; }
+now() { now_ns; }
 ms() { echo $(($1 * 1000000)); }
 # check NAME PYTHON-EXPR...: python prints "ok: ..." or "FAILED: ..." lines, each counted.
-check() {
-    local out line
-    out=$(python3 - "$work" "$@" 2>&1) || { fail "analysis crashed: $out"; return; }
-    while IFS= read -r line; do
-        case "$line" in
-            "ok: "*) ok "${line#ok: }" ;;
-            "FAILED: "*) fail "${line#FAILED: }" ;;
-            *) echo "      $line" ;;
-        esac
-    done <<<"$out"
-}
+check() { check_py "$@"; }
 
 # load NAME WEIGHT FROM UNTIL [fair_load options...]: one process in the background under grey-run.
 load() {

@@ -26,19 +26,9 @@ trap 'rm -rf "$work"' EXIT
 unset GREY_WEIGHT GREY_MAX_SHARE GREY_PACE GREY_SIM_KERNEL_US
 export GREY_SIM_DEVICES=2 GREY_SIM_TEMP_IDLE=34 GREY_SIM_TEMP_BUSY=80 GREY_SIM_TEMP_BUSY_1=50 GREY_SIM_TEMP_TAU_MS=2000
 
-now() { python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_MONOTONIC))'; }
+now() { now_ns; }
 # check: python prints "ok: ..." / "FAILED: ..." lines, each counted.
-check() {
-    local out line
-    out=$(python3 - "$work" "$@" 2>&1) || { fail "analysis crashed: $out"; return; }
-    while IFS= read -r line; do
-        case "$line" in
-            "ok: "*) ok "${line#ok: }" ;;
-            "FAILED: "*) fail "${line#FAILED: }" ;;
-            *) echo "      $line" ;;
-        esac
-    done <<<"$out"
-}
+check() { check_py "$@"; }
 # plan FILE [TOP-LEVEL LINE]: both GPUs with cooldown_temp 60, throttle_temp 75.
 plan() {
     {
