@@ -117,9 +117,15 @@ static unsigned gather(struct grey_ledger_header *h, int dev, uint32_t self_idx,
 /* Turns on a contended device are ordered by the time each process held it, over its weight:
  * the device is lent whole, so that is the device time its work had, whatever its kernels were
  * (many or few, on one stream or several, graphs), and nothing a sample misjudges can tilt it.
- * A holding begins when the last holder's queued work is done (the next holder starts its charge
- * from then) and ends when its own queued work is done (charged once it finds the token gone).
- * Charged at each launch the holder makes, for the time since the last one, at most a slice at a
+ *
+ * The holdings partition the device's time, or the weights tilt: time charged to two processes
+ * (or to none) at every handoff is a constant per turn, and a process with three times the weight
+ * has the same number of turns with three times their length, so it would gain (or lose) that
+ * constant against the lighter one turn after turn. So a holding begins when the work the others
+ * queued is done (their queued_until_ns, or now if that is past) and ends when its own queued
+ * work is done: the holder's queued_until_ns as it stands when it first finds the token gone,
+ * which is where the next holder began (the loser queues nothing after the handoff). In between
+ * the holder is charged at each launch for the time since the last charge, at most a slice at a
  * time. */
 static void charge_time(struct grey_slot *slot, int dev, uint64_t from, uint64_t to, uint64_t now)
 {
@@ -134,23 +140,51 @@ static void charge_time(struct grey_slot *slot, int dev, uint64_t from, uint64_t
     grey_pace_charge_held(slot, dev, held, now); /* and how busy the device is */
 }
 
-static void charge_holding(struct grey_fair_device *f, struct grey_slot *slot, uint32_t my_id, int dev, uint64_t now,
-                           bool contended)
+/* The token went: what this process still had queued runs as its own. */
+static void end_holding(struct grey_slot *slot, int dev, uint64_t now)
 {
-    uint32_t holder;
-    uint64_t slice_end;
-    grey_token_unpack(atomic_load(&f->token), &holder, &slice_end);
     uint64_t mark = atomic_load_explicit(&held_mark[dev], memory_order_relaxed);
-    if (!contended || holder != my_id) {
-        if (mark) { /* the token went: what this process still had queued ran as its own */
-            uint64_t until = atomic_load_explicit(&slot->dev[dev].queued_until_ns, memory_order_relaxed);
-            charge_time(slot, dev, mark, until < now ? until : now, now);
-            atomic_store_explicit(&held_mark[dev], 0, memory_order_relaxed);
-        }
+    if (!mark)
         return;
+    atomic_store_explicit(&held_mark[dev], 0, memory_order_relaxed);
+    charge_time(slot, dev, mark, atomic_load_explicit(&slot->dev[dev].queued_until_ns, memory_order_relaxed), now);
+}
+
+/* When the others' queued work on dev is done, by what they published (0: nothing queued). */
+static uint64_t others_queued_until(struct grey_ledger_header *h, int dev, uint32_t self_idx)
+{
+    struct grey_slot *slots = (struct grey_slot *)(h + 1);
+    struct grey_fair_device *f = &h->fair[dev];
+    uint64_t until = 0;
+    for (uint32_t w = 0; w < GREY_LEDGER_SLOTS / 64; w++) {
+        uint64_t bits = atomic_load_explicit(&f->members[w], memory_order_relaxed);
+        while (bits) {
+            uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            uint64_t u = atomic_load_explicit(&slots[i].dev[dev].queued_until_ns, memory_order_relaxed);
+            if (i != self_idx && u > until)
+                until = u;
+        }
     }
+    return until;
+}
+
+static void begin_holding(int dev, uint64_t others_until, uint64_t now)
+{
+    atomic_store_explicit(&held_mark[dev], others_until > now ? others_until : now, memory_order_relaxed);
+    atomic_fetch_add_explicit(&grey_pace_slice[dev], 1, memory_order_relaxed);
+}
+
+/* A launch in this process's turn: charge the time held since the last charge. A turn handed to
+ * it by another process begins here. */
+static void charge_holding(struct grey_ledger_header *h, struct grey_slot *slot, uint32_t idx, int dev, uint64_t now)
+{
+    uint64_t mark = atomic_load_explicit(&held_mark[dev], memory_order_relaxed);
     if (!mark) {
-        atomic_store_explicit(&held_mark[dev], now, memory_order_relaxed);
+        uint64_t until = others_queued_until(h, dev, idx);
+        if (until > atomic_load_explicit(&grey_pace_skip_until[dev], memory_order_relaxed))
+            atomic_store_explicit(&grey_pace_skip_until[dev], until, memory_order_relaxed);
+        begin_holding(dev, until, now);
         return;
     }
     if (now <= mark) /* the last holder's queue is still running */
@@ -181,6 +215,8 @@ enum grey_turn grey_pace_take_turn(struct grey_ledger_header *h, struct grey_slo
         contended = atomic_load_explicit(&f->contended, memory_order_relaxed) != 0;
         if (contended && holder == my_id && now < slice_end)
             break; /* our slice */
+        if (!contended || holder != my_id)
+            end_holding(slot, dev, now);
 
         struct grey_pacer_proc procs[GATHER_MAX];
         unsigned self;
@@ -208,12 +244,8 @@ enum grey_turn grey_pace_take_turn(struct grey_ledger_header *h, struct grey_slo
                 }
                 atomic_fetch_add_explicit(&f->handoffs, 1, memory_order_relaxed);
                 atomic_fetch_add(&f->seq, 1);
-                if (d.holder == my_id && holder != my_id) {
-                    atomic_fetch_add_explicit(&grey_pace_slice[dev], 1, memory_order_relaxed);
-                    /* The device first finishes what the last holder queued: that time is its. */
-                    atomic_store_explicit(&held_mark[dev], others_until > now ? others_until : now,
-                                          memory_order_relaxed);
-                }
+                if (d.holder == my_id && holder != my_id)
+                    begin_holding(dev, others_until, now);
 
                 if (others_waiting)
                     futex_wake_all(&f->seq);
@@ -239,7 +271,10 @@ enum grey_turn grey_pace_take_turn(struct grey_ledger_header *h, struct grey_slo
             atomic_store(&me->waiting_since, 0);
         atomic_fetch_add_explicit(&me->throttled_ns, now - wait_start, memory_order_relaxed);
     }
-    charge_holding(f, slot, my_id, dev, now, contended);
+    if (contended)
+        charge_holding(h, slot, idx, dev, now);
+    else
+        end_holding(slot, dev, now);
     return contended ? TURN_OURS : active > 1 ? TURN_SHARED : TURN_ALONE;
 }
 
