@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <sys/auxv.h>
 
-#define UNINSTRUMENTED __attribute__((no_sanitize_address, no_sanitize_undefined, noinline))
+#define UNINSTRUMENTED __attribute__((no_sanitize("address", "undefined", "thread"), noinline))
 
 UNINSTRUMENTED static bool same(const char *a, const char *b, size_t n)
 {

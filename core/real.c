@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <string.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -10,41 +11,42 @@
 #include "log.h"
 
 typedef void *(*dlsym_fn)(void *, const char *);
+typedef void *(*dlvsym_fn)(void *, const char *, const char *);
 
-static dlsym_fn libc_dlsym;
-static pthread_once_t libc_dlsym_once = PTHREAD_ONCE_INIT;
+/* libc's dlsym and dlvsym, found once. Not through pthread_once: a sanitizer's runtime (and any
+ * other preloaded library) may look symbols up with dlsym before it has set up the interceptor
+ * pthread_once would reach, and finding the same address twice in a race is harmless. Not
+ * through dlvsym or dlsym: grey exports both, so asking either by name would ask grey. */
+static _Atomic(void *) libc_dlsym, libc_dlvsym;
 
-/* Not through dlvsym or dlsym: grey exports both, so asking either by name would ask grey. */
-static void find_libc_dlsym(void)
+static void *libc_function(_Atomic(void *) *slot, const char *name)
 {
-    void *p = grey_libc_symbol("dlsym");
-    memcpy(&libc_dlsym, &p, sizeof p);
+    void *p = atomic_load_explicit(slot, memory_order_acquire);
+    if (!p) {
+        p = grey_libc_symbol(name);
+        atomic_store_explicit(slot, p, memory_order_release);
+    }
+    return p;
 }
 
 void *grey_real_dlsym(void *handle, const char *name)
 {
-    pthread_once(&libc_dlsym_once, find_libc_dlsym);
-    if (!libc_dlsym)
+    void *p = libc_function(&libc_dlsym, "dlsym");
+    if (!p)
         return NULL;
-    return libc_dlsym(handle, name);
-}
-
-typedef void *(*dlvsym_fn)(void *, const char *, const char *);
-static dlvsym_fn libc_dlvsym;
-static pthread_once_t libc_dlvsym_once = PTHREAD_ONCE_INIT;
-
-static void find_libc_dlvsym(void)
-{
-    void *p = grey_libc_symbol("dlvsym");
-    memcpy(&libc_dlvsym, &p, sizeof p);
+    dlsym_fn f;
+    memcpy(&f, &p, sizeof p);
+    return f(handle, name);
 }
 
 void *grey_real_dlvsym(void *handle, const char *name, const char *version)
 {
-    pthread_once(&libc_dlvsym_once, find_libc_dlvsym);
-    if (!libc_dlvsym)
+    void *p = libc_function(&libc_dlvsym, "dlvsym");
+    if (!p)
         return NULL;
-    return libc_dlvsym(handle, name, version);
+    dlvsym_fn f;
+    memcpy(&f, &p, sizeof p);
+    return f(handle, name, version);
 }
 
 /* The vendor libraries grey wraps, found on first use. Prefer the copy the program already has:

@@ -8,6 +8,7 @@
 #ifndef GREY_RECORDER_H
 #define GREY_RECORDER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +24,7 @@ void grey_recorder_install(void);
 void grey_recorder_start_slow(void);
 static inline void grey_recorder_start(void)
 {
-    if (__builtin_expect(!__atomic_load_n(&grey_recorder_started, __ATOMIC_ACQUIRE), 0))
+    if (__builtin_expect(!atomic_load_explicit(&grey_recorder_started, memory_order_acquire), 0))
         grey_recorder_start_slow();
 }
 
