@@ -285,6 +285,8 @@ CUresult CUDAAPI cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib, CUdevi
     case CU_DEVICE_ATTRIBUTE_MEMPOOL_SUPPORTED_HANDLE_TYPES: v = CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR; break;
     case CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH: v = d->cc_major >= 9; break;
     case CU_DEVICE_ATTRIBUTE_MEM_SYNC_DOMAIN_COUNT: v = 4; break;
+    case CU_DEVICE_ATTRIBUTE_GPU_PCI_DEVICE_ID: v = (int)SIM_PCI_DEVICE_ID; break;
+    case CU_DEVICE_ATTRIBUTE_GPU_PCI_SUBSYSTEM_ID: v = (int)SIM_PCI_SUBSYSTEM_ID; break;
     case CU_DEVICE_ATTRIBUTE_NUMA_ID: v = -1; break;
     case CU_DEVICE_ATTRIBUTE_HOST_NUMA_ID: v = -1; break;
     default: v = 0; break;

@@ -1,16 +1,32 @@
 /* The private tables cuFFT 12 (CUDA 13) asks for in cufftPlan1d, 21318c60-9714-3248-8ca6-
- * 41ff7324c8f2 and then 6e163fbe-b958-444d-835c-e182aff1991e. Nothing about them is documented,
- * not even by ZLUDA's dark_api, which lists the runtime's tables only. Without the first,
- * cufftPlan1d fails with CUFFT_INTERNAL_ERROR at once; with it, it asks for the second. The
- * simulator answers each with a table of traced stubs that fail with CUDA_ERROR_NOT_SUPPORTED,
- * and a size word as the runtime's tables have (a guess: whether these have one is not known),
- * so that GREY_SIM_TRACE=1 shows which entries cuFFT calls. */
+ * 41ff7324c8f2 and then 6e163fbe-b958-444d-835c-e182aff1991e; cuBLASLt 13 asks for the first
+ * too. Nothing about them is documented, not even by ZLUDA's dark_api, which lists the
+ * runtime's tables only. Without the first, cufftPlan1d fails with CUFFT_INTERNAL_ERROR at once;
+ * with it, it asks for the second. The simulator answers each with a table of traced stubs that
+ * fail with CUDA_ERROR_NOT_SUPPORTED, and a size word as the runtime's tables have (a guess:
+ * whether these have one is not known), so that GREY_SIM_TRACE=1 shows which entries are called.
+ *
+ * The one entry answered is 21318c60[4], which cuBLASLt calls with what tools-TLS entry 2 gave
+ * (sim_small_tables.c: the current context) and an out pointer, and whose 64-bit answer it
+ * uses as the key of the contexts it has loaded its kernels into. The simulator answers with a
+ * number that names the context while it lives (its address): an inference from that use, not
+ * documented behaviour (docs/simgpu.md). */
 #include "sim_internal.h"
+
+#include <stdint.h>
 
 SIM_UNKNOWN_ENTRY(fft, 1)
 SIM_UNKNOWN_ENTRY(fft, 2)
 SIM_UNKNOWN_ENTRY(fft, 3)
-SIM_UNKNOWN_ENTRY(fft, 4)
+
+static CUresult fft_context_key(CUcontext ctx, unsigned long long *out)
+{
+    CUresult r = ctx && out ? sim_ctx_check(ctx) : CUDA_ERROR_INVALID_VALUE;
+    if (r == CUDA_SUCCESS)
+        *out = (unsigned long long)(uintptr_t)ctx;
+    sim_trace("export table fft[4](ctx %p): %d", (void *)ctx, (int)r);
+    return r;
+}
 SIM_UNKNOWN_ENTRY(fft, 5)
 SIM_UNKNOWN_ENTRY(fft, 6)
 SIM_UNKNOWN_ENTRY(fft, 7)
@@ -26,7 +42,7 @@ SIM_UNKNOWN_ENTRY(fft, 15)
 static const void *const fft_table[16] = {
     (const void *)(sizeof(void *) * 16),
     (const void *)unknown_fft_1, (const void *)unknown_fft_2, (const void *)unknown_fft_3,
-    (const void *)unknown_fft_4, (const void *)unknown_fft_5, (const void *)unknown_fft_6,
+    (const void *)fft_context_key, (const void *)unknown_fft_5, (const void *)unknown_fft_6,
     (const void *)unknown_fft_7, (const void *)unknown_fft_8, (const void *)unknown_fft_9,
     (const void *)unknown_fft_10, (const void *)unknown_fft_11, (const void *)unknown_fft_12,
     (const void *)unknown_fft_13, (const void *)unknown_fft_14, (const void *)unknown_fft_15,

@@ -26,6 +26,12 @@
 #define SIM_ROCM_UUID_TEXT 21
 /* The clock every simulated GPU reports (kHz), an H100 SXM's boost clock. */
 #define SIM_CLOCK_KHZ     1980000
+/* PCI identity of every simulated GPU, as NVML's pciDeviceId / pciSubSystemId and the driver's
+ * CU_DEVICE_ATTRIBUTE_GPU_PCI_DEVICE_ID / _SUBSYSTEM_ID combine them (device id << 16 | vendor
+ * id): an H100 SXM5 80GB (device 0x2330, subsystem 0x16c1, both NVIDIA's vendor id 0x10de).
+ * cuBLASLt reads it at handle creation; a real GPU never reports 0. */
+#define SIM_PCI_DEVICE_ID    0x233010deu
+#define SIM_PCI_SUBSYSTEM_ID 0x16c110deu
 
 static inline int sim_phys_mig(int gpu, int instance)
 {

@@ -1,5 +1,5 @@
-/* The small export tables whose entries only hand back fixed answers: the tools TLS table, the
- * tools runtime-callback hooks and the context checks.
+/* The small export tables whose entries hand back fixed or trivially found answers: the tools
+ * TLS table, the tools runtime-callback hooks and the context checks.
  *
  * Layout of every table here: word 0 is the table's size in bytes, the others are functions.
  * Entries whose meaning is unknown are SIM_UNKNOWN_ENTRY stubs (traced, failing) rather than
@@ -7,15 +7,31 @@
 #include "sim_internal.h"
 
 /* ------------------------------------------------------------------ tools TLS (42d85a81-...) */
-/* Four words; the runtime only reads the size. */
+/* Four words; the runtime only reads the size. cuBLASLt 13 calls entry 2 with one out pointer
+ * before it loads its kernels into a context, hands what it got to entry 4 of table 21318c60
+ * (sim_fft_table.c) and keys its per-context kernel set by the answer; when entry 2 fails it
+ * loads nothing and finds no algorithm (cublasSgemm: CUBLAS_STATUS_NOT_SUPPORTED). Nothing
+ * about the entry is documented; the simulator answers with this thread's current context, the
+ * only per-thread state a driver has that fits what cuBLASLt does with it (docs/simgpu.md). */
 SIM_UNKNOWN_ENTRY(tools_tls, 1)
-SIM_UNKNOWN_ENTRY(tools_tls, 2)
 SIM_UNKNOWN_ENTRY(tools_tls, 3)
+
+static CUresult tools_tls_current(CUcontext *out)
+{
+    CUcontext ctx = NULL;
+    CUresult r = out ? cuCtxGetCurrent(&ctx) : CUDA_ERROR_INVALID_VALUE;
+    if (r == CUDA_SUCCESS && !ctx)
+        r = CUDA_ERROR_INVALID_CONTEXT;
+    if (r == CUDA_SUCCESS)
+        *out = ctx;
+    sim_trace("export table tools_tls[2](): context %p: %d", (void *)ctx, (int)r);
+    return r;
+}
 
 static const void *const tools_tls[4] = {
     (const void *)(sizeof(void *) * 4),
     (const void *)unknown_tools_tls_1,
-    (const void *)unknown_tools_tls_2,
+    (const void *)tools_tls_current,
     (const void *)unknown_tools_tls_3,
 };
 

@@ -5,9 +5,8 @@
 # start-up also needs (cuLibraryGetGlobal).
 # Each program runs under grey-run --cap 256MiB (everything succeeds) and under a cap too small
 # for the library's own device memory (the library's own allocation-failure status, no crash).
-# cuBLAS is checked up to its handle (cublasSgemm still answers CUBLAS_STATUS_NOT_SUPPORTED on
-# the simulator) and cuFFT not at all (cufftPlan1d: CUFFT_INTERNAL_ERROR); see
-# docs/cuda-runtime-on-simgpu.md.
+# cuBLAS is checked through a cublasSgemm (CUBLAS_STATUS_SUCCESS) and cuFFT not at all
+# (cufftPlan1d: CUFFT_INTERNAL_ERROR); see docs/cuda-runtime-on-simgpu.md.
 set -uo pipefail
 
 root=$(pwd)
@@ -34,6 +33,8 @@ check rt_curand 256MiB "$1" fits
 check rt_curand 128KiB "$1" small   # the 64 KiB output fits, the generator's state does not
 check rt_cudnn 256MiB "$2" fits
 check rt_cudnn 4KiB "$2" small      # the handle's 24.8 KiB do not fit
+if "$3" fits >"$work/out" 2>&1 && grep -q '^rt_cublas: ok$' "$work/out"; then ok "rt_cublas fits: no hook"
+else fail "rt_cublas fits: no hook"; sed 's/^/      /' "$work/out"; fi
 check rt_cublas 256MiB "$3" fits
 check rt_cublas 1MiB "$3" small     # the 64 MiB workspace does not fit
 if "$4" "$5" >"$work/out" 2>&1 && grep -q '^rt_symbol: ok$' "$work/out"; then ok "rt_symbol: no hook"

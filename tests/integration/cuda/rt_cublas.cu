@@ -1,12 +1,13 @@
-// cuBLAS handle creation on the simulated driver (make cuda-libs-tests).
+// cuBLAS on the simulated driver (make cuda-libs-tests).
 //
 //   rt_cublas fits | small
 //
-// "fits": cublasCreate succeeds (it makes its 64 MiB workspace), cublasSetStream and
-// cublasDestroy succeed. "small" (a cap below the workspace): cublasCreate fails with cuBLAS's
-// own CUBLAS_STATUS_ALLOC_FAILED and the process goes on. cublasSgemm is called and its status
-// printed but not checked: on the simulator it still answers CUBLAS_STATUS_NOT_SUPPORTED
-// (docs/cuda-runtime-on-simgpu.md). Prints "rt_cublas: ok".
+// "fits": cublasCreate succeeds (it makes its 64 MiB workspace), cublasSetStream succeeds, a
+// 64x64 cublasSgemm on cudaMalloc'd A, B, C returns CUBLAS_STATUS_SUCCESS and
+// cudaDeviceSynchronize cudaSuccess (the simulator runs no device code: C is not checked), and
+// cublasDestroy succeeds. "small" (a cap below the workspace): cublasCreate fails with cuBLAS's
+// own CUBLAS_STATUS_ALLOC_FAILED and the process goes on. cuBLAS 13 makes its workspace in
+// cublasCreate; the gemm itself allocates nothing. Prints "rt_cublas: ok".
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <stdio.h>
@@ -38,8 +39,20 @@ int main(int argc, char **argv)
         const float one = 1, zero = 0;
         if (cudaMalloc((void **)&a, 3 * n * n * sizeof(float)) == cudaSuccess) {
             s = cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, n, a + n * n, n, &zero, a + 2 * n * n, n);
-            printf("cublasSgemm: %d (not checked)\n", (int)s);
+            printf("cublasSgemm: %d\n", (int)s);
+            if (s != CUBLAS_STATUS_SUCCESS) {
+                printf("FAIL: cublasSgemm\n");
+                failures++;
+            }
+            cudaError_t e = cudaDeviceSynchronize();
+            if (e != cudaSuccess) {
+                printf("FAIL: cudaDeviceSynchronize: %d\n", (int)e);
+                failures++;
+            }
             cudaFree(a);
+        } else {
+            printf("FAIL: cudaMalloc\n");
+            failures++;
         }
         if (cublasDestroy(h) != CUBLAS_STATUS_SUCCESS) {
             printf("FAIL: cublasDestroy\n");

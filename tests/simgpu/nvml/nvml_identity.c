@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PCI_DEVICE_ID 0x233010deu /* H100 SXM5: device id << 16 | NVIDIA's vendor id */
-
 EXPORT nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t d, char *name, unsigned int length)
 {
     nvmlReturn_t r = nvml_sim_check_arg(d, true, name);
@@ -43,7 +41,8 @@ EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t d, nvmlPciInfo_t *pci)
     pci->domain = p.domain;
     pci->bus = p.bus;
     pci->device = p.device;
-    pci->pciDeviceId = PCI_DEVICE_ID;
+    pci->pciDeviceId = SIM_PCI_DEVICE_ID;
+    pci->pciSubSystemId = SIM_PCI_SUBSYSTEM_ID;
     snprintf(pci->busIdLegacy, sizeof pci->busIdLegacy, "%04x:%02x:%02x.%x", p.domain, p.bus, p.device, p.function);
     snprintf(pci->busId, sizeof pci->busId, "%08x:%02x:%02x.%x", p.domain, p.bus, p.device, p.function);
     return NVML_SUCCESS;
