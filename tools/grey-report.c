@@ -17,6 +17,7 @@
 
 #include "artifacts_report.h"
 #include "cli_common.h"
+#include "default_ledger.h"
 #include "export.h"
 #include "live_client.h"
 #include "report_build.h"
@@ -240,7 +241,7 @@ int main(int argc, char **argv)
         if (opt.file)
             snprintf(ledger, sizeof ledger, "%s", opt.file);
         else
-            grey_report_default_ledger(ledger, sizeof ledger);
+            grey_tool_default_ledger(PROG, ledger, sizeof ledger);
         if (grey_report_node(ledger, opt.json, opt.verify, stdout, err, sizeof err) != 0)
             return cli_error(PROG, "%s", err);
         return fflush(stdout) == 0 ? CLI_EXIT_OK : cli_error(PROG, "cannot write the output: %s", strerror(errno));

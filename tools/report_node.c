@@ -13,12 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli_common.h"
 #include "ledger_view.h"
 #include "live_client.h"
 #include "policy/fp_table.h"
-#include "policy/ledger_path.h"
-#include "policy/plan.h"
 #include "policy/safe_file.h"
 #include "policy/size.h"
 
@@ -276,19 +273,4 @@ int grey_report_node(const char *ledger_path, bool json, bool verify, FILE *out,
     }
     cJSON_Delete(root);
     return 0;
-}
-
-void grey_report_default_ledger(char *buf, size_t len)
-{
-    static struct grey_plan plans[2];
-    const struct grey_plan *list[2];
-    unsigned n = 0;
-    char err[512];
-    const struct grey_settings *set = cli_settings();
-    if (grey_plan_load_admin(set->admin_plan, &plans[0], err, sizeof err) > 0)
-        list[n++] = &plans[0];
-    if (set->user_plan_required && grey_plan_load(set->user_plan, &plans[n], err, sizeof err) == 0)
-        list[n] = &plans[n], n++;
-    const char *group;
-    grey_ledger_choose_path(list, n, set->ledger, buf, len, &group);
 }

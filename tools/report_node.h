@@ -22,7 +22,4 @@ void grey_node_verify(cJSON *root);
  * ledger_path. 0, or -1 with the reason in err (no table, a damaged one, an unreadable ledger). */
 int grey_report_node(const char *ledger_path, bool json, bool verify, FILE *out, char *err, size_t errlen);
 
-/* The ledger the hooks of this node use, by the hook's own rule (policy/ledger_path.h), in buf. */
-void grey_report_default_ledger(char *buf, size_t len);
-
 #endif
