@@ -199,6 +199,7 @@ static void print_text(FILE *f, const char *path, const struct grey_view *v)
     for (unsigned i = 0; i < v->nprocs; i++)
         print_process(f, v, &v->proc[i]);
     grey_fair_print_text(f, v); /* entitled against measured share, time throttled */
+    grey_top_node_duplicates_text(path, f); /* tools/top_node_dups.h; nothing without a table */
 }
 
 /* ------------------------------------------------------------------ JSON */
