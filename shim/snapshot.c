@@ -64,7 +64,7 @@ static bool fingerprint(struct readback *r, const struct grey_buffer_info *info,
 }
 
 struct set_fp {
-    uint64_t alloc_ticks, now;
+    uint64_t alloc_ticks, begin, now; /* begin: before the first byte was read */
     uint32_t source;
     struct grey_fp fp;
 };
@@ -74,6 +74,12 @@ static void store(struct grey_buffer_info *info, void *arg)
     const struct set_fp *s = arg;
     if (info->alloc_ticks != s->alloc_ticks)
         return; /* freed and reallocated while we read: not the buffer we hashed */
+    /* An upload fingerprinted it while we read: its hash is of the bytes the buffer holds now,
+     * ours may mix bytes from before and after the copy. (Other touches are left as they were:
+     * a launch marks its arguments written, and a busy replica's weights would never be
+     * fingerprinted again if every launch during a read discarded it.) */
+    if (info->fp_source == GREY_FP_UPLOAD && info->fp_ticks > s->begin)
+        return;
     info->fp = s->fp;
     info->fp_ticks = s->now;
     info->fp_source = s->source;
@@ -99,7 +105,7 @@ void grey_dedup_snapshot(uint32_t source, uint64_t context, uint64_t *buffers, u
             if (!vendor || grey_api_kind(info->api) != GREY_RAW_PTR || info->bytes == 0 ||
                 (context && info->context != context))
                 continue;
-            struct set_fp s = {.alloc_ticks = info->alloc_ticks, .source = source};
+            struct set_fp s = {.alloc_ticks = info->alloc_ticks, .begin = grey_ticks(), .source = source};
             if (!enter(&r, vendor, info->context) || !fingerprint(&r, info, &s.fp)) {
                 (*failed)++;
                 continue;

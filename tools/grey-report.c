@@ -6,7 +6,7 @@
  * FILE is a report grey-run wrote (JSON), a raw record a hooked process wrote, or a directory of
  * raw records (one per process); raw records are analysed and symbolized here. --live asks a
  * running process for its record now. Exit status: 0 ok, 1 the input cannot be read or is not a
- * report (or the process cannot be asked), 2 usage. */
+ * report (or the process cannot be asked), 2 usage, 3 --node --verify left a group unconfirmed. */
 #include <cJSON.h>
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +17,7 @@
 
 #include "artifacts_report.h"
 #include "cli_common.h"
+#include "default_ledger.h"
 #include "export.h"
 #include "live_client.h"
 #include "report_build.h"
@@ -27,6 +28,9 @@
 
 #define PROG "grey-report"
 #define LIVE_TIMEOUT_MS 120000
+/* --node --verify found a group whose members are not all byte-equal (or not all readable): the
+ * table claimed what the bytes do not show, so a script must not share on its word. */
+#define EXIT_UNCONFIRMED 3
 
 static const char usage_text[] =
     "usage: grey-report [--json | --html OUT | --perfetto OUT | --pytorch OUT] [--idle SECONDS]\n"
@@ -56,7 +60,9 @@ static const char usage_text[] =
     "                  node now, from the fingerprints the recording processes publish beside\n"
     "                  LEDGER (default: the ledger the hooks use)\n"
     "  --verify        with --node: read every member back through its process and compare\n"
-    "                  its bytes with the group's first\n"
+    "                  its bytes with the group's first; a member that differs (a write grey\n"
+    "                  did not see, a rewritten table) or cannot be read leaves its group\n"
+    "                  unconfirmed (exit status 3)\n"
     "  --live PID      ask the running process PID (under grey-run --dedup/--report, or with\n"
     "                  GREY_DEDUP=1) for its buffers now\n"
     "  --artifacts DIR a digest of what grey-run --artifacts DIR left: VRAM per GPU, each GPU's\n"
@@ -77,7 +83,7 @@ static const char usage_text[] =
     "control characters from the report are shown as \\xNN.\n"
     "\n"
     "exit status: 0 ok; 1 the input cannot be read, is not a report, or the process cannot be\n"
-    "asked; 2 bad command line.\n";
+    "asked; 2 bad command line; 3 --node --verify left a group unconfirmed.\n";
 
 struct options {
     bool json;
@@ -240,10 +246,13 @@ int main(int argc, char **argv)
         if (opt.file)
             snprintf(ledger, sizeof ledger, "%s", opt.file);
         else
-            grey_report_default_ledger(ledger, sizeof ledger);
-        if (grey_report_node(ledger, opt.json, opt.verify, stdout, err, sizeof err) != 0)
+            grey_tool_default_ledger(PROG, ledger, sizeof ledger);
+        int node = grey_report_node(ledger, opt.json, opt.verify, stdout, err, sizeof err);
+        if (node < 0)
             return cli_error(PROG, "%s", err);
-        return fflush(stdout) == 0 ? CLI_EXIT_OK : cli_error(PROG, "cannot write the output: %s", strerror(errno));
+        if (fflush(stdout) != 0)
+            return cli_error(PROG, "cannot write the output: %s", strerror(errno));
+        return node ? EXIT_UNCONFIRMED : CLI_EXIT_OK;
     }
     const char *input = opt.file;
     if (opt.live_pid) {

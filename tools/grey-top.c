@@ -22,10 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "policy/ledger_path.h"
-#include "policy/plan.h"
 #include "policy/size.h"
 #include "cli_common.h"
+#include "default_ledger.h"
 #include "fair_view.h"
 #include "ledger_view.h"
 #include "metrics.h"
@@ -124,25 +123,6 @@ static int parse_options(int argc, char **argv, struct top_options *o)
     return 0;
 }
 
-/* The ledger the hooks of this node use, by the hook's own rule (policy/ledger_path.h). */
-static void default_ledger(char *buf, size_t len)
-{
-    static struct grey_plan plans[2];
-    const struct grey_plan *list[2];
-    unsigned n = 0;
-    char err[512];
-    const struct grey_settings *set = cli_settings();
-    int rc = grey_plan_load_admin(set->admin_plan, &plans[0], err, sizeof err);
-    if (rc < 0)
-        cli_warn(PROG, "%s (ignored when choosing the ledger)", err);
-    if (rc > 0)
-        list[n++] = &plans[0];
-    if (set->user_plan_required && grey_plan_load(set->user_plan, &plans[n], err, sizeof err) == 0)
-        list[n] = &plans[n], n++;
-    const char *group;
-    grey_ledger_choose_path(list, n, set->ledger, buf, len, &group);
-}
-
 /* ------------------------------------------------------------------ text */
 
 static const char *size_or(uint64_t v, const char *none, char *buf, size_t len)
@@ -219,6 +199,7 @@ static void print_text(FILE *f, const char *path, const struct grey_view *v)
     for (unsigned i = 0; i < v->nprocs; i++)
         print_process(f, v, &v->proc[i]);
     grey_fair_print_text(f, v); /* entitled against measured share, time throttled */
+    grey_top_node_duplicates_text(path, f); /* tools/top_node_dups.h; nothing without a table */
 }
 
 /* ------------------------------------------------------------------ JSON */
@@ -426,7 +407,7 @@ int main(int argc, char **argv)
     if (o.ledger)
         snprintf(path, sizeof path, "%s", o.ledger);
     else
-        default_ledger(path, sizeof path);
+        grey_tool_default_ledger(PROG, path, sizeof path);
     if (!o.once)
         return live(o.ledger, path);
 

@@ -13,12 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli_common.h"
 #include "ledger_view.h"
 #include "live_client.h"
 #include "policy/fp_table.h"
-#include "policy/ledger_path.h"
-#include "policy/plan.h"
 #include "policy/safe_file.h"
 #include "policy/size.h"
 
@@ -133,14 +130,23 @@ static void text(const cJSON *root, FILE *out)
             grey_size_format((uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(root, "reclaimable_bytes")), a,
                              sizeof a),
             cJSON_GetArraySize(groups), cJSON_GetArraySize(groups) == 1 ? "" : "s");
+    const cJSON *unconfirmed = cJSON_GetObjectItemCaseSensitive(root, "unconfirmed_groups");
+    if (cJSON_IsNumber(unconfirmed)) { /* --verify */
+        int n = (int)unconfirmed->valuedouble;
+        fprintf(out, "verified byte for byte: %s reclaimable; %d group%s not confirmed\n",
+                grey_size_format((uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(root, "verified_reclaimable_bytes")),
+                                 a, sizeof a),
+                n, n == 1 ? "" : "s");
+    }
     const cJSON *g;
     cJSON_ArrayForEach(g, groups)
     {
         const cJSON *ve = cJSON_GetObjectItemCaseSensitive(g, "verified_equal");
         char verified[64] = "";
         if (cJSON_IsNumber(ve))
-            snprintf(verified, sizeof verified, " (verified: %d of %d equal to the first)", (int)ve->valuedouble,
-                     (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(g, "count")) - 1);
+            snprintf(verified, sizeof verified, " (%s: %d of %d equal to the first)",
+                     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "confirmed")) ? "verified" : "NOT CONFIRMED",
+                     (int)ve->valuedouble, (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(g, "count")) - 1);
         fprintf(out, "\n  %s reclaimable: %d identical buffers of %s in %d jobs on %s%s\n    fingerprint %s\n",
                 grey_size_format((uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(g, "reclaimable_bytes")), a,
                                  sizeof a),
@@ -152,9 +158,12 @@ static void text(const cJSON *root, FILE *out)
         const cJSON *m;
         cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(g, "buffers"))
         {
-            fprintf(out, "    pid %-7d run %-16s %s\n", (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(m, "pid")),
+            const char *result = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "verify_result"));
+            const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "verify_error"));
+            fprintf(out, "    pid %-7d run %-16s %s%s%s%s%s\n", (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(m, "pid")),
                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "run_id")),
-                    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "address")));
+                    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "address")), why ? "  " : "",
+                    why && result ? result : "", why ? ": " : "", why ? why : "");
         }
     }
 }
@@ -166,14 +175,18 @@ cJSON *grey_node_duplicates(const char *ledger_path, char *err, size_t errlen)
         snprintf(err, errlen, "ledger path too long");
         return NULL;
     }
-    static struct grey_view v;
-    if (grey_view_load(ledger_path, false, &v, err, errlen) != 0)
-        return NULL;
+    /* The table first: without one (nothing recorded yet, as for grey-top's every refresh of
+     * most ledgers) the ledger is not copied for nothing. */
     struct stat st;
     bool created;
     int fd = grey_safe_open(path, O_RDONLY, false, 0, &st, &created, err, errlen);
     if (fd < 0)
         return NULL;
+    static struct grey_view v;
+    if (grey_view_load(ledger_path, false, &v, err, errlen) != 0) {
+        close(fd);
+        return NULL;
+    }
     size_t len = (size_t)st.st_size;
     /* Read in place: sections are seqlocks (a reader killed by a truncation is the reader). */
     void *table = len >= sizeof(struct grey_fpt_header) ? mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
@@ -212,25 +225,42 @@ cJSON *grey_node_duplicates(const char *ledger_path, char *err, size_t errlen)
     return root;
 }
 
-/* Whether two members hold the same bytes: read back through both agents, 1 MiB at a time. */
-static bool same_bytes(int pid_a, uint64_t addr_a, int pid_b, uint64_t addr_b, uint64_t bytes, char *why, size_t len)
+enum verdict { SAME, DIFFER, UNREADABLE };
+static const char *const verdict_name[] = {"equal", "differs", "unreadable"};
+
+/* Whether two members hold the same bytes: read back through both agents, 1 MiB at a time. A
+ * difference is named by its first byte, so a reader can tell a stale fingerprint (a write grey
+ * did not see) from a forged one (different from the first byte on). */
+static enum verdict same_bytes(int pid_a, uint64_t addr_a, int pid_b, uint64_t addr_b, uint64_t bytes, char *why,
+                               size_t len)
 {
     static unsigned char a[GREY_LIVE_READ_MAX], b[GREY_LIVE_READ_MAX];
     for (uint64_t off = 0; off < bytes; off += GREY_LIVE_READ_MAX) {
         size_t n = bytes - off < GREY_LIVE_READ_MAX ? (size_t)(bytes - off) : GREY_LIVE_READ_MAX;
         if (grey_live_read(pid_a, addr_a, off, a, n, VERIFY_TIMEOUT_MS, why, len) != 0 ||
             grey_live_read(pid_b, addr_b, off, b, n, VERIFY_TIMEOUT_MS, why, len) != 0)
-            return false;
+            return UNREADABLE;
         if (memcmp(a, b, n) != 0) {
-            snprintf(why, len, "the bytes differ at offset %llu", (unsigned long long)off);
-            return false;
+            size_t i = 0;
+            while (a[i] == b[i])
+                i++;
+            snprintf(why, len, "the bytes differ at offset %llu", (unsigned long long)(off + i));
+            return DIFFER;
         }
     }
-    return true;
+    return SAME;
 }
 
-void grey_node_verify(cJSON *root)
+static uint64_t member_addr(const cJSON *b)
 {
+    const char *a = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "address"));
+    return a ? strtoull(a, NULL, 16) : 0;
+}
+
+unsigned grey_node_verify(cJSON *root)
+{
+    unsigned unconfirmed = 0;
+    uint64_t verified_back = 0;
     cJSON *g;
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(root, "groups"))
     {
@@ -238,25 +268,33 @@ void grey_node_verify(cJSON *root)
         const cJSON *first = cJSON_GetArrayItem(bufs, 0);
         uint64_t bytes = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(g, "bytes_each"));
         int pid0 = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(first, "pid"));
-        const char *a0 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first, "address"));
-        int equal = 0;
+        int count[3] = {0};
         cJSON *b;
         cJSON_ArrayForEach(b, bufs)
         {
             if (b == first)
                 continue;
-            const char *a = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "address"));
             char why[600] = "";
-            bool same = a0 && a &&
-                        same_bytes(pid0, strtoull(a0, NULL, 16), (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(b, "pid")),
-                                   strtoull(a, NULL, 16), bytes, why, sizeof why);
-            cJSON_AddBoolToObject(b, "verified", same);
-            if (!same)
+            enum verdict v = same_bytes(pid0, member_addr(first), (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(b, "pid")),
+                                        member_addr(b), bytes, why, sizeof why);
+            cJSON_AddBoolToObject(b, "verified", v == SAME);
+            cJSON_AddStringToObject(b, "verify_result", verdict_name[v]);
+            if (v != SAME)
                 cJSON_AddStringToObject(b, "verify_error", why[0] ? why : "unreadable");
-            equal += same;
+            count[v]++;
         }
-        cJSON_AddNumberToObject(g, "verified_equal", equal); /* members equal to the first, of count - 1 */
+        /* Members are compared with the first: those equal to it could share its copy. */
+        cJSON_AddNumberToObject(g, "verified_equal", count[SAME]);
+        cJSON_AddNumberToObject(g, "verified_differ", count[DIFFER]);
+        cJSON_AddNumberToObject(g, "verified_unreadable", count[UNREADABLE]);
+        bool confirmed = count[DIFFER] == 0 && count[UNREADABLE] == 0;
+        cJSON_AddBoolToObject(g, "confirmed", confirmed);
+        unconfirmed += !confirmed;
+        verified_back += (uint64_t)count[SAME] * bytes;
     }
+    cJSON_AddNumberToObject(root, "verified_reclaimable_bytes", (double)verified_back);
+    cJSON_AddNumberToObject(root, "unconfirmed_groups", unconfirmed);
+    return unconfirmed;
 }
 
 int grey_report_node(const char *ledger_path, bool json, bool verify, FILE *out, char *err, size_t errlen)
@@ -264,8 +302,7 @@ int grey_report_node(const char *ledger_path, bool json, bool verify, FILE *out,
     cJSON *root = grey_node_duplicates(ledger_path, err, errlen);
     if (!root)
         return -1;
-    if (verify)
-        grey_node_verify(root);
+    int rc = verify && grey_node_verify(root) ? 1 : 0;
     if (json) {
         char *s = cJSON_Print(root);
         if (s)
@@ -275,20 +312,5 @@ int grey_report_node(const char *ledger_path, bool json, bool verify, FILE *out,
         text(root, out);
     }
     cJSON_Delete(root);
-    return 0;
-}
-
-void grey_report_default_ledger(char *buf, size_t len)
-{
-    static struct grey_plan plans[2];
-    const struct grey_plan *list[2];
-    unsigned n = 0;
-    char err[512];
-    const struct grey_settings *set = cli_settings();
-    if (grey_plan_load_admin(set->admin_plan, &plans[0], err, sizeof err) > 0)
-        list[n++] = &plans[0];
-    if (set->user_plan_required && grey_plan_load(set->user_plan, &plans[n], err, sizeof err) == 0)
-        list[n] = &plans[n], n++;
-    const char *group;
-    grey_ledger_choose_path(list, n, set->ledger, buf, len, &group);
+    return rc;
 }

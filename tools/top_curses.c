@@ -240,6 +240,33 @@ static void draw_gpu(int y, const struct top_gpu *g, const struct top_screen *s)
         attroff(COLOR_PAIR(PAIR_HOT));
 }
 
+/* Identical buffers held by different jobs (top_node_dups.h), when there are any: one line,
+ * "dups: 2 groups across jobs, 280M reclaimable (largest 2 x 256M, 2 jobs, GPU 0)"; on a
+ * terminal of 40 lines or more also a line per group, up to a tenth of its lines. */
+static int draw_dups(int y, const struct top_dups *d)
+{
+    char line[256], a[16], b[16];
+    unsigned stored = d->ngroups < TOP_DUP_GROUPS ? d->ngroups : TOP_DUP_GROUPS;
+    unsigned lines = LINES >= 40 ? (unsigned)LINES / 10 : 0;
+    if (lines > stored)
+        lines = stored;
+    int n = snprintf(line, sizeof line, "dups: %u group%s across jobs, %s reclaimable", d->ngroups,
+                     d->ngroups == 1 ? "" : "s", compact_size(d->reclaimable, a, sizeof a));
+    const struct top_dup_group *g = &d->group[0];
+    if (lines == 0)
+        snprintf(line + n, sizeof line - (size_t)n, " (largest %u x %s, %u jobs, %s)", g->count,
+                 compact_size(g->bytes_each, b, sizeof b), g->jobs, g->gpu);
+    else if (d->ngroups > lines)
+        snprintf(line + n, sizeof line - (size_t)n, "; the largest %u below (all: grey-report --node)", lines);
+    put(y++, 0, line);
+    for (unsigned i = 0; i < lines; i++, g++) {
+        snprintf(line, sizeof line, "  %s back: %u x %s in %u jobs on %s", compact_size(g->reclaimable, a, sizeof a),
+                 g->count, compact_size(g->bytes_each, b, sizeof b), g->jobs, g->gpu);
+        put(y++, 0, line);
+    }
+    return y;
+}
+
 static int draw_row(int y, const struct top_model *m, const struct top_row *r, const bool shown[NCOLUMNS])
 {
     char line[1024];
@@ -289,6 +316,8 @@ void top_draw(const struct top_model *m, struct top_screen *s)
         snprintf(more, sizeof more, "(%u more GPUs: make the terminal taller)", m->ngpus - max_gpus);
         put(y++, 0, more);
     }
+    if (m->dups.ngroups)
+        y = draw_dups(y, &m->dups);
     char msg[TOP_NOTE_MAX + 128] = "";
     if (m->note[0])
         snprintf(msg, sizeof msg, "%s", m->note);

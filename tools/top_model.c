@@ -202,6 +202,7 @@ void top_model_reset(struct top_model *m, const char *first_ledger)
     m->nledgers = m->ngpus = m->nprocs = m->stale = m->nrows = 0;
     m->stale_bytes = 0;
     m->note[0] = '\0';
+    memset(&m->dups, 0, sizeof m->dups);
     snprintf(m->first_ledger, sizeof m->first_ledger, "%s", first_ledger);
 }
 
@@ -225,6 +226,7 @@ void top_model_load(struct top_model *m, char paths[][PATH_MAX], unsigned npaths
         grey_view_name_users(&v);
         m->nledgers++;
         top_model_add_view(m, &v);
+        top_dups_add(&m->dups, paths[i]);
     }
 }
 

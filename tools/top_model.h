@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "ledger_view.h"
+#include "top_node_dups.h"
 
 #define TOP_MAX_LEDGERS 32   /* an admin's view: the node ledger and the users' own */
 #define TOP_COMMAND_MAX 512  /* basename and arguments; the screen cuts it further */
@@ -55,6 +56,7 @@ struct top_model {
     uint64_t stale_bytes;
     unsigned nrows, cap_rows;
     struct top_row *rows;
+    struct top_dups dups;    /* identical buffers across jobs, from the ledgers' fingerprint tables */
 };
 
 /* Which ledgers to read: the given one, or (no path given) the default one and, for root, every

@@ -18,6 +18,16 @@
  *                                  before its free.
  *   prog_dedup live READY DONE     two duplicates, then write its pid to READY and wait (20 s at
  *                                  most) for DONE to exist.
+ *   prog_dedup replica READY DONE SEED POKE
+ *                                  an inference replica: one 256 MiB "weights" buffer of the same
+ *                                  bytes in every replica, a 32 MiB "kv" and a 16 MiB "scratch" of
+ *                                  bytes of its own SEED; then its pid to READY, and it waits (60 s
+ *                                  at most) for DONE. POKE (- for none): once that file exists,
+ *                                  one byte of the weights at offset POKE_OFFSET is changed by a
+ *                                  plain store and POKE.done is written. The simulator's device
+ *                                  pointers are host addresses (tests/simgpu/sim_memory.c), so
+ *                                  the store is a device write the hook never sees, as a kernel
+ *                                  writing through a pointer it was not passed would be.
  *   prog_dedup fork                parent and child each upload their own pair of duplicates.
  *   prog_dedup churn N             N allocate/free pairs of 4 KiB (the record keeps a bounded number).
  *   prog_dedup inlined             two 8 MiB duplicates allocated in alloc_inlined, which is always
@@ -28,6 +38,8 @@
  * Prints the buffers' addresses ("buffer NAME 0x...") and "FAIL: ..." with exit 1 on any error. */
 #include <cuda.h>
 #include <dlfcn.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +250,20 @@ static int kernel(void)
     return 0;
 }
 
+/* Writes text to the file name whole: under a temporary name, then renamed, so that a test
+ * waiting for the file never reads half of it. */
+static int say(const char *name, const char *text)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", name);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0 || rename(tmp, name) != 0) {
+        printf("FAIL: cannot write %s\n", name);
+        return 1;
+    }
+    return 0;
+}
+
 static int live(const char *ready, const char *done)
 {
     resolve("linked");
@@ -247,16 +273,10 @@ static int live(const char *ready, const char *done)
     CUdeviceptr w[2] = {load_weights(), load_weights()};
     CK(cuMemcpyHtoD(w[0], same, SIZE));
     CK(cuMemcpyHtoD(w[1], same, SIZE));
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", ready);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        printf("FAIL: cannot write %s\n", tmp);
+    char pid[32];
+    snprintf(pid, sizeof pid, "%d\n", (int)getpid()); /* the pid grey-report --live asks */
+    if (say(ready, pid))
         return 1;
-    }
-    fprintf(f, "%d\n", (int)getpid()); /* the pid grey-report --live asks */
-    fclose(f);
-    rename(tmp, ready);
     struct stat st;
     for (int i = 0; i < 400 && stat(done, &st) != 0; i++) {
         struct timespec nap = {0, 50 * 1000 * 1000};
@@ -265,6 +285,65 @@ static int live(const char *ready, const char *done)
     CK(cuMemFree(w[0]));
     CK(cuMemFree(w[1]));
     free(same);
+    return 0;
+}
+
+#define WEIGHTS (256 * MiB)
+#define POKE_OFFSET (200 * MiB + 12345)
+
+__attribute__((noinline, noipa)) static CUdeviceptr load_replica(size_t bytes)
+{
+    CUdeviceptr d;
+    CK(cuMemAlloc(&d, bytes));
+    return d;
+}
+
+static int replica(const char *ready, const char *done, unsigned seed, const char *poke)
+{
+    setup();
+    unsigned char *weights = malloc(WEIGHTS), *kv = malloc(32 * MiB), *scratch = malloc(16 * MiB);
+    if (!weights || !kv || !scratch) {
+        printf("FAIL: no host memory\n");
+        return 1;
+    }
+    fill(weights, WEIGHTS, 9);
+    fill(kv, 32 * MiB, 10 + seed);
+    fill(scratch, 16 * MiB, 50 + seed);
+    /* Allocated back to back, so the process reaches its peak once and its one peak snapshot
+     * comes after all three exist (a test waits for it before it pokes). */
+    CUdeviceptr w = load_replica(WEIGHTS), k = load_replica(32 * MiB), s = load_replica(16 * MiB);
+    CK(cuMemcpyHtoD(w, weights, WEIGHTS));
+    CK(cuMemcpyHtoD(k, kv, 32 * MiB));
+    CK(cuMemcpyHtoD(s, scratch, 16 * MiB));
+    CK(cuCtxSynchronize());
+    free(weights);
+    free(kv);
+    free(scratch);
+    printf("buffer weights 0x%llx\nbuffer kv 0x%llx\nbuffer scratch 0x%llx\n", (unsigned long long)w,
+           (unsigned long long)k, (unsigned long long)s);
+    char pid[32];
+    snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+    if (say(ready, pid))
+        return 1;
+    struct stat st;
+    bool poked = false;
+    for (int i = 0; i < 1200 && stat(done, &st) != 0; i++) {
+        if (!poked && strcmp(poke, "-") != 0 && stat(poke, &st) == 0) {
+            volatile unsigned char *byte = (volatile unsigned char *)(uintptr_t)(w + POKE_OFFSET);
+            *byte = (unsigned char)~*byte;
+            char done_name[4096];
+            snprintf(done_name, sizeof done_name, "%s.done", poke);
+            printf("poked offset %llu\n", (unsigned long long)POKE_OFFSET);
+            if (say(done_name, "poked\n"))
+                return 1;
+            poked = true;
+        }
+        struct timespec nap = {0, 50 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+    CK(cuMemFree(w));
+    CK(cuMemFree(k));
+    CK(cuMemFree(s));
     return 0;
 }
 
@@ -347,12 +426,14 @@ int main(int argc, char **argv)
         return kernel();
     if (strcmp(mode, "live") == 0 && argc == 4)
         return live(argv[2], argv[3]);
+    if (strcmp(mode, "replica") == 0 && argc == 6)
+        return replica(argv[2], argv[3], (unsigned)atoi(argv[4]), argv[5]);
     if (strcmp(mode, "fork") == 0)
         return forked();
     if (strcmp(mode, "churn") == 0 && argc == 3)
         return churn(atol(argv[2]));
     if (strcmp(mode, "inlined") == 0)
         return inlined();
-    fprintf(stderr, "usage: prog_dedup upload|device|kernel|live|fork|churn|inlined ...\n");
+    fprintf(stderr, "usage: prog_dedup upload|device|kernel|live|replica|fork|churn|inlined ...\n");
     return 2;
 }

@@ -2,7 +2,8 @@
 # grey-top's live view on real terminals: a private tmux server (its own socket) runs grey-top at
 # 80x24 and at 200x50 while 30 hooked processes (tests/top/top_load.c under grey-run) hold memory
 # and launch kernels on the simulated GPU. Keys go in with `tmux send-keys`, the screen comes back
-# with `capture-pane`. Every wait is bounded; cleanup stops exactly the processes started here, by
+# with `capture-pane`. Last, two grey-run --dedup jobs holding the same bytes (prog_dedup live) in
+# a ledger of their own: the live view's line of duplicates across jobs, at 80x24 and 200x50. Every wait is bounded; cleanup stops exactly the processes started here, by
 # PID. Run from the repository root after `make` (make top-terminal does both).
 set -uo pipefail
 
@@ -34,7 +35,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 command -v tmux >/dev/null || { echo "FAIL: tmux is missing (scripts/install-deps.sh installs it)"; exit 1; }
 command -v jq >/dev/null || { echo "FAIL: jq is missing (scripts/install-deps.sh installs it)"; exit 1; }
 
-screen() { "${T[@]}" capture-pane -p -J -t top; }          # what the terminal shows, unwrapped
+pane=top                                                    # the tmux target the helpers read
+screen() { "${T[@]}" capture-pane -p -J -t "$pane"; }      # what the terminal shows, unwrapped
 # wait_for REGEX [SECONDS]: until the screen matches (default 5 s); 1 when it never did.
 wait_for() {
     local i
@@ -163,5 +165,31 @@ for _ in $(seq 150); do "${T[@]}" capture-pane -p -t top:intr | grep -q "q quits
 for _ in $(seq 50); do [ "$("${T[@]}" display-message -p -t top:intr '#{pane_dead}')" = 1 ] && break; sleep 0.1; done
 [ "$("${T[@]}" display-message -p -t top:intr '#{pane_dead}/#{pane_dead_status}')" = 1/0 ] &&
     ok "Ctrl-C ends the live view with status 0" || fail "Ctrl-C did not end grey-top with status 0"
+
+echo "== duplicates across jobs"
+# Two jobs each holding two 8 MiB buffers of the same bytes, publishing their fingerprints every
+# second beside a ledger of their own (the 30 processes above publish none).
+dl=$work/dups.ledger
+for j in 1 2; do
+    GREY_LEDGER=$dl GREY_DEDUP_INTERVAL=1 "$B/bin/grey-run" --quiet --dedup --report "$work/dups$j.json" -- \
+        "$B/tests/integration/prog_dedup" live "$work/dups.ready$j" "$work/dups.done" >"$work/dups$j.out" 2>&1 &
+    runs+=($!)
+done
+"${T[@]}" new-session -d -s dups -x 80 -y 24 "exec '$TOP' --ledger '$dl'"
+pane=dups
+if wait_for '^dups: 1 group across jobs, 24M reclaimable \(largest 4 x 8M, 2 jobs, GPU 0\)$' 15; then
+    ok "80x24: one line names the group, what sharing gives back and the largest group"
+else fail "no line of duplicates at 80x24:"; screen | sed 's/^/      |/'; fi
+screen >"$work/d80.txt"
+sed -n 3p "$work/d80.txt" | grep -q '^dups: ' && sed -n 4p "$work/d80.txt" | grep -Eq '^ +PID .*COMMAND' &&
+    ok "80x24: it stands between the GPU line and the table header" || { fail "dups layout:"; sed 's/^/      |/' "$work/d80.txt"; }
+fits 80 24 && ok "80x24 with the line: 24 lines, none over 80 columns" || { fail "80x24 with dups:"; sed 's/^/      |/' "$work/screen.txt"; }
+"${T[@]}" resize-window -t dups -x 200 -y 50
+if wait_for '^  24M back: 4 x 8M in 2 jobs on GPU 0$' 5 && fits 200 50 && screen | grep -q '^dups: 1 group across jobs, 24M reclaimable$'
+then ok "200x50: the summary and a line for the group, fitting"
+else fail "200x50 dups:"; sed 's/^/      |/' "$work/screen.txt"; fi
+touch "$work/dups.done"
+for _ in $(seq 100); do screen | grep -q '^dups: ' || break; sleep 0.1; done
+! screen | grep -q '^dups: ' && ok "the jobs ended: the line is gone" || fail "the line stayed after the jobs ended"
 
 finish top-terminal

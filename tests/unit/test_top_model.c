@@ -154,3 +154,27 @@ Test(top_model, ledgers_to_read)
             cr_assert_str_neq(paths[i], paths[j], "no ledger twice");
     }
 }
+
+/* The live screen's duplicates (tools/top_node_dups.h): every group counted, the largest
+ * TOP_DUP_GROUPS kept in order of what sharing gives back, ties in arrival order. */
+Test(top_model, duplicate_groups_keep_the_largest_in_order)
+{
+    struct top_dups d = {0};
+    /* Twelve groups, reclaimable 1, 7, 2, 8, ... MiB: not in order, more than are kept. */
+    static const unsigned mib[] = {1, 7, 2, 8, 3, 9, 4, 10, 5, 11, 6, 12};
+    for (unsigned i = 0; i < sizeof mib / sizeof mib[0]; i++) {
+        struct top_dup_group g = {.bytes_each = mib[i] * MiB, .reclaimable = mib[i] * MiB, .count = 2, .jobs = 2};
+        snprintf(g.gpu, sizeof g.gpu, "GPU %u", i);
+        top_dups_keep(&d, &g);
+    }
+    cr_assert_eq(d.ngroups, 12, "every group counted");
+    for (unsigned k = 0; k < TOP_DUP_GROUPS; k++)
+        cr_assert_eq(d.group[k].reclaimable, (12 - k) * MiB, "kept %u: %llu MiB", k,
+                     (unsigned long long)(d.group[k].reclaimable / MiB));
+    struct top_dup_group tie = {.reclaimable = 12 * MiB};
+    snprintf(tie.gpu, sizeof tie.gpu, "tie");
+    top_dups_keep(&d, &tie);
+    cr_assert_str_eq(d.group[0].gpu, "GPU 11", "an equal group arriving later goes after");
+    cr_assert_str_eq(d.group[1].gpu, "tie");
+    cr_assert_eq(d.group[TOP_DUP_GROUPS - 1].reclaimable, 6 * MiB, "the smallest kept fell off the end");
+}

@@ -1,0 +1,24 @@
+/* The default ledger of grey-top and grey-report --node (default_ledger.h). */
+#include "default_ledger.h"
+
+#include "cli_common.h"
+#include "policy/ledger_path.h"
+#include "policy/plan.h"
+
+void grey_tool_default_ledger(const char *prog, char *buf, size_t len)
+{
+    static struct grey_plan plans[2]; /* large: static, and a tool asks once */
+    const struct grey_plan *list[2];
+    unsigned n = 0;
+    char err[512];
+    const struct grey_settings *set = cli_settings();
+    int rc = grey_plan_load_admin(set->admin_plan, &plans[0], err, sizeof err);
+    if (rc < 0)
+        cli_warn(prog, "%s (ignored when choosing the ledger)", err);
+    if (rc > 0)
+        list[n++] = &plans[0];
+    if (set->user_plan_required && grey_plan_load(set->user_plan, &plans[n], err, sizeof err) == 0)
+        list[n] = &plans[n], n++;
+    const char *group;
+    grey_ledger_choose_path(list, n, set->ledger, buf, len, &group);
+}

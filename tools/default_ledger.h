@@ -1,0 +1,13 @@
+/* The ledger a tool reads when none is given: the one the hooks of this node use, by the hook's
+ * own rule (policy/ledger_path.h), so grey-top and grey-report --node look where the hooks write. */
+#ifndef GREY_DEFAULT_LEDGER_H
+#define GREY_DEFAULT_LEDGER_H
+
+#include <stddef.h>
+
+/* The admin plan's ledger, else the user plan's when one is required, else GREY_LEDGER, else
+ * /dev/shm/grey-UID.ledger, in buf. An admin plan that cannot be read is warned about as prog
+ * ("ignored when choosing the ledger") and passed over, as the hook passes over it. */
+void grey_tool_default_ledger(const char *prog, char *buf, size_t len);
+
+#endif
