@@ -115,6 +115,8 @@ static int owners_file(struct grey_node_owners **writer)
     return fd;
 }
 
+static int sealed_owners(void) { return owners_file(NULL); }
+
 Test(node_owners, a_slot_is_bounded_only_when_vouched_for)
 {
     struct grey_node_owners *t = malloc(sizeof *t);
@@ -258,13 +260,14 @@ static void *serve_once(void *arg)
         sleep(2);
     } else if (grey_node_request_read(c, 1000) == 0) {
         struct grey_node_limits l = sample_limits();
-        int fds[2] = {sealed_ledger(grey_node_ledger_seals()), memfd_with(&l, sizeof l, grey_node_limits_seals())};
+        int fds[GREY_NODE_FDS] = {sealed_ledger(grey_node_ledger_seals()),
+                                  memfd_with(&l, sizeof l, grey_node_limits_seals()), sealed_owners()};
         if (sv->how == ANSWER_OK)
-            grey_node_answer_send(c, GREY_NODE_OK, "", fds, 2);
+            grey_node_answer_send(c, GREY_NODE_OK, "", fds, GREY_NODE_FDS);
         else
             grey_node_answer_send(c, GREY_NODE_REFUSED, "uid 1 is not in the ledger_group 'gpu'", NULL, 0);
-        close(fds[0]);
-        close(fds[1]);
+        for (int i = 0; i < GREY_NODE_FDS; i++)
+            close(fds[i]);
     }
     close(c);
     return NULL;
@@ -298,11 +301,15 @@ Test(node_wire, the_ledger_and_limits_arrive_sealed)
     start_server(&sv, &t);
     struct grey_ledger lg;
     struct grey_node_limits l;
+    const struct grey_node_owners *owners = NULL;
     char err[256];
-    cr_assert_eq(grey_node_ledger_open(sv.path, GREY_NODE_TIMEOUT_MS, &lg, &l, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(grey_node_ledger_open(sv.path, GREY_NODE_TIMEOUT_MS, &lg, &l, &owners, err, sizeof err), 0, "%s",
+                 err);
     cr_assert_eq(grey_node_limits_find(&l, UUID0), 0);
     cr_assert_eq(l.row[0].process_cap, 512u << 20);
     cr_assert(lg.writable);
+    cr_assert_not_null(owners, "the owners table is mapped");
+    cr_assert_eq(owners->slot[0].state, GREY_OWNER_NONE);
     grey_ledger_close(&lg);
     stop_server(&sv, t);
 }
@@ -314,19 +321,19 @@ Test(node_wire, a_refusal_says_why)
     struct server sv = {.how = ANSWER_REFUSE};
     pthread_t t;
     start_server(&sv, &t);
-    int a, b;
+    int fds[GREY_NODE_FDS];
     char err[256];
-    cr_assert_eq(grey_node_fetch(sv.path, GREY_NODE_TIMEOUT_MS, &a, &b, err, sizeof err), -1);
+    cr_assert_eq(grey_node_fetch(sv.path, GREY_NODE_TIMEOUT_MS, fds, err, sizeof err), -1);
     cr_assert(strstr(err, "refused: uid 1 is not in the ledger_group 'gpu'"), "%s", err);
-    cr_assert_eq(a, -1);
+    cr_assert_eq(fds[GREY_NODE_FD_LEDGER], -1);
     stop_server(&sv, t);
 }
 
 Test(node_wire, no_service_and_a_silent_one_are_bounded_in_time)
 {
-    int a, b;
+    int fds[GREY_NODE_FDS];
     char err[256];
-    cr_assert_eq(grey_node_fetch("/nonexistent/noded.sock", GREY_NODE_TIMEOUT_MS, &a, &b, err, sizeof err), -1);
+    cr_assert_eq(grey_node_fetch("/nonexistent/noded.sock", GREY_NODE_TIMEOUT_MS, fds, err, sizeof err), -1);
     cr_assert(strstr(err, "not running"), "%s", err);
     if (geteuid() != 0)
         return;
@@ -335,7 +342,7 @@ Test(node_wire, no_service_and_a_silent_one_are_bounded_in_time)
     start_server(&sv, &t);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    cr_assert_eq(grey_node_fetch(sv.path, 50, &a, &b, err, sizeof err), -1);
+    cr_assert_eq(grey_node_fetch(sv.path, 50, fds, err, sizeof err), -1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     cr_assert(strstr(err, "no answer within 50 ms"), "%s", err);
