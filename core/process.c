@@ -38,6 +38,7 @@
 #define RECLAIM_INTERVAL_NS (10ull * 1000 * 1000)
 
 const struct grey_quota *_Atomic grey_self_quota;
+const struct grey_node_owners *grey_self_owners;
 
 static struct grey_ledger ledger;
 static bool ledger_open;
@@ -317,7 +318,8 @@ static bool open_service_ledger(void)
     if (!*sock)
         return false;
     char err[GREY_SETTINGS_PATH_MAX + 256];
-    if (grey_node_ledger_open(sock, GREY_NODE_TIMEOUT_MS, &ledger, &service_limits, err, sizeof err) != 0) {
+    if (grey_node_ledger_open(sock, GREY_NODE_TIMEOUT_MS, &ledger, &service_limits, &grey_self_owners, err,
+                              sizeof err) != 0) {
         grey_warn("%s; using the ledger as without the service", err);
         return false;
     }

@@ -10,6 +10,12 @@
 #include "policy/ledger.h"
 #include "policy/quota.h"
 
+struct grey_node_owners;
+/* With grey-noded: the slots' owners and their weight ceilings (policy/node_owners.h), mapped
+ * read-only for the process's lifetime (a fork child keeps the mapping); NULL without the
+ * service. Set before the quota that points into the service's ledger is published. */
+extern const struct grey_node_owners *grey_self_owners;
+
 /* Never NULL once the process is registered (core/process.c: at load, or at the first
  * intercepted call if a library's constructor reaches the driver before the hook's ran). */
 extern const struct grey_quota *_Atomic grey_self_quota;

@@ -10,7 +10,8 @@ $(BUILD)/tests/noded/%: $(BUILD)/obj/tests/noded/%.o $(POLICY_LIB)
 	$(call q,CC)$(CC) -o $@ $^ $(LDFLAGS)
 
 .PHONY: noded-tests
-noded-tests: all $(NODED_PROGS) $(BUILD)/tests/integration/prog_hold $(BUILD)/tests/integration/prog_two_allocs
+noded-tests: all $(NODED_PROGS) $(BUILD)/tests/integration/prog_hold $(BUILD)/tests/integration/prog_two_allocs \
+             $(FAIR_LOAD)
 	@bash tests/noded/run.sh
 
 EXTRA_CHECKS += noded-tests

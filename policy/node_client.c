@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "node_owners.h"
 #include "node_wire.h"
 
 int grey_node_limits_read(int fd, struct grey_node_limits *limits, char *err, size_t errlen)
@@ -36,21 +38,30 @@ int grey_node_limits_read(int fd, struct grey_node_limits *limits, char *err, si
 }
 
 int grey_node_ledger_open(const char *socket_path, int timeout_ms, struct grey_ledger *lg,
-                          struct grey_node_limits *limits, char *err, size_t errlen)
+                          struct grey_node_limits *limits, const struct grey_node_owners **owners, char *err,
+                          size_t errlen)
 {
-    int ledger_fd, limits_fd;
-    if (grey_node_fetch(socket_path, timeout_ms, &ledger_fd, &limits_fd, err, errlen) != 0)
+    int fds[GREY_NODE_FDS];
+    if (grey_node_fetch(socket_path, timeout_ms, fds, err, errlen) != 0)
         return -1;
     char why[256];
-    int rc = grey_node_limits_read(limits_fd, limits, why, sizeof why);
-    close(limits_fd);
+    const struct grey_node_owners *table = NULL;
+    int rc = grey_node_limits_read(fds[GREY_NODE_FD_LIMITS], limits, why, sizeof why);
+    if (rc == 0 && owners)
+        rc = grey_node_owners_map(fds[GREY_NODE_FD_OWNERS], &table, why, sizeof why);
+    close(fds[GREY_NODE_FD_LIMITS]);
+    close(fds[GREY_NODE_FD_OWNERS]); /* the mapping, if any, keeps the file */
     if (rc != 0) {
-        close(ledger_fd);
+        close(fds[GREY_NODE_FD_LEDGER]);
         return grey_error(err, errlen, "grey-noded %s: %s", socket_path, why);
     }
-    if (grey_ledger_open_fd(ledger_fd, socket_path, lg, err, errlen) != 0) {
-        close(ledger_fd);
+    if (grey_ledger_open_fd(fds[GREY_NODE_FD_LEDGER], socket_path, lg, err, errlen) != 0) {
+        close(fds[GREY_NODE_FD_LEDGER]);
+        if (table)
+            munmap((void *)table, sizeof *table);
         return -1;
     }
+    if (owners)
+        *owners = table;
     return 0;
 }

@@ -30,7 +30,8 @@ struct grey_node_limits_row {
     char uuid[GREY_UUID_MAX];
     uint64_t budget;       /* all processes of the node together on this GPU */
     uint64_t process_cap;  /* the admin plan's [device N] process_cap: a ceiling for every process */
-    uint32_t weight;       /* the admin plan's [device N] weight (informational for now) */
+    uint32_t weight;       /* the admin plan's [device N] weight, for tools to show (the pacers'
+                            * ceilings are per owner, [user]/[group] included: node_owners.h) */
     uint32_t reserved;
 };
 

@@ -86,9 +86,10 @@ static int connect_service(const char *path, char *err, size_t errlen)
     return sock;
 }
 
-int grey_node_fetch(const char *path, int timeout_ms, int *ledger_fd, int *limits_fd, char *err, size_t errlen)
+int grey_node_fetch(const char *path, int timeout_ms, int fds[GREY_NODE_FDS], char *err, size_t errlen)
 {
-    *ledger_fd = *limits_fd = -1;
+    for (int i = 0; i < GREY_NODE_FDS; i++)
+        fds[i] = -1;
     int64_t deadline = now_ms() + timeout_ms;
     int sock = connect_service(path, err, errlen);
     if (sock < 0)
@@ -107,7 +108,7 @@ int grey_node_fetch(const char *path, int timeout_ms, int *ledger_fd, int *limit
     }
     struct grey_node_answer ans;
     union {
-        char buf[CMSG_SPACE(4 * sizeof(int))];
+        char buf[CMSG_SPACE((GREY_NODE_FDS + 2) * sizeof(int))];
         struct cmsghdr align;
     } control;
     struct iovec iov = {.iov_base = &ans, .iov_len = sizeof ans};
@@ -116,15 +117,19 @@ int grey_node_fetch(const char *path, int timeout_ms, int *ledger_fd, int *limit
     ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
     int e = errno;
     close(sock);
-    int fds[2] = {-1, -1};
     if (n > 0)
-        close_rights(&msg, 2, fds);
+        close_rights(&msg, GREY_NODE_FDS, fds);
     bool whole = n == (ssize_t)sizeof ans && !(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) &&
                  memcmp(ans.magic, GREY_NODE_MAGIC, sizeof ans.magic) == 0 && ans.protocol == GREY_NODE_PROTOCOL;
-    if (!whole || ans.status != GREY_NODE_OK || fds[0] < 0 || fds[1] < 0) {
-        for (int i = 0; i < 2; i++)
+    bool all = true;
+    for (int i = 0; i < GREY_NODE_FDS; i++)
+        all &= fds[i] >= 0;
+    if (!whole || ans.status != GREY_NODE_OK || !all) {
+        for (int i = 0; i < GREY_NODE_FDS; i++) {
             if (fds[i] >= 0)
                 close(fds[i]);
+            fds[i] = -1;
+        }
         if (n < 0)
             return grey_error(err, errlen, "grey-noded %s: %s", path, strerror(e));
         if (!whole)
@@ -135,8 +140,6 @@ int grey_node_fetch(const char *path, int timeout_ms, int *ledger_fd, int *limit
         }
         return grey_error(err, errlen, "grey-noded %s: the answer carried no ledger", path);
     }
-    *ledger_fd = fds[0];
-    *limits_fd = fds[1];
     return 0;
 }
 
@@ -149,14 +152,14 @@ int grey_node_answer_send(int sock, enum grey_node_status status, const char *re
     ans.status = (uint32_t)status;
     snprintf(ans.reason, sizeof ans.reason, "%s", reason ? reason : "");
     union {
-        char buf[CMSG_SPACE(2 * sizeof(int))];
+        char buf[CMSG_SPACE(GREY_NODE_FDS * sizeof(int))];
         struct cmsghdr align;
     } control;
     memset(&control, 0, sizeof control);
     struct iovec iov = {.iov_base = &ans, .iov_len = sizeof ans};
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
     if (nfds > 0) {
-        if (nfds > 2) {
+        if (nfds > GREY_NODE_FDS) {
             errno = EINVAL;
             return -1;
         }

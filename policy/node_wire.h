@@ -2,10 +2,11 @@
  * names (node_service).
  *
  *   client -> service   struct grey_node_request
- *   service -> client   struct grey_node_answer, and with status GREY_NODE_OK two descriptors
+ *   service -> client   struct grey_node_answer, and with status GREY_NODE_OK three descriptors
  *                       (SCM_RIGHTS): the ledger (a sealed memory file, read-write, an open file
  *                       description of the client's own: its OFD locks are the client's
- *                       liveness) and the limits (sealed against writing, policy/node_limits.h)
+ *                       liveness), the limits (sealed against writing, policy/node_limits.h) and
+ *                       the slots' owners (only the service can write it, policy/node_owners.h)
  *
  * Each side believes the other by the kernel's word, never by what is written: the service looks
  * at the client's SO_PEERCRED (only root and members of the plan's ledger_group get the ledger),
@@ -19,7 +20,7 @@
 #include <stdint.h>
 
 #define GREY_NODE_MAGIC "GREYNOD" /* 8 bytes with the NUL */
-#define GREY_NODE_PROTOCOL 1
+#define GREY_NODE_PROTOCOL 2 /* 2: the owners file joined the answer */
 #define GREY_NODE_REASON_MAX 200
 
 enum grey_node_status { GREY_NODE_OK = 0, GREY_NODE_REFUSED = 1 };
@@ -42,12 +43,16 @@ struct grey_node_answer {
  * once per process, in its constructor. */
 #define GREY_NODE_TIMEOUT_MS 100
 
-/* Asks the service at path for the ledger: 0 with *ledger_fd and *limits_fd set (O_CLOEXEC), or
- * -1 with one line in err (no service there, not root's, refused, no answer in time, a malformed
- * answer). Opens nothing that outlives a failure. */
-int grey_node_fetch(const char *path, int timeout_ms, int *ledger_fd, int *limits_fd, char *err, size_t errlen);
+/* The descriptors of an answer, in this order. */
+enum { GREY_NODE_FD_LEDGER, GREY_NODE_FD_LIMITS, GREY_NODE_FD_OWNERS, GREY_NODE_FDS };
 
-/* The service's side: one answer on sock, with nfds (0 or 2) descriptors. 0 or -1 (errno). */
+/* Asks the service at path for the ledger: 0 with fds[GREY_NODE_FD_*] set (O_CLOEXEC), or -1
+ * with one line in err (no service there, not root's, refused, no answer in time, a malformed
+ * answer) and every fds[] -1. Opens nothing that outlives a failure. */
+int grey_node_fetch(const char *path, int timeout_ms, int fds[GREY_NODE_FDS], char *err, size_t errlen);
+
+/* The service's side: one answer on sock, with nfds (0 or GREY_NODE_FDS) descriptors. 0 or -1
+ * (errno). */
 int grey_node_answer_send(int sock, enum grey_node_status status, const char *reason, const int *fds, int nfds);
 
 /* The service's side: reads a request within timeout_ms. 0 when it is one, -1 otherwise. */

@@ -10,6 +10,7 @@
 #include "core/self.h"
 #include "core/settings.h"
 #include "devices.h"
+#include "policy/node_owners.h"
 #include "thermal.h"
 
 __thread int32_t grey_pace_countdown __attribute__((tls_model("initial-exec")));
@@ -40,6 +41,14 @@ uint64_t grey_pace_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint32_t grey_pace_weight(const struct grey_slot *slot, int dev)
+{
+    const struct grey_quota *q = grey_self();
+    if (!q->budgets)
+        return atomic_load_explicit(&((struct grey_slot *)slot)->fair[dev].weight, memory_order_relaxed);
+    return grey_node_slot_weight(grey_self_owners, q->budgets, slot, dev);
 }
 
 static void set_params(void) { grey_pacer_defaults(&grey_pace_params); }

@@ -35,6 +35,11 @@ extern _Atomic uint32_t grey_pace_slice[GREY_MAX_DEVICES];
 
 uint64_t grey_pace_now_ns(void);
 
+/* The weight this process's own slot is charged by on dev: the slot's, bounded by the admin's
+ * ceiling for its owner when grey-noded vouches for it (policy/node_owners.h), 1 when the service
+ * does not (yet); the slot's as it is without the service. */
+uint32_t grey_pace_weight(const struct grey_slot *slot, int dev);
+
 /* ---- pace_sample.c */
 /* Reads back up to max finished samples, oldest first, never blocking, and charges their device
  * time to slot. */

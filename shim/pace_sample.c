@@ -77,7 +77,7 @@ static void charge_as(struct grey_slot *slot, int dev, uint64_t ns, uint64_t tur
     atomic_fetch_add_explicit(&grey_pace_ceil_used[dev], ns, memory_order_relaxed);
     if (!exact)
         return;
-    uint32_t w = atomic_load_explicit(&sf->weight, memory_order_relaxed);
+    uint32_t w = grey_pace_weight(slot, dev);
     atomic_fetch_add_explicit(&sf->vtime, grey_pacer_charge(turn_ns, w), memory_order_relaxed);
 }
 

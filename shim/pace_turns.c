@@ -10,6 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/self.h"
+#include "policy/node_owners.h"
+
 static _Atomic unsigned waiting_threads[GREY_MAX_DEVICES];
 /* While this process holds a contended device: up to when its virtual time has been charged for
  * the holding (0: not holding). */
@@ -80,7 +83,7 @@ static unsigned gather(struct grey_ledger_header *h, int dev, uint32_t self_idx,
                 continue;
             out[n] = (struct grey_pacer_proc){
                 .id = i + 1,
-                .weight = atomic_load_explicit(&sf->weight, memory_order_relaxed),
+                .weight = grey_node_slot_weight(grey_self_owners, h, s, dev),
                 .vtime = atomic_load_explicit(&sf->vtime, memory_order_relaxed),
                 .seen_ns = seen,
                 .waiting_since = waiting,
@@ -101,7 +104,7 @@ static unsigned gather(struct grey_ledger_header *h, int dev, uint32_t self_idx,
         struct grey_slot_fair *sf = &slots[self_idx].fair[dev];
         out[n] = (struct grey_pacer_proc){
             .id = self_idx + 1,
-            .weight = atomic_load_explicit(&sf->weight, memory_order_relaxed),
+            .weight = grey_node_slot_weight(grey_self_owners, h, &slots[self_idx], dev),
             .vtime = atomic_load_explicit(&sf->vtime, memory_order_relaxed),
             .seen_ns = now,
             .waiting_since = atomic_load_explicit(&sf->waiting_since, memory_order_relaxed),
@@ -135,7 +138,7 @@ static void charge_time(struct grey_slot *slot, int dev, uint64_t from, uint64_t
     if (held > grey_pace_params.quantum_ns)
         held = grey_pace_params.quantum_ns;
     struct grey_slot_fair *me = &slot->fair[dev];
-    uint32_t w = atomic_load_explicit(&me->weight, memory_order_relaxed);
+    uint32_t w = grey_pace_weight(slot, dev);
     atomic_fetch_add_explicit(&me->vtime, grey_pacer_charge(held, w), memory_order_relaxed);
     grey_pace_charge_held(slot, dev, held, now); /* and how busy the device is */
 }

@@ -20,6 +20,7 @@
 #include "core/self.h"
 #include "core/settings.h"
 #include "core/thermal_config.h"
+#include "policy/node_owners.h"
 #include "policy/pacer.h"
 #include "policy/thermal.h"
 #include "policy/weights.h"
@@ -53,7 +54,7 @@ static uint64_t active_weights(struct grey_ledger_header *h, int row, uint32_t s
             uint64_t seen = atomic_load_explicit(&sf->seen_ns, memory_order_relaxed);
             if (i != self && (grey_slot_state(&slots[i]) != GREY_SLOT_ACTIVE || seen + ACTIVE_NS < now))
                 continue;
-            uint32_t weight = atomic_load_explicit(&sf->weight, memory_order_relaxed);
+            uint32_t weight = grey_node_slot_weight(grey_self_owners, h, &slots[i], row);
             sum += weight ? weight : 1;
         }
     }
@@ -84,7 +85,7 @@ static void watch_row(const struct grey_quota *q, int row, const struct grey_the
 
     struct grey_slot *slot = q->slot;
     uint32_t self = (uint32_t)(slot - (struct grey_slot *)(h + 1));
-    uint32_t weight = atomic_load(&slot->fair[row].weight);
+    uint32_t weight = grey_node_slot_weight(grey_self_owners, h, slot, row);
     uint64_t sum = active_weights(h, row, self, now);
     uint32_t share = grey_thermal_process_share(w.device_share, weight, sum);
     uint32_t configured = grey_settings()->max_share;

@@ -5,10 +5,9 @@
 #include "policy/ledger_path.h"
 #include "policy/plan.h"
 
-void grey_tool_default_ledger(const char *prog, char *buf, size_t len)
+unsigned grey_tool_ledger_plans(const char *prog, const struct grey_plan *list[2])
 {
     static struct grey_plan plans[2]; /* large: static, and a tool asks once */
-    const struct grey_plan *list[2];
     unsigned n = 0;
     char err[512];
     const struct grey_settings *set = cli_settings();
@@ -19,6 +18,13 @@ void grey_tool_default_ledger(const char *prog, char *buf, size_t len)
         list[n++] = &plans[0];
     if (set->user_plan_required && grey_plan_load(set->user_plan, &plans[n], err, sizeof err) == 0)
         list[n] = &plans[n], n++;
+    return n;
+}
+
+void grey_tool_default_ledger(const char *prog, char *buf, size_t len)
+{
+    const struct grey_plan *list[2];
+    unsigned n = grey_tool_ledger_plans(prog, list);
     const char *group;
-    grey_ledger_choose_path(list, n, set->ledger, buf, len, &group);
+    grey_ledger_choose_path(list, n, cli_settings()->ledger, buf, len, &group);
 }

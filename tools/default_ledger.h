@@ -10,4 +10,10 @@
  * ("ignored when choosing the ledger") and passed over, as the hook passes over it. */
 void grey_tool_default_ledger(const char *prog, char *buf, size_t len);
 
+struct grey_plan;
+/* The plans that choice is made from, loaded as the hook loads them: the admin plan first (warned
+ * about as prog and passed over when it cannot be read), then the user plan when one is required.
+ * Their count; they live in static storage until the next call. */
+unsigned grey_tool_ledger_plans(const char *prog, const struct grey_plan *list[2]);
+
 #endif

@@ -51,7 +51,8 @@ static enum MHD_Result send_metrics(struct exporter *e, struct MHD_Connection *c
     char *body = NULL;
     size_t len = 0;
     pthread_mutex_lock(&e->render_lock);
-    int loaded = grey_view_load(e->cfg.ledger, true, &v, err, sizeof err);
+    const char *shown;
+    int loaded = ledger_choice_load(e->cfg.ledger, true, &v, &shown, err, sizeof err);
     int rendered = -1;
     if (loaded == 0) {
         grey_view_name_users(&v);

@@ -5,10 +5,11 @@
 #ifndef GREY_EXPORTER_HTTP_H
 #define GREY_EXPORTER_HTTP_H
 
+#include "ledger_source.h"
 #include "metrics.h"
 
 struct exporter_config {
-    const char *ledger;                  /* read afresh at every scrape */
+    const struct ledger_choice *ledger;  /* chosen and read afresh at every scrape */
     struct grey_metrics_options metrics;
     unsigned max_connections;            /* open at once, all clients together */
     unsigned max_per_ip;                 /* open at once from one address */

@@ -3,8 +3,9 @@
  *   grey-exporter [--listen HOST:PORT] [--ledger FILE] [--per-process [--process-names]]
  *
  * GET /metrics answers with exactly what grey-top --prometheus prints with the same options
- * (tools/metrics.c), read fresh from the ledger for every scrape; GET / is a small page that
- * points there. The HTTP side is libmicrohttpd (exporter_http.c): slow or many clients hold a
+ * (tools/metrics.c), read fresh from the ledger for every scrape (the node service's while it
+ * runs, else the file: tools/ledger_source.h, decided again at each scrape); GET / is a small
+ * page that points there. The HTTP side is libmicrohttpd (exporter_http.c): slow or many clients hold a
  * bounded number of connection slots and never delay a scrape. SIGTERM or SIGINT stops it
  * (exit 0). */
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "policy/plan.h"
 #include "cli_common.h"
 #include "exporter_http.h"
+#include "ledger_source.h"
 #include "listen_addr.h"
 
 #define PROG "grey-exporter"
@@ -42,8 +44,10 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  --listen HOST:PORT     address to listen on (default " DEFAULT_LISTEN "), e.g. [::1]:10931\n"
-    "  --ledger FILE          the ledger (default: the admin plan's ledger, else $GREY_LEDGER,\n"
-    "                         else /dev/shm/grey-UID.ledger)\n"
+    "  --ledger FILE          the ledger (default: grey-noded's while the admin plan's node_service\n"
+    "                         socket is there, else the admin plan's ledger, else $GREY_LEDGER,\n"
+    "                         else /dev/shm/grey-UID.ledger); grey-noded:SOCKET names the\n"
+    "                         service's\n"
     "  --per-process          per-process series too (labelled pid and grey_run_id; off by default:\n"
     "                         they churn with every process)\n"
     "  --process-names        with --per-process: a program label, the program's basename (never\n"
@@ -58,7 +62,8 @@ static const char usage_text[] =
     "\n"
     "SIGTERM or SIGINT stops it. exit status: 0 stopped by a signal, 1 cannot listen, 2 usage.\n";
 
-static void default_ledger(char *buf, size_t len)
+/* The ledger the hooks of this node use, by the hook's own rule (ledger_source.h). */
+static void choose_ledger(struct ledger_choice *c, const char *given)
 {
     static struct grey_plan admin;
     const struct grey_plan *list[1] = {&admin};
@@ -66,8 +71,7 @@ static void default_ledger(char *buf, size_t len)
     int rc = grey_plan_load_admin(cli_settings()->admin_plan, &admin, err, sizeof err);
     if (rc < 0)
         cli_warn(PROG, "%s (ignored when choosing the ledger)", err);
-    const char *group;
-    grey_ledger_choose_path(list, rc > 0 ? 1 : 0, cli_settings()->ledger, buf, len, &group);
+    ledger_choice_init(c, given, list, rc > 0 ? 1 : 0);
 }
 
 /* A whole number in [lo, hi], or -1. */
@@ -161,12 +165,9 @@ int main(int argc, char **argv)
     if (cfg.metrics.process_names && !cfg.metrics.per_process)
         return cli_usage_error(PROG, "--process-names goes with --per-process");
 
-    char ledger[PATH_MAX];
-    if (ledger_opt)
-        snprintf(ledger, sizeof ledger, "%s", ledger_opt);
-    else
-        default_ledger(ledger, sizeof ledger);
-    cfg.ledger = ledger;
+    static struct ledger_choice ledger;
+    choose_ledger(&ledger, ledger_opt);
+    cfg.ledger = &ledger;
 
     char shown[300];
     int lfd = listen_on(PROG, address, 128, shown, sizeof shown);
@@ -186,7 +187,7 @@ int main(int argc, char **argv)
     struct exporter *e = exporter_start(lfd, &cfg);
     if (!e)
         return CLI_EXIT_FAIL;
-    fprintf(stderr, "%s: serving http://%s/metrics (ledger %s)\n", PROG, shown, ledger);
+    fprintf(stderr, "%s: serving http://%s/metrics (ledger %s)\n", PROG, shown, ledger_choice_now(&ledger));
     int sig;
     while (sigwait(&stop_signals, &sig) != 0)
         ;

@@ -1,8 +1,9 @@
 /* grey-noded: the node service. Run by root (systemd unit grey-noded.service, or --foreground
  * for tests and debugging), it owns the node ledger as a sealed memory file no user can
  * truncate, grow or replace, hands it to hooked processes over the admin plan's node_service
- * socket with the admin's limits sealed read-only beside it, retires dead processes' slots,
- * checks the ledger's sums, and, where NVML is present, watches every process's real device
+ * socket with the admin's limits sealed read-only beside it and the slots' owners (with their
+ * weight ceilings) in a file only it can write, retires dead processes' slots, checks the
+ * ledger's sums and weights, and, where NVML is present, watches every process's real device
  * memory against its cap (docs/DESIGN.md, "The node service"). */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include "noded_ledger.h"
 #include "noded_log.h"
 #include "noded_nvml.h"
+#include "noded_owners.h"
 #include "noded_socket.h"
 #include "noded_watchdog.h"
 #include "policy/identity.h"
@@ -28,12 +30,17 @@
 
 #define PROG "grey-noded"
 
+/* How often slots are looked at for new owners (noded_owners_watch): a new process counts as
+ * weight 1 for about this long. Reading the slots' states is cheap; a new slot costs a look at
+ * its process's descriptors. */
+#define WATCH_MS 20
+
 static const char usage_text[] =
     "usage: grey-noded [--foreground] [--interval MS] [--slack SIZE] [--verbose]\n"
     "The node service: owns the node ledger named by the admin plan's node_service socket.\n"
     "  -f, --foreground    stay attached, log to stderr (default: detach, log to syslog)\n"
-    "      --interval MS   how often dead slots are reclaimed, sums checked and NVML watched\n"
-    "                      (default 500)\n"
+    "      --interval MS   how often dead slots are reclaimed, sums and weights checked and NVML\n"
+    "                      watched (default 500)\n"
     "      --slack SIZE    device memory a process may hold over its cap before the watchdog\n"
     "                      acts: what a CUDA context takes, which NVML counts (default 512MiB)\n"
     "  -v, --verbose       log every process given the ledger\n"
@@ -158,6 +165,9 @@ int main(int argc, char **argv)
     static struct noded_ledger nl;
     if (noded_ledger_create(&nl, &plan, gpus, ngpus > 0 ? (unsigned)ngpus : 0, plan.watchdog, err, sizeof err) != 0)
         return cli_error(PROG, "%s", err);
+    static struct noded_owners owners;
+    if (noded_owners_create(&owners, &nl, &plan, err, sizeof err) != 0)
+        return cli_error(PROG, "%s", err);
     int listen_fd = noded_socket_listen(plan.node_service, err, sizeof err);
     if (listen_fd < 0)
         return cli_error(PROG, "%s", err);
@@ -179,15 +189,24 @@ int main(int argc, char **argv)
     if (!watchdog && ngpus < 0)
         noded_log("%s", nvml_err);
 
-    int64_t next_round = now_ms();
+    int64_t next_round = now_ms(), next_watch = next_round;
     while (!stopping) {
-        int64_t wait = next_round - now_ms();
+        int64_t next = next_watch < next_round ? next_watch : next_round;
+        int64_t wait = next - now_ms();
         struct pollfd p = {.fd = listen_fd, .events = POLLIN};
         int n = poll(&p, 1, wait > 0 ? (int)wait : 0);
         if (n > 0)
-            noded_socket_serve(listen_fd, &nl, group, plan.ledger_group, opt.verbose);
-        if (now_ms() >= next_round) {
+            noded_socket_serve(listen_fd, &nl, owners.fd, group, plan.ledger_group, opt.verbose);
+        /* After each client, not only when nobody asks: a flood of slow clients must not hold
+         * the owners back (each client gets at most 50 ms). */
+        int64_t t = now_ms();
+        if (t >= next_watch) {
+            noded_owners_watch(&owners, t);
+            next_watch = t + WATCH_MS;
+        }
+        if (t >= next_round) {
             noded_ledger_round(&nl);
+            noded_owners_round(&owners);
             noded_watchdog_round();
             next_round = now_ms() + opt.interval_ms;
         }

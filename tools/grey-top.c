@@ -3,8 +3,8 @@
  *   grey-top [--ledger FILE]                 refresh every second; q or Ctrl-C quits
  *   grey-top --once [--json | --prometheus] [--ledger FILE]
  *
- * Each refresh reads the ledger (see ledger_view.h: a checked private copy) after retiring the
- * slots of dead processes, so a job killed with SIGKILL gives its bytes back as soon as anyone
+ * Each refresh reads the ledger (see ledger_view.h: a checked private copy; ledger_source.h: the
+ * node service's when it runs, else the file) after retiring the slots of dead processes, so a job killed with SIGKILL gives its bytes back as soon as anyone
  * looks. On a terminal the live view is an ncurses screen (top_live.c draws top_model.c's rows);
  * elsewhere it prints plain frames. Exit status: 0 ok, 1 the ledger cannot be read (missing,
  * corrupt, foreign; the live view instead says so and waits), 2 usage. */
@@ -26,6 +26,7 @@
 #include "cli_common.h"
 #include "default_ledger.h"
 #include "fair_view.h"
+#include "ledger_source.h"
 #include "ledger_view.h"
 #include "metrics.h"
 #include "top_curses.h"
@@ -51,8 +52,10 @@ static const char usage_text[] =
     "  --prometheus   Prometheus text format (for node_exporter's textfile collector); implies --once\n"
     "  --per-process  with --prometheus: per-process series too (labelled pid and grey_run_id)\n"
     "  --process-names  with --per-process: a program label, the basename of the program\n"
-    "  --ledger FILE  the ledger to read (default: the admin plan's ledger, else $GREY_LEDGER,\n"
-    "                 else /dev/shm/grey-UID.ledger)\n"
+    "  --ledger FILE  the ledger to read (default: grey-noded's while the admin plan's\n"
+    "                 node_service socket is there, else the admin plan's ledger, else\n"
+    "                 $GREY_LEDGER, else /dev/shm/grey-UID.ledger); grey-noded:SOCKET names\n"
+    "                 the service's\n"
     "  -h, --help     this text\n"
     "  --version      print grey's version\n"
     "\n"
@@ -121,6 +124,14 @@ static int parse_options(int argc, char **argv, struct top_options *o)
     if (o->metrics.process_names && !o->metrics.per_process)
         return cli_usage_error(PROG, "--process-names goes with --per-process");
     return 0;
+}
+
+/* The ledger the hooks of this node use, by the hook's own rule (ledger_source.h). */
+static void choose_ledger(struct ledger_choice *c, const char *given)
+{
+    const struct grey_plan *list[2];
+    unsigned n = grey_tool_ledger_plans(PROG, list);
+    ledger_choice_init(c, given, list, n);
 }
 
 /* ------------------------------------------------------------------ text */
@@ -363,7 +374,7 @@ static int live_screen(const char *given, const char *path, volatile sig_atomic_
     return top_live(paths, n, stop_flag);
 }
 
-static int live(const char *given, const char *path)
+static int live(const struct ledger_choice *c)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -371,14 +382,16 @@ static int live(const char *given, const char *path)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && live_screen(given, path, &stop) == 0)
+    if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
+        live_screen(c->given[0] ? c->given : NULL, ledger_choice_now(c), &stop) == 0)
         return CLI_EXIT_OK;
     raw_tty(); /* not a terminal (or one ncurses cannot drive): plain frames */
     static struct grey_view v;
     char err[PATH_MAX + 256];
     while (!stop) {
-        bool missing = access(path, F_OK) != 0 && errno == ENOENT;
-        if (!missing && grey_view_load(path, true, &v, err, sizeof err) != 0) {
+        const char *path = ledger_choice_now(c); /* the service may come or go meanwhile */
+        bool missing = !ledger_source_present(path);
+        if (!missing && ledger_choice_load(c, true, &v, &path, err, sizeof err) != 0) {
             restore_tty();
             return cli_error(PROG, "%s", err);
         }
@@ -403,17 +416,15 @@ int main(int argc, char **argv)
     struct top_options o;
     if (parse_options(argc, argv, &o) != 0)
         return CLI_EXIT_USAGE;
-    char path[PATH_MAX];
-    if (o.ledger)
-        snprintf(path, sizeof path, "%s", o.ledger);
-    else
-        grey_tool_default_ledger(PROG, path, sizeof path);
+    static struct ledger_choice choice;
+    choose_ledger(&choice, o.ledger);
     if (!o.once)
-        return live(o.ledger, path);
+        return live(&choice);
 
     static struct grey_view v;
     char err[PATH_MAX + 256];
-    if (grey_view_load(path, true, &v, err, sizeof err) != 0)
+    const char *path;
+    if (ledger_choice_load(&choice, true, &v, &path, err, sizeof err) != 0)
         return cli_error(PROG, "%s", err);
     grey_view_name_users(&v);
     switch (o.format) {

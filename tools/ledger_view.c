@@ -10,9 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "ledger_source.h"
 #include "policy/errmsg.h"
+#include "policy/node_client.h"
+#include "policy/node_owners.h"
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
@@ -28,7 +33,10 @@ static void copy_command(char *dst, const char *src)
     dst[i] = '\0';
 }
 
-static void add_process(struct grey_view *v, const struct grey_slot *s, uint64_t my_pidns)
+/* owners: grey-noded's (NULL without it), so that the weight shown is the one every pacer uses
+ * for slot i. */
+static void add_process(struct grey_view *v, const struct grey_slot *s, uint32_t i, uint64_t my_pidns,
+                        const struct grey_node_owners *owners)
 {
     struct grey_view_process *p = &v->proc[v->nprocs++];
     memset(p, 0, sizeof *p);
@@ -54,12 +62,14 @@ static void add_process(struct grey_view *v, const struct grey_slot *s, uint64_t
             bits |= GREY_DEVBIT(d);
     }
     bits |= grey_fair_view_read(p, s); /* devices that saw launches show too (fair_view.h) */
+    for (int d = 0; owners && d < GREY_MAX_DEVICES; d++)
+        p->fair[d].weight = grey_node_owners_weight(owners, i, s->pid, s->start_time, d, p->fair[d].weight);
     p->devices = bits;
     v->devices |= bits;
 }
 
-int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive, void *arg, uint64_t my_pidns,
-                         struct grey_view *out, char *err, size_t errlen)
+static int view_of_image(const void *base, size_t size, grey_view_alive_fn alive, void *arg, uint64_t my_pidns,
+                         const struct grey_node_owners *owners, struct grey_view *out, char *err, size_t errlen)
 {
     char why[256];
     if (grey_ledger_validate(base, size, why, sizeof why) != 0)
@@ -98,9 +108,15 @@ int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive
                 out->stale_bytes += LOAD(((struct grey_slot *)s)->dev[d].used);
             continue;
         }
-        add_process(out, s, my_pidns);
+        add_process(out, s, i, my_pidns, owners);
     }
     return 0;
+}
+
+int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive, void *arg, uint64_t my_pidns,
+                         struct grey_view *out, char *err, size_t errlen)
+{
+    return view_of_image(base, size, alive, arg, my_pidns, NULL, out, err, errlen);
 }
 
 static bool slot_alive(uint32_t i, void *arg) { return !grey_ledger_slot_dead(arg, i); }
@@ -149,8 +165,60 @@ static int reclaim_dead(struct grey_ledger *lg, const char *path, char *err, siz
     return rc;
 }
 
+/* The view of the ledger open at lg, from a private copy read with pread: what is shown was
+ * checked as a whole, and a file truncated meanwhile is a short read, not a fault. */
+static int view_of_ledger(const struct grey_ledger *lg, const struct grey_node_owners *owners, struct grey_view *out,
+                          char *why, size_t whylen)
+{
+    size_t want = GREY_LEDGER_TOTAL_SIZE;
+    uint64_t *buf = malloc(GREY_LEDGER_TOTAL_SIZE + 8); /* uint64_t: aligned for the atomics */
+    if (!buf)
+        return grey_error(why, whylen, "out of memory");
+    size_t have = 0;
+    while (have < want) {
+        ssize_t n = pread(lg->fd, (char *)buf + have, want - have, (off_t)have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* shorter than expected: validated as what we got */
+        have += (size_t)n;
+    }
+    int rc = view_of_image(buf, have, slot_alive, (void *)lg, my_pid_namespace(), owners, out, why, whylen);
+    free(buf);
+    return rc;
+}
+
+/* grey-noded's ledger, asked for as the hook asks. The service retires dead slots itself; the
+ * budgets shown are its sealed ones (the header's copy is writable by every member). */
+static int load_service(const char *socket, const char *path, struct grey_view *out, char *err, size_t errlen)
+{
+    static struct grey_ledger lg;
+    static struct grey_node_limits limits;
+    const struct grey_node_owners *owners = NULL;
+    char why[512];
+    if (grey_node_ledger_open(socket, LEDGER_SERVICE_TIMEOUT_MS, &lg, &limits, &owners, why, sizeof why) != 0)
+        return grey_error(err, errlen, "ledger %s: %s", path, why);
+    int rc = view_of_ledger(&lg, owners, out, why, sizeof why);
+    munmap((void *)owners, sizeof *owners);
+    grey_ledger_close(&lg);
+    if (rc != 0)
+        return grey_error(err, errlen, "ledger %s: %s", path, why);
+    for (int d = 0; d < GREY_MAX_DEVICES; d++) {
+        int k = (out->gpus & GREY_DEVBIT(d)) ? grey_node_limits_find(&limits, out->gpu[d].uuid) : -1;
+        if (k < 0)
+            continue;
+        out->budget[d] = limits.row[k].budget;
+        if (limits.row[k].budget != UINT64_MAX)
+            out->budget_admin |= GREY_DEVBIT(d);
+    }
+    return 0;
+}
+
 int grey_view_load(const char *path, bool reclaim, struct grey_view *out, char *err, size_t errlen)
 {
+    const char *socket = ledger_source_socket(path);
+    if (socket)
+        return load_service(socket, path, out, err, errlen);
     /* The ledger stays open while the view is made: its locks say who is alive. */
     static struct grey_ledger lg; /* static: still valid after a siglongjmp */
     char why[512];
@@ -160,25 +228,7 @@ int grey_view_load(const char *path, bool reclaim, struct grey_view *out, char *
         grey_ledger_close(&lg);
         return -1;
     }
-    /* The view is made from a private copy, read with pread: what is shown was checked as a
-     * whole, and a file truncated meanwhile is a short read, not a fault. */
-    size_t want = GREY_LEDGER_TOTAL_SIZE;
-    uint64_t *buf = malloc(GREY_LEDGER_TOTAL_SIZE + 8); /* uint64_t: aligned for the atomics */
-    if (!buf) {
-        grey_ledger_close(&lg);
-        return grey_error(err, errlen, "out of memory");
-    }
-    size_t have = 0;
-    while (have < want) {
-        ssize_t n = pread(lg.fd, (char *)buf + have, want - have, (off_t)have);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break; /* shorter than expected: validated as what we got */
-        have += (size_t)n;
-    }
-    int rc = grey_view_from_image(buf, have, slot_alive, &lg, my_pid_namespace(), out, why, sizeof why);
-    free(buf);
+    int rc = view_of_ledger(&lg, NULL, out, why, sizeof why);
     grey_ledger_close(&lg);
     if (rc != 0)
         return grey_error(err, errlen, "ledger %s: %s", path, why);

@@ -75,9 +75,12 @@ int grey_view_from_image(const void *base, size_t size, grey_view_alive_fn alive
 /* "GPU 2 GPU-8f3a1c2e" for row d of a view, or "row d" when the row names no GPU. */
 const char *grey_view_gpu_label(const struct grey_view *v, int d, char *buf, size_t len);
 
-/* Reads the ledger file at path into a view. With reclaim, first retires the slots of dead
- * processes (their bytes go back to the budgets) when the file is writable to us; a read-only
- * reader just shows them as stale. Returns 0, or -1 with "ledger PATH: reason" in err. */
+/* Reads the ledger at path into a view: a file, or "grey-noded:SOCKET", the ledger the node
+ * service serves there (tools/ledger_source.h), asked for as the hook asks; then the weights are
+ * the ones every pacer uses and the budgets the service's sealed ones. With reclaim, a file's
+ * dead processes' slots are retired first (their bytes go back to the budgets) when the file is
+ * writable to us; a read-only reader just shows them as stale (the service retires its own).
+ * Returns 0, or -1 with "ledger PATH: reason" in err. */
 int grey_view_load(const char *path, bool reclaim, struct grey_view *out, char *err, size_t errlen);
 
 /* Fills p->fair[] from slot s (a validated copy), its recent device time decayed to now;

@@ -13,8 +13,7 @@
 #include "policy/plan_gpus.h"
 #include "policy/size.h"
 
-/* A memory file with sealing allowed; it has no name in any directory, only descriptors. */
-static int new_memfd(const char *name, size_t size, char *err, size_t errlen)
+int noded_memfd_new(const char *name, size_t size, char *err, size_t errlen)
 {
     int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0)
@@ -27,7 +26,7 @@ static int new_memfd(const char *name, size_t size, char *err, size_t errlen)
     return fd;
 }
 
-static int seal(int fd, unsigned seals, const char *name, char *err, size_t errlen)
+int noded_memfd_seal(int fd, unsigned seals, const char *name, char *err, size_t errlen)
 {
     if (fcntl(fd, F_ADD_SEALS, (int)seals) != 0)
         return grey_error(err, errlen, "%s: cannot seal it: %s", name, strerror(errno));
@@ -37,7 +36,7 @@ static int seal(int fd, unsigned seals, const char *name, char *err, size_t errl
 /* The limits file: written whole, then sealed, before anyone else sees it. */
 static int make_limits(struct noded_ledger *nl, char *err, size_t errlen)
 {
-    int fd = new_memfd("grey-node-limits", sizeof nl->limits, err, errlen);
+    int fd = noded_memfd_new("grey-node-limits", sizeof nl->limits, err, errlen);
     if (fd < 0)
         return -1;
     if (pwrite(fd, &nl->limits, sizeof nl->limits, 0) != (ssize_t)sizeof nl->limits) {
@@ -45,7 +44,7 @@ static int make_limits(struct noded_ledger *nl, char *err, size_t errlen)
         close(fd);
         return grey_error(err, errlen, "grey-node-limits: cannot write it: %s", strerror(e));
     }
-    if (seal(fd, grey_node_limits_seals(), "grey-node-limits", err, errlen) != 0) {
+    if (noded_memfd_seal(fd, grey_node_limits_seals(), "grey-node-limits", err, errlen) != 0) {
         close(fd);
         return -1;
     }
@@ -56,7 +55,7 @@ static int make_limits(struct noded_ledger *nl, char *err, size_t errlen)
 static int make_ledger(struct noded_ledger *nl, char *err, size_t errlen)
 {
     size_t size = GREY_LEDGER_TOTAL_SIZE;
-    int fd = new_memfd("grey-node-ledger", size, err, errlen);
+    int fd = noded_memfd_new("grey-node-ledger", size, err, errlen);
     if (fd < 0)
         return -1;
     void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -67,7 +66,7 @@ static int make_ledger(struct noded_ledger *nl, char *err, size_t errlen)
     }
     grey_ledger_format(base); /* zero-filled by ftruncate, seen by nobody yet */
     munmap(base, size);
-    if (seal(fd, grey_node_ledger_seals(), "grey-node-ledger", err, errlen) != 0 ||
+    if (noded_memfd_seal(fd, grey_node_ledger_seals(), "grey-node-ledger", err, errlen) != 0 ||
         grey_ledger_open_fd(fd, "grey-noded", &nl->lg, err, errlen) != 0) {
         close(fd);
         return -1;
@@ -104,6 +103,8 @@ int noded_ledger_create(struct noded_ledger *nl, const struct grey_plan *admin, 
             atomic_fetch_or(&nl->lg.header->budget_admin, GREY_DEVBIT(r));
         }
         nl->limits_row[r] = (int)nl->limits.nrows++;
+        nl->row_gpu[r] = gpus[i];
+        nl->rows |= GREY_DEVBIT(r);
     }
     return make_limits(nl, err, errlen);
 }

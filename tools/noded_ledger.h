@@ -16,6 +16,8 @@ struct noded_ledger {
     int limits_fd;
     struct grey_node_limits limits; /* what the sealed limits file holds */
     int limits_row[GREY_MAX_DEVICES]; /* ledger row -> limits row, -1 none */
+    struct grey_gpu_id row_gpu[GREY_MAX_DEVICES]; /* the GPU of each row the service made */
+    grey_devmask rows;              /* bit r: row r is one the service made (from NVML) */
     unsigned reported[GREY_MAX_DEVICES]; /* the findings already logged per row (bits), so a
                                           * persisting problem is said once, not every round */
     bool header_reported;
@@ -26,6 +28,12 @@ struct noded_ledger {
  * for it. 0, or -1 with the reason in err. */
 int noded_ledger_create(struct noded_ledger *nl, const struct grey_plan *admin, const struct grey_gpu_id *gpus,
                         unsigned n, enum grey_watchdog_policy watchdog, char *err, size_t errlen);
+
+/* A memory file of size bytes that may be sealed (it has no name in any directory), and sealing
+ * it: what the ledger, the limits and the owners files are made of. fd or 0, or -1 with the
+ * reason in err. */
+int noded_memfd_new(const char *name, size_t size, char *err, size_t errlen);
+int noded_memfd_seal(int fd, unsigned seals, const char *name, char *err, size_t errlen);
 
 /* A new open file description of the ledger, read-write, for one client (close it after sending):
  * the client's slot lock lives on it, so no two clients may share one. -1 on failure. */

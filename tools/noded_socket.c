@@ -53,8 +53,8 @@ int noded_socket_listen(const char *path, char *err, size_t errlen)
     return s;
 }
 
-void noded_socket_serve(int listen_fd, const struct noded_ledger *nl, gid_t group, const char *group_name,
-                        bool verbose)
+void noded_socket_serve(int listen_fd, const struct noded_ledger *nl, int owners_fd, gid_t group,
+                        const char *group_name, bool verbose)
 {
     int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (c < 0)
@@ -83,11 +83,13 @@ void noded_socket_serve(int listen_fd, const struct noded_ledger *nl, gid_t grou
         close(c);
         return;
     }
-    int fds[2] = {noded_ledger_client_fd(nl), nl->limits_fd};
+    int fds[GREY_NODE_FDS] = {[GREY_NODE_FD_LEDGER] = noded_ledger_client_fd(nl),
+                              [GREY_NODE_FD_LIMITS] = nl->limits_fd,
+                              [GREY_NODE_FD_OWNERS] = owners_fd};
     if (fds[0] < 0) {
         grey_node_answer_send(c, GREY_NODE_REFUSED, "the service cannot reopen its ledger", NULL, 0);
         noded_log("cannot reopen the ledger for pid %d: %s", (int)cred.pid, strerror(errno));
-    } else if (grey_node_answer_send(c, GREY_NODE_OK, "", fds, 2) != 0) {
+    } else if (grey_node_answer_send(c, GREY_NODE_OK, "", fds, GREY_NODE_FDS) != 0) {
         noded_log("pid %d: cannot send the ledger: %s", (int)cred.pid, strerror(errno));
     } else if (verbose) {
         noded_log("gave the ledger to pid %d (uid %u)", (int)cred.pid, (unsigned)cred.uid);

@@ -15,9 +15,10 @@
  * -1 with the reason in err. */
 int noded_socket_listen(const char *path, char *err, size_t errlen);
 
-/* Answers one waiting client: the ledger and limits to root and members of group (group -1:
- * root only), a refusal with one line to anyone else. verbose: log every hand-out too. */
-void noded_socket_serve(int listen_fd, const struct noded_ledger *nl, gid_t group, const char *group_name,
-                        bool verbose);
+/* Answers one waiting client: the ledger, the limits and the owners file (owners_fd) to root and
+ * members of group (group -1: root only), a refusal with one line to anyone else. verbose: log
+ * every hand-out too. */
+void noded_socket_serve(int listen_fd, const struct noded_ledger *nl, int owners_fd, gid_t group,
+                        const char *group_name, bool verbose);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fair_view.h"
+#include "ledger_source.h"
 
 unsigned top_ledger_list(const char *given, const char *default_path, bool admin, char paths[][PATH_MAX],
                          unsigned max)
@@ -212,7 +213,7 @@ void top_model_load(struct top_model *m, char paths[][PATH_MAX], unsigned npaths
     top_model_reset(m, npaths ? paths[0] : "-");
     for (unsigned i = 0; i < npaths; i++) {
         char err[PATH_MAX + 256];
-        if (access(paths[i], F_OK) != 0 && errno == ENOENT) {
+        if (!ledger_source_present(paths[i])) {
             if (npaths == 1) {
                 snprintf(err, sizeof err, "no ledger at %s yet: no hooked process has run", paths[i]);
                 note(m, err);

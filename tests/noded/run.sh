@@ -2,7 +2,8 @@
 # grey-noded, the node service, as a node would run it: root's service owning the sealed node
 # ledger, a member of the GPU group attacking what it hands out, a user outside the group, hooked
 # jobs getting their ledger and caps from it, the watchdog catching a process without the hook,
-# and everything as before when the service is absent. Needs root (it creates two users and a
+# a member raising its own fair-share weight in the ledger while two users' jobs saturate the
+# simulated GPU, and everything as before when the service is absent. Needs root (it creates two users and a
 # group, and removes them). Starts the service itself in the foreground, bounded in time, and
 # stops exactly the processes it started. Run from the repository root (make noded-tests).
 set -uo pipefail
@@ -14,6 +15,9 @@ NODED=$B/bin/grey-noded
 ATTACK=$B/tests/noded/prog_noded_attack
 TWO=$B/tests/integration/prog_two_allocs
 HOLD=$B/tests/integration/prog_hold
+LOAD=$B/tests/fairshare/fair_load
+TOP=$B/bin/grey-top
+EXPORTER=$B/bin/grey-exporter
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 MiB=$((1 << 20))
 
@@ -21,21 +25,22 @@ MiB=$((1 << 20))
 [ -e /etc/grey/plan.conf ] && { echo "FAIL: /etc/grey/plan.conf exists: it would override the test's admin plan"; exit 1; }
 
 G=greyn-gpu
-UA=greyn-alice         # in the group
+UA=greyn-alice         # in the group, admin weight 3
+UB=greyn-bob           # in the group, admin weight 1
 UC=greyn-mallory       # not in the group
 work=$(mktemp -d /tmp/grey-noded.XXXXXX)
 pids=()                # every background process this script started, ended at cleanup
 cleanup() {
     for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-    for u in $UA $UC; do userdel "$u" 2>/dev/null; done
+    for u in $UA $UB $UC; do userdel "$u" 2>/dev/null; done
     groupdel $G 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
-for u in $UA $UC; do id "$u" >/dev/null 2>&1 && userdel "$u"; done  # a run killed before its cleanup
+for u in $UA $UB $UC; do id "$u" >/dev/null 2>&1 && userdel "$u"; done  # a run killed before its cleanup
 getent group $G >/dev/null && groupdel $G
-groupadd $G && useradd -M -N -g users -G $G $UA && useradd -M -N -g users $UC ||
+groupadd $G && useradd -M -N -g users -G $G $UA && useradd -M -N -g users -G $G $UB && useradd -M -N -g users $UC ||
     { echo "FAIL: cannot create the test's users"; exit 1; }
 chmod 0755 "$work"
 mkdir -m 1777 "$work/shm"
@@ -51,6 +56,10 @@ watchdog = kill
 [device 0]
 budget = 1GiB
 process_cap = 512MiB
+[user $UA]
+weight = 3
+[user $UB]
+weight = 1
 EOF
 chmod 0644 "$work/plan.conf"
 # One simulated GPU state for the whole node, so the service's NVML sees every user's memory.
@@ -72,6 +81,77 @@ wait_for() {
     local n=$(( ${3:-10} * 20 ))
     for ((i = 0; i < n; i++)); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
     return 1
+}
+# weight_race NAME TARGET: alice (admin weight 3) and bob (admin weight 1) saturate the simulated
+# GPU with 200 us kernels for 3 s, while bob rewrites his own slot's weight to 1000 through
+# TARGET (the service's socket, or the ledger file) from before the window until after it. Each
+# job's kernels completed in the window go to $work/NAME-a.json and NAME-b.json, the attack's
+# lines to NAME-attack.out, grey-top --json taken in the window to NAME-top.json, bob's job's pid
+# to $race_b.
+weight_race() {
+    local name=$1 target=$2 t F U pa pt
+    t=$(now_ns); F=$((t + 1500000000)); U=$((F + 3000000000))
+    setpriv --reuid=$UA --regid=users --init-groups env "${ENVS[@]}" LD_PRELOAD="$HOOK" \
+        "$LOAD" --from $F --until $U >"$work/$name-a.json" 2>"$work/$name-a.err" &
+    pa=$!; pids+=("$pa")
+    setpriv --reuid=$UB --regid=users --init-groups env "${ENVS[@]}" LD_PRELOAD="$HOOK" \
+        "$LOAD" --from $F --until $U >"$work/$name-b.json" 2>"$work/$name-b.err" &
+    race_b=$!; pids+=("$race_b")
+    setpriv --reuid=$UB --regid=users --init-groups "$ATTACK" "$target" weight $race_b 1000 4.7 \
+        >"$work/$name-attack.out" 2>&1 &
+    pt=$!; pids+=("$pt")
+    sleep 2.5 # inside the window: what grey-top shows of the two
+    as $UA "$TOP" --once --json >"$work/$name-top.json" 2>"$work/$name-top.err"
+    wait "$pa" "$race_b" "$pt"
+}
+# scrape NAME: one grey-exporter (root, per-process series) on an ephemeral port of 127.0.0.1,
+# scraped once into $work/NAME.prom, then stopped by its pid; its stderr in $work/NAME-exp.err.
+scrape() {
+    local port="" e
+    env "${ENVS[@]}" "$EXPORTER" --listen 127.0.0.1:0 --per-process 2>"$work/$1-exp.err" &
+    e=$!; pids+=("$e")
+    wait_for "$work/$1-exp.err" "serving http://127.0.0.1:[0-9]*/metrics" 10 &&
+        port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$work/$1-exp.err")
+    [ -n "$port" ] && python3 -c 'import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
+        "http://127.0.0.1:$port/metrics" >"$work/$1.prom" 2>>"$work/$1-exp.err"
+    kill -TERM "$e"; wait "$e" 2>/dev/null
+}
+# holders NAME LEDGER PID...: grey-top --json in $work/NAME.json and the scrape in NAME.prom read
+# LEDGER and show each PID holding 400 MiB on GPU 0.
+holders() {
+    check_py "$@" <<'PY'
+import json, re, sys
+w, name, ledger, pids = sys.argv[1], sys.argv[2], sys.argv[3], [int(p) for p in sys.argv[4:]]
+top = json.load(open(f"{w}/{name}.json"))
+held = {p["pid"]: sum(d["used_bytes"] for d in p["devices"] if d["index"] == 0) for p in top["processes"]}
+ok = top["ledger"] == ledger and all(held.get(p) == 400 << 20 for p in pids)
+print(("ok" if ok else "FAILED") + f": {name}: grey-top --once --json reads {top['ledger']} and shows "
+      + ", ".join(f"pid {p} holding {held.get(p, 0) >> 20} MiB" for p in pids))
+prom = open(f"{w}/{name}.prom").read()
+seen = {int(m.group(1)): int(float(m.group(2))) for m in
+        re.finditer(r'^grey_process_vram_used_bytes\{pid="(\d+)"[^}]*gpu="0"[^}]*\} (\S+)$', prom, re.M)}
+ok = all(seen.get(p) == 400 << 20 for p in pids)
+print(("ok" if ok else "FAILED") + f": {name}: one grey-exporter scrape shows "
+      + ", ".join(f"pid {p} holding {seen.get(p, 0) >> 20} MiB" for p in pids))
+PY
+}
+# shares NAME LO HI PID WEIGHT: checks bob's share of the kernels completed in weight_race NAME is
+# in [LO, HI], and that grey-top showed bob's job PID with WEIGHT (the one the pacers use).
+shares() {
+    check_py "$@" <<'PY'
+import json, sys
+w, name, lo, hi, pid, weight = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+a, b = (json.load(open(f"{w}/{name}-{n}.json"))["completed"] for n in "ab")
+share = b / max(a + b, 1)
+busy = (a + b) * 200e-6 / 3.0
+print(("ok" if lo <= share <= hi else "FAILED") +
+      f": {name}: alice (weight 3) {a} kernels, bob (weight 1, rewritten to 1000) {b}: bob's share {share:.1%} "
+      f"(wanted {lo:.1%} to {hi:.1%}; device busy {busy:.0%})")
+top = json.load(open(f"{w}/{name}-top.json"))
+shown = [d["fair_share"]["weight"] for p in top["processes"] if p["pid"] == pid for d in p["devices"] if d["index"] == 0]
+print(("ok" if shown == [weight] else "FAILED") + f": {name}: grey-top shows bob's job with weight {shown} (the pacers' {weight})")
+PY
 }
 noded_pid=
 start_noded() {
@@ -105,7 +185,8 @@ else fail "a second service refuses to start beside the first"; show "$work/seco
 echo "== a group member attacks what the service hands out"
 as $UA "$ATTACK" "$SOCK" seals >"$work/seals.out" 2>"$work/seals.err"
 for a in ledger-truncate ledger-grow ledger-unseal-seal-write limits-write limits-map-write limits-mprotect-write \
-         limits-reopen-write limits-truncate; do
+         limits-reopen-write limits-truncate owners-write owners-map-write owners-mprotect-write owners-reopen-write \
+         owners-proc-mem-write owners-punch-hole owners-truncate owners-unseal-seal-write; do
     if grep -qx "$a refused" "$work/seals.out"; then ok "member: $a is refused"
     else fail "member: $a is refused"; show "$work/seals.out" "$work/seals.err"; fi
 done
@@ -138,6 +219,15 @@ setpriv --reuid=$UA --regid=users --init-groups env "${ENVS[@]}" LD_PRELOAD="$HO
 pid_c=$!; pids+=("$pid_c")
 wait_for "$work/a.out" "first ok" 10 && wait_for "$work/out/c.status" "^ok" 10 \
     && ok "two hooked jobs hold 400 MiB each" || { fail "two hooked jobs hold 400 MiB each"; show "$work/a.out" "$work/a.err" "$work/c.err"; }
+as $UA "$TOP" --once --json >"$work/svc-top.json" 2>"$work/svc-top.err"
+scrape svc-top
+holders svc-top "grey-noded:$SOCK" "$pid_a" "$pid_c"
+grep -q "(ledger grey-noded:$SOCK)" "$work/svc-top-exp.err" && ok "grey-exporter says it reads the service's ledger" \
+    || { fail "grey-exporter reads the service's ledger"; show "$work/svc-top-exp.err"; }
+as $UC "$TOP" --once --json >/dev/null 2>"$work/out-top.err"
+if [ $? = 1 ] && grep -q "refused: uid $(id -u $UC) is not in the ledger_group '$G'" "$work/out-top.err"; then
+    ok "grey-top as a user outside the group: refused by the service, with its reason"
+else fail "grey-top outside the group is refused"; show "$work/out-top.err"; fi
 as $UA "$ATTACK" "$SOCK" raise >"$work/raise.out" 2>&1
 grep -qx raised "$work/raise.out" && ok "the member rewrote every budget and cap in the shared ledger" \
     || { fail "the member rewrote the shared ledger"; show "$work/raise.out"; }
@@ -155,6 +245,46 @@ as $UA "$ATTACK" "$SOCK" forget >/dev/null 2>&1
 wait_for "$work/noded.log" "tampering: on GPU-.* the slots hold 400.0 MiB but the device total is 0 B" 5 \
     && ok "the service reports a device total below what the slots hold" \
     || { fail "the service reports a device total below the slots"; show "$work/noded.log"; }
+
+echo "== a member raises its own weight in the ledger: the admin's weights still hold"
+weight_race svc "$SOCK"
+grep -q "^rewrote slot [0-9]*: weight 1 -> 1000" "$work/svc-attack.out" && grep -q "^landed slot [0-9]* weight 1000" "$work/svc-attack.out" \
+    && ok "bob's slot publishes weight 1000 in the shared ledger (rewritten from 1, and still there at the end)" \
+    || { fail "bob rewrote his slot's weight"; show "$work/svc-attack.out"; }
+shares svc 0.2125 0.2875 "$race_b" 1
+wait_for "$work/noded.log" "tampering: slot [0-9]* (pid $race_b, user $UB) publishes weight 1000 on GPU 0 (GPU-[0-9a-f]*), over the admin's 1 for that user; every pacer uses 1" 3 \
+    && ok "the service names the tampering: slot, pid, user, weight, GPU and the admin's ceiling" \
+    || { fail "the service reports the raised weight"; show "$work/noded.log"; }
+grep -q "tampering: slot .* user $UA" "$work/noded.log" && { fail "alice's honest weight 3 is reported as tampering"; } \
+    || ok "alice's weight 3, her admin's, is not reported"
+
+echo "== who owns a slot is what the kernel says, not what the slot says"
+as $UA "$ATTACK" "$SOCK" owner "$pid_c" 3 >"$work/own-c.out" 2>&1
+grep -qx "owner slot [0-9]* known uid $(id -u $UA) ceiling 3 weight 3" "$work/own-c.out" \
+    && ok "alice's job is vouched for: her uid, her admin ceiling 3, paced at 3" \
+    || { fail "alice's job is vouched for"; show "$work/own-c.out"; }
+as $UB "$ATTACK" "$SOCK" forge "$pid_c" 3 >"$work/forge.out" 2>&1
+grep -qx "owner slot [0-9]* known uid $(id -u $UB) ceiling 1 weight 1" "$work/forge.out" \
+    && ok "bob's slot rewritten to say alice's pid and start time (and weight 1000) is still bob's: ceiling 1, paced at 1" \
+    || { fail "a forged pid is not believed"; show "$work/forge.out"; }
+unshare --pid --fork --kill-child --mount-proc setpriv --reuid=$UA --regid=users --init-groups env "${ENVS[@]}" \
+    LD_PRELOAD="$HOOK" "$HOLD" $((64 * MiB)) "$work/out/ns.status" "$work/out/ns.release" 2>"$work/ns.err" &
+pid_ns=$!; pids+=("$pid_ns")
+if wait_for "$work/out/ns.status" "^ok 1$" 10; then
+    as $UA "$ATTACK" "$SOCK" owner 1 3 >"$work/own-ns.out" 2>&1
+    grep -qx "owner slot [0-9]* known uid $(id -u $UA) ceiling 3 weight 3" "$work/own-ns.out" \
+        && ok "a job that is pid 1 in a PID namespace of its own is found through every process's descriptors" \
+        || { fail "a job in another PID namespace is vouched for"; show "$work/own-ns.out"; }
+else fail "a hooked job runs in a PID namespace of its own"; show "$work/ns.err" "$work/out/ns.status"; fi
+touch "$work/out/ns.release"
+wait "$pid_ns"
+as $UB "$ATTACK" "$SOCK" hide 2.5 >"$work/hide.out" 2>&1
+grep -q "^owner slot [0-9]* hidden$" "$work/hide.out" \
+    && ok "a slot whose lock is held through no process's descriptor (only a mapping) is vouched for by nobody" \
+    || { fail "a hidden holder is not vouched for"; show "$work/hide.out"; }
+hider=$(sed -n 's/^hiding slot [0-9]* pid \([0-9]*\)$/\1/p' "$work/hide.out")
+wait_for "$work/noded.log" "slot [0-9]* (pid $hider, as it says) holds its lock through no descriptor any process shows" 3 \
+    && ok "the service logs the hidden holder" || { fail "the service logs the hidden holder"; show "$work/noded.log"; }
 
 echo "== the watchdog"
 setpriv --reuid=$UA --regid=users --init-groups env -u LD_PRELOAD "${ENVS[@]}" \
@@ -232,5 +362,23 @@ if grep -q "not running; using the ledger as without the service" "$work/after.e
    grep -qx 'first ok' "$work/after.out" && grep -qx 'second denied' "$work/after.out"; then
     ok "after the service: jobs fall back to the file ledger with their caps"
 else fail "after the service: jobs fall back"; show "$work/after.out" "$work/after.err"; fi
+
+echo "== without the service grey-top and grey-exporter read the ledger file, as before"
+setpriv --reuid=$UA --regid=users --init-groups env "${ENVS[@]}" LD_PRELOAD="$HOOK" \
+    "$HOLD" $((400 * MiB)) "$work/out/f.status" "$work/out/f.release" 2>"$work/f.err" &
+pid_f=$!; pids+=("$pid_f")
+if wait_for "$work/out/f.status" "^ok" 10; then
+    as $UA "$TOP" --once --json >"$work/file-top.json" 2>"$work/file-top.err"
+    scrape file-top
+    holders file-top "$work/shm/node.ledger" "$pid_f"
+else fail "a hooked job holds 400 MiB through the file ledger"; show "$work/f.err"; fi
+touch "$work/out/f.release"
+wait "$pid_f"
+
+echo "== without the service the same rewrite takes the GPU (the test above can fail)"
+weight_race file "$work/shm/node.ledger"
+grep -q "^landed slot [0-9]* weight 1000" "$work/file-attack.out" \
+    && ok "bob's slot in the ledger file publishes weight 1000" || { fail "bob rewrote the file ledger"; show "$work/file-attack.out"; }
+shares file 0.5 1.0 "$race_b" 1000
 
 finish noded

@@ -3,6 +3,8 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,6 +16,7 @@
 #include "policy/ledger.h"
 #include "policy/node_client.h"
 #include "policy/node_limits.h"
+#include "policy/node_owners.h"
 #include "policy/node_wire.h"
 
 #define UUID0 "GPU-e220a839-7b1d-4daf-910a-475245590000"
@@ -95,6 +98,116 @@ static int sealed_ledger(unsigned seals)
     return fd;
 }
 
+/* An owners table as the service makes it: mapped writable first, then sealed against any
+ * further write. Returns the descriptor; *writer (when not NULL) keeps the service's mapping. */
+static int owners_file(struct grey_node_owners **writer)
+{
+    int fd = memfd_with(NULL, sizeof(struct grey_node_owners), 0);
+    struct grey_node_owners *t =
+        mmap(NULL, sizeof *t, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    cr_assert_neq(t, MAP_FAILED);
+    grey_node_owners_init(t);
+    cr_assert_eq(fcntl(fd, F_ADD_SEALS, (int)grey_node_owners_seals()), 0);
+    if (writer)
+        *writer = t;
+    else
+        munmap(t, sizeof *t);
+    return fd;
+}
+
+static int sealed_owners(void) { return owners_file(NULL); }
+
+Test(node_owners, a_slot_is_bounded_only_when_vouched_for)
+{
+    struct grey_node_owners *t = malloc(sizeof *t);
+    cr_assert_not_null(t);
+    grey_node_owners_init(t);
+    cr_assert_eq(grey_node_owners_weight(NULL, 3, 100, 7, 0, 1000), 1000, "no service: the slot's weight as it is");
+    cr_assert_eq(grey_node_owners_weight(t, 3, 100, 7, 0, 1000), GREY_NODE_UNVOUCHED_WEIGHT,
+                 "an entry the service has not written vouches for nobody");
+    struct grey_node_owner_fields f = {.state = GREY_OWNER_KNOWN, .pid = 100, .start_time = 7, .uid = 1000};
+    for (int r = 0; r < GREY_MAX_DEVICES; r++)
+        f.ceiling[r] = 3;
+    f.ceiling[1] = 2;
+    grey_node_owners_publish(t, 3, &f);
+    cr_assert_eq(grey_node_owners_weight(t, 3, 100, 7, 0, 1000), 3, "raised in the ledger: the ceiling applies");
+    cr_assert_eq(grey_node_owners_weight(t, 3, 100, 7, 1, 1000), 2, "per row");
+    cr_assert_eq(grey_node_owners_weight(t, 3, 100, 7, 0, 2), 2, "lowered by the user: the user's");
+    cr_assert_eq(grey_node_owners_weight(t, 3, 100, 7, 0, 0), 1, "0 counts as 1");
+    cr_assert_eq(grey_node_owners_weight(t, 3, 101, 7, 0, 1000), 1, "a pid the entry is not about: weight 1");
+    cr_assert_eq(grey_node_owners_weight(t, 3, 100, 8, 0, 1000), 1, "nor another start time");
+    cr_assert_eq(grey_node_owners_weight(t, 4, 100, 7, 0, 1000), 1, "the entry is one slot's, not a pid's");
+    cr_assert_eq(grey_node_owners_weight(t, GREY_LEDGER_SLOTS, 100, 7, 0, 1000), 1);
+    cr_assert_eq(grey_node_owners_weight(t, 3, 100, 7, GREY_MAX_DEVICES, 1000), 1);
+    atomic_fetch_add(&t->slot[3].seq, 1); /* the service is half way through rewriting it */
+    cr_assert_eq(grey_node_owners_weight(t, 3, 100, 7, 0, 1000), 1, "an entry being rewritten vouches for nobody");
+    atomic_fetch_add(&t->slot[3].seq, 1);
+    f.state = GREY_OWNER_HIDDEN;
+    grey_node_owners_publish(t, 3, &f);
+    cr_assert_eq(grey_node_owners_weight(t, 3, 100, 7, 0, 1000), 1, "a hidden holder: weight 1");
+    free(t);
+}
+
+Test(node_owners, the_file_is_written_by_the_service_alone)
+{
+    struct grey_node_owners *writer;
+    int fd = owners_file(&writer);
+    size_t size = sizeof *writer;
+    const struct grey_node_owners *reader;
+    char err[256];
+    cr_assert_eq(grey_node_owners_map(fd, &reader, err, sizeof err), 0, "%s", err);
+    cr_assert_neq(pwrite(fd, "X", 1, 0), 1, "no write()");
+    cr_assert_eq(mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), MAP_FAILED, "no writable mapping");
+    cr_assert_neq(mprotect((void *)reader, size, PROT_READ | PROT_WRITE), 0, "no mprotect to writable");
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+    int again = open(self, O_RDWR | O_CLOEXEC);
+    if (again >= 0) {
+        cr_assert_neq(pwrite(again, "X", 1, 0), 1, "no write through a reopened descriptor");
+        close(again);
+    }
+    int mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+    if (mem >= 0) {
+        char x = 'X';
+        cr_assert_neq(pwrite(mem, &x, 1, (off_t)(uintptr_t)reader), 1, "no write through /proc/self/mem");
+        close(mem);
+    }
+    cr_assert_neq(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096), 0, "no hole punched");
+    cr_assert_neq(ftruncate(fd, 0), 0, "no truncation");
+    cr_assert_eq(memcmp(reader->magic, GREY_NODE_OWNERS_MAGIC, 8), 0, "all of that left it as it was");
+    struct grey_node_owner_fields f = {.state = GREY_OWNER_KNOWN, .pid = 5, .start_time = 9};
+    for (int r = 0; r < GREY_MAX_DEVICES; r++)
+        f.ceiling[r] = 4;
+    grey_node_owners_publish(writer, 0, &f);
+    cr_assert_eq(grey_node_owners_weight(reader, 0, 5, 9, 0, 10), 4, "the service's mapping still writes, and "
+                                                                     "readers see it");
+    munmap((void *)reader, size);
+    munmap(writer, size);
+    close(fd);
+}
+
+Test(node_owners, a_file_others_could_write_is_refused)
+{
+    const struct grey_node_owners *t;
+    char err[256];
+    struct grey_node_owners *plain = calloc(1, sizeof *plain);
+    cr_assert_not_null(plain);
+    grey_node_owners_init(plain);
+    int fd = memfd_with(plain, sizeof *plain, 0);
+    cr_assert_eq(grey_node_owners_map(fd, &t, err, sizeof err), -1);
+    cr_assert(strstr(err, "not sealed against writing"), "%s", err);
+    close(fd);
+    fd = memfd_with(plain, sizeof *plain - 8, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE);
+    cr_assert_eq(grey_node_owners_map(fd, &t, err, sizeof err), -1, "a table of the wrong size");
+    close(fd);
+    plain->version = 99;
+    fd = memfd_with(plain, sizeof *plain, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE);
+    cr_assert_eq(grey_node_owners_map(fd, &t, err, sizeof err), -1);
+    cr_assert(strstr(err, "layout version 99"), "%s", err);
+    close(fd);
+    free(plain);
+}
+
 Test(ledger_fd, an_unsealed_ledger_is_refused)
 {
     char err[256];
@@ -147,13 +260,14 @@ static void *serve_once(void *arg)
         sleep(2);
     } else if (grey_node_request_read(c, 1000) == 0) {
         struct grey_node_limits l = sample_limits();
-        int fds[2] = {sealed_ledger(grey_node_ledger_seals()), memfd_with(&l, sizeof l, grey_node_limits_seals())};
+        int fds[GREY_NODE_FDS] = {sealed_ledger(grey_node_ledger_seals()),
+                                  memfd_with(&l, sizeof l, grey_node_limits_seals()), sealed_owners()};
         if (sv->how == ANSWER_OK)
-            grey_node_answer_send(c, GREY_NODE_OK, "", fds, 2);
+            grey_node_answer_send(c, GREY_NODE_OK, "", fds, GREY_NODE_FDS);
         else
             grey_node_answer_send(c, GREY_NODE_REFUSED, "uid 1 is not in the ledger_group 'gpu'", NULL, 0);
-        close(fds[0]);
-        close(fds[1]);
+        for (int i = 0; i < GREY_NODE_FDS; i++)
+            close(fds[i]);
     }
     close(c);
     return NULL;
@@ -187,11 +301,15 @@ Test(node_wire, the_ledger_and_limits_arrive_sealed)
     start_server(&sv, &t);
     struct grey_ledger lg;
     struct grey_node_limits l;
+    const struct grey_node_owners *owners = NULL;
     char err[256];
-    cr_assert_eq(grey_node_ledger_open(sv.path, GREY_NODE_TIMEOUT_MS, &lg, &l, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(grey_node_ledger_open(sv.path, GREY_NODE_TIMEOUT_MS, &lg, &l, &owners, err, sizeof err), 0, "%s",
+                 err);
     cr_assert_eq(grey_node_limits_find(&l, UUID0), 0);
     cr_assert_eq(l.row[0].process_cap, 512u << 20);
     cr_assert(lg.writable);
+    cr_assert_not_null(owners, "the owners table is mapped");
+    cr_assert_eq(owners->slot[0].state, GREY_OWNER_NONE);
     grey_ledger_close(&lg);
     stop_server(&sv, t);
 }
@@ -203,19 +321,19 @@ Test(node_wire, a_refusal_says_why)
     struct server sv = {.how = ANSWER_REFUSE};
     pthread_t t;
     start_server(&sv, &t);
-    int a, b;
+    int fds[GREY_NODE_FDS];
     char err[256];
-    cr_assert_eq(grey_node_fetch(sv.path, GREY_NODE_TIMEOUT_MS, &a, &b, err, sizeof err), -1);
+    cr_assert_eq(grey_node_fetch(sv.path, GREY_NODE_TIMEOUT_MS, fds, err, sizeof err), -1);
     cr_assert(strstr(err, "refused: uid 1 is not in the ledger_group 'gpu'"), "%s", err);
-    cr_assert_eq(a, -1);
+    cr_assert_eq(fds[GREY_NODE_FD_LEDGER], -1);
     stop_server(&sv, t);
 }
 
 Test(node_wire, no_service_and_a_silent_one_are_bounded_in_time)
 {
-    int a, b;
+    int fds[GREY_NODE_FDS];
     char err[256];
-    cr_assert_eq(grey_node_fetch("/nonexistent/noded.sock", GREY_NODE_TIMEOUT_MS, &a, &b, err, sizeof err), -1);
+    cr_assert_eq(grey_node_fetch("/nonexistent/noded.sock", GREY_NODE_TIMEOUT_MS, fds, err, sizeof err), -1);
     cr_assert(strstr(err, "not running"), "%s", err);
     if (geteuid() != 0)
         return;
@@ -224,7 +342,7 @@ Test(node_wire, no_service_and_a_silent_one_are_bounded_in_time)
     start_server(&sv, &t);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    cr_assert_eq(grey_node_fetch(sv.path, 50, &a, &b, err, sizeof err), -1);
+    cr_assert_eq(grey_node_fetch(sv.path, 50, fds, err, sizeof err), -1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     cr_assert(strstr(err, "no answer within 50 ms"), "%s", err);
