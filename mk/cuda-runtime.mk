@@ -56,6 +56,7 @@ cuda-pinned-tests: all $(CUDA_RT_PINNED)
 EXTRA_CHECKS += cuda-pinned-tests
 
 # NVIDIA's libraries through the real runtime (tests/integration/cuda/rt_curand.cu, rt_cudnn.cu,
+# rt_cublas.cu, rt_nccl.cu,
 # libs_run.sh): under grey-run --cap they work, and under a cap too small for their own device
 # memory they report their own allocation failure. cuDNN is in $(CUDA_HOME) on this machine.
 CUDA_RT_CURAND := $(CUDA_RT_DIR)/rt_curand
@@ -63,6 +64,7 @@ CUDA_RT_CUDNN  := $(CUDA_RT_DIR)/rt_cudnn
 CUDA_RT_CUBLAS := $(CUDA_RT_DIR)/rt_cublas
 CUDA_RT_SYMBOL := $(CUDA_RT_DIR)/rt_symbol
 CUDA_RT_MODULE := $(CUDA_RT_DIR)/module_globals.fatbin
+CUDA_RT_NCCL   := $(CUDA_RT_DIR)/rt_nccl
 $(CUDA_RT_SYMBOL): tests/integration/cuda/rt_symbol.cu
 	@mkdir -p $(@D)
 	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcuda
@@ -74,6 +76,9 @@ $(CUDA_RT_MODULE): tests/integration/cuda/module_globals.cu
 $(CUDA_RT_CUBLAS): tests/integration/cuda/rt_cublas.cu
 	@mkdir -p $(@D)
 	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcublas
+$(CUDA_RT_NCCL): tests/integration/cuda/rt_nccl.cu
+	@mkdir -p $(@D)
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lnccl
 $(CUDA_RT_CURAND): tests/integration/cuda/rt_curand.cu
 	@mkdir -p $(@D)
 	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcurand
@@ -82,8 +87,9 @@ $(CUDA_RT_CUDNN): tests/integration/cuda/rt_cudnn.cu
 	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcudnn
 
 .PHONY: cuda-libs-tests
-cuda-libs-tests: all $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN) $(CUDA_RT_CUBLAS) $(CUDA_RT_SYMBOL) $(CUDA_RT_MODULE)
+cuda-libs-tests: all $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN) $(CUDA_RT_CUBLAS) $(CUDA_RT_SYMBOL) $(CUDA_RT_MODULE) \
+                 $(CUDA_RT_NCCL)
 	@CUDA_HOME="$(CUDA_HOME)" bash tests/integration/cuda/libs_run.sh $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN) \
-	    $(CUDA_RT_CUBLAS) $(CUDA_RT_SYMBOL) $(CUDA_RT_MODULE)
+	    $(CUDA_RT_CUBLAS) $(CUDA_RT_SYMBOL) $(CUDA_RT_MODULE) $(CUDA_RT_NCCL)
 
 EXTRA_CHECKS += cuda-libs-tests

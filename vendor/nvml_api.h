@@ -88,4 +88,59 @@ typedef struct {
 #define NVML_DEVICE_MIG_DISABLE 0u
 #define NVML_DEVICE_MIG_ENABLE 1u
 
+/* What NCCL asks of NVML when it starts (tests/simgpu/nvml/nvml_links.c). */
+#define NVML_P2P_CAPS_INDEX_READ 0u             /* nvmlGpuP2PCapsIndex_t */
+#define NVML_P2P_CAPS_INDEX_WRITE 1u
+#define NVML_P2P_CAPS_INDEX_NVLINK 2u
+#define NVML_P2P_CAPS_INDEX_ATOMICS 3u
+#define NVML_P2P_CAPS_INDEX_PROP 4u
+#define NVML_P2P_CAPS_INDEX_UNKNOWN 5u
+#define NVML_P2P_STATUS_OK 0u                   /* nvmlGpuP2PStatus_t */
+#define NVML_P2P_STATUS_NOT_SUPPORTED 5u
+#define NVML_FEATURE_DISABLED 0u                /* nvmlEnableState_t */
+#define NVML_FEATURE_ENABLED 1u
+
+/* nvmlFieldValue_t: nvmlDeviceGetFieldValues fills each entry's nvmlReturn (and, on success,
+ * valueType and value). */
+typedef union {
+    double dVal;
+    unsigned int uiVal;
+    unsigned long ulVal;
+    unsigned long long ullVal;
+    signed long long sllVal;
+    int siVal;
+    unsigned short usVal;
+} nvmlValue_t;
+
+typedef struct {
+    unsigned int fieldId;
+    unsigned int scopeId;
+    long long timestamp;          /* microseconds since 1970 */
+    long long latencyUsec;
+    unsigned int valueType;       /* nvmlValueType_t */
+    nvmlReturn_t nvmlReturn;
+    nvmlValue_t value;
+} nvmlFieldValue_t;
+
+/* Confidential computing: nvmlSystemGetConfComputeState and, versioned, ..._Settings. */
+typedef struct {
+    unsigned int environment;     /* NVML_CC_SYSTEM_ENVIRONMENT_* */
+    unsigned int ccFeature;       /* NVML_CC_SYSTEM_FEATURE_* */
+    unsigned int devToolsMode;    /* NVML_CC_SYSTEM_DEVTOOLS_MODE_* */
+} nvmlConfComputeSystemState_t;
+
+typedef struct {
+    unsigned int version;
+    unsigned int environment;
+    unsigned int ccFeature;
+    unsigned int devToolsMode;
+    unsigned int multiGpuMode;    /* NVML_CC_SYSTEM_MULTIGPU_* */
+} nvmlSystemConfComputeSettings_t;
+
+#define nvmlSystemConfComputeSettings_v1 ((unsigned int)(sizeof(nvmlSystemConfComputeSettings_t) | (1u << 24)))
+#define NVML_CC_SYSTEM_ENVIRONMENT_UNAVAILABLE 0u
+#define NVML_CC_SYSTEM_FEATURE_DISABLED 0u
+#define NVML_CC_SYSTEM_DEVTOOLS_MODE_OFF 0u
+#define NVML_CC_SYSTEM_MULTIGPU_NONE 0u
+
 #endif

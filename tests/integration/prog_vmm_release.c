@@ -6,7 +6,8 @@
  *
  * Maps up to 32 blocks of 64 MiB that way and checks that exactly EXPECT succeed and that the
  * next cuMemCreate fails with CUDA_ERROR_OUT_OF_MEMORY; that a released block's memory still
- * holds what was written into it; that a partial unmap is refused; that unmapping one block lets
+ * holds what was written into it; that cuMemGetAddressRange gives the mapping an address lies
+ * in; that a partial unmap is refused; that unmapping one block lets
  * the next create succeed; that a create released before any mapping gives its bytes back at
  * once; that a handle handed out again by cuMemRetainAllocationHandle keeps the memory until its
  * second release, whether that comes before or after the unmap; and that unmapping everything brings cuMemGetInfo's free bytes back to where they
@@ -78,6 +79,11 @@ int main(int argc, char **argv)
         CHECK(cuMemcpyHtoD(va[0], in, sizeof in) == CUDA_SUCCESS, "cuMemcpyHtoD into a released block");
         CHECK(cuMemcpyDtoH(out, va[0], sizeof out) == CUDA_SUCCESS, "cuMemcpyDtoH");
         CHECK(memcmp(in, out, sizeof in) == 0, "a released block kept its bytes");
+        /* The range an address inside a mapping lies in is that mapping (what NCCL frees by). */
+        CUdeviceptr base = 0;
+        size_t size = 0;
+        CHECK(cuMemGetAddressRange(&base, &size, va[0] + 4096) == CUDA_SUCCESS && base == va[0] && size == BLOCK,
+              "cuMemGetAddressRange inside a mapping: %llx+%zu", (unsigned long long)base, size);
         /* Half a mapping cannot be unmapped (cuMemUnmap: the whole range that was mapped). */
         CHECK(cuMemUnmap(va[0], BLOCK / 2) == CUDA_ERROR_INVALID_VALUE, "partial cuMemUnmap refused");
         CUdeviceptr again;

@@ -137,6 +137,8 @@ CUresult sim_not_modelled(const char *name);
 void *sim_missing_stub(const char *symbol);
 /* [ptr, ptr+n) lies inside one live cuMemMap mapping (sim_vmm.c). */
 bool sim_vmm_mapped_range(CUdeviceptr ptr, size_t n);
+/* The live cuMemMap mapping that ptr lies in: its start and size (sim_vmm.c). */
+bool sim_vmm_mapping_of(CUdeviceptr ptr, uintptr_t *base, size_t *size);
 
 /* ------------------------------------------------------------------ handles (sim_handles.c) */
 /* Live opaque handles, so that bad ones are refused rather than dereferenced. take removes h and

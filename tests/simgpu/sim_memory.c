@@ -344,6 +344,18 @@ CUresult CUDAAPI cuMemGetAddressRange_v2(CUdeviceptr *pbase, size_t *psize, CUde
         r = CUDA_ERROR_NOT_FOUND;
     }
     pthread_mutex_unlock(&reg_lock);
+    /* A cuMemMap'd address: the reference speaks only of cuMemAlloc and cuMemAllocPitch. NCCL
+     * frees its cuMem buffers by asking this for the size to cuMemUnmap and cuMemAddressFree, so
+     * the answer is the mapping the pointer lies in (docs/simgpu.md). */
+    uintptr_t base;
+    size_t size;
+    if (r == CUDA_ERROR_NOT_FOUND && sim_vmm_mapping_of(dptr, &base, &size)) {
+        if (pbase)
+            *pbase = (CUdeviceptr)base;
+        if (psize)
+            *psize = size;
+        r = CUDA_SUCCESS;
+    }
     return r;
 }
 

@@ -66,6 +66,21 @@ bool sim_vmm_mapped_range(CUdeviceptr ptr, size_t n)
     return inside;
 }
 
+bool sim_vmm_mapping_of(CUdeviceptr ptr, uintptr_t *base, size_t *size)
+{
+    bool found = false;
+    pthread_mutex_lock(&vmm_lock);
+    for (size_t i = 0; i < mapping_count && !found; i++) {
+        found = ptr >= mappings[i].va && ptr - mappings[i].va < mappings[i].size;
+        if (found) {
+            *base = mappings[i].va;
+            *size = mappings[i].size;
+        }
+    }
+    pthread_mutex_unlock(&vmm_lock);
+    return found;
+}
+
 CUresult CUDAAPI cuMemGetAllocationGranularity(size_t *granularity, const CUmemAllocationProp *prop,
                                                CUmemAllocationGranularity_flags option)
 {

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # NVIDIA's libraries on the simulated driver (make cuda-libs-tests):
-#   libs_run.sh RT_CURAND RT_CUDNN RT_CUBLAS RT_SYMBOL MODULE_FATBIN   (from the repository root)
+#   libs_run.sh RT_CURAND RT_CUDNN RT_CUBLAS RT_SYMBOL MODULE_FATBIN RT_NCCL   (from the repository root)
 # rt_symbol checks the program's own __device__/__constant__ variables, which the libraries'
 # start-up also needs (cuLibraryGetGlobal).
 # Each program runs under grey-run --cap 256MiB (everything succeeds) and under a cap too small
 # for the library's own device memory (the library's own allocation-failure status, no crash).
 # cuBLAS is checked through a cublasSgemm (CUBLAS_STATUS_SUCCESS) and cuFFT not at all
-# (cufftPlan1d: CUFFT_INTERNAL_ERROR); see docs/cuda-runtime-on-simgpu.md.
+# (cufftPlan1d: CUFFT_INTERNAL_ERROR); see docs/cuda-runtime-on-simgpu.md. NCCL runs one
+# communicator over 1 and over 2 simulated GPUs of one process (ncclCommInitAll, ncclAllReduce).
 set -uo pipefail
 
 root=$(pwd)
@@ -20,13 +21,14 @@ export GREY_LEDGER=$work/ledger
 trap 'rm -rf "$work"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib.sh"
 
-# check NAME CAP BIN MODE: under grey-run --cap CAP, BIN MODE exits 0 and prints "NAME: ok".
+# check NAME CAP BIN ARGS...: under grey-run --cap CAP, BIN ARGS exits 0 and prints "NAME: ok".
 check() {
-    local name=$1 cap=$2 bin=$3 mode=$4
-    if "$B/bin/grey-run" --cap "$cap" -- "$bin" "$mode" >"$work/out" 2>&1 && grep -q "^$name: ok$" "$work/out"; then
-        ok "$name $mode: grey-run --cap $cap"
+    local name=$1 cap=$2 bin=$3
+    shift 3
+    if "$B/bin/grey-run" --cap "$cap" -- "$bin" "$@" >"$work/out" 2>&1 && grep -q "^$name: ok$" "$work/out"; then
+        ok "$name $*: grey-run --cap $cap"
     else
-        fail "$name $mode: grey-run --cap $cap"; sed 's/^/      /' "$work/out"
+        fail "$name $*: grey-run --cap $cap"; sed 's/^/      /' "$work/out"
     fi
 }
 check rt_curand 256MiB "$1" fits
@@ -40,4 +42,18 @@ check rt_cublas 1MiB "$3" small     # the 64 MiB workspace does not fit
 if "$4" "$5" >"$work/out" 2>&1 && grep -q '^rt_symbol: ok$' "$work/out"; then ok "rt_symbol: no hook"
 else fail "rt_symbol: no hook"; sed 's/^/      /' "$work/out"; fi
 check rt_symbol 256MiB "$4" "$5"
+
+# NCCL: two simulated GPUs (GREY_SIM_DEVICES=2). Its bootstrap and socket transport would take the
+# first non-loopback interface; NCCL_SOCKET_IFNAME=lo keeps them on 127.0.0.1. The simulator has no
+# peer access, so the two ranks talk through SHM (/dev/shm). With one rank NCCL makes ~190 small
+# device buffers, each a 2 MiB cuMem granule (388 MiB): that case runs under 1GiB.
+export GREY_SIM_DEVICES=2 NCCL_SOCKET_IFNAME=lo
+for n in 1 2; do
+    if "$6" $n fits >"$work/out" 2>&1 && grep -q '^rt_nccl: ok$' "$work/out"; then ok "rt_nccl $n GPU(s): no hook"
+    else fail "rt_nccl $n GPU(s): no hook"; sed 's/^/      /' "$work/out"; fi
+done
+check rt_nccl 1GiB "$6" 1 fits
+check rt_nccl 256MiB "$6" 2 fits
+check rt_nccl 1MiB "$6" 2 small   # its first 2 MiB granule does not fit: ncclUnhandledCudaError
+unset GREY_SIM_DEVICES NCCL_SOCKET_IFNAME
 finish "cuda library tests"

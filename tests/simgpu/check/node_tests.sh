@@ -62,6 +62,16 @@ for env in "CUDA_VISIBLE_DEVICES=2" "CUDA_VISIBLE_DEVICES=3,0" "CUDA_DEVICE_ORDE
 done
 "$P" nvml-procs 0 >"$work/procs" 2>&1
 check "no process holds memory yet (v1, v2, v3 agree)" grep -qx 'nvml-procs 0 count=0' "$work/procs"
+"$P" nvml-links >"$work/links" 2>&1
+# As cuDeviceCanAccessPeer says (0 for every pair): read, write and NVLink P2P are not supported
+# (5) between two GPUs; a GPU with itself is OK (0). Every NVLink, fabric and platform query is
+# NVML_ERROR_NOT_SUPPORTED (3); nvmlDeviceGetFieldValues succeeds with each field not supported.
+check "NVML P2P: 16 pairs, not supported between GPUs, OK with itself" \
+    test "$(awk '$1 == "p2p" && (($2 == $3 && $4$5$6 == "000") || ($2 != $3 && $4$5$6 == "555"))' "$work/links" | wc -l)" = 16
+check "NVML NVLink, fabric, platform: not supported; field values: each field not supported" \
+    test "$(grep -cx 'links [0-3] state=3 cap=3 remote=3 fabric=3 platform=3 fields=0/3/3' "$work/links")" = 4
+check "NVML confidential computing off (0s); an unknown settings version is a mismatch (25)" \
+    grep -qx 'cc state=0/0/0 settings=0/0/0/0 version0=25' "$work/links"
 
 # ---------------------------------------------------------------- expectations
 # The line a view must print for its ordinal ORD backed by physical GPU PHYS.

@@ -12,6 +12,8 @@
  *                                     kernel (the pair spans the kernel alone): "elapsed-us E"
  *   node_probe nvml-list                    every NVML GPU (and MIG instance): uuid, pci, memory
  *   node_probe nvml-procs INDEX             the processes on NVML GPU INDEX, by v1, v2 and v3
+ *   node_probe nvml-links                   P2P status of every GPU pair and the NVLink, field,
+ *                                           fabric, platform and CC answers (what NCCL asks)
  *
  * Besides printing, each listing checks that the API agrees with itself (the PCI attributes with
  * the bus id text, lookups by bus id and UUID with the device they came from, the context's

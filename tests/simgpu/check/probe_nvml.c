@@ -164,10 +164,62 @@ static int procs(unsigned index)
     return 0;
 }
 
+typedef nvmlReturn_t (*p2p_fn)(nvmlDevice_t, nvmlDevice_t, unsigned, unsigned *);
+
+/* What NCCL asks when it starts, answered the same for every GPU: one "p2p A B READ WRITE NVLINK"
+ * line per pair (statuses), then one line per GPU with the return codes of the NVLink, fabric and
+ * platform queries and of a two-field nvmlDeviceGetFieldValues (the call, then each field), then
+ * the confidential-computing line. A bad caps index must be refused. */
+static int links(void)
+{
+    open_nvml();
+    unsigned n = gpu_count();
+    p2p_fn p2p = (p2p_fn)sym("nvmlDeviceGetP2PStatus");
+    for (unsigned a = 0; a < n; a++)
+        for (unsigned b = 0; b < n; b++) {
+            unsigned st[3] = {99, 99, 99};
+            for (unsigned k = 0; k < 3; k++)
+                NV(p2p(gpu(a), gpu(b), k, &st[k]));
+            printf("p2p %u %u %u %u %u\n", a, b, st[0], st[1], st[2]);
+        }
+    unsigned st;
+    if (p2p(gpu(0), gpu(0), NVML_P2P_CAPS_INDEX_UNKNOWN, &st) != NVML_ERROR_INVALID_ARGUMENT)
+        FAIL("nvmlDeviceGetP2PStatus took NVML_P2P_CAPS_INDEX_UNKNOWN");
+    for (unsigned i = 0; i < n; i++) {
+        nvmlDevice_t d = gpu(i);
+        unsigned active = 0, cap = 0;
+        nvmlPciInfo_t pci;
+        char blob[1024] = {0};
+        nvmlFieldValue_t fv[2] = {{.fieldId = 1}, {.fieldId = 2}};
+        fv[0].nvmlReturn = fv[1].nvmlReturn = 99;
+        nvmlReturn_t state = ((nvmlReturn_t(*)(nvmlDevice_t, unsigned, unsigned *))sym("nvmlDeviceGetNvLinkState"))(d, 0, &active);
+        nvmlReturn_t capr = ((nvmlReturn_t(*)(nvmlDevice_t, unsigned, unsigned, unsigned *))sym(
+            "nvmlDeviceGetNvLinkCapability"))(d, 0, 0, &cap);
+        nvmlReturn_t rpci = ((nvmlReturn_t(*)(nvmlDevice_t, unsigned, nvmlPciInfo_t *))sym(
+            "nvmlDeviceGetNvLinkRemotePciInfo"))(d, 0, &pci);
+        nvmlReturn_t fab = ((nvmlReturn_t(*)(nvmlDevice_t, void *))sym("nvmlDeviceGetGpuFabricInfoV"))(d, blob);
+        nvmlReturn_t plat = ((nvmlReturn_t(*)(nvmlDevice_t, void *))sym("nvmlDeviceGetPlatformInfo"))(d, blob);
+        nvmlReturn_t fields = ((nvmlReturn_t(*)(nvmlDevice_t, int, nvmlFieldValue_t *))sym("nvmlDeviceGetFieldValues"))(d, 2, fv);
+        printf("links %u state=%d cap=%d remote=%d fabric=%d platform=%d fields=%d/%d/%d\n", i, state, capr, rpci, fab,
+               plat, fields, fv[0].nvmlReturn, fv[1].nvmlReturn);
+    }
+    nvmlConfComputeSystemState_t cc = {9, 9, 9};
+    nvmlSystemConfComputeSettings_t set = {.version = nvmlSystemConfComputeSettings_v1, 9, 9, 9, 9};
+    NV(((nvmlReturn_t(*)(nvmlConfComputeSystemState_t *))sym("nvmlSystemGetConfComputeState"))(&cc));
+    NV(((nvmlReturn_t(*)(nvmlSystemConfComputeSettings_t *))sym("nvmlSystemGetConfComputeSettings"))(&set));
+    nvmlSystemConfComputeSettings_t old = {.version = 0};
+    nvmlReturn_t mismatch = ((nvmlReturn_t(*)(nvmlSystemConfComputeSettings_t *))sym("nvmlSystemGetConfComputeSettings"))(&old);
+    printf("cc state=%u/%u/%u settings=%u/%u/%u/%u version0=%d\n", cc.environment, cc.ccFeature, cc.devToolsMode,
+           set.environment, set.ccFeature, set.devToolsMode, set.multiGpuMode, mismatch);
+    return 0;
+}
+
 int probe_nvml(int argc, char **argv)
 {
     if (strcmp(argv[1], "nvml-list") == 0)
         return list();
+    if (strcmp(argv[1], "nvml-links") == 0)
+        return links();
     if (strcmp(argv[1], "nvml-procs") == 0 && argc == 3)
         return procs((unsigned)atoi(argv[2]));
     FAIL("bad NVML command (see tests/simgpu/check/probe.h)");
