@@ -325,7 +325,7 @@ static bool open_service_ledger(void)
     }
     for (int r = 0; r < GREY_MAX_DEVICES; r++)
         sealed_budget[r] = sealed_cap[r] = UINT64_MAX;
-    snprintf(ledger_path, sizeof ledger_path, "grey-noded:%s", sock);
+    snprintf(ledger_path, sizeof ledger_path, "%s%s", GREY_NODE_LEDGER_PREFIX, sock);
     ledger_from_service = true;
     return true;
 }

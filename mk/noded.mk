@@ -11,7 +11,7 @@ $(BUILD)/tests/noded/%: $(BUILD)/obj/tests/noded/%.o $(POLICY_LIB)
 
 .PHONY: noded-tests
 noded-tests: all $(NODED_PROGS) $(BUILD)/tests/integration/prog_hold $(BUILD)/tests/integration/prog_two_allocs \
-             $(FAIR_LOAD)
+             $(FAIR_LOAD) $(DEDUP_PROG)
 	@bash tests/noded/run.sh
 
 EXTRA_CHECKS += noded-tests

@@ -1,11 +1,17 @@
 /* The node's fingerprint table (fp_table.h). */
 #include "fp_table.h"
+#include "node_client.h"
 
 #include <stdio.h>
 #include <string.h>
 
 bool grey_fpt_path(const char *ledger_path, char *out, size_t len)
 {
+    /* The service's ledger exists on no path: its table is beside the service's socket (the
+     * service makes it, tools/noded_fp.c). */
+    size_t prefix = strlen(GREY_NODE_LEDGER_PREFIX);
+    if (strncmp(ledger_path, GREY_NODE_LEDGER_PREFIX, prefix) == 0)
+        ledger_path += prefix;
     int n = snprintf(out, len, "%s.fp", ledger_path);
     return n > 0 && (size_t)n < len;
 }

@@ -11,6 +11,9 @@
 #include "ledger.h"
 #include "node_limits.h"
 
+/* The name the service's ledger goes by (it exists on no path): this prefix and the socket. */
+#define GREY_NODE_LEDGER_PREFIX "grey-noded:"
+
 /* 0 with lg open (read-write, its own open file description), *limits filled and, when owners is
  * not NULL, *owners mapped (for the process's lifetime); or -1 with one line in err and nothing
  * left open. */

@@ -1,8 +1,10 @@
 /* The default ledger of grey-top and grey-report --node (default_ledger.h). */
 #include "default_ledger.h"
 
+#include <stdio.h>
+
 #include "cli_common.h"
-#include "policy/ledger_path.h"
+#include "ledger_source.h"
 #include "policy/plan.h"
 
 unsigned grey_tool_ledger_plans(const char *prog, const struct grey_plan *list[2])
@@ -25,6 +27,7 @@ void grey_tool_default_ledger(const char *prog, char *buf, size_t len)
 {
     const struct grey_plan *list[2];
     unsigned n = grey_tool_ledger_plans(prog, list);
-    const char *group;
-    grey_ledger_choose_path(list, n, cli_settings()->ledger, buf, len, &group);
+    static struct ledger_choice c; /* large: static, and a tool asks once */
+    ledger_choice_init(&c, NULL, list, n);
+    snprintf(buf, len, "%s", ledger_choice_now(&c));
 }

@@ -5,8 +5,9 @@
 
 #include <stddef.h>
 
-/* The admin plan's ledger, else the user plan's when one is required, else GREY_LEDGER, else
- * /dev/shm/grey-UID.ledger, in buf. An admin plan that cannot be read is warned about as prog
+/* grey-noded's ledger ("grey-noded:SOCKET", ledger_source.h) while a socket is at the admin
+ * plan's node_service; else the admin plan's ledger, else the user plan's when one is required,
+ * else GREY_LEDGER, else /dev/shm/grey-UID.ledger, in buf. An admin plan that cannot be read is warned about as prog
  * ("ignored when choosing the ledger") and passed over, as the hook passes over it. */
 void grey_tool_default_ledger(const char *prog, char *buf, size_t len);
 

@@ -8,8 +8,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include "noded_ledger.h"
 #include "noded_log.h"
 #include "noded_nvml.h"
+#include "noded_fp.h"
 #include "noded_owners.h"
 #include "noded_socket.h"
 #include "noded_watchdog.h"
@@ -171,6 +174,11 @@ int main(int argc, char **argv)
     int listen_fd = noded_socket_listen(plan.node_service, err, sizeof err);
     if (listen_fd < 0)
         return cli_error(PROG, "%s", err);
+    /* Not fatal: without it only the report of duplicates across jobs is missing. */
+    char fp_path[PATH_MAX + 8];
+    bool fp_made = noded_fp_create(plan.node_service, nl.lg.nslots, group, fp_path, sizeof fp_path, err, sizeof err) == 0;
+    if (!fp_made)
+        noded_log("duplicates across jobs not published: %s", err);
     if (!opt.foreground) {
         if (detach() != 0)
             return cli_error(PROG, "cannot detach: %s", strerror(errno));
@@ -214,6 +222,8 @@ int main(int argc, char **argv)
     /* Processes keep the ledger they hold; new ones fall back to the file ledger until the
      * service is back (it then makes a fresh ledger: the old one lives on in its holders). */
     unlink(plan.node_service);
+    if (fp_made)
+        unlink(fp_path);
     close(listen_fd);
     noded_log("stopped (signal %d)", (int)stopping);
     return CLI_EXIT_OK;

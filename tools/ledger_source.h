@@ -11,9 +11,10 @@
 #include <stddef.h>
 
 #include "ledger_view.h"
+#include "policy/node_client.h"
 #include "policy/plan.h"
 
-#define LEDGER_SERVICE_PREFIX "grey-noded:"
+#define LEDGER_SERVICE_PREFIX GREY_NODE_LEDGER_PREFIX
 /* How long a tool waits for the service's answer: longer than the hook does (a tool is not in a
  * program's constructor), short enough for a scrape. */
 #define LEDGER_SERVICE_TIMEOUT_MS 1000

@@ -340,6 +340,31 @@ rc=$?
 grep -q "watchdog: pid $p1 (prog_hold, user $UA) holds 700.0 MiB .*: sent SIGTERM (policy signal)" "$work/noded.log" \
     && ok "the signal is logged" || { fail "the signal is logged"; show "$work/noded.log"; }
 
+echo "== duplicates across two users' jobs: published beside the service's socket"
+if [ "$(stat -c '%a %U %G' "$SOCK.fp" 2>/dev/null)" = "660 root $G" ]; then
+    ok "the service made the fingerprint table beside its socket: root's, writable by the group only"
+else fail "the fingerprint table beside the socket"; ls -l "$work/run"; fi
+rm -f "$work/out"/dready* "$work/out/ddone"
+for u in $UA $UB; do
+    setpriv --reuid="$u" --regid=users --init-groups env "${ENVS[@]}" GREY_DEDUP_INTERVAL=1 \
+        "$B/bin/grey-run" --quiet --dedup --report "$work/out/d-$u.json" -- \
+        "$B/tests/integration/prog_dedup" live "$work/out/dready-$u" "$work/out/ddone" >"$work/d-$u.out" 2>&1 &
+    pids+=("$!")
+done
+for _ in $(seq 100); do [ "$(ls "$work"/out/dready-* 2>/dev/null | wc -l)" = 2 ] && break; sleep 0.1; done
+sleep 1.5 # a snapshot each (GREY_DEDUP_INTERVAL=1) publishes the fingerprints
+as $UA "$B/bin/grey-report" --node --json >"$work/dups.json" 2>"$work/dups.err"
+if python3 - "$work/dups.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+g = j["groups"]
+sys.exit(0 if j["processes"] == 2 and len(g) == 1 and g[0]["jobs"] == 2 and g[0]["count"] == 4 else 1)
+PY
+then ok "grey-report --node (no ledger named) finds alice's and bob's copies through the service: one group of 4 in 2 jobs"
+else fail "grey-report --node under the service"; show "$work/dups.json" "$work/dups.err" "$work/d-$UA.out"; fi
+touch "$work/out/ddone"
+for u in $UA $UB; do wait "${pids[-1]}" 2>/dev/null; unset 'pids[-1]'; done
+
 echo "== the job's limits are the service's: an admin plan edited under a running service"
 sed -i 's/^process_cap = 512MiB/process_cap = 2GiB/; s/^budget = 1GiB/budget = 4GiB/' "$work/plan.conf"
 as $UA env LD_PRELOAD="$HOOK" GREY_LOG=1 "$TWO" $((400 * MiB)) $((200 * MiB)) /dev/null >"$work/edit.out" 2>"$work/edit.err"

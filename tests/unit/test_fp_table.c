@@ -52,5 +52,8 @@ Test(fp_table, damaged_files_are_refused)
     cr_assert(grey_fpt_path("/dev/shm/l", path, sizeof path));
     cr_assert_str_eq(path, "/dev/shm/l.fp");
     cr_assert_not(grey_fpt_path("/dev/shm/a-long-name", path, sizeof path));
+    /* The service's ledger has no path: its table is beside the socket. */
+    cr_assert(grey_fpt_path("grey-noded:/run/g", path, sizeof path));
+    cr_assert_str_eq(path, "/run/g.fp");
     free(f);
 }
