@@ -152,3 +152,18 @@ void grey_proc_self_command(char *buf, size_t buflen)
     while (n > 0 && buf[n - 1] == ' ')
         buf[--n] = '\0';
 }
+
+int grey_proc_ids(pid_t pid, uid_t *uid, gid_t *gid)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    if (read_small_file(path, buf, sizeof buf) <= 0)
+        return -1;
+    const char *u = strstr(buf, "\nUid:"), *g = strstr(buf, "\nGid:");
+    unsigned long a, b;
+    if (!u || !g || sscanf(u + 5, "%lu", &a) != 1 || sscanf(g + 5, "%lu", &b) != 1)
+        return -1;
+    *uid = (uid_t)a;
+    *gid = (gid_t)b;
+    return 0;
+}

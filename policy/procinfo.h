@@ -30,6 +30,10 @@ uint64_t grey_proc_pid_namespace(void);
  * known (a container with its own /proc): then no NVML process entry can be told to be ours. */
 pid_t grey_proc_host_pid(void);
 
+/* The real uid and gid of pid (the first figures of /proc/PID/status's Uid: and Gid: lines, as
+ * this /proc's namespace sees them). 0, or -1 when the process is gone or the file unreadable. */
+int grey_proc_ids(pid_t pid, uid_t *uid, gid_t *gid);
+
 /* This process's command line, arguments joined by spaces, truncated to fit buf. */
 void grey_proc_self_command(char *buf, size_t buflen);
 

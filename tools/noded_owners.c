@@ -18,6 +18,7 @@
 #include "policy/errmsg.h"
 #include "policy/pacer.h"
 #include "policy/plan_gpus.h"
+#include "policy/procinfo.h"
 #include "policy/weights.h"
 
 /* A look through every process (for a slot whose pid does not lead to its lock's holder: a
@@ -43,28 +44,6 @@ struct noded_owner_seen {
 };
 
 /* ------------------------------------------------------------------ what the kernel says */
-
-/* The real uid and gid of pid (/proc/PID/status): 0 or -1 (gone). */
-static int process_ids(pid_t pid, uid_t *uid, gid_t *gid)
-{
-    char path[64], buf[4096];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    const char *u = strstr(buf, "\nUid:"), *g = strstr(buf, "\nGid:");
-    unsigned long a, b;
-    if (!u || !g || sscanf(u + 5, "%lu", &a) != 1 || sscanf(g + 5, "%lu", &b) != 1)
-        return -1;
-    *uid = (uid_t)a;
-    *gid = (gid_t)b;
-    return 0;
-}
 
 /* The whole text of an fdinfo file from its start (each read from 0 shows it as it is now). */
 static bool read_text(int fd, char *buf, size_t len)
@@ -226,7 +205,7 @@ static void establish(struct noded_owners *o, uint32_t i, pid_t holder, int info
     struct noded_owner_seen *s = &o->seen[i];
     uid_t uid;
     gid_t gid;
-    if (process_ids(holder, &uid, &gid) != 0) {
+    if (grey_proc_ids(holder, &uid, &gid) != 0) {
         close(info); /* gone meanwhile: looked at again next time */
         return;
     }
@@ -307,7 +286,7 @@ static bool note_locks(const struct noded_owners *o, pid_t pid, const char *fd, 
     uid_t uid;
     gid_t gid;
     memset(held, 0, sizeof held);
-    if (!ok || !slot_locks(o, text, held) || process_ids(pid, &uid, &gid) != 0)
+    if (!ok || !slot_locks(o, text, held) || grey_proc_ids(pid, &uid, &gid) != 0)
         return false;
     for (int i = 0; i < GREY_LEDGER_SLOTS; i++) {
         if (!held[i])
@@ -452,7 +431,7 @@ void noded_owners_round(struct noded_owners *o)
             continue;
         uid_t uid;
         gid_t gid;
-        if (!fdinfo_holds(o, s->fdinfo, i) || process_ids(s->holder, &uid, &gid) != 0) {
+        if (!fdinfo_holds(o, s->fdinfo, i) || grey_proc_ids(s->holder, &uid, &gid) != 0) {
             forget(s); /* its holder let go, or is gone: the next watch looks again */
             publish(o, i);
             continue;

@@ -436,3 +436,17 @@ Test(retire, a_claimer_killed_half_way_frees_its_slot)
     cr_assert_eq(grey_ledger_reclaim(&lg), 1);
     cr_assert_eq(grey_slot_state(s), GREY_SLOT_FREE, "free for the next claimer, not stuck CLAIMING");
 }
+
+Test(procinfo, ids_are_the_real_uid_and_gid_and_a_gone_process_has_none)
+{
+    uid_t u = 12345;
+    gid_t g = 12345;
+    cr_assert_eq(grey_proc_ids(getpid(), &u, &g), 0);
+    cr_assert_eq(u, getuid());
+    cr_assert_eq(g, getgid());
+    pid_t c = fork();
+    if (c == 0)
+        _exit(0);
+    waitpid(c, NULL, 0); /* reaped: no /proc entry is left */
+    cr_assert_eq(grey_proc_ids(c, &u, &g), -1);
+}
