@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/process.h"
 #include "core/settings.h"
+#include "policy/file_owner.h"
 #include "policy/fp_table.h"
 #include "policy/safe_file.h"
 #include "policy/ticks.h"
@@ -61,6 +62,14 @@ static void map_table(void)
         fd = grey_safe_open(path, O_RDWR, false, 0600, &st, &created, err, sizeof err);
     if (fd < 0) {
         grey_log("fingerprints not published: %s", err);
+        return;
+    }
+    /* Ours, or the service's (root's, not writable by every user): a table another user planted
+     * could be shrunk under our mapping (a SIGBUS in the host program) or read by its owner. */
+    if (st.st_uid != geteuid() && (!grey_owner_is_root(st.st_uid) || (st.st_mode & S_IWOTH))) {
+        grey_log("fingerprints not published: %s: owned by uid %u%s, not by this user or root's service", path,
+                 (unsigned)st.st_uid, (st.st_mode & S_IWOTH) ? " and writable by every user" : "");
+        close(fd);
         return;
     }
     size_t len = grey_fpt_size(nslots);

@@ -33,7 +33,7 @@ int noded_fp_create(const char *socket_path, uint32_t nslots, gid_t group, char 
         rc = errno ? errno : EIO;
     if (rc == 0 && group != (gid_t)-1 && fchown(fd, 0, group) != 0)
         rc = errno;
-    if (rc == 0 && fchmod(fd, group != (gid_t)-1 ? 0660 : 0666) != 0)
+    if (rc == 0 && fchmod(fd, group != (gid_t)-1 ? 0660 : 0600) != 0)
         rc = errno;
     if (rc == 0 && rename(tmp, path_out) != 0)
         rc = errno;

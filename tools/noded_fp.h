@@ -9,8 +9,8 @@
 #include <sys/types.h>
 
 /* Makes SOCKET.fp for a ledger of nslots slots, replacing one a previous run left: owned by
- * root, writable by group (0660) when one is given, by every client of the service (0666) when
- * none is, like the ledger the service hands out. Its path in path_out. 0, or -1 with the reason
+ * root, writable by group (0660) when one is given, else root's alone (0600: hooks refuse a
+ * table every user may write, as they refuse such a ledger, so only root's jobs publish then). Its path in path_out. 0, or -1 with the reason
  * in err and nothing left behind. */
 int noded_fp_create(const char *socket_path, uint32_t nslots, gid_t group, char *path_out, size_t len, char *err,
                     size_t errlen);

@@ -216,6 +216,18 @@ GREY_LEDGER=$work/l2/ledger GREY_LOG=1 "$B/bin/grey-run" --quiet --dedup --repor
 grep -q "fingerprints not published" "$work/l2.out" && ok "the hook says once it did not publish" || { fail "no message"; tail -3 "$work/l2.out"; }
 if "$B/bin/grey-report" --node "$work/l2/ledger" 2>"$work/err"; then fail "--node through a symlink refused"; else
     ok "--node refuses a symlinked table: $(head -1 "$work/err")"; fi
+# Another user's table at our ledger's name, writable by everyone: mapped, its owner could shrink
+# it under us (SIGBUS) or read our fingerprints. The suite runs as root, so "another user" is nobody.
+mkdir -p "$work/l3"
+"$B/bin/grey-run" --quiet -- true # nothing: only to be sure grey-run works before the plant
+cp "$work/ledger.fp" "$work/l3/ledger.fp" 2>/dev/null || : >"$work/l3/ledger.fp"
+chown nobody "$work/l3/ledger.fp" && chmod 0666 "$work/l3/ledger.fp"
+before=$(md5sum <"$work/l3/ledger.fp")
+GREY_LEDGER=$work/l3/ledger GREY_LOG=1 "$B/bin/grey-run" --quiet --dedup --report "$work/l3.json" -- \
+    "$B/tests/integration/prog_dedup" upload linked 0 >"$work/l3.out" 2>&1 && ok "a job beside another user's table runs" || fail "job with a planted table"
+grep -q "fingerprints not published: $work/l3/ledger.fp: owned by uid $(id -u nobody)" "$work/l3.out" \
+    && ok "the hook refuses another user's table and says so" || { fail "planted table refused"; tail -3 "$work/l3.out"; }
+[ "$(md5sum <"$work/l3/ledger.fp")" = "$before" ] && ok "and writes nothing into it" || fail "the planted table was written"
 head -c 4096 /dev/urandom >"$work/ledger.fp"
 if "$B/bin/grey-report" --node "$work/ledger" 2>"$work/err"; then fail "a damaged table refused"; else
     grep -q "not a grey fingerprint table" "$work/err" && ok "a damaged table is refused with one line" || { fail "message"; cat "$work/err"; }; fi
