@@ -14,7 +14,8 @@
  * (cuGraphLaunch of a one-kernel graph).
  *
  * Prints one JSON object: completed (in the window), launched, the longest single launch call
- * in the window (max_launch_ns: where the pacer makes a launch wait) and the last launch time.
+ * in the window (max_launch_ns: where the pacer makes a launch wait), the first and the last
+ * launch times (first_launch_ns: when the process, started up, began to queue work).
  * --bins writes the number of completions per N ms (default 5) since T0, one per line.
  *
  * Queueing the way frameworks do: --depth D keeps D kernels in flight (up to 4096); --batch N
@@ -165,7 +166,7 @@ int main(int argc, char **argv)
     unsigned *bins = calloc(nbins, sizeof *bins);
     if (!bins)
         return 1;
-    uint64_t launched = 0, completed = 0, max_launch = 0, last_launch = 0, done = 0;
+    uint64_t launched = 0, completed = 0, max_launch = 0, first_launch = 0, last_launch = 0, done = 0;
     int batches_done = 0;
     uint64_t t, batch_start = now_ns();
     double window_part = 0; /* --batch: kernels completed inside [T0, T1], batches cut at its ends */
@@ -195,6 +196,8 @@ int main(int argc, char **argv)
                 break;
         }
         CUresult r;
+        if (!launched)
+            first_launch = t;
         if (ptsz) {
             r = launch_ptsz(f, 1, 1, 1, 1, 1, 1, 0, launch_stream, NULL, NULL);
         } else if (!strcmp(entry, "ex")) {
@@ -247,10 +250,10 @@ int main(int argc, char **argv)
             fprintf(b, "%u\n", bins[i]);
         fclose(b);
     }
-    printf("{\"pid\": %d, \"completed\": %llu, \"launched\": %llu, \"max_launch_ns\": %llu, \"last_launch_ns\": %llu, "
-           "\"done_ns\": %llu}\n",
+    printf("{\"pid\": %d, \"completed\": %llu, \"launched\": %llu, \"max_launch_ns\": %llu, \"first_launch_ns\": %llu, "
+           "\"last_launch_ns\": %llu, \"done_ns\": %llu}\n",
            (int)getpid(), (unsigned long long)completed, (unsigned long long)launched, (unsigned long long)max_launch,
-           (unsigned long long)last_launch, (unsigned long long)done);
+           (unsigned long long)first_launch, (unsigned long long)last_launch, (unsigned long long)done);
     free(bins);
     free(ev);
     return 0;
