@@ -47,6 +47,18 @@ wait_for() {
     return 1
 }
 key() { "${T[@]}" send-keys -t top "$@"; }
+# pane_exit TARGET SECONDS: the exit status of the pane's process ("" while it runs, "/SIG" when a
+# signal ended it). tmux calls a pane dead once its pty closes, which can come before it has reaped
+# the process and knows the status, so this waits for the status itself, not for pane_dead.
+pane_exit() {
+    local i st
+    for i in $(seq 0 $(($2 * 10))); do
+        st=$("${T[@]}" display-message -p -t "$1" '#{pane_dead_status}#{?pane_dead_signal,/#{pane_dead_signal},}')
+        [ -n "$st" ] && break
+        [ "$i" -lt $(($2 * 10)) ] && sleep 0.1
+    done
+    printf '%s' "$st"
+}
 # fits W H: every line at most W characters and exactly H lines: nothing wrapped or scrolled.
 fits() {
     screen >"$work/screen.txt"
@@ -146,10 +158,8 @@ wait_for "rows 1-20 of $NPROCS" && fits 80 24 && ok "back to 80x24: fits again" 
 
 echo "== q"
 key q
-for _ in $(seq 150); do [ "$("${T[@]}" display-message -p -t top '#{pane_dead}')" = 1 ] && break; sleep 0.1; done
-if [ "$("${T[@]}" display-message -p -t top '#{pane_dead}')" = 1 ] &&
-   [ "$("${T[@]}" display-message -p -t top '#{pane_dead_status}')" = 0 ]; then ok "q quits with status 0"
-else fail "q did not end grey-top"; fi
+if [ "$(pane_exit top 15)" = 0 ]; then ok "q quits with status 0"
+else fail "q did not end grey-top with status 0 (status/signal: $(pane_exit top 0))"; fi
 ! screen | grep -q "q quits" && ok "the terminal's own screen is back, nothing of the view left on it" \
     || fail "the view stayed on the main screen"
 
@@ -162,9 +172,9 @@ drawn=0
 for _ in $(seq 150); do "${T[@]}" capture-pane -p -t top:intr | grep -q "q quits" && { drawn=1; break; }; sleep 0.1; done
 [ $drawn = 1 ] || fail "the second live view was not drawn within 15 s"
 "${T[@]}" send-keys -t top:intr C-c
-for _ in $(seq 50); do [ "$("${T[@]}" display-message -p -t top:intr '#{pane_dead}')" = 1 ] && break; sleep 0.1; done
-[ "$("${T[@]}" display-message -p -t top:intr '#{pane_dead}/#{pane_dead_status}')" = 1/0 ] &&
-    ok "Ctrl-C ends the live view with status 0" || fail "Ctrl-C did not end grey-top with status 0"
+st=$(pane_exit top:intr 5)
+[ "$st" = 0 ] && ok "Ctrl-C ends the live view with status 0" \
+    || fail "Ctrl-C did not end grey-top with status 0 (status/signal: $st)"
 
 echo "== duplicates across jobs"
 # Two jobs each holding two 8 MiB buffers of the same bytes, publishing their fingerprints every
