@@ -25,7 +25,7 @@ static void state_path(char *path, size_t len)
     if (env && *env)
         snprintf(path, len, "%s", env);
     else
-        snprintf(path, len, "/dev/shm/grey-sim-v4-%u", (unsigned)getuid());
+        snprintf(path, len, "/dev/shm/grey-sim-v5-%u", (unsigned)getuid());
 }
 
 /* The file must be empty, new, or ours: anything else (a version 1 state, some other file) is

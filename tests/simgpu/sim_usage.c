@@ -181,10 +181,19 @@ static int my_slot(struct sim_state *s, bool may_claim)
     return slot;
 }
 
+int sim_usage_lock_fd(void)
+{
+    pthread_mutex_lock(&self_lock);
+    int fd = know_self();
+    pthread_mutex_unlock(&self_lock);
+    return fd;
+}
+
+/* What phys holds: every process's bytes and the exported allocations' (sim_shared.c). */
 static uint64_t column_sum(struct sim_state *s, int phys)
 {
     uint32_t n = atomic_load(&s->slots_used);
-    uint64_t sum = 0;
+    uint64_t sum = sim_shared_sum(phys);
     for (uint32_t i = 0; i < n && i < SIM_STATE_SLOTS; i++) {
         uint64_t b = atomic_load(&s->bytes[phys][i]);
         sum = sum + b < sum ? UINT64_MAX : sum + b;
@@ -207,6 +216,7 @@ bool sim_usage_charge(int phys, uint64_t total, uint64_t n)
         return true;
     /* Over: dead processes may still be counted. */
     reap(s);
+    sim_shared_prune();
     if (column_sum(s, phys) <= total)
         return true;
     take_back(&s->bytes[phys][slot], n);
@@ -229,6 +239,7 @@ uint64_t sim_usage_used(int phys)
         return 0;
     struct sim_state *s = sim_state();
     reap(s);
+    sim_shared_prune();
     return column_sum(s, phys);
 }
 

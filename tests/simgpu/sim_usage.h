@@ -43,6 +43,23 @@ int sim_usage_self(uint64_t *word);
 /* Whether slot's owner is still the process that held word and still alive. */
 bool sim_usage_alive(int slot, uint64_t word);
 
+/* This process's own description of the state file (the one its slot lock is held through), for
+ * other locks between processes on that file; -1 for a private state. */
+int sim_usage_lock_fd(void);
+
+/* Exported VMM allocations (sim_shared.c): counted once for the node while any process holds them.
+ * sim_shared_export moves n bytes this process counted on phys into the row of key (the
+ * allocation's node-wide name), or only joins its holders when the row exists; false when the
+ * table or the row is full (nothing changed). sim_shared_import joins the holders of key's row
+ * and says what it holds; false when no live process holds key. sim_shared_leave: this process
+ * lets go (the row goes with its last holder). A device's used memory is its column plus
+ * sim_shared_sum; sim_shared_prune drops dead holders and frees rows nobody holds. */
+bool sim_shared_export(int phys, uint64_t key, uint64_t n);
+bool sim_shared_import(uint64_t key, int *phys, uint64_t *n);
+void sim_shared_leave(uint64_t key);
+uint64_t sim_shared_sum(int phys);
+void sim_shared_prune(void);
+
 struct sim_usage_entry {
     pid_t pid;
     int phys;

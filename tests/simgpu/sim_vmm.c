@@ -6,17 +6,30 @@
  * maps the physical memory into them, so two mappings of one handle really share bytes.
  * cuMemUnmap takes whole mappings only (the reference: it "cannot unmap a sub-range"). Copies
  * into mapped ranges are checked against one mapping (sim_vmm_mapped_range): a copy spanning
- * two adjacent mappings is refused, which a real driver would allow. */
+ * two adjacent mappings is refused, which a real driver would allow.
+ *
+ * Export and import (POSIX file descriptors only): the descriptor handed out is the allocation's
+ * memfd, named after its physical device, and importing it makes a handle of the importing
+ * process onto the same bytes. From its first export an allocation is counted once for the
+ * node, no longer in its creator's slot (sim_shared.c), until every process that holds it lets go;
+ * a process importing what it already holds gets its own handle back, with one more reference. */
 #include "sim_internal.h"
+#include "sim_node.h"
+#include "sim_usage.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SIM_VMM_GRANULARITY (2ull << 20)
 #define SIM_VMM_MAGIC 0x475245595650484dULL /* "GREYVPHM" */
+#define SIM_VMM_MEMFD_NAME "grey-sim-vmm-phys-" /* then the physical device's id */
 
 struct sim_physical {
     uint64_t magic;
@@ -25,7 +38,11 @@ struct sim_physical {
     CUdevice dev;
     unsigned refs; /* unreleased references: 1 from cuMemCreate, +1 per cuMemRetainAllocationHandle */
     unsigned maps; /* live mappings of it */
+    unsigned long long handle_types; /* requestedHandleTypes at cuMemCreate */
+    uint64_t shared_key;             /* not 0: exported or imported, counted in sim_shared.c */
+    struct sim_physical *next;       /* every allocation this process still holds */
 };
+static struct sim_physical *physicals;
 
 /* Every live mapping, so that cuMemUnmap knows which physical allocations it lets go of. A
  * physical allocation whose handle is released is reached only through here. */
@@ -43,9 +60,17 @@ static void physical_free_if_unused(struct sim_physical *p)
 {
     if (p->refs || p->maps)
         return;
+    for (struct sim_physical **at = &physicals; *at; at = &(*at)->next)
+        if (*at == p) {
+            *at = p->next;
+            break;
+        }
     p->magic = 0;
     close(p->fd);
-    sim_vram_release(p->dev, p->size);
+    if (p->shared_key)
+        sim_shared_leave(p->shared_key);
+    else
+        sim_vram_release(p->dev, p->size);
     free(p);
 }
 
@@ -100,16 +125,24 @@ CUresult CUDAAPI cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size, 
     CUresult r = sim_check_init();
     if (r != CUDA_SUCCESS)
         return r;
+    const unsigned long long known_types = CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR | CU_MEM_HANDLE_TYPE_WIN32 |
+                                           CU_MEM_HANDLE_TYPE_WIN32_KMT | CU_MEM_HANDLE_TYPE_FABRIC;
     if (!handle || !prop || size == 0 || size % SIM_VMM_GRANULARITY || flags != 0 ||
-        prop->type != CU_MEM_ALLOCATION_TYPE_PINNED || prop->location.type != CU_MEM_LOCATION_TYPE_DEVICE)
+        prop->type != CU_MEM_ALLOCATION_TYPE_PINNED || prop->location.type != CU_MEM_LOCATION_TYPE_DEVICE ||
+        (prop->requestedHandleTypes & ~known_types))
         return CUDA_ERROR_INVALID_VALUE;
+    /* Windows handles on Linux, and fabric handles without an IMEX channel, which this node has not. */
+    if (prop->requestedHandleTypes & ~(unsigned long long)CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
+        return CUDA_ERROR_NOT_SUPPORTED;
     r = sim_check_device(prop->location.id);
     if (r != CUDA_SUCCESS)
         return r;
     if (!sim_vram_reserve(prop->location.id, size))
         return CUDA_ERROR_OUT_OF_MEMORY;
     struct sim_physical *p = calloc(1, sizeof *p);
-    int fd = p ? memfd_create("grey-sim-vmm", MFD_CLOEXEC) : -1;
+    char name[64];
+    snprintf(name, sizeof name, SIM_VMM_MEMFD_NAME "%d", sim_devices[prop->location.id].phys);
+    int fd = p ? memfd_create(name, MFD_CLOEXEC) : -1;
     if (fd < 0 || ftruncate(fd, (off_t)size) != 0) {
         if (fd >= 0)
             close(fd);
@@ -117,7 +150,12 @@ CUresult CUDAAPI cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size, 
         sim_vram_release(prop->location.id, size);
         return CUDA_ERROR_OUT_OF_MEMORY;
     }
-    *p = (struct sim_physical){.magic = SIM_VMM_MAGIC, .fd = fd, .size = size, .dev = prop->location.id, .refs = 1};
+    *p = (struct sim_physical){.magic = SIM_VMM_MAGIC, .fd = fd, .size = size, .dev = prop->location.id, .refs = 1,
+                               .handle_types = prop->requestedHandleTypes};
+    pthread_mutex_lock(&vmm_lock);
+    p->next = physicals;
+    physicals = p;
+    pthread_mutex_unlock(&vmm_lock);
     sim_handle_add(p);
     *handle = (CUmemGenericAllocationHandle)(uintptr_t)p;
     return CUDA_SUCCESS;
@@ -281,4 +319,150 @@ CUresult CUDAAPI cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmemAccessD
     if (!ptr || size == 0 || !desc || count == 0)
         return CUDA_ERROR_INVALID_VALUE;
     return CUDA_SUCCESS;
+}
+
+/* The node-wide name of an allocation: its memfd's device and inode (never 0). */
+static uint64_t memfd_key(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return 0;
+    uint64_t key = (uint64_t)st.st_dev << 40 ^ (uint64_t)st.st_ino;
+    return key ? key : 1;
+}
+
+CUresult CUDAAPI cuMemExportToShareableHandle(void *shareable, CUmemGenericAllocationHandle handle,
+                                              CUmemAllocationHandleType type, unsigned long long flags)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!shareable || flags != 0)
+        return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&vmm_lock);
+    struct sim_physical *p = physical_from(handle);
+    r = CUDA_ERROR_INVALID_VALUE;
+    if (!p)
+        goto out;
+    r = CUDA_ERROR_NOT_SUPPORTED; /* only what cuMemCreate was asked for, and fds only here */
+    if (type != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR || !(p->handle_types & type))
+        goto out;
+    r = CUDA_ERROR_OUT_OF_MEMORY;
+    if (!p->shared_key) {
+        uint64_t key = memfd_key(p->fd);
+        if (!key || !sim_shared_export(sim_devices[p->dev].phys, key, p->size))
+            goto out;
+        p->shared_key = key;
+    }
+    int fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0)
+        goto out;
+    *(int *)shareable = fd;
+    r = CUDA_SUCCESS;
+out:
+    pthread_mutex_unlock(&vmm_lock);
+    return r;
+}
+
+/* The physical device an exported descriptor's memory is on, from its memfd's name; -1 when it
+ * is not one this simulator exported. */
+static int exported_phys(int fd)
+{
+    char link[64], target[128];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0)
+        return -1;
+    target[n] = '\0';
+    const char *prefix = "/memfd:" SIM_VMM_MEMFD_NAME;
+    if (strncmp(target, prefix, strlen(prefix)) != 0)
+        return -1;
+    char *end;
+    long phys = strtol(target + strlen(prefix), &end, 10);
+    return end != target + strlen(prefix) && phys >= 0 && phys < SIM_PHYS_MAX ? (int)phys : -1;
+}
+
+/* The shareable handle of a POSIX fd is the descriptor itself, passed as the pointer's value. */
+CUresult CUDAAPI cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *handle, void *os_handle,
+                                                CUmemAllocationHandleType type)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!handle)
+        return CUDA_ERROR_INVALID_VALUE;
+    if (type != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
+        return CUDA_ERROR_NOT_SUPPORTED;
+    int given = (int)(intptr_t)os_handle;
+    int phys = given >= 0 ? exported_phys(given) : -1;
+    struct stat st;
+    if (phys < 0 || fstat(given, &st) != 0 || st.st_size <= 0)
+        return CUDA_ERROR_INVALID_VALUE;
+    CUdevice dev = -1;
+    for (int d = 0; d < sim_device_count && dev < 0; d++)
+        if (sim_devices[d].phys == phys)
+            dev = d;
+    if (dev < 0) /* memory of a GPU this process does not see */
+        return CUDA_ERROR_NOT_SUPPORTED;
+    uint64_t key = memfd_key(given);
+    pthread_mutex_lock(&vmm_lock);
+    for (struct sim_physical *p = physicals; p; p = p->next) {
+        if (p->shared_key != key)
+            continue;
+        if (p->refs++ == 0) /* held only by its mappings until now */
+            sim_handle_add(p);
+        *handle = (CUmemGenericAllocationHandle)(uintptr_t)p;
+        pthread_mutex_unlock(&vmm_lock);
+        return CUDA_SUCCESS;
+    }
+    r = CUDA_ERROR_OUT_OF_MEMORY;
+    struct sim_physical *p = calloc(1, sizeof *p);
+    int fd = p ? fcntl(given, F_DUPFD_CLOEXEC, 3) : -1;
+    if (fd < 0)
+        goto fail;
+    int held_phys;
+    uint64_t held;
+    /* Nobody holds it any more (only descriptors kept it): its bytes are counted again, here. */
+    if (!sim_shared_import(key, &held_phys, &held)) {
+        if (!sim_vram_reserve(dev, (uint64_t)st.st_size))
+            goto fail;
+        if (!sim_shared_export(phys, key, (uint64_t)st.st_size)) {
+            sim_vram_release(dev, (uint64_t)st.st_size);
+            goto fail;
+        }
+    }
+    *p = (struct sim_physical){.magic = SIM_VMM_MAGIC, .fd = fd, .size = (size_t)st.st_size, .dev = dev, .refs = 1,
+                               .handle_types = CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, .shared_key = key,
+                               .next = physicals};
+    physicals = p;
+    sim_handle_add(p);
+    *handle = (CUmemGenericAllocationHandle)(uintptr_t)p;
+    pthread_mutex_unlock(&vmm_lock);
+    return CUDA_SUCCESS;
+fail:
+    pthread_mutex_unlock(&vmm_lock);
+    if (fd >= 0)
+        close(fd);
+    free(p);
+    return r;
+}
+
+CUresult CUDAAPI cuMemGetAllocationPropertiesFromHandle(CUmemAllocationProp *prop, CUmemGenericAllocationHandle handle)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!prop)
+        return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&vmm_lock);
+    struct sim_physical *p = physical_from(handle);
+    if (p) {
+        memset(prop, 0, sizeof *prop);
+        prop->type = CU_MEM_ALLOCATION_TYPE_PINNED;
+        prop->location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+        prop->location.id = p->dev;
+        prop->requestedHandleTypes = (CUmemAllocationHandleType)p->handle_types;
+    }
+    pthread_mutex_unlock(&vmm_lock);
+    return p ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
