@@ -12,6 +12,7 @@ packages=(
   libcriterion-dev
   libncurses-dev       # grey-top's live view
   tmux                 # tests/top: drives grey-top on a terminal of a chosen size
+  libzstd1 liblz4-1    # the simulated driver inflates compressed fatbin entries (dlopen)
   libamdhip64-dev      # HIP's C headers (ROCm 5.2 in Debian 12) for shim/hip_*.c and the simulated runtime
   clang llvm libclang-rt-14-dev
   curl jq prometheus   # ledger tests: grey-exporter over HTTP, grey-top --json, promtool
