@@ -3,6 +3,7 @@
  * form with 32-bit pointers and sizes, which the driver still exports (dlsym(h, "cuMemAlloc"),
  * cuGetProcAddress below version 3020) and which must be capped alike. */
 #include "cuda_shim.h"
+#include "vmm_share.h"
 
 #include <limits.h>
 
@@ -126,6 +127,7 @@ GREY_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr)
 
 void grey_cuda_cap_info(uint64_t *free_bytes, uint64_t *total_bytes)
 {
+    grey_vmm_share_settle(); /* the view counts shared VMM memory only while someone holds it */
     const struct grey_quota *q = grey_self();
     int dev, ordinal;
     uint64_t context;

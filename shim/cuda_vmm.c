@@ -4,10 +4,12 @@
  * the handle is released (as often as cuMemRetainAllocationHandle handed it out again) and its
  * last mapping is unmapped, and the programming guide's pattern releases the handle right after
  * mapping it; so the bytes stay counted until whichever of the last release and the last unmap
- * comes second (shim/vmm_table.h).
- * Reserving address space costs nothing and passes straight through. */
+ * comes second (shim/vmm_table.h). Memory shared with other processes through file descriptors
+ * (export, import) is counted once for the node, by its creator, until nobody holds it
+ * (shim/vmm_share.h). Reserving address space costs nothing and passes straight through. */
 #include "core/log.h"
 #include "cuda_shim.h"
+#include "vmm_share.h"
 #include "vmm_table.h"
 
 GREY_EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size, const CUmemAllocationProp *prop,
@@ -30,12 +32,15 @@ GREY_EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t si
     return rc;
 }
 
-/* Nothing keeps the memory of key any more (no reference, no mapping): the driver freed it. */
+/* This process holds nothing of key any more (no reference, no mapping): the driver freed it,
+ * unless it was shared, and others still hold it (then it stays counted here, vmm_share.h). */
 static void vmm_freed(uint64_t key)
 {
     struct grey_buffer_info info;
     bool tracked = grey_cuda_untrack(key, &info);
-    grey_cuda_forget(tracked, &info, CUDA_SUCCESS);
+    grey_vmm_share_let_go(key);
+    if (!tracked || !grey_vmm_share_linger(&info))
+        grey_cuda_forget(tracked, &info, CUDA_SUCCESS);
 }
 
 GREY_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
@@ -55,7 +60,10 @@ GREY_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
         struct grey_buffer_info info;
         bool tracked = grey_cuda_untrack(key, &info);
         rc = real(handle);
-        grey_cuda_forget(tracked, &info, rc);
+        if (rc == CUDA_SUCCESS)
+            grey_vmm_share_let_go(key);
+        if (rc != CUDA_SUCCESS || !tracked || !grey_vmm_share_linger(&info))
+            grey_cuda_forget(tracked, &info, rc);
     }
     grey_vmm_unlock();
     return rc;
@@ -101,6 +109,39 @@ GREY_EXPORT CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
     CUresult rc = real(ptr, size);
     if (rc == CUDA_SUCCESS)
         grey_vmm_remove_range(ptr, size, vmm_freed);
+    grey_vmm_unlock();
+    return rc;
+}
+
+GREY_EXPORT CUresult cuMemExportToShareableHandle(void *shareable, CUmemGenericAllocationHandle handle,
+                                                  CUmemAllocationHandleType type, unsigned long long flags)
+{
+    static void *real_fn;
+    PFN_cuMemExportToShareableHandle_v10020 real = grey_cuda_real(&real_fn, "cuMemExportToShareableHandle");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    grey_vmm_lock();
+    CUresult rc = real(shareable, handle, type, flags);
+    if (rc == CUDA_SUCCESS && type == CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
+        grey_vmm_share_exported(GREY_KEY_VMM(handle), *(int *)shareable);
+    grey_vmm_unlock();
+    return rc;
+}
+
+/* Nothing is counted here: the memory is its creator's (vmm_share.h); this process says it holds it. */
+GREY_EXPORT CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *handle, void *os_handle,
+                                                    CUmemAllocationHandleType type)
+{
+    static void *real_fn;
+    PFN_cuMemImportFromShareableHandle_v10020 real =
+        grey_cuda_real(&real_fn, "cuMemImportFromShareableHandle");
+    if (!real)
+        return CUDA_ERROR_NOT_FOUND;
+    grey_vmm_share_settle();
+    grey_vmm_lock();
+    CUresult rc = real(handle, os_handle, type);
+    if (rc == CUDA_SUCCESS && type == CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
+        grey_vmm_share_imported(GREY_KEY_VMM(*handle), (int)(intptr_t)os_handle);
     grey_vmm_unlock();
     return rc;
 }

@@ -48,6 +48,8 @@ const struct grey_intercept grey_intercepts[] = {
     CUDA(cuMemMap),
     CUDA(cuMemUnmap),
     CUDA(cuMemRetainAllocationHandle),
+    CUDA(cuMemExportToShareableHandle),
+    CUDA(cuMemImportFromShareableHandle),
     CUDA(cuArrayCreate_v2),
     CUDA(cuArray3DCreate_v2),
     CUDA(cuArrayCreate),

@@ -2,6 +2,7 @@
  * program maps at most some thousands of ranges, and each VMM call costs the driver far more
  * than the search. */
 #include "vmm_table.h"
+#include "vmm_share.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ void grey_vmm_fork_child(void)
     mappings = NULL;
     handles = NULL;
     mapping_count = mapping_cap = handle_count = handle_cap = 0;
+    grey_vmm_share_fork_child();
     vmm_mutex_init(); /* the forking thread held it; a fresh one is simpler than unlocking */
 }
 

@@ -3,7 +3,11 @@
 # map → release pattern, 32 blocks of 64 MiB, for CUDA (prog_vmm_release) and HIP
 # (prog_hip_vmm_release). The simulated drivers alone on a 512 MiB device and grey-run --cap
 # 512MiB on an 80 GiB one must both stop at the 9th create with the vendor's out of memory,
-# and unmapping must give the bytes back. Run from the repository root after the build.
+# and unmapping must give the bytes back. Then memory shared through a file descriptor
+# (prog_vmm_share): one process importing its own export cannot free its cap by it, and between
+# a creator and an importer the bytes count once for the node, in the creator's cap alone, until
+# the last of them lets go (grey-top --json and the simulated device say so from outside).
+# Run from the repository root after the build.
 set -uo pipefail
 
 root=$(pwd)
@@ -37,5 +41,59 @@ for prog in "$B/tests/integration/prog_vmm_release" "$B/tests/hip/prog_hip_vmm_r
             { fail "$name: uncapped run"; sed 's/^/      /' "$work/out"; }
     fi
 done
+
+echo "== shared through a file descriptor"
+SHARE=$B/tests/integration/prog_vmm_share
+expect_ok "prog_vmm_share self: simulated 512 MiB device, 2 blocks of 256 MiB imported back fit" \
+    env GREY_SIM_VRAM=512MiB "$SHARE" self 256 512
+expect_ok "prog_vmm_share self: grey-run --cap 512MiB, importing its own export frees nothing" \
+    env GREY_SIM_VRAM=80GiB "$B/bin/grey-run" --cap 512MiB -- "$SHARE" self 256 512
+expect_ok "prog_vmm_share open: grey-run --cap 512MiB, an open exported descriptor keeps it counted until closed" \
+    env GREY_SIM_VRAM=80GiB "$B/bin/grey-run" --cap 512MiB -- "$SHARE" open 256 512
+
+# used_mib PID: what the ledger counts for PID on device 0, in MiB (0 when it has no row).
+used_mib() {
+    "$B/bin/grey-top" --json --ledger "$GREY_LEDGER" |
+        jq --argjson pid "$1" '[.processes[] | select(.pid == $pid) | .devices[] | select(.index == 0)
+                               | .used_bytes] | add // 0 | . / 1048576 | floor'
+}
+wait_for_file() { local i; for i in $(seq 300); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
+export GREY_SIM_VRAM=2GiB GREY_SIM_STATE=$work/sim   # a device nobody else uses: its count is ours
+sock=$work/share.sock
+"$B/bin/grey-run" --cap 512MiB -- "$SHARE" export "$sock" 256 512 >"$work/creator.out" 2>&1 &
+creator=$!
+"$B/bin/grey-run" --cap 128MiB -- "$SHARE" import "$sock" 128 >"$work/importer.out" 2>&1 &
+importer=$!
+if wait_for_file "$sock.held"; then
+    cpid=$(pgrep -P "$creator" -f "prog_vmm_share export" | head -n 1)
+    ipid=$(pgrep -P "$importer" -f "prog_vmm_share import" | head -n 1)
+    [ "$(used_mib "$cpid")/$(used_mib "$ipid")" = 256/0 ] &&
+        ok "both map it: the creator's ledger row counts 256 MiB, the importer's nothing" ||
+        fail "both map it: creator $(used_mib "$cpid") MiB, importer $(used_mib "$ipid") MiB, wanted 256 and 0"
+    used=$("$SHARE" used)
+    [ "$used" = 256 ] && ok "the simulated device has the 256 MiB in use once, not once per process" ||
+        fail "the simulated device has $used MiB in use, wanted 256"
+    touch "$sock.go1"
+    if wait_for_file "$sock.released"; then
+        [ "$(used_mib "$cpid")" = 256 ] && ok "the creator let go, the importer still maps it: still 256 MiB in the creator's row" ||
+            fail "after the creator let go: its row counts $(used_mib "$cpid") MiB, wanted 256"
+        used=$("$SHARE" used)
+        [ "$used" = 256 ] && ok "and the simulated device still has it in use" || fail "the simulated device: $used MiB"
+    else
+        fail "the creator never let go"
+    fi
+    touch "$sock.go2"
+else
+    fail "the creator and the importer never both mapped the memory"
+    touch "$sock.go1" "$sock.go2"
+fi
+wait "$creator"; crc=$?
+wait "$importer"; irc=$?
+[ $crc = 0 ] && grep -qx ok "$work/creator.out" && ok "creator: counted until nobody held it, its cap refused a create meanwhile" ||
+    { fail "creator (exit $crc)"; sed 's/^/      /' "$work/creator.out"; }
+[ $irc = 0 ] && grep -qx ok "$work/importer.out" && ok "importer: 256 MiB mapped under a 128 MiB cap, the creator's bytes, still there after it let go" ||
+    { fail "importer (exit $irc)"; sed 's/^/      /' "$work/importer.out"; }
+used=$("$SHARE" used)
+[ "$used" = 0 ] && ok "nobody holds it: the simulated device has it back" || fail "the simulated device still has $used MiB in use"
 
 finish vmm-integration

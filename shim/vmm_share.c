@@ -1,0 +1,309 @@
+/* VMM memory shared through file descriptors, counted once for the node (vmm_share.h). Two small
+ * arrays under the VMM lock: a process exports and imports a handful of allocations, and every
+ * export or import costs the driver far more than a search of them. */
+#include "vmm_share.h"
+
+#include "admission.h"
+#include "core/log.h"
+#include "vmm_table.h"
+
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* grey's region of lock offsets, far past any real file's bytes, and each allocation's range. */
+#define REGION_START (1ull << 60)
+#define RANGE_SHIFT 16
+#define RANGE_SLOTS (1ull << 36) /* ranges in the region */
+#define MAX_EXPORTS (1u << (RANGE_SHIFT - 1))
+/* Probes an importer may spend finding its lock among everyone's (two per lock it meets). */
+#define MAX_PROBES 4096
+
+/* The files exported descriptors are opens of (on a real driver one: /dev/nvidiactl), each with
+ * two descriptions of this process's own: one that never holds a lock, to ask through, and one
+ * that holds this process's imports. Two, so that a process that imports what it exported itself
+ * still sees its own hold when it asks. */
+struct share_file {
+    dev_t dev;
+    ino_t ino;
+    int probe_fd;
+    int hold_fd;   /* -1 until the first import */
+    unsigned users; /* exports and holds that name it */
+};
+
+struct share_export {
+    uint64_t key;                 /* the creator's handle key; not searched while lingering */
+    uint64_t base;                /* first lock offset of its range */
+    uint32_t exports;             /* descriptors locked so far: bytes base, base + 2, ... */
+    bool lingering;               /* the creator let go; info holds the bytes still counted */
+    dev_t dev;                    /* its file */
+    ino_t ino;
+    struct grey_buffer_info info;
+};
+
+struct share_hold {
+    uint64_t key; /* the importer's handle key */
+    dev_t dev;    /* the file, and the offset of the read lock its hold_fd holds for it */
+    ino_t ino;
+    uint64_t at;
+};
+
+static struct share_file *files;
+static size_t file_count, file_cap;
+static struct share_export *exports;
+static size_t export_count, export_cap;
+static struct share_hold *holds;
+static size_t hold_count, hold_cap;
+static _Atomic size_t lingering; /* read without the lock by grey_vmm_share_settle */
+
+static bool grow(void **array, size_t count, size_t *cap, size_t element)
+{
+    if (count < *cap)
+        return true;
+    size_t bigger = *cap ? *cap * 2 : 8;
+    void *p = realloc(*array, bigger * element);
+    if (!p)
+        return false;
+    *array = p;
+    *cap = bigger;
+    return true;
+}
+
+/* A new open file description of what fd refers to (for /dev/nvidiactl, another open of it). */
+static int reopen(int fd)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    return open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+}
+
+static struct share_file *file_find(dev_t dev, ino_t ino)
+{
+    for (size_t i = 0; i < file_count; i++)
+        if (files[i].dev == dev && files[i].ino == ino)
+            return &files[i];
+    return NULL;
+}
+
+/* The file descriptor fd is an open of, with one more user; NULL when it cannot be followed. */
+static struct share_file *file_use(int fd, bool hold)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return NULL;
+    struct share_file *f = file_find(st.st_dev, st.st_ino);
+    if (!f) {
+        int probe = grow((void **)&files, file_count, &file_cap, sizeof *files) ? reopen(fd) : -1;
+        if (probe < 0)
+            return NULL;
+        f = &files[file_count++];
+        *f = (struct share_file){.dev = st.st_dev, .ino = st.st_ino, .probe_fd = probe, .hold_fd = -1};
+    }
+    if (hold && f->hold_fd < 0 && (f->hold_fd = reopen(fd)) < 0) {
+        if (!f->users) {
+            close(f->probe_fd);
+            *f = files[--file_count];
+        }
+        return NULL;
+    }
+    f->users++;
+    return f;
+}
+
+static void file_unuse(dev_t dev, ino_t ino)
+{
+    struct share_file *f = file_find(dev, ino);
+    if (!f || --f->users)
+        return;
+    close(f->probe_fd);
+    if (f->hold_fd >= 0)
+        close(f->hold_fd); /* the kernel drops its locks with it */
+    *f = files[--file_count];
+}
+
+/* The first lock another description holds in [start, start + len), through fd; false when none
+ * (or the question cannot be asked). */
+static bool lock_test(int fd, uint64_t start, uint64_t len, struct flock *out)
+{
+    struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)start, .l_len = (off_t)len};
+    if (fcntl(fd, F_OFD_GETLK, &l) != 0 || l.l_type == F_UNLCK)
+        return false;
+    if (out)
+        *out = l;
+    return true;
+}
+
+static int read_lock(int fd, uint64_t at)
+{
+    struct flock l = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = (off_t)at, .l_len = 1};
+    return fcntl(fd, F_OFD_SETLK, &l);
+}
+
+static uint64_t random_base(void)
+{
+    uint64_t r;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        r = (uint64_t)t.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() << 32 ^ (uint64_t)t.tv_sec;
+    }
+    return REGION_START + ((r % RANGE_SLOTS) << RANGE_SHIFT);
+}
+
+static struct share_export *export_of(uint64_t key)
+{
+    for (size_t i = 0; i < export_count; i++)
+        if (exports[i].key == key && !exports[i].lingering)
+            return &exports[i];
+    return NULL;
+}
+
+static void export_drop(struct share_export *e)
+{
+    if (e->lingering)
+        atomic_fetch_sub(&lingering, 1);
+    file_unuse(e->dev, e->ino);
+    *e = exports[--export_count];
+}
+
+void grey_vmm_share_exported(uint64_t key, int fd)
+{
+    static bool told;
+    struct share_export *e = export_of(key);
+    if (!e) {
+        struct share_file *f = grow((void **)&exports, export_count, &export_cap, sizeof *exports)
+                                   ? file_use(fd, false) : NULL;
+        if (!f) {
+            if (!told)
+                grey_log("cannot follow an exported VMM allocation (no /proc/self/fd or no memory): its bytes "
+                         "go back when this process lets go of it, whoever else holds it");
+            told = true;
+            return;
+        }
+        e = &exports[export_count++];
+        *e = (struct share_export){.key = key, .base = random_base(), .dev = f->dev, .ino = f->ino};
+    }
+    if (e->exports >= MAX_EXPORTS || read_lock(fd, e->base + 2ull * e->exports) != 0)
+        return; /* this descriptor alone does not keep it counted */
+    e->exports++;
+}
+
+/* Whether any exported descriptor is still open, or any importer holds the memory. */
+static bool held_elsewhere(const struct share_export *e)
+{
+    const struct share_file *f = file_find(e->dev, e->ino);
+    return f && e->exports && lock_test(f->probe_fd, e->base, 2ull * e->exports, NULL);
+}
+
+bool grey_vmm_share_linger(const struct grey_buffer_info *info)
+{
+    struct share_export *e = export_of(info->addr);
+    if (!e)
+        return false;
+    if (!held_elsewhere(e)) {
+        export_drop(e);
+        return false;
+    }
+    e->lingering = true; /* the driver may hand the same handle value out again meanwhile */
+    e->info = *info;
+    atomic_fetch_add(&lingering, 1);
+    return true;
+}
+
+void grey_vmm_share_settle(void)
+{
+    if (atomic_load_explicit(&lingering, memory_order_relaxed) == 0)
+        return;
+    grey_vmm_lock();
+    for (size_t i = 0; i < export_count;) {
+        struct share_export *e = &exports[i];
+        if (!e->lingering || held_elsewhere(e)) {
+            i++;
+            continue;
+        }
+        struct grey_buffer_info info = e->info;
+        export_drop(e);
+        grey_forget(true, &info, true);
+    }
+    grey_vmm_unlock();
+}
+
+/* The export lock fd's own description holds: its offset, or 0 when it holds none. Searches the
+ * region through probe (a description that holds nothing), halving around each lock it meets. */
+static uint64_t find_own_lock(int fd, int probe, uint64_t start, uint64_t len, unsigned *probes)
+{
+    struct flock l;
+    if (len == 0 || ++*probes > MAX_PROBES || !lock_test(probe, start, len, &l))
+        return 0;
+    uint64_t at = (uint64_t)l.l_start, end = l.l_len ? at + (uint64_t)l.l_len : start + len;
+    if (at < start)
+        at = start;
+    if (end > start + len || end <= at)
+        end = start + len;
+    /* An export's lock sits at an even offset of its range; fd's own lock is the one it cannot see. */
+    for (uint64_t b = at; b < end && b - at < 4; b++)
+        if (b % 2 == 0 && ++*probes <= MAX_PROBES && !lock_test(fd, b, 1, NULL) && lock_test(probe, b, 1, NULL))
+            return b;
+    uint64_t found = find_own_lock(fd, probe, start, at - start, probes);
+    return found ? found : find_own_lock(fd, probe, end, start + len - end, probes);
+}
+
+void grey_vmm_share_imported(uint64_t key, int fd)
+{
+    struct share_file *f = grow((void **)&holds, hold_count, &hold_cap, sizeof *holds) ? file_use(fd, true) : NULL;
+    if (!f)
+        return;
+    unsigned probes = 0;
+    uint64_t at = find_own_lock(fd, f->probe_fd, REGION_START, RANGE_SLOTS << RANGE_SHIFT, &probes);
+    bool held = false; /* this process holds that byte already (an earlier import of the same) */
+    for (size_t i = 0; at && i < hold_count && !held; i++)
+        held = holds[i].dev == f->dev && holds[i].ino == f->ino && holds[i].at == at + 1;
+    if (!at || (!held && read_lock(f->hold_fd, at + 1) != 0)) {
+        file_unuse(f->dev, f->ino); /* not exported by a hooked process: nobody here counts it */
+        return;
+    }
+    holds[hold_count++] = (struct share_hold){.key = key, .dev = f->dev, .ino = f->ino, .at = at + 1};
+}
+
+void grey_vmm_share_let_go(uint64_t key)
+{
+    for (size_t i = 0; i < hold_count;) {
+        struct share_hold h = holds[i];
+        if (h.key != key) {
+            i++;
+            continue;
+        }
+        holds[i] = holds[--hold_count];
+        bool still = false; /* another import of the same allocation still holds the byte */
+        for (size_t j = 0; j < hold_count && !still; j++)
+            still = holds[j].dev == h.dev && holds[j].ino == h.ino && holds[j].at == h.at;
+        const struct share_file *f = file_find(h.dev, h.ino);
+        if (!still && f) {
+            struct flock l = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = (off_t)h.at, .l_len = 1};
+            fcntl(f->hold_fd, F_OFD_SETLK, &l);
+        }
+        file_unuse(h.dev, h.ino);
+    }
+}
+
+void grey_vmm_share_fork_child(void)
+{
+    for (size_t i = 0; i < file_count; i++) {
+        close(files[i].probe_fd);
+        if (files[i].hold_fd >= 0)
+            close(files[i].hold_fd);
+    }
+    free(files);
+    free(exports);
+    free(holds);
+    files = NULL;
+    exports = NULL;
+    holds = NULL;
+    file_count = file_cap = export_count = export_cap = hold_count = hold_cap = 0;
+    atomic_store(&lingering, 0);
+}
