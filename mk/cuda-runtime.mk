@@ -56,12 +56,13 @@ cuda-pinned-tests: all $(CUDA_RT_PINNED)
 EXTRA_CHECKS += cuda-pinned-tests
 
 # NVIDIA's libraries through the real runtime (tests/integration/cuda/rt_curand.cu, rt_cudnn.cu,
-# rt_cublas.cu, rt_nccl.cu,
+# rt_cublas.cu, rt_cufft.cu, rt_nccl.cu,
 # libs_run.sh): under grey-run --cap they work, and under a cap too small for their own device
 # memory they report their own allocation failure. cuDNN is in $(CUDA_HOME) on this machine.
 CUDA_RT_CURAND := $(CUDA_RT_DIR)/rt_curand
 CUDA_RT_CUDNN  := $(CUDA_RT_DIR)/rt_cudnn
 CUDA_RT_CUBLAS := $(CUDA_RT_DIR)/rt_cublas
+CUDA_RT_CUFFT  := $(CUDA_RT_DIR)/rt_cufft
 CUDA_RT_SYMBOL := $(CUDA_RT_DIR)/rt_symbol
 CUDA_RT_MODULE := $(CUDA_RT_DIR)/module_globals.fatbin
 CUDA_RT_NCCL   := $(CUDA_RT_DIR)/rt_nccl
@@ -76,6 +77,9 @@ $(CUDA_RT_MODULE): tests/integration/cuda/module_globals.cu
 $(CUDA_RT_CUBLAS): tests/integration/cuda/rt_cublas.cu
 	@mkdir -p $(@D)
 	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcublas
+$(CUDA_RT_CUFFT): tests/integration/cuda/rt_cufft.cu
+	@mkdir -p $(@D)
+	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lcufft
 $(CUDA_RT_NCCL): tests/integration/cuda/rt_nccl.cu
 	@mkdir -p $(@D)
 	$(call q,NVCC)$(NVCC) $(NVCC_FLAGS) -o $@ $< -lnccl
@@ -88,8 +92,8 @@ $(CUDA_RT_CUDNN): tests/integration/cuda/rt_cudnn.cu
 
 .PHONY: cuda-libs-tests
 cuda-libs-tests: all $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN) $(CUDA_RT_CUBLAS) $(CUDA_RT_SYMBOL) $(CUDA_RT_MODULE) \
-                 $(CUDA_RT_NCCL)
+                 $(CUDA_RT_NCCL) $(CUDA_RT_CUFFT)
 	@CUDA_HOME="$(CUDA_HOME)" bash tests/integration/cuda/libs_run.sh $(CUDA_RT_CURAND) $(CUDA_RT_CUDNN) \
-	    $(CUDA_RT_CUBLAS) $(CUDA_RT_SYMBOL) $(CUDA_RT_MODULE) $(CUDA_RT_NCCL)
+	    $(CUDA_RT_CUBLAS) $(CUDA_RT_SYMBOL) $(CUDA_RT_MODULE) $(CUDA_RT_NCCL) $(CUDA_RT_CUFFT)
 
 EXTRA_CHECKS += cuda-libs-tests

@@ -1,22 +1,30 @@
-/* Reading global variables out of a code image (sim_fatbin.h), so that cuLibraryGetGlobal can
- * answer: the runtime's cudaMemcpyToSymbol and the libraries (cuBLAS reads its own __device__
- * variables while it creates a handle) need each variable's address and size.
+/* Reading the symbols out of a code image (sim_fatbin.h): global variables, so that
+ * cuLibraryGetGlobal can answer (the runtime's cudaMemcpyToSymbol and the libraries need each
+ * variable's address and size: cuBLAS reads its own __device__ variables while it creates a
+ * handle, cuFFT 12 its lut_sp in each kernel image it loads), and kernel names, so that a module
+ * knows its kernels (cuFFT asks the driver for the one kernel of an image: sim_fft_table.c).
  *
  * Formats. The fatbin layout is not documented by NVIDIA; what is used here is what one sees in
  * the images nvcc writes (and what other re-implementations describe):
  *   - a fatbin wrapper: u32 magic 0x466243b1, u32 version, then a pointer to the fatbin;
  *   - a fatbin: u32 magic 0xba55ed50, u16 version, u16 header size, u64 size of the entries; each
- *     entry: u16 kind (1 PTX, 2 cubin), u16, u32 header size, u64 payload size, ..., u64 flags at
- *     offset 40 (0x2000: LZ4, 0x8000: zstd) and u64 decompressed size at offset 56;
- *   - a cubin is an ELF64 file; its data objects are the STT_OBJECT symbols of .symtab.
+ *     entry: u16 kind (1 PTX, 2 cubin), u16, u32 header size, u64 payload size, u32 compressed
+ *     size at offset 16, ..., u64 flags at offset 40 (0x2000: LZ4, 0x8000: zstd) and u64
+ *     decompressed size at offset 56;
+ *   - a cubin is an ELF64 file; its data objects are the STT_OBJECT symbols of .symtab, its
+ *     kernels the defined STT_FUNC symbols marked as entries (st_other bit 0x10: what nvcc's
+ *     kernels carry and its device functions do not);
+ *   - PTX is text (sim_ptx.c).
  * CUDA 13's libraries compress their cubins with zstd (the payload starts with zstd's magic);
- * libzstd.so.1 is opened at run time to decompress them, so the simulator does not need its
- * headers to build. LZ4-compressed entries (older toolkits) are skipped: a library built that way
- * finds no globals, as before. Every size and offset read is checked against the image. */
+ * the images cuFFT 12 loads when it makes a plan hold LZ4 blocks, PTX and cubins alike. A
+ * compressed payload may be padded to a multiple of 8 bytes past the compressed data (seen with
+ * both codecs: nvcc -fatbin of PTX gives zstd with 4 bytes of padding), which neither codec
+ * accepts; the exact size is the u32 at offset 16 (observed: with it, each entry decompresses to
+ * exactly its announced size). The codecs' libraries are opened at run time (sim_inflate.c).
+ * Every size and offset read is checked against the image. */
 #include "sim_fatbin.h"
-#include "sim_trace.h"
+#include "sim_inflate.h"
 
-#include <dlfcn.h>
 #include <elf.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,25 +32,28 @@
 
 #define WRAPPER_MAGIC 0x466243b1u
 #define FATBIN_MAGIC 0xba55ed50u
+#define ENTRY_PTX 1
 #define ENTRY_CUBIN 2
 #define FLAG_LZ4 0x2000u
 #define FLAG_ZSTD 0x8000u
 /* A fatbin's entries are bounded by its own size field; this bounds that too. */
 #define FATBIN_MAX (1ull << 32)
+/* st_other of a cubin's kernel symbols (observed; NVIDIA documents no ELF flag of its own). */
+#define STO_KERNEL 0x10
 
 struct entry_header {
     uint16_t kind;
     uint16_t unknown;
     uint32_t header_size;
     uint64_t payload_size;
-    uint8_t middle[24];
+    uint32_t compressed_size;
+    uint8_t middle[20];
     uint64_t flags;
     uint64_t zero;
     uint64_t decompressed_size;
 };
 
-static size_t cubin_globals(const unsigned char *elf, size_t size,
-                            void (*found)(void *, const char *, size_t), void *arg)
+static size_t cubin_symbols(const unsigned char *elf, size_t size, const sim_image_symbols *to)
 {
     if (size < sizeof(Elf64_Ehdr) || memcmp(elf, ELFMAG, SELFMAG) != 0 || elf[EI_CLASS] != ELFCLASS64)
         return 0;
@@ -66,40 +77,36 @@ static size_t cubin_globals(const unsigned char *elf, size_t size,
         for (uint64_t off = 0; off + sizeof(Elf64_Sym) <= sym.sh_size; off += sizeof(Elf64_Sym)) {
             Elf64_Sym s;
             memcpy(&s, elf + sym.sh_offset + off, sizeof s);
-            if (ELF64_ST_TYPE(s.st_info) != STT_OBJECT || s.st_shndx == SHN_UNDEF || s.st_size == 0 ||
-                s.st_name >= str.sh_size || !memchr(names + s.st_name, 0, str.sh_size - s.st_name))
+            if (s.st_shndx == SHN_UNDEF || s.st_name >= str.sh_size ||
+                !memchr(names + s.st_name, 0, str.sh_size - s.st_name))
                 continue;
-            found(arg, names + s.st_name, s.st_size);
-            n++;
+            const char *name = names + s.st_name;
+            if (ELF64_ST_TYPE(s.st_info) == STT_OBJECT && s.st_size != 0) {
+                if (to->global)
+                    to->global(to->arg, name, s.st_size);
+                n++;
+            } else if (ELF64_ST_TYPE(s.st_info) == STT_FUNC && (s.st_other & STO_KERNEL) &&
+                       ELF64_ST_BIND(s.st_info) != STB_LOCAL) {
+                if (to->kernel)
+                    to->kernel(to->arg, name);
+                n++;
+            }
         }
     }
     return n;
 }
 
-/* ZSTD_decompress and ZSTD_isError from libzstd.so.1 (its stable ABI), NULL when absent. */
-typedef size_t (*zstd_decompress_fn)(void *dst, size_t cap, const void *src, size_t n);
-typedef unsigned (*zstd_is_error_fn)(size_t code);
-
-static unsigned char *zstd_inflate(const unsigned char *src, size_t n, size_t out_size)
+/* The symbols of one entry's contents (decompressed already). */
+static size_t entry_symbols(uint16_t kind, const unsigned char *data, size_t size, const sim_image_symbols *to)
 {
-    static void *lib;
-    if (!lib)
-        lib = dlopen("libzstd.so.1", RTLD_NOW | RTLD_LOCAL);
-    zstd_decompress_fn decompress = lib ? (zstd_decompress_fn)dlsym(lib, "ZSTD_decompress") : NULL;
-    zstd_is_error_fn is_error = lib ? (zstd_is_error_fn)dlsym(lib, "ZSTD_isError") : NULL;
-    if (!decompress || !is_error || out_size == 0 || out_size > FATBIN_MAX) {
-        sim_trace("fatbin: zstd-compressed cubin and no libzstd.so.1: its globals are unknown");
-        return NULL;
-    }
-    unsigned char *out = malloc(out_size);
-    if (out && (is_error(decompress(out, out_size, src, n)))) {
-        free(out);
-        out = NULL;
-    }
-    return out;
+    if (kind == ENTRY_CUBIN)
+        return cubin_symbols(data, size, to);
+    if (kind == ENTRY_PTX)
+        return sim_ptx_symbols((const char *)data, size, to);
+    return 0;
 }
 
-static size_t fatbin_globals(const unsigned char *fb, void (*found)(void *, const char *, size_t), void *arg)
+static size_t fatbin_symbols(const unsigned char *fb, const sim_image_symbols *to)
 {
     uint16_t header_size;
     uint64_t entries_size;
@@ -116,22 +123,26 @@ static size_t fatbin_globals(const unsigned char *fb, void (*found)(void *, cons
             break;
         const unsigned char *payload = e + h.header_size;
         size_t n = 0;
-        if (h.kind == ENTRY_CUBIN && !(h.flags & (FLAG_LZ4 | FLAG_ZSTD))) {
-            n = cubin_globals(payload, h.payload_size, found, arg);
-        } else if (h.kind == ENTRY_CUBIN && (h.flags & FLAG_ZSTD)) {
-            unsigned char *elf = zstd_inflate(payload, h.payload_size, h.decompressed_size);
-            if (elf)
-                n = cubin_globals(elf, h.decompressed_size, found, arg);
-            free(elf);
+        if (!(h.flags & (FLAG_LZ4 | FLAG_ZSTD))) {
+            n = entry_symbols(h.kind, payload, h.payload_size, to);
+        } else {
+            /* the payload may be padded past the compressed data, which neither codec accepts */
+            size_t n_in = h.compressed_size != 0 && h.compressed_size <= h.payload_size ? h.compressed_size
+                                                                                        : h.payload_size;
+            unsigned char *data = h.flags & FLAG_ZSTD ? sim_inflate_zstd(payload, n_in, h.decompressed_size)
+                                                      : sim_inflate_lz4(payload, n_in, h.decompressed_size);
+            if (data)
+                n = entry_symbols(h.kind, data, h.decompressed_size, to);
+            free(data);
         }
-        if (n) /* every cubin of one fatbin declares the same variables: the first one tells */
+        if (n) /* every entry of one fatbin declares the same symbols: the first one tells */
             return n;
         e = payload + h.payload_size;
     }
     return 0;
 }
 
-size_t sim_image_globals(const void *image, void (*found)(void *arg, const char *name, size_t bytes), void *arg)
+size_t sim_image_symbols_read(const void *image, const sim_image_symbols *to)
 {
     if (!image)
         return 0;
@@ -140,15 +151,15 @@ size_t sim_image_globals(const void *image, void (*found)(void *arg, const char 
     if (magic == WRAPPER_MAGIC) {
         const void *fatbin;
         memcpy(&fatbin, (const char *)image + 8, sizeof fatbin);
-        return fatbin ? sim_image_globals(fatbin, found, arg) : 0;
+        return fatbin ? sim_image_symbols_read(fatbin, to) : 0;
     }
     if (magic == FATBIN_MAGIC)
-        return fatbin_globals(image, found, arg);
+        return fatbin_symbols(image, to);
     /* A bare cubin: its size is not passed; the section table bounds what is read. */
     const unsigned char *elf = image;
     if (memcmp(elf, ELFMAG, SELFMAG) != 0)
         return 0;
     Elf64_Ehdr eh;
     memcpy(&eh, elf, sizeof eh);
-    return cubin_globals(elf, eh.e_shoff + (size_t)eh.e_shnum * sizeof(Elf64_Shdr), found, arg);
+    return cubin_symbols(elf, eh.e_shoff + (size_t)eh.e_shnum * sizeof(Elf64_Shdr), to);
 }

@@ -13,9 +13,8 @@ struct sim_global {
     sim_global *next;
 };
 
-static void add(void *arg, const char *name, size_t bytes)
+void sim_globals_add(sim_globals *set, const char *name, size_t bytes)
 {
-    sim_globals *set = arg;
     sim_global *g = calloc(1, sizeof *g);
     if (!g || !(g->name = strdup(name))) {
         free(g);
@@ -26,9 +25,14 @@ static void add(void *arg, const char *name, size_t bytes)
     set->head = g;
 }
 
+static void add(void *arg, const char *name, size_t bytes)
+{
+    sim_globals_add(arg, name, bytes);
+}
+
 size_t sim_globals_read(sim_globals *set, const void *image)
 {
-    size_t n = sim_image_globals(image, add, set);
+    size_t n = sim_image_symbols_read(image, &(sim_image_symbols){.global = add, .arg = set});
     sim_trace("image %p: %zu global variables", image, n);
     return n;
 }

@@ -15,6 +15,8 @@ typedef struct sim_globals {
 
 /* Adds the image's variables; returns how many. */
 size_t sim_globals_read(sim_globals *set, const void *image);
+/* Adds one variable, for a caller that reads the image's other symbols too (sim_module.c). */
+void sim_globals_add(sim_globals *set, const char *name, size_t bytes);
 /* dptr and bytes are each optional. CUDA_ERROR_NOT_FOUND for a name the image does not have. */
 CUresult sim_globals_lookup(sim_globals *set, const char *name, CUdeviceptr *dptr, size_t *bytes);
 void sim_globals_free(sim_globals *set);

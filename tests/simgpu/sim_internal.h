@@ -160,6 +160,10 @@ CUresult sim_stream_timeline(CUstream s, bool per_thread, CUcontext *ctx, sim_ti
 CUresult sim_function_check(CUfunction f);
 /* The kernel name the function was looked up by. */
 const char *sim_function_name(CUfunction f);
+/* Calls each(arg, f) for every kernel the image given to cuModuleLoadData/Ex/FatBinary declares
+ * (sim_fatbin.h), in the image's order, outside the module's lock; *count is how many (0 for a
+ * module whose image was not read or declares none). CUDA_ERROR_INVALID_HANDLE for a bad module. */
+CUresult sim_module_kernels(CUmodule mod, void (*each)(void *arg, CUfunction f), void *arg, unsigned *count);
 /* How long one launch of f occupies its device: N us for a name ending in _usN, else
  * GREY_SIM_KERNEL_US (sim_default_kernel_ns). */
 uint64_t sim_function_duration_ns(CUfunction f);

@@ -1,9 +1,13 @@
 /* Modules and functions.
  *
- * The simulator runs no device code, so any image is accepted (cubin, PTX or fatbin: nothing is
- * parsed) and any kernel name resolves. A function handle remembers its name, so launches can be
+ * The simulator runs no device code, so any image is accepted (cubin, PTX or fatbin) and any
+ * kernel name resolves. An image's symbols are read where its format allows (sim_fatbin.h): its
+ * variables for cuModuleGetGlobal, and its kernels, which get their functions at load, so that a
+ * caller can ask for the kernels of a module without knowing their names (cuFFT does, through a
+ * private table: sim_fft_table.c). A function handle remembers its name, so launches can be
  * told apart in logs and on the device timeline, and the name may say how long the kernel runs. Looking the same name up twice returns the same
  * handle, as the real driver does. Unloading a module frees its functions. */
+#include "sim_fatbin.h"
 #include "sim_globals.h"
 #include "sim_internal.h"
 
@@ -21,6 +25,7 @@ struct CUfunc_st {
     char *name;
     struct CUfunc_st *next;
     int64_t name_ns;  /* the duration the name asks for (a "_us500" suffix), -1: none */
+    bool in_image;    /* a kernel the module's image declares, not only a name looked up */
 };
 
 /* A kernel whose name ends in _usN takes N microseconds on the device timeline (so one test can
@@ -64,6 +69,38 @@ const char *sim_function_name(CUfunction f)
     return f->name;
 }
 
+/* The module's function of that name, made if new; NULL when out of memory. Under mod->lock. */
+static struct CUfunc_st *function_get(CUmodule hmod, const char *name)
+{
+    struct CUfunc_st *f = hmod->funcs;
+    while (f && strcmp(f->name, name) != 0)
+        f = f->next;
+    if (!f) {
+        f = calloc(1, sizeof *f);
+        char *copy = f ? strdup(name) : NULL;
+        if (copy) {
+            *f = (struct CUfunc_st){SIM_FUNCTION_MAGIC, hmod, copy, hmod->funcs, duration_from_name(copy), false};
+            hmod->funcs = f;
+        } else {
+            free(f);
+            f = NULL;
+        }
+    }
+    return f;
+}
+
+static void image_global(void *arg, const char *name, size_t bytes)
+{
+    sim_globals_add(&((CUmodule)arg)->globals, name, bytes);
+}
+
+static void image_kernel(void *arg, const char *name)
+{
+    struct CUfunc_st *f = function_get(arg, name);
+    if (f)
+        f->in_image = true;
+}
+
 static CUresult module_new(CUmodule *module)
 {
     CUcontext ctx;
@@ -103,8 +140,11 @@ CUresult CUDAAPI cuModuleLoadData(CUmodule *module, const void *image)
     if (!module || !image)
         return CUDA_ERROR_INVALID_VALUE;
     r = module_new(module);
-    if (r == CUDA_SUCCESS)
-        sim_globals_read(&(*module)->globals, image);
+    if (r == CUDA_SUCCESS) {
+        CUmodule m = *module;
+        size_t n = sim_image_symbols_read(image, &(sim_image_symbols){image_global, image_kernel, m});
+        sim_trace("image %p: %zu symbols (global variables and kernels)", image, n);
+    }
     return r;
 }
 
@@ -154,24 +194,40 @@ CUresult CUDAAPI cuModuleGetFunction(CUfunction *hfunc, CUmodule hmod, const cha
     if (!*name)
         return CUDA_ERROR_NOT_FOUND;
     pthread_mutex_lock(&hmod->lock);
-    struct CUfunc_st *f = hmod->funcs;
-    while (f && strcmp(f->name, name) != 0)
-        f = f->next;
-    if (!f) {
-        f = calloc(1, sizeof *f);
-        char *copy = f ? strdup(name) : NULL;
-        if (copy) {
-            *f = (struct CUfunc_st){SIM_FUNCTION_MAGIC, hmod, copy, hmod->funcs, duration_from_name(copy)};
-            hmod->funcs = f;
-        } else {
-            free(f);
-            f = NULL;
-        }
-    }
+    struct CUfunc_st *f = function_get(hmod, name);
     pthread_mutex_unlock(&hmod->lock);
     if (!f)
         return CUDA_ERROR_OUT_OF_MEMORY;
     *hfunc = f;
+    return CUDA_SUCCESS;
+}
+
+/* The list holds the newest first; the image's kernels were added in its order, so they are
+ * handed out from the list's end. They are collected first, so that each runs without the lock
+ * (it may look up functions itself). */
+CUresult sim_module_kernels(CUmodule mod, void (*each)(void *arg, CUfunction f), void *arg, unsigned *count)
+{
+    CUresult r = sim_check_init();
+    if (r != CUDA_SUCCESS)
+        return r;
+    if (!mod || mod->magic != SIM_MODULE_MAGIC)
+        return CUDA_ERROR_INVALID_HANDLE;
+    pthread_mutex_lock(&mod->lock);
+    unsigned n = 0;
+    for (struct CUfunc_st *f = mod->funcs; f; f = f->next)
+        n += f->in_image;
+    CUfunction *list = n ? calloc(n, sizeof *list) : NULL;
+    unsigned i = 0;
+    for (struct CUfunc_st *f = mod->funcs; list && f; f = f->next)
+        if (f->in_image)
+            list[i++] = f;
+    pthread_mutex_unlock(&mod->lock);
+    if (n && !list)
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    while (i > 0)
+        each(arg, list[--i]);
+    free(list);
+    *count = n;
     return CUDA_SUCCESS;
 }
 

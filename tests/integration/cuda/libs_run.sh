@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # NVIDIA's libraries on the simulated driver (make cuda-libs-tests):
-#   libs_run.sh RT_CURAND RT_CUDNN RT_CUBLAS RT_SYMBOL MODULE_FATBIN RT_NCCL   (from the repository root)
+#   libs_run.sh RT_CURAND RT_CUDNN RT_CUBLAS RT_SYMBOL MODULE_FATBIN RT_NCCL RT_CUFFT
+# (from the repository root)
 # rt_symbol checks the program's own __device__/__constant__ variables, which the libraries'
 # start-up also needs (cuLibraryGetGlobal).
 # Each program runs under grey-run --cap 256MiB (everything succeeds) and under a cap too small
 # for the library's own device memory (the library's own allocation-failure status, no crash).
-# cuBLAS is checked through a cublasSgemm (CUBLAS_STATUS_SUCCESS) and cuFFT not at all
-# (cufftPlan1d: CUFFT_INTERNAL_ERROR); see docs/cuda-runtime-on-simgpu.md. NCCL runs one
+# cuBLAS is checked through a cublasSgemm (CUBLAS_STATUS_SUCCESS), cuFFT through a 1024-point and
+# a prime-length C2C plan, exec and destroy (CUFFT_SUCCESS; under a small cap the prime plan's
+# CUFFT_ALLOC_FAILED); see docs/simgpu.md and docs/cuda-runtime-on-simgpu.md. NCCL runs one
 # communicator over 1 and over 2 simulated GPUs of one process (ncclCommInitAll, ncclAllReduce).
 set -uo pipefail
 
@@ -42,6 +44,10 @@ check rt_cublas 1MiB "$3" small     # the 64 MiB workspace does not fit
 if "$4" "$5" >"$work/out" 2>&1 && grep -q '^rt_symbol: ok$' "$work/out"; then ok "rt_symbol: no hook"
 else fail "rt_symbol: no hook"; sed 's/^/      /' "$work/out"; fi
 check rt_symbol 256MiB "$4" "$5"
+if "$7" fits >"$work/out" 2>&1 && grep -q '^rt_cufft: ok$' "$work/out"; then ok "rt_cufft fits: no hook"
+else fail "rt_cufft fits: no hook"; sed 's/^/      /' "$work/out"; fi
+check rt_cufft 256MiB "$7" fits     # peak about 135 MiB (the prime plan's buffers and workspace)
+check rt_cufft 1MiB "$7" small      # neither its 6.6 MiB table nor the prime plan's 15.4 MiB buffer fits
 
 # NCCL: two simulated GPUs (GREY_SIM_DEVICES=2). Its bootstrap and socket transport would take the
 # first non-loopback interface; NCCL_SOCKET_IFNAME=lo keeps them on 127.0.0.1. The simulator has no
