@@ -25,11 +25,11 @@
  * inode: the locks of all allocations share one region, hence the random places. On the
  * simulator each allocation is a memfd of its own.
  *
- * What is not seen: fabric handles (no descriptor to lock), memory whose creator ran without the
- * hook (counted by nobody, as before), and memory still held after its creator died (its
- * process's count dies with it, as its NVML attribution does). An allocation given back late is
- * given back at the creator's next allocation, memory query or VMM call after the last holder let
- * go.
+ * What is not seen: fabric handles (no descriptor to lock), HIP's twins (not intercepted), memory
+ * whose creator ran without the hook (counted by nobody, as before), and memory still held after
+ * its creator died (its process's count dies with it, as its NVML attribution does). An
+ * allocation given back late is given back at the creator's next allocation, memory query or VMM
+ * call after the last holder let go.
  *
  * Everything here is called with the VMM lock held (vmm_table.h), except grey_vmm_share_settle,
  * which takes it. */
