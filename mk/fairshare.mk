@@ -5,8 +5,8 @@
 #                                back on one simulated device shared through GREY_SIM_STATE; shares
 #                                3:1 and 1:1:2:4, device busy, longest wait per launch, reclaim
 #                                after a competitor idles, throughput alone against no hook, every
-#                                launch entry point, --max-share, grey-top's view, and the
-#                                uncontended cost per launch (under a minute in all); and the HIP
+#                                launch entry point, --max-share and grey-top's view (under a
+#                                minute in all); and the HIP
 #                                twin of the 3:1 test (tests/fairshare/hip_fair_load.c on the
 #                                simulated HIP runtime, which shares the device timeline)
 #   make fairshare-deep          tests/fairshare/deep.sh: the same when programs queue deep (issue
@@ -14,7 +14,8 @@
 #                                256, --max-share 25% over 100 queued 20 ms kernels and over a graph
 #                                of 100 kernels, a 2 s burst met by a newcomer, four streams against
 #                                one, and the HIP twins (about 80 s)
-# `make check` runs both (EXTRA_CHECKS); the per-launch cost is in `make bench` too.
+# `make check` runs both (EXTRA_CHECKS); the per-launch cost is measured by `make bench`, which
+# holds it against its goal (a timed check in `make check` only measured how busy the machine was).
 
 FAIR_LOAD := $(BUILD)/tests/fairshare/fair_load
 HIP_FAIR_LOAD := $(BUILD)/tests/fairshare/hip_fair_load
@@ -28,7 +29,7 @@ $(HIP_FAIR_LOAD): $(BUILD)/obj/tests/fairshare/hip_fair_load.o $(BUILD)/sim/liba
 	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -ldl
 
 .PHONY: fairshare-integration
-fairshare-integration: all $(FAIR_LOAD) $(HIP_FAIR_LOAD) $(BENCH_BIN)
+fairshare-integration: all $(FAIR_LOAD) $(HIP_FAIR_LOAD)
 	@bash tests/fairshare/run.sh
 
 .PHONY: fairshare-deep

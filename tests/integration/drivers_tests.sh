@@ -95,15 +95,13 @@ else
     cat "$work/fair3.err" "$work/fair1.err" | head -5 | sed 's/^/      /'
 fi
 
-echo "== uncontended cost per launch on the partial driver (bench_hook, best of 7 rounds)"
-on "$PARTIAL_DIR" "$BENCH" 1000 1000000 >"$work/plain.json"
+echo "== a million launches with the hook on the partial driver (bench_hook; its cost: make bench)"
 on "$PARTIAL_DIR" env LD_PRELOAD="$HOOK" GREY_LEDGER="$work/bench.ledger" "$BENCH" 1000 1000000 \
     >"$work/hooked.json" 2>"$work/bench.err"
-added=$(python3 -c "import json; p = json.load(open('$work/plain.json')); h = json.load(open('$work/hooked.json'))
-print(f\"{h['launch_ns'] - p['launch_ns']:.1f}\")")
-python3 -c "import sys; sys.exit(0 if $added <= 20 else 1)" && [ ! -s "$work/bench.err" ] &&
-    ok "a launch with the hook costs $added ns more (at most 20 ns), and nothing is printed" ||
-    { fail "a launch with the hook costs $added ns more (at most 20 ns)"; head -3 "$work/bench.err" | sed 's/^/      /'; }
+launch=$(python3 -c "import json; print(json.load(open('$work/hooked.json')).get('launch_ns', ''))" 2>/dev/null)
+[ -n "$launch" ] && [ ! -s "$work/bench.err" ] &&
+    ok "they run (${launch} ns each, timed by make bench against its goal), and nothing is printed" ||
+    { fail "the launches on the partial driver: ${launch:-no result}"; head -3 "$work/bench.err" | sed 's/^/      /'; }
 
 echo "== grey-run when the dynamic linker stops the job (a program that needs the event functions)"
 FAIR=$B/tests/fairshare/fair_load
