@@ -19,6 +19,7 @@
 #include "policy/ticks.h"
 #include "policy/tracker.h"
 #include "recorder.h"
+#include "shim/vmm_share.h"
 
 #define POLL_MS 250
 /* A peak snapshot is taken when the process has stayed at a new maximum for one poll and that
@@ -158,6 +159,7 @@ static void *agent_main(void *arg)
         int r = poll(&p, fd >= 0 ? 1 : 0, POLL_MS);
         if (atomic_load(&stopping))
             break;
+        grey_vmm_share_settle(); /* shared VMM memory nobody holds any more, even in an idle process */
         if (r > 0 && (p.revents & POLLIN)) {
             int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
             if (c >= 0) {

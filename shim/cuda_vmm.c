@@ -38,8 +38,7 @@ static void vmm_freed(uint64_t key)
 {
     struct grey_buffer_info info;
     bool tracked = grey_cuda_untrack(key, &info);
-    grey_vmm_share_let_go(key);
-    if (!tracked || !grey_vmm_share_linger(&info))
+    if (!grey_vmm_share_freed(key, tracked, &info))
         grey_cuda_forget(tracked, &info, CUDA_SUCCESS);
 }
 
@@ -50,6 +49,7 @@ GREY_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
     uint64_t key = GREY_KEY_VMM(handle);
+    grey_vmm_share_settle();
     grey_vmm_lock();
     CUresult rc;
     if (grey_vmm_known(key)) { /* mapped or retained: the memory goes when nothing keeps it */
@@ -60,13 +60,25 @@ GREY_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
         struct grey_buffer_info info;
         bool tracked = grey_cuda_untrack(key, &info);
         rc = real(handle);
-        if (rc == CUDA_SUCCESS)
-            grey_vmm_share_let_go(key);
-        if (rc != CUDA_SUCCESS || !tracked || !grey_vmm_share_linger(&info))
+        if (rc != CUDA_SUCCESS || !grey_vmm_share_freed(key, tracked, &info))
             grey_cuda_forget(tracked, &info, rc);
     }
     grey_vmm_unlock();
     return rc;
+}
+
+/* An import nobody else is known to count (vmm_share.h): this process pays for it at its first
+ * mapping, as much as that mapping reaches into it (the driver tells an importer no size). */
+static CUresult pay_import(struct grey_admission *adm, CUmemGenericAllocationHandle handle, uint64_t bytes)
+{
+    static void *real_fn;
+    PFN_cuMemGetAllocationPropertiesFromHandle_v10020 props =
+        grey_cuda_real(&real_fn, "cuMemGetAllocationPropertiesFromHandle");
+    CUmemAllocationProp prop;
+    int ordinal = -1;
+    if (props && props(&prop, handle) == CUDA_SUCCESS && prop.location.type == CU_MEM_LOCATION_TYPE_DEVICE)
+        ordinal = prop.location.id;
+    return grey_cuda_admit_on(adm, ordinal, bytes);
 }
 
 GREY_EXPORT CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset, CUmemGenericAllocationHandle handle,
@@ -76,9 +88,22 @@ GREY_EXPORT CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset, CUmem
     PFN_cuMemMap_v10020 real = grey_cuda_real(&real_fn, "cuMemMap");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
+    uint64_t key = GREY_KEY_VMM(handle);
+    grey_vmm_share_settle();
     grey_vmm_lock();
+    struct grey_admission adm;
+    bool paying = grey_vmm_share_is_unpaid(key);
+    if (paying && pay_import(&adm, handle, offset + size) != CUDA_SUCCESS) {
+        grey_vmm_unlock();
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    }
     CUresult rc = real(ptr, size, offset, handle, flags);
-    if (rc == CUDA_SUCCESS && grey_vmm_add_mapping(ptr, size, GREY_KEY_VMM(handle)) != 0)
+    if (paying) {
+        grey_cuda_settle(&adm, rc, key, GREY_API_MEM_CREATE);
+        if (rc == CUDA_SUCCESS)
+            grey_vmm_share_paid(key);
+    }
+    if (rc == CUDA_SUCCESS && grey_vmm_add_mapping(ptr, size, key) != 0)
         grey_log("out of memory recording a VMM mapping: its bytes go back at cuMemRelease");
     grey_vmm_unlock();
     return rc;
@@ -91,6 +116,7 @@ GREY_EXPORT CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *h
     PFN_cuMemRetainAllocationHandle_v11000 real = grey_cuda_real(&real_fn, "cuMemRetainAllocationHandle");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
+    grey_vmm_share_settle();
     grey_vmm_lock();
     CUresult rc = real(handle, addr);
     if (rc == CUDA_SUCCESS)
@@ -105,6 +131,7 @@ GREY_EXPORT CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
     PFN_cuMemUnmap_v10020 real = grey_cuda_real(&real_fn, "cuMemUnmap");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
+    grey_vmm_share_settle();
     grey_vmm_lock();
     CUresult rc = real(ptr, size);
     if (rc == CUDA_SUCCESS)
@@ -120,6 +147,7 @@ GREY_EXPORT CUresult cuMemExportToShareableHandle(void *shareable, CUmemGenericA
     PFN_cuMemExportToShareableHandle_v10020 real = grey_cuda_real(&real_fn, "cuMemExportToShareableHandle");
     if (!real)
         return CUDA_ERROR_NOT_FOUND;
+    grey_vmm_share_settle();
     grey_vmm_lock();
     CUresult rc = real(shareable, handle, type, flags);
     if (rc == CUDA_SUCCESS && type == CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
@@ -128,7 +156,8 @@ GREY_EXPORT CUresult cuMemExportToShareableHandle(void *shareable, CUmemGenericA
     return rc;
 }
 
-/* Nothing is counted here: the memory is its creator's (vmm_share.h); this process says it holds it. */
+/* Nothing is counted here when a hooked creator counts the memory (vmm_share.h): this process
+ * only says that it holds it. Otherwise it pays for it itself, from its first mapping. */
 GREY_EXPORT CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *handle, void *os_handle,
                                                     CUmemAllocationHandleType type)
 {
@@ -140,8 +169,18 @@ GREY_EXPORT CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle
     grey_vmm_share_settle();
     grey_vmm_lock();
     CUresult rc = real(handle, os_handle, type);
-    if (rc == CUDA_SUCCESS && type == CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
-        grey_vmm_share_imported(GREY_KEY_VMM(*handle), (int)(intptr_t)os_handle);
+    if (rc == CUDA_SUCCESS) {
+        uint64_t key = GREY_KEY_VMM(*handle);
+        struct grey_buffer_info mine;
+        /* The same handle again (this process made it, or imported it before): one more reference
+         * to it, which keeps whatever counts it now. */
+        bool again = tracker_find(key, &mine) || grey_vmm_known(key) || grey_vmm_share_holds(key);
+        if (again && !grey_vmm_referenced(key))
+            grey_log("out of memory recording a VMM import: its bytes go back at its first cuMemRelease");
+        if (!again && (type != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR ||
+                       !grey_vmm_share_imported(key, (int)(intptr_t)os_handle)))
+            grey_vmm_share_unpaid(key);
+    }
     grey_vmm_unlock();
     return rc;
 }

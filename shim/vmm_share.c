@@ -59,7 +59,11 @@ static struct share_export *exports;
 static size_t export_count, export_cap;
 static struct share_hold *holds;
 static size_t hold_count, hold_cap;
+static uint64_t *unpaid; /* imports nobody else is known to count: this process pays at the map */
+static size_t unpaid_count, unpaid_cap;
 static _Atomic size_t lingering; /* read without the lock by grey_vmm_share_settle */
+
+static void let_go(uint64_t key);
 
 static bool grow(void **array, size_t count, size_t *cap, size_t element)
 {
@@ -126,16 +130,18 @@ static void file_unuse(dev_t dev, ino_t ino)
     *f = files[--file_count];
 }
 
-/* The first lock another description holds in [start, start + len), through fd; false when none
- * (or the question cannot be asked). */
-static bool lock_test(int fd, uint64_t start, uint64_t len, struct flock *out)
+/* Whether another description holds a lock in [start, start + len), asked through fd: 1 (the
+ * first found in *out), 0 (none), -1 (the question cannot be asked). */
+static int lock_test(int fd, uint64_t start, uint64_t len, struct flock *out)
 {
     struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)start, .l_len = (off_t)len};
-    if (fcntl(fd, F_OFD_GETLK, &l) != 0 || l.l_type == F_UNLCK)
-        return false;
+    if (fcntl(fd, F_OFD_GETLK, &l) != 0)
+        return -1;
+    if (l.l_type == F_UNLCK)
+        return 0;
     if (out)
         *out = l;
-    return true;
+    return 1;
 }
 
 static int read_lock(int fd, uint64_t at)
@@ -197,15 +203,17 @@ void grey_vmm_share_exported(uint64_t key, int fd)
 static bool held_elsewhere(const struct share_export *e)
 {
     const struct share_file *f = file_find(e->dev, e->ino);
-    return f && e->exports && lock_test(f->probe_fd, e->base, 2ull * e->exports, NULL);
+    return f && e->exports && lock_test(f->probe_fd, e->base, 2ull * e->exports, NULL) != 0;
 }
 
-bool grey_vmm_share_linger(const struct grey_buffer_info *info)
+bool grey_vmm_share_freed(uint64_t key, bool tracked, const struct grey_buffer_info *info)
 {
-    struct share_export *e = export_of(info->addr);
+    let_go(key);
+    grey_vmm_share_paid(key);
+    struct share_export *e = export_of(key);
     if (!e)
         return false;
-    if (!held_elsewhere(e)) {
+    if (!tracked || !held_elsewhere(e)) {
         export_drop(e);
         return false;
     }
@@ -219,7 +227,10 @@ void grey_vmm_share_settle(void)
 {
     if (atomic_load_explicit(&lingering, memory_order_relaxed) == 0)
         return;
-    grey_vmm_lock();
+    /* Never wait behind a VMM call of another thread (the driver's own work runs under the lock):
+     * whoever holds it settles at its next call, or the next allocation does. */
+    if (!grey_vmm_trylock())
+        return;
     for (size_t i = 0; i < export_count;) {
         struct share_export *e = &exports[i];
         if (!e->lingering || held_elsewhere(e)) {
@@ -233,44 +244,101 @@ void grey_vmm_share_settle(void)
     grey_vmm_unlock();
 }
 
-/* The export lock fd's own description holds: its offset, or 0 when it holds none. Searches the
- * region through probe (a description that holds nothing), halving around each lock it meets. */
+/* The export lock fd's own description holds: its offset, or 0 when it holds none (or the probes
+ * ran out). Searches [start, start + len) through probe (a description that holds nothing): each
+ * lock met splits the range in two; the smaller side is searched by recursion, the larger by the
+ * loop, so the depth stays below log2 of the locks met. */
 static uint64_t find_own_lock(int fd, int probe, uint64_t start, uint64_t len, unsigned *probes)
 {
-    struct flock l;
-    if (len == 0 || ++*probes > MAX_PROBES || !lock_test(probe, start, len, &l))
-        return 0;
-    uint64_t at = (uint64_t)l.l_start, end = l.l_len ? at + (uint64_t)l.l_len : start + len;
-    if (at < start)
-        at = start;
-    if (end > start + len || end <= at)
-        end = start + len;
-    /* An export's lock sits at an even offset of its range; fd's own lock is the one it cannot see. */
-    for (uint64_t b = at; b < end && b - at < 4; b++)
-        if (b % 2 == 0 && ++*probes <= MAX_PROBES && !lock_test(fd, b, 1, NULL) && lock_test(probe, b, 1, NULL))
-            return b;
-    uint64_t found = find_own_lock(fd, probe, start, at - start, probes);
-    return found ? found : find_own_lock(fd, probe, end, start + len - end, probes);
+    while (len) {
+        struct flock l;
+        if (++*probes > MAX_PROBES || lock_test(probe, start, len, &l) != 1)
+            return 0;
+        uint64_t at = (uint64_t)l.l_start, end = l.l_len > 0 ? at + (uint64_t)l.l_len : start + len;
+        if (at < start)
+            at = start;
+        if (end > start + len || end <= at)
+            end = start + len;
+        /* An export's lock is one byte at an even offset; fd's own is the one fd cannot see. */
+        for (uint64_t b = at + (at & 1); b < end && b - at < 4; b += 2) {
+            *probes += 2;
+            if (lock_test(fd, b, 1, NULL) == 0 && lock_test(probe, b, 1, NULL) == 1)
+                return b;
+        }
+        uint64_t left = at - start, right = start + len - end, found;
+        if (left <= right) {
+            if ((found = find_own_lock(fd, probe, start, left, probes)))
+                return found;
+            start = end;
+            len = right;
+        } else {
+            if ((found = find_own_lock(fd, probe, end, right, probes)))
+                return found;
+            len = left;
+        }
+    }
+    return 0;
 }
 
-void grey_vmm_share_imported(uint64_t key, int fd)
+bool grey_vmm_share_imported(uint64_t key, int fd)
 {
+    static bool told;
     struct share_file *f = grow((void **)&holds, hold_count, &hold_cap, sizeof *holds) ? file_use(fd, true) : NULL;
     if (!f)
-        return;
+        return false;
     unsigned probes = 0;
     uint64_t at = find_own_lock(fd, f->probe_fd, REGION_START, RANGE_SLOTS << RANGE_SHIFT, &probes);
+    if (!at && probes > MAX_PROBES && !told) {
+        grey_log("too many record locks on an imported VMM descriptor's file to find its creator's: "
+                 "this process counts what it imported itself");
+        told = true;
+    }
     bool held = false; /* this process holds that byte already (an earlier import of the same) */
     for (size_t i = 0; at && i < hold_count && !held; i++)
         held = holds[i].dev == f->dev && holds[i].ino == f->ino && holds[i].at == at + 1;
     if (!at || (!held && read_lock(f->hold_fd, at + 1) != 0)) {
-        file_unuse(f->dev, f->ino); /* not exported by a hooked process: nobody here counts it */
-        return;
+        file_unuse(f->dev, f->ino);
+        return false;
     }
     holds[hold_count++] = (struct share_hold){.key = key, .dev = f->dev, .ino = f->ino, .at = at + 1};
+    return true;
 }
 
-void grey_vmm_share_let_go(uint64_t key)
+bool grey_vmm_share_holds(uint64_t key)
+{
+    for (size_t i = 0; i < hold_count; i++)
+        if (holds[i].key == key)
+            return true;
+    for (size_t i = 0; i < unpaid_count; i++)
+        if (unpaid[i] == key)
+            return true;
+    return false;
+}
+
+void grey_vmm_share_unpaid(uint64_t key)
+{
+    if (grow((void **)&unpaid, unpaid_count, &unpaid_cap, sizeof *unpaid))
+        unpaid[unpaid_count++] = key;
+}
+
+bool grey_vmm_share_is_unpaid(uint64_t key)
+{
+    for (size_t i = 0; i < unpaid_count; i++)
+        if (unpaid[i] == key)
+            return true;
+    return false;
+}
+
+void grey_vmm_share_paid(uint64_t key)
+{
+    for (size_t i = 0; i < unpaid_count;)
+        if (unpaid[i] == key)
+            unpaid[i] = unpaid[--unpaid_count];
+        else
+            i++;
+}
+
+static void let_go(uint64_t key)
 {
     for (size_t i = 0; i < hold_count;) {
         struct share_hold h = holds[i];
@@ -301,9 +369,11 @@ void grey_vmm_share_fork_child(void)
     free(files);
     free(exports);
     free(holds);
+    free(unpaid);
     files = NULL;
     exports = NULL;
     holds = NULL;
-    file_count = file_cap = export_count = export_cap = hold_count = hold_cap = 0;
+    unpaid = NULL;
+    file_count = file_cap = export_count = export_cap = hold_count = hold_cap = unpaid_count = unpaid_cap = 0;
     atomic_store(&lingering, 0);
 }

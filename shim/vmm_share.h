@@ -25,14 +25,19 @@
  * inode: the locks of all allocations share one region, hence the random places. On the
  * simulator each allocation is a memfd of its own.
  *
- * What is not seen: fabric handles (no descriptor to lock), HIP's twins (not intercepted), memory
- * whose creator ran without the hook (counted by nobody, as before), and memory still held after
- * its creator died (its process's count dies with it, as its NVML attribution does). An
- * allocation given back late is given back at the creator's next allocation, memory query or VMM
- * call after the last holder let go.
+ * An import whose creator cannot be found this way (a creator without the hook, another
+ * container's /dev/nvidiactl, a file crowded with others' locks) is counted by the importer from
+ * its first mapping: counted twice while a hooked creator also holds it, never not at all.
+ *
+ * What is not seen: fabric handles (no descriptor to lock), HIP's twins (not intercepted), and
+ * memory still held after its creator died (its count dies with it, as its NVML attribution
+ * does). A user who can open the same file can make another's exported allocations stay counted
+ * by locking bytes of their ranges (an over-count that ends with the creator; never an
+ * under-count). What lingered is given back at the creator's next allocation, memory query or VMM
+ * call (or its agent thread's next round) after the last holder let go.
  *
  * Everything here is called with the VMM lock held (vmm_table.h), except grey_vmm_share_settle,
- * which takes it. */
+ * which tries to take it. */
 #ifndef GREY_VMM_SHARE_H
 #define GREY_VMM_SHARE_H
 
@@ -43,17 +48,26 @@
 
 /* The creator exported key's allocation as descriptor fd: this export now keeps it counted. */
 void grey_vmm_share_exported(uint64_t key, int fd);
-/* The creator let go of the allocation whose record (taken out of the tracker) is info: true when
- * the memory lives on elsewhere, and the bytes stay counted (info is kept, to be given back by
- * grey_vmm_share_settle); false when it is freed and the caller gives the bytes back. */
-bool grey_vmm_share_linger(const struct grey_buffer_info *info);
-/* Gives back what lingered and nobody holds any more. Cheap when nothing lingers. */
+/* An importer made handle key from descriptor fd. True when a hooked creator counts the memory
+ * (this process then holds it, until grey_vmm_share_freed); false when nobody is known to: the
+ * caller marks it unpaid, and this process counts it itself from its first mapping. */
+bool grey_vmm_share_imported(uint64_t key, int fd);
+/* Whether this process already holds key through an import (a driver may hand the same handle
+ * out again for another import of the same memory: one more reference, vmm_table.h). */
+bool grey_vmm_share_holds(uint64_t key);
+/* Imports this process pays for itself: marked at the import, settled at the first mapping. */
+void grey_vmm_share_unpaid(uint64_t key);
+bool grey_vmm_share_is_unpaid(uint64_t key);
+void grey_vmm_share_paid(uint64_t key);
+/* This process holds nothing of key any more (every reference released, every mapping unmapped);
+ * info is its record when tracked (taken out of the tracker). Its holds go; true when key is an
+ * allocation it created and exported and the memory lives on elsewhere: the bytes then stay
+ * counted (info is kept, given back by grey_vmm_share_settle); false when the caller gives them
+ * back as usual. */
+bool grey_vmm_share_freed(uint64_t key, bool tracked, const struct grey_buffer_info *info);
+/* Gives back what lingered and nobody holds any more. Cheap when nothing lingers; never waits for
+ * the VMM lock (so it may be called from anywhere, that lock held or not). */
 void grey_vmm_share_settle(void);
-
-/* An importer made handle key from descriptor fd: it holds the memory until grey_vmm_share_let_go. */
-void grey_vmm_share_imported(uint64_t key, int fd);
-/* This process's last reference and mapping of key are gone: it holds nothing of it any more. */
-void grey_vmm_share_let_go(uint64_t key);
 
 /* fork: the child holds nothing (its copies of the lock descriptions are closed). */
 void grey_vmm_share_fork_child(void);

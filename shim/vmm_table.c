@@ -42,6 +42,12 @@ void grey_vmm_lock(void)
 
 void grey_vmm_unlock(void) { pthread_mutex_unlock(&vmm_mutex); }
 
+bool grey_vmm_trylock(void)
+{
+    pthread_once(&vmm_once, vmm_mutex_init);
+    return pthread_mutex_trylock(&vmm_mutex) == 0;
+}
+
 void grey_vmm_fork_prepare(void) { grey_vmm_lock(); }
 void grey_vmm_fork_parent(void) { grey_vmm_unlock(); }
 
@@ -104,6 +110,20 @@ void grey_vmm_retained(uint64_t key)
     struct vmm_handle *h = handle_of(key);
     if (h)
         h->refs++;
+}
+
+bool grey_vmm_referenced(uint64_t key)
+{
+    struct vmm_handle *h = handle_of(key);
+    if (h) {
+        h->refs++;
+        return true;
+    }
+    if (!make_room((void **)&handles, handle_count, &handle_cap, sizeof *handles))
+        return false;
+    /* Not mapped yet: the table did not follow it; its first reference and this one. */
+    handles[handle_count++] = (struct vmm_handle){.key = key, .refs = 2};
+    return true;
 }
 
 int grey_vmm_add_mapping(uint64_t va, uint64_t size, uint64_t key)

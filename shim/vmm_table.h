@@ -23,6 +23,8 @@
 
 void grey_vmm_lock(void);
 void grey_vmm_unlock(void);
+/* The lock if no other thread holds it (or this one already does); false otherwise. */
+bool grey_vmm_trylock(void);
 
 /* fork (preload/init.c): the lock is taken around the fork, so no child inherits it held; the
  * child starts with an empty table, as it forgets its parent's buffers (a CUDA or HIP process's
@@ -42,6 +44,10 @@ bool grey_vmm_known(uint64_t key);
 bool grey_vmm_released(uint64_t key);
 /* After cuMemRetainAllocationHandle handed out key again: one more reference to release. */
 void grey_vmm_retained(uint64_t key);
+/* After an import handed out key, which this process already held (a driver may give the same
+ * handle for the same memory): one more reference, mapped or not. False when out of memory (the
+ * reference is then unknown to grey, and the first release lets go of the memory). */
+bool grey_vmm_referenced(uint64_t key);
 /* A mapping of key at [va, va + size) that the driver made. -1 when out of memory (the mapping
  * is then unknown to grey, and its memory goes back at the release, as if unmapped). */
 int grey_vmm_add_mapping(uint64_t va, uint64_t size, uint64_t key);

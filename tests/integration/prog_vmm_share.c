@@ -4,7 +4,8 @@
  * cuMemImportFromShareableHandle and cuMemMap in the receiver.
  *
  *   prog_vmm_share export SOCKET MIB CAP_MIB   the creator: MIB MiB, under a cap of CAP_MIB
- *   prog_vmm_share import SOCKET CAP_MIB       the importer, under a cap of CAP_MIB
+ *   prog_vmm_share import SOCKET CAP_MIB [pays]  the importer, under a cap of CAP_MIB; with
+ *                                              "pays", from a creator without the hook
  *   prog_vmm_share self MIB CAP_MIB            one process importing what it exported, 4 times
  *   prog_vmm_share open MIB CAP_MIB            an exported descriptor kept open after cuMemRelease
  *   prog_vmm_share used                        what the device has in use (total - free), in MiB
@@ -15,7 +16,9 @@
  * cuMemRelease and cuMemUnmap while the importer still maps the memory (cuMemGetInfo still shows
  * them taken, and a create that would cross the cap is refused), and that it comes back once the
  * importer let go. At SOCKET.held and SOCKET.released the creator stops until SOCKET.go1 and
- * SOCKET.go2 exist, so that the ledger and the device can be read from outside meanwhile.
+ * SOCKET.go2 exist, so that the ledger and the device can be read from outside meanwhile. An
+ * importer whose creator runs without the hook pays for what it maps itself ("pays": its free
+ * memory shrinks by the allocation, and comes back when it let go).
  * `self` checks that importing one's own export does not free the cap: with blocks of MIB under
  * CAP_MIB, exactly CAP_MIB / MIB of them fit. `open` checks that a descriptor still open keeps
  * released memory counted ("Once all shareable handles are closed and the allocation is released,
@@ -23,6 +26,7 @@
  * closing it gives the bytes back; the simulator does not model that much (docs/simgpu.md), so
  * it is a check of grey's count. Each run prints what it saw, and "ok" last. */
 #include <cuda.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,7 +215,7 @@ static int exporter(const char *path, uint64_t size, uint64_t cap)
     return 0;
 }
 
-static int importer(const char *path, uint64_t cap)
+static int importer(const char *path, uint64_t cap, bool pays)
 {
     start();
     int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -243,7 +247,10 @@ static int importer(const char *path, uint64_t cap)
     uint64_t f = free_bytes();
     printf("importer maps %llu MiB: free %llu of %llu MiB\n", (unsigned long long)(size / MiB),
            (unsigned long long)(f / MiB), (unsigned long long)(cap / MiB));
-    CHECK(f == cap, "importer: its cap paid for memory it imported");
+    if (pays)
+        CHECK(f == cap - size, "importer: it did not pay for memory nobody else counts");
+    else
+        CHECK(f == cap, "importer: its cap paid for memory it imported");
     say(s, 'm');
     hear(s, 'r');
     memset(back, 0, sizeof back);
@@ -251,6 +258,8 @@ static int importer(const char *path, uint64_t cap)
           "importer: the memory went with its creator");
     if (va)
         unmap(va, size);
+    CHECK(free_bytes() == cap, "importer: free %llu MiB after it let go, wanted %llu",
+          (unsigned long long)(free_bytes() / MiB), (unsigned long long)(cap / MiB));
     say(s, 'g');
     close(s);
     if (failures)
@@ -322,8 +331,8 @@ int main(int argc, char **argv)
 {
     if (argc == 5 && strcmp(argv[1], "export") == 0)
         return exporter(argv[2], strtoull(argv[3], NULL, 10) * MiB, strtoull(argv[4], NULL, 10) * MiB);
-    if (argc == 4 && strcmp(argv[1], "import") == 0)
-        return importer(argv[2], strtoull(argv[3], NULL, 10) * MiB);
+    if ((argc == 4 || (argc == 5 && strcmp(argv[4], "pays") == 0)) && strcmp(argv[1], "import") == 0)
+        return importer(argv[2], strtoull(argv[3], NULL, 10) * MiB, argc == 5);
     if (argc == 4 && strcmp(argv[1], "self") == 0)
         return self_import(strtoull(argv[2], NULL, 10) * MiB, strtoull(argv[3], NULL, 10) * MiB);
     if (argc == 4 && strcmp(argv[1], "open") == 0)
@@ -336,6 +345,6 @@ int main(int argc, char **argv)
         printf("%llu\n", (unsigned long long)((t - f) / MiB));
         return 0;
     }
-    fprintf(stderr, "usage: prog_vmm_share export SOCKET MIB CAP_MIB | import SOCKET CAP_MIB | self|open MIB CAP_MIB | used\n");
+    fprintf(stderr, "usage: prog_vmm_share export SOCKET MIB CAP_MIB | import SOCKET CAP_MIB [pays] | self|open MIB CAP_MIB | used\n");
     return 2;
 }

@@ -16,6 +16,7 @@ export LD_LIBRARY_PATH=$B/sim${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 unset GREY_CAP GREY_PLAN LD_PRELOAD LD_AUDIT
 work=$(mktemp -d /tmp/grey-vmmtest.XXXXXX)
 export GREY_LEDGER=$work/ledger
+export GREY_SIM_STATE=$work/sim   # simulated devices nobody else uses: their counts are ours
 trap 'rm -rf "$work"' EXIT
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -58,7 +59,7 @@ used_mib() {
                                | .used_bytes] | add // 0 | . / 1048576 | floor'
 }
 wait_for_file() { local i; for i in $(seq 300); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
-export GREY_SIM_VRAM=2GiB GREY_SIM_STATE=$work/sim   # a device nobody else uses: its count is ours
+export GREY_SIM_VRAM=2GiB
 sock=$work/share.sock
 "$B/bin/grey-run" --cap 512MiB -- "$SHARE" export "$sock" 256 512 >"$work/creator.out" 2>&1 &
 creator=$!
@@ -67,7 +68,9 @@ importer=$!
 if wait_for_file "$sock.held"; then
     cpid=$(pgrep -P "$creator" -f "prog_vmm_share export" | head -n 1)
     ipid=$(pgrep -P "$importer" -f "prog_vmm_share import" | head -n 1)
-    [ "$(used_mib "$cpid")/$(used_mib "$ipid")" = 256/0 ] &&
+    rows=$("$B/bin/grey-top" --json --ledger "$GREY_LEDGER" |
+           jq --argjson c "${cpid:-0}" --argjson i "${ipid:-0}" '[.processes[] | select(.pid == $c or .pid == $i)] | length')
+    [ "$rows" = 2 ] && [ "$(used_mib "$cpid")/$(used_mib "$ipid")" = 256/0 ] &&
         ok "both map it: the creator's ledger row counts 256 MiB, the importer's nothing" ||
         fail "both map it: creator $(used_mib "$cpid") MiB, importer $(used_mib "$ipid") MiB, wanted 256 and 0"
     used=$("$SHARE" used)
@@ -95,5 +98,23 @@ wait "$importer"; irc=$?
     { fail "importer (exit $irc)"; sed 's/^/      /' "$work/importer.out"; }
 used=$("$SHARE" used)
 [ "$used" = 0 ] && ok "nobody holds it: the simulated device has it back" || fail "the simulated device still has $used MiB in use"
+
+# A creator without the hook: nobody counts the memory but the importer, which pays for it.
+rm -f "$sock".*
+"$SHARE" export "$sock" 256 2048 >"$work/creator.out" 2>&1 &
+creator=$!
+"$B/bin/grey-run" --cap 512MiB -- "$SHARE" import "$sock" 512 pays >"$work/importer.out" 2>&1 &
+importer=$!
+if wait_for_file "$sock.held"; then
+    ipid=$(pgrep -P "$importer" -f "prog_vmm_share import" | head -n 1)
+    [ "$(used_mib "$ipid")" = 256 ] && ok "a creator without the hook: the importer's ledger row counts the 256 MiB it maps" ||
+        fail "a creator without the hook: the importer's row counts $(used_mib "$ipid") MiB, wanted 256"
+fi
+touch "$sock.go1" "$sock.go2"
+wait "$creator"; crc=$?
+wait "$importer"; irc=$?
+[ $crc = 0 ] && [ $irc = 0 ] && grep -qx ok "$work/importer.out" &&
+    ok "and its cap pays until it let go (the simulated device's own count holds for the creator)" ||
+    { fail "unhooked creator (exit $crc), hooked importer (exit $irc)"; sed 's/^/      /' "$work/creator.out" "$work/importer.out"; }
 
 finish vmm-integration

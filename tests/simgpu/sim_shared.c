@@ -22,9 +22,15 @@
 #include <pthread.h>
 
 static pthread_mutex_t shared_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* A child forked while another thread held the mutex would wait for it forever. */
+static void child_mutex(void) { pthread_mutex_init(&shared_mutex, NULL); }
+static void register_atfork(void) { pthread_atfork(NULL, NULL, child_mutex); }
 
 static void table_lock(void)
 {
+    pthread_once(&atfork_once, register_atfork);
     pthread_mutex_lock(&shared_mutex);
     int fd = sim_usage_lock_fd();
     struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = SIM_STATE_SHARED_LOCK, .l_len = 1};
@@ -101,12 +107,12 @@ static bool row_join(struct sim_state_shared *row, int slot, uint64_t word)
     return true;
 }
 
-bool sim_shared_export(int phys, uint64_t key, uint64_t n)
+int sim_shared_export(int phys, uint64_t key, uint64_t n)
 {
     uint64_t word;
     int slot = sim_usage_self(&word);
     if (slot < 0 || key == 0)
-        return false;
+        return -1;
     struct sim_state *s = sim_state();
     bool ok = false;
     table_lock();
@@ -114,7 +120,7 @@ bool sim_shared_export(int phys, uint64_t key, uint64_t n)
     if (row) { /* exported before (by this process or by one that imported it) */
         ok = row_join(row, slot, word);
         table_unlock();
-        return ok;
+        return ok ? 0 : -1;
     }
     for (int r = 0; r < SIM_SHARED_ROWS && !ok; r++) {
         row = &s->shared[r];
@@ -130,7 +136,7 @@ bool sim_shared_export(int phys, uint64_t key, uint64_t n)
     table_unlock();
     if (!ok)
         sim_trace("shared: all %d rows of exported allocations are taken", SIM_SHARED_ROWS);
-    return ok;
+    return ok ? 1 : -1;
 }
 
 bool sim_shared_import(uint64_t key, int *phys, uint64_t *n)

@@ -9,9 +9,9 @@
  *   exit:   bytes -> 0, owner -> 0, unlock;
  *   reap:   lock byte s (it fails while the owner lives), bytes -> 0, owner -> 0, unlock. A
  *           reaper that dies half-way drops the lock too, and the next one finishes the job.
- * The owner word only names the process for NVML's lists (pid in the high 32 bits: the host's
+ * The owner word names the process for NVML's lists (pid in the high 32 bits: the host's
  * number for it, as the real driver reports, when the process can know it, else its own,
- * docs/simgpu.md) and is never 0 while the slot is taken. A free slot's owner is 0 and all its
+ * docs/simgpu.md; a number of the claim in the low ones) and is never 0 while the slot is taken. A free slot's owner is 0 and all its
  * bytes are 0, so a sum skips owners entirely.
  *
  * The description that holds the locks is opened per process (a forked child shares its parent's
@@ -25,8 +25,10 @@
 #include "policy/procinfo.h"
 
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LIST_PHYS_MAX (1 + SIM_MIG_INSTANCES)
@@ -92,10 +94,17 @@ static bool slot_held(int fd, int slot)
     return fd < 0 || slot_lock(fd, slot, F_WRLCK, F_OFD_GETLK) != F_UNLCK;
 }
 
+/* The pid, and in the low half a number of this claim (odd, so never 0): a slot claimed again by
+ * the same pid (reused, or the same number in another namespace) is not taken for the old owner by
+ * whoever kept its word (the scheduler's contexts, the holders of shared allocations). */
 static uint64_t my_word(void)
 {
+    static _Atomic uint32_t claims;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    uint32_t nonce = (uint32_t)t.tv_nsec ^ (uint32_t)t.tv_sec * 2654435761u ^ atomic_fetch_add(&claims, 1) << 20;
     pid_t host = grey_proc_host_pid();
-    return (uint64_t)(uint32_t)(host > 0 ? host : getpid()) << 32 | 1;
+    return (uint64_t)(uint32_t)(host > 0 ? host : getpid()) << 32 | nonce | 1;
 }
 
 /* Raises *v to at least x. */

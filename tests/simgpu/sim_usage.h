@@ -48,13 +48,14 @@ bool sim_usage_alive(int slot, uint64_t word);
 int sim_usage_lock_fd(void);
 
 /* Exported VMM allocations (sim_shared.c): counted once for the node while any process holds them.
- * sim_shared_export moves n bytes this process counted on phys into the row of key (the
- * allocation's node-wide name), or only joins its holders when the row exists; false when the
- * table or the row is full (nothing changed). sim_shared_import joins the holders of key's row
+ * sim_shared_export moves n bytes this process counted on phys into a new row for key (the
+ * allocation's node-wide name): 1; or, when key's row exists, only joins its holders: 0 (the
+ * caller then gives its own count of the bytes back); -1 when the table or the row is full
+ * (nothing changed). sim_shared_import joins the holders of key's row
  * and says what it holds; false when no live process holds key. sim_shared_leave: this process
  * lets go (the row goes with its last holder). A device's used memory is its column plus
  * sim_shared_sum; sim_shared_prune drops dead holders and frees rows nobody holds. */
-bool sim_shared_export(int phys, uint64_t key, uint64_t n);
+int sim_shared_export(int phys, uint64_t key, uint64_t n);
 bool sim_shared_import(uint64_t key, int *phys, uint64_t *n);
 void sim_shared_leave(uint64_t key);
 uint64_t sim_shared_sum(int phys);

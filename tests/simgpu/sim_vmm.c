@@ -321,6 +321,14 @@ CUresult CUDAAPI cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmemAccessD
     return CUDA_SUCCESS;
 }
 
+/* A new open file description of what fd refers to. */
+static int sim_reopen(int fd)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    return open(path, O_RDWR | O_CLOEXEC);
+}
+
 /* The node-wide name of an allocation: its memfd's device and inode (never 0). */
 static uint64_t memfd_key(int fd)
 {
@@ -350,11 +358,16 @@ CUresult CUDAAPI cuMemExportToShareableHandle(void *shareable, CUmemGenericAlloc
     r = CUDA_ERROR_OUT_OF_MEMORY;
     if (!p->shared_key) {
         uint64_t key = memfd_key(p->fd);
-        if (!key || !sim_shared_export(sim_devices[p->dev].phys, key, p->size))
+        int moved = key ? sim_shared_export(sim_devices[p->dev].phys, key, p->size) : -1;
+        if (moved < 0)
             goto out;
+        if (moved == 0) /* counted in the node's row already: not in this slot as well */
+            sim_vram_release(p->dev, p->size);
         p->shared_key = key;
     }
-    int fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 3);
+    /* A new open of the memfd each time, as the driver opens /dev/nvidiactl anew for each export:
+     * the descriptor handed out shares nothing with this process's own. */
+    int fd = sim_reopen(p->fd);
     if (fd < 0)
         goto out;
     *(int *)shareable = fd;
@@ -417,7 +430,7 @@ CUresult CUDAAPI cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *ha
     }
     r = CUDA_ERROR_OUT_OF_MEMORY;
     struct sim_physical *p = calloc(1, sizeof *p);
-    int fd = p ? fcntl(given, F_DUPFD_CLOEXEC, 3) : -1;
+    int fd = p ? sim_reopen(given) : -1; /* this process's own open, kept while it holds the memory */
     if (fd < 0)
         goto fail;
     int held_phys;
@@ -426,10 +439,11 @@ CUresult CUDAAPI cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *ha
     if (!sim_shared_import(key, &held_phys, &held)) {
         if (!sim_vram_reserve(dev, (uint64_t)st.st_size))
             goto fail;
-        if (!sim_shared_export(phys, key, (uint64_t)st.st_size)) {
+        int moved = sim_shared_export(phys, key, (uint64_t)st.st_size);
+        if (moved <= 0) /* failed, or another importer made the row meanwhile */
             sim_vram_release(dev, (uint64_t)st.st_size);
+        if (moved < 0)
             goto fail;
-        }
     }
     *p = (struct sim_physical){.magic = SIM_VMM_MAGIC, .fd = fd, .size = (size_t)st.st_size, .dev = dev, .refs = 1,
                                .handle_types = CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, .shared_key = key,
