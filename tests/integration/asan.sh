@@ -33,6 +33,21 @@ run "asan: VMM released while mapped (CUDA)" "$B/asan/bin/grey-run" --quiet --ca
     "$B/tests/integration/prog_vmm_release" 8
 run "asan: VMM released while mapped (HIP)" "$B/asan/bin/grey-run" --quiet --cap 512MiB -- \
     "$B/tests/hip/prog_hip_vmm_release" 8
+run "asan: VMM imported back by its own creator" "$B/asan/bin/grey-run" --quiet --cap 512MiB -- \
+    "$B/tests/integration/prog_vmm_share" self 256 512
+run "asan: VMM kept by an open exported descriptor" "$B/asan/bin/grey-run" --quiet --cap 512MiB -- \
+    "$B/tests/integration/prog_vmm_share" open 256 512
+# A creator and an importer, both through the instrumented hook, the creator letting go first.
+sock=$work/share.sock
+touch "$sock.go1" "$sock.go2"
+LD_PRELOAD="$ASAN_RUNTIME" "$B/asan/bin/grey-run" --quiet --cap 128MiB -- \
+    "$B/tests/integration/prog_vmm_share" import "$sock" 128 >"$work/importer.out" 2>&1 &
+importer=$!
+run "asan: VMM shared with another process (creator)" "$B/asan/bin/grey-run" --quiet --cap 512MiB -- \
+    "$B/tests/integration/prog_vmm_share" export "$sock" 256 512
+wait "$importer" && grep -qx ok "$work/importer.out" && ! grep -q "Sanitizer" "$work/importer.out" &&
+    ok "asan: VMM shared with another process (importer)" ||
+    { fail "asan: VMM shared with another process (importer)"; tail -20 "$work/importer.out" | sed 's/^/      /'; }
 run "asan: pool cache" "$B/asan/bin/grey-run" --quiet --cap 512MiB -- "$B/tests/integration/prog_accounting" pool-cache $CAP
 run "asan: graphs" "$B/asan/bin/grey-run" --quiet --cap 512MiB -- "$B/tests/integration/prog_accounting" graph $CAP
 run "asan: 10 000 graphs with memory nodes made and destroyed" "$B/asan/bin/grey-run" --quiet --cap 512MiB -- \
