@@ -15,7 +15,7 @@ SIM_NODE_SHARED := tests/simgpu/sim_settings.c tests/simgpu/sim_node.c tests/sim
 
 # (policy/'s library, which every simulator links, brings the process liveness checks.)
 $(SIM_HIP): $(call obj,tests/simgpu/sim_node.c tests/simgpu/sim_state.c tests/simgpu/sim_usage.c \
-                       tests/simgpu/sim_shared.c \
+                       tests/simgpu/sim_shared.c tests/simgpu/sim_vmm_fd.c \
                        tests/simgpu/sim_visible_rocm.c tests/simgpu/sim_visible_list.c \
                        tests/simgpu/sim_sched.c tests/simgpu/sim_sched_model.c tests/simgpu/sim_sched_mode.c)
 $(SIM_NVML): $(call obj,$(SIM_NODE_SHARED))

@@ -16,6 +16,7 @@
 #include "sim_internal.h"
 #include "sim_node.h"
 #include "sim_usage.h"
+#include "sim_vmm_fd.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -29,7 +30,6 @@
 
 #define SIM_VMM_GRANULARITY (2ull << 20)
 #define SIM_VMM_MAGIC 0x475245595650484dULL /* "GREYVPHM" */
-#define SIM_VMM_MEMFD_NAME "grey-sim-vmm-phys-" /* then the physical device's id */
 
 struct sim_physical {
     uint64_t magic;
@@ -140,12 +140,8 @@ CUresult CUDAAPI cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size, 
     if (!sim_vram_reserve(prop->location.id, size))
         return CUDA_ERROR_OUT_OF_MEMORY;
     struct sim_physical *p = calloc(1, sizeof *p);
-    char name[64];
-    snprintf(name, sizeof name, SIM_VMM_MEMFD_NAME "%d", sim_devices[prop->location.id].phys);
-    int fd = p ? memfd_create(name, MFD_CLOEXEC) : -1;
-    if (fd < 0 || ftruncate(fd, (off_t)size) != 0) {
-        if (fd >= 0)
-            close(fd);
+    int fd = p ? sim_vmm_memfd(sim_devices[prop->location.id].phys, size) : -1;
+    if (fd < 0) {
         free(p);
         sim_vram_release(prop->location.id, size);
         return CUDA_ERROR_OUT_OF_MEMORY;
@@ -321,24 +317,6 @@ CUresult CUDAAPI cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmemAccessD
     return CUDA_SUCCESS;
 }
 
-/* A new open file description of what fd refers to. */
-static int sim_reopen(int fd)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    return open(path, O_RDWR | O_CLOEXEC);
-}
-
-/* The node-wide name of an allocation: its memfd's device and inode (never 0). */
-static uint64_t memfd_key(int fd)
-{
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return 0;
-    uint64_t key = (uint64_t)st.st_dev << 40 ^ (uint64_t)st.st_ino;
-    return key ? key : 1;
-}
-
 CUresult CUDAAPI cuMemExportToShareableHandle(void *shareable, CUmemGenericAllocationHandle handle,
                                               CUmemAllocationHandleType type, unsigned long long flags)
 {
@@ -357,7 +335,7 @@ CUresult CUDAAPI cuMemExportToShareableHandle(void *shareable, CUmemGenericAlloc
         goto out;
     r = CUDA_ERROR_OUT_OF_MEMORY;
     if (!p->shared_key) {
-        uint64_t key = memfd_key(p->fd);
+        uint64_t key = sim_vmm_key(p->fd);
         int moved = key ? sim_shared_export(sim_devices[p->dev].phys, key, p->size) : -1;
         if (moved < 0)
             goto out;
@@ -367,7 +345,7 @@ CUresult CUDAAPI cuMemExportToShareableHandle(void *shareable, CUmemGenericAlloc
     }
     /* A new open of the memfd each time, as the driver opens /dev/nvidiactl anew for each export:
      * the descriptor handed out shares nothing with this process's own. */
-    int fd = sim_reopen(p->fd);
+    int fd = sim_vmm_reopen(p->fd);
     if (fd < 0)
         goto out;
     *(int *)shareable = fd;
@@ -375,24 +353,6 @@ CUresult CUDAAPI cuMemExportToShareableHandle(void *shareable, CUmemGenericAlloc
 out:
     pthread_mutex_unlock(&vmm_lock);
     return r;
-}
-
-/* The physical device an exported descriptor's memory is on, from its memfd's name; -1 when it
- * is not one this simulator exported. */
-static int exported_phys(int fd)
-{
-    char link[64], target[128];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, target, sizeof target - 1);
-    if (n <= 0)
-        return -1;
-    target[n] = '\0';
-    const char *prefix = "/memfd:" SIM_VMM_MEMFD_NAME;
-    if (strncmp(target, prefix, strlen(prefix)) != 0)
-        return -1;
-    char *end;
-    long phys = strtol(target + strlen(prefix), &end, 10);
-    return end != target + strlen(prefix) && phys >= 0 && phys < SIM_PHYS_MAX ? (int)phys : -1;
 }
 
 /* The shareable handle of a POSIX fd is the descriptor itself, passed as the pointer's value. */
@@ -407,9 +367,9 @@ CUresult CUDAAPI cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *ha
     if (type != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
         return CUDA_ERROR_NOT_SUPPORTED;
     int given = (int)(intptr_t)os_handle;
-    int phys = given >= 0 ? exported_phys(given) : -1;
-    struct stat st;
-    if (phys < 0 || fstat(given, &st) != 0 || st.st_size <= 0)
+    uint64_t bytes = 0;
+    int phys = sim_vmm_exported(given, &bytes);
+    if (phys < 0)
         return CUDA_ERROR_INVALID_VALUE;
     CUdevice dev = -1;
     for (int d = 0; d < sim_device_count && dev < 0; d++)
@@ -417,7 +377,7 @@ CUresult CUDAAPI cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *ha
             dev = d;
     if (dev < 0) /* memory of a GPU this process does not see */
         return CUDA_ERROR_NOT_SUPPORTED;
-    uint64_t key = memfd_key(given);
+    uint64_t key = sim_vmm_key(given);
     pthread_mutex_lock(&vmm_lock);
     for (struct sim_physical *p = physicals; p; p = p->next) {
         if (p->shared_key != key)
@@ -430,22 +390,22 @@ CUresult CUDAAPI cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *ha
     }
     r = CUDA_ERROR_OUT_OF_MEMORY;
     struct sim_physical *p = calloc(1, sizeof *p);
-    int fd = p ? sim_reopen(given) : -1; /* this process's own open, kept while it holds the memory */
+    int fd = p ? sim_vmm_reopen(given) : -1; /* this process's own open, kept while it holds the memory */
     if (fd < 0)
         goto fail;
     int held_phys;
     uint64_t held;
     /* Nobody holds it any more (only descriptors kept it): its bytes are counted again, here. */
     if (!sim_shared_import(key, &held_phys, &held)) {
-        if (!sim_vram_reserve(dev, (uint64_t)st.st_size))
+        if (!sim_vram_reserve(dev, bytes))
             goto fail;
-        int moved = sim_shared_export(phys, key, (uint64_t)st.st_size);
+        int moved = sim_shared_export(phys, key, bytes);
         if (moved <= 0) /* failed, or another importer made the row meanwhile */
-            sim_vram_release(dev, (uint64_t)st.st_size);
+            sim_vram_release(dev, bytes);
         if (moved < 0)
             goto fail;
     }
-    *p = (struct sim_physical){.magic = SIM_VMM_MAGIC, .fd = fd, .size = (size_t)st.st_size, .dev = dev, .refs = 1,
+    *p = (struct sim_physical){.magic = SIM_VMM_MAGIC, .fd = fd, .size = (size_t)bytes, .dev = dev, .refs = 1,
                                .handle_types = CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, .shared_key = key,
                                .next = physicals};
     physicals = p;

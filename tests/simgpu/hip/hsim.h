@@ -74,6 +74,8 @@ hipError_t hsim_alloc(void **out, size_t n, int dev, hsim_kind kind);
 hipError_t hsim_free(void *p, hsim_kind kind);
 /* hipSuccess when [p, p+n) lies inside one live device allocation. */
 hipError_t hsim_check_range(const void *p, size_t n);
+/* Whether [p, p + n) lies inside one VMM mapping (hipMemMap), which copies may use too. */
+bool hsim_vmm_mapped(const void *p, size_t n);
 /* Frees every allocation on dev (hipDeviceReset). */
 void hsim_release_device(int dev);
 /* Counts n bytes of dev's VRAM that are not a mapped allocation (VMM physical memory). */

@@ -116,7 +116,7 @@ hipError_t hsim_check_range(const void *p, size_t n)
     const hsim_range *a = p ? reg_find((uintptr_t)p) : NULL;
     bool ok = a && a->kind == HSIM_DEVICE && n <= a->size - ((uintptr_t)p - a->base);
     pthread_mutex_unlock(&reg_lock);
-    return ok ? hipSuccess : hipErrorInvalidValue;
+    return ok || hsim_vmm_mapped(p, n) ? hipSuccess : hipErrorInvalidValue;
 }
 
 /* twalk has no context argument: hipDeviceReset is rare and serialized by reg_lock. */
