@@ -4,9 +4,11 @@
 
 #include "policy/quota.h"
 #include "track.h"
+#include "vmm_share.h"
 
 int grey_admit(struct grey_admission *adm, int dev, uint64_t bytes, uint64_t context)
 {
+    grey_vmm_share_settle(); /* shared VMM memory nobody holds any more goes back first */
     adm->q = grey_self();
     adm->dev = dev;
     adm->counted = grey_self_use_device(adm->q, dev);

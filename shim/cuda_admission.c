@@ -4,7 +4,6 @@
 #include "cuda_shim.h"
 #include "devices.h"
 #include "vendor.h"
-#include "vmm_share.h"
 
 bool grey_cuda_current(const struct grey_quota *q, int *row, uint64_t *context, int *ordinal)
 {
@@ -24,7 +23,6 @@ int grey_cuda_row(int ordinal)
 
 CUresult grey_cuda_admit(struct grey_admission *adm, uint64_t bytes)
 {
-    grey_vmm_share_settle(); /* shared VMM memory nobody holds any more goes back first */
     int row;
     uint64_t context;
     bool counted = grey_cuda_current(grey_self(), &row, &context, NULL);
@@ -35,7 +33,6 @@ CUresult grey_cuda_admit(struct grey_admission *adm, uint64_t bytes)
 
 CUresult grey_cuda_admit_on(struct grey_admission *adm, int ordinal, uint64_t bytes)
 {
-    grey_vmm_share_settle();
     int current_dev = -1;
     uint64_t context = 0;
     int row = grey_cuda_row(ordinal);

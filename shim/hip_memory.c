@@ -4,6 +4,7 @@
  * hipDeviceReset, which takes the device's memory with it. Bad arguments (NULL output, zero
  * size) are the runtime's to answer and count nothing; so is a call the runtime makes to itself. */
 #include "hip_shim.h"
+#include "vmm_share.h"
 
 #include "core/notify.h"
 #include "core/settings.h"
@@ -166,6 +167,7 @@ GREY_EXPORT hipError_t hipMemGetInfo(size_t *free_bytes, size_t *total_bytes)
     if (!grey_self_has_device(dev))
         return rc;
     uint64_t capped_free, capped_total;
+    grey_vmm_share_settle(); /* the view counts shared VMM memory only while someone holds it */
     quota_view(grey_self(), dev, *free_bytes, *total_bytes, &capped_free, &capped_total);
     *free_bytes = (size_t)capped_free;
     *total_bytes = (size_t)capped_total;

@@ -3,16 +3,22 @@
  * VMM: physical memory is what costs VRAM, so hipMemCreate counts its size on the device the
  * allocation properties name, until the handle is released and its last mapping unmapped (as
  * CUDA's twins, shim/vmm_table.h): hipMemRelease of a mapped handle keeps the count, the
- * hipMemUnmap that drops the last mapping gives it back. Reserving address space costs nothing
- * and passes straight through. ROCm 6.0 moved the fields of hipMemAllocationProp
+ * hipMemUnmap that drops the last mapping gives it back. Memory shared through a descriptor
+ * (hipMemExportToShareableHandle / hipMemImportFromShareableHandle) is counted once for the node,
+ * by its creator, until nobody holds it, exactly as CUDA's (shim/vmm_share.h). Reserving address
+ * space costs nothing and passes straight through. ROCm 6.0 moved the fields of hipMemAllocationProp
  * (to CUDA's layout); which layout the program passed follows from the runtime's version.
  *
  * Arrays: width x height x depth x element size (a lower bound: the runtime pads arrays). */
 #include "core/log.h"
 #include "hip_shim.h"
+#include "vmm_share.h"
 #include "vmm_table.h"
 
 GREY_HIP_REAL(hipMemCreate);
+GREY_HIP_REAL(hipMemExportToShareableHandle);
+GREY_HIP_REAL(hipMemImportFromShareableHandle);
+GREY_HIP_REAL(hipMemGetAllocationPropertiesFromHandle);
 GREY_HIP_REAL(hipMemRelease);
 GREY_HIP_REAL(hipMemMap);
 GREY_HIP_REAL(hipMemUnmap);
@@ -60,7 +66,8 @@ static void vmm_freed(uint64_t key)
 {
     struct grey_buffer_info info;
     bool tracked = grey_untrack(key, &info);
-    grey_forget(tracked, &info, true);
+    if (!grey_vmm_share_freed(key, tracked, &info)) /* unless shared, and held elsewhere */
+        grey_forget(tracked, &info, true);
 }
 
 GREY_EXPORT hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle)
@@ -71,6 +78,7 @@ GREY_EXPORT hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle)
         return grey_hip_call(hipMemRelease, handle);
     uint64_t key = GREY_KEY_HIP_VMM(handle);
     hipError_t rc;
+    grey_vmm_share_settle();
     grey_vmm_lock();
     if (grey_vmm_known(key)) { /* mapped: the memory goes when nothing keeps it */
         rc = grey_hip_call(hipMemRelease, handle);
@@ -80,7 +88,8 @@ GREY_EXPORT hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle)
         struct grey_buffer_info info;
         bool tracked = grey_untrack(key, &info);
         rc = grey_hip_call(hipMemRelease, handle);
-        grey_forget(tracked, &info, rc == hipSuccess);
+        if (rc != hipSuccess || !grey_vmm_share_freed(key, tracked, &info))
+            grey_forget(tracked, &info, rc == hipSuccess);
     }
     grey_vmm_unlock();
     return rc;
@@ -93,10 +102,71 @@ GREY_EXPORT hipError_t hipMemMap(void *ptr, size_t size, size_t offset, hipMemGe
         return hipErrorNotFound;
     if (grey_hip_nested())
         return grey_hip_call(hipMemMap, ptr, size, offset, handle, flags);
+    uint64_t key = GREY_KEY_HIP_VMM(handle);
+    grey_vmm_share_settle();
     grey_vmm_lock();
+    struct grey_admission adm;
+    bool paying = grey_vmm_share_is_unpaid(key); /* an import nobody else counts: paid here */
+    if (paying) {
+        char prop[64] = {0}; /* either layout of hipMemAllocationProp fits */
+        int dev = grey_hip_available(hipMemGetAllocationPropertiesFromHandle) &&
+                          grey_hip_call(hipMemGetAllocationPropertiesFromHandle, (hipMemAllocationProp *)prop,
+                                        handle) == hipSuccess
+                      ? prop_device(prop)
+                      : -1;
+        if (grey_hip_admit(&adm, dev, offset + size) != hipSuccess) {
+            grey_vmm_unlock();
+            return hipErrorOutOfMemory;
+        }
+    }
     hipError_t rc = grey_hip_call(hipMemMap, ptr, size, offset, handle, flags);
-    if (rc == hipSuccess && grey_vmm_add_mapping((uintptr_t)ptr, size, GREY_KEY_HIP_VMM(handle)) != 0)
+    if (paying) {
+        grey_settle(&adm, rc == hipSuccess, key, GREY_API_HIP_MEM_CREATE);
+        if (rc == hipSuccess)
+            grey_vmm_share_paid(key);
+    }
+    if (rc == hipSuccess && grey_vmm_add_mapping((uintptr_t)ptr, size, key) != 0)
         grey_log("out of memory recording a VMM mapping: its bytes go back at hipMemRelease");
+    grey_vmm_unlock();
+    return rc;
+}
+
+GREY_EXPORT hipError_t hipMemExportToShareableHandle(void *shareable, hipMemGenericAllocationHandle_t handle,
+                                                     hipMemAllocationHandleType type, unsigned long long flags)
+{
+    if (!grey_hip_available(hipMemExportToShareableHandle))
+        return hipErrorNotFound;
+    if (grey_hip_nested())
+        return grey_hip_call(hipMemExportToShareableHandle, shareable, handle, type, flags);
+    grey_vmm_share_settle();
+    grey_vmm_lock();
+    hipError_t rc = grey_hip_call(hipMemExportToShareableHandle, shareable, handle, type, flags);
+    if (rc == hipSuccess && type == hipMemHandleTypePosixFileDescriptor)
+        grey_vmm_share_exported(GREY_KEY_HIP_VMM(handle), *(int *)shareable);
+    grey_vmm_unlock();
+    return rc;
+}
+
+GREY_EXPORT hipError_t hipMemImportFromShareableHandle(hipMemGenericAllocationHandle_t *handle, void *os_handle,
+                                                       hipMemAllocationHandleType type)
+{
+    if (!grey_hip_available(hipMemImportFromShareableHandle))
+        return hipErrorNotFound;
+    if (grey_hip_nested())
+        return grey_hip_call(hipMemImportFromShareableHandle, handle, os_handle, type);
+    grey_vmm_share_settle();
+    grey_vmm_lock();
+    hipError_t rc = grey_hip_call(hipMemImportFromShareableHandle, handle, os_handle, type);
+    if (rc == hipSuccess) {
+        uint64_t key = GREY_KEY_HIP_VMM(*handle);
+        struct grey_buffer_info mine;
+        bool again = tracker_find(key, &mine) || grey_vmm_known(key) || grey_vmm_share_holds(key);
+        if (again && !grey_vmm_referenced(key))
+            grey_log("out of memory recording a VMM import: its bytes go back at its first hipMemRelease");
+        if (!again && (type != hipMemHandleTypePosixFileDescriptor ||
+                       !grey_vmm_share_imported(key, (int)(intptr_t)os_handle)))
+            grey_vmm_share_unpaid(key);
+    }
     grey_vmm_unlock();
     return rc;
 }
@@ -107,6 +177,7 @@ GREY_EXPORT hipError_t hipMemUnmap(void *ptr, size_t size)
         return hipErrorNotFound;
     if (grey_hip_nested())
         return grey_hip_call(hipMemUnmap, ptr, size);
+    grey_vmm_share_settle();
     grey_vmm_lock();
     hipError_t rc = grey_hip_call(hipMemUnmap, ptr, size);
     if (rc == hipSuccess)

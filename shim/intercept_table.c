@@ -182,6 +182,8 @@ const struct grey_intercept grey_intercepts[] = {
     HIP(hipMemRelease),
     HIP(hipMemMap),
     HIP(hipMemUnmap),
+    HIP(hipMemExportToShareableHandle),
+    HIP(hipMemImportFromShareableHandle),
     HIP(hipMallocArray),
     HIP(hipArrayCreate),
     HIP(hipFreeArray),

@@ -29,8 +29,10 @@
  * container's /dev/nvidiactl, a file crowded with others' locks) is counted by the importer from
  * its first mapping: counted twice while a hooked creator also holds it, never not at all.
  *
- * What is not seen: fabric handles (no descriptor to lock), HIP's twins (not intercepted), and
- * memory still held after its creator died (its count dies with it, as its NVML attribution
+ * CUDA's and HIP's export and import (shim/cuda_vmm.c, shim/hip_vmm_array.c) both come here.
+ *
+ * What is not seen: fabric handles (no descriptor to lock: their importers pay), and memory
+ * still held after its creator died (its count dies with it, as its NVML attribution
  * does). A user who can open the same file can make another's exported allocations stay counted
  * by locking bytes of their ranges (an over-count that ends with the creator; never an
  * under-count). What lingered is given back at the creator's next allocation, memory query or VMM
