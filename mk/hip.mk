@@ -31,7 +31,8 @@ $(SIM_HIP): $(call obj,$(SIM_HIP_SRC)) $(POLICY_LIB) tests/simgpu/hip/libamdhip6
 	@ln -sf libamdhip64.so.5 $(BUILD)/sim/libamdhip64.so
 
 $(HIP_TEST_DIR)/prog_hip_families $(HIP_TEST_DIR)/prog_hip_direct $(HIP_TEST_DIR)/prog_hip_launch \
-    $(HIP_TEST_DIR)/prog_hip_managed $(HIP_TEST_DIR)/prog_hip_vmm_release: $(HIP_TEST_DIR)/%: \
+    $(HIP_TEST_DIR)/prog_hip_managed $(HIP_TEST_DIR)/prog_hip_vmm_release \
+    $(HIP_TEST_DIR)/prog_hip_vmm_share: $(HIP_TEST_DIR)/%: \
     $(BUILD)/obj/tests/integration/hip/%.o $(SIM_HIP)
 	@mkdir -p $(@D)
 	$(call q,CC)$(CC) -o $@ $< -L$(BUILD)/sim -lamdhip64 -ldl

@@ -30,13 +30,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "check.h"
+#include "share_ipc.h"
 
 #define MiB (1ull << 20)
 #define PATTERN "the same bytes in both processes"
@@ -44,12 +40,6 @@
 static CUmemAllocationProp prop = {.type = CU_MEM_ALLOCATION_TYPE_PINNED,
                                    .requestedHandleTypes = CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR,
                                    .location = {.type = CU_MEM_LOCATION_TYPE_DEVICE, .id = 0}};
-
-static void sleep_ms(long ms)
-{
-    struct timespec t = {ms / 1000, (ms % 1000) * 1000000};
-    nanosleep(&t, NULL);
-}
 
 static void start(void)
 {
@@ -90,67 +80,6 @@ static void unmap(CUdeviceptr va, size_t size)
     CHECK(cuMemAddressFree(va, size) == CUDA_SUCCESS, "cuMemAddressFree");
 }
 
-static void wait_file(const char *sock, const char *suffix)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s.%s", sock, suffix);
-    struct stat st;
-    for (int i = 0; i < 600 && stat(path, &st) != 0; i++) /* 60 s at most */
-        sleep_ms(100);
-}
-
-static void touch(const char *sock, const char *suffix)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s.%s", sock, suffix);
-    FILE *f = fopen(path, "w");
-    if (f)
-        fclose(f);
-}
-
-static void socket_address(struct sockaddr_un *a, const char *path)
-{
-    memset(a, 0, sizeof *a);
-    a->sun_family = AF_UNIX;
-    snprintf(a->sun_path, sizeof a->sun_path, "%s", path);
-}
-
-static void send_fd(int sock, int fd, uint64_t size)
-{
-    char control[CMSG_SPACE(sizeof(int))] = {0};
-    struct iovec iov = {.iov_base = &size, .iov_len = sizeof size};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    CHECK(sendmsg(sock, &m, 0) == (ssize_t)sizeof size, "sendmsg of the descriptor");
-}
-
-static int recv_fd(int sock, uint64_t *size)
-{
-    char control[CMSG_SPACE(sizeof(int))] = {0};
-    struct iovec iov = {.iov_base = size, .iov_len = sizeof *size};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
-    if (recvmsg(sock, &m, 0) != (ssize_t)sizeof *size)
-        return -1;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    if (!c || c->cmsg_type != SCM_RIGHTS)
-        return -1;
-    int fd;
-    memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    return fd;
-}
-
-static void say(int sock, char what) { CHECK(write(sock, &what, 1) == 1, "write '%c'", what); }
-
-static void hear(int sock, char what)
-{
-    char c = 0;
-    CHECK(read(sock, &c, 1) == 1 && c == what, "expected '%c' from the other process, got '%c'", what, c);
-}
-
 static int exporter(const char *path, uint64_t size, uint64_t cap)
 {
     start();
@@ -165,15 +94,9 @@ static int exporter(const char *path, uint64_t size, uint64_t cap)
     CHECK(free_bytes() == cap - size, "creator: free %llu MiB, wanted %llu", (unsigned long long)(free_bytes() / MiB),
           (unsigned long long)((cap - size) / MiB));
 
-    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un a;
-    socket_address(&a, path);
-    unlink(path);
-    if (bind(listener, (struct sockaddr *)&a, sizeof a) != 0 || listen(listener, 1) != 0) {
-        printf("FAIL: cannot listen on %s\n", path);
+    int s = accept_one(path);
+    if (s < 0 && failures)
         return 1;
-    }
-    int s = accept(listener, NULL, NULL);
     CHECK(s >= 0, "accept");
     send_fd(s, fd, size);
     close(fd); /* sent: the importer's copy is the same open file */
@@ -184,10 +107,8 @@ static int exporter(const char *path, uint64_t size, uint64_t cap)
     /* The creator lets go of everything; the importer still maps the memory. */
     unmap(va, size);
     CHECK(cuMemRelease(h) == CUDA_SUCCESS, "cuMemRelease");
-    uint64_t f = free_bytes();
-    printf("creator let go while the importer maps it: free %llu of %llu MiB\n", (unsigned long long)(f / MiB),
-           (unsigned long long)(cap / MiB));
-    CHECK(f == cap - size, "creator: the shared memory stopped counting while the importer maps it");
+    expect_free("creator let go while the importer maps it", free_bytes(), cap - size, cap,
+                "creator: the shared memory stopped counting while the importer maps it");
     CUmemGenericAllocationHandle big;
     CUresult r = cuMemCreate(&big, cap - size + 2 * MiB, &prop, 0);
     CHECK(r == CUDA_ERROR_OUT_OF_MEMORY, "creator: a create past the cap gave %d, wanted out of memory", (int)r);
@@ -198,16 +119,13 @@ static int exporter(const char *path, uint64_t size, uint64_t cap)
     say(s, 'r');
     hear(s, 'g');
 
-    f = free_bytes();
-    printf("after the importer let go: free %llu of %llu MiB\n", (unsigned long long)(f / MiB),
-           (unsigned long long)(cap / MiB));
-    CHECK(f == cap, "creator: the bytes did not come back once nobody held them");
+    expect_free("after the importer let go", free_bytes(), cap, cap,
+                "creator: the bytes did not come back once nobody held them");
     r = cuMemCreate(&big, cap - size + 2 * MiB, &prop, 0);
     CHECK(r == CUDA_SUCCESS, "creator: the same create now gave %d", (int)r);
     if (r == CUDA_SUCCESS)
         CHECK(cuMemRelease(big) == CUDA_SUCCESS, "cuMemRelease");
     close(s);
-    close(listener);
     unlink(path);
     if (failures)
         return 1;
@@ -218,18 +136,11 @@ static int exporter(const char *path, uint64_t size, uint64_t cap)
 static int importer(const char *path, uint64_t cap, bool pays)
 {
     start();
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un a;
-    socket_address(&a, path);
-    int tries = 0;
-    while (connect(s, (struct sockaddr *)&a, sizeof a) != 0 && tries++ < 300)
-        sleep_ms(100);
+    int s;
     uint64_t size = 0;
-    int fd = recv_fd(s, &size);
-    if (fd < 0) {
-        printf("FAIL: no descriptor from the creator\n");
+    int fd = receive_from(path, &s, &size);
+    if (fd < 0)
         return 1;
-    }
     CUmemGenericAllocationHandle h;
     CUresult r = cuMemImportFromShareableHandle(&h, (void *)(intptr_t)fd, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR);
     CHECK(r == CUDA_SUCCESS, "cuMemImportFromShareableHandle: %d", (int)r);

@@ -45,10 +45,14 @@ done
 
 echo "== shared through a file descriptor"
 SHARE=$B/tests/integration/prog_vmm_share
-expect_ok "prog_vmm_share self: simulated 512 MiB device, 2 blocks of 256 MiB imported back fit" \
-    env GREY_SIM_VRAM=512MiB "$SHARE" self 256 512
-expect_ok "prog_vmm_share self: grey-run --cap 512MiB, importing its own export frees nothing" \
-    env GREY_SIM_VRAM=80GiB "$B/bin/grey-run" --cap 512MiB -- "$SHARE" self 256 512
+HSHARE=$B/tests/hip/prog_hip_vmm_share
+for prog in "$SHARE" "$HSHARE"; do
+    name=$(basename "$prog")
+    expect_ok "$name self: simulated 512 MiB device, 2 blocks of 256 MiB imported back fit" \
+        env GREY_SIM_VRAM=512MiB "$prog" self 256 512
+    expect_ok "$name self: grey-run --cap 512MiB, importing its own export frees nothing" \
+        env GREY_SIM_VRAM=80GiB "$B/bin/grey-run" --cap 512MiB -- "$prog" self 256 512
+done
 expect_ok "prog_vmm_share open: grey-run --cap 512MiB, an open exported descriptor keeps it counted until closed" \
     env GREY_SIM_VRAM=80GiB "$B/bin/grey-run" --cap 512MiB -- "$SHARE" open 256 512
 
@@ -98,6 +102,17 @@ wait "$importer"; irc=$?
     { fail "importer (exit $irc)"; sed 's/^/      /' "$work/importer.out"; }
 used=$("$SHARE" used)
 [ "$used" = 0 ] && ok "nobody holds it: the simulated device has it back" || fail "the simulated device still has $used MiB in use"
+
+echo "== HIP: a creator and an importer"
+rm -f "$sock".*
+touch "$sock.go1" "$sock.go2"
+"$B/bin/grey-run" --cap 128MiB -- "$HSHARE" import "$sock" 128 >"$work/importer.out" 2>&1 &
+importer=$!
+expect_ok "prog_hip_vmm_share: the creator's cap counts it until the importer let go too" \
+    "$B/bin/grey-run" --cap 512MiB -- "$HSHARE" export "$sock" 256 512
+wait "$importer" && grep -qx ok "$work/importer.out" &&
+    ok "prog_hip_vmm_share: the importer maps 256 MiB under a 128 MiB cap, the creator's bytes" ||
+    { fail "HIP importer"; sed 's/^/      /' "$work/importer.out"; }
 
 # A creator without the hook: nobody counts the memory but the importer, which pays for it.
 rm -f "$sock".*
