@@ -47,13 +47,29 @@ wait_for() {
     return 1
 }
 key() { "${T[@]}" send-keys -t top "$@"; }
+# zombie_status PID: the exit status of PID if it has exited and is not reaped yet ("/SIG" when a
+# signal ended it; nothing while it runs): field 52 of /proc/PID/stat, in wait(2)'s encoding.
+zombie_status() {
+    local rest code
+    rest=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+    set -- $rest
+    [ "$1" = Z ] || return 0
+    code=${50:-}
+    [ -n "$code" ] || return 0
+    if [ $((code & 127)) -eq 0 ]; then printf '%s' $((code >> 8)); else printf '/%s' $((code & 127)); fi
+}
 # pane_exit TARGET SECONDS: the exit status of the pane's process ("" while it runs, "/SIG" when a
 # signal ended it). tmux calls a pane dead once its pty closes, which can come before it has reaped
-# the process and knows the status, so this waits for the status itself, not for pane_dead.
+# the process and knows the status, and on a busy machine tmux was seen leaving it a zombie for
+# more than 15 s; so this waits for the status itself, from tmux or from the zombie's /proc entry.
 pane_exit() {
-    local i st
+    local i st pid
     for i in $(seq 0 $(($2 * 10))); do
         st=$("${T[@]}" display-message -p -t "$1" '#{pane_dead_status}#{?pane_dead_signal,/#{pane_dead_signal},}')
+        if [ -z "$st" ]; then
+            pid=$("${T[@]}" display-message -p -t "$1" '#{pane_pid}')
+            [ -n "$pid" ] && st=$(zombie_status "$pid")
+        fi
         [ -n "$st" ] && break
         [ "$i" -lt $(($2 * 10)) ] && sleep 0.1
     done
@@ -159,7 +175,14 @@ wait_for "rows 1-20 of $NPROCS" && fits 80 24 && ok "back to 80x24: fits again" 
 echo "== q"
 key q
 if [ "$(pane_exit top 15)" = 0 ]; then ok "q quits with status 0"
-else fail "q did not end grey-top with status 0 (status/signal: $(pane_exit top 0))"; fi
+else
+    fail "q did not end grey-top with status 0 (status/signal: $(pane_exit top 0))"
+    qpid=$("${T[@]}" display-message -p -t top '#{pane_pid}/#{pane_dead}')
+    echo "      pane pid/dead: $qpid"
+    ps -o pid,stat,wchan:24,args -p "${qpid%/*}" 2>&1 | sed 's/^/      /'
+    cat "/proc/${qpid%/*}/stack" 2>/dev/null | head -8 | sed 's/^/      /'
+    screen | tail -n 3 | sed 's/^/      |/'
+fi
 ! screen | grep -q "q quits" && ok "the terminal's own screen is back, nothing of the view left on it" \
     || fail "the view stayed on the main screen"
 
