@@ -33,7 +33,8 @@ if [ "$on_sim" = 1 ]; then
 else
     echo "gpu-check: $(nvidia-smi -L | head -1)"
 fi
-if ! make -j"$jobs" all "$B/tests/integration/prog_families" "$B/tests/integration/prog_vmm_release" >"$B/gpu-check-build.log" 2>&1; then
+if ! make -j"$jobs" all "$B/tests/integration/prog_families" "$B/tests/integration/prog_vmm_release" \
+    "$B/tests/integration/prog_vmm_share" >"$B/gpu-check-build.log" 2>&1; then
     echo "gpu-check: the build failed, see $B/gpu-check-build.log" >&2
     exit 1
 fi
@@ -91,7 +92,13 @@ suite "families (driver API, every allocation family)"
 
 run "create, map, release x32 of 64 MiB: the 9th create is refused" 'prog_vmm_release: ok' 512MiB -- \
     "$B/tests/integration/prog_vmm_release" 8
-suite "vmm (memory released while mapped)"
+# Shared VMM memory on the real driver: exported descriptors are opens of /dev/nvidiactl, and the
+# count rests on record locks on them (shim/vmm_share.h), which only a real driver can confirm.
+run "export, import back, release x4 of 256 MiB: the 3rd create is refused" '^ok$' 512MiB -- \
+    "$B/tests/integration/prog_vmm_share" self 256 512
+run "an open exported descriptor keeps released memory counted" '^ok$' 512MiB -- \
+    "$B/tests/integration/prog_vmm_share" open 256 512
+suite "vmm (memory released while mapped, shared through descriptors)"
 
 if [ "$have_nvcc" -eq 1 ]; then
     for family in malloc async managed graph; do
