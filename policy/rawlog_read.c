@@ -1,6 +1,7 @@
 /* Reading the raw record back (format in rawlog.h). Used by the tools only: it allocates, and
  * every malformed line is refused with its file and line, never guessed at. */
 #include "rawlog.h"
+#include "array_room.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -92,14 +93,8 @@ static int kind_of(const char *name, uint8_t *out)
 /* Grows *arr to hold one more element of size elem. */
 static void *grow(void **arr, size_t *n, size_t *cap, size_t elem)
 {
-    if (*n == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        void *p = realloc(*arr, ncap * elem);
-        if (!p)
-            return NULL;
-        *arr = p;
-        *cap = ncap;
-    }
+    if (!grey_array_room(arr, *n, cap, elem))
+        return NULL;
     return (char *)*arr + (*n)++ * elem;
 }
 

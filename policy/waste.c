@@ -1,6 +1,7 @@
 /* The waste patterns (waste.h): one pass over every buffer for the per-buffer patterns, one
  * sort per size class for redundant allocations. */
 #include "waste.h"
+#include "array_room.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +27,12 @@ static double secs(uint64_t from, uint64_t to) { return to > from ? (double)(to 
 static void add(struct lists *l, enum grey_waste_kind k, struct grey_waste_finding f)
 {
     struct grey_waste_result *r = l->r;
-    if (r->count[k] == l->cap[k]) {
-        size_t ncap = l->cap[k] ? l->cap[k] * 2 : 16;
-        void *p = realloc(r->findings[k], ncap * sizeof f);
-        if (!p) {
-            l->failed = true;
-            return;
-        }
-        r->findings[k] = p;
-        l->cap[k] = ncap;
+    void *findings = r->findings[k];
+    if (!grey_array_room(&findings, r->count[k], &l->cap[k], sizeof f)) {
+        l->failed = true;
+        return;
     }
+    r->findings[k] = findings;
     r->findings[k][r->count[k]++] = f;
     r->bytes[k] += f.bytes;
     r->byte_seconds[k] += (double)f.bytes * f.seconds;

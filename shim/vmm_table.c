@@ -4,6 +4,8 @@
 #include "vmm_table.h"
 #include "vmm_share.h"
 
+#include "policy/array_room.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -70,20 +72,6 @@ static struct vmm_handle *handle_of(uint64_t key)
     return NULL;
 }
 
-/* Doubles an array's capacity when full; false when out of memory. */
-static bool make_room(void **array, size_t count, size_t *cap, size_t element)
-{
-    if (count < *cap)
-        return true;
-    size_t grown_cap = *cap ? *cap * 2 : 32;
-    void *grown = realloc(*array, grown_cap * element);
-    if (!grown)
-        return false;
-    *array = grown;
-    *cap = grown_cap;
-    return true;
-}
-
 bool grey_vmm_known(uint64_t key) { return handle_of(key) != NULL; }
 
 /* Drops the entry once nothing keeps the memory; true when it did. */
@@ -119,7 +107,7 @@ bool grey_vmm_referenced(uint64_t key)
         h->refs++;
         return true;
     }
-    if (!make_room((void **)&handles, handle_count, &handle_cap, sizeof *handles))
+    if (!grey_array_room((void **)&handles, handle_count, &handle_cap, sizeof *handles))
         return false;
     /* Not mapped yet: the table did not follow it; its first reference and this one. */
     handles[handle_count++] = (struct vmm_handle){.key = key, .refs = 2};
@@ -128,11 +116,11 @@ bool grey_vmm_referenced(uint64_t key)
 
 int grey_vmm_add_mapping(uint64_t va, uint64_t size, uint64_t key)
 {
-    if (!make_room((void **)&mappings, mapping_count, &mapping_cap, sizeof *mappings))
+    if (!grey_array_room((void **)&mappings, mapping_count, &mapping_cap, sizeof *mappings))
         return -1;
     struct vmm_handle *h = handle_of(key);
     if (!h) {
-        if (!make_room((void **)&handles, handle_count, &handle_cap, sizeof *handles))
+        if (!grey_array_room((void **)&handles, handle_count, &handle_cap, sizeof *handles))
             return -1;
         h = &handles[handle_count++];
         *h = (struct vmm_handle){.key = key, .refs = 1}; /* the create's reference */
