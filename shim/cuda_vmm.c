@@ -169,18 +169,9 @@ GREY_EXPORT CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle
     grey_vmm_share_settle();
     grey_vmm_lock();
     CUresult rc = real(handle, os_handle, type);
-    if (rc == CUDA_SUCCESS) {
-        uint64_t key = GREY_KEY_VMM(*handle);
-        struct grey_buffer_info mine;
-        /* The same handle again (this process made it, or imported it before): one more reference
-         * to it, which keeps whatever counts it now. */
-        bool again = tracker_find(key, &mine) || grey_vmm_known(key) || grey_vmm_share_holds(key);
-        if (again && !grey_vmm_referenced(key))
-            grey_log("out of memory recording a VMM import: its bytes go back at its first cuMemRelease");
-        if (!again && (type != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR ||
-                       !grey_vmm_share_imported(key, (int)(intptr_t)os_handle)))
-            grey_vmm_share_unpaid(key);
-    }
+    if (rc == CUDA_SUCCESS)
+        grey_vmm_share_import(GREY_KEY_VMM(*handle), type == CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR,
+                              (int)(intptr_t)os_handle);
     grey_vmm_unlock();
     return rc;
 }

@@ -157,16 +157,9 @@ GREY_EXPORT hipError_t hipMemImportFromShareableHandle(hipMemGenericAllocationHa
     grey_vmm_share_settle();
     grey_vmm_lock();
     hipError_t rc = grey_hip_call(hipMemImportFromShareableHandle, handle, os_handle, type);
-    if (rc == hipSuccess) {
-        uint64_t key = GREY_KEY_HIP_VMM(*handle);
-        struct grey_buffer_info mine;
-        bool again = tracker_find(key, &mine) || grey_vmm_known(key) || grey_vmm_share_holds(key);
-        if (again && !grey_vmm_referenced(key))
-            grey_log("out of memory recording a VMM import: its bytes go back at its first hipMemRelease");
-        if (!again && (type != hipMemHandleTypePosixFileDescriptor ||
-                       !grey_vmm_share_imported(key, (int)(intptr_t)os_handle)))
-            grey_vmm_share_unpaid(key);
-    }
+    if (rc == hipSuccess)
+        grey_vmm_share_import(GREY_KEY_HIP_VMM(*handle), type == hipMemHandleTypePosixFileDescriptor,
+                              (int)(intptr_t)os_handle);
     grey_vmm_unlock();
     return rc;
 }

@@ -5,7 +5,9 @@
 
 #include "admission.h"
 #include "core/log.h"
+#include "policy/array_room.h"
 #include "vmm_table.h"
+#include "policy/tracker.h"
 
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -61,22 +63,9 @@ static struct share_hold *holds;
 static size_t hold_count, hold_cap;
 static uint64_t *unpaid; /* imports nobody else is known to count: this process pays at the map */
 static size_t unpaid_count, unpaid_cap;
-static _Atomic size_t lingering; /* read without the lock by grey_vmm_share_settle */
+_Atomic size_t grey_vmm_share_lingering; /* read without the lock by grey_vmm_share_settle */
 
 static void let_go(uint64_t key);
-
-static bool grow(void **array, size_t count, size_t *cap, size_t element)
-{
-    if (count < *cap)
-        return true;
-    size_t bigger = *cap ? *cap * 2 : 8;
-    void *p = realloc(*array, bigger * element);
-    if (!p)
-        return false;
-    *array = p;
-    *cap = bigger;
-    return true;
-}
 
 /* A new open file description of what fd refers to (for /dev/nvidiactl, another open of it). */
 static int reopen(int fd)
@@ -102,7 +91,7 @@ static struct share_file *file_use(int fd, bool hold)
         return NULL;
     struct share_file *f = file_find(st.st_dev, st.st_ino);
     if (!f) {
-        int probe = grow((void **)&files, file_count, &file_cap, sizeof *files) ? reopen(fd) : -1;
+        int probe = grey_array_room((void **)&files, file_count, &file_cap, sizeof *files) ? reopen(fd) : -1;
         if (probe < 0)
             return NULL;
         f = &files[file_count++];
@@ -172,7 +161,7 @@ static struct share_export *export_of(uint64_t key)
 static void export_drop(struct share_export *e)
 {
     if (e->lingering)
-        atomic_fetch_sub(&lingering, 1);
+        atomic_fetch_sub(&grey_vmm_share_lingering, 1);
     file_unuse(e->dev, e->ino);
     *e = exports[--export_count];
 }
@@ -182,7 +171,7 @@ void grey_vmm_share_exported(uint64_t key, int fd)
     static bool told;
     struct share_export *e = export_of(key);
     if (!e) {
-        struct share_file *f = grow((void **)&exports, export_count, &export_cap, sizeof *exports)
+        struct share_file *f = grey_array_room((void **)&exports, export_count, &export_cap, sizeof *exports)
                                    ? file_use(fd, false) : NULL;
         if (!f) {
             if (!told)
@@ -219,14 +208,12 @@ bool grey_vmm_share_freed(uint64_t key, bool tracked, const struct grey_buffer_i
     }
     e->lingering = true; /* the driver may hand the same handle value out again meanwhile */
     e->info = *info;
-    atomic_fetch_add(&lingering, 1);
+    atomic_fetch_add(&grey_vmm_share_lingering, 1);
     return true;
 }
 
-void grey_vmm_share_settle(void)
+void grey_vmm_share_settle_slow(void)
 {
-    if (atomic_load_explicit(&lingering, memory_order_relaxed) == 0)
-        return;
     /* Never wait behind a VMM call of another thread (the driver's own work runs under the lock):
      * whoever holds it settles at its next call, or the next allocation does. */
     if (!grey_vmm_trylock())
@@ -280,10 +267,10 @@ static uint64_t find_own_lock(int fd, int probe, uint64_t start, uint64_t len, u
     return 0;
 }
 
-bool grey_vmm_share_imported(uint64_t key, int fd)
+static bool imported(uint64_t key, int fd)
 {
     static bool told;
-    struct share_file *f = grow((void **)&holds, hold_count, &hold_cap, sizeof *holds) ? file_use(fd, true) : NULL;
+    struct share_file *f = grey_array_room((void **)&holds, hold_count, &hold_cap, sizeof *holds) ? file_use(fd, true) : NULL;
     if (!f)
         return false;
     unsigned probes = 0;
@@ -304,21 +291,32 @@ bool grey_vmm_share_imported(uint64_t key, int fd)
     return true;
 }
 
-bool grey_vmm_share_holds(uint64_t key)
+static bool holds_key(uint64_t key)
 {
     for (size_t i = 0; i < hold_count; i++)
         if (holds[i].key == key)
             return true;
-    for (size_t i = 0; i < unpaid_count; i++)
-        if (unpaid[i] == key)
-            return true;
-    return false;
+    return grey_vmm_share_is_unpaid(key);
 }
 
-void grey_vmm_share_unpaid(uint64_t key)
+static void mark_unpaid(uint64_t key)
 {
-    if (grow((void **)&unpaid, unpaid_count, &unpaid_cap, sizeof *unpaid))
+    if (grey_array_room((void **)&unpaid, unpaid_count, &unpaid_cap, sizeof *unpaid))
         unpaid[unpaid_count++] = key;
+}
+
+void grey_vmm_share_import(uint64_t key, bool posix_fd, int fd)
+{
+    struct grey_buffer_info mine;
+    /* The same handle again (this process made it, or imported it before): one more reference to
+     * it, which keeps whatever counts it now. */
+    if (tracker_find(key, &mine) || grey_vmm_known(key) || holds_key(key)) {
+        if (!grey_vmm_referenced(key))
+            grey_log("out of memory recording a VMM import: its bytes go back at its first release");
+        return;
+    }
+    if (!posix_fd || !imported(key, fd))
+        mark_unpaid(key);
 }
 
 bool grey_vmm_share_is_unpaid(uint64_t key)
@@ -375,5 +373,5 @@ void grey_vmm_share_fork_child(void)
     holds = NULL;
     unpaid = NULL;
     file_count = file_cap = export_count = export_cap = hold_count = hold_cap = unpaid_count = unpaid_cap = 0;
-    atomic_store(&lingering, 0);
+    atomic_store(&grey_vmm_share_lingering, 0);
 }

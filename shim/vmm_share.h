@@ -43,22 +43,22 @@
 #ifndef GREY_VMM_SHARE_H
 #define GREY_VMM_SHARE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "policy/tracker.h"
 
 /* The creator exported key's allocation as descriptor fd: this export now keeps it counted. */
 void grey_vmm_share_exported(uint64_t key, int fd);
-/* An importer made handle key from descriptor fd. True when a hooked creator counts the memory
- * (this process then holds it, until grey_vmm_share_freed); false when nobody is known to: the
- * caller marks it unpaid, and this process counts it itself from its first mapping. */
-bool grey_vmm_share_imported(uint64_t key, int fd);
-/* Whether this process already holds key through an import (a driver may hand the same handle
- * out again for another import of the same memory: one more reference, vmm_table.h). */
-bool grey_vmm_share_holds(uint64_t key);
-/* Imports this process pays for itself: marked at the import, settled at the first mapping. */
-void grey_vmm_share_unpaid(uint64_t key);
+/* An import handed out handle key (from descriptor fd when posix_fd). A handle this process
+ * already held is one more reference (a driver may give the same handle for the same memory,
+ * vmm_table.h); otherwise, when a hooked creator counts the memory, this process holds it (until
+ * grey_vmm_share_freed), and when nobody is known to, the import is unpaid: this process counts it
+ * itself from its first mapping. */
+void grey_vmm_share_import(uint64_t key, bool posix_fd, int fd);
+/* Unpaid imports: asked at each mapping, settled by the first that succeeds. */
 bool grey_vmm_share_is_unpaid(uint64_t key);
 void grey_vmm_share_paid(uint64_t key);
 /* This process holds nothing of key any more (every reference released, every mapping unmapped);
@@ -67,9 +67,16 @@ void grey_vmm_share_paid(uint64_t key);
  * counted (info is kept, given back by grey_vmm_share_settle); false when the caller gives them
  * back as usual. */
 bool grey_vmm_share_freed(uint64_t key, bool tracked, const struct grey_buffer_info *info);
-/* Gives back what lingered and nobody holds any more. Cheap when nothing lingers; never waits for
- * the VMM lock (so it may be called from anywhere, that lock held or not). */
-void grey_vmm_share_settle(void);
+/* Gives back what lingered and nobody holds any more; never waits for the VMM lock (so it may be
+ * called from anywhere, that lock held or not). On every allocation's path: one relaxed load when
+ * nothing lingers, the usual case. */
+extern _Atomic size_t grey_vmm_share_lingering;
+void grey_vmm_share_settle_slow(void);
+static inline void grey_vmm_share_settle(void)
+{
+    if (atomic_load_explicit(&grey_vmm_share_lingering, memory_order_relaxed))
+        grey_vmm_share_settle_slow();
+}
 
 /* fork: the child holds nothing (its copies of the lock descriptions are closed). */
 void grey_vmm_share_fork_child(void);
