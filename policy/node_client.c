@@ -15,16 +15,8 @@ int grey_node_limits_read(int fd, struct grey_node_limits *limits, char *err, si
 {
     /* Only a file nobody can write any more is worth copying: anything else could change after
      * the copy, or could have been written by someone other than the service. */
-    int seals = fcntl(fd, F_GET_SEALS);
-    unsigned want = grey_node_limits_seals();
-    if (seals < 0 || ((unsigned)seals & want) != want)
-        return grey_error(err, errlen, "limits: not sealed against writing (seals %#x)",
-                          seals < 0 ? 0u : (unsigned)seals);
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return grey_error(err, errlen, "limits: cannot stat: %s", strerror(errno));
-    if ((size_t)st.st_size != sizeof *limits)
-        return grey_error(err, errlen, "limits: %lld bytes, expected %zu", (long long)st.st_size, sizeof *limits);
+    if (grey_node_sealed_check(fd, grey_node_limits_seals(), sizeof *limits, "limits", err, errlen) != 0)
+        return -1;
     size_t got = 0;
     while (got < sizeof *limits) {
         ssize_t n = pread(fd, (char *)limits + got, sizeof *limits - got, (off_t)got);

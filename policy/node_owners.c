@@ -33,19 +33,24 @@ int grey_node_owners_validate(const struct grey_node_owners *t, size_t size, cha
  * before the seal, and nobody can make another. */
 unsigned grey_node_owners_seals(void) { return F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE; }
 
-int grey_node_owners_map(int fd, const struct grey_node_owners **out, char *err, size_t errlen)
+int grey_node_sealed_check(int fd, unsigned want, size_t size, const char *what, char *err, size_t errlen)
 {
     int seals = fcntl(fd, F_GET_SEALS);
-    unsigned want = grey_node_owners_seals();
     if (seals < 0 || ((unsigned)seals & want) != want)
-        return grey_error(err, errlen, "owners: not sealed against writing (seals %#x)",
+        return grey_error(err, errlen, "%s: not sealed against writing (seals %#x)", what,
                           seals < 0 ? 0u : (unsigned)seals);
     struct stat st;
     if (fstat(fd, &st) != 0)
-        return grey_error(err, errlen, "owners: cannot stat: %s", strerror(errno));
-    if ((size_t)st.st_size != sizeof(struct grey_node_owners))
-        return grey_error(err, errlen, "owners: %lld bytes, expected %zu", (long long)st.st_size,
-                          sizeof(struct grey_node_owners));
+        return grey_error(err, errlen, "%s: cannot stat: %s", what, strerror(errno));
+    if ((size_t)st.st_size != size)
+        return grey_error(err, errlen, "%s: %lld bytes, expected %zu", what, (long long)st.st_size, size);
+    return 0;
+}
+
+int grey_node_owners_map(int fd, const struct grey_node_owners **out, char *err, size_t errlen)
+{
+    if (grey_node_sealed_check(fd, grey_node_owners_seals(), sizeof(struct grey_node_owners), "owners", err, errlen) != 0)
+        return -1;
     void *p = mmap(NULL, sizeof(struct grey_node_owners), PROT_READ, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)
         return grey_error(err, errlen, "owners: cannot map: %s", strerror(errno));

@@ -77,6 +77,11 @@ unsigned grey_node_owners_seals(void);
 /* Maps an owners file read-only after checking its seals, size and header: 0 with *out set, or
  * -1 with the reason in err. The descriptor may be closed afterwards. */
 int grey_node_owners_map(int fd, const struct grey_node_owners **out, char *err, size_t errlen);
+/* A file the service sealed: 0 when fd carries every seal in want and is exactly size bytes;
+ * otherwise -1 and err says which, naming the file as what. Only a file nobody can write any more
+ * is worth reading: anything else could change after, or come from someone other than the
+ * service. The owners table and the limits are both checked so. */
+int grey_node_sealed_check(int fd, unsigned want, size_t size, const char *what, char *err, size_t errlen);
 
 /* What the service writes for slot i (the writer's side of the sequence count). */
 struct grey_node_owner_fields {
